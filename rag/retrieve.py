@@ -4,6 +4,17 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+import numpy as np
+
+from rag.embed import Embedder
+from rag.store import SearchArtifacts, Store, lexical_tokens
+
+MODES = ("hybrid", "dense", "bm25")
+# Reciprocal-rank fusion constant from Cormack et al. (2009); measured on SciFact in bench/results/.
+RRF_K = 60
+# Each retriever contributes this many candidates (at least) to the fusion.
+FUSION_DEPTH = 100
+
 
 @dataclass
 class Hit:
@@ -19,3 +30,78 @@ class Hit:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+class Retriever:
+    """Answers queries from one committed generation of the index, held in memory without chunk text."""
+
+    def __init__(self, store: Store, embedder: Embedder, artifacts: SearchArtifacts | None):
+        self.store = store
+        self.embedder = embedder
+        self.artifacts = artifacts
+
+    def search(self, query: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
+        if mode not in MODES:
+            raise ValueError(f"unknown retrieval mode {mode!r}; choose one of {', '.join(MODES)}")
+        query = query.strip()
+        if not query or self.artifacts is None or len(self.artifacts) == 0 or k <= 0:
+            return []
+        ranked = self.ranked_rows(query, k, mode)
+        records = self.store.chunks([int(self.artifacts.chunk_ids[row]) for row, _ in ranked])
+        hits = []
+        for row, score in ranked:
+            record = records.get(int(self.artifacts.chunk_ids[row]))
+            if record is not None:
+                hits.append(Hit(score=float(score), **_record_fields(record)))
+        return hits
+
+    def ranked_rows(self, query: str, k: int, mode: str) -> list[tuple[int, float]]:
+        """Top ``k`` index rows with their scores: cosine (dense), BM25 (bm25) or fused (hybrid)."""
+        depth = k if mode != "hybrid" else max(FUSION_DEPTH, k)
+        dense = self.dense_rows(query, depth) if mode != "bm25" else []
+        lexical = self.bm25_rows(query, depth) if mode != "dense" else []
+        if mode == "dense":
+            return dense
+        if mode == "bm25":
+            return lexical
+        return reciprocal_rank_fusion([dense, lexical], k)
+
+    def dense_rows(self, query: str, k: int) -> list[tuple[int, float]]:
+        vector = self.embedder.encode_query(query).reshape(1, -1)
+        k = min(k, len(self.artifacts))
+        scores, rows = self.artifacts.dense.search(vector, k)
+        return [(int(row), float(score)) for row, score in zip(rows[0], scores[0]) if row >= 0]
+
+    def bm25_rows(self, query: str, k: int) -> list[tuple[int, float]]:
+        bm25 = self.artifacts.bm25
+        if bm25 is None:
+            return []
+        token_ids = bm25.get_tokens_ids(lexical_tokens([query])[0])
+        if not token_ids:
+            return []
+        scores = bm25.get_scores_from_ids(token_ids)
+        k = min(k, scores.shape[0])
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(int(row), float(scores[row])) for row in top if scores[row] > 0]
+
+
+def reciprocal_rank_fusion(rankings: list[list[tuple[int, float]]], k: int) -> list[tuple[int, float]]:
+    fused: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, (row, _) in enumerate(ranking):
+            fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + rank + 1)
+    return sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
+
+
+def _record_fields(record) -> dict:
+    return {
+        "chunk_id": record.chunk_id,
+        "source": record.source,
+        "title": record.title,
+        "section": record.section,
+        "text": record.text,
+        "start": record.start,
+        "end": record.end,
+        "page": record.page,
+    }

@@ -1,9 +1,10 @@
-"""Session-wide fixtures: the real embedding model and a real index are built once per run."""
+"""Session-wide fixtures: the real embedding model and a real index of the corpus are built once per run."""
 
 from __future__ import annotations
 
 import rag  # noqa: F401  (sets the offline/telemetry environment before any ML or UI library imports)
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -17,3 +18,31 @@ def embedder():
     from rag.embed import Embedder
 
     return Embedder(backend="torch")
+
+
+def make_settings(tmp: Path, **overrides):
+    from rag.config import load_settings
+
+    return load_settings(corpus_dir=tmp / "corpus", index_dir=tmp / "index", embed_backend="torch", **overrides)
+
+
+@pytest.fixture(scope="session")
+def corpus_assistant(tmp_path_factory, embedder):
+    """A read-only Assistant over a real index of a copy of corpus/ (tests must not change it)."""
+    from rag.api import Assistant
+
+    tmp = tmp_path_factory.mktemp("corpus-index")
+    shutil.copytree(CORPUS, tmp / "corpus")
+    assistant = Assistant(make_settings(tmp), embedder=embedder)
+    report = assistant.index()
+    assert len(report.added) == 3 and not report.skipped
+    return assistant
+
+
+@pytest.fixture
+def fresh_assistant(tmp_path, embedder):
+    """An Assistant over an empty corpus folder and index of its own, for tests that change things."""
+    from rag.api import Assistant
+
+    (tmp_path / "corpus").mkdir()
+    return Assistant(make_settings(tmp_path), embedder=embedder)

@@ -1,0 +1,191 @@
+"""The `rag` command: a thin shell over rag.api.Assistant."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import rag  # noqa: F401  (offline environment before any library import)
+from rag.config import load_settings
+
+
+class UserError(Exception):
+    """A mistake the user can fix; printed as one line, never as a traceback."""
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--index-dir", type=Path, help="index folder (default: index/, or RAG_INDEX_DIR)")
+    parser.add_argument("--embed-backend", choices=["torch", "onnx"], help="embedding runtime")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rag", description="Ask questions of a folder of documents, offline.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    index = commands.add_parser("index", help="index (or re-index) folders and files")
+    index.add_argument("paths", nargs="*", type=Path, help="folders or files (default: corpus/)")
+    index.add_argument("--rebuild", action="store_true", help="discard the index and embed everything again")
+    index.add_argument("--json", action="store_true", help="print the report as JSON")
+    _common(index)
+
+    search = commands.add_parser("search", help="retrieve passages for a query")
+    search.add_argument("query")
+    search.add_argument("-k", type=int, help="number of passages (default 5)")
+    search.add_argument("--mode", choices=["hybrid", "dense", "bm25"])
+    search.add_argument("--json", action="store_true")
+    _common(search)
+
+    ask = commands.add_parser("ask", help="answer a question with cited passages")
+    ask.add_argument("question")
+    ask.add_argument("--backend", help="extractive, local, openai or ollama")
+    ask.add_argument("-k", type=int, help="passages given to the backend")
+    ask.add_argument("--mode", choices=["hybrid", "dense", "bm25"])
+    ask.add_argument("--json", action="store_true")
+    _common(ask)
+
+    status = commands.add_parser("status", help="what the index holds")
+    status.add_argument("--json", action="store_true")
+    _common(status)
+
+    evaluate = commands.add_parser("eval-retrieval", help="nDCG@10, Recall@100, MRR@10 on a BEIR dataset")
+    evaluate.add_argument("dataset", type=Path)
+    evaluate.add_argument("--mode", choices=["hybrid", "dense", "bm25"])
+    evaluate.add_argument("--json", action="store_true")
+    _common(evaluate)
+
+    serve = commands.add_parser("serve", help="index corpus/ if needed and serve the chat UI")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    _common(serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # every expected failure type says what to fix; show it as one line
+        if not _is_user_error(exc):
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _is_user_error(exc: Exception) -> bool:
+    from rag.embed import EmbeddingModelError
+    from rag.evaluate import DatasetError
+    from rag.store import StoreError
+
+    user_errors: tuple[type[Exception], ...] = (UserError, StoreError, EmbeddingModelError, DatasetError, ValueError)
+    try:
+        from rag.backends import BackendError
+
+        user_errors += (BackendError,)
+    except ImportError:
+        pass
+    return isinstance(exc, user_errors)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from rag.api import Assistant
+
+    settings = load_settings(
+        index_dir=args.index_dir,
+        embed_backend=args.embed_backend,
+        retrieval_mode=getattr(args, "mode", None),
+        top_k=getattr(args, "k", None),
+        backend=getattr(args, "backend", None),
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
+    )
+    if getattr(args, "k", None) is not None and args.k <= 0:
+        raise UserError("-k must be a positive number")
+
+    if args.command == "eval-retrieval":
+        return _eval_retrieval(args, settings)
+    if args.command == "serve":
+        from rag.ui import serve
+
+        serve(settings)
+        return 0
+
+    assistant = Assistant(settings)
+    if args.command == "index":
+        report = assistant.index(args.paths or None, rebuild=args.rebuild, progress=_progress_printer())
+        print(json.dumps(report.to_dict(), indent=2) if args.json else report.summary())
+        return 0
+    if args.command == "search":
+        hits = assistant.search(args.query)
+        if args.json:
+            keys = ("source", "title", "section", "text", "score", "start", "end", "page")
+            print(json.dumps([{key: getattr(hit, key) for key in keys} for hit in hits], indent=2, ensure_ascii=False))
+        else:
+            for rank, hit in enumerate(hits, 1):
+                where = " > ".join(part for part in (hit.title, hit.section) if part)
+                print(f"{rank}. [{hit.score:.3f}] {hit.source} ({where})\n   {_one_line(hit.text)}")
+            if not hits:
+                print("no passages found (is the index empty? run `rag index`)")
+        return 0
+    if args.command == "status":
+        status = assistant.status()
+        print(json.dumps(status, indent=2) if args.json else "\n".join(f"{k}: {v}" for k, v in status.items()))
+        return 0
+    if args.command == "ask":
+        return _ask(assistant, args)
+    raise UserError(f"unknown command {args.command}")
+
+
+def _eval_retrieval(args: argparse.Namespace, settings) -> int:
+    from rag.api import Assistant
+    from rag.evaluate import corpus_sources, evaluate, load_beir
+
+    corpus, queries, qrels = load_beir(args.dataset)
+    if args.index_dir is None:  # keep benchmark documents out of the default corpus index
+        settings = settings.model_copy(update={"index_dir": settings.index_dir / f"beir-{args.dataset.resolve().name}"})
+    assistant = Assistant(settings)
+    root, files = corpus_sources(args.dataset, corpus)
+    report = assistant.index_sources({root: files}, {root}, progress=_progress_printer())
+    print(f"index: {report.documents_total} documents, {report.chunks_total} chunks "
+          f"({report.chunks_embedded} embedded now) in {settings.index_dir}", file=sys.stderr)
+    result = evaluate(lambda text, depth: assistant.search(text, depth), queries, qrels, settings.retrieval_mode)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print("\n".join(f"{key}: {value}" for key, value in result.items()))
+    return 0
+
+
+def _ask(assistant, args: argparse.Namespace) -> int:
+    raise UserError("`rag ask` is not available yet")
+
+
+def _progress_printer():
+    """Progress on stderr when a person is watching; silent in pipes and CI logs."""
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    bar = tqdm(total=100, unit="%", leave=False)
+
+    def update(fraction: float, message: str) -> None:
+        bar.n = int(fraction * 100)
+        bar.set_description(message[:60])
+        bar.refresh()
+        if fraction >= 1.0:
+            bar.close()
+
+    return update
+
+
+def _one_line(text: str, width: int = 160) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,223 @@
+"""Indexing, incremental re-indexing, crash safety and retrieval on real files with the real model."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import CORPUS, REPO, make_settings
+from rag.api import Assistant
+from rag.store import IndexMismatchError
+
+
+def test_corpus_is_indexed_with_structure(corpus_assistant):
+    status = corpus_assistant.status()
+    assert status["documents"] == 3
+    assert status["chunks"] >= 20
+    assert status["embed_model"] == "all-MiniLM-L6-v2"
+    titles = {record.source: record.title for record in corpus_assistant.documents()}
+    assert titles["ai-alignment-starter-pack.md"] == "AI alignment starter pack"
+    assert titles["ai-alignment-overview.txt"] == "AI Alignment Overview"
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
+def test_specification_gaming_finds_the_overview(corpus_assistant, mode):
+    hits = corpus_assistant.search("What is specification gaming?", k=5, mode=mode)
+    assert hits[0].source == "ai-alignment-overview.txt"
+    assert "Specification gaming" in hits[0].text
+    source_text = corpus_assistant.document_text(hits[0].source)
+    assert "Specification gaming" in source_text[hits[0].start : hits[0].end]
+
+
+def test_organisations_table_is_found_whole(corpus_assistant):
+    hits = corpus_assistant.search("Which organisations do alignment research and what are their agendas?", k=3)
+    table = next(hit for hit in hits if "| Redwood Research |" in hit.text)
+    for organisation in ("Anthropic", "DeepMind", "MIRI", "Redwood Research", "ARC"):
+        assert organisation in table.text
+
+
+def test_html_comment_inside_word_is_searchable(corpus_assistant):
+    hits = corpus_assistant.search("AI alignment starter pack introduction", k=5, mode="bm25")
+    assert any(hit.source == "ai-alignment-starter-pack.md" for hit in hits)
+    assert all("<!--" not in hit.text and "<abbr>" not in hit.text for hit in hits)
+
+
+def test_incremental_reindex_embeds_only_what_changed(fresh_assistant):
+    corpus = Path(fresh_assistant.settings.corpus_dir)
+    for path in CORPUS.iterdir():
+        shutil.copy(path, corpus / path.name)
+    (corpus / "copy-of-overview.txt").write_bytes((CORPUS / "ai-alignment-overview.txt").read_bytes())
+
+    first = fresh_assistant.index()
+    assert sorted(first.added) == sorted([*os.listdir(CORPUS), "copy-of-overview.txt"])
+    assert first.chunks_embedded == first.chunks_total
+
+    again = fresh_assistant.index()
+    assert again.chunks_embedded == 0 and not again.added and not again.updated and not again.removed
+    assert len(again.unchanged) == 4
+
+    # Same content, new modification time: hashed, recognised, nothing embedded.
+    os.utime(corpus / "ai-alignment-overview.txt", ns=(time.time_ns(), time.time_ns()))
+    assert fresh_assistant.index().chunks_embedded == 0
+
+    edited = corpus / "ai-alignment-starter-pack.md"
+    edited.write_text(edited.read_text() + "\n\n## Zebra appendix\n\nThe quokka benchmark measures zebra alignment.\n")
+    changed = fresh_assistant.index()
+    assert changed.updated == ["ai-alignment-starter-pack.md"]
+    starter_chunks = next(r for r in fresh_assistant.documents() if r.source == edited.name).chunk_count
+    assert changed.chunks_embedded == starter_chunks
+    assert fresh_assistant.search("quokka benchmark zebra", k=1)[0].source == edited.name
+
+    (corpus / "core-of-the-alignment-problem.md").unlink()
+    removed = fresh_assistant.index()
+    assert removed.removed == ["core-of-the-alignment-problem.md"] and removed.chunks_embedded == 0
+    assert all(hit.source != "core-of-the-alignment-problem.md" for hit in fresh_assistant.search("inner alignment", 20))
+    # Both copies of the same content stay citable.
+    sources = {hit.source for hit in fresh_assistant.search("specification gaming boat race CoastRunners", 10)}
+    assert {"ai-alignment-overview.txt", "copy-of-overview.txt"} <= sources
+
+
+def test_bad_files_are_skipped_with_reasons(fresh_assistant):
+    corpus = Path(fresh_assistant.settings.corpus_dir)
+    (corpus / "good.md").write_text("# Good\n\nPenguins are flightless birds of the southern hemisphere.\n")
+    (corpus / "empty.txt").write_bytes(b"")
+    (corpus / "binary.txt").write_bytes(bytes(range(256)))
+    (corpus / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+    fresh_assistant.settings.max_file_mb = 0.001
+    (corpus / "huge.txt").write_text("word " * 1000)
+    report = fresh_assistant.index()
+    reasons = dict(report.skipped)
+    assert report.added == ["good.md"]
+    assert set(reasons) == {"empty.txt", "binary.txt", "image.png", "huge.txt"}
+    assert "too large" in reasons["huge.txt"] and "unsupported" in reasons["image.png"]
+    assert all(reason for reason in reasons.values())
+    assert fresh_assistant.search("flightless birds", 1)[0].source == "good.md"
+
+
+def test_changed_settings_are_detected_and_rebuild_fixes_them(fresh_assistant, embedder, tmp_path):
+    corpus = Path(fresh_assistant.settings.corpus_dir)
+    (corpus / "a.md").write_text("# A\n\nThe capital of France is Paris.\n")
+    fresh_assistant.index()
+
+    rechunked = Assistant(make_settings(tmp_path, chunk_tokens=120), embedder=embedder)
+    with pytest.raises(IndexMismatchError, match="chunk_tokens"):
+        rechunked.search("capital")
+    with pytest.raises(IndexMismatchError):
+        rechunked.index()
+    assert rechunked.index(rebuild=True).added == ["a.md"]
+    assert rechunked.search("capital of France", 1)[0].source == "a.md"
+
+
+def test_other_embedding_model_is_detected(fresh_assistant, tmp_path):
+    from rag.embed import default_model_path
+
+    (Path(fresh_assistant.settings.corpus_dir) / "a.md").write_text("# A\n\nOwls hunt at night.\n")
+    fresh_assistant.index()
+    other_model = tmp_path / "other-minilm"
+    shutil.copytree(default_model_path(), other_model)
+    other = Assistant(make_settings(tmp_path, embed_model=str(other_model)))
+    with pytest.raises(IndexMismatchError, match="embed_model 'all-MiniLM-L6-v2'"):
+        other.search("owls")
+
+
+KILL_SCRIPT = textwrap.dedent(
+    """
+    import sys, time
+    import rag.store
+    from rag.api import Assistant
+    from rag.config import load_settings
+
+    stage = sys.argv[1]
+    original = rag.store._write_artifacts
+
+    def pause_after_artifacts(*args, **kwargs):
+        kind = original(*args, **kwargs)
+        print("ARTIFACTS_WRITTEN", flush=True)
+        time.sleep(120)
+        return kind
+
+    rag.store._write_artifacts = pause_after_artifacts
+
+    def progress(fraction, message):
+        if stage == "embedding" and message.startswith("embedded"):
+            print("EMBEDDING", flush=True)
+            time.sleep(120)
+
+    Assistant(load_settings(embed_backend="torch")).index(progress=progress)
+    """
+)
+
+
+@pytest.mark.parametrize("stage,marker", [("embedding", "EMBEDDING"), ("commit", "ARTIFACTS_WRITTEN")])
+def test_kill_during_indexing_leaves_previous_index_intact(fresh_assistant, tmp_path, stage, marker):
+    corpus = Path(fresh_assistant.settings.corpus_dir)
+    (corpus / "first.md").write_text("# First\n\nThe okapi is a giraffid native to the Congo.\n")
+    fresh_assistant.index()
+    before = [hit.to_dict() for hit in fresh_assistant.search("okapi", 3)]
+    generation = fresh_assistant.status()["generation"]
+
+    (corpus / "first.md").write_text("# First\n\nRewritten: nothing about that animal any more.\n")
+    (corpus / "second.md").write_text("# Second\n\nThe axolotl is a salamander that keeps its gills.\n")
+    env = {**os.environ, "RAG_CORPUS_DIR": str(corpus), "RAG_INDEX_DIR": str(fresh_assistant.settings.index_dir)}
+    child = subprocess.Popen(
+        [sys.executable, "-c", KILL_SCRIPT, stage], cwd=tmp_path, env=env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.time() + 300
+        line = ""
+        while marker not in line and time.time() < deadline:
+            line = child.stdout.readline()
+            assert line or child.poll() is None, "indexing process ended before reaching the kill point"
+        assert marker in line
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+
+    survivor = Assistant(fresh_assistant.settings, embedder=fresh_assistant.embedder)
+    assert survivor.status()["generation"] == generation
+    assert [r.source for r in survivor.documents()] == ["first.md"]
+    assert [hit.to_dict() for hit in survivor.search("okapi", 3)] == before
+    # The next run completes the interrupted work.
+    report = survivor.index()
+    assert report.added == ["second.md"] and report.updated == ["first.md"]
+    assert survivor.search("axolotl gills", 1)[0].source == "second.md"
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "RAG_EMBED_BACKEND": "torch"}
+    return subprocess.run(
+        [sys.executable, "-m", "rag.cli", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
+    )
+
+
+def test_cli_index_search_status(tmp_path):
+    shutil.copytree(CORPUS, tmp_path / "corpus")
+    indexed = run_cli("index", "--json", cwd=tmp_path)
+    assert indexed.returncode == 0, indexed.stderr
+    assert len(json.loads(indexed.stdout)["added"]) == 3
+
+    found = run_cli("search", "What is specification gaming?", "--json", "-k", "3", cwd=tmp_path)
+    assert found.returncode == 0, found.stderr
+    hits = json.loads(found.stdout)
+    assert set(hits[0]) == {"source", "title", "section", "text", "score", "start", "end", "page"}
+    assert hits[0]["source"] == "ai-alignment-overview.txt"
+
+    status = json.loads(run_cli("status", "--json", cwd=tmp_path).stdout)
+    assert status["documents"] == 3 and status["chunks"] > 0 and status["last_indexed"]
+
+
+def test_cli_reports_user_mistakes_without_traceback(tmp_path):
+    missing = run_cli("eval-retrieval", str(tmp_path / "nowhere"), cwd=tmp_path)
+    assert missing.returncode == 2
+    assert missing.stderr.startswith("error:") and "Traceback" not in missing.stderr
+    bad_k = run_cli("search", "x", "-k", "0", cwd=tmp_path)
+    assert bad_k.returncode == 2 and "Traceback" not in bad_k.stderr
