@@ -1,0 +1,186 @@
+"""Cut a Document into passages that fit the embedding model, each citing its exact source span.
+
+Sections come from the document's headings (and PDF pages); inside a section LangChain's recursive
+splitter cuts on blank lines, then between list items / around tables, then lines, sentences,
+clauses and words, merging pieces greedily up to the token budget with overlap. What it cannot
+do is hand-written here: offsets back into ``Document.text``, the title/section context that is
+embedded with every chunk, and a last-resort split for runs no separator can break.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from rag.load import Document, one_line, tidy
+
+SECTION_SEPARATOR = " > "
+CONTEXT_SEPARATOR = " — "
+
+# Coarse to fine; a finer separator is only used inside a piece that is still too long.
+SEPARATORS = [
+    r"\n[^\S\n]*\n\s*",  # blank lines: paragraphs, whole lists, whole tables, code blocks
+    # A line break that starts a list item or enters/leaves a table, or between plain unindented lines:
+    # never inside a table or between a list item and its indented continuation.
+    r"\n(?=[^\S\n]*(?:[-*+•]|\d{1,3}[.)])[^\S\n])"
+    r"|(?<!\|)\n(?=[^\S\n]*\|)"
+    r"|(?<=\|)\n(?![^\S\n]*\|)"
+    r"|(?<![|\n])\n(?![^\S\n]|\|)",
+    r"\n",  # between table rows / continuation lines
+    r"(?<=[.!?…])\s+",  # sentences
+    r"(?<=[,;:])\s+",  # clauses
+    r"\s+",  # words
+]
+# Long runs the tokenizer maps to one [UNK] still make unreadable chunks: cap characters per token.
+MAX_CHARS_PER_TOKEN = 10
+# Below this many tokens for the text itself, a section path is shortened to make room.
+MIN_TEXT_TOKENS = 32
+
+
+@dataclass
+class Chunk:
+    text: str  # cleaned passage: what is shown, searched and (with context) embedded
+    start: int  # Document.text[start:end] is the span the passage was cut from
+    end: int
+    section: str  # heading path, e.g. "Frames on outer alignment > The Pointers Problem"
+    page: int | None  # 1-based PDF page, None for other formats
+
+
+def embedding_text(title: str, chunk: Chunk) -> str:
+    """The string embedded for a chunk: title and section once, then the passage."""
+    context = CONTEXT_SEPARATOR.join(part for part in (title, chunk.section) if part)
+    return f"{context}\n\n{chunk.text}" if context else chunk.text
+
+
+def chunk_document(
+    doc: Document, count_tokens: Callable[[str], int], max_tokens: int, overlap_tokens: int
+) -> list[Chunk]:
+    """Chunks whose ``embedding_text`` is at most ``max_tokens`` tokens by ``count_tokens``."""
+    special = count_tokens("")  # [CLS]/[SEP]: counted once per embedded string, not per piece
+
+    @lru_cache(maxsize=65_536)
+    def length(text: str) -> int:
+        """Tokens a piece adds to an embedded string (never fewer than its characters allow)."""
+        return max(count_tokens(text) - special, math.ceil(len(text) / MAX_CHARS_PER_TOKEN))
+
+    splitters: dict[tuple[int, int], RecursiveCharacterTextSplitter] = {}
+    chunks: list[Chunk] = []
+    for section, start, end, page in _sections(doc):
+        segment = doc.body[start:end]
+        if not segment.strip():
+            continue
+        section, budget = _fit_context(doc.title, section, count_tokens, max_tokens)
+        key = (budget, min(overlap_tokens, budget // 2))
+        if key not in splitters:
+            splitters[key] = RecursiveCharacterTextSplitter(
+                separators=SEPARATORS,
+                is_separator_regex=True,
+                keep_separator=True,
+                chunk_size=key[0],
+                chunk_overlap=key[1],
+                length_function=length,
+            )
+        cursor = 0
+        for piece in splitters[key].split_text(segment):
+            # Pieces are stripped substrings in order; overlap means the next one starts after the
+            # previous start, not after its end.
+            offset = segment.find(piece, cursor)
+            cursor = offset + 1
+            for at, text in _fit(piece, offset, budget, length):
+                _emit(doc, chunks, start + at, text, section, page, budget, length, count_tokens, max_tokens)
+    return chunks
+
+
+def _emit(doc, chunks, at, text, section, page, budget, length, count_tokens, max_tokens) -> None:
+    """Append a chunk after checking its exact embedded size (piece sums can undercount for some tokenizers)."""
+    chunk = Chunk(tidy(text), doc.offsets.start(at), doc.offsets.end(at + len(text)), section, page)
+    excess = count_tokens(embedding_text(doc.title, chunk)) - max_tokens
+    if excess <= 0:
+        chunks.append(chunk)
+        return
+    for sub_at, sub_text in _fit(text, at, max(1, budget - excess), length):
+        _emit(doc, chunks, sub_at, sub_text, section, page, budget - excess, length, count_tokens, max_tokens)
+
+
+def _fit(text: str, offset: int, budget: int, length: Callable[[str], int]) -> list[tuple[int, str]]:
+    """Halve a piece at the whitespace nearest its middle until every part fits the budget.
+
+    Only reached for runs without any separator (a giant word, a base64 blob); each halving step
+    re-counts only the halves, so the cost stays n log n in the run's length.
+    """
+    if length(text) <= budget or len(text) <= 1:
+        return [(offset, text)]
+    middle = len(text) // 2
+    left = max(text.rfind(" ", 0, middle), text.rfind("\n", 0, middle))
+    right_candidates = [i for i in (text.find(" ", middle), text.find("\n", middle)) if i > 0]
+    right = min(right_candidates) if right_candidates else -1
+    if left > 0 and (right < 0 or middle - left <= right - middle):
+        cut = left
+    elif right > 0:
+        cut = right
+    else:
+        cut = middle
+    head, tail = text[:cut], text[cut:]
+    tail_offset = offset + cut + (len(tail) - len(tail.lstrip()))
+    parts = []
+    if head.strip():
+        parts += _fit(head.rstrip(), offset, budget, length)
+    if tail.strip():
+        parts += _fit(tail.strip(), tail_offset, budget, length)
+    return parts
+
+
+def _fit_context(
+    title: str, section: str, count_tokens: Callable[[str], int], max_tokens: int
+) -> tuple[str, int]:
+    """The section label to embed and the tokens left for text; long paths shrink before text does."""
+    floor = min(MIN_TEXT_TOKENS, max_tokens // 4)
+    candidates = [section]
+    if SECTION_SEPARATOR in section:
+        candidates.append(section.rsplit(SECTION_SEPARATOR, 1)[1])
+    candidates += [one_line(candidates[-1], 60), ""]
+    budget = 0
+    for label in candidates:
+        budget = max_tokens - count_tokens(embedding_text(title, Chunk("", 0, 0, label, None)))
+        if budget >= floor:
+            return label, budget
+    if budget < 1:
+        raise ValueError(f"max_tokens={max_tokens} leaves no room for text after the title {title!r}")
+    return "", budget
+
+
+def _sections(doc: Document) -> list[tuple[str, int, int, int | None]]:
+    """(section path, body start, body end, page) for each run of body text between headings and pages.
+
+    Heading lines themselves are left out: the section path carries them into the embedded text.
+    The heading that merely repeats the document title is left out of paths as well.
+    """
+    spans: list[tuple[str, int, int]] = []
+    stack: list[tuple[int, str]] = []
+    title_seen = False
+    path, position = "", 0
+    for heading in doc.headings:
+        spans.append((path, position, heading.start))
+        while stack and stack[-1][0] >= heading.level:
+            stack.pop()
+        if not title_seen and one_line(heading.text).casefold() == doc.title.casefold():
+            title_seen = True
+        else:
+            stack.append((heading.level, heading.text))
+        path = SECTION_SEPARATOR.join(text for _, text in stack)
+        position = heading.end
+    spans.append((path, position, len(doc.body)))
+
+    result = []
+    for path, start, end in spans:
+        if start >= end:
+            continue
+        # Chunks never straddle a PDF page: cut sections at page starts.
+        cuts = [p for p in doc.page_starts if start < p < end]
+        for a, b in zip([start, *cuts], [*cuts, end]):
+            result.append((path, a, b, doc.page_at(a)))
+    return result
