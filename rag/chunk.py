@@ -16,8 +16,10 @@ from functools import lru_cache
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from rag.load import Document, one_line, tidy
+from rag.load import Document, SkipFile, one_line, tidy
 
+# Stored with an index: bump whenever the same document would be chunked differently.
+CHUNKER_VERSION = "1"
 SECTION_SEPARATOR = " > "
 CONTEXT_SEPARATOR = " — "
 
@@ -149,7 +151,7 @@ def _fit_context(
         if budget >= floor:
             return label, budget
     if budget < 1:
-        raise ValueError(f"max_tokens={max_tokens} leaves no room for text after the title {title!r}")
+        raise SkipFile(f"the title is too long for chunks of {max_tokens} tokens")
     return "", budget
 
 
