@@ -508,11 +508,13 @@ def _load_markdown(source: str, text: str) -> Document:
 
 
 _SKIP_TAGS = frozenset("head script style noscript template svg math canvas iframe object embed select button".split())
-_BLOCK_TAGS = frozenset(
-    "address article aside blockquote body br dd details dialog div dl dt fieldset figcaption figure footer form "
-    "header hgroup hr html legend li main nav ol p pre section summary table tbody tfoot thead tr ul caption".split()
+# Tags that end a line, and tags that end a paragraph (a blank line, which the chunker splits on first).
+_LINE_TAGS = frozenset("br dd div dt li ol tr ul".split())
+_PARAGRAPH_TAGS = frozenset(
+    "address article aside blockquote details dialog dl fieldset figcaption figure footer form header hgroup hr "
+    "legend main nav p pre section summary table caption h1 h2 h3 h4 h5 h6".split()
 )
-_HEADING_TAGS = {f"h{i}": i for i in range(1, 7)}
+_HEADING_LEVELS = {f"h{i}": i for i in range(1, 7)}
 
 
 def _html_text(soup) -> str:
@@ -525,57 +527,59 @@ def _html_text(soup) -> str:
 
     skipped = (Comment, Declaration, Doctype, ProcessingInstruction)
     out: list[str] = []
-    in_pre = 0
-    in_cell = 0
+    pending = 0  # newlines owed before the next text: the strongest break requested since the last text
+    in_pre = in_cell = 0
+
+    def write(piece: str) -> None:
+        nonlocal pending
+        if pending:
+            if not piece.strip():
+                return
+            if out:
+                out.append("\n" * pending)
+            pending = 0
+            piece = piece.lstrip()
+        out.append(piece)
+
+    def brk(newlines: int) -> None:
+        nonlocal pending
+        if in_cell:
+            write(" ")
+        else:
+            pending = max(pending, newlines)
+
     stack: list[tuple[object, bool]] = [(soup, False)]
     while stack:
         node, closing = stack.pop()
         if isinstance(node, NavigableString):
-            if isinstance(node, skipped):
-                continue
-            piece = str(node)
-            if not in_pre:
-                piece = re.sub(r"\s+", " ", piece)
-            elif in_cell:
-                piece = piece.replace("\n", " ")
-            out.append(piece.replace("|", "/") if in_cell else piece)
+            if not isinstance(node, skipped):
+                piece = str(node) if in_pre and not in_cell else re.sub(r"\s+", " ", str(node))
+                write(piece.replace("|", "/") if in_cell else piece)
             continue
-        if not isinstance(node, Tag):
+        if not isinstance(node, Tag) or (node.name.lower() in _SKIP_TAGS and node is not soup):
             continue
-        name = node.name.lower() if node.name else ""
-        if name in _SKIP_TAGS and node is not soup:
-            continue
-        level = _HEADING_TAGS.get(name)
-        if closing:
-            if name == "pre":
-                in_pre -= 1
-            if name in ("td", "th"):
-                in_cell -= 1
-                out.append(" |")
-            elif level and not in_cell:
-                out.append("\n\n")
-            elif name in _BLOCK_TAGS and not in_cell:
-                out.append("\n")
-            continue
-        if level and not in_cell:
-            out.append("\n\n" + "#" * level + " ")
-        elif name == "li" and not in_cell:
-            out.append("\n- ")
-        elif name == "tr":
-            out.append("\n|")
-        elif name in ("td", "th"):
-            in_cell += 1
-            out.append(" ")
-        elif name in _BLOCK_TAGS:
-            out.append(" " if in_cell else "\n")
+        name = node.name.lower()
+        if name in ("td", "th"):
+            in_cell += -1 if closing else 1
+            write(" |" if closing else " ")
+        elif name in _PARAGRAPH_TAGS:
+            brk(2)
+        elif name in _LINE_TAGS:
+            brk(1)
         if name == "pre":
-            in_pre += 1
+            in_pre += -1 if closing else 1
+        if closing:
+            continue
+        if name in _HEADING_LEVELS and not in_cell:
+            write("#" * _HEADING_LEVELS[name] + " ")
+        elif name == "li" and not in_cell:
+            write("- ")
+        elif name == "tr":
+            write("|")
         stack.append((node, True))
         stack.extend((child, False) for child in reversed(node.contents))
-    text = "".join(out)
     # Headings and rows must stay on one line whatever whitespace the page put inside them.
-    lines = [" ".join(line.split()) for line in text.split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return "\n".join(" ".join(line.split()) for line in "".join(out).split("\n")).strip()
 
 
 def _load_html(source: str, text: str) -> Document:
