@@ -1,0 +1,554 @@
+"""The Gradio 6 web UI: chat with cited sources, document upload and indexing, answer settings.
+
+Everything here is a thin layer over :class:`rag.api.Assistant`; the named API endpoints (``ask``,
+``upload``, ``reindex``, ``remove``, ``settings``) call the same methods as the CLI, so the app can be
+scripted with ``gradio_client``.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import re
+import tempfile
+import time
+import unicodedata
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import rag  # noqa: F401  (offline/telemetry environment before gradio imports)
+
+import gradio as gr
+from pydantic import SecretStr
+
+from rag.api import Assistant
+from rag.backends import BACKEND_NAMES, BackendError
+from rag.config import Settings
+from rag.embed import EmbeddingModelError
+from rag.load import SUPPORTED_SUFFIXES, SkipFile, load_document
+from rag.retrieve import MODES
+from rag.store import StoreError
+
+log = logging.getLogger(__name__)
+
+EXAMPLES = [
+    "What is specification gaming?",
+    "Which organisations work on alignment research?",
+    "What is inner alignment?",
+]
+# Characters of document text shown around a cited passage.
+CONTEXT_CHARS = 240
+# Mistakes a user can fix: shown as their one-line message, never as a traceback.
+USER_ERRORS = (BackendError, StoreError, EmbeddingModelError, ValueError)
+UPLOAD_TYPES = sorted(SUPPORTED_SUFFIXES)
+DOC_HEADERS = ["title", "source", "chunks", "indexed at"]
+
+# System fonts only: the default Gradio fonts are served locally, but nothing should depend on that.
+THEME = gr.themes.Default(
+    font=["ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "Helvetica", "Arial", "sans-serif"],
+    font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"],
+)
+
+CSS = """
+a.cite-ref { text-decoration: none; font-weight: 600; font-size: 0.85em; vertical-align: super; padding: 0 1px; }
+.sources h3 { margin: 0 0 0.5em 0; }
+.sources .source { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px;
+                   margin-bottom: 10px; scroll-margin: 80px; }
+.sources .source.flash { outline: 3px solid var(--color-accent); }
+.sources .source-head { font-size: 0.9em; margin-bottom: 6px; }
+.sources .source-head code { font-size: 0.9em; }
+.sources .passage { white-space: pre-wrap; font-size: 0.9em; line-height: 1.45; max-height: 22em; overflow-y: auto; }
+.sources .context { opacity: 0.65; }
+.sources mark { background: #fff1a8; color: inherit; padding: 0 1px; }
+.sources .ok { color: #177245; font-weight: 600; }
+.sources .warn { color: #a15c00; font-weight: 600; }
+.sources .banner { background: #fdecea; border: 1px solid #f5c2c0; color: #8a1f17; border-radius: 8px;
+                   padding: 8px 10px; margin-bottom: 10px; font-weight: 600; }
+.sources .empty { opacity: 0.7; }
+"""
+
+# A marker click scrolls to its passage in the sources panel instead of following the link.
+HEAD = """
+<script>
+document.addEventListener("click", (event) => {
+  const link = event.target instanceof Element ? event.target.closest('a[href^="#cite-"]') : null;
+  if (!link) return;
+  event.preventDefault();
+  event.stopPropagation();
+  const target = document.getElementById(link.getAttribute("href").slice(1));
+  if (!target) return;
+  target.scrollIntoView({behavior: "smooth", block: "center"});
+  target.classList.remove("flash");
+  void target.offsetWidth;
+  target.classList.add("flash");
+}, true);
+</script>
+"""
+
+
+# ---- uploads ----------------------------------------------------------------------------------------
+
+
+def safe_filename(name: str) -> str | None:
+    """A plain file name for an upload: last path component, safe ASCII characters, not hidden."""
+    base = re.split(r"[\\/]", name.strip())[-1]
+    base = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode()
+    base = re.sub(r"[^A-Za-z0-9._-]+", "-", base)
+    base = re.sub(r"-{2,}", "-", base).strip("-. ")
+    stem, dot, suffix = base.rpartition(".")
+    if not dot:
+        stem, suffix = base, ""
+    stem = stem.strip("-. ")[:100]
+    if not stem:
+        return None
+    return f"{stem}.{suffix.lower()}" if suffix else stem
+
+
+def save_upload(name: str, data: bytes, folder: Path, max_bytes: int) -> tuple[Path | None, str]:
+    """Store one uploaded file in ``folder``: (saved path, what happened) or (None, why it was refused).
+
+    The file is checked with the document loader before anything is written, so a file the index would
+    skip never lands in the corpus. An existing file is never overwritten: a different file with the same
+    name is saved as ``name-2.ext`` (``-3`` ...).
+    """
+    safe = safe_filename(name)
+    if safe is None:
+        return None, f"{name}: refused, not a usable file name"
+    suffix = Path(safe).suffix
+    if suffix not in SUPPORTED_SUFFIXES:
+        return None, f"{name}: refused, unsupported file type {suffix or '(none)'} (use {', '.join(UPLOAD_TYPES)})"
+    if len(data) > max_bytes:
+        return None, f"{name}: refused, file too large ({len(data) / 1e6:.1f} MB > {max_bytes / 1e6:.0f} MB)"
+    try:
+        load_document(Path(safe), safe, data)
+    except SkipFile as exc:
+        return None, f"{name}: refused, {exc}"
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = Path(safe).stem
+    for attempt in range(1, 1000):
+        target = folder / (safe if attempt == 1 else f"{stem}-{attempt}{suffix}")
+        if target.exists() or target.is_symlink():
+            if target.is_file() and target.read_bytes() == data:
+                return target, f"{name}: already in the corpus as {target.name}"
+            continue
+        if _create_exclusive(target, data):
+            note = "saved" if target.name == name else f"saved as {target.name}"
+            if attempt > 1:
+                note += f" ({safe} exists with different content)"
+            return target, f"{name}: {note}"
+    return None, f"{name}: refused, too many files named like {safe}"
+
+
+def _create_exclusive(target: Path, data: bytes) -> bool:
+    """Write ``target`` whole or not at all, never replacing a file that appeared meanwhile."""
+    fd, tmp = tempfile.mkstemp(prefix=".upload-", dir=target.parent)  # hidden: never indexed
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(tmp, target)
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        os.unlink(tmp)
+
+
+# ---- rendering ----------------------------------------------------------------------------------------
+
+
+def _message_text(content) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict):
+        return str(content.get("text") or "")
+    if isinstance(content, Sequence):
+        return " ".join(_message_text(part) for part in content)
+    return ""
+
+
+def plain_history(history: Sequence[dict]) -> list[dict[str, str]]:
+    """The conversation as plain text messages: citation links and escaping undone."""
+    messages = []
+    for message in history or ():
+        role = message.get("role")
+        text = html.unescape(re.sub(r"<[^>]+>", "", _message_text(message.get("content"))))
+        if role in ("user", "assistant") and text.strip():
+            messages.append({"role": role, "content": text.strip()})
+    return messages
+
+
+def _where(title: str, section: str, page: int | None) -> str:
+    parts = [f"<b>{html.escape(title)}</b>"] if title else []
+    if section:
+        parts.append(html.escape(section))
+    text = " › ".join(parts)
+    return f"{text} · page {page}" if page else text
+
+
+def linked_answer(text: str, citations: Sequence, turn: int) -> str:
+    """Answer text with each [n] turned into a link to passage n of this turn, its title as tooltip."""
+    by_number = {citation.n: citation for citation in citations}
+
+    def link(match: re.Match[str]) -> str:
+        citation = by_number.get(int(match.group(1)))
+        if citation is None:
+            return match.group(0)
+        tip = " › ".join(part for part in (citation.title, citation.section) if part)
+        if citation.page:
+            tip += f" (page {citation.page})"
+        tip += f" — {' '.join(citation.text.split())[:200]}"
+        return (
+            f'<a class="cite-ref" href="#cite-{turn}-{citation.n}" title="{html.escape(tip, quote=True)}">'
+            f"[{citation.n}]</a>"
+        )
+
+    return re.sub(r"\[(\d+)\]", link, html.escape(text, quote=False))
+
+
+def _in_context(document: str, start: int, end: int) -> str:
+    """The span in <mark>, with up to CONTEXT_CHARS of escaped text either side cut at word boundaries."""
+    before = document[max(0, start - CONTEXT_CHARS) : start]
+    after = document[end : end + CONTEXT_CHARS]
+    if start > CONTEXT_CHARS and " " in before:
+        before = "…" + before[before.index(" ") + 1 :]
+    if end + CONTEXT_CHARS < len(document) and " " in after:
+        after = after[: after.rindex(" ")] + "…"
+    return (
+        f'<span class="context">{html.escape(before)}</span>'
+        f"<mark>{html.escape(document[start:end])}</mark>"
+        f'<span class="context">{html.escape(after)}</span>'
+    )
+
+
+def sources_html(assistant: Assistant, answer, turn: int) -> str:
+    """The sources panel for one answer: cited passages in context, then the uncited ones collapsed."""
+    parts = ['<div class="sources">']
+    if not answer.grounded:
+        parts.append('<div class="banner">The documents don\'t answer this: no statement above is backed by '
+                     "the indexed passages.</div>")
+    if answer.citations:
+        parts.append("<h3>Sources</h3>")
+    texts: dict[str, str | None] = {}
+    for citation in answer.citations:
+        if citation.source not in texts:
+            try:
+                texts[citation.source] = assistant.document_text(citation.source)
+            except StoreError:  # removed since the answer was given
+                texts[citation.source] = None
+        document = texts[citation.source]
+        valid = document is not None and 0 <= citation.start < citation.end <= len(document)
+        body = (
+            _in_context(document, citation.start, citation.end) if valid else f"<mark>{html.escape(citation.text)}</mark>"
+        )
+        verdict = (
+            '<span class="ok">✓ supported by this passage</span>'
+            if citation.supported
+            else '<span class="warn">⚠ not supported by this passage</span>'
+        )
+        parts.append(
+            f'<div class="source" id="cite-{turn}-{citation.n}"><div class="source-head">[{citation.n}] '
+            f"{_where(citation.title, citation.section, citation.page)} · <code>{html.escape(citation.source)}</code>"
+            f" · {verdict}</div><div class=\"passage\">{body}</div></div>"
+        )
+    if answer.retrieved:
+        label = "retrieved passage" if len(answer.retrieved) == 1 else "retrieved passages"
+        parts.append(f"<details><summary>{len(answer.retrieved)} more {label} (not cited)</summary>")
+        for hit in answer.retrieved:
+            parts.append(
+                f'<div class="source"><div class="source-head">{_where(hit.title, hit.section, hit.page)} · '
+                f'<code>{html.escape(hit.source)}</code></div><div class="passage">{html.escape(hit.text)}</div></div>'
+            )
+        parts.append("</details>")
+    if not answer.citations and not answer.retrieved:
+        parts.append('<p class="empty">No passages matched.</p>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+EMPTY_SOURCES = '<div class="sources"><p class="empty">Sources for the latest answer appear here.</p></div>'
+
+
+# ---- the app ------------------------------------------------------------------------------------------
+
+
+def _documents_table(assistant: Assistant) -> list[list]:
+    return [
+        [record.title, record.source, record.chunk_count,
+         time.strftime("%Y-%m-%d %H:%M", time.localtime(record.indexed_at))]
+        for record in sorted(assistant.documents(), key=lambda record: record.source)
+    ]
+
+
+def _status_line(assistant: Assistant) -> str:
+    status = assistant.status()
+    when = f", last indexed {status['last_indexed']}" if status["last_indexed"] else ""
+    return f"**{status['documents']} documents, {status['chunks']} chunks** in `{status['index_dir']}`{when}"
+
+
+def _report_markdown(report, notes: Sequence[str] = ()) -> str:
+    lines = [f"- {html.escape(note)}" for note in notes]
+    for label, sources in (("added", report.added), ("updated", report.updated), ("removed", report.removed)):
+        lines += [f"- {label}: `{source}`" for source in sources]
+    lines += [f"- skipped `{source}`: {html.escape(reason)}" for source, reason in report.skipped]
+    if report.unchanged:
+        lines.append(f"- unchanged: {len(report.unchanged)} file(s)")
+    head = (
+        f"**Indexed in {report.seconds:.1f} s**: added {len(report.added)}, updated {len(report.updated)}, "
+        f"removed {len(report.removed)}, skipped {len(report.skipped)}; the index holds "
+        f"{report.documents_total} documents, {report.chunks_total} chunks."
+    )
+    return "\n".join([head, "", *lines])
+
+
+def _settings_summary(settings: Settings) -> str:
+    model = settings.llm_model or "backend default"
+    extra = ""
+    if settings.backend == "openai":
+        key = "set" if settings.openai_api_key.get_secret_value() else "not set"
+        extra = f", base URL `{settings.openai_base_url}`, API key {key}"
+    elif settings.backend == "ollama":
+        extra = f", base URL `{settings.ollama_base_url}`"
+    if settings.backend == "extractive":
+        model = "none (quotes passages)"
+    return (
+        f"Effective settings: backend **{settings.backend}** (model: {model}{extra}), "
+        f"top-k **{settings.top_k}**, retrieval **{settings.retrieval_mode}**."
+    )
+
+
+def _one_line_error(exc: Exception) -> str:
+    if isinstance(exc, USER_ERRORS):
+        return " ".join(str(exc).split())
+    log.exception("unexpected error in the UI")
+    return f"unexpected error ({type(exc).__name__}: {' '.join(str(exc).split())}); details are in the server log"
+
+
+def build_app(assistant: Assistant) -> gr.Blocks:
+    """The whole UI over one Assistant; launch it with :func:`launch` (theme, CSS and head go there)."""
+
+    def ask(message: str, history: list[dict]) -> Iterator[tuple]:
+        """Stream an answer into the chat; then link its markers and fill the sources panel."""
+        question = (message or "").strip()
+        if not question:
+            yield "", history, gr.skip(), gr.skip()
+            return
+        earlier = plain_history(history)
+        turn = sum(1 for m in history if m.get("role") == "assistant") + 1
+        chat = list(history) + [
+            {"role": "user", "content": html.escape(question, quote=False)},
+            {"role": "assistant", "content": "…"},
+        ]
+        waiting = '<div class="sources"><p class="empty">Searching the documents…</p></div>'
+        yield "", chat, waiting, None
+        streamed = ""
+        try:
+            for event in assistant.ask(question, earlier):
+                if event.kind == "delta":
+                    streamed += event.text
+                    chat[-1] = {"role": "assistant", "content": html.escape(streamed, quote=False)}
+                    yield "", chat, waiting, None
+                elif event.answer is not None:
+                    answer = event.answer
+                    chat[-1] = {"role": "assistant", "content": linked_answer(answer.answer, answer.citations, turn)}
+                    yield "", chat, sources_html(assistant, answer, turn), answer.to_dict()
+        except Exception as exc:  # the chat shows one line, never a traceback
+            chat[-1] = {"role": "assistant", "content": f"⚠️ **Error:** {html.escape(_one_line_error(exc))}"}
+            yield "", chat, EMPTY_SOURCES, {"error": _one_line_error(exc)}
+
+    def documents_view() -> tuple:
+        table = _documents_table(assistant)
+        return table, gr.Dropdown(choices=[row[1] for row in table], value=None), _status_line(assistant)
+
+    def upload(files: list[str] | None, progress=gr.Progress()) -> tuple:
+        """Save uploads into the corpus folder and index them; the table refreshes when done."""
+        if not files:
+            return ("Choose one or more files first.", *documents_view())
+        folder = Path(assistant.settings.corpus_dir)
+        max_bytes = int(assistant.settings.max_file_mb * 1_000_000)
+        saved, notes = [], []
+        for path in files:
+            path = Path(path)
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                notes.append(f"{path.name}: cannot read the upload ({exc.strerror or exc})")
+                continue
+            target, note = save_upload(path.name, data, folder, max_bytes)
+            notes.append(note)
+            if target is not None:
+                saved.append(target)
+        if not saved:
+            return ("\n".join(f"- {html.escape(note)}" for note in notes), *documents_view())
+        try:
+            report = assistant.index(saved, progress=lambda fraction, message: progress(fraction, desc=message))
+        except Exception as exc:
+            return (f"Indexing failed: {html.escape(_one_line_error(exc))}", *documents_view())
+        return (_report_markdown(report, notes), *documents_view())
+
+    def reindex(progress=gr.Progress()) -> tuple:
+        """Re-scan the corpus folder: new and changed files are indexed, deleted ones dropped."""
+        try:
+            report = assistant.index(progress=lambda fraction, message: progress(fraction, desc=message))
+        except Exception as exc:
+            return (f"Re-indexing failed: {html.escape(_one_line_error(exc))}", *documents_view())
+        return (_report_markdown(report), *documents_view())
+
+    def remove(source: str | None) -> tuple:
+        if not source:
+            return ("Choose a document to remove first.", *documents_view())
+        try:
+            assistant.remove(source, delete_file=True)
+        except Exception as exc:
+            return (f"Could not remove `{source}`: {html.escape(_one_line_error(exc))}", *documents_view())
+        return (f"Removed `{source}` from the index and the corpus folder.", *documents_view())
+
+    def pick_document(event: gr.SelectData):
+        """Clicking a table row chooses that document for removal."""
+        return gr.Dropdown(value=event.row_value[1]) if event.row_value else gr.skip()
+
+    def settings_view() -> tuple:
+        settings = assistant.settings
+        key_hint = "(a key is set; leave empty to keep it)" if settings.openai_api_key.get_secret_value() else ""
+        return (
+            gr.Dropdown(value=settings.backend),
+            settings.llm_model,
+            gr.Textbox(value=settings.openai_base_url, visible=settings.backend == "openai"),
+            gr.Textbox(value="", placeholder=key_hint or "sk-…", visible=settings.backend == "openai"),
+            gr.Textbox(value=settings.ollama_base_url, visible=settings.backend == "ollama"),
+            settings.top_k,
+            settings.retrieval_mode,
+            _settings_summary(settings),
+        )
+
+    def apply_settings(backend, model, openai_url, api_key, ollama_url, top_k, mode) -> tuple:
+        """Change the answer settings of this running server (not saved to rag.toml)."""
+        update = {
+            "backend": backend,
+            "llm_model": (model or "").strip(),
+            "openai_base_url": (openai_url or "").strip() or assistant.settings.openai_base_url,
+            "ollama_base_url": (ollama_url or "").strip() or assistant.settings.ollama_base_url,
+            "top_k": max(1, int(top_k)),
+            "retrieval_mode": mode,
+        }
+        if api_key:
+            update["openai_api_key"] = SecretStr(api_key.strip())
+        assistant.settings = assistant.settings.model_copy(update=update)
+        return settings_view()
+
+    def backend_fields(backend: str) -> tuple:
+        return gr.Textbox(visible=backend == "openai"), gr.Textbox(visible=backend == "openai"), gr.Textbox(
+            visible=backend == "ollama"
+        )
+
+    with gr.Blocks(title="Ask your documents") as demo:
+        gr.Markdown("## Ask your documents\nAnswers come only from the indexed documents, with numbered citations.")
+        with gr.Tabs():
+            with gr.Tab("Chat", id="chat"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3):
+                        chatbot = gr.Chatbot(
+                            label="Conversation",
+                            height=520,
+                            elem_id="chat",
+                            buttons=["copy"],
+                            feedback_options=None,
+                            placeholder="Ask a question about the documents, or pick an example below.",
+                        )
+                        with gr.Row():
+                            question = gr.Textbox(
+                                show_label=False, placeholder="Your question…", scale=5, elem_id="question",
+                                submit_btn=False, lines=1, max_lines=4,
+                            )
+                            send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+                        with gr.Row():
+                            gr.Examples(EXAMPLES, inputs=question, label="Examples")
+                            clear = gr.Button("Clear conversation", scale=0, elem_id="clear")
+                        with gr.Accordion("Answer details (JSON)", open=False):
+                            details = gr.JSON(label="Latest answer", elem_id="answer-json")
+                    with gr.Column(scale=2):
+                        sources = gr.HTML(EMPTY_SOURCES, elem_id="sources", js_on_load=None)
+            with gr.Tab("Documents", id="documents"):
+                status = gr.Markdown(elem_id="index-status")
+                with gr.Row():
+                    with gr.Column():
+                        files = gr.File(
+                            label=f"Upload documents ({' '.join(UPLOAD_TYPES)})",
+                            file_count="multiple",
+                            file_types=UPLOAD_TYPES,
+                            elem_id="upload-files",
+                        )
+                        with gr.Row():
+                            upload_button = gr.Button("Upload and index", variant="primary", elem_id="upload")
+                            reindex_button = gr.Button("Re-index corpus folder", elem_id="reindex")
+                    report = gr.Markdown("", elem_id="index-report")
+                table = gr.Dataframe(
+                    headers=DOC_HEADERS, datatype=["str", "str", "number", "str"], interactive=False,
+                    label="Indexed documents", elem_id="documents-table", wrap=True,
+                )
+                with gr.Row():
+                    to_remove = gr.Dropdown(label="Document to remove", choices=[], scale=3, elem_id="remove-source")
+                    remove_button = gr.Button("Remove document and its file", variant="stop", scale=1,
+                                              elem_id="remove")
+            with gr.Tab("Settings", id="settings"):
+                summary = gr.Markdown(elem_id="settings-summary")
+                backend = gr.Dropdown(list(BACKEND_NAMES), label="Answer backend", elem_id="backend",
+                                      info="extractive quotes passages; local, openai and ollama use an LLM")
+                model = gr.Textbox(label="Model", placeholder="backend default",
+                                   info="model name, or a GGUF path for the local backend")
+                openai_url = gr.Textbox(label="OpenAI-compatible base URL")
+                api_key = gr.Textbox(label="API key", type="password", elem_id="api-key")
+                ollama_url = gr.Textbox(label="Ollama base URL")
+                top_k = gr.Slider(1, 20, step=1, label="Passages retrieved (top-k)")
+                mode = gr.Radio(list(MODES), label="Retrieval mode")
+                apply = gr.Button("Apply", variant="primary", elem_id="apply-settings")
+
+        chat_io = dict(inputs=[question, chatbot], outputs=[question, chatbot, sources, details])
+        question.submit(ask, **chat_io, api_name="ask", concurrency_id="ask", concurrency_limit=4)
+        send.click(ask, **chat_io, api_visibility="private", concurrency_id="ask", concurrency_limit=4)
+        clear.click(lambda: ([], EMPTY_SOURCES, None), outputs=[chatbot, sources, details], api_visibility="private",
+                    queue=False)
+        chatbot.clear(lambda: (EMPTY_SOURCES, None), outputs=[sources, details], api_visibility="private", queue=False)
+
+        documents_io = [report, table, to_remove, status]
+        # One index run at a time; asks have their own concurrency group, so they keep being answered meanwhile.
+        upload_button.click(upload, inputs=files, outputs=documents_io, api_name="upload",
+                            concurrency_id="index", concurrency_limit=1).then(
+            lambda: None, outputs=files, api_visibility="private", queue=False)
+        reindex_button.click(reindex, outputs=documents_io, api_name="reindex",
+                             concurrency_id="index", concurrency_limit=1)
+        remove_button.click(remove, inputs=to_remove, outputs=documents_io, api_name="remove",
+                            concurrency_id="index", concurrency_limit=1)
+        table.select(pick_document, outputs=to_remove, api_visibility="private", queue=False)
+
+        settings_fields = [backend, model, openai_url, api_key, ollama_url, top_k, mode]
+        apply.click(apply_settings, inputs=settings_fields, outputs=[*settings_fields, summary], api_name="settings")
+        backend.change(backend_fields, inputs=backend, outputs=[openai_url, api_key, ollama_url],
+                       api_visibility="private", queue=False)
+
+        demo.load(documents_view, outputs=[table, to_remove, status], api_visibility="private", queue=False)
+        demo.load(settings_view, outputs=[*settings_fields, summary], api_visibility="private", queue=False)
+    return demo
+
+
+def launch(demo: gr.Blocks, settings: Settings, **options) -> None:
+    """Serve ``demo`` on settings.host:settings.port with the offline theme (no web fonts, no CDN)."""
+    demo.queue(default_concurrency_limit=1).launch(
+        server_name=settings.host,
+        server_port=settings.port,
+        theme=THEME,
+        css=CSS,
+        head=HEAD,
+        show_error=True,
+        **options,
+    )
+
+
+def serve(settings: Settings) -> None:
+    """Bring the index up to date with the corpus folder, then serve the UI until interrupted."""
+    assistant = Assistant(settings)
+    print(f"indexing {settings.corpus_dir} (only new or changed files are embedded)…", flush=True)
+    print(assistant.index().summary(), flush=True)
+    launch(build_app(assistant), settings)
