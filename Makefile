@@ -1,0 +1,33 @@
+# The two commands users need: `make run` (serve the chat UI) and `make test` (the whole suite).
+# Each sets up what is missing first, so both work on a fresh machine with Python and the package registries.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test install browser index bench
+
+run: install
+	$(PY) -m rag.cli serve
+
+test: install browser
+	$(PY) -m pytest
+
+install: $(STAMP)
+
+# torch is pinned first: an unpinned torch (asked for by sentence-transformers) pulls a multi-GB CUDA build.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e ".[local,test]"
+	touch $(STAMP)
+
+# The UI tests drive Debian's Chromium (never a browser downloaded by a test tool).
+browser:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+index: install
+	$(PY) -m rag.cli index
