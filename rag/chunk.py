@@ -10,6 +10,7 @@ embedded with every chunk, and a last-resort split for runs no separator can bre
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -35,8 +36,8 @@ SEPARATORS = [
     r"\n",  # between table rows / continuation lines
     r"(?<=[.!?…])\s+",  # sentences
     r"(?<=[,;:])\s+",  # clauses
-    r"\s+",  # words
-]
+]  # then _fit, which cuts at words without counting each word
+_LEADING_SPACE = re.compile(r"\s*")
 # Long runs the tokenizer maps to one [UNK] still make unreadable chunks: cap characters per token.
 MAX_CHARS_PER_TOKEN = 10
 # Below this many tokens for the text itself, a section path is shortened to make room.
@@ -109,31 +110,36 @@ def _emit(doc, chunks, at, text, section, page, budget, length, count_tokens, ma
 
 
 def _fit(text: str, offset: int, budget: int, length: Callable[[str], int]) -> list[tuple[int, str]]:
-    """Halve a piece at the whitespace nearest its middle until every part fits the budget.
+    """Cut a piece no separator could break (a run of words without punctuation, a base64 blob).
 
-    Only reached for runs without any separator (a giant word, a base64 blob); each halving step
-    re-counts only the halves, so the cost stays n log n in the run's length.
+    Windows are sized from the characters-per-token rate measured so far and end at the last
+    whitespace inside them, so each window costs about one token count instead of one per word.
     """
-    if length(text) <= budget or len(text) <= 1:
+    total = length(text)
+    if total <= budget:
         return [(offset, text)]
-    middle = len(text) // 2
-    left = max(text.rfind(" ", 0, middle), text.rfind("\n", 0, middle))
-    right_candidates = [i for i in (text.find(" ", middle), text.find("\n", middle)) if i > 0]
-    right = min(right_candidates) if right_candidates else -1
-    if left > 0 and (right < 0 or middle - left <= right - middle):
-        cut = left
-    elif right > 0:
-        cut = right
-    else:
-        cut = middle
-    head, tail = text[:cut], text[cut:]
-    tail_offset = offset + cut + (len(tail) - len(tail.lstrip()))
-    parts = []
-    if head.strip():
-        parts += _fit(head.rstrip(), offset, budget, length)
-    if tail.strip():
-        parts += _fit(tail.strip(), tail_offset, budget, length)
-    return parts
+    parts: list[tuple[int, str]] = []
+    rate = len(text) / total  # characters per token, refined window by window
+    position = 0
+    while True:
+        gap = _LEADING_SPACE.match(text, position)
+        position = gap.end()
+        if position >= len(text):
+            return parts
+        size = max(1, int(budget * rate * 0.95))
+        while True:
+            end = min(len(text), position + size)
+            if end < len(text):
+                space = max(text.rfind(" ", position, end + 1), text.rfind("\n", position, end + 1))
+                end = space if space > position else end
+            window = text[position:end].rstrip()
+            tokens = length(window)
+            if tokens <= budget or size == 1:
+                break
+            size = max(1, min(size - 1, int(size * budget / tokens * 0.95)))
+        parts.append((offset + position, window))
+        rate = len(window) / max(tokens, 1)
+        position = end
 
 
 def _fit_context(
