@@ -225,7 +225,7 @@ def _in_context(document: str, start: int, end: int) -> str:
 
 def sources_html(assistant: Assistant, answer, turn: int) -> str:
     """The sources panel for one answer: cited passages in context, then the uncited ones collapsed."""
-    parts = ['<div class="sources">']
+    parts = [f'<div class="sources" data-turn="{turn}">']
     if not answer.grounded:
         parts.append('<div class="banner">The documents don\'t answer this: no statement above is backed by '
                      "the indexed passages.</div>")
@@ -355,8 +355,10 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                     chat[-1] = {"role": "assistant", "content": linked_answer(answer.answer, answer.citations, turn)}
                     yield "", chat, sources_html(assistant, answer, turn), answer.to_dict()
         except Exception as exc:  # the chat shows one line, never a traceback
-            chat[-1] = {"role": "assistant", "content": f"⚠️ **Error:** {html.escape(_one_line_error(exc))}"}
-            yield "", chat, EMPTY_SOURCES, {"error": _one_line_error(exc)}
+            message = _one_line_error(exc)
+            chat[-1] = {"role": "assistant", "content": f"⚠️ **Error:** {html.escape(message)}"}
+            failed = f'<div class="sources" data-turn="{turn}"><p class="empty">No sources: the answer failed.</p></div>'
+            yield "", chat, failed, {"error": message}
 
     def documents_view() -> tuple:
         table = _documents_table(assistant)
@@ -459,7 +461,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                         )
                         with gr.Row():
                             question = gr.Textbox(
-                                show_label=False, placeholder="Your question…", scale=5, elem_id="question",
+                                label="Question", show_label=False, placeholder="Your question…", scale=5, elem_id="question",
                                 submit_btn=False, lines=1, max_lines=4,
                             )
                             send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
