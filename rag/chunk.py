@@ -93,20 +93,26 @@ def chunk_document(
             # previous start, not after its end.
             offset = segment.find(piece, cursor)
             cursor = offset + 1
-            for at, text in _fit(piece, offset, budget, length):
-                _emit(doc, chunks, start + at, text, section, page, budget, length, count_tokens, max_tokens)
+            _emit(doc, chunks, start + offset, piece, section, page, budget, length, count_tokens, max_tokens)
     return chunks
 
 
 def _emit(doc, chunks, at, text, section, page, budget, length, count_tokens, max_tokens) -> None:
-    """Append a chunk after checking its exact embedded size (piece sums can undercount for some tokenizers)."""
+    """Append the chunk for ``body[at:at+len(text)]``, cutting it further while it is too long.
+
+    The exact count of the embedded string is the one check every chunk gets; it catches both pieces
+    no separator could cut and tokenizers whose piece counts do not add up exactly.
+    """
     chunk = Chunk(tidy(text), doc.offsets.start(at), doc.offsets.end(at + len(text)), section, page)
     excess = count_tokens(embedding_text(doc.title, chunk)) - max_tokens
-    if excess <= 0:
+    if excess <= 0 and len(text) <= budget * MAX_CHARS_PER_TOKEN:
         chunks.append(chunk)
         return
-    for sub_at, sub_text in _fit(text, at, max(1, budget - excess), length):
-        _emit(doc, chunks, sub_at, sub_text, section, page, budget - excess, length, count_tokens, max_tokens)
+    if len(text) <= 1:
+        return  # a single character that cannot fit is not worth a chunk (and must not loop)
+    tighter = budget if length(text) > budget else max(1, budget - excess)
+    for sub_at, sub_text in _fit(text, at, tighter, length):
+        _emit(doc, chunks, sub_at, sub_text, section, page, tighter, length, count_tokens, max_tokens)
 
 
 def _fit(text: str, offset: int, budget: int, length: Callable[[str], int]) -> list[tuple[int, str]]:
