@@ -87,4 +87,10 @@ class ChatBackend:
             raise BackendError(one_line(self._describe_error(exc))) from exc
 
     def complete(self, messages: Sequence[BaseMessage]) -> str:
-        return "".join(self.stream(messages))
+        """The whole reply in one request (query rewriting has nothing to stream)."""
+        try:
+            return str(self.model.invoke(list(messages)).text)
+        except BackendError:
+            raise
+        except Exception as exc:
+            raise BackendError(one_line(self._describe_error(exc))) from exc

@@ -1,0 +1,117 @@
+"""The answer pipeline with the extractive backend over a real index of corpus/."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from rag.answer import Answer, MarkerRewriter, answer_stream, split_sentences
+from rag.backends import BACKEND_NAMES, BackendError, get_backend
+
+
+@pytest.fixture(scope="module")
+def extractive(corpus_assistant):
+    return get_backend("extractive", corpus_assistant.settings)
+
+
+def ask(assistant, backend, question, history=()):
+    events = list(
+        answer_stream(
+            question, history, retrieve=assistant.search, embedder=assistant.embedder, backend=backend, k=5
+        )
+    )
+    assert [e.kind for e in events[:-1]] == ["delta"] * (len(events) - 1) and events[-1].kind == "done"
+    return [e.text for e in events[:-1]], events[-1].answer
+
+
+@pytest.mark.parametrize(
+    "question, source, fact",
+    [
+        ("What is specification gaming?", "ai-alignment-overview.txt", "loopholes in the reward function"),
+        ("By how much does Constitutional AI reduce human labelling cost for safety training?",
+         "ai-alignment-overview.txt", "80%"),
+        ("Which organisation works on causal scrubbing?", "ai-alignment-overview.txt", "Redwood Research"),
+        ("What is a corrigible AI?", "ai-alignment-starter-pack.md", "allows itself to be corrected"),
+        ("In which year did OpenAI Codex appear?", "ai-alignment-starter-pack.md", "2021"),
+        ("What did the image classifier in the Adversarial Patch paper misclassify a banana as?",
+         "ai-alignment-starter-pack.md", "toaster"),
+        ("Which scholars program produced the post on the core of the alignment problem?",
+         "core-of-the-alignment-problem.md", "SERI ML Alignment Theory Scholars Program"),
+    ],
+)
+def test_extractive_answers_factoids_with_the_right_citation(corpus_assistant, extractive, question, source, fact):
+    deltas, answer = ask(corpus_assistant, extractive, question)
+    assert answer.grounded and answer.backend == "extractive"
+    assert fact in answer.answer
+    # The sentence holding the fact cites a passage of the right document that contains it.
+    sentence = next(s for s in split_sentences(answer.answer) if fact in s)
+    cited = [answer.citations[int(n) - 1] for n in re.findall(r"\[(\d+)\]", sentence)]
+    assert cited and all(c.source == source and fact in " ".join(c.text.split()) for c in cited)
+    # Citations are numbered 1..n in order of first use, all checked as supported.
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    assert all(c.supported for c in answer.citations)
+    first_use = [int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)]
+    assert list(dict.fromkeys(first_use)) == [c.n for c in answer.citations]
+    # Streamed sentences add up to the final text; uncited hits are still reported.
+    assert "".join(deltas) == answer.answer and len(deltas) == len(split_sentences(answer.answer))
+    cited_ids = {(c.source, c.start) for c in answer.citations}
+    assert all((h.source, h.start) not in cited_ids for h in answer.retrieved)
+    assert len(answer.retrieved) + len(cited_ids) == len(corpus_assistant.search(answer.query, 5))
+
+
+@pytest.mark.parametrize("question", ["What is the boiling point of tungsten?", "Who won the 2018 FIFA World Cup?"])
+def test_question_without_relevant_passages_is_not_grounded(corpus_assistant, extractive, question):
+    deltas, answer = ask(corpus_assistant, extractive, question)
+    assert not answer.grounded and answer.citations == []
+    assert "do not appear to answer" in answer.answer and "".join(deltas) == answer.answer
+    assert len(answer.retrieved) == 5  # the closest passages are still shown
+
+
+def test_extractive_follow_up_uses_the_previous_question(corpus_assistant, extractive):
+    history = [
+        {"role": "user", "content": "What is Constitutional AI?"},
+        {"role": "assistant", "content": [{"type": "text", "text": "The model critiques its own outputs [1]."}]},
+    ]
+    _, answer = ask(corpus_assistant, extractive, "And which company developed it?", history)
+    assert answer.query == "constitutional ai And which company developed it?"
+    assert answer.grounded and "Anthropic" in answer.answer
+    _, alone = ask(corpus_assistant, extractive, "And which company developed it?")
+    assert alone.query == "And which company developed it?"
+
+
+def test_answer_json_shape(corpus_assistant, extractive):
+    _, answer = ask(corpus_assistant, extractive, "What is a paperclip maximizer?")
+    data = json.loads(json.dumps(answer.to_dict()))
+    assert set(data) == {"answer", "grounded", "backend", "citations", "timings", "retrieved"}
+    assert set(data["citations"][0]) == {"n", "source", "title", "section", "text", "start", "end", "page", "supported"}
+    assert {"retrieval_ms", "first_token_ms", "total_ms"} <= set(data["timings"])
+    assert data["timings"]["total_ms"] >= data["timings"]["first_token_ms"] >= data["timings"]["retrieval_ms"]
+    # The quoted text is the stored document text at the cited offsets (up to the chunker's whitespace).
+    citation = answer.citations[0]
+    document = corpus_assistant.document_text(citation.source)
+    assert document[citation.start : citation.end].split() == citation.text.split()
+
+
+def test_assistant_ask_streams_the_same_answer(corpus_assistant):
+    events = list(corpus_assistant.ask("What is a mesa-optimizer?", backend="extractive"))
+    final = events[-1].answer
+    assert isinstance(final, Answer) and final.grounded
+    assert "".join(e.text for e in events[:-1]) == final.answer
+
+
+def test_empty_question_and_unknown_backend_are_clear_errors(corpus_assistant, extractive):
+    with pytest.raises(ValueError, match="empty"):
+        ask(corpus_assistant, extractive, "   ")
+    with pytest.raises(BackendError) as caught:
+        get_backend("gpt-17", corpus_assistant.settings)
+    assert "RAG_BACKEND" in str(caught.value) and all(name in str(caught.value) for name in BACKEND_NAMES)
+
+
+def test_markers_split_across_deltas_are_renumbered_and_out_of_range_dropped():
+    rewriter = MarkerRewriter(passages=3)
+    pieces = ["Alpha [", "3", "][1", "2]. Beta [2, ", "3] [pass", "age 1]. Gamma [4]", "."]
+    out = "".join(rewriter.feed(p) for p in pieces) + rewriter.flush()
+    assert out == "Alpha [1]. Beta [2][1] [3]. Gamma ."
+    assert rewriter.order == [3, 2, 1]
