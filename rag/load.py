@@ -17,6 +17,7 @@ import io
 import logging
 import re
 import warnings
+from array import array
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -50,10 +51,10 @@ class OffsetMap:
     """
 
     def __init__(self) -> None:
-        self._clean: list[int] = []  # start of each run in the cleaned string
-        self._src: list[int] = []  # start of each run in the source
-        self._src_end: list[int] = []
-        self._verbatim: list[bool] = []  # False: a replacement (entity, tag) mapped to its whole source span
+        self._clean = array("q")  # start of each run in the cleaned string
+        self._src = array("q")  # start of each run in the source
+        self._src_end = array("q")
+        self._verbatim = bytearray()  # 0: a replacement (entity, tag) mapped to its whole source span
         self._length = 0
 
     @classmethod
@@ -241,6 +242,11 @@ class Document:
     headings: list[Heading] = field(default_factory=list, repr=False)
     page_starts: list[int] = field(default_factory=list, repr=False)  # body offset where PDF page i+1 starts
 
+    def __post_init__(self) -> None:
+        if not self.body:  # built from just the contract fields: chunk the text as it is
+            self.body = self.text
+            self.offsets = OffsetMap.identity(len(self.text))
+
     def page_at(self, body_offset: int) -> int | None:
         """1-based PDF page holding a body offset (None for formats without pages)."""
         if not self.page_starts:
@@ -329,8 +335,8 @@ def _plain_headings(body: str) -> list[Heading]:
     # Walk backwards so "followed by a heading" is already known.
     for pos in range(len(nonblank) - 2, -1, -1):
         i, nxt = nonblank[pos], nonblank[pos + 1]
-        line = lines[i][2]
-        if not _title_like(line):
+        a, b, line = lines[i]
+        if not _title_like(body[a:b].rstrip()):  # unstripped: an indented line is a quote or code
             continue
         prev = lines[nonblank[pos - 1]][2] if pos > 0 else ""
         starts_paragraph = (
