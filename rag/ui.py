@@ -491,7 +491,9 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                     label="Indexed documents", elem_id="documents-table", wrap=True,
                 )
                 with gr.Row():
-                    to_remove = gr.Dropdown(label="Document to remove", choices=[], scale=3, elem_id="remove-source")
+                    # Custom values let API scripts name any source; remove() checks it exists.
+                    to_remove = gr.Dropdown(label="Document to remove", choices=[], allow_custom_value=True, scale=3,
+                                            elem_id="remove-source")
                     remove_button = gr.Button("Remove document and its file", variant="stop", scale=1,
                                               elem_id="remove")
             with gr.Tab("Settings", id="settings"):

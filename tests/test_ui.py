@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-import ui_server
+from ui_server import ui  # noqa: F401  (the shared app fixture)
 
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "tests" / "artifacts"
@@ -32,11 +32,6 @@ seventeen marmalade tokens before agreeing on a breakfast schedule.
 
 If a toaster withholds its marmalade tokens, the Zorblax protocol falls back to porridge mode.
 """
-
-
-@pytest.fixture(scope="session")
-def ui(tmp_path_factory, embedder, request):
-    return ui_server.start(tmp_path_factory, embedder, request)
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +124,8 @@ def test_upload_indexes_new_document_and_answers_from_it(page, ui, tmp_path):
     upload.write_text(ZORBLAX, encoding="utf-8")
 
     page.get_by_role("tab", name="Documents").click()
-    assert "3 documents" in page.locator("#index-status").inner_text()
+    documents_before = len(ui.assistant.documents())
+    page.get_by_text(f"{documents_before} documents").first.wait_for()
     page.locator("#upload-files input[type=file]").set_input_files(str(upload))
     page.get_by_text("zorblax-protocol.md").first.wait_for()
     page.locator("#upload").click()
@@ -137,7 +133,7 @@ def test_upload_indexes_new_document_and_answers_from_it(page, ui, tmp_path):
         "document.querySelector('#index-report').innerText.includes('added: zorblax-protocol.md')",
         timeout=ANSWER_TIMEOUT_MS,
     )
-    assert "4 documents" in page.locator("#index-status").inner_text()
+    assert f"{documents_before + 1} documents" in page.locator("#index-status").inner_text()
     assert "The Zorblax protocol" in page.locator("#documents-table").inner_text()
     assert (ui.corpus / "zorblax-protocol.md").read_text(encoding="utf-8") == ZORBLAX
 

@@ -7,6 +7,8 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from conftest import CORPUS, make_settings
 
 
@@ -45,3 +47,8 @@ def start(tmp_path_factory, embedder, request) -> UIServer:
         _server = UIServer(f"http://127.0.0.1:{settings.port}/", assistant, tmp / "corpus", demo)
         request.addfinalizer(demo.close)
     return _server
+
+
+@pytest.fixture(scope="session")
+def ui(tmp_path_factory, embedder, request) -> UIServer:
+    return start(tmp_path_factory, embedder, request)
