@@ -46,7 +46,9 @@ class Assistant:
         """The newest committed generation, reloaded when any process has committed a newer one."""
         current = self._retriever
         generation = self.store.generation
-        if current is None or (current.artifacts.generation if current.artifacts else 0) != generation:
+        if generation == 0:
+            raise StoreError(f"the index in {self.settings.index_dir} is empty; index documents first (`rag index`)")
+        if current is None or current.artifacts.generation != generation:
             self.store.check_signature(self.signature())
             current = Retriever(self.store, self.embedder, self.store.load_artifacts())
             self._retriever = current

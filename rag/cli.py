@@ -161,7 +161,29 @@ def _eval_retrieval(args: argparse.Namespace, settings) -> int:
 
 
 def _ask(assistant, args: argparse.Namespace) -> int:
-    raise UserError("`rag ask` is not available yet")
+    """Stream the answer as it is written (plain mode), then list the passages it cites."""
+    answer = None
+    for event in assistant.ask(args.question):
+        if event.kind == "delta" and not args.json:
+            print(event.text, end="", flush=True)
+        elif event.kind == "done":
+            answer = event.answer
+    if args.json:
+        print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
+        return 0
+    print()
+    if answer.citations:
+        print("\nSources:")
+        for citation in answer.citations:
+            page = f", page {citation.page}" if citation.page else ""
+            where = " > ".join(part for part in (citation.title, citation.section) if part)
+            flag = "" if citation.supported else "  (not confirmed by the passage)"
+            print(f"[{citation.n}] {citation.source}{page}: {where}{flag}\n    {_one_line(citation.text)}")
+    elif answer.retrieved:
+        print("\nClosest passages:")
+        for hit in answer.retrieved[:3]:
+            print(f"- {hit.source}: {_one_line(hit.text)}")
+    return 0
 
 
 def _progress_printer():
