@@ -1,0 +1,38 @@
+"""One settings object: defaults < TOML file < RAG_* environment < explicit overrides (CLI flags)."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from rag.config import load_settings
+
+
+def test_precedence_file_then_environment_then_flags(tmp_path, monkeypatch):
+    config = tmp_path / "custom.toml"
+    config.write_text('top_k = 9\nbackend = "ollama"\nretrieval_mode = "bm25"\nport = 8000\n')
+    monkeypatch.setenv("RAG_CONFIG", str(config))
+    monkeypatch.setenv("RAG_BACKEND", "openai")
+    monkeypatch.setenv("RAG_PORT", "8100")
+
+    settings = load_settings(port=8200, top_k=None)
+    assert settings.top_k == 9  # from the file (None means "flag not given")
+    assert settings.retrieval_mode == "bm25"
+    assert settings.backend == "openai"  # environment beats the file
+    assert settings.port == 8200  # explicit override beats both
+
+
+def test_defaults_and_secret_stays_hidden(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no rag.toml here
+    monkeypatch.setenv("RAG_OPENAI_API_KEY", "sk-secret-value")
+    settings = load_settings()
+    assert settings.backend == "extractive" and settings.retrieval_mode == "hybrid"
+    assert str(settings.index_dir) == "index" and str(settings.corpus_dir) == "corpus"
+    assert "sk-secret-value" not in repr(settings) and "sk-secret-value" not in str(settings.model_dump())
+    assert settings.openai_api_key.get_secret_value() == "sk-secret-value"
+
+
+def test_invalid_value_is_rejected(monkeypatch):
+    monkeypatch.setenv("RAG_RETRIEVAL_MODE", "telepathy")
+    with pytest.raises(ValidationError, match="retrieval_mode"):
+        load_settings()
