@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
-
-import numpy as np
 
 from rag.chunk import CHUNKER_VERSION, Chunk, chunk_document, embedding_text
 from rag.embed import Embedder
-from rag.load import SUPPORTED_SUFFIXES, SkipFile, load_document
-from rag.store import Store
+from rag.load import SUPPORTED_SUFFIXES, Document, SkipFile, load_document
+from rag.store import DocumentContent, DocumentRecord, Store, StoreWriter, content_key
 
-# Chunks embedded per step: big enough to keep the model busy, small enough for a smooth progress bar.
-EMBED_STEP = 256
+# Chunks embedded per step: big enough to keep the model busy (and batches of similar length),
+# small enough for a smooth progress bar and little memory.
+EMBED_STEP = 512
+# Files read, loaded and chunked ahead of the embedding, in a worker thread.
+READ_AHEAD = 512
 
 Progress = Callable[[float, str], None]
 
@@ -39,7 +45,8 @@ class IndexReport:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
-    chunks_embedded: int = 0
+    chunks_embedded: int = 0  # chunks (re)indexed in this run ...
+    chunks_reused: int = 0  # ... of which vectors were copied from identical content already indexed
     chunks_total: int = 0
     documents_total: int = 0
     seconds: float = 0.0
@@ -54,7 +61,8 @@ class IndexReport:
             f"added {len(self.added)}, updated {len(self.updated)}, removed {len(self.removed)}, "
             f"unchanged {len(self.unchanged)}, skipped {len(self.skipped)}",
             f"{self.documents_total} documents, {self.chunks_total} chunks in the index "
-            f"({self.chunks_embedded} embedded in {self.seconds:.1f} s)",
+            f"({self.chunks_embedded} indexed in {self.seconds:.1f} s, {self.chunks_reused} of them copied "
+            "from identical files)",
         ]
         lines += [f"skipped {source}: {reason}" for source, reason in self.skipped]
         return "\n".join(lines)
@@ -111,17 +119,6 @@ def _hidden(relative: Path) -> bool:
     return any(part.startswith(".") for part in relative.parts)
 
 
-@dataclass
-class _Pending:
-    file: SourceFile
-    content_hash: str
-    title: str
-    metadata: dict
-    text: str
-    chunks: list[Chunk]
-    existed: bool
-
-
 def index_sources(
     store: Store,
     embedder: Embedder,
@@ -135,65 +132,59 @@ def index_sources(
     skipped: Sequence[tuple[str, str]] = (),
     progress: Progress | None = None,
 ) -> IndexReport:
-    """Bring the index in line with ``roots``; files missing from a root in ``sync_roots`` are removed."""
+    """Bring the index in line with ``roots``; files missing from a root in ``sync_roots`` are removed.
+
+    Reading, hashing, loading and chunking run in a worker thread ahead of the embedding, and
+    documents are written as each step of chunks is embedded, so only one step is held in memory.
+    """
     started = time.perf_counter()
     report = IndexReport(skipped=list(skipped))
     notify = progress or (lambda fraction, message: None)
     expected = signature(embedder, chunk_tokens, chunk_overlap_tokens)
     if not rebuild:
         store.check_signature(expected)
-    count_tokens = embedder.count_tokens
 
     with store.writer(expected, exact_search_max_chunks) as writer:
         if rebuild:
             writer.clear()
-        pending: list[_Pending] = []
-        total_files = sum(len(files) for files in roots.values()) or 1
-        seen = 0
+        todo: list[tuple[SourceFile, DocumentRecord | None]] = []
+        gone: list[tuple[str, str]] = []
         for root, files in roots.items():
             known = {} if rebuild else {record.source: record for record in store.documents(root)}
-            present = set()
             for file in files:
-                seen += 1
-                present.add(file.source)
                 record = known.get(file.source)
                 if record and record.size == file.size and record.mtime_ns == file.mtime_ns:
                     report.unchanged.append(file.source)
-                    continue
-                notify(0.2 * seen / total_files, f"reading {file.source}")
-                try:
-                    data = file.read()
-                except OSError as exc:
-                    report.skipped.append((file.source, f"cannot read: {exc.strerror or exc}"))
-                    continue
-                content_hash = hashlib.sha256(data).hexdigest()
-                if record and record.content_hash == content_hash:
-                    writer.touch(root, file.source, file.size, file.mtime_ns)
-                    report.unchanged.append(file.source)
-                    continue
-                try:
-                    document = load_document(Path(file.source), file.source, data)
-                    chunks = chunk_document(document, count_tokens, chunk_tokens, chunk_overlap_tokens)
-                    if not chunks:
-                        raise SkipFile("no text to index")
-                except SkipFile as exc:
-                    report.skipped.append((file.source, str(exc)))
-                    if record:  # a file that became unreadable no longer says what the index remembers
-                        writer.remove(root, file.source)
-                        report.removed.append(file.source)
-                    continue
-                pending.append(
-                    _Pending(file, content_hash, document.title, document.metadata, document.text, chunks, bool(record))
-                )
+                else:
+                    todo.append((file, record))
             if root in sync_roots:
-                for source in sorted(set(known) - present):
-                    writer.remove(root, source)
-                    report.removed.append(source)
+                gone += [(root, source) for source in sorted(set(known) - {file.source for file in files})]
 
-        _embed_and_store(writer, embedder, pending, notify)
-        for item in pending:
-            (report.updated if item.existed else report.added).append(item.file.source)
-        report.chunks_embedded = sum(len(item.chunks) for item in pending)
+        # Content already in the index is copied, not loaded, chunked and embedded again.
+        stored = writer.content_keys() if todo else set()
+        cut = partial(_cut, count_tokens=embedder.count_tokens, max_tokens=chunk_tokens, overlap=chunk_overlap_tokens)
+        step = _Step(writer, embedder, cut, stored, report, notify)
+        with closing(_read_ahead(partial(_prepare, stored=stored, cut=cut), todo, READ_AHEAD)) as prepared:
+            for done, item in enumerate(prepared, 1):
+                step.fraction = 0.05 + 0.9 * done / len(todo)
+                notify(step.fraction, f"reading {item.file.source}")
+                if item.skip is not None:
+                    report.skipped.append((item.file.source, item.skip))
+                    # A file that no longer loads no longer says what the index remembers.
+                    if item.record and item.unreadable:
+                        writer.remove(item.file.root, item.file.source)
+                        report.removed.append(item.file.source)
+                elif item.unchanged:
+                    writer.touch(item.file.root, item.file.source, item.file.size, item.file.mtime_ns)
+                    report.unchanged.append(item.file.source)
+                else:
+                    step.add(item)
+        step.flush()
+        report.chunks_reused = report.chunks_embedded - step.encoded
+        # Removals last: a file moved or copied elsewhere has its content reused before the old one goes.
+        for root, source in gone:
+            writer.remove(root, source)
+            report.removed.append(source)
         notify(0.95, "writing the search index")
     report.documents_total, report.chunks_total = store.counts()
     report.seconds = time.perf_counter() - started
@@ -201,20 +192,129 @@ def index_sources(
     return report
 
 
-def _embed_and_store(writer, embedder: Embedder, pending: list[_Pending], notify: Progress) -> None:
-    texts = [embedding_text(item.title, chunk) for item in pending for chunk in item.chunks]
-    if not texts:
-        return
-    vectors = np.empty((len(texts), embedder.dim), dtype=np.float32)
-    for start in range(0, len(texts), EMBED_STEP):
-        vectors[start : start + EMBED_STEP] = embedder.encode(texts[start : start + EMBED_STEP])
-        done = min(start + EMBED_STEP, len(texts))
-        notify(0.2 + 0.75 * done / len(texts), f"embedded {done}/{len(texts)} chunks")
-    offset = 0
-    for item in pending:
-        count = len(item.chunks)
-        writer.put(
-            item.file.root, item.file.source, item.content_hash, item.file.size, item.file.mtime_ns,
-            item.title, item.metadata, item.text, item.chunks, vectors[offset : offset + count],
-        )
-        offset += count
+@dataclass
+class _Item:
+    file: SourceFile
+    record: DocumentRecord | None
+    content_hash: str = ""
+    data: bytes | None = None  # kept only while the content is expected to be copied from the index
+    document: Document | None = None
+    chunks: list[Chunk] | None = None
+    skip: str | None = None
+    unreadable: bool = False  # skipped because the content cannot be indexed (not because reading failed)
+    unchanged: bool = False
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return content_key(self.content_hash, self.file.source)
+
+
+def _cut(data: bytes, source: str, count_tokens, max_tokens: int, overlap: int) -> tuple[Document, list[Chunk]]:
+    document = load_document(Path(source), source, data)
+    chunks = chunk_document(document, count_tokens, max_tokens, overlap)
+    if not chunks:
+        raise SkipFile("no text to index")
+    return document, chunks
+
+
+def _prepare(entry: tuple[SourceFile, DocumentRecord | None], stored: set, cut) -> _Item:
+    """Worker-thread part of indexing one file: read, hash, and load and chunk new content."""
+    file, record = entry
+    item = _Item(file, record)
+    try:
+        data = file.read()
+    except OSError as exc:
+        item.skip = f"cannot read: {exc.strerror or exc}"
+        return item
+    item.content_hash = hashlib.sha256(data).hexdigest()
+    if record and record.content_hash == item.content_hash:
+        item.unchanged = True
+    elif item.key in stored:
+        item.data = data
+    else:
+        try:
+            item.document, item.chunks = cut(data, file.source)
+        except SkipFile as exc:
+            item.skip, item.unreadable = str(exc), True
+    return item
+
+
+def _read_ahead(function: Callable, items: Sequence, depth: int) -> Iterator:
+    """``function(item)`` for each item, in order, computed up to ``depth`` items ahead in one worker thread."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-ingest")
+    futures: deque[Future] = deque()
+    try:
+        for entry in items:
+            futures.append(pool.submit(function, entry))
+            if len(futures) > depth:
+                yield futures.popleft().result()
+        while futures:
+            yield futures.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _Step:
+    """Documents waiting for one encode call, written as soon as their vectors exist."""
+
+    def __init__(self, writer: StoreWriter, embedder: Embedder, cut, stored: set, report: IndexReport, notify):
+        self.writer, self.embedder, self.cut, self.stored = writer, embedder, cut, stored
+        self.report, self.notify = report, notify
+        self.items: list[_Item] = []
+        self.chunk_count = 0
+        self.encoded = 0
+        self.fraction = 0.05
+
+    def add(self, item: _Item) -> None:
+        self.items.append(item)
+        self.chunk_count += len(item.chunks or ())
+        if self.chunk_count >= EMBED_STEP:
+            self.flush()
+
+    def flush(self) -> None:
+        contents: dict[tuple[str, str], DocumentContent] = {}
+        fresh: dict[tuple[str, str], _Item] = {}
+        for item in self.items:
+            if item.key in contents or item.key in fresh:
+                continue
+            copy = self.writer.find_content(*item.key)
+            if copy is not None:
+                contents[item.key] = copy
+                continue
+            if item.document is None:  # the content it was expected to copy was replaced in this run
+                try:
+                    item.document, item.chunks = self.cut(item.data, item.file.source)
+                except SkipFile as exc:
+                    item.skip = str(exc)
+                    continue
+            fresh[item.key] = item
+        texts = [embedding_text(item.document.title, chunk) for item in fresh.values() for chunk in item.chunks]
+        vectors = self.embedder.encode(texts)
+        offset = 0
+        for key, item in fresh.items():
+            count = len(item.chunks)
+            document = item.document
+            contents[key] = DocumentContent(
+                document.title, document.metadata, document.text, item.chunks, vectors[offset : offset + count]
+            )
+            offset += count
+        self.encoded += len(texts)
+        if texts:
+            self.notify(self.fraction, f"embedded {self.encoded} chunks")
+        for item in self.items:
+            file = item.file
+            if item.key not in contents:
+                self.report.skipped.append((file.source, item.skip))
+                if item.record:
+                    self.writer.remove(file.root, file.source)
+                    self.report.removed.append(file.source)
+                continue
+            content = contents[item.key]
+            self.writer.put(
+                file.root, file.source, item.content_hash, file.size, file.mtime_ns,
+                content.title, content.metadata, content.text, content.chunks, content.vectors,
+            )
+            self.stored.add(item.key)
+            self.report.chunks_embedded += len(content.chunks)
+            (self.report.updated if item.record else self.report.added).append(file.source)
+        self.items, self.chunk_count = [], 0

@@ -16,7 +16,8 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
+from typing import NamedTuple
+from pathlib import Path, PurePosixPath
 
 import faiss
 import numpy as np
@@ -56,6 +57,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     vector BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_by_document ON chunks(document_id);
+CREATE INDEX IF NOT EXISTS documents_by_content ON documents(content_hash);
 """
 
 
@@ -89,6 +91,30 @@ class ChunkRecord:
     start: int
     end: int
     page: int | None
+
+
+class StoredChunk(NamedTuple):
+    text: str
+    section: str
+    start: int
+    end: int
+    page: int | None
+
+
+@dataclass
+class DocumentContent:
+    """What indexing a file's content produced, reusable for any file with the same content key."""
+
+    title: str
+    metadata: dict
+    text: str
+    chunks: Sequence
+    vectors: np.ndarray
+
+
+def content_key(content_hash: str, source: str) -> tuple[str, str]:
+    """Same bytes under the same suffix load, chunk and embed the same (loaders go by suffix)."""
+    return content_hash, PurePosixPath(source).suffix.lower()
 
 
 @dataclass
@@ -288,6 +314,27 @@ class StoreWriter:
     def remove(self, root: str, source: str) -> None:
         self._db.execute("DELETE FROM documents WHERE root = ? AND source = ?", (root, source))
         self.changed = True
+
+    def content_keys(self) -> set[tuple[str, str]]:
+        return {content_key(*row) for row in self._db.execute("SELECT content_hash, source FROM documents")}
+
+    def find_content(self, content_hash: str, suffix: str) -> DocumentContent | None:
+        """An indexed document's content (this transaction's writes included), to copy instead of re-embedding."""
+        rows = self._db.execute(
+            "SELECT id, source, title, metadata, text FROM documents WHERE content_hash = ?", (content_hash,)
+        ).fetchall()
+        match = next((row for row in rows if content_key(content_hash, row[1])[1] == suffix), None)
+        if match is None:
+            return None
+        chunks = self._db.execute(
+            "SELECT text, section, char_start, char_end, page, vector FROM chunks WHERE document_id = ? "
+            "ORDER BY ordinal",
+            (match[0],),
+        ).fetchall()
+        vectors = np.frombuffer(b"".join(row[5] for row in chunks), dtype=np.float32).reshape(len(chunks), -1)
+        return DocumentContent(
+            match[2], json.loads(match[3]), match[4], [StoredChunk(*row[:5]) for row in chunks], vectors
+        )
 
     def touch(self, root: str, source: str, size: int, mtime_ns: int) -> None:
         """Same content, new file times: remember them so the next run skips hashing."""
