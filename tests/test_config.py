@@ -36,3 +36,17 @@ def test_invalid_value_is_rejected(monkeypatch):
     monkeypatch.setenv("RAG_RETRIEVAL_MODE", "telepathy")
     with pytest.raises(ValidationError, match="retrieval_mode"):
         load_settings()
+
+
+def test_example_file_documents_the_defaults(tmp_path, monkeypatch):
+    import tomllib
+
+    from conftest import REPO
+    from rag.config import Settings
+
+    example = REPO / "rag.toml.example"
+    documented = tomllib.loads(example.read_text())
+    assert set(documented) <= set(Settings.model_fields)
+    monkeypatch.chdir(tmp_path)
+    defaults = load_settings().model_dump()
+    assert {key: defaults[key] for key in documented} == load_settings(**documented).model_dump(include=set(documented))
