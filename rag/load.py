@@ -16,10 +16,10 @@ import html
 import io
 import logging
 import re
-import warnings
 from array import array
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from html.parser import HTMLParser
 from pathlib import Path
 
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".pdf"})
@@ -521,90 +521,134 @@ _PARAGRAPH_TAGS = frozenset(
     "legend main nav p pre section summary table caption h1 h2 h3 h4 h5 h6".split()
 )
 _HEADING_LEVELS = {f"h{i}": i for i in range(1, 7)}
+_META_NAMES = ("author", "description", "keywords", "date")
 
 
-def _html_text(soup) -> str:
-    """Readable text of a parsed page, lightly marked up so the chunker sees its structure.
+class _HTMLText(HTMLParser):
+    """Readable text of a page, lightly marked up so the chunker sees its structure.
 
-    Headings become ``#`` lines, list items ``- `` lines and table rows ``| a | b |`` lines. The walk
-    uses an explicit stack: hostile pages nest tags deeper than Python's recursion limit.
+    Headings become ``#`` lines, list items ``- `` lines and table rows ``| a | b |`` lines.
+    Event parsing instead of a BeautifulSoup tree: real pages leave ``<p>``/``<li>`` unclosed, which
+    html.parser trees nest ever deeper (quadratic to build), and hostile pages nest past any limit;
+    text extraction needs neither a tree nor recursion.
     """
-    from bs4 import Comment, Declaration, Doctype, NavigableString, ProcessingInstruction, Tag
 
-    skipped = (Comment, Declaration, Doctype, ProcessingInstruction)
-    out: list[str] = []
-    pending = 0  # newlines owed before the next text: the strongest break requested since the last text
-    in_pre = in_cell = 0
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.pending = 0  # newlines owed before the next text: the strongest break asked for since
+        self.skip: dict[str, int] = {}  # open skipped elements by name (script, style, head, ...)
+        self.in_pre = 0
+        self.in_cell = False
+        self.in_title = False
+        self.title: list[str] = []
+        self.metadata: dict[str, str] = {}
 
-    def write(piece: str) -> None:
-        nonlocal pending
-        if pending:
+    def _write(self, piece: str) -> None:
+        if self.pending:
             if not piece.strip():
                 return
-            if out:
-                out.append("\n" * pending)
-            pending = 0
+            if self.out:
+                self.out.append("\n" * self.pending)
+            self.pending = 0
             piece = piece.lstrip()
-        out.append(piece)
+        self.out.append(piece)
 
-    def brk(newlines: int) -> None:
-        nonlocal pending
-        if in_cell:
-            write(" ")
+    def _break(self, newlines: int) -> None:
+        if self.in_cell:
+            self._write(" ")
         else:
-            pending = max(pending, newlines)
+            self.pending = max(self.pending, newlines)
 
-    stack: list[tuple[object, bool]] = [(soup, False)]
-    while stack:
-        node, closing = stack.pop()
-        if isinstance(node, NavigableString):
-            if not isinstance(node, skipped):
-                piece = str(node) if in_pre and not in_cell else re.sub(r"\s+", " ", str(node))
-                write(piece.replace("|", "/") if in_cell else piece)
-            continue
-        if not isinstance(node, Tag) or (node.name.lower() in _SKIP_TAGS and node is not soup):
-            continue
-        name = node.name.lower()
-        if name in ("td", "th"):
-            in_cell += -1 if closing else 1
-            write(" |" if closing else " ")
-        elif name in _PARAGRAPH_TAGS:
-            brk(2)
-        elif name in _LINE_TAGS:
-            brk(1)
-        if name == "pre":
-            in_pre += -1 if closing else 1
-        if closing:
-            continue
-        if name in _HEADING_LEVELS and not in_cell:
-            write("#" * _HEADING_LEVELS[name] + " ")
-        elif name == "li" and not in_cell:
-            write("- ")
-        elif name == "tr":
-            write("|")
-        stack.append((node, True))
-        stack.extend((child, False) for child in reversed(node.contents))
-    # Headings and rows must stay on one line whatever whitespace the page put inside them.
-    return "\n".join(" ".join(line.split()) for line in "".join(out).split("\n")).strip()
+    def _end_cell(self) -> None:
+        if self.in_cell:
+            self._write(" |")
+            self.in_cell = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {key: value or "" for key, value in attrs}
+        if tag == "html" and values.get("lang"):
+            self.metadata["lang"] = values["lang"]
+        elif tag == "meta":
+            name = (values.get("name") or values.get("property") or "").lower().removeprefix("og:")
+            if name in _META_NAMES and values.get("content"):
+                self.metadata.setdefault(name, one_line(values["content"], 500))
+        elif tag == "title":
+            self.in_title = True
+        elif tag == "body":
+            self.skip.pop("head", None)  # <head> is often left for <body> to close
+        if tag in _SKIP_TAGS:
+            self.skip[tag] = self.skip.get(tag, 0) + 1
+        if self.skip or tag in _SKIP_TAGS:
+            return
+        if tag in ("td", "th"):
+            self._end_cell()  # an unclosed cell ends where the next one starts
+            self._write(" ")
+            self.in_cell = True
+            return
+        if tag == "tr":
+            self._end_cell()
+        if tag in _PARAGRAPH_TAGS:
+            self._break(2)
+        elif tag in _LINE_TAGS:
+            self._break(1)
+        if tag == "pre":
+            self.in_pre += 1
+        if tag in _HEADING_LEVELS and not self.in_cell:
+            self._write("#" * _HEADING_LEVELS[tag] + " ")
+        elif tag == "li" and not self.in_cell:
+            self._write("- ")
+        elif tag == "tr":
+            self._write("|")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag not in _LINE_TAGS and tag not in _PARAGRAPH_TAGS:
+            self.handle_endtag(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self.in_title = False
+        if tag in self.skip:
+            self.skip[tag] -= 1
+            if not self.skip[tag]:
+                del self.skip[tag]
+            return
+        if self.skip:
+            return
+        if tag in ("td", "th", "tr", "table"):
+            self._end_cell()
+        if tag == "pre" and self.in_pre:
+            self.in_pre -= 1
+        if tag in _PARAGRAPH_TAGS:
+            self._break(2)
+        elif tag in _LINE_TAGS:
+            self._break(1)
+
+    def handle_data(self, data: str) -> None:
+        if self.in_title:
+            self.title.append(data)
+        if self.skip:
+            return
+        if self.in_cell:
+            self._write(" ".join(data.split()).replace("|", "/") if data.strip() else " ")
+        else:
+            self._write(data if self.in_pre else re.sub(r"\s+", " ", data))
+
+    def text(self) -> str:
+        # Headings and rows must stay on one line whatever whitespace the page put inside them.
+        return "\n".join(" ".join(line.split()) for line in "".join(self.out).split("\n")).strip()
 
 
 def _load_html(source: str, text: str) -> Document:
-    from bs4 import BeautifulSoup
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        soup = BeautifulSoup(text, "html.parser")
-    body = _html_text(soup)
+    parser = _HTMLText()
+    parser.feed(text)
+    parser.close()
+    body = parser.text()
     _require_text(body, "(the page has no readable text)")
-    metadata: dict[str, str] = {}
-    for meta in soup.find_all("meta"):
-        name = str(meta.get("name") or meta.get("property") or "").lower().removeprefix("og:")
-        if name in ("author", "description", "keywords", "date") and meta.get("content"):
-            metadata.setdefault(name, one_line(str(meta["content"]), 500))
-    if soup.html is not None and soup.html.get("lang"):
-        metadata["lang"] = str(soup.html["lang"])
+    metadata = parser.metadata
     headings = _markdown_headings(body)
-    title = one_line(soup.title.get_text(" ")) if soup.title is not None else ""
+    title = one_line("".join(parser.title))
     if title:
         metadata["title"] = title
     else:
