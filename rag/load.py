@@ -513,7 +513,10 @@ def _load_markdown(source: str, text: str) -> Document:
 # HTML
 
 
-_SKIP_TAGS = frozenset("head script style noscript template svg math canvas iframe object embed select button".split())
+# Elements whose text is not reading matter (all have end tags: a void element here would hide the page).
+_SKIP_TAGS = frozenset("head script style noscript template svg math canvas iframe object select".split())
+# What may appear in <head>; anything else means the page forgot to close it (or to open <body>).
+_HEAD_TAGS = frozenset("head title meta link style script base noscript template".split())
 # Tags that end a line, and tags that end a paragraph (a blank line, which the chunker splits on first).
 _LINE_TAGS = frozenset("br dd div dt li ol tr ul".split())
 _PARAGRAPH_TAGS = frozenset(
@@ -575,8 +578,8 @@ class _HTMLText(HTMLParser):
                 self.metadata.setdefault(name, one_line(values["content"], 500))
         elif tag == "title":
             self.in_title = True
-        elif tag == "body":
-            self.skip.pop("head", None)  # <head> is often left for <body> to close
+        if tag not in _HEAD_TAGS:
+            self.skip.pop("head", None)
         if tag in _SKIP_TAGS:
             self.skip[tag] = self.skip.get(tag, 0) + 1
         if self.skip or tag in _SKIP_TAGS:

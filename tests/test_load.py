@@ -181,6 +181,18 @@ def test_html_title_falls_back_to_first_h1(tmp_path):
     assert doc.title == "Heading One"
 
 
+def test_html_with_unclosed_tags(tmp_path):
+    # Real pages leave <p>, <li>, <td> and even <head> open; every paragraph must still come through.
+    page = "<html><head><title>Loose</title><meta charset=utf-8>" + "".join(f"<p>Paragraph {i}" for i in range(20_000))
+    page += "<ul><li>one<li>two</ul><table><tr><td>a<td>b<tr><td>c<td>d</table><embed src=x.swf><p>after embed"
+    doc = load(tmp_path, "loose.html", page)
+    assert doc.title == "Loose"
+    assert doc.text.startswith("Paragraph 0\n\nParagraph 1\n\n")
+    assert "Paragraph 19999" in doc.text
+    assert "- one\n- two" in doc.text and "| a | b |\n| c | d |" in doc.text
+    assert doc.text.endswith("after embed")
+
+
 def test_pdf_pages_and_metadata_title(tmp_path):
     data = make_pdf([["First page heading", "Alpha text on page one."], ["Beta text on page two."]], title="A Paper")
     doc = load(tmp_path, "paper.pdf", data)
