@@ -127,7 +127,7 @@ def test_upload_indexes_new_document_and_answers_from_it(page, ui, tmp_path):
     documents_before = len(ui.assistant.documents())
     page.get_by_text(f"{documents_before} documents").first.wait_for()
     page.locator("#upload-files input[type=file]").set_input_files(str(upload))
-    page.get_by_text("zorblax-protocol.md").first.wait_for()
+    page.locator('#upload-files [data-testid="download-link"]').wait_for()  # the upload reached the server
     page.locator("#upload").click()
     page.wait_for_function(
         "document.querySelector('#index-report').innerText.includes('added: zorblax-protocol.md')",
