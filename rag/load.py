@@ -294,12 +294,12 @@ _TERMINAL = tuple(".,;:!?…")
 _PARAGRAPH_END = tuple(".!?:;)]\"'”’»|…")
 
 
-def _lines(text: str, start: int = 0) -> list[tuple[int, int]]:
-    """(start, end) of each line of ``text`` from ``start``, without the newline."""
+def _lines(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """(start, end) of each line of ``text[start:end]``, without the newline."""
     spans = []
-    n = len(text)
+    n = len(text) if end is None else end
     while start <= n:
-        nl = text.find("\n", start)
+        nl = text.find("\n", start, n)
         stop = n if nl < 0 else nl
         spans.append((start, stop))
         if nl < 0:
@@ -721,4 +721,53 @@ def _load_pdf(source: str, data: bytes) -> Document:
         pass
     first_line = next(line for page_text in texts for line in page_text.split("\n") if line.strip())
     title = metadata.get("title") or one_line(first_line)
-    return Document(source, title, metadata, text, "pdf", text, OffsetMap.identity(len(text)), [], page_starts)
+    headings = _pdf_headings(reader, text, page_starts)
+    return Document(source, title, metadata, text, "pdf", text, OffsetMap.identity(len(text)), headings, page_starts)
+
+
+_MAX_OUTLINE_ITEMS = 5_000
+_SECTION_NUMBER = re.compile(r"^(?:\d+(?:\.\d+)*\.?|[IVXLC]+\.)\s+")
+
+
+def _pdf_headings(reader, text: str, page_starts: list[int]) -> list[Heading]:
+    """Sections from the PDF outline (bookmarks), placed on the line where each title is printed.
+
+    A title not found as a line of its page starts its section at the top of that page. A broken
+    outline only costs the sections, never the text.
+    """
+
+    def key(line: str) -> str:
+        return _SECTION_NUMBER.sub("", " ".join(line.split())).casefold()
+
+    try:
+        items: list[tuple[int, int, str]] = []  # (page index, level, title) in outline order
+        stack = [(iter(reader.outline), 1)]
+        while stack and len(items) < _MAX_OUTLINE_ITEMS:
+            entries, level = stack[-1]
+            entry = next(entries, None)
+            if entry is None:
+                stack.pop()
+            elif isinstance(entry, list):
+                stack.append((iter(entry), level + 1))  # children of the entry before
+            else:
+                page = reader.get_destination_page_number(entry)
+                name = one_line(str(entry.title or ""))
+                if name and page is not None and 0 <= page < len(page_starts):
+                    items.append((page, level, name))
+    except Exception:
+        return []
+    headings: list[Heading] = []
+    searched_from = [*page_starts]  # per page: where the next title search starts
+    for page, level, name in sorted(items, key=lambda item: item[0]):
+        page_end = page_starts[page + 1] if page + 1 < len(page_starts) else len(text)
+        at = page_starts[page]
+        for a, b in _lines(text, searched_from[page], page_end):
+            if key(text[a:b]) == key(name):
+                at = a
+                searched_from[page] = b
+                headings.append(Heading(level, name, a, b))
+                break
+        else:
+            headings.append(Heading(level, name, at, at))
+    headings.sort(key=lambda heading: heading.start)
+    return headings

@@ -190,6 +190,19 @@ def test_pdf_chunks_carry_pages_and_never_straddle_them(tmp_path, embedder):
         assert chunk.section == ""
 
 
+def test_pdf_sections_come_from_the_outline(tmp_path, embedder):
+    pages = [["Paper Title", "1 Introduction", "Intro text."], ["Some text.", "2.1 Setup", "Setup text."]]
+    outline = [("Introduction", 0, []), ("Method", 1, [("Setup", 1)])]
+    doc = load(tmp_path, "outlined.pdf", make_pdf(pages, outline=outline))
+    chunks = chunk_document(doc, embedder.count_tokens, 200, 32)
+    assert [(c.page, c.section, c.text) for c in chunks] == [
+        (1, "", "Paper Title"),
+        (1, "Introduction", "Intro text."),
+        (2, "Method", "Some text."),
+        (2, "Method > Setup", "Setup text."),
+    ]
+
+
 def test_html_sections_come_from_headings(tmp_path, embedder):
     page = (
         "<html><head><title>Site</title></head><body><h1>Guide</h1><p>Intro words.</p>"

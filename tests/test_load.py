@@ -12,10 +12,16 @@ from rag.load import SUPPORTED_SUFFIXES, SkipFile, load_document
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
 
-def make_pdf(pages: list[list[str]], title: str | None = None, compress: bytes | None = None) -> bytes:
+def make_pdf(
+    pages: list[list[str]],
+    title: str | None = None,
+    compress: bytes | None = None,
+    outline: list[tuple[str, int, list[tuple[str, int]]]] = (),
+) -> bytes:
     """A minimal PDF with one text line per string (Helvetica), built by hand: pypdf cannot write text.
 
     ``compress`` replaces the first page's content stream with those bytes, Flate-compressed.
+    ``outline`` is bookmarks as (title, page index, [(child title, page index), ...]).
     """
 
     def escape(line: str) -> str:
@@ -41,6 +47,30 @@ def make_pdf(pages: list[list[str]], title: str | None = None, compress: bytes |
         objects[page_id + 1] = b"<< /Length %d%s >>\nstream\n" % (len(stream), extra) + stream + b"\nendstream"
     if title is not None:
         objects[info_id] = f"<< /Title ({escape(title)}) >>".encode("latin-1")
+    if outline:
+        root_id = info_id + 1
+        next_id = root_id + 1
+
+        def add_items(entries, parent_id):
+            nonlocal next_id
+            ids = list(range(next_id, next_id + len(entries)))
+            next_id += len(entries)
+            for position, (entry_id, entry) in enumerate(zip(ids, entries)):
+                name, page, children = entry if len(entry) == 3 else (*entry, [])
+                links = f"/Parent {parent_id} 0 R /Dest [{page_ids[page]} 0 R /Fit]"
+                if position:
+                    links += f" /Prev {ids[position - 1]} 0 R"
+                if position + 1 < len(ids):
+                    links += f" /Next {ids[position + 1]} 0 R"
+                if children:
+                    first, last = add_items(children, entry_id)
+                    links += f" /First {first} 0 R /Last {last} 0 R /Count {len(children)}"
+                objects[entry_id] = f"<< /Title ({escape(name)}) {links} >>".encode("latin-1")
+            return ids[0], ids[-1]
+
+        first, last = add_items(outline, root_id)
+        objects[root_id] = b"<< /Type /Outlines /First %d 0 R /Last %d 0 R /Count %d >>" % (first, last, len(outline))
+        objects[1] = b"<< /Type /Catalog /Pages 2 0 R /Outlines %d 0 R >>" % root_id
     out = bytearray(b"%PDF-1.4\n")
     offsets = {}
     for number in sorted(objects):
@@ -203,6 +233,16 @@ def test_pdf_pages_and_metadata_title(tmp_path):
     assert "Alpha text on page one." in first and "Beta" not in first
     assert second.startswith("Beta text on page two.")
     assert doc.page_at(doc.text.index("Alpha")) == 1 and doc.page_at(doc.text.index("Beta")) == 2
+
+
+def test_pdf_outline_gives_sections(tmp_path):
+    pages = [["Paper Title", "1 Introduction", "Intro text."], ["Some text.", "2.1 Setup", "Setup text."]]
+    outline = [("Introduction", 0, []), ("Method", 1, [("Setup", 1)])]
+    doc = load(tmp_path, "outlined.pdf", make_pdf(pages, outline=outline))
+    placed = [(h.level, h.text, doc.text[h.start : h.end]) for h in doc.headings]
+    # Printed titles are found on their page (section numbers aside); a title not printed starts at the page top.
+    assert placed == [(1, "Introduction", "1 Introduction"), (1, "Method", ""), (2, "Setup", "2.1 Setup")]
+    assert doc.headings[1].start == doc.page_starts[1]
 
 
 def test_pdf_title_falls_back_to_first_line(tmp_path):
