@@ -9,6 +9,7 @@ embedded with every chunk, and a last-resort split for runs no separator can bre
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from collections.abc import Callable
@@ -194,7 +195,7 @@ def _sections(doc: Document) -> list[tuple[str, int, int, int | None]]:
         if start >= end:
             continue
         # Chunks never straddle a PDF page: cut sections at page starts.
-        cuts = [p for p in doc.page_starts if start < p < end]
+        cuts = doc.page_starts[bisect.bisect_right(doc.page_starts, start) : bisect.bisect_left(doc.page_starts, end)]
         for a, b in zip([start, *cuts], [*cuts, end]):
             result.append((path, a, b, doc.page_at(a)))
     return result

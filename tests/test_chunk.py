@@ -125,6 +125,17 @@ def test_heading_lines_are_context_not_body(corpus_chunks):
     assert not any(c.section.startswith("The Core of the Alignment Problem") for c in chunks)
 
 
+def test_crlf_markdown_spans_are_exact(tmp_path, embedder):
+    source = (CORPUS / "ai-alignment-starter-pack.md").read_text(encoding="utf-8").replace("\n", "\r\n")
+    doc = load(tmp_path, "crlf.md", source)
+    assert doc.text == source and doc.metadata["date"] == "2024-06-09"
+    chunks = chunk_document(doc, embedder.count_tokens, MAX_TOKENS, OVERLAP)
+    assert find(chunks, "vastly better than humans").section == "Why misalignment is dangerous"
+    for chunk in chunks:
+        assert "\r" not in chunk.text
+        assert cleaned(doc.text[chunk.start : chunk.end]) == cleaned(chunk.text)
+
+
 def test_long_sections_overlap(corpus_chunks):
     _, chunks = corpus_chunks["core-of-the-alignment-problem.md"]
     overlapping = [
