@@ -268,7 +268,7 @@ class _Step:
     def add(self, item: _Item) -> None:
         self.items.append(item)
         self.chunk_count += len(item.chunks or ())
-        if self.chunk_count >= EMBED_STEP:
+        if self.chunk_count >= EMBED_STEP or len(self.items) >= EMBED_STEP:
             self.flush()
 
     def flush(self) -> None:

@@ -79,11 +79,25 @@ class Retriever:
         token_ids = bm25.get_tokens_ids(lexical_tokens([query])[0])
         if not token_ids:
             return []
-        scores = bm25.get_scores_from_ids(token_ids)
+        scores = bm25_scores(bm25, token_ids)
         k = min(k, scores.shape[0])
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(int(row), float(scores[row])) for row in top if scores[row] > 0]
+
+
+def bm25_scores(bm25, token_ids: list[int]) -> np.ndarray:
+    """``bm25.get_scores_from_ids`` as one ``bincount`` over the query terms' postings: bm25s adds each
+    term's postings with ``np.add.at``, which is several times slower on a 100k-chunk index."""
+    matrix = bm25.scores
+    ids = np.asarray(token_ids, dtype=np.int64)
+    starts, ends = matrix["indptr"][ids], matrix["indptr"][ids + 1]
+    rows = np.concatenate([matrix["indices"][a:b] for a, b in zip(starts, ends)])
+    weights = np.concatenate([matrix["data"][a:b] for a, b in zip(starts, ends)])
+    scores = np.bincount(rows, weights=weights, minlength=matrix["num_docs"])
+    if bm25.nonoccurrence_array is not None:  # BM25L / BM25+ variants score absent terms too
+        scores += bm25.nonoccurrence_array[ids].sum()
+    return scores
 
 
 def reciprocal_rank_fusion(rankings: list[list[tuple[int, float]]], k: int) -> list[tuple[int, float]]:

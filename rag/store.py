@@ -263,7 +263,8 @@ class Store:
         try:
             dense = faiss.read_index(str(paths["dense"]))
             chunk_ids = np.load(paths["rows"], allow_pickle=False)
-            bm25 = bm25s.BM25.load(str(paths["bm25"]), mmap=False) if paths["bm25"].exists() else None
+            # Memory-mapped: a query touches only its terms' postings; no chunk text is loaded.
+            bm25 = bm25s.BM25.load(str(paths["bm25"]), mmap=True) if paths["bm25"].exists() else None
         except Exception as exc:
             raise StoreError(
                 f"the index in {self.index_dir} is damaged ({exc}); rebuild it with `rag index --rebuild`"

@@ -1,0 +1,346 @@
+"""Speed at scale: ingest throughput, query latency, memory and re-index time at 1k, 10k and 100k chunks.
+
+    .venv/bin/python bench/scale.py run [--stages 1k 10k 100k] [--backend onnx] [--work /tmp/rag-scale]
+    .venv/bin/python bench/scale.py report          # bench/results/scale.json -> bench/results/scale.md
+
+The stages grow one index over one folder of SciFact abstracts (one .txt file per abstract):
+1k and 10k are distinct abstracts, embedded for real; 100k adds copies of the 10k folder in other
+sub-folders, which ingest indexes by copying the vectors of identical content (embedding 90k more
+chunks would take over an hour on a 2-core CPU). Each stage records ingest speed against the raw
+``Embedder.encode`` ceiling on the same chunk texts, re-index time with nothing / 1% of files
+changed, index size, and, from a fresh process, query latency per mode, peak RSS and the recall@10
+of approximate (HNSW) dense search against exact search.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import rag  # noqa: E402,F401  (offline environment before any library import)
+
+SCIFACT = Path("/work/shared/bench/scifact")
+RESULTS = REPO / "bench" / "results"
+TARGETS = {"1k": 1_000, "10k": 10_000, "100k": 100_000}
+QUERIES = 300  # SciFact queries timed per mode (after WARMUP untimed ones)
+WARMUP = 20
+EF_SEARCH_TRIED = (16, 32, 64, 128, 256)
+# The encode ceiling is timed on an evenly spaced sample of the chunk texts ingest embedded (at most
+# this many): timing all 9k texts again would double the stage's run time.
+CEILING_SAMPLE = 2_000
+
+
+def machine() -> dict:
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")), "?")
+    mem_kb = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
+                      if line.startswith("MemTotal")))
+    return {"cpu": model, "cores": os.cpu_count(), "ram_gb": round(mem_kb / 1024**2, 1),
+            "python": sys.version.split()[0]}
+
+
+def settings(work: Path, backend: str):
+    from rag.config import load_settings
+
+    return load_settings(corpus_dir=work / "corpus", index_dir=work / "index", embed_backend=backend)
+
+
+def corpus_rows() -> list[dict]:
+    with open(SCIFACT / "corpus.jsonl", encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def document_bytes(row: dict) -> bytes:
+    return f"{row.get('title', '').strip()}\n{row.get('text', '').strip()}".strip().encode("utf-8")
+
+
+def index_size(index_dir: Path) -> int:
+    """Bytes of the index itself (the ONNX model cache kept in the same folder is not counted)."""
+    return sum(p.stat().st_size for p in index_dir.rglob("*") if p.is_file() and "models" not in p.parts)
+
+
+def timed_index(assistant) -> tuple[dict, float, float]:
+    """Index the corpus folder; returns the report, total seconds and seconds spent writing search files."""
+    marks: dict[str, float] = {}
+
+    def progress(fraction: float, message: str) -> None:
+        if message == "writing the search index":
+            marks["write"] = time.perf_counter()
+
+    started = time.perf_counter()
+    report = assistant.index(progress=progress)
+    ended = time.perf_counter()
+    return report.to_dict(), ended - started, ended - marks.get("write", ended)
+
+
+def new_chunk_texts(index_dir: Path, after_id: int) -> list[str]:
+    """What ingest embedded for chunks with id > after_id (the same strings, for the encode ceiling)."""
+    from rag.chunk import embedding_text
+    from rag.store import DB_NAME, StoredChunk
+
+    db = sqlite3.connect(f"file:{index_dir / DB_NAME}?mode=ro", uri=True)
+    rows = db.execute(
+        "SELECT d.title, c.text, c.section, c.char_start, c.char_end, c.page FROM chunks c "
+        "JOIN documents d ON d.id = c.document_id WHERE c.id > ? ORDER BY c.id", (after_id,)
+    ).fetchall()
+    db.close()
+    return [embedding_text(title, StoredChunk(*rest)) for title, *rest in rows]
+
+
+def max_chunk_id(index_dir: Path) -> int:
+    from rag.store import DB_NAME
+
+    if not (index_dir / DB_NAME).exists():
+        return 0
+    db = sqlite3.connect(f"file:{index_dir / DB_NAME}?mode=ro", uri=True)
+    value = db.execute("SELECT COALESCE(MAX(id), 0) FROM chunks").fetchone()[0]
+    db.close()
+    return value
+
+
+def grow_distinct(work: Path, embedder, target: int) -> int:
+    """Add SciFact abstracts to corpus/copy-00 until it holds about ``target`` chunks."""
+    from rag.chunk import chunk_document
+    from rag.load import load_document
+
+    folder = work / "corpus" / "copy-00"
+    folder.mkdir(parents=True, exist_ok=True)
+    s = settings(work, "torch")
+    total = 0
+    for row in corpus_rows():
+        if total >= target:
+            break
+        name = f"{row['_id']}.txt"
+        data = document_bytes(row)
+        doc = load_document(Path(name), name, data)
+        total += len(chunk_document(doc, embedder.count_tokens, s.chunk_tokens, s.chunk_overlap_tokens))
+        if not (folder / name).exists():
+            (folder / name).write_bytes(data)
+    return total
+
+
+def add_copies(work: Path, chunks_per_copy: int, target: int) -> int:
+    copies = -(-target // chunks_per_copy)
+    for i in range(1, copies):
+        destination = work / "corpus" / f"copy-{i:02d}"
+        if not destination.exists():
+            shutil.copytree(work / "corpus" / "copy-00", destination)
+    return copies
+
+
+def change_one_percent(work: Path, seed: int) -> int:
+    files = sorted((work / "corpus").rglob("*.txt"))
+    chosen = random.Random(seed).sample(files, max(1, len(files) // 100))
+    for path in chosen:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(f"\n\nRevision {seed}: {path.relative_to(work / 'corpus').as_posix()} was re-checked.")
+    return len(chosen)
+
+
+def run_stage(name: str, work: Path, backend: str, embedder) -> dict:
+    from rag.api import Assistant
+
+    s = settings(work, backend)
+    result: dict = {"stage": name, "load_before": os.getloadavg()[0]}
+    before = max_chunk_id(s.index_dir)
+    if name == "100k":
+        chunks_per_copy = Assistant(s, embedder=embedder).status()["chunks"]
+        result["copies"] = add_copies(work, chunks_per_copy, TARGETS[name])
+    else:
+        grow_distinct(work, embedder, TARGETS[name])
+
+    assistant = Assistant(s, embedder=embedder)
+    report, seconds, write_seconds = timed_index(assistant)
+    encoded = report["chunks_embedded"] - report["chunks_reused"]
+    result["ingest"] = {
+        "files_added": len(report["added"]), "chunks_indexed": report["chunks_embedded"],
+        "chunks_encoded": encoded, "chunks_copied": report["chunks_reused"],
+        "seconds": round(seconds, 2), "search_files_seconds": round(write_seconds, 2),
+        "chunks_per_s": round(report["chunks_embedded"] / seconds, 1),
+    }
+    if encoded:
+        texts = new_chunk_texts(s.index_dir, before)
+        assert len(texts) == report["chunks_embedded"], (len(texts), report["chunks_embedded"])
+        sample = texts[:: max(1, len(texts) // CEILING_SAMPLE)]
+        started = time.perf_counter()
+        embedder.encode(sample)
+        ceiling = len(sample) / (time.perf_counter() - started)
+        result["ingest"]["encode_ceiling_texts"] = len(sample)
+        result["ingest"]["encode_ceiling_chunks_per_s"] = round(ceiling, 1)
+        result["ingest"]["ratio_to_ceiling"] = round(report["chunks_embedded"] / seconds / ceiling, 3)
+    status = assistant.status()
+    result |= {"documents": status["documents"], "chunks": status["chunks"], "dense_index": status["dense_index"],
+               "index_bytes": index_size(s.index_dir)}
+
+    _, unchanged, _ = timed_index(Assistant(s, embedder=embedder))
+    result["reindex_unchanged_s"] = round(unchanged, 2)
+    changed_files = change_one_percent(work, seed=len(name) + TARGETS[name])
+    report, seconds, write_seconds = timed_index(Assistant(s, embedder=embedder))
+    result["reindex_1pct"] = {
+        "files_changed": changed_files, "chunks_encoded": report["chunks_embedded"] - report["chunks_reused"],
+        "seconds": round(seconds, 2), "search_files_seconds": round(write_seconds, 2),
+    }
+    result["query"] = probe_in_subprocess(s.index_dir, backend)
+    result["load_after"] = os.getloadavg()[0]
+    return result
+
+
+def probe_in_subprocess(index_dir: Path, backend: str) -> dict:
+    """Query measurements from a fresh process, so its peak RSS is that of opening and querying the index."""
+    out = subprocess.run(
+        [sys.executable, __file__, "probe", str(index_dir), "--backend", backend],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def percentile(values: list[float], q: float) -> float:
+    return round(statistics.quantiles(values, n=100, method="inclusive")[q - 1], 2)
+
+
+def probe(index_dir: Path, backend: str) -> dict:
+    import faiss
+    import numpy as np
+
+    from rag.api import Assistant
+    from rag.config import load_settings
+    from rag.store import HNSW_EF_SEARCH, build_dense_index
+
+    with open(SCIFACT / "queries.jsonl", encoding="utf-8") as handle:
+        queries = [json.loads(line)["text"] for line in handle][: QUERIES + WARMUP]
+    assistant = Assistant(load_settings(index_dir=index_dir, embed_backend=backend))
+    started = time.perf_counter()
+    retriever = assistant.retriever
+    result: dict = {"open_s": round(time.perf_counter() - started, 2), "load": os.getloadavg()[0]}
+    for mode in ("dense", "bm25", "hybrid"):
+        times = []
+        for i, query in enumerate(queries):
+            started = time.perf_counter()
+            assistant.search(query, 10, mode)
+            if i >= WARMUP:
+                times.append((time.perf_counter() - started) * 1000)
+        result[mode] = {"p50_ms": percentile(times, 50), "p95_ms": percentile(times, 95)}
+    # Parts of a query: the query embedding, and the dense / BM25 searches given it.
+    vectors = np.stack([assistant.embedder.encode_query(q) for q in queries[WARMUP:]])
+    artifacts = retriever.artifacts
+    parts = {"encode_query": [], "dense_search": [], "bm25_search": []}
+    for query, vector in zip(queries[WARMUP:], vectors):
+        started = time.perf_counter()
+        assistant.embedder.encode_query(query)
+        parts["encode_query"].append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        artifacts.dense.search(vector.reshape(1, -1), 100)
+        parts["dense_search"].append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        retriever.bm25_rows(query, 100)
+        parts["bm25_search"].append((time.perf_counter() - started) * 1000)
+    result["parts_p50_ms"] = {name: percentile(values, 50) for name, values in parts.items()}
+    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+    # Approximate vs exact dense search on this index's vectors (after the RSS reading: this needs a copy).
+    dense = artifacts.dense
+    all_vectors = dense.reconstruct_n(0, dense.ntotal)
+    exact, _ = build_dense_index(all_vectors, exact_search_max_chunks=len(all_vectors))
+    if isinstance(dense, faiss.IndexHNSW):
+        hnsw, build_s = dense, None
+    else:
+        started = time.perf_counter()
+        hnsw, _ = build_dense_index(all_vectors, exact_search_max_chunks=0)
+        build_s = round(time.perf_counter() - started, 2)
+    exact_scores, _ = exact.search(vectors, 10)
+    flat_ms = timed_search(exact, vectors)
+    tuning = []
+    for ef in EF_SEARCH_TRIED:
+        hnsw.hnsw.efSearch = ef
+        scores, _ = hnsw.search(vectors, 10)
+        tuning.append({"ef_search": ef, "recall@10": score_recall(exact_scores, scores),
+                       "p50_ms": timed_search(hnsw, vectors)})
+    hnsw.hnsw.efSearch = HNSW_EF_SEARCH
+    result["hnsw_vs_exact"] = {"hnsw_build_s": build_s, "flat_search_p50_ms": flat_ms, "ef_search": tuning}
+    return result
+
+
+def timed_search(index, vectors) -> float:
+    times = []
+    for vector in vectors:
+        started = time.perf_counter()
+        index.search(vector.reshape(1, -1), 10)
+        times.append((time.perf_counter() - started) * 1000)
+    return percentile(times, 50)
+
+
+def score_recall(exact_scores, approximate_scores) -> float:
+    """Recall@10 matched on scores, not row ids: identical copies of a chunk tie, and any of them is a hit."""
+    found = total = 0
+    for want, got in zip(exact_scores, approximate_scores):
+        pool = list(got)
+        for score in want:
+            total += 1
+            match = next((i for i, other in enumerate(pool) if abs(other - score) < 1e-5), None)
+            if match is not None:
+                found += 1
+                pool.pop(match)
+    return round(found / total, 4)
+
+
+def save(result: dict) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / "scale.json"
+    data = json.loads(path.read_text()) if path.exists() else {}
+    data["machine"] = machine()
+    data.setdefault("stages", {})[result["stage"]] = result
+    data["backend"] = result["backend"]
+    path.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def run(args: argparse.Namespace) -> None:
+    from rag.embed import Embedder
+
+    work = Path(args.work)
+    if "1k" in args.stages and work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    # The ONNX export is cached where the Assistant in the probe process looks for it.
+    embedder = Embedder(backend=args.backend, cache_dir=settings(work, args.backend).index_dir / "models")
+    load_s = round(time.perf_counter() - started, 2)
+    for name in args.stages:
+        print(f"stage {name} ...", flush=True)
+        result = run_stage(name, work, args.backend, embedder)
+        result |= {"backend": args.backend, "model_load_s": load_s, "finished": time.strftime("%H:%M:%S")}
+        save(result)
+        print(json.dumps(result), flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_parser = commands.add_parser("run")
+    run_parser.add_argument("--stages", nargs="+", default=list(TARGETS), choices=list(TARGETS))
+    run_parser.add_argument("--backend", default="onnx", choices=["torch", "onnx"])
+    run_parser.add_argument("--work", default="/tmp/rag-scale")
+    probe_parser = commands.add_parser("probe")
+    probe_parser.add_argument("index_dir", type=Path)
+    probe_parser.add_argument("--backend", default="onnx")
+    args = parser.parse_args()
+    if args.command == "run":
+        run(args)
+    else:
+        print(json.dumps(probe(args.index_dir, args.backend)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""Correctness of what makes large indexes fast: the approximate dense index, BM25 scoring, content reuse.
+
+Speed itself is measured in bench/scale.py, never asserted here.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import faiss
+import numpy as np
+import pytest
+
+from conftest import CORPUS, make_settings
+from rag.api import Assistant
+from rag.retrieve import bm25_scores
+from rag.store import lexical_tokens
+
+QUESTIONS = [
+    "What is specification gaming?",
+    "Which organisations do alignment research and what are their agendas?",
+    "What is inner alignment and mesa-optimization?",
+    "Why is reward hacking a problem for reinforcement learning?",
+    "How does the pointers problem relate to outer alignment?",
+    "What is deceptive alignment?",
+]
+
+
+@pytest.fixture(scope="module")
+def hnsw_assistant(tmp_path_factory, embedder):
+    """A real index of corpus/ with a threshold so low that it must use the approximate index."""
+    tmp = tmp_path_factory.mktemp("hnsw-index")
+    shutil.copytree(CORPUS, tmp / "corpus")
+    assistant = Assistant(make_settings(tmp, exact_search_max_chunks=5), embedder=embedder)
+    assistant.index()
+    return assistant
+
+
+def test_index_past_the_threshold_records_and_loads_hnsw(hnsw_assistant):
+    status = hnsw_assistant.status()
+    assert status["chunks"] > 5
+    assert status["dense_index"] == "hnsw"
+    assert isinstance(hnsw_assistant.retriever.artifacts.dense, faiss.IndexHNSW)
+
+
+def test_hnsw_agrees_with_exact_search(hnsw_assistant, corpus_assistant):
+    dense = hnsw_assistant.retriever.artifacts.dense
+    vectors = dense.reconstruct_n(0, dense.ntotal)
+    found = total = 0
+    for question in QUESTIONS:
+        query = hnsw_assistant.embedder.encode_query(question)
+        exact = np.argsort(-(vectors @ query), kind="stable")[:10]
+        _, approximate = dense.search(query.reshape(1, -1), 10)
+        found += len(set(exact.tolist()) & set(approximate[0].tolist()))
+        total += len(exact)
+        hnsw_top = hnsw_assistant.search(question, k=1, mode="dense")[0]
+        flat_top = corpus_assistant.search(question, k=1, mode="dense")[0]
+        assert (hnsw_top.source, hnsw_top.start, hnsw_top.end) == (flat_top.source, flat_top.start, flat_top.end)
+    assert found / total >= 0.9
+    assert corpus_assistant.status()["dense_index"] == "flat"
+
+
+def test_hybrid_search_over_hnsw_finds_the_answer(hnsw_assistant):
+    hits = hnsw_assistant.search("What is specification gaming?", k=5, mode="hybrid")
+    assert hits[0].source == "ai-alignment-overview.txt" and "Specification gaming" in hits[0].text
+
+
+def test_bm25_scores_match_bm25s(corpus_assistant):
+    bm25 = corpus_assistant.retriever.artifacts.bm25
+    for question in QUESTIONS:
+        ids = bm25.get_tokens_ids(lexical_tokens([question])[0])
+        np.testing.assert_allclose(bm25_scores(bm25, ids), bm25.get_scores_from_ids(ids), rtol=1e-5, atol=1e-6)
+
+
+def _vectors_by_source(assistant: Assistant) -> dict[str, np.ndarray]:
+    rows = assistant.store._db.execute(
+        "SELECT d.source, c.vector FROM chunks c JOIN documents d ON d.id = c.document_id ORDER BY c.id"
+    ).fetchall()
+    out: dict[str, list] = {}
+    for source, blob in rows:
+        out.setdefault(source, []).append(np.frombuffer(blob, dtype=np.float32))
+    return {source: np.stack(vectors) for source, vectors in out.items()}
+
+
+def test_copies_reuse_vectors_and_stay_separate_documents(fresh_assistant):
+    corpus = Path(fresh_assistant.settings.corpus_dir)
+    shutil.copy(CORPUS / "ai-alignment-overview.txt", corpus / "overview.txt")
+    first = fresh_assistant.index()
+    assert first.chunks_reused == 0
+
+    (corpus / "archive").mkdir()
+    shutil.copy(CORPUS / "ai-alignment-overview.txt", corpus / "archive" / "overview.txt")
+    shutil.copy(CORPUS / "ai-alignment-overview.txt", corpus / "overview.md")  # other suffix: loaded as markdown
+    second = fresh_assistant.index()
+    assert sorted(second.added) == ["archive/overview.txt", "overview.md"]
+    overview_chunks = {r.source: r.chunk_count for r in fresh_assistant.documents()}
+    assert second.chunks_reused == overview_chunks["archive/overview.txt"] == overview_chunks["overview.txt"]
+    vectors = _vectors_by_source(fresh_assistant)
+    np.testing.assert_array_equal(vectors["archive/overview.txt"], vectors["overview.txt"])
+    sources = {hit.source for hit in fresh_assistant.search("specification gaming boat race CoastRunners", 10)}
+    assert {"overview.txt", "archive/overview.txt"} <= sources
+    assert fresh_assistant.document_text("archive/overview.txt") == fresh_assistant.document_text("overview.txt")
+
+
+def test_swapped_and_moved_contents_are_indexed_correctly(fresh_assistant):
+    corpus = Path(fresh_assistant.settings.corpus_dir)
+    a, b = corpus / "a.md", corpus / "b.md"
+    a.write_text("# Okapi\n\nThe okapi is a giraffid native to the Congo.\n")
+    b.write_text("# Axolotl\n\nThe axolotl is a salamander that keeps its gills.\n")
+    fresh_assistant.index()
+
+    a_text, b_text = a.read_text(), b.read_text()
+    a.write_text(b_text)
+    b.write_text(a_text)
+    swapped = fresh_assistant.index()
+    assert sorted(swapped.updated) == ["a.md", "b.md"] and not swapped.skipped
+    assert fresh_assistant.search("okapi giraffid", 1)[0].source == "b.md"
+    assert fresh_assistant.search("axolotl gills", 1)[0].source == "a.md"
+    assert {r.source: r.title for r in fresh_assistant.documents()} == {"a.md": "Axolotl", "b.md": "Okapi"}
+
+    b.rename(corpus / "c.md")
+    moved = fresh_assistant.index()
+    assert moved.added == ["c.md"] and moved.removed == ["b.md"] and moved.chunks_reused == moved.chunks_embedded
+    hit = fresh_assistant.search("okapi giraffid", 1)[0]
+    assert hit.source == "c.md" and "okapi" in fresh_assistant.document_text("c.md")[hit.start : hit.end]
