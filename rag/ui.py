@@ -240,9 +240,10 @@ def sources_html(assistant: Assistant, answer, turn: int) -> str:
                 texts[citation.source] = None
         document = texts[citation.source]
         valid = document is not None and 0 <= citation.start < citation.end <= len(document)
-        body = (
-            _in_context(document, citation.start, citation.end) if valid else f"<mark>{html.escape(citation.text)}</mark>"
-        )
+        if valid:
+            body = _in_context(document, citation.start, citation.end)
+        else:
+            body = f"<mark>{html.escape(citation.text)}</mark>"
         verdict = (
             '<span class="ok">✓ supported by this passage</span>'
             if citation.supported
@@ -357,7 +358,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         except Exception as exc:  # the chat shows one line, never a traceback
             message = _one_line_error(exc)
             chat[-1] = {"role": "assistant", "content": f"⚠️ **Error:** {html.escape(message)}"}
-            failed = f'<div class="sources" data-turn="{turn}"><p class="empty">No sources: the answer failed.</p></div>'
+            failed = f'<div class="sources" data-turn="{turn}"><p class="empty">No answer, so no sources.</p></div>'
             yield "", chat, failed, {"error": message}
 
     def documents_view() -> tuple:
@@ -413,12 +414,12 @@ def build_app(assistant: Assistant) -> gr.Blocks:
 
     def settings_view() -> tuple:
         settings = assistant.settings
-        key_hint = "(a key is set; leave empty to keep it)" if settings.openai_api_key.get_secret_value() else ""
+        key_hint = "(a key is set)" if settings.openai_api_key.get_secret_value() else "(no key set)"
         return (
             gr.Dropdown(value=settings.backend),
-            settings.llm_model,
+            gr.Textbox(value=settings.llm_model, visible=settings.backend != "extractive"),
             gr.Textbox(value=settings.openai_base_url, visible=settings.backend == "openai"),
-            gr.Textbox(value="", placeholder=key_hint or "sk-…", visible=settings.backend == "openai"),
+            gr.Textbox(value="", placeholder=key_hint, visible=settings.backend == "openai"),
             gr.Textbox(value=settings.ollama_base_url, visible=settings.backend == "ollama"),
             settings.top_k,
             settings.retrieval_mode,
@@ -441,8 +442,12 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         return settings_view()
 
     def backend_fields(backend: str) -> tuple:
-        return gr.Textbox(visible=backend == "openai"), gr.Textbox(visible=backend == "openai"), gr.Textbox(
-            visible=backend == "ollama"
+        """Only the fields the chosen backend reads are shown."""
+        return (
+            gr.Textbox(visible=backend != "extractive"),
+            gr.Textbox(visible=backend == "openai"),
+            gr.Textbox(visible=backend == "openai"),
+            gr.Textbox(visible=backend == "ollama"),
         )
 
     with gr.Blocks(title="Ask your documents") as demo:
@@ -453,21 +458,21 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                     with gr.Column(scale=3):
                         chatbot = gr.Chatbot(
                             label="Conversation",
-                            height=520,
+                            height=460,
                             elem_id="chat",
                             buttons=["copy"],
                             feedback_options=None,
                             placeholder="Ask a question about the documents, or pick an example below.",
                         )
-                        with gr.Row():
+                        with gr.Row(equal_height=True):
                             question = gr.Textbox(
-                                label="Question", show_label=False, placeholder="Your question…", scale=5, elem_id="question",
-                                submit_btn=False, lines=1, max_lines=4,
+                                label="Question", show_label=False, placeholder="Your question…", scale=5,
+                                elem_id="question", submit_btn=False, lines=1, max_lines=4,
                             )
-                            send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
-                        with gr.Row():
-                            gr.Examples(EXAMPLES, inputs=question, label="Examples")
-                            clear = gr.Button("Clear conversation", scale=0, elem_id="clear")
+                            with gr.Column(scale=1, min_width=140):
+                                send = gr.Button("Ask", variant="primary", elem_id="ask")
+                                clear = gr.Button("Clear conversation", size="sm", elem_id="clear")
+                        gr.Examples(EXAMPLES, inputs=question, label="Example questions")
                         with gr.Accordion("Answer details (JSON)", open=False):
                             details = gr.JSON(label="Latest answer", elem_id="answer-json")
                     with gr.Column(scale=2):
@@ -497,16 +502,25 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                     remove_button = gr.Button("Remove document and its file", variant="stop", scale=1,
                                               elem_id="remove")
             with gr.Tab("Settings", id="settings"):
-                summary = gr.Markdown(elem_id="settings-summary")
-                backend = gr.Dropdown(list(BACKEND_NAMES), label="Answer backend", elem_id="backend",
+                # Built with the effective values (the API defaults); refreshed on every page load.
+                current = assistant.settings
+                summary = gr.Markdown(_settings_summary(current), elem_id="settings-summary")
+                backend = gr.Dropdown(list(BACKEND_NAMES), value=current.backend, label="Answer backend",
+                                      elem_id="backend",
                                       info="extractive quotes passages; local, openai and ollama use an LLM")
-                model = gr.Textbox(label="Model", placeholder="backend default",
-                                   info="model name, or a GGUF path for the local backend")
-                openai_url = gr.Textbox(label="OpenAI-compatible base URL")
-                api_key = gr.Textbox(label="API key", type="password", elem_id="api-key")
-                ollama_url = gr.Textbox(label="Ollama base URL")
-                top_k = gr.Slider(1, 20, step=1, label="Passages retrieved (top-k)")
-                mode = gr.Radio(list(MODES), label="Retrieval mode")
+                model = gr.Textbox(current.llm_model, label="Model", placeholder="backend default",
+                                   info="model name, or a GGUF path for the local backend",
+                                   visible=current.backend != "extractive")
+                openai_url = gr.Textbox(current.openai_base_url, label="OpenAI-compatible base URL",
+                                        visible=current.backend == "openai")
+                api_key = gr.Textbox("", label="API key", type="password", elem_id="api-key",
+                                     info="never shown again; leave empty to keep the current key",
+                                     visible=current.backend == "openai")
+                ollama_url = gr.Textbox(current.ollama_base_url, label="Ollama base URL",
+                                        visible=current.backend == "ollama")
+                top_k = gr.Slider(1, max(20, current.top_k), value=current.top_k, step=1,
+                                  label="Passages retrieved (top-k)")
+                mode = gr.Radio(list(MODES), value=current.retrieval_mode, label="Retrieval mode")
                 apply = gr.Button("Apply", variant="primary", elem_id="apply-settings")
 
         chat_io = dict(inputs=[question, chatbot], outputs=[question, chatbot, sources, details])
@@ -529,7 +543,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
 
         settings_fields = [backend, model, openai_url, api_key, ollama_url, top_k, mode]
         apply.click(apply_settings, inputs=settings_fields, outputs=[*settings_fields, summary], api_name="settings")
-        backend.change(backend_fields, inputs=backend, outputs=[openai_url, api_key, ollama_url],
+        backend.change(backend_fields, inputs=backend, outputs=[model, openai_url, api_key, ollama_url],
                        api_visibility="private", queue=False)
 
         demo.load(documents_view, outputs=[table, to_remove, status], api_visibility="private", queue=False)

@@ -188,3 +188,27 @@ def test_save_upload_never_writes_outside_the_folder(tmp_path):
         saved, note = save_upload(name, data, corpus, 1000)
         assert saved is None and reason in note and "refused" in note
     assert sorted(p.name for p in corpus.iterdir()) == ["x.md"]  # no temp files left behind either
+
+
+def test_settings_endpoint_applies_values_and_never_echoes_the_key(client, ui):
+    from ui_server import free_port
+
+    original = ui.assistant.settings
+    dead = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
+    try:
+        result = client.predict("openai", "", dead, "sk-secret-test", original.ollama_base_url, 3, "bm25",
+                                api_name="/settings")
+        assert "sk-secret-test" not in repr(result)
+        assert "backend **openai**" in result[-1] and "API key set" in result[-1] and "top-k **3**" in result[-1]
+        applied = ui.assistant.settings
+        assert (applied.backend, applied.openai_base_url, applied.top_k, applied.retrieval_mode) == (
+            "openai", dead, 3, "bm25")
+        assert applied.openai_api_key.get_secret_value() == "sk-secret-test"
+
+        _box, chat, sources, answer = client.predict("What is inner alignment?", [], api_name="/ask")
+        assert "error" in answer and "\n" not in answer["error"]
+        assert f"cannot reach {dead}" in answer["error"]
+        assert chat[-1]["content"][0]["text"].startswith("⚠️ **Error:**")
+        assert "Traceback" not in repr(chat)
+    finally:
+        ui.assistant.settings = original
