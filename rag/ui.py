@@ -560,6 +560,7 @@ def launch(demo: gr.Blocks, settings: Settings, **options) -> None:
         css=CSS,
         head=HEAD,
         show_error=True,
+        max_file_size=int(settings.max_file_mb * 1_000_000),  # the same limit indexing applies
         **options,
     )
 

@@ -212,3 +212,22 @@ def test_settings_endpoint_applies_values_and_never_echoes_the_key(client, ui):
         assert "Traceback" not in repr(chat)
     finally:
         ui.assistant.settings = original
+
+
+def test_pdf_citation_shows_its_page(client, ui, tmp_path):
+    from test_load import make_pdf
+
+    paper = tmp_path / "axolotl-report.pdf"
+    paper.write_bytes(make_pdf(
+        [["Axolotl report", "Introduction to the survey of lake habitats."],
+         ["Axolotls in Lake Xochimilco regrow lost limbs within nine weeks."]],
+        title="Axolotl report",
+    ))
+    try:
+        assert "added: `axolotl-report.pdf`" in upload(client, paper)
+        _box, _chat, sources, answer = client.predict("How quickly do axolotls regrow limbs?", [], api_name="/ask")
+        cited = answer["citations"][0]
+        assert (cited["source"], cited["page"]) == ("axolotl-report.pdf", 2)
+        assert "Axolotl report</b>" in sources and "· page 2" in sources
+    finally:
+        client.predict("axolotl-report.pdf", api_name="/remove")
