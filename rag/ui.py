@@ -472,7 +472,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                             with gr.Column(scale=1, min_width=140):
                                 send = gr.Button("Ask", variant="primary", elem_id="ask")
                                 clear = gr.Button("Clear conversation", size="sm", elem_id="clear")
-                        gr.Examples(EXAMPLES, inputs=question, label="Example questions")
+                        examples = gr.Examples(EXAMPLES, inputs=question, label="Example questions")
                         with gr.Accordion("Answer details (JSON)", open=False):
                             details = gr.JSON(label="Latest answer", elem_id="answer-json")
                     with gr.Column(scale=2):
@@ -526,6 +526,9 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         chat_io = dict(inputs=[question, chatbot], outputs=[question, chatbot, sources, details])
         question.submit(ask, **chat_io, api_name="ask", concurrency_id="ask", concurrency_limit=4)
         send.click(ask, **chat_io, api_visibility="private", concurrency_id="ask", concurrency_limit=4)
+        # An example fills the box and is asked at once.
+        examples.load_input_event.then(ask, **chat_io, api_visibility="private", concurrency_id="ask",
+                                       concurrency_limit=4)
         clear.click(lambda: ([], EMPTY_SOURCES, None), outputs=[chatbot, sources, details], api_visibility="private",
                     queue=False)
         chatbot.clear(lambda: (EMPTY_SOURCES, None), outputs=[sources, details], api_visibility="private", queue=False)

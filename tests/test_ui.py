@@ -111,6 +111,16 @@ def test_clear_conversation(page):
     assert "Sources for the latest answer appear here" in page.locator("#sources").inner_text()
 
 
+def test_example_question_is_asked_on_click(page):
+    page.get_by_role("button", name="What is inner alignment?").click()
+    page.wait_for_selector('#sources .sources[data-turn="1"]', timeout=ANSWER_TIMEOUT_MS)
+    assert page.locator('#chat [data-testid="user"]').inner_text().strip() == "What is inner alignment?"
+    assert "core-of-the-alignment-problem.md" in page.locator("#cite-1-1").inner_text()
+    assert page.locator("#question textarea").input_value() == ""
+    page.locator("#clear").click()
+    page.wait_for_function("document.querySelectorAll('#chat [data-testid=\"bot\"]').length === 0")
+
+
 def test_question_outside_the_documents_shows_banner(page):
     ask(page, "What is the boiling point of liquid nitrogen in Fahrenheit?")
     banner = page.locator("#sources .banner")
