@@ -277,7 +277,8 @@ def load_document(path: Path, source: str, data: bytes) -> Document:
     except MemoryError:
         raise SkipFile("too large to read into memory") from None
     except Exception as exc:  # a parser bug or hostile input must cost one file, not the whole index run
-        raise SkipFile(f"unreadable {suffix[1:].upper()} file ({type(exc).__name__}: {one_line(str(exc), 200)})") from None
+        detail = f"{type(exc).__name__}: {one_line(str(exc), 200)}"
+        raise SkipFile(f"unreadable {suffix[1:].upper()} file ({detail})") from None
 
 
 def _require_text(body: str, what: str) -> None:
@@ -462,7 +463,9 @@ def _markdown_headings(body: str) -> list[Heading]:
         stripped = line.strip()
         if not stripped:
             prev, blank_before_prev = None, True
-        elif prev is None and blank_before_prev and not (_LIST_ITEM.match(line) or _is_table_row(stripped)) and not stripped.startswith(">"):
+        elif prev is None and blank_before_prev and not (
+            _LIST_ITEM.match(line) or _is_table_row(stripped) or stripped.startswith(">")
+        ):
             prev, blank_before_prev = (a, b), True
         else:
             prev, blank_before_prev = None, False

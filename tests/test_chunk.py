@@ -102,11 +102,15 @@ def test_overview_table_stays_in_one_chunk_with_all_rows(corpus_chunks):
         ("ai-alignment-overview.txt", "Eliciting latent knowledge", "Open Problems"),
         ("ai-alignment-starter-pack.md", "Despite the amount of attention", ""),
         ("ai-alignment-starter-pack.md", "vastly better than humans", "Why misalignment is dangerous"),
-        ("ai-alignment-starter-pack.md", "Corrigibility][corrigibility]", "Orthogonality, instrumental convergence, and corrigibility"),
+        (
+            "ai-alignment-starter-pack.md",
+            "Corrigibility][corrigibility]",
+            "Orthogonality, instrumental convergence, and corrigibility",
+        ),
         ("core-of-the-alignment-problem.md", "SERI ML Alignment Theory Scholars", ""),
         ("core-of-the-alignment-problem.md", "Hold Off On Proposing Solutions", "Introduction"),
-        ("core-of-the-alignment-problem.md", "point robustly at anything", "Frames on outer alignment > The Pointers Problem"),
-        ("core-of-the-alignment-problem.md", "malign learned optimizers", "Frames on inner alignment > Mesa-Optimizers"),
+        ("core-of-the-alignment-problem.md", "point robustly", "Frames on outer alignment > The Pointers Problem"),
+        ("core-of-the-alignment-problem.md", "malign learned", "Frames on inner alignment > Mesa-Optimizers"),
     ],
 )
 def test_section_paths(corpus_chunks, name, needle, section):
@@ -119,7 +123,8 @@ def test_heading_lines_are_context_not_body(corpus_chunks):
     chunk = find(chunks, "point robustly at anything")
     assert not chunk.text.startswith("#")
     text = embedding_text(doc.title, chunk)
-    assert text.startswith("The Core of the Alignment Problem is... — Frames on outer alignment > The Pointers Problem\n\n")
+    context = "The Core of the Alignment Problem is... — Frames on outer alignment > The Pointers Problem"
+    assert text.startswith(context + "\n\n")
     assert text.count("The Pointers Problem") == 1
     # The title heading is the title, not a section.
     assert not any(c.section.startswith("The Core of the Alignment Problem") for c in chunks)
@@ -149,10 +154,12 @@ def test_long_sections_overlap(corpus_chunks):
 
 def test_lists_and_tables_are_cut_between_items(tmp_path, embedder):
     items = "\n".join(
-        f"- Item {i} begins here,\n  continues with several more words on a second line,\n  and ends {i}." for i in range(30)
+        f"- Item {i} begins here,\n  continues with several more words on a second line,\n  and ends {i}."
+        for i in range(30)
     )
     rows = "\n".join(f"| row {i} | value {i} with some words | more cells here |" for i in range(40))
-    doc = load(tmp_path, "lists.md", f"# Lists\n\nIntro sentence.\n\n{items}\n\n## Table\n\n| a | b | c |\n|---|---|---|\n{rows}\n")
+    table = f"| a | b | c |\n|---|---|---|\n{rows}"
+    doc = load(tmp_path, "lists.md", f"# Lists\n\nIntro sentence.\n\n{items}\n\n## Table\n\n{table}\n")
     chunks = chunk_document(doc, embedder.count_tokens, 120, 16)
     assert len(chunks) > 4
     for chunk in chunks:
@@ -178,7 +185,7 @@ def test_a_table_that_fits_is_not_split_by_the_text_before_it(tmp_path, embedder
 
 
 def test_plain_sentences_split_at_sentence_ends(tmp_path, embedder):
-    text = "Notes\n" + " ".join(f"Statement {i} says something quite ordinary about topic {i}." for i in range(60)) + "\n"
+    text = "Notes\n" + " ".join(f"Statement {i} says something ordinary about topic {i}." for i in range(60)) + "\n"
     doc = load(tmp_path, "notes.txt", text)
     chunks = chunk_document(doc, embedder.count_tokens, 64, 12)
     assert len(chunks) > 5
@@ -243,7 +250,7 @@ def test_hostile_long_runs_still_fit(tmp_path, embedder):
 
 
 def test_long_section_paths_shrink_before_text_does(tmp_path, embedder):
-    deep = "".join(f"{'#' * level} Very long heading number {level} with many many words in it\n\n" for level in range(1, 7))
+    deep = "".join(f"{'#' * n} Very long heading number {n} with many many words in it\n\n" for n in range(1, 7))
     doc = load(tmp_path, "deep.md", f"---\ntitle: Deep\n---\n{deep}Body text here.\n")
     chunks = chunk_document(doc, embedder.count_tokens, 48, 8)
     assert [c.text for c in chunks] == ["Body text here."]
