@@ -22,6 +22,8 @@ from datetime import date, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
+import yaml
+
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".pdf"})
 
 MAX_TITLE_CHARS = 120
@@ -386,13 +388,16 @@ _ATX = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 _SETEXT = re.compile(r" {0,3}(=+|-{2,})[ \t]*$")
 
 
+def _closes_fence(line: str, fence: str) -> bool:
+    m = _FENCE.match(line)
+    return bool(m) and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) and not line[m.end() :].strip()
+
+
 def _front_matter(text: str) -> tuple[dict[str, str], int]:
     """YAML front matter as string metadata, and where the body starts (0 without front matter)."""
     m = _FRONT_MATTER.match(text, 0, min(len(text), _FRONT_MATTER_MAX_CHARS))
     if not m:
         return {}, 0
-    import yaml
-
     block = m.group(1) or ""
     try:
         data = yaml.safe_load(block)
@@ -433,15 +438,14 @@ def _markdown_headings(body: str) -> list[Heading]:
     headings: list[Heading] = []
     fence = ""
     prev: tuple[int, int] | None = None  # the previous line if it could be a setext heading's text
-    blank_before_prev = True
+    after_blank = True
     for a, b in _lines(body):
         line = body[a:b]
-        m = _FENCE.match(line)
         if fence:
-            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) and not line[m.end() :].strip():
-                fence = ""
+            fence = "" if _closes_fence(line, fence) else fence
             prev = None
             continue
+        m = _FENCE.match(line)
         if m:
             fence = m.group(1)
             prev = None
@@ -451,24 +455,21 @@ def _markdown_headings(body: str) -> list[Heading]:
             title = _clean_heading(atx.group(2) or "")
             if title:
                 headings.append(Heading(len(atx.group(1)), title, a, b))
-            prev, blank_before_prev = None, False
+            prev, after_blank = None, False
             continue
         setext = _SETEXT.match(line)
-        if setext and prev and blank_before_prev:
+        if setext and prev:
             title = _clean_heading(body[prev[0] : prev[1]])
             if title:
                 headings.append(Heading(1 if setext.group(1)[0] == "=" else 2, title, prev[0], b))
-                prev, blank_before_prev = None, False
+                prev, after_blank = None, False
                 continue
         stripped = line.strip()
-        if not stripped:
-            prev, blank_before_prev = None, True
-        elif prev is None and blank_before_prev and not (
-            _LIST_ITEM.match(line) or _is_table_row(stripped) or stripped.startswith(">")
-        ):
-            prev, blank_before_prev = (a, b), True
-        else:
-            prev, blank_before_prev = None, False
+        # Only a one-line paragraph of plain text can be a setext heading's text.
+        starts_paragraph = after_blank and prev is None
+        plain = not (_LIST_ITEM.match(line) or _is_table_row(stripped) or stripped.startswith(">"))
+        prev = (a, b) if stripped and starts_paragraph and plain else None
+        after_blank = not stripped
     return headings
 
 
@@ -484,7 +485,7 @@ def _clean_markdown_body(text: str, start: int) -> tuple[str, OffsetMap]:
         line = text[a:b].rstrip("\r")
         m = _FENCE.match(line)
         if fence:
-            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) and not line[m.end() :].strip():
+            if _closes_fence(line, fence):
                 fence = ""
                 cleaner.keep(region, b)
                 region = b
