@@ -7,8 +7,9 @@ aiohttp, dataclasses-json, ...) for one class; the small chat model below wraps
 
 from __future__ import annotations
 
-import functools
+import atexit
 import os
+import threading
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -24,6 +25,10 @@ from rag.config import Settings
 
 DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 CONTEXT_TOKENS = 4096  # k passages of ~200 embedding tokens plus the reply fit with room to spare
+# llama.cpp's OpenMP threads spin while waiting; leaving one core to the embedder and the UI avoids the collapse
+# measured on a busy 2-core machine (40 tokens: 2 s with 1 thread, 35 s with 2).
+THREADS = max(1, (os.cpu_count() or 2) - 1)
+REPEAT_PENALTY = 1.1  # without it the 135M model loops on a phrase until max_tokens
 _ROLES = {"system": "system", "human": "user", "ai": "assistant"}
 
 
@@ -50,21 +55,36 @@ def _walk(folder: Any) -> Iterator[Any]:
             yield entry
 
 
-@functools.lru_cache(maxsize=2)
-def load_llama(path: str) -> Any:
-    """One Llama per model file per process: loading costs far more than answering."""
-    try:
-        from llama_cpp import Llama
-    except ImportError as exc:
-        raise BackendError(
-            "local backend: llama-cpp-python is not installed (pip install 'rag[local]'); or choose another RAG_BACKEND"
-        ) from exc
-    try:
-        return Llama(
-            model_path=path, n_ctx=CONTEXT_TOKENS, n_threads=os.cpu_count() or 2, seed=0, verbose=False
-        )
-    except (ValueError, RuntimeError, OSError) as exc:
-        raise BackendError(f"local backend: cannot load {path} ({one_line(exc)}); check RAG_LLM_MODEL") from exc
+_MODELS: dict[str, tuple[Any, threading.Lock]] = {}
+_LOAD_LOCK = threading.Lock()
+
+
+def load_llama(path: str) -> tuple[Any, threading.Lock]:
+    """One Llama per model file per process (loading costs far more than answering), with the lock that
+    serialises its use: a llama.cpp context cannot generate two answers at once."""
+    with _LOAD_LOCK:
+        if path in _MODELS:
+            return _MODELS[path]
+        try:
+            from llama_cpp import Llama
+        except ImportError as exc:
+            raise BackendError(
+                "local backend: llama-cpp-python is not installed (pip install 'rag[local]'); "
+                "or choose another RAG_BACKEND"
+            ) from exc
+        try:
+            llama = Llama(model_path=path, n_ctx=CONTEXT_TOKENS, n_threads=THREADS, seed=0, verbose=False)
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise BackendError(f"local backend: cannot load {path} ({one_line(exc)}); check RAG_LLM_MODEL") from exc
+        _MODELS[path] = (llama, threading.Lock())
+        return _MODELS[path]
+
+
+@atexit.register
+def _close_models() -> None:
+    """Free models before interpreter teardown; Llama.__del__ at teardown fails noisily."""
+    for llama, _ in _MODELS.values():
+        llama.close()
 
 
 class LlamaCppChat(BaseChatModel):
@@ -83,6 +103,7 @@ class LlamaCppChat(BaseChatModel):
             "messages": [{"role": _ROLES.get(m.type, "user"), "content": str(m.text)} for m in messages],
             "max_tokens": self.max_tokens,
             "temperature": self.temperature,
+            "repeat_penalty": REPEAT_PENALTY,
             "stop": stop or [],
         }
 
@@ -93,7 +114,9 @@ class LlamaCppChat(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        reply = load_llama(self.model_path).create_chat_completion(**self._request(messages, stop))
+        llama, lock = load_llama(self.model_path)
+        with lock:
+            reply = llama.create_chat_completion(**self._request(messages, stop))
         text = reply["choices"][0]["message"]["content"] or ""
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
 
@@ -104,14 +127,15 @@ class LlamaCppChat(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        parts = load_llama(self.model_path).create_chat_completion(**self._request(messages, stop), stream=True)
-        for part in parts:
-            delta = part["choices"][0]["delta"].get("content")
-            if delta:
-                chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta))
-                if run_manager:
-                    run_manager.on_llm_new_token(delta, chunk=chunk)
-                yield chunk
+        llama, lock = load_llama(self.model_path)
+        with lock:
+            for part in llama.create_chat_completion(**self._request(messages, stop), stream=True):
+                delta = part["choices"][0]["delta"].get("content")
+                if delta:
+                    chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta))
+                    if run_manager:
+                        run_manager.on_llm_new_token(delta, chunk=chunk)
+                    yield chunk
 
 
 def build(settings: Settings) -> ChatBackend:
