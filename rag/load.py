@@ -324,6 +324,19 @@ def _title_like(line: str) -> bool:
     return not (_LIST_ITEM.match(line) or _is_table_row(line) or "http" in line)
 
 
+_CONNECTIVES = frozenset("a an the and or but nor of to in on for from with by at as that than into onto whether".split())
+
+
+def _heading_without_gap(line: str) -> bool:
+    """Stricter test for a heading line with body text right under it, where a hard-wrapped line can look
+    the same: short or Title Case, and not ending on a word that continues a sentence."""
+    words = line.split()
+    if words[-1].casefold() in _CONNECTIVES:
+        return False
+    long_words = [w for w in words if len(w) >= 4]
+    return len(words) <= 6 or sum(w[0].isupper() for w in long_words) * 2 >= len(long_words)
+
+
 def _plain_headings(body: str) -> list[Heading]:
     """Heading lines of plain text, found by layout since plain text has no markup for them.
 
@@ -351,8 +364,8 @@ def _plain_headings(body: str) -> list[Heading]:
         )
         following = lines[nxt][2]
         body_follows = following[0].isupper() or following[0].isdigit() or following[0] in "\"'“‘([|-*•"
-        if starts_paragraph and (is_heading[nxt] or body_follows and not _title_like(following)):
-            is_heading[i] = True
+        if starts_paragraph and (nxt > i + 1 or _heading_without_gap(line)):
+            is_heading[i] = is_heading[nxt] or body_follows and not _title_like(following)
     headings: list[Heading] = []
     level_before = 0
     for pos, i in enumerate(nonblank):

@@ -128,6 +128,12 @@ def test_plain_text_headings_of_the_overview():
     assert levels["Constitutional AI (CAI)"] == 1
 
 
+def test_hard_wrapped_prose_has_no_false_headings(tmp_path):
+    # The starter pack wraps every clause onto its own line: paragraph openings are not headings.
+    prose = (CORPUS / "ai-alignment-starter-pack.md").read_text(encoding="utf-8")
+    assert load(tmp_path, "wrapped.txt", prose).headings == []
+
+
 def test_crlf_text_maps_back_to_the_exact_file(tmp_path):
     text = "Title Here\r\nFirst paragraph line.\r\nSecond line.\r\n"
     doc = load(tmp_path, "crlf.txt", text)
