@@ -1,0 +1,175 @@
+"""Both embedding backends on the real MiniLM model: agreement, ONNX export cache, errors."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.chunk import chunk_document, embedding_text
+from rag.embed import Embedder, EmbeddingModelError, _content_key
+from rag.load import load_document
+
+from conftest import CORPUS, REPO
+
+QUESTIONS = [
+    "What is specification gaming?",
+    "Which organisations work on alignment research?",
+    "What is inner alignment?",
+    "Why is it hard to specify human values?",
+    "What is scalable oversight?",
+]
+
+
+@pytest.fixture(scope="session")
+def onnx_cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("onnx-cache")
+
+
+@pytest.fixture(scope="session")
+def onnx_embedder(onnx_cache):
+    """One export per test session; later Embedders in this module reuse the cached file."""
+    return Embedder(backend="onnx", cache_dir=onnx_cache)
+
+
+@pytest.fixture(scope="session")
+def corpus_texts(embedder) -> list[str]:
+    """What ingest embeds for the corpus: chunk texts with title and section context."""
+    texts = []
+    for path in sorted(CORPUS.iterdir()):
+        if path.name == "README.md":
+            continue
+        doc = load_document(path, path.name, path.read_bytes())
+        texts += [embedding_text(doc.title, c) for c in chunk_document(doc, embedder.count_tokens, 200, 32)]
+    assert len(texts) > 30
+    return texts
+
+
+@pytest.fixture(scope="session")
+def corpus_vectors(embedder, onnx_embedder, corpus_texts):
+    """(onnx, torch) vectors of the corpus chunks, computed once."""
+    return onnx_embedder.encode(corpus_texts), embedder.encode(corpus_texts)
+
+
+def test_same_model_identity_on_both_backends(embedder, onnx_embedder):
+    assert onnx_embedder.model_id == embedder.model_id == "all-MiniLM-L6-v2"
+    assert (onnx_embedder.backend, embedder.backend) == ("onnx", "torch")
+    assert onnx_embedder.dim == embedder.dim == 384
+    assert onnx_embedder.max_tokens == embedder.max_tokens == 256
+
+
+def test_token_counts_agree_and_are_not_truncated(embedder, onnx_embedder):
+    long_text = (CORPUS / "core-of-the-alignment-problem.md").read_text(encoding="utf-8")
+    for text in ["", "Specification gaming.", long_text]:
+        assert onnx_embedder.count_tokens(text) == embedder.count_tokens(text)
+    assert embedder.count_tokens("") == 2  # [CLS] [SEP]
+    assert embedder.count_tokens(long_text) > 1000  # counting never stops at the 256-token window
+
+
+def test_onnx_embeddings_match_torch(corpus_vectors, corpus_texts):
+    ours, ref = corpus_vectors
+    assert ours.shape == ref.shape == (len(corpus_texts), 384) and ours.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+    cosine = (ours * ref).sum(axis=1)
+    # int8 per-channel weights: measured min 0.98, mean 0.99 here; per-tensor weights gave 0.92.
+    assert cosine.min() >= 0.97, sorted(cosine)[:5]
+    assert cosine.mean() >= 0.985
+
+
+def test_onnx_finds_the_same_top_hits(embedder, onnx_embedder, corpus_vectors):
+    """Brute-force search over the corpus chunks ranks alike; near-ties (measured: 0.001 apart) may swap."""
+    ours, ref = corpus_vectors
+    for question in QUESTIONS:
+        ours_scores = ours @ onnx_embedder.encode_query(question)
+        ref_scores = ref @ embedder.encode_query(question)
+        top_ours, top_ref = np.argsort(-ours_scores)[:5], np.argsort(-ref_scores)[:5]
+        assert top_ours[0] in top_ref[:3], question
+        assert ref_scores[top_ours[0]] >= ref_scores[top_ref[0]] - 0.02, question
+        assert len(set(top_ours) & set(top_ref)) >= 3, question
+
+
+def test_order_is_kept_whatever_the_batching(onnx_cache, onnx_embedder, corpus_texts):
+    """Texts are sorted by length for batching; results must come back in input order."""
+    texts = corpus_texts[::-1][:20] + ["short", "a bit longer text than that"]
+    one_by_one = np.stack([onnx_embedder.encode_query(t) for t in texts])
+    small_batches = Embedder(backend="onnx", batch_size=3, cache_dir=onnx_cache).encode(texts)
+    # Activation scales are per batch, so rows agree closely (measured min 0.98), not exactly;
+    # a row from another text would score 0.2-0.7.
+    assert ((one_by_one * small_batches).sum(axis=1) >= 0.97).all()
+    assert onnx_embedder.encode([]).shape == (0, 384)
+
+
+def test_progress_bar_on_request(onnx_embedder, capsys):
+    onnx_embedder.encode(["one", "two", "three"], progress=True)
+    assert "3/3" in capsys.readouterr().err
+    onnx_embedder.encode(["one", "two", "three"])
+    assert capsys.readouterr().err == ""
+
+
+def test_cached_export_is_reused(onnx_cache, onnx_embedder):
+    path = onnx_embedder.onnx_path
+    assert path.parent == onnx_cache and path.name.startswith("all-MiniLM-L6-v2-")
+    before = path.stat()
+    again = Embedder(backend="onnx", cache_dir=onnx_cache)
+    assert again.onnx_path == path
+    assert (path.stat().st_mtime_ns, path.stat().st_ino) == (before.st_mtime_ns, before.st_ino)
+    assert [p.name for p in onnx_cache.iterdir()] == [path.name]  # no leftover temp files
+
+
+def test_cached_onnx_path_does_not_import_torch(onnx_cache, onnx_embedder):
+    code = (
+        "import sys; from pathlib import Path; from rag.embed import Embedder; "
+        f"e = Embedder(backend='onnx', cache_dir=Path({str(onnx_cache)!r})); "
+        "assert e.encode(['hello']).shape == (1, 384); "
+        "print(sorted(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_corrupt_cache_is_rebuilt(tmp_path, onnx_embedder):
+    broken = tmp_path / onnx_embedder.onnx_path.name
+    data = onnx_embedder.onnx_path.read_bytes()
+    broken.write_bytes(data[: len(data) // 3])  # what a disk error or a foreign copy could leave
+    rebuilt = Embedder(backend="onnx", cache_dir=tmp_path)
+    assert rebuilt.onnx_path == broken and broken.stat().st_size > len(data) // 2
+    text = ["Reward hacking is a form of specification gaming."]
+    assert float(rebuilt.encode(text)[0] @ onnx_embedder.encode(text)[0]) > 0.999
+
+
+def test_cache_is_keyed_by_model_content(tmp_path, onnx_cache, onnx_embedder):
+    """A copy of the same model elsewhere reuses the export; a changed model gets its own."""
+    model = tmp_path / "all-MiniLM-L6-v2"
+    shutil.copytree(Path(onnx_embedder.model_path), model)
+    before = onnx_embedder.onnx_path.stat().st_mtime_ns
+    assert Embedder(model=str(model), backend="onnx", cache_dir=onnx_cache).onnx_path == onnx_embedder.onnx_path
+    assert onnx_embedder.onnx_path.stat().st_mtime_ns == before
+    weights = model / "model.safetensors"
+    key = _content_key(model, weights)
+    config = model / "config.json"
+    config.write_text(config.read_text().replace('"layer_norm_eps": 1e-12', '"layer_norm_eps": 1e-06'))
+    assert _content_key(model, weights) != key
+
+
+@pytest.mark.parametrize("backend", ["torch", "onnx"])
+def test_missing_model_is_a_clear_error(tmp_path, backend):
+    missing = tmp_path / "no-such-model"
+    with pytest.raises(EmbeddingModelError, match="no-such-model") as info:
+        Embedder(model=str(missing), backend=backend, cache_dir=tmp_path)
+    assert "RAG_EMBED_MODEL" in str(info.value)
+
+
+def test_incomplete_model_folder_and_unknown_backend(tmp_path):
+    (tmp_path / "half-model").mkdir()
+    (tmp_path / "half-model" / "config.json").write_text("{}")
+    with pytest.raises(EmbeddingModelError, match="not a complete local model folder"):
+        Embedder(model=str(tmp_path / "half-model"), backend="onnx", cache_dir=tmp_path)
+    with pytest.raises(EmbeddingModelError, match="unknown embedding backend 'tensorflow'"):
+        Embedder(backend="tensorflow")
