@@ -442,7 +442,13 @@ def _write_artifacts(
     os.replace(tmp_rows, paths["rows"])
 
     if chunk_ids:
-        texts = [row[0] for rows in _iter_rows(db, "text") for row in rows]
+        # Headings live in `section`, not in the chunk text: index them with the title so "Key Facts" matches.
+        texts = [
+            f"{title}\n{section}\n{text}"
+            for title, section, text in db.execute(
+                "SELECT d.title, c.section, c.text FROM chunks c JOIN documents d ON d.id = c.document_id ORDER BY c.id"
+            )
+        ]
         bm25 = build_bm25(texts)
         del texts
         tmp_bm25 = paths["bm25"].with_name(paths["bm25"].name + ".tmp")
