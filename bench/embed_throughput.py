@@ -133,14 +133,18 @@ def main() -> None:
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / "embed_throughput.json"
-    report = json.loads(out.read_text()) if out.exists() else {}
+    new: dict = {}
     if not args.skip_throughput:
         texts = scifact_texts(args.texts)
-        report.update({"texts": len(texts), "machine": f"{os.cpu_count()} CPUs",
-                       "load_at_start": round(os.getloadavg()[0], 1)})
-        report["throughput"], report["agreement"] = throughput(texts, args.rounds, args.work_dir / "models")
+        new.update({"texts": len(texts), "machine": f"{os.cpu_count()} CPUs",
+                    "load_at_start": round(os.getloadavg()[0], 1)})
+        new["throughput"], new["agreement"] = throughput(texts, args.rounds, args.work_dir / "models")
     if args.retrieval:
-        report["retrieval"] = {**report.get("retrieval", {}), **retrieval(args.retrieval, args.work_dir)}
+        new["retrieval"] = retrieval(args.retrieval, args.work_dir)
+    # Read what is recorded only now: another part may have finished while this one ran.
+    report = json.loads(out.read_text()) if out.exists() else {}
+    new["retrieval"] = {**report.get("retrieval", {}), **new.get("retrieval", {})}
+    report.update(new)
     out.write_text(json.dumps(report, indent=2) + "\n")
     (RESULTS / "embed_throughput.md").write_text(markdown(report))
     print(markdown(report))

@@ -42,8 +42,6 @@ def corpus_texts(embedder) -> list[str]:
     """What ingest embeds for the corpus: chunk texts with title and section context."""
     texts = []
     for path in sorted(CORPUS.iterdir()):
-        if path.name == "README.md":
-            continue
         doc = load_document(path, path.name, path.read_bytes())
         texts += [embedding_text(doc.title, c) for c in chunk_document(doc, embedder.count_tokens, 200, 32)]
     assert len(texts) > 30
