@@ -333,7 +333,7 @@ def test_local_backend_with_a_missing_or_broken_model_file(tmp_path):
 def test_local_smollm2_answers_from_the_passages(corpus_assistant):
     from rag.backends.local import default_model_path, load_llama
 
-    backend = get_backend("local", load_settings())
+    backend = get_backend("local", load_settings(llm_max_tokens=64))  # a short answer is still a real one
     path = str(default_model_path().resolve())
     assert load_llama(path)[0] is load_llama(path)[0]  # loaded once per process
     deltas, answer = run(corpus_assistant, backend, QUESTION)
