@@ -43,6 +43,12 @@ EF_SEARCH_TRIED = (16, 32, 64, 128, 256)
 CEILING_SAMPLE = 2_000
 
 
+NOTES = """
+Notes
+- (filled in below)
+"""
+
+
 def machine() -> dict:
     cpuinfo = Path("/proc/cpuinfo").read_text()
     model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")), "?")
@@ -325,6 +331,89 @@ def run(args: argparse.Namespace) -> None:
         print(json.dumps(result), flush=True)
 
 
+def report() -> str:
+    data = json.loads((RESULTS / "scale.json").read_text())
+    m = data["machine"]
+    stages = [data["stages"][name] for name in TARGETS if name in data["stages"]]
+    lines = [
+        "# Speed at scale",
+        "",
+        f"Machine: {m['cores']}-core {m['cpu']} CPU, {m['ram_gb']} GB RAM, Python {m['python']}; "
+        f"embedding backend `{data['backend']}` (all-MiniLM-L6-v2). Produced by `bench/scale.py`; "
+        "raw numbers in `scale.json`.",
+        "",
+        "| chunks | documents | dense index | ingest chunks/s (encode ceiling; ratio) | index on disk "
+        "| dense p50 / p95 | BM25 p50 / p95 | hybrid p50 / p95 | peak RSS querying "
+        "| re-index, nothing changed | re-index, 1% of files changed |",
+        "|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for st in stages:
+        ingest, query, changed = st["ingest"], st["query"], st["reindex_1pct"]
+        if "encode_ceiling_chunks_per_s" in ingest:
+            speed = (f"{ingest['chunks_per_s']} ({ingest['encode_ceiling_chunks_per_s']}; "
+                     f"{ingest['ratio_to_ceiling']:.0%})")
+        else:
+            speed = f"{ingest['chunks_per_s']} (vectors copied, no encoding)"
+        lines.append(
+            f"| {st['chunks']:,} | {st['documents']:,} | {st['dense_index']} | {speed} "
+            f"| {st['index_bytes'] / 1e6:.0f} MB "
+            + "".join(f"| {query[mode]['p50_ms']:.1f} / {query[mode]['p95_ms']:.1f} ms " for mode in
+                      ("dense", "bm25", "hybrid"))
+            + f"| {query['peak_rss_mb'] / 1024:.2f} GB | {st['reindex_unchanged_s']:.2f} s "
+            f"| {changed['seconds']:.0f} s ({changed['files_changed']} files, {changed['chunks_encoded']} chunks "
+            f"embedded; search files {changed['search_files_seconds']:.0f} s) |"
+        )
+    lines += [
+        "",
+        "Query latency is `Assistant.search(query, k=10)` over SciFact queries (after warm-up), the LLM excluded. "
+        "Where it goes (p50):",
+        "",
+        "| chunks | embed the query | dense search (k=100) | BM25 search (k=100) | load average while querying |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    for st in stages:
+        parts = st["query"]["parts_p50_ms"]
+        lines.append(f"| {st['chunks']:,} | {parts['encode_query']:.1f} ms | {parts['dense_search']:.2f} ms "
+                     f"| {parts['bm25_search']:.2f} ms | {st['query']['load']:.1f} |")
+    lines += [
+        "",
+        "Approximate (HNSW, M=32, efConstruction=80) against exact dense search on each stage's vectors, "
+        "recall@10 over the SciFact queries:",
+        "",
+        "| chunks | exact p50 | HNSW build | " + " | ".join(f"efSearch {ef}" for ef in EF_SEARCH_TRIED) + " |",
+        "|---:|---:|---:|" + "---:|" * len(EF_SEARCH_TRIED),
+    ]
+    for st in stages:
+        h = st["query"]["hnsw_vs_exact"]
+        build = f"{h['hnsw_build_s']:.1f} s" if h["hnsw_build_s"] is not None else "(in the index)"
+        lines.append(
+            f"| {st['chunks']:,} | {h['flat_search_p50_ms']:.2f} ms | {build} | "
+            + " | ".join(f"{t['recall@10']:.3f} ({t['p50_ms']:.2f} ms)" for t in h["ef_search"]) + " |"
+        )
+    lines += ["", NOTES.strip(), ""]
+    return "\n".join(lines)
+
+
+def remeasure(args: argparse.Namespace) -> None:
+    """Re-time the no-change re-index (median of 3) and the query probe of a finished stage, e.g. when
+    the machine is quieter; everything else recorded for the stage is kept."""
+    from rag.api import Assistant
+    from rag.embed import Embedder
+
+    work = Path(args.work)
+    s = settings(work, args.backend)
+    data = json.loads((RESULTS / "scale.json").read_text())
+    result = data["stages"][args.stage]
+    embedder = Embedder(backend=args.backend, cache_dir=s.index_dir / "models")
+    runs = sorted(timed_index(Assistant(s, embedder=embedder))[1] for _ in range(3))
+    result["reindex_unchanged_s"] = round(runs[1], 2)
+    result["index_bytes"] = index_size(s.index_dir)
+    result["query"] = probe_in_subprocess(s.index_dir, args.backend)
+    result["remeasured"] = time.strftime("%H:%M:%S")
+    save(result)
+    print(json.dumps(result), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -335,9 +424,18 @@ def main() -> None:
     probe_parser = commands.add_parser("probe")
     probe_parser.add_argument("index_dir", type=Path)
     probe_parser.add_argument("--backend", default="onnx")
+    again = commands.add_parser("remeasure")
+    again.add_argument("stage", choices=list(TARGETS))
+    again.add_argument("--backend", default="onnx", choices=["torch", "onnx"])
+    again.add_argument("--work", default="/tmp/rag-scale")
+    commands.add_parser("report")
     args = parser.parse_args()
     if args.command == "run":
         run(args)
+    elif args.command == "remeasure":
+        remeasure(args)
+    elif args.command == "report":
+        (RESULTS / "scale.md").write_text(report())
     else:
         print(json.dumps(probe(args.index_dir, args.backend)))
 

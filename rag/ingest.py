@@ -91,32 +91,56 @@ def scan(paths: Sequence[Path], max_bytes: int) -> tuple[dict[str, list[SourceFi
         path = Path(given).expanduser()
         if path.is_dir():
             root = path.resolve()
-            files = sorted(p for p in root.rglob("*") if p.is_file() and not _hidden(p.relative_to(root)))
+            files = _walk(str(root), skipped)
         elif path.is_file():
             root = path.resolve().parent
-            files = [path.resolve()]
+            files = [(path.resolve().name, str(path.resolve()), path.is_symlink())]
         else:
             skipped.append((str(given), "no such file or folder"))
             continue
         entries = roots.setdefault(str(root), [])
-        for file in files:
-            source = file.relative_to(root).as_posix()
-            if file.is_symlink() and not file.resolve().is_relative_to(root):
+        for source, location, is_symlink in files:
+            if is_symlink and not Path(location).resolve().is_relative_to(root):
                 skipped.append((source, "symbolic link pointing outside the folder"))
                 continue
-            if file.suffix.lower() not in SUPPORTED_SUFFIXES:
-                skipped.append((source, f"unsupported file type {file.suffix or '(none)'}"))
+            dot = source.rfind(".")
+            suffix = source[dot:] if dot > source.rfind("/") + 1 else ""  # as Path.suffix, without pathlib
+            if suffix.lower() not in SUPPORTED_SUFFIXES:
+                skipped.append((source, f"unsupported file type {suffix or '(none)'}"))
                 continue
-            stat = file.stat()
+            stat = os.stat(location)
             if stat.st_size > max_bytes:
                 skipped.append((source, f"file too large ({stat.st_size / 1e6:.1f} MB > {max_bytes / 1e6:.0f} MB)"))
                 continue
-            entries.append(SourceFile(str(root), source, stat.st_size, stat.st_mtime_ns, file.read_bytes))
+            entries.append(SourceFile(str(root), source, stat.st_size, stat.st_mtime_ns, partial(_read, location)))
     return roots, skipped
 
 
-def _hidden(relative: Path) -> bool:
-    return any(part.startswith(".") for part in relative.parts)
+def _walk(root: str, skipped: list[tuple[str, str]]) -> list[tuple[str, str, bool]]:
+    """(source, path, is symbolic link) of the files under ``root`` in path order; hidden files and
+    folders are left out and linked folders are not followed. Plain strings and one ``scandir`` per
+    folder keep a re-index of tens of thousands of files fast (pathlib costs seconds there)."""
+    found: list[tuple[str, str, bool]] = []
+    folders = [("", root)]
+    while folders:
+        prefix, folder = folders.pop()
+        try:
+            with os.scandir(folder) as listing:
+                for entry in listing:
+                    if entry.name.startswith("."):
+                        continue
+                    if entry.is_dir(follow_symlinks=False):
+                        folders.append((f"{prefix}{entry.name}/", entry.path))
+                    elif entry.is_file():
+                        found.append((f"{prefix}{entry.name}", entry.path, entry.is_symlink()))
+        except OSError as exc:
+            skipped.append((prefix.rstrip("/") or ".", f"cannot read folder: {exc.strerror or exc}"))
+    return sorted(found, key=lambda file: file[0].split("/"))
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
 
 
 def index_sources(
