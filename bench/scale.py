@@ -44,8 +44,44 @@ CEILING_SAMPLE = 2_000
 
 
 NOTES = """
-Notes
-- (filled in below)
+How the rows were made, and what they do and do not show:
+
+- **One growing index over one folder** of SciFact abstracts (one `.txt` per abstract, title on the first line).
+  1k and 10k are distinct abstracts embedded for real; the 10k row's ingest speed is for the 9,000 chunks added
+  on top of the 1k index (incremental ingest). The **100k row is ten copies of the 10k folder** in other
+  sub-folders: ingest recognises identical content (same SHA-256 and file type) and copies its chunks and
+  vectors instead of embedding again (both documents stay in the index and citable). So **the 100k row measures
+  everything except embedding** - loading, hashing, writing, FAISS and BM25 build, queries, memory, re-index -
+  while embedding throughput is measured on the 1k/10k rows. Embedding 90k more distinct chunks would take
+  over an hour at the throughput measured here.
+- **Ingest vs encode ceiling**: the ceiling is `Embedder.encode` on an evenly spaced sample (<= 2,000) of the
+  very chunk texts ingest embedded, timed right after the ingest run. Reading, hashing, loading and chunking run
+  in a worker thread ahead of the embedding and documents are written per step of 512 chunks, so the ratio
+  should be ~95%; the measured 78-86% is within the noise here (see below): the ingest and the ceiling run
+  minutes apart under different load.
+- **The machine was shared**: other sessions ran test suites on the same 2 cores throughout (load average
+  8-13, recorded per row), so every time here is several times slower than on an idle laptop, and embedding
+  the query (ONNX, 2 threads) dominates query latency. Anything that takes more than a few ms is preempted
+  often, which is why exact search at 10k (k=100, fused depth) costs more than at 1k by far more than 10x.
+- **Exact vs approximate**: exact search is kept while it costs little next to embedding the query; at 10k
+  chunks it already costs 14 ms (k=10) to 46 ms (k=100) p50 here, against 0.3-0.7 ms for HNSW with recall@10
+  0.998-0.9996 on real vectors, and 108 ms at 100k. So `exact_search_max_chunks` is now 10,000 (was 50,000)
+  and HNSW efSearch 256 (was 128). The 1k/10k rows were measured with exact search (10,004 chunks would now
+  get HNSW). Recall at 100k is matched on scores (copies tie) and is lower than on real data because every
+  vector there has nine exact duplicates, HNSW's worst case; real 100k collections should look like the
+  10k row.
+- **Re-index with 1% changed** re-embeds the changed files (modified by appending a sentence) and rebuilds the
+  FAISS and BM25 files from all vectors and texts in SQLite; at 100k the rebuild (HNSW insertions and BM25
+  tokenisation of 100k chunks) is most of the time. A no-change re-index compares size and mtime per file
+  (one `scandir` per folder, one SQLite query per root) and writes no search files.
+- **Re-measured 100k**: the first 100k run used the earlier pathlib-based folder scan (no-change re-index
+  4.8 s; now 2.0 s with `os.scandir` and plain strings), HNSW efSearch 128 for queries (hybrid p50 37 ms;
+  efSearch 256 now: 41 ms, within the noise) and left a 328 MB SQLite WAL file next to the database
+  (904 MB on disk; SQLite's WAL is now cut back to 64 MB after checkpoints: 577 MB). Peak RSS while querying
+  was 0.39-0.99 GB across the runs at 100k (lowest in the re-run); all well under 2 GB.
+- **Memory**: chunk text lives only in SQLite; an open index holds the FAISS vectors, the row -> chunk id map
+  and the BM25 score matrix memory-mapped (`bm25s` `mmap=True`, no corpus), and fetches the text of the k hits
+  per query. Peak RSS is that of a fresh process opening the index and running all queries.
 """
 
 
@@ -363,6 +399,19 @@ def report() -> str:
             f"| {changed['seconds']:.0f} s ({changed['files_changed']} files, {changed['chunks_encoded']} chunks "
             f"embedded; search files {changed['search_files_seconds']:.0f} s) |"
         )
+    check = data.get("ingest_ratio_check")
+    if check:
+        lines += [
+            "",
+            f"Ingest against the encode ceiling timed right before and right after it on the same {check['chunks']:,} "
+            f"chunk texts (`bench/scale.py ratio`, other abstracts): ingest {check['ingest_chunks_per_s']} chunks/s, "
+            f"ceiling {check['ceiling_before_chunks_per_s']} before / {check['ceiling_after_chunks_per_s']} after: "
+            f"**{check['ratio_to_mean_ceiling']:.0%}** of the mean ceiling.",
+        ]
+    remeasured = [st for st in stages if "remeasured" in st]
+    for st in remeasured:
+        lines += ["", f"The {st['chunks']:,}-chunk row's query numbers, peak RSS, size and no-change re-index were "
+                      f"re-measured at {st['remeasured']} UTC after the final code changes (see notes)."]
     lines += [
         "",
         "Query latency is `Assistant.search(query, k=10)` over SciFact queries (after warm-up), the LLM excluded. "
@@ -392,6 +441,51 @@ def report() -> str:
         )
     lines += ["", NOTES.strip(), ""]
     return "\n".join(lines)
+
+
+def ratio_check(args: argparse.Namespace) -> None:
+    """Ingest vs encode ceiling with less exposure to load drift: the ceiling is timed on all the chunk
+    texts both right before and right after the ingest run, on abstracts the stages do not use."""
+    from rag.api import Assistant
+    from rag.chunk import chunk_document, embedding_text
+    from rag.embed import Embedder
+    from rag.load import load_document
+
+    work = Path(args.work) / "ratio"
+    shutil.rmtree(work, ignore_errors=True)
+    s = settings(work, args.backend)
+    embedder = Embedder(backend=args.backend, cache_dir=settings(Path(args.work), args.backend).index_dir / "models")
+    folder = s.corpus_dir
+    folder.mkdir(parents=True)
+    texts: list[str] = []
+    for row in reversed(corpus_rows()):
+        if len(texts) >= args.chunks:
+            break
+        name = f"{row['_id']}.txt"
+        data = document_bytes(row)
+        doc = load_document(Path(name), name, data)
+        chunks = chunk_document(doc, embedder.count_tokens, s.chunk_tokens, s.chunk_overlap_tokens)
+        texts += [embedding_text(doc.title, chunk) for chunk in chunks]
+        (folder / name).write_bytes(data)
+
+    def ceiling() -> float:
+        started = time.perf_counter()
+        embedder.encode(texts)
+        return len(texts) / (time.perf_counter() - started)
+
+    before = ceiling()
+    report, seconds, _ = timed_index(Assistant(s, embedder=embedder))
+    after = ceiling()
+    assert report["chunks_embedded"] == len(texts) and report["chunks_reused"] == 0
+    speed = len(texts) / seconds
+    check = {"chunks": len(texts), "ingest_chunks_per_s": round(speed, 1),
+             "ceiling_before_chunks_per_s": round(before, 1), "ceiling_after_chunks_per_s": round(after, 1),
+             "ratio_to_mean_ceiling": round(speed / ((before + after) / 2), 3), "load": os.getloadavg()[0]}
+    path = RESULTS / "scale.json"
+    data = json.loads(path.read_text())
+    data["ingest_ratio_check"] = check
+    path.write_text(json.dumps(data, indent=2) + "\n")
+    print(json.dumps(check), flush=True)
 
 
 def remeasure(args: argparse.Namespace) -> None:
@@ -428,12 +522,18 @@ def main() -> None:
     again.add_argument("stage", choices=list(TARGETS))
     again.add_argument("--backend", default="onnx", choices=["torch", "onnx"])
     again.add_argument("--work", default="/tmp/rag-scale")
+    check = commands.add_parser("ratio")
+    check.add_argument("--chunks", type=int, default=1_000)
+    check.add_argument("--backend", default="onnx", choices=["torch", "onnx"])
+    check.add_argument("--work", default="/tmp/rag-scale")
     commands.add_parser("report")
     args = parser.parse_args()
     if args.command == "run":
         run(args)
     elif args.command == "remeasure":
         remeasure(args)
+    elif args.command == "ratio":
+        ratio_check(args)
     elif args.command == "report":
         (RESULTS / "scale.md").write_text(report())
     else:
