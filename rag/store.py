@@ -16,8 +16,8 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import NamedTuple
 from pathlib import Path, PurePosixPath
+from typing import NamedTuple
 
 import faiss
 import numpy as np
