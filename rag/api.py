@@ -86,7 +86,6 @@ class Assistant:
                 skipped=skipped,
                 progress=progress,
             )
-            self._retriever = None
             return report
 
     def remove(self, source: str, delete_file: bool = False) -> None:
@@ -103,7 +102,6 @@ class Assistant:
                     path = (Path(record.root) / record.source).resolve()
                     if path.is_relative_to(Path(record.root)) and path.is_file():
                         path.unlink()
-            self._retriever = None
 
     # ---- reading -------------------------------------------------------------------------
 

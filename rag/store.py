@@ -8,6 +8,7 @@ last committed generation whole and loadable. Nothing is ever unpickled.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import sqlite3
@@ -133,9 +134,17 @@ class SearchArtifacts:
         return int(self.chunk_ids.shape[0])
 
 
+def _bm25s():
+    """bm25s, with the DEBUG level its import sets on its logger put back (it floods logs once a handler exists)."""
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
+
+
 def lexical_tokens(texts: Sequence[str], show_progress: bool = False) -> list[list[str]]:
     """BM25 tokens: lower-cased words, English stop words out, Snowball-stemmed (same at index and query time)."""
-    import bm25s
+    bm25s = _bm25s()
     import Stemmer
 
     return bm25s.tokenize(
@@ -261,7 +270,7 @@ class Store:
         generation = self.generation
         if generation == 0:
             return None
-        import bm25s
+        bm25s = _bm25s()
 
         paths = _artifact_paths(self.index_dir, generation)
         try:
@@ -412,7 +421,7 @@ def build_dense_index(vectors: np.ndarray, exact_search_max_chunks: int) -> tupl
 
 
 def build_bm25(texts: Sequence[str]):
-    import bm25s
+    bm25s = _bm25s()
 
     bm25 = bm25s.BM25()
     bm25.index(lexical_tokens(texts), show_progress=False)
