@@ -2,6 +2,7 @@
 
     python bench/embed_throughput.py [--texts 1000] [--rounds 2]
     python bench/embed_throughput.py --skip-throughput --retrieval onnx torch   # SciFact nDCG@10 per backend
+    ... --retrieval onnx torch --subset 250   # judged documents + 250 others, when full SciFact takes too long
 
 Results merge into bench/results/embed_throughput.json (and .md), so parts can run separately.
 
@@ -79,21 +80,46 @@ def throughput(texts: list[str], rounds: int, cache_dir: Path) -> tuple[list[dic
     return rows, agreement
 
 
-def retrieval(backends: list[str], work_dir: Path) -> dict:
-    """SciFact dense retrieval with each backend, each into an index of its own."""
-    results = {}
+def scifact_subset(distractors: int, work_dir: Path) -> Path:
+    """SciFact with every judged document plus the first ``distractors`` others: same queries, less to embed."""
+    import shutil
+
+    judged = {line.split("\t")[1] for line in (SCIFACT / "qrels" / "test.tsv").read_text().splitlines()[1:]}
+    subset = work_dir / f"scifact-sub{distractors}"
+    (subset / "qrels").mkdir(parents=True, exist_ok=True)
+    shutil.copy(SCIFACT / "queries.jsonl", subset / "queries.jsonl")
+    shutil.copy(SCIFACT / "qrels" / "test.tsv", subset / "qrels" / "test.tsv")
+    kept = []
+    for line in (SCIFACT / "corpus.jsonl").read_text(encoding="utf-8").splitlines():
+        if json.loads(line)["_id"] in judged:
+            kept.append(line)
+        elif distractors > 0:
+            kept.append(line)
+            distractors -= 1
+    (subset / "corpus.jsonl").write_text("\n".join(kept) + "\n", encoding="utf-8")
+    return subset
+
+
+def retrieval(backends: list[str], dataset: Path, work_dir: Path) -> dict:
+    """Dense retrieval with each backend, each into an index of its own, run side by side."""
+    runs = {}
     for backend in backends:
-        index_dir = work_dir / f"scifact-{backend}"
+        index_dir = work_dir / f"{dataset.name}-{backend}"
         env = {**os.environ, "RAG_EMBED_BACKEND": backend, "PYTHONPATH": str(ROOT)}
-        cmd = [sys.executable, "-m", "rag.cli", "eval-retrieval", str(SCIFACT), "--mode", "dense", "--json",
+        cmd = [sys.executable, "-m", "rag.cli", "eval-retrieval", str(dataset), "--mode", "dense", "--json",
                "--index-dir", str(index_dir)]
-        start = time.perf_counter()
-        done = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise SystemExit(f"{backend}: eval-retrieval failed:\n{done.stderr[-2000:]}")
-        results[backend] = {**json.loads(done.stdout.strip().splitlines()[-1]),
-                            "wall_s": round(time.perf_counter() - start, 1)}
-        print(f"{backend}: {results[backend]}", file=sys.stderr)
+        log = (work_dir / f"{dataset.name}-{backend}.log").open("w")  # progress; a pipe would fill and block
+        runs[backend] = (time.perf_counter(), log, subprocess.Popen(cmd, env=env, cwd=ROOT, text=True,
+                                                                    stdout=subprocess.PIPE, stderr=log))
+    results = {}
+    for backend, (start, log, proc) in runs.items():
+        stdout, _ = proc.communicate()
+        log.close()
+        if proc.returncode != 0:
+            raise SystemExit(f"{backend}: eval-retrieval failed, see {log.name}")
+        results[f"{backend} ({dataset.name})"] = {**json.loads(stdout.strip().splitlines()[-1]),
+                                                  "wall_s": round(time.perf_counter() - start, 1)}
+        print(f"{backend}: {results[f'{backend} ({dataset.name})']}", file=sys.stderr)
     return results
 
 
@@ -102,7 +128,8 @@ def markdown(report: dict) -> str:
     if report.get("throughput"):
         lines += ["# Embedding throughput (chunks/s, best of rounds)", "",
                   f"{report['texts']} SciFact abstracts (title + text), {report['machine']}; "
-                  f"load average at start {report['load_at_start']}.", "",
+                  f"load average at start {report['load_at_start']}. On a shared machine, compare rows of "
+                  "one run: absolute numbers fall with other jobs' load.", "",
                   "| backend | batch | length-sorted | unsorted |", "|---|---|---|---|"]
         by_key = {(r["backend"], r["batch_size"], r["length_sorted"]): r["chunks_per_s"] for r in report["throughput"]}
         for backend in ("torch", "onnx"):
@@ -116,6 +143,8 @@ def markdown(report: dict) -> str:
     if report.get("retrieval"):
         columns = list(next(iter(report["retrieval"].values())))
         lines += ["## SciFact dense retrieval (`rag eval-retrieval --mode dense`)", "",
+                  "scifact-subN: every judged document plus N others; wall_s includes indexing "
+                  "(backends run side by side).", "",
                   "| backend | " + " | ".join(columns) + " |", "|---|" + "---|" * len(columns)]
         for backend, values in report["retrieval"].items():
             lines.append(f"| {backend} | " + " | ".join(str(v) for v in values.values()) + " |")
@@ -129,6 +158,7 @@ def main() -> None:
     parser.add_argument("--skip-throughput", action="store_true")
     parser.add_argument("--retrieval", nargs="*", choices=["torch", "onnx"], default=[],
                         help="backends to run SciFact eval-retrieval with (index in WORK_DIR/scifact-BACKEND)")
+    parser.add_argument("--subset", type=int, help="retrieval on judged documents + this many others only")
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/rag-bench-embed"))
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -140,7 +170,8 @@ def main() -> None:
                     "load_at_start": round(os.getloadavg()[0], 1)})
         new["throughput"], new["agreement"] = throughput(texts, args.rounds, args.work_dir / "models")
     if args.retrieval:
-        new["retrieval"] = retrieval(args.retrieval, args.work_dir)
+        dataset = SCIFACT if args.subset is None else scifact_subset(args.subset, args.work_dir)
+        new["retrieval"] = retrieval(args.retrieval, dataset, args.work_dir)
     # Read what is recorded only now: another part may have finished while this one ran.
     report = json.loads(out.read_text()) if out.exists() else {}
     new["retrieval"] = {**report.get("retrieval", {}), **new.get("retrieval", {})}
