@@ -221,3 +221,13 @@ def test_cli_reports_user_mistakes_without_traceback(tmp_path):
     assert missing.stderr.startswith("error:") and "Traceback" not in missing.stderr
     bad_k = run_cli("search", "x", "-k", "0", cwd=tmp_path)
     assert bad_k.returncode == 2 and "Traceback" not in bad_k.stderr
+
+
+def test_hybrid_fuses_normalised_scores():
+    from rag.retrieve import score_fusion
+
+    dense = [(1, 0.9), (2, 0.5), (3, 0.1)]
+    lexical = [(3, 12.0), (4, 6.0), (1, 0.0)]
+    fused = dict(score_fusion(dense, lexical, k=10, dense_weight=0.5))
+    assert fused == pytest.approx({1: 0.5, 2: 0.25, 3: 0.5, 4: 0.25})
+    assert [row for row, _ in score_fusion(dense, lexical, k=2, dense_weight=0.8)] == [1, 2]
