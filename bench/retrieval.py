@@ -22,7 +22,7 @@ import rag  # noqa: F401
 from rag.api import Assistant
 from rag.chunk import embedding_text
 from rag.config import load_settings
-from rag.evaluate import CHUNK_DEPTH, corpus_sources, load_beir, mrr_at, ndcg_at, recall_at
+from rag.evaluate import CHUNK_DEPTH, corpus_sources, documents_ranked, load_beir, mean_metrics
 from rag.retrieve import score_fusion
 
 HERE = Path(__file__).resolve().parent
@@ -96,18 +96,11 @@ def main() -> None:
 
     quality = {}
     for name, fuse in variants.items():
-        totals = {"ndcg@10": 0.0, "recall@100": 0.0, "mrr@10": 0.0}
-        for query_id, (dense, lexical) in candidates.items():
-            ranked: list[str] = []
-            for row, _ in fuse(dense, lexical, CHUNK_DEPTH):
-                doc = sources[int(chunk_ids[row])].removesuffix(".txt")
-                if doc not in ranked:
-                    ranked.append(doc)
-            relevant = qrels[query_id]
-            totals["ndcg@10"] += ndcg_at(ranked, relevant, 10)
-            totals["recall@100"] += recall_at(ranked, relevant, 100)
-            totals["mrr@10"] += mrr_at(ranked, relevant, 10)
-        quality[name] = {metric: round(value / len(candidates), 4) for metric, value in totals.items()}
+        rankings = {
+            query_id: documents_ranked(sources[int(chunk_ids[row])] for row, _ in fuse(dense, lexical, CHUNK_DEPTH))
+            for query_id, (dense, lexical) in candidates.items()
+        }
+        quality[name] = mean_metrics(rankings, qrels)
         print(name, quality[name], file=sys.stderr)
 
     latency = {}

@@ -6,7 +6,7 @@ import csv
 import hashlib
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from rag.ingest import SourceFile
@@ -73,20 +73,29 @@ def mrr_at(ranked: list[str], relevant: set[str], k: int) -> float:
     return next((1.0 / (rank + 1) for rank, doc in enumerate(ranked[:k]) if doc in relevant), 0.0)
 
 
-def evaluate(
-    search: Callable[[str, int], list], queries: dict[str, str], qrels: dict[str, set[str]], mode: str
-) -> dict:
-    """nDCG@10, Recall@100 and MRR@10 averaged over queries; a document ranks by its best chunk."""
+def documents_ranked(chunk_sources: Iterable[str]) -> list[str]:
+    """Document ids in order of their best chunk (sources are "<id>.txt")."""
+    return list(dict.fromkeys(source.removesuffix(".txt") for source in chunk_sources))
+
+
+def mean_metrics(rankings: dict[str, list[str]], qrels: dict[str, set[str]]) -> dict[str, float]:
+    """nDCG@10, Recall@100 and MRR@10 averaged over the ranked queries."""
     totals = {"ndcg@10": 0.0, "recall@100": 0.0, "mrr@10": 0.0}
-    for query_id, text in queries.items():
-        ranked: list[str] = []
-        for hit in search(text, CHUNK_DEPTH):
-            doc_id = hit.source.removesuffix(".txt")
-            if doc_id not in ranked:
-                ranked.append(doc_id)
+    for query_id, ranked in rankings.items():
         relevant = qrels[query_id]
         totals["ndcg@10"] += ndcg_at(ranked, relevant, 10)
         totals["recall@100"] += recall_at(ranked, relevant, 100)
         totals["mrr@10"] += mrr_at(ranked, relevant, 10)
-    count = max(len(queries), 1)
-    return {"mode": mode, "queries": len(queries), **{name: round(value / count, 4) for name, value in totals.items()}}
+    count = max(len(rankings), 1)
+    return {name: round(value / count, 4) for name, value in totals.items()}
+
+
+def evaluate(
+    search: Callable[[str, int], list], queries: dict[str, str], qrels: dict[str, set[str]], mode: str
+) -> dict:
+    """Metrics of ``search`` over the queries; a document ranks by its best chunk."""
+    rankings = {
+        query_id: documents_ranked(hit.source for hit in search(text, CHUNK_DEPTH))
+        for query_id, text in queries.items()
+    }
+    return {"mode": mode, "queries": len(queries), **mean_metrics(rankings, qrels)}
