@@ -115,7 +115,8 @@ def test_example_question_is_asked_on_click(page):
     page.get_by_role("button", name="What is inner alignment?").click()
     page.wait_for_selector('#sources .sources[data-turn="1"]', timeout=ANSWER_TIMEOUT_MS)
     assert page.locator('#chat [data-testid="user"]').inner_text().strip() == "What is inner alignment?"
-    assert "core-of-the-alignment-problem.md" in page.locator("#cite-1-1").inner_text()
+    first_source = page.locator("#cite-1-1").inner_text()
+    assert "core-of-the-alignment-problem.md" in first_source or "ai-alignment-overview.txt" in first_source
     assert page.locator("#question textarea").input_value() == ""
     page.locator("#clear").click()
     page.wait_for_function("document.querySelectorAll('#chat [data-testid=\"bot\"]').length === 0")

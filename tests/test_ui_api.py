@@ -36,7 +36,10 @@ def test_ask_endpoint_returns_cited_answer_and_sources(client):
     _box, chat, sources, answer = client.predict("What is inner alignment?", [], api_name="/ask")
 
     assert answer["grounded"] is True
-    assert answer["citations"] and all(c["source"] == "core-of-the-alignment-problem.md" for c in answer["citations"])
+    # Both the essay and the overview's "Open Problems" list define inner alignment; nothing else does.
+    assert answer["citations"]
+    assert {c["source"] for c in answer["citations"]} <= {"core-of-the-alignment-problem.md", "ai-alignment-overview.txt"}
+    assert any("inner alignment" in c["text"].lower() or "inner values" in c["text"].lower() for c in answer["citations"])
     first = answer["citations"][0]
     assert {"n", "source", "title", "section", "text", "start", "end", "page", "supported"} <= set(first)
     assert [m["role"] for m in chat] == ["user", "assistant"]
