@@ -20,7 +20,7 @@ from pathlib import Path
 
 import rag  # noqa: F401
 from rag.api import Assistant
-from rag.chunk import embedding_text
+from rag.chunk import Chunk, embedding_text
 from rag.config import load_settings
 from rag.evaluate import CHUNK_DEPTH, corpus_sources, documents_ranked, load_beir, mean_metrics
 from rag.retrieve import score_fusion
@@ -65,20 +65,15 @@ def main() -> None:
           file=sys.stderr)
 
     # The ceiling: the bare model encoding exactly the texts the pipeline embedded.
-    rows = assistant.store._db.execute(
-        "SELECT d.title, c.section, c.text FROM chunks c JOIN documents d ON d.id = c.document_id ORDER BY c.id"
-    ).fetchall()
-    from rag.chunk import Chunk
-
-    texts = [embedding_text(title, Chunk(text, 0, 0, section, None)) for title, section, text in rows]
+    contexts = assistant.store.chunk_contexts()
+    texts = [embedding_text(title, Chunk(text, 0, 0, section, None)) for _, _, title, section, text in contexts]
     started = time.perf_counter()
     embedder.encode(texts)
     encode_seconds = time.perf_counter() - started
 
     retriever = assistant.retriever
     chunk_ids = retriever.artifacts.chunk_ids
-    sources = dict(assistant.store._db.execute(
-        "SELECT c.id, d.source FROM chunks c JOIN documents d ON d.id = c.document_id").fetchall())
+    sources = {chunk_id: source for chunk_id, source, *_ in contexts}
 
     variants = {
         "dense": lambda d, l, k: d[:k],

@@ -262,6 +262,11 @@ class Store:
             ).fetchall()
         return {row[0]: ChunkRecord(*row) for row in rows}
 
+    def chunk_contexts(self) -> list[tuple[int, str, str, str, str]]:
+        """Every chunk with its document's source and title, in index row order (for benchmarks and audits)."""
+        with self._lock:
+            return _chunk_contexts(self._db)
+
     def size_on_disk(self) -> int:
         return sum(path.stat().st_size for path in self.index_dir.rglob("*") if path.is_file())
 
@@ -456,12 +461,7 @@ def _write_artifacts(
 
     if chunk_ids:
         # Headings live in `section`, not in the chunk text: index them with the title so "Key Facts" matches.
-        texts = [
-            f"{title}\n{section}\n{text}"
-            for title, section, text in db.execute(
-                "SELECT d.title, c.section, c.text FROM chunks c JOIN documents d ON d.id = c.document_id ORDER BY c.id"
-            )
-        ]
+        texts = [f"{title}\n{section}\n{text}" for _, _, title, section, text in _chunk_contexts(db)]
         bm25 = build_bm25(texts)
         del texts
         tmp_bm25 = paths["bm25"].with_name(paths["bm25"].name + ".tmp")
@@ -472,6 +472,14 @@ def _write_artifacts(
         os.replace(tmp_bm25, paths["bm25"])
     _fsync_dir(index_dir)
     return kind
+
+
+def _chunk_contexts(db: sqlite3.Connection) -> list[tuple[int, str, str, str, str]]:
+    """(chunk id, source, title, section, text) of every chunk, in index row order."""
+    return db.execute(
+        "SELECT c.id, d.source, d.title, c.section, c.text FROM chunks c JOIN documents d ON d.id = c.document_id "
+        "ORDER BY c.id"
+    ).fetchall()
 
 
 def _fsync_file(path: Path) -> None:
