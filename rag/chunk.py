@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from rag.load import Document, SkipFile, one_line, tidy
+from rag.loaders.common import Document, SkipFile, one_line, tidy
 
 # Stored with an index: bump whenever the same document would be chunked differently.
 CHUNKER_VERSION = "1"

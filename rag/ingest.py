@@ -15,7 +15,7 @@ from pathlib import Path
 
 from rag.chunk import CHUNKER_VERSION, Chunk, chunk_document, embedding_text
 from rag.embed import Embedder
-from rag.load import SUPPORTED_SUFFIXES, Document, SkipFile, load_document
+from rag.loaders import SUPPORTED_SUFFIXES, Document, SkipFile, load_document
 from rag.store import DocumentContent, DocumentRecord, Store, StoreWriter, content_key
 
 # Chunks embedded per step: big enough to keep the model busy (and batches of similar length),

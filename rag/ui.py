@@ -26,7 +26,7 @@ from rag.api import Assistant
 from rag.backends import BACKEND_NAMES, BackendError
 from rag.config import Settings
 from rag.embed import EmbeddingModelError
-from rag.load import SUPPORTED_SUFFIXES, SkipFile, load_document
+from rag.loaders import SUPPORTED_SUFFIXES, SkipFile, load_document
 from rag.retrieve import MODES
 from rag.store import StoreError
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from rag.chunk import Chunk, chunk_document, embedding_text
-from rag.load import load_document
+from rag.loaders import load_document
 from test_load import make_pdf
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"

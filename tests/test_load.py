@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.load import SUPPORTED_SUFFIXES, SkipFile, load_document
+from rag.loaders import SUPPORTED_SUFFIXES, SkipFile, load_document
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
