@@ -23,6 +23,8 @@ _REGISTRY: dict[str, str] = {
     ".html": "rag.loaders.html_page",
     ".htm": "rag.loaders.html_page",
     ".pdf": "rag.loaders.pdf",
+    ".docx": "rag.loaders.word",
+    ".pptx": "rag.loaders.slides",
 }
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset(_REGISTRY)
 
