@@ -25,6 +25,9 @@ _REGISTRY: dict[str, str] = {
     ".pdf": "rag.loaders.pdf",
     ".docx": "rag.loaders.word",
     ".pptx": "rag.loaders.slides",
+    ".csv": "rag.loaders.delimited",
+    ".tsv": "rag.loaders.delimited",
+    ".xlsx": "rag.loaders.workbook",
 }
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset(_REGISTRY)
 

@@ -73,7 +73,7 @@ class SheetRows:
         header: list[str] | None = None
         header_row: tuple[int, str, Extra] | None = None
         for number, cells, extra in rows:
-            self.cells += len(cells)
+            self.cells += max(1, len(cells))  # empty rows cost too: a sheet can claim a million of them
             if self.cells > MAX_CELLS:
                 self.truncated = f"rows from {number} of {where} on were not indexed (limit {MAX_CELLS:,} cells)"
                 break
