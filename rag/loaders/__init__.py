@@ -28,6 +28,9 @@ _REGISTRY: dict[str, str] = {
     ".csv": "rag.loaders.delimited",
     ".tsv": "rag.loaders.delimited",
     ".xlsx": "rag.loaders.workbook",
+    ".epub": "rag.loaders.epub",
+    ".rst": "rag.loaders.rst",
+    ".org": "rag.loaders.org",
 }
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset(_REGISTRY)
 

@@ -176,6 +176,12 @@ class TextBuilder:
         if text:
             self._append(text, "\n\n")
 
+    def extracted(self, text: str, headings: list[Heading]) -> None:
+        """A block of text already extracted elsewhere (an EPUB chapter), with its headings' spans."""
+        if text:
+            start = self._append(text, "\n\n")
+            self.headings += [Heading(h.level, h.text, h.start + start, h.end + start) for h in headings]
+
     def line(self, text: str) -> None:
         """One line that continues the current block."""
         text = " ".join(text.split())
