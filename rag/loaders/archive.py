@@ -21,8 +21,15 @@ MAX_MARKUP_BYTES = 256 * 2**20
 _MARKUP_PARTS = (".xml", ".rels", ".xhtml", ".html", ".htm", ".opf", ".ncx")
 
 
-def open_zip(data: bytes, what: str) -> zipfile.ZipFile:
-    """The archive of a ``what`` ("DOCX", "EPUB", ...) file, or SkipFile saying why it cannot be read."""
+# Every Office Open XML package (docx, pptx, xlsx) has this part.
+OFFICE_MANIFEST = "[Content_Types].xml"
+
+
+def open_zip(data: bytes, what: str, required: str = "") -> zipfile.ZipFile:
+    """The archive of a ``what`` ("DOCX", "EPUB", ...) file, or SkipFile saying why it cannot be read.
+
+    ``required`` is a member the format must have (a zip without it is some other kind of file).
+    """
     if not data:
         raise SkipFile("empty file")
     if data.startswith(_OLE2_SIGNATURE):
@@ -36,6 +43,8 @@ def open_zip(data: bytes, what: str) -> zipfile.ZipFile:
         raise SkipFile(f"corrupt {what} file (not a readable zip archive)") from None
     if any(entry.flag_bits & 0x1 for entry in entries):
         raise SkipFile(f"password-protected {what} file (encrypted zip entries)")
+    if required and required not in {entry.filename for entry in entries}:
+        raise SkipFile(f"not a {what} file (the zip archive has no {required})")
     markup = sum(entry.file_size for entry in entries if entry.filename.lower().endswith(_MARKUP_PARTS))
     if markup > MAX_MARKUP_BYTES:
         raise SkipFile(

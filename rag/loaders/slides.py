@@ -13,13 +13,13 @@ from pathlib import PurePosixPath
 from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 
-from rag.loaders.archive import office_metadata, open_zip
+from rag.loaders.archive import OFFICE_MANIFEST, office_metadata, open_zip
 from rag.loaders.common import Document, TextBuilder, one_line
 from rag.loaders.tables import table_lines
 
 
 def load(source: str, data: bytes) -> Document:
-    open_zip(data, "PPTX")
+    open_zip(data, "PPTX", OFFICE_MANIFEST)
     presentation = Presentation(io.BytesIO(data))
     builder = TextBuilder()
     first_title = ""

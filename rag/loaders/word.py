@@ -12,7 +12,7 @@ import re
 import docx
 from docx.table import Table
 
-from rag.loaders.archive import office_metadata, open_zip
+from rag.loaders.archive import OFFICE_MANIFEST, office_metadata, open_zip
 from rag.loaders.common import Document, TextBuilder, first_line
 from rag.loaders.tables import table_lines
 
@@ -22,7 +22,7 @@ _MAX_STYLE_DEPTH = 8
 
 
 def load(source: str, data: bytes) -> Document:
-    open_zip(data, "DOCX")
+    open_zip(data, "DOCX", OFFICE_MANIFEST)
     document = docx.Document(io.BytesIO(data))
     builder = TextBuilder()
     title = ""

@@ -13,13 +13,13 @@ from pathlib import PurePosixPath
 
 import openpyxl
 
-from rag.loaders.archive import office_metadata, open_zip
+from rag.loaders.archive import OFFICE_MANIFEST, office_metadata, open_zip
 from rag.loaders.common import Document, TextBuilder
 from rag.loaders.tables import SheetRows, cell_text, row_blocks
 
 
 def load(source: str, data: bytes) -> Document:
-    open_zip(data, "XLSX")
+    open_zip(data, "XLSX", OFFICE_MANIFEST)
     workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         builder = TextBuilder()

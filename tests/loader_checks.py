@@ -1,0 +1,27 @@
+"""Shared checks for the loader tests: chunk a loaded Document with the real chunker and tokenizer."""
+
+from __future__ import annotations
+
+from rag.chunk import Chunk, chunk_document, embedding_text
+from rag.loaders.common import Document, tidy
+
+MAX_TOKENS, OVERLAP = 200, 32
+
+
+def chunks_of(doc: Document, embedder) -> list[Chunk]:
+    chunks = chunk_document(doc, embedder.count_tokens, MAX_TOKENS, OVERLAP)
+    assert chunks
+    for chunk in chunks:
+        assert embedder.count_tokens(embedding_text(doc.title, chunk)) <= MAX_TOKENS
+    return chunks
+
+
+def assert_exact_spans(doc: Document, chunks: list[Chunk]) -> None:
+    """Every chunk's offsets point at exactly its text in ``Document.text`` (the extracted text)."""
+    assert doc.text == doc.body
+    for chunk in chunks:
+        assert tidy(doc.text[chunk.start : chunk.end]) == chunk.text
+
+
+def find(chunks: list[Chunk], needle: str) -> Chunk:
+    return next(chunk for chunk in chunks if needle in chunk.text)
