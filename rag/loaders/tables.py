@@ -15,10 +15,10 @@ CELL_SEPARATOR = " · "
 # Cells read from one spreadsheet file at most. One million cells render to roughly 20 MB of text,
 # the order of a large text file; a 50 MB .xlsx can unzip to tens of millions of cells.
 MAX_CELLS = 1_000_000
-# Rendered characters per row block. Rows render at about 3.5 characters per MiniLM token, so a
-# block of 500 characters (~140 tokens) fits one 200-token chunk with its title and section, and a
-# citation's "rows 2–9" names exactly the rows it quotes.
-BLOCK_CHARS = 500
+# Rendered characters per row block. Rows measured 2.8 (numbers, dates) to 3.9 (words) characters
+# per MiniLM token, so a block of 400 characters (at most ~145 tokens) fits one 200-token chunk with
+# its title and section, and a citation's "rows 2–9" names exactly the rows it quotes.
+BLOCK_CHARS = 400
 
 Extra = TypeVar("Extra")
 
@@ -75,7 +75,7 @@ class SheetRows:
         for number, cells, extra in rows:
             self.cells += max(1, len(cells))  # empty rows cost too: a sheet can claim a million of them
             if self.cells > MAX_CELLS:
-                self.truncated = f"rows from {number} of {where} on were not indexed (limit {MAX_CELLS:,} cells)"
+                self.truncated = f"{where} cut at row {number}: later rows not indexed (limit {MAX_CELLS:,} cells)"
                 break
             if not any(cell.strip() for cell in cells):
                 continue
