@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from rag.chunk import Chunk, chunk_document, embedding_text
+from rag.loaders import SkipFile
 from rag.loaders.common import Document, tidy
+from test_load import load
 
 MAX_TOKENS, OVERLAP = 200, 32
 
@@ -25,3 +29,10 @@ def assert_exact_spans(doc: Document, chunks: list[Chunk]) -> None:
 
 def find(chunks: list[Chunk], needle: str) -> Chunk:
     return next(chunk for chunk in chunks if needle in chunk.text)
+
+
+def assert_skipped(tmp_path, name: str, data: bytes, reason: str) -> None:
+    """Loading the file raises SkipFile whose message contains ``reason``."""
+    with pytest.raises(SkipFile) as caught:
+        load(tmp_path, name, data)
+    assert reason in str(caught.value)
