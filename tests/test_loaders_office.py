@@ -8,6 +8,7 @@ import zipfile
 import docx
 import pytest
 from docx.enum.style import WD_STYLE_TYPE
+from docx.oxml import OxmlElement
 from msoffcrypto.format.ooxml import OOXMLFile
 from pptx import Presentation
 from pptx.util import Inches
@@ -23,6 +24,8 @@ def make_docx(unique: str = "quillwort") -> bytes:
     document.core_properties.title = "Field Manual"
     document.core_properties.author = "Ada"
     document.add_heading("Field Manual", 0)
+    toc = document.styles.add_style("TOC 1", WD_STYLE_TYPE.PARAGRAPH)
+    document.add_paragraph("Setup\t3", style=toc)  # a generated table of contents is not content
     document.add_paragraph(f"This manual explains how to care for the {unique} collection.")
     document.add_heading("Setup", 1)
     document.add_paragraph("Unpack the crate and check every part against the list.")
@@ -40,6 +43,11 @@ def make_docx(unique: str = "quillwort") -> bytes:
     merged.cell(1, 0).text = "Q1"
     merged.cell(1, 1).text = "1200"
     document.add_heading("Care", 1)
+    control = document.add_paragraph("Kept inside a content control.")._p  # templates wrap text in w:sdt
+    sdt, content = OxmlElement("w:sdt"), OxmlElement("w:sdtContent")
+    control.addprevious(sdt)
+    sdt.append(content)
+    content.append(control)
     document.add_paragraph("Water weekly. " * 150)  # long enough to need several chunks
     out = io.BytesIO()
     document.save(out)
@@ -79,6 +87,7 @@ def test_docx_headings_tables_and_lists(tmp_path, embedder):
     assert "Name: Ada Lovelace · Role: Engineer · Room: B12\nName: Charles Babbage · Room: C3" in doc.text
     assert "Name · Role" not in doc.text and "Name: Name" not in doc.text
     assert "Budget: Q1 · 1200" in doc.text
+    assert "Setup\t3" not in doc.text and "Setup 3" not in doc.text
     chunks = chunks_of(doc, embedder)
     assert_exact_spans(doc, chunks)
     assert find(chunks, "quillwort").section == ""  # the title heading is the document's title, not a section
@@ -86,6 +95,7 @@ def test_docx_headings_tables_and_lists(tmp_path, embedder):
     assert find(chunks, "Ada Lovelace").section == "Setup > Team"
     care = [chunk for chunk in chunks if "Water weekly" in chunk.text]
     assert len(care) >= 2 and {chunk.section for chunk in care} == {"Care"}
+    assert find(chunks, "Kept inside a content control.").section == "Care"
 
 
 def test_pptx_one_section_per_slide_with_notes(tmp_path, embedder):

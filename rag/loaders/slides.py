@@ -11,7 +11,7 @@ import io
 from pathlib import PurePosixPath
 
 from pptx import Presentation
-from pptx.enum.shapes import MSO_SHAPE_TYPE
+from pptx.shapes.group import GroupShape
 
 from rag.loaders.archive import OFFICE_MANIFEST, office_metadata, open_zip
 from rag.loaders.common import Document, TextBuilder, one_line
@@ -41,7 +41,7 @@ def load(source: str, data: bytes) -> Document:
 
 
 def _write_shape(builder: TextBuilder, shape) -> None:
-    if shape.shape_type == MSO_SHAPE_TYPE.GROUP:
+    if isinstance(shape, GroupShape):  # not shape_type: it raises for shapes python-pptx cannot classify
         for member in shape.shapes:
             _write_shape(builder, member)
     elif getattr(shape, "has_table", False) and shape.has_table:

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterator
 
 import docx
+from docx.oxml.ns import qn
 from docx.table import Table
+from docx.text.paragraph import Paragraph
 
 from rag.loaders.archive import OFFICE_MANIFEST, office_metadata, open_zip
 from rag.loaders.common import Document, TextBuilder, first_line
@@ -27,7 +30,7 @@ def load(source: str, data: bytes) -> Document:
     builder = TextBuilder()
     title = ""
     in_list = False
-    for item in document.iter_inner_content():
+    for item in _blocks(document.element.body, document):
         if isinstance(item, Table):
             rows = [_row_cells(row) for row in item.rows]
             for position, line in enumerate(table_lines(rows)):
@@ -35,7 +38,8 @@ def load(source: str, data: bytes) -> Document:
             in_list = False
             continue
         text = item.text
-        if not text.strip():
+        style_name = (getattr(item.style, "name", "") or "").lower()
+        if not text.strip() or style_name.startswith("toc "):  # a generated table of contents repeats headings
             continue
         level = _heading_level(item.style)
         if level is not None:
@@ -51,6 +55,20 @@ def load(source: str, data: bytes) -> Document:
     metadata = office_metadata(document.core_properties)
     title = metadata.get("title") or title or first_line(builder.text())
     return builder.document(source, title, metadata, "docx", "(the document has no text)")
+
+
+def _blocks(element, parent) -> Iterator[Paragraph | Table]:
+    """Paragraphs and tables in document order, including those inside content controls (``w:sdt``),
+    which python-docx's own iteration skips (templates put whole sections in them)."""
+    for child in element.iterchildren():
+        if child.tag == qn("w:p"):
+            yield Paragraph(child, parent)
+        elif child.tag == qn("w:tbl"):
+            yield Table(child, parent)
+        elif child.tag == qn("w:sdt"):
+            content = child.find(qn("w:sdtContent"))
+            if content is not None:
+                yield from _blocks(content, parent)
 
 
 def _heading_level(style) -> int | None:
@@ -72,7 +90,7 @@ def _is_list_item(paragraph) -> bool:
     properties = paragraph._p.pPr
     if properties is not None and properties.numPr is not None:
         return True
-    return (paragraph.style.name or "").lower().startswith("list")
+    return (getattr(paragraph.style, "name", "") or "").lower().startswith("list")
 
 
 def _row_cells(row) -> list[str]:
