@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import re
 from array import array
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 MAX_TITLE_CHARS = 120
@@ -187,6 +188,11 @@ class TextBuilder:
         text = " ".join(text.split())
         if text:
             self._append(text, "\n")
+
+    def rows(self, lines: Iterable[str]) -> None:
+        """Lines that form one block of their own (table rows, list items)."""
+        for position, text in enumerate(lines):
+            (self.line if position else self.block)(text)
 
     def text(self) -> str:
         return "".join(self.parts)

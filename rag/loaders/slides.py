@@ -44,11 +44,9 @@ def _write_shape(builder: TextBuilder, shape) -> None:
     if isinstance(shape, GroupShape):  # not shape_type: it raises for shapes python-pptx cannot classify
         for member in shape.shapes:
             _write_shape(builder, member)
-    elif getattr(shape, "has_table", False) and shape.has_table:
-        rows = [[cell.text for cell in row.cells] for row in shape.table.rows]
-        for position, line in enumerate(table_lines(rows)):
-            (builder.line if position else builder.block)(line)
-    elif getattr(shape, "has_text_frame", False) and shape.has_text_frame:
+    elif getattr(shape, "has_table", False):
+        builder.rows(table_lines([[cell.text for cell in row.cells] for row in shape.table.rows]))
+    elif getattr(shape, "has_text_frame", False):
         paragraphs = [paragraph.text for paragraph in shape.text_frame.paragraphs if paragraph.text.strip()]
         builder.block("\n".join(paragraphs))
 

@@ -32,9 +32,7 @@ def load(source: str, data: bytes) -> Document:
     in_list = False
     for item in _blocks(document.element.body, document):
         if isinstance(item, Table):
-            rows = [_row_cells(row) for row in item.rows]
-            for position, line in enumerate(table_lines(rows)):
-                (builder.line if position else builder.block)(line)
+            builder.rows(table_lines([_row_cells(row) for row in item.rows]))
             in_list = False
             continue
         text = item.text

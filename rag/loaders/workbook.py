@@ -32,8 +32,7 @@ def load(source: str, data: bytes) -> Document:
                 if position == 0:
                     builder.heading(1, sheet.title)
                 builder.locator(2, label)
-                for row_position, (_, line, _) in enumerate(block):
-                    (builder.line if row_position else builder.block)(line)
+                builder.rows(line for _, line, _ in block)
             if rows.truncated:
                 break
         metadata = office_metadata(workbook.properties)
