@@ -1,6 +1,6 @@
 """Answer benchmark: per backend, time to first token, time to the full answer, answer accuracy, and the share
 of citations the support check accepts, on bench/questions.json over a fresh index of corpus/.
-Also records the measurements behind the thresholds in rag/answer.py ("calibration").
+Also records the measurements behind the thresholds in rag/answer.py and rag/citations.py ("calibration").
 
     .venv/bin/python bench/answers.py [--backends extractive,local,openai,ollama] [--out bench/results]
 
@@ -25,10 +25,11 @@ from pathlib import Path
 import numpy as np
 
 from rag import answer as answering
-from rag import citations, text
 from rag.api import Assistant
 from rag.backends import BackendError, get_backend
+from rag.citations import SUPPORT_COSINE, SUPPORT_OVERLAP
 from rag.config import Settings, load_settings
+from rag.text import overlap, passage_sentences
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -38,7 +39,9 @@ def correct(answer, item) -> bool:
     """The answer states the expected words and cites a passage of the right document holding them."""
     words = [w.lower() for w in item["expect"]]
     said = all(w in answer.answer.lower() for w in words)
-    cited = any(c.source == item["source"] and all(w in c.text.lower() for w in words) for c in answer.citations)
+    cited = any(
+        c.passage.source == item["source"] and all(w in c.passage.text.lower() for w in words) for c in answer.citations
+    )
     return said and cited
 
 
@@ -72,16 +75,16 @@ def calibrate(assistant: Assistant, questions: dict) -> dict:
         claim, words = item["claim"], [w.lower() for w in item["expect"]]
         claim_vec = embedder.encode_query(claim)
         for passage in (hit.passage for hit in assistant.search(item["question"], k)):
-            sentences = text.passage_sentences(passage.text) or [passage.text]
+            sentences = passage_sentences(passage.text) or [passage.text]
             score = {
                 "cosine": float((embedder.encode(sentences) @ claim_vec).max()),
-                "overlap": text.overlap(claim, passage.text),
+                "overlap": overlap(claim, passage.text),
             }
             holds = passage.source == item["source"] and all(w in passage.text.lower() for w in words)
             (positives if holds else negatives).append(score)
 
     def accepted(scores: list[dict]) -> float:
-        ok = [s["cosine"] >= citations.SUPPORT_COSINE or s["overlap"] >= citations.SUPPORT_OVERLAP for s in scores]
+        ok = [s["cosine"] >= SUPPORT_COSINE or s["overlap"] >= SUPPORT_OVERLAP for s in scores]
         return round(sum(ok) / len(ok), 3) if ok else 0.0
 
     def spread(values: list[float]) -> dict:
@@ -96,7 +99,7 @@ def calibrate(assistant: Assistant, questions: dict) -> dict:
             "unanswerable_passage_cosine": spread([g["passage"] for g in unanswerable]),
         },
         "support_check": {
-            "thresholds": {"cosine": citations.SUPPORT_COSINE, "overlap": citations.SUPPORT_OVERLAP},
+            "thresholds": {"cosine": SUPPORT_COSINE, "overlap": SUPPORT_OVERLAP},
             "note": "claim = hand-written paraphrase of the answer; positive = retrieved passage holding the fact, "
             "negative = other retrieved passages (same topic, no fact)",
             "positive_cosine": spread([s["cosine"] for s in positives]),

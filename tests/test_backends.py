@@ -174,6 +174,22 @@ def backend_for(kind: str, url: str, **overrides):
     return get_backend(kind, settings)
 
 
+def test_every_backend_implements_the_answer_protocol(openai_server, ollama_server):
+    from rag.backends import BACKEND_NAMES, AnswerBackend
+
+    built = {
+        "extractive": get_backend("extractive", load_settings()),
+        "openai": backend_for("openai", openai_server.url),
+        "ollama": backend_for("ollama", ollama_server.url),
+    }
+    if importlib.util.find_spec("llama_cpp") is not None:
+        built["local"] = get_backend("local", load_settings())
+    assert set(built) <= set(BACKEND_NAMES) and {"extractive", "openai", "ollama"} <= set(built)
+    for name, backend in built.items():
+        assert isinstance(backend, AnswerBackend) and backend.name == name
+    assert built["extractive"].rewrite("And who made it?", [{"role": "user", "content": "What is RLHF?"}]) is None
+
+
 def run(assistant, backend, question, history=()):
     events = list(
         answer_stream(question, history, retrieve=assistant.search, embedder=assistant.embedder, backend=backend, k=5)
