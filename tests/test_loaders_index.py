@@ -32,7 +32,7 @@ def indexed(fresh_assistant):
 def test_every_format_is_indexed_and_found_by_its_own_word(indexed):
     for name, (_, word, title, section) in FILES.items():
         hits = indexed.search(f"{word}", k=3)
-        top = hits[0]
+        top = hits[0].passage
         assert (top.source, top.title, top.section) == (name, title, section)
         assert word in top.text
         # The citation's span is where the passage is in the document text the UI shows.

@@ -16,6 +16,8 @@ from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from rag.text import one_line as flat_line
+
 MAX_TITLE_CHARS = 120
 # Above this share of control characters a "text" file is really binary.
 _MAX_CONTROL_SHARE = 0.10
@@ -257,12 +259,8 @@ def tidy(text: str) -> str:
 
 
 def one_line(text: str, limit: int = MAX_TITLE_CHARS) -> str:
-    """The text on one line, cut at a word before ``limit`` characters (with an ellipsis)."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[:limit].rsplit(" ", 1)[0] or text[:limit]
-    return cut.rstrip(" ,;:-") + "…"
+    """rag.text.one_line with the title limit by default: loaders mostly flatten titles and headings."""
+    return flat_line(text, limit)
 
 
 def first_line(text: str) -> str:
