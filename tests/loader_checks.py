@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.chunk import Chunk, chunk_document, embedding_text
+from rag.chunk import chunk_document, embedding_text
+from rag.passage import Span
 from rag.loaders import SkipFile
 from rag.loaders.common import Document, tidy
 from test_load import load
@@ -12,7 +13,7 @@ from test_load import load
 MAX_TOKENS, OVERLAP = 200, 32
 
 
-def chunks_of(doc: Document, embedder) -> list[Chunk]:
+def chunks_of(doc: Document, embedder) -> list[Span]:
     chunks = chunk_document(doc, embedder.count_tokens, MAX_TOKENS, OVERLAP)
     assert chunks
     for chunk in chunks:
@@ -20,14 +21,14 @@ def chunks_of(doc: Document, embedder) -> list[Chunk]:
     return chunks
 
 
-def assert_exact_spans(doc: Document, chunks: list[Chunk]) -> None:
+def assert_exact_spans(doc: Document, chunks: list[Span]) -> None:
     """Every chunk's offsets point at exactly its text in ``Document.text`` (the extracted text)."""
     assert doc.text == doc.body
     for chunk in chunks:
         assert tidy(doc.text[chunk.start : chunk.end]) == chunk.text
 
 
-def find(chunks: list[Chunk], needle: str) -> Chunk:
+def find(chunks: list[Span], needle: str) -> Span:
     return next(chunk for chunk in chunks if needle in chunk.text)
 
 
