@@ -22,7 +22,7 @@ from rag.passage import Span
 from rag.text import one_line
 
 # Stored with an index: bump whenever the same document would be chunked differently.
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"  # 2: HTML main content only, API entries as sections
 SECTION_SEPARATOR = " > "
 CONTEXT_SEPARATOR = " — "
 
@@ -174,7 +174,9 @@ def _sections(doc: Document) -> list[tuple[str, int, int, int | None]]:
         spans.append((path, position, heading.start))
         while stack and stack[-1][0] >= heading.level:
             stack.pop()
-        if not title_seen and one_line(heading.text, MAX_TITLE_CHARS).casefold() == doc.title.casefold():
+        if not heading.text:
+            pass  # an end marker: it closes the sections at its level and below, and opens none
+        elif not title_seen and one_line(heading.text, MAX_TITLE_CHARS).casefold() == doc.title.casefold():
             title_seen = True
         else:
             stack.append((heading.level, heading.text))

@@ -29,7 +29,11 @@ class SkipFile(Exception):
 
 @dataclass(frozen=True)
 class Heading:
-    """A heading in ``Document.body``; its span is never part of chunk text (a locator's span is empty)."""
+    """A heading in ``Document.body``; its span is never part of chunk text (a locator's span is empty).
+
+    A heading with empty text is an end marker: it closes the sections at its level and below (an HTML
+    API entry ends where its definition list does) without opening one.
+    """
 
     level: int
     text: str

@@ -1,7 +1,13 @@
-"""Web pages (.html, .htm): the readable text, lightly marked up so the chunker sees its structure.
+"""Web pages (.html, .htm): the main content's readable text, with headings taken from heading elements.
 
 HTML bytes are not displayable, so ``Document.text`` is the extracted text; EPUB chapters are read
 with the same :func:`page_text`.
+
+What a reader of a documentation site came for is the page's main content: the first landmark that
+marks it (``<main>``, ``role="main"``, Sphinx's ``div.body``, MkDocs' ``<article>``) is kept and
+navigation, sidebars, footers, permalink anchors and generated tables of contents are not. Headings
+come from ``h1``–``h6`` elements only (a ``# comment`` in a code block is code), and an API entry of
+a definition list (Sphinx's ``dl.py.function`` and kin) is a section titled by its signature.
 """
 
 from __future__ import annotations
@@ -10,8 +16,7 @@ import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
-from rag.loaders.common import Document, Heading, OffsetMap, decode_text, one_line, require_text
-from rag.loaders.markdown import markdown_headings
+from rag.loaders.common import Document, Heading, OffsetMap, SkipFile, decode_text, one_line, require_text
 
 # Elements whose text is not reading matter (all have end tags: a void element here would hide the page).
 _SKIP_TAGS = frozenset("head script style noscript template svg math canvas iframe object select".split())
@@ -20,42 +25,121 @@ _HEAD_TAGS = frozenset("head title meta link style script base noscript template
 # Tags that end a line, and tags that end a paragraph (a blank line, which the chunker splits on first).
 _LINE_TAGS = frozenset("br dd div dt li ol tr ul".split())
 _PARAGRAPH_TAGS = frozenset(
-    "address article aside blockquote details dialog dl fieldset figcaption figure footer form header hgroup hr "
-    "legend main nav p pre section summary table caption h1 h2 h3 h4 h5 h6".split()
+    "address article aside blockquote details dialog dl fieldset figcaption figure footer form header hgroup "
+    "hr legend main nav p pre section summary table caption h1 h2 h3 h4 h5 h6".split()
 )
+_VOID_TAGS = frozenset("area base br col embed hr img input link meta param source track wbr".split())
 _HEADING_LEVELS = {f"h{i}": i for i in range(1, 7)}
 _META_NAMES = ("author", "description", "keywords", "date")
+
+# Landmarks of the main content, most specific first; the first non-empty one of the best kind wins.
+_MAIN_ROLE = "main"
+_MAIN_KINDS = ("main", "role", "body", "article")
+# Never reading matter wherever they are: site navigation, search boxes, footers, permalink anchors
+# ("¶"), Sphinx's sidebar / related-links bars / toctree listings and source links.
+_DROP_TAGS = frozenset({"nav", "footer"})
+_DROP_ROLES = frozenset({"navigation", "search", "contentinfo"})
+_DROP_CLASSES = frozenset(
+    {"headerlink", "toctree-wrapper", "sphinxsidebar", "related", "viewcode-link", "viewcode-back"}
+)
+# Definition lists of API objects: Sphinx domains (py, c, cpp, js, rst, std) and its generic "object".
+_API_LIST_CLASSES = frozenset({"py", "c", "cpp", "js", "rst", "std", "object", "describe"})
+_PERMALINK_MARKS = re.compile(r"[¶§]")
+
+
+@dataclass
+class _Region:
+    """An element whose end matters (a landmark, a dropped element, an API list), found by its tag depth."""
+
+    tag: str
+    depth: int  # how many ``tag`` elements were open, this one included
+    kind: str  # "drop", "api", or a main-content kind from _MAIN_KINDS
+    start: int = 0  # output offset where it opened
+    level: int = 0  # for "api": the level of the signature headings of its entries
+
+
+@dataclass
+class _Capture:
+    """A heading being read: its text and the output span it covers."""
+
+    level: int
+    start: int = -1
+    first_piece: int = -1  # index in the output list of its first piece
+    after: int = -1  # output length when it opened: a signature right after another is an overload
+    signature: bool = False  # a definition-list term (API signature) rather than an h1–h6
 
 
 class _HTMLText(HTMLParser):
     """Readable text of a page, lightly marked up so the chunker sees its structure.
 
-    Headings become ``#`` lines, list items ``- `` lines and table rows ``| a | b |`` lines.
-    Event parsing instead of a BeautifulSoup tree: real pages leave ``<p>``/``<li>`` unclosed, which
-    html.parser trees nest ever deeper (quadratic to build), and hostile pages nest past any limit;
-    text extraction needs neither a tree nor recursion.
+    List items become ``- `` lines and table rows ``| a | b |`` lines; headings are printed as plain
+    lines and reported with their spans. Whitespace is collapsed as the text is written (except in
+    ``<pre>``), so recorded offsets are final.
+
+    Event parsing instead of a tree: real pages leave ``<p>``/``<li>`` unclosed, which html.parser
+    trees nest ever deeper (quadratic to build), and hostile pages nest past any limit. Where an
+    element ends is found by counting open elements of its tag name, which is linear and needs no
+    recursion.
     """
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.out: list[str] = []
+        self.length = 0
         self.pending = 0  # newlines owed before the next text: the strongest break asked for since
+        self.space = False  # a space owed before the next text on the same line
+        self.trailing_newlines = 0  # newlines the output already ends with (a <pre> ends with one)
         self.skip: dict[str, int] = {}  # open skipped elements by name (script, style, head, ...)
         self.in_pre = 0
         self.in_cell = False
         self.in_title = False
         self.title: list[str] = []
         self.metadata: dict[str, str] = {}
+        self.open_count: dict[str, int] = {}  # open elements per tag name
+        self.regions: list[_Region] = []
+        self.region_depths: dict[str, list[int]] = {}  # per tag: depths of its open regions
+        self.dropping = 0  # open "drop" regions
+        self.candidates: list[tuple[int, int, int]] = []  # (kind rank, start, end) of main-content landmarks
+        self.headings: list[Heading] = []
+        self.capture: _Capture | None = None
+        self.section_level = 0  # level of the last h1–h6: API entries nest below it
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def _emit(self, text: str) -> None:
+        self.out.append(text)
+        self.length += len(text)
 
     def _write(self, piece: str) -> None:
+        if self.dropping:
+            return
+        if not self.in_pre:
+            if not piece.strip():
+                self.space = self.space or bool(piece)
+                return
+            self.space = self.space or piece[0].isspace()
+            following = piece[-1].isspace()
+            piece = " ".join(piece.split())
+        elif not piece:
+            return
         if self.pending:
             if not piece.strip():
                 return
-            if self.out:
-                self.out.append("\n" * self.pending)
+            if self.length:
+                self._emit("\n" * max(0, self.pending - self.trailing_newlines))
             self.pending = 0
-            piece = piece.lstrip()
-        self.out.append(piece)
+            self.space = False
+            piece = piece.lstrip("\r\n")
+        elif self.space and self.length and not self.trailing_newlines:
+            self._emit(" ")
+        self.space = False
+        if self.capture is not None and self.capture.start < 0:
+            self.capture.start, self.capture.first_piece = self.length, len(self.out)
+        self._emit(piece)
+        stripped = piece.rstrip("\n")
+        self.trailing_newlines = len(piece) - len(stripped) if stripped else self.trailing_newlines + len(piece)
+        if not self.in_pre:
+            self.space = following
 
     def _break(self, newlines: int) -> None:
         if self.in_cell:
@@ -67,6 +151,79 @@ class _HTMLText(HTMLParser):
         if self.in_cell:
             self._write(" |")
             self.in_cell = False
+
+    # -- headings -----------------------------------------------------------------------------
+
+    def _end_capture(self) -> None:
+        capture, self.capture = self.capture, None
+        if capture is None or capture.start < 0:
+            return
+        text = one_line(_PERMALINK_MARKS.sub(" ", "".join(self.out[capture.first_piece :])))
+        if not text:
+            return
+        last = self.headings[-1] if self.headings else None
+        if capture.signature and last and last.text and last.level == capture.level and last.end == capture.after:
+            # Overloads: several signatures over one description are one entry.
+            merged = last.text if last.text.endswith("…") else one_line(f"{last.text}; {text}")
+            self.headings[-1] = Heading(last.level, merged, last.start, self.length)
+        else:
+            self.headings.append(Heading(capture.level, text, capture.start, self.length))
+
+    # -- regions ------------------------------------------------------------------------------
+
+    def _open_region(self, tag: str, kind: str, level: int = 0) -> None:
+        region = _Region(tag, self.open_count[tag], kind, self.length, level)
+        self.regions.append(region)
+        self.region_depths.setdefault(tag, []).append(region.depth)
+        if kind == "drop":
+            self.dropping += 1
+
+    def _close_regions(self, tag: str) -> None:
+        """Close the region this end tag ends, and any left unclosed inside it."""
+        depths = self.region_depths.get(tag)
+        if not depths or depths[-1] != self.open_count.get(tag, 0):
+            return
+        while True:
+            region = self.regions.pop()
+            self.region_depths[region.tag].pop()
+            if region.kind == "drop":
+                self.dropping -= 1
+            elif region.kind == "api":
+                self._end_capture()
+                # An empty heading closes the entry: text after the list belongs to the section again.
+                self.headings.append(Heading(region.level, "", self.length, self.length))
+            elif region.kind in _MAIN_KINDS:
+                self.candidates.append((_MAIN_KINDS.index(region.kind), region.start, self.length))
+            if region.tag == tag and region.depth == self.open_count[tag]:
+                return
+
+    def _region_kind(self, tag: str, values: dict[str, str]) -> str | None:
+        classes = set(values.get("class", "").split())
+        role = values.get("role", "").lower()
+        if tag in _DROP_TAGS or role in _DROP_ROLES or classes & _DROP_CLASSES or "hidden" in values:
+            return "drop"
+        if tag == "main":
+            return "main"
+        if role == _MAIN_ROLE:
+            return "role"
+        if tag == "div" and "body" in classes:
+            return "body"
+        if tag == "article":
+            return "article"
+        if tag == "dl" and classes & _API_LIST_CLASSES:
+            return "api"
+        return None
+
+    def _in_api_list(self) -> bool:
+        """Whether the innermost open definition list is an API list (not a field list inside one)."""
+        last = self.regions[-1] if self.regions else None
+        return last is not None and last.kind == "api" and last.depth == self.open_count.get("dl", 0)
+
+    def _api_level(self) -> int:
+        """Level of a signature heading: one below the section, one more per enclosing API entry."""
+        return self.section_level + sum(1 for region in self.regions if region.kind == "api")
+
+    # -- parser events ------------------------------------------------------------------------
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {key: value or "" for key, value in attrs}
@@ -84,6 +241,11 @@ class _HTMLText(HTMLParser):
             self.skip[tag] = self.skip.get(tag, 0) + 1
         if self.skip or tag in _SKIP_TAGS:
             return
+        if tag not in _VOID_TAGS:
+            self.open_count[tag] = self.open_count.get(tag, 0) + 1
+            kind = self._region_kind(tag, values)
+            if kind:
+                self._open_region(tag, kind, self._api_level() + 1 if kind == "api" else 0)
         if tag in ("td", "th"):
             self._end_cell()  # an unclosed cell ends where the next one starts
             self._write(" ")
@@ -91,22 +253,30 @@ class _HTMLText(HTMLParser):
             return
         if tag == "tr":
             self._end_cell()
+        if self.capture is not None and (tag in _PARAGRAPH_TAGS or tag in _LINE_TAGS):
+            self._end_capture()  # a block inside a heading (or a heading left open) ends it
         if tag in _PARAGRAPH_TAGS:
             self._break(2)
         elif tag in _LINE_TAGS:
             self._break(1)
         if tag == "pre":
             self.in_pre += 1
-        if tag in _HEADING_LEVELS and not self.in_cell:
-            self._write("#" * _HEADING_LEVELS[tag] + " ")
-        elif tag == "li" and not self.in_cell:
+        if self.in_cell or self.in_pre or self.dropping:
+            pass
+        elif tag in _HEADING_LEVELS:
+            self.section_level = _HEADING_LEVELS[tag]
+            self.capture = _Capture(self.section_level)
+        elif tag == "dt" and self._in_api_list():
+            self._break(2)
+            self.capture = _Capture(self.regions[-1].level, after=self.length, signature=True)
+        elif tag == "li":
             self._write("- ")
-        elif tag == "tr":
+        if tag == "tr":
             self._write("|")
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.handle_starttag(tag, attrs)
-        if tag not in _LINE_TAGS and tag not in _PARAGRAPH_TAGS:
+        if tag not in _VOID_TAGS:  # XHTML's <div/> is an empty element
             self.handle_endtag(tag)
 
     def handle_endtag(self, tag: str) -> None:
@@ -119,10 +289,15 @@ class _HTMLText(HTMLParser):
             return
         if self.skip:
             return
+        if tag in _HEADING_LEVELS or tag in ("dt", "dd"):
+            self._end_capture()
         if tag in ("td", "th", "tr", "table"):
             self._end_cell()
         if tag == "pre" and self.in_pre:
             self.in_pre -= 1
+        if self.open_count.get(tag):
+            self._close_regions(tag)
+            self.open_count[tag] -= 1
         if tag in _PARAGRAPH_TAGS:
             self._break(2)
         elif tag in _LINE_TAGS:
@@ -136,40 +311,80 @@ class _HTMLText(HTMLParser):
         if self.in_cell:
             self._write(" ".join(data.split()).replace("|", "/") if data.strip() else " ")
         else:
-            self._write(data if self.in_pre else re.sub(r"\s+", " ", data))
+            self._write(data)
 
-    def text(self) -> str:
-        # Headings and rows must stay on one line whatever whitespace the page put inside them.
-        return "\n".join(" ".join(line.split()) for line in "".join(self.out).split("\n")).strip()
+    def close(self) -> None:
+        super().close()
+        self._end_capture()
+        while self.regions:  # elements left open run to the end of the page
+            region = self.regions[-1]
+            self.open_count[region.tag] = region.depth
+            self._close_regions(region.tag)
 
 
 @dataclass
 class Page:
-    """What one HTML page says: its text (headings as ``#`` lines), their spans, <title> and <meta>."""
+    """What one HTML page says: its text, its headings' spans, <title> and <meta>.
+
+    ``main_found`` says whether a main-content landmark chose the text (else it is the whole page
+    without navigation and footers).
+    """
 
     text: str
     headings: list[Heading]
     title: str
     metadata: dict[str, str]
+    main_found: bool = False
 
 
 def page_text(markup: str) -> Page:
     parser = _HTMLText()
     parser.feed(markup)
     parser.close()
-    text = parser.text()
-    return Page(text, markdown_headings(text), one_line("".join(parser.title)), parser.metadata)
+    full = "".join(parser.out)
+    start, end = 0, len(full)
+    main = min((c for c in parser.candidates if full[c[1] : c[2]].strip()), default=None)
+    if main:
+        start, end = main[1], main[2]
+    # The text proper starts at its first non-blank character; headings shift with it.
+    text = full[start:end].strip()
+    start += len(full[start:end]) - len(full[start:end].lstrip())
+    headings = [
+        Heading(h.level, h.text, h.start - start, h.end - start)
+        for h in parser.headings
+        if start <= h.start and h.end <= start + len(text)
+    ]
+    return Page(text, headings, one_line("".join(parser.title)), parser.metadata, main is not None)
+
+
+def _page_title(page: Page) -> str:
+    """The page's name: its h1 when <title> only adds the site name to it, else <title>, else the h1."""
+    h1 = next((h.text for h in page.headings if h.level == 1), "")
+    title = page.title
+    if h1 and title and title != h1 and (title.startswith(h1) or title.endswith(h1)):
+        rest = title.removeprefix(h1) if title.startswith(h1) else title.removesuffix(h1)
+        if re.fullmatch(r"\s*[-–—|:·•»]+\s*\S.*|.*\S\s*[-–—|:·•«]+\s*", rest):
+            return h1
+    return title or h1
+
+
+def _outside_headings(text: str, headings: list[Heading]) -> str:
+    """The text that is not a heading line: what the chunker will cut."""
+    parts, position = [], 0
+    for heading in headings:
+        parts.append(text[position : heading.start])
+        position = max(position, heading.end)
+    return "".join(parts) + text[position:]
 
 
 def load(source: str, data: bytes) -> Document:
     page = page_text(decode_text(data))
     body = page.text
     require_text(body, "(the page has no readable text)")
+    if not _outside_headings(body, page.headings).strip():
+        raise SkipFile("no text to index (the page's main content is only headings, e.g. a table of contents page)")
     metadata = page.metadata
-    title = page.title
-    if title:
-        metadata["title"] = title
-    else:
-        h1 = next((h for h in page.headings if h.level == 1), None)
-        title = h1.text if h1 else one_line(body.split("\n", 1)[0])
+    if page.title:
+        metadata["title"] = page.title
+    title = _page_title(page) or one_line(body.split("\n", 1)[0])
     return Document(source, one_line(title), metadata, body, "html", body, OffsetMap.identity(len(body)), page.headings)

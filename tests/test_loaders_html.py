@@ -1,0 +1,243 @@
+"""Web pages: main content only, headings from heading elements, API entries as sections, exact spans.
+
+Most checks run over every page of a real documentation site (62 pages of the Python 3.11 docs,
+../shared/bench/pydocs), against a separate reference reading of each page's heading elements.
+"""
+
+from __future__ import annotations
+
+import functools
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from loader_checks import assert_exact_spans, assert_skipped, chunks_of, find
+from rag.chunk import SECTION_SEPARATOR
+from test_load import load
+
+PYDOCS = Path(__file__).resolve().parents[2] / "shared" / "bench" / "pydocs"
+if not PYDOCS.is_dir():
+    PYDOCS = Path("/work/shared/bench/pydocs")
+PAGES = sorted(str(path.relative_to(PYDOCS)) for path in PYDOCS.rglob("*.html")) if PYDOCS.is_dir() else []
+# Text of Sphinx's sidebars, related-links bars and footer: never reading matter.
+NAVIGATION = ("Navigation", "Previous topic", "Next topic", "This Page", "Quick search", "Show Source", "Report a Bug")
+
+
+class ReferenceOutline(HTMLParser):
+    """What a page's headings are, read independently of the loader: the text of h1–h6 elements and of
+    Sphinx signature terms (``dt.sig``), without permalink anchors; and the ``#`` comment lines of its
+    ``<pre>`` blocks."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.headings: set[str] = set()
+        self.comments: set[str] = set()
+        self.current: list[str] | None = None
+        self.closing = ""
+        self.in_anchor = 0
+        self.pre: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        values = dict(attrs)
+        if tag in ("h1", "h2", "h3", "h4", "h5", "h6") or tag == "dt" and "sig" in (values.get("class") or "").split():
+            self.current, self.closing = [], tag
+        elif tag == "a" and "headerlink" in (values.get("class") or ""):
+            self.in_anchor += 1
+        elif tag == "pre":
+            self.pre = []
+
+    def handle_endtag(self, tag):
+        if tag == self.closing and self.current is not None:
+            self.headings.add(" ".join("".join(self.current).split()))
+            self.current = None
+        elif tag == "a" and self.in_anchor:
+            self.in_anchor -= 1
+        elif tag == "pre" and self.pre is not None:
+            for line in "".join(self.pre).splitlines():
+                if line.strip().startswith("#") and line.strip("# \t"):
+                    self.comments.add(" ".join(line.strip().lstrip("#").split()))
+            self.pre = None
+
+    def handle_data(self, data):
+        if self.current is not None and not self.in_anchor:
+            self.current.append(data)
+        if self.pre is not None:
+            self.pre.append(data)
+
+
+def reference(page: str) -> ReferenceOutline:
+    outline = ReferenceOutline()
+    outline.feed((PYDOCS / page).read_text(encoding="utf-8"))
+    return outline
+
+
+def is_heading(part: str, headings: set[str]) -> bool:
+    """``part`` is one of the headings, or one cut short with "…"."""
+    if part.endswith("…"):
+        return any(heading.startswith(part[:-1]) for heading in headings)
+    return part in headings
+
+
+@functools.lru_cache(maxsize=None)
+def pydocs_page(page: str, embedder):
+    doc = load(PYDOCS, page, (PYDOCS / page).read_bytes())
+    return doc, chunks_of(doc, embedder)
+
+
+@pytest.mark.skipif(not PAGES, reason="the pydocs set (../shared/bench/pydocs) is not on this machine")
+@pytest.mark.parametrize("page", [p for p in PAGES if not p.endswith("index.html") or p == "tutorial/index.html"])
+def test_pydocs_page_is_main_content_with_true_sections(page, embedder):
+    doc, chunks = pydocs_page(page, embedder)
+    outline = reference(page)
+    assert doc.title in outline.headings  # the h1, not "<h1> — Python 3.11.2 documentation"
+    assert_exact_spans(doc, chunks)
+    for chunk in chunks:
+        assert not any(words in chunk.text for words in NAVIGATION), (chunk.section, chunk.text)
+        assert "¶" not in chunk.section
+        for component in chunk.section.split(SECTION_SEPARATOR) if chunk.section else []:
+            assert not component.startswith("#")
+            assert component not in outline.comments, component
+            # Overloads: the signatures of one entry, joined by "; ".
+            parts = [component] if is_heading(component, outline.headings) else component.split("; ")
+            assert all(is_heading(part, outline.headings) for part in parts), (component, chunk.text[:80])
+    assert all("¶" not in heading.text for heading in doc.headings)
+
+
+@pytest.mark.skipif(not PAGES, reason="the pydocs set is not on this machine")
+def test_table_of_contents_pages_are_skipped_with_a_reason(tmp_path):
+    # faq/index.html's main content is its title and a toctree: nothing to index, and it says why.
+    assert_skipped(PYDOCS, "faq/index.html", (PYDOCS / "faq/index.html").read_bytes(), "only headings")
+
+
+@pytest.mark.skipif(not PAGES, reason="the pydocs set is not on this machine")
+def test_code_comments_stay_code_and_are_searchable(embedder):
+    doc, chunks = pydocs_page("tutorial/introduction.html", embedder)
+    comment = find(chunks, "# this is the first comment")
+    assert comment.section == "3. An Informal Introduction to Python" or comment.section == ""
+    assert "spam = 1  # and this is the second comment" in doc.text  # code keeps its spacing in the text
+    later = find(chunks, "Python strings cannot be changed")
+    assert later.section == "3.1. Using Python as a Calculator > 3.1.2. Strings"
+
+
+@pytest.mark.skipif(not PAGES, reason="the pydocs set is not on this machine")
+def test_api_entries_are_sections_titled_by_their_signature(embedder):
+    doc, chunks = pydocs_page("heapq.html", embedder)
+    assert doc.title == "heapq — Heap queue algorithm"
+    popped = find(chunks, "Pop and return the smallest item from the heap, maintaining the heap invariant.")
+    assert popped.section == "heapq.heappop(heap)"
+    assert "heapq.heappop(heap)" not in popped.text  # the signature is the section, the text its description
+    # Text after the last entry belongs to the page again, and the next h2 starts its own section.
+    assert find(chunks, "A heapsort can be implemented by pushing").section == "Basic Examples"
+
+    doc, chunks = pydocs_page("collections.html", embedder)
+    method = find(chunks, "Return a list of the n most common elements and their counts")
+    assert method.section == "Counter objects > class collections.Counter([iterable-or-mapping]) > most_common([n])"
+    after_class = find(chunks, "Counters were primarily designed to work with positive integers")
+    assert after_class.section == "Counter objects"
+
+
+# ---------------------------------------------------------------------------------------------
+# Small pages: each rule on its own
+
+
+def page(body: str, head: str = "<title>Site page</title>") -> str:
+    return f"<!doctype html><html><head>{head}</head><body>{body}</body></html>"
+
+
+SIDEBAR = '<div class="sphinxsidebar" role="navigation"><h3>This Page</h3><ul><li>Show Source</li></ul></div>'
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        "<header>Site banner words</header><main>{content}</main><aside>Sidebar words</aside>",
+        '<div class="wrapper">Banner words<div role="main">{content}</div>Footer words</div>',
+        '<div class="document"><div class="body">{content}</div></div><div>Sidebar words</div>',
+        "<div>Menu words</div><article>{content}</article><div>Related words</div>",
+        # MkDocs Material: navigation and the page's table of contents live inside <main>.
+        '<main class="md-main"><div class="md-sidebar"><nav class="md-nav">Menu words</nav></div>'
+        '<div class="md-content"><article class="md-content__inner">{content}</article></div></main>',
+    ],
+)
+def test_main_content_landmark_is_all_that_is_read(tmp_path, layout):
+    content = "<h1>Guide</h1><p>The real content of the page.</p>"
+    doc = load(tmp_path, "p.html", page(SIDEBAR + layout.format(content=content) + "<footer>Copyright words</footer>"))
+    assert doc.text == "Guide\n\nThe real content of the page."
+    assert [(h.level, h.text) for h in doc.headings] == [(1, "Guide")]
+
+
+def test_without_landmarks_navigation_and_footers_are_dropped(tmp_path):
+    doc = load(
+        tmp_path,
+        "p.html",
+        page('<nav>Menu</nav><div role="search">Search box</div><h1>Title</h1><p>Body text.</p><footer>Legal</footer>'),
+    )
+    assert doc.text == "Title\n\nBody text."
+
+
+def test_code_comment_in_pre_is_never_a_heading(tmp_path, embedder):
+    body = (
+        "<h1>Recipes</h1><h2>Permutations</h2><p>How to list them:</p>"
+        "<pre># Compute the list of all permutations of l\n"
+        "def permutations(l):\n    # base case\n    return [l]\n</pre>"
+        "<p>That is all there is to permutations and the recipe above.</p>"
+    )
+    doc = load(tmp_path, "r.html", page(body))
+    assert [h.text for h in doc.headings] == ["Recipes", "Permutations"]
+    chunks = chunks_of(doc, embedder)
+    assert_exact_spans(doc, chunks)
+    assert {chunk.section for chunk in chunks} == {"Recipes > Permutations"}
+    code = find(chunks, "Compute the list of all permutations")
+    assert "# base case" in code.text  # code is kept as text, comments included
+    assert "    # base case\n    return [l]" in doc.text
+
+
+def test_permalinks_and_pilcrows_are_not_part_of_headings(tmp_path):
+    body = (
+        '<h1>Input and Output<a class="headerlink" href="#io" title="Permalink">¶</a></h1><p>Text.</p>'
+        "<h2>Files¶</h2><p>More text.</p>"
+    )
+    doc = load(tmp_path, "io.html", page(body, "<title>Input and Output — Docs</title>"))
+    assert [h.text for h in doc.headings] == ["Input and Output", "Files"]
+    assert "¶" not in doc.text.split("Files")[0]
+    assert doc.title == "Input and Output" and doc.metadata["title"] == "Input and Output — Docs"
+
+
+def test_api_entry_is_a_section_and_overloads_share_it(tmp_path, embedder):
+    body = (
+        "<h1>shapes</h1><h2>Functions</h2><p>The module offers these functions.</p>"
+        '<dl class="py function"><dt class="sig sig-object py">shapes.area(<em>shape</em>)'
+        '<a class="headerlink" href="#a">¶</a></dt><dd><p>Return the area of <em>shape</em> in square metres.</p>'
+        '<dl class="field-list"><dt>Parameters</dt><dd>shape – any shape</dd></dl></dd></dl>'
+        '<dl class="py class"><dt class="sig sig-object py">class shapes.Circle(r)</dt>'
+        '<dt class="sig sig-object py">class shapes.Circle(x, y, r)</dt><dd><p>A round shape.</p>'
+        '<dl class="py method"><dt class="sig sig-object py">scale(factor)</dt><dd><p>Grow the circle.</p></dd></dl>'
+        "</dd></dl><p>All functions accept any shape.</p><h2>Constants</h2><p>None yet.</p>"
+    )
+    doc = load(tmp_path, "shapes.html", page(body, "<title>shapes — Docs</title>"))
+    chunks = chunks_of(doc, embedder)
+    assert_exact_spans(doc, chunks)
+    assert [(c.section, c.text) for c in chunks] == [
+        ("Functions", "The module offers these functions."),
+        ("Functions > shapes.area(shape)", "Return the area of shape in square metres.\n\nParameters\nshape – any shape"),
+        ("Functions > class shapes.Circle(r); class shapes.Circle(x, y, r)", "A round shape."),
+        ("Functions > class shapes.Circle(r); class shapes.Circle(x, y, r) > scale(factor)", "Grow the circle."),
+        ("Functions", "All functions accept any shape."),
+        ("Constants", "None yet."),
+    ]
+
+
+def test_headings_are_searchable_by_both_retrievers(fresh_assistant):
+    # A word only a heading holds (the section path is indexed with the text by BM25 and embedded).
+    corpus = Path(fresh_assistant.settings.corpus_dir)
+    body = (
+        "<main><h1>Design FAQ</h1><h2>Can't we get rid of the Global Interpreter Lock?</h2>"
+        "<p>Removing it would make single-threaded programs slower, which is why it stays.</p>"
+        "<h2>Why are strings immutable?</h2><p>Fixed storage and hashing are simpler that way.</p></main>"
+    )
+    (corpus / "design.html").write_text(page(body, "<title>Design FAQ | Docs</title>"), encoding="utf-8")
+    fresh_assistant.index()
+    for mode in ("bm25", "dense"):
+        top = fresh_assistant.search("What does GIL stand for, the Global Interpreter Lock?", k=1, mode=mode)[0]
+        assert top.passage.section == "Can't we get rid of the Global Interpreter Lock?", mode
