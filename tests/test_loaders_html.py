@@ -241,3 +241,30 @@ def test_headings_are_searchable_by_both_retrievers(fresh_assistant):
     for mode in ("bm25", "dense"):
         top = fresh_assistant.search("What does GIL stand for, the Global Interpreter Lock?", k=1, mode=mode)[0]
         assert top.passage.section == "Can't we get rid of the Global Interpreter Lock?", mode
+
+
+def test_page_without_landmarks_loses_link_menus_not_content(tmp_path):
+    # Div soup: menus and related links are only recognisable by density (trafilatura rejects them,
+    # and they are mostly link text); prose, a short plain list and a table stay.
+    menu = "".join(f'<div class="item"><a href="/p{i}">Menu entry {i}</a></div>' for i in range(12))
+    prose = "".join(
+        f"<p>Lighthouse keepers trimmed the wicks every evening, logged passing ships and kept paragraph {i} in order.</p>"
+        for i in range(6)
+    )
+    body = (
+        f'<div class="top">{menu}</div><div class="content"><h1>Keeping a light</h1>{prose}'
+        "<ul><li>oil</li><li>wicks</li></ul><table><tr><td>Watch</td><td>Hours</td></tr></table></div>"
+        '<div class="side"><h3>Related pages</h3><ul><li><a href="/a">Foghorns of the north coast</a></li>'
+        '<li><a href="/b">Ships lost in the strait</a></li></ul></div>'
+    )
+    doc = load(tmp_path, "soup.html", page(body))
+    assert "Menu entry" not in doc.text and "Foghorns" not in doc.text and "Related pages" not in doc.text
+    assert doc.text.startswith("Keeping a light\n\nLighthouse keepers")
+    assert "kept paragraph 5 in order." in doc.text
+    assert "- oil\n- wicks" in doc.text and "| Watch | Hours |" in doc.text
+    assert [h.text for h in doc.headings] == ["Keeping a light"]
+
+
+def test_list_item_bullet_stays_with_its_paragraph(tmp_path):
+    doc = load(tmp_path, "l.html", page("<main><p>Ways:</p><ul><li><p>first way</p></li><li><p>second way</p></li></ul></main>"))
+    assert doc.text == "Ways:\n\n- first way\n\n- second way"
