@@ -268,3 +268,16 @@ def test_page_without_landmarks_loses_link_menus_not_content(tmp_path):
 def test_list_item_bullet_stays_with_its_paragraph(tmp_path):
     doc = load(tmp_path, "l.html", page("<main><p>Ways:</p><ul><li><p>first way</p></li><li><p>second way</p></li></ul></main>"))
     assert doc.text == "Ways:\n\n- first way\n\n- second way"
+
+
+def test_markdown_code_in_html_pre_blocks_is_never_a_heading(tmp_path, embedder):
+    # CommonMark: a <pre> HTML block is not Markdown, like a fence; its "# comment" lines are code.
+    text = (
+        "# Recipes\n\nIntro text for the recipes.\n\n<pre>\n# Compute all permutations\nx = 1\n</pre>\n\n"
+        "```\n# fenced comment\n```\n\n    # indented comment\n\n## Real heading\n\nMore text.\n"
+    )
+    doc = load(tmp_path, "r.md", text)
+    assert [h.text for h in doc.headings] == ["Recipes", "Real heading"]
+    chunks = chunks_of(doc, embedder)
+    assert find(chunks, "Compute all permutations").section == ""
+    assert find(chunks, "More text.").section == "Real heading"

@@ -33,14 +33,16 @@ _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _LINK_DEFINITION = re.compile(r" {0,3}\[[^\]\n]{1,999}\]:[ \t]*\S+")
 _ATX = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 _SETEXT = re.compile(r" {0,3}(=+|-{2,})[ \t]*$")
+# CommonMark HTML blocks whose lines are never Markdown: <pre>, <script>, <style>, <textarea>.
+_RAW_BLOCK = re.compile(r" {0,3}<(pre|script|style|textarea)(?:[\s>]|$)", re.IGNORECASE)
 
 
 def load(source: str, data: bytes) -> Document:
     text = decode_text(data)
     metadata, body_start = _front_matter(text)
-    body, offsets = _clean_markdown_body(text, body_start)
+    body, offsets, code = _clean_markdown_body(text, body_start)
     require_text(body, "(only front matter or markup)")
-    headings = markdown_headings(body)
+    headings = markdown_headings(body, code)
     title = metadata.get("title") or (headings[0].text if headings else "") or first_line(body)
     return Document(source, one_line(title), metadata, text, "markdown", body, offsets, headings)
 
@@ -150,14 +152,24 @@ def _clean_heading(text: str) -> str:
     return " ".join(text.split())
 
 
-def markdown_headings(body: str) -> list[Heading]:
-    """ATX (``## Title``) and setext (``Title`` over ``===``/``---``) headings outside code fences."""
+def markdown_headings(body: str, code: list[tuple[int, int]] = ()) -> list[Heading]:
+    """ATX (``## Title``) and setext (``Title`` over ``===``/``---``) headings outside code fences.
+
+    ``code`` lists body spans of HTML code blocks (``<pre>``): their ``# comment`` lines are code too.
+    """
     headings: list[Heading] = []
     fence = ""
     prev: tuple[int, int] | None = None  # the previous line if it could be a setext heading's text
     after_blank = True
+    blocks = iter(code)
+    block = next(blocks, None)
     for a, b in lines(body):
         line = body[a:b]
+        while block and block[1] <= a:
+            block = next(blocks, None)
+        if block and block[0] <= a < block[1]:
+            prev, after_blank = None, False
+            continue
         if fence:
             fence = "" if _closes_fence(line, fence) else fence
             prev = None
@@ -190,17 +202,31 @@ def markdown_headings(body: str) -> list[Heading]:
     return headings
 
 
-def _clean_markdown_body(text: str, start: int) -> tuple[str, OffsetMap]:
-    """The body without markup, link reference definitions (bare URLs) or carriage returns.
+def _clean_markdown_body(text: str, start: int) -> tuple[str, OffsetMap, list[tuple[int, int]]]:
+    """The body without markup, link reference definitions (bare URLs) or carriage returns, and the
+    body spans of HTML code blocks (``<pre>`` ... ``</pre>``: never headings).
 
     Code fences are copied as they are: markup inside them is content.
     """
     cleaner = Cleaner(text)
     region = start  # start of the current run of ordinary (non-code) text
     fence = ""
+    raw_end = ""  # the closing tag of the HTML code block we are in
+    code: list[tuple[int, int]] = []
     for a, b in lines(text, start):
         line = text[a:b].rstrip("\r")
         m = _FENCE.match(line)
+        raw = None if fence or raw_end else _RAW_BLOCK.match(line)
+        if raw:
+            _clean_markup(cleaner, region, a)
+            region, raw_end = a, f"</{raw.group(1).lower()}>"
+            code.append((cleaner.length, cleaner.length))
+        if raw_end:
+            if raw_end in line.lower():
+                _clean_markup(cleaner, region, b)
+                code[-1] = (code[-1][0], cleaner.length)
+                region, raw_end = b, ""
+            continue
         if fence:
             if _closes_fence(line, fence):
                 fence = ""
@@ -216,4 +242,7 @@ def _clean_markdown_body(text: str, start: int) -> tuple[str, OffsetMap]:
         cleaner.keep(region, len(text))
     else:
         _clean_markup(cleaner, region, len(text))
-    return cleaner.result()
+        if raw_end:
+            code[-1] = (code[-1][0], cleaner.length)
+    body, offsets = cleaner.result()
+    return body, offsets, code
