@@ -7,6 +7,7 @@ Most checks run over every page of a real documentation site (62 pages of the Py
 from __future__ import annotations
 
 import functools
+import json
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -281,3 +282,13 @@ def test_markdown_code_in_html_pre_blocks_is_never_a_heading(tmp_path, embedder)
     chunks = chunks_of(doc, embedder)
     assert find(chunks, "Compute all permutations").section == ""
     assert find(chunks, "More text.").section == "Real heading"
+
+
+@pytest.mark.skipif(not PAGES, reason="the pydocs set is not on this machine")
+def test_pydocs_question_set_evidence_is_on_its_page(tmp_path):
+    # bench/pydocs_questions.json: every evidence string is exact text of its page as loaded.
+    questions = json.loads((Path(__file__).resolve().parent.parent / "bench" / "pydocs_questions.json").read_text())
+    assert len(questions["answerable"]) >= 40 and len(questions["unanswerable"]) >= 15
+    for item in questions["answerable"]:
+        doc = load(PYDOCS, item["source"], (PYDOCS / item["source"]).read_bytes())
+        assert item["evidence"] in doc.text, item["question"]
