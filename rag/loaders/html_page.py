@@ -45,7 +45,7 @@ _DROP_CLASSES = frozenset(
 )
 # Definition lists of API objects: Sphinx domains (py, c, cpp, js, rst, std) and its generic "object".
 _API_LIST_CLASSES = frozenset({"py", "c", "cpp", "js", "rst", "std", "object", "describe"})
-_PERMALINK_MARKS = re.compile(r"[¶§]")
+_PERMALINK_MARKS = re.compile("¶")
 
 
 @dataclass
@@ -107,6 +107,7 @@ class _HTMLText(HTMLParser):
         self.headings: list[Heading] = []
         self.capture: _Capture | None = None
         self.section_level = 0  # level of the last h1–h6: API entries nest below it
+        self.api_lists = 0  # open API definition lists
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -186,6 +187,8 @@ class _HTMLText(HTMLParser):
         self.region_depths.setdefault(tag, []).append(region.depth)
         if kind == "drop":
             self.dropping += 1
+        elif kind == "api":
+            self.api_lists += 1
 
     def _close_regions(self, tag: str) -> None:
         """Close the region this end tag ends, and any left unclosed inside it."""
@@ -198,6 +201,7 @@ class _HTMLText(HTMLParser):
             if region.kind == "drop":
                 self.dropping -= 1
             elif region.kind == "api":
+                self.api_lists -= 1
                 self._end_capture()
                 # An empty heading closes the entry: text after the list belongs to the section again.
                 self.headings.append(Heading(region.level, "", self.length, self.length))
@@ -230,7 +234,7 @@ class _HTMLText(HTMLParser):
 
     def _api_level(self) -> int:
         """Level of a signature heading: one below the section, one more per enclosing API entry."""
-        return self.section_level + sum(1 for region in self.regions if region.kind == "api")
+        return self.section_level + self.api_lists
 
     # -- parser events ------------------------------------------------------------------------
 
