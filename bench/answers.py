@@ -242,7 +242,8 @@ def summarise(rows: list[dict]) -> dict:
 def summaries(rows: list[dict]) -> dict:
     """split -> {"answerable", "unanswerable", "off-topic", and one entry per class}."""
     result = {}
-    for split in sorted({r["split"] for r in rows}) + ["all"]:
+    splits = sorted({r["split"] for r in rows})
+    for split in splits + (["all"] if len(splits) > 1 else []):
         chosen = [r for r in rows if split == "all" or r["split"] == split]
         groups = defaultdict(list)
         for r in chosen:
