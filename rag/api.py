@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from rag.config import Settings, load_settings
 from rag.embed import Embedder
 from rag.ingest import IndexReport, Progress, SourceFile, index_sources, scan, signature
 from rag.passage import Hit
+from rag.question import bm25_idf
 from rag.retrieve import Retriever
 from rag.store import DocumentRecord, Store, StoreError
 
@@ -129,7 +130,14 @@ class Assistant:
             embedder=self.embedder,
             backend=chosen,
             k=k or self.settings.top_k,
+            idf=self.idf(),
+            document_text=self.document_text,
         )
+
+    def idf(self) -> Callable[[list[str]], list[float]]:
+        """Rarity of (stemmed) terms in this index: BM25's IDF over its own chunk counts."""
+        retriever = self.retriever
+        return bm25_idf(retriever.document_frequency, len(retriever.artifacts))
 
     def documents(self) -> list[DocumentRecord]:
         return self.store.documents()

@@ -19,11 +19,15 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from rag.load import Document, SkipFile, one_line, tidy
 from rag.passage import Span
+from rag.text import clean_line
 
 # Stored with an index: bump whenever the same document would be chunked differently.
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"
 SECTION_SEPARATOR = " > "
 CONTEXT_SEPARATOR = " — "
+# Sections of the reference chunks (see reference_chunks): what the answer layer reads as metadata / links.
+METADATA_SECTION = "Front matter"
+LINKS_SECTION = "Link definitions"
 
 # Coarse to fine; a finer separator is only used inside a piece that is still too long.
 SEPARATORS = [
@@ -190,3 +194,66 @@ def _sections(doc: Document) -> list[tuple[str, int, int, int | None]]:
         for a, b in zip([start, *cuts], [*cuts, end]):
             result.append((path, a, b, doc.page_at(a)))
     return result
+
+
+# ---- reference chunks: front matter and link definitions --------------------------------------------------
+
+_FRONT_MATTER = re.compile(r"---[ \t]*\r?\n(?:.*?\r?\n)?(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+_LINK_DEFINITION = re.compile(r"^ {0,3}\[([^\]\n]{1,999})\]:[ \t]*<?(\S+?)>?(?:[ \t]+[\"'(].*)?[ \t]*\r?$", re.MULTILINE)
+_LINK_USE = re.compile(r"\[((?:[^\[\]]|\[[^\]]*\])+)\]\[([^\]]*)\]")
+_FENCE_LINE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.MULTILINE)
+
+
+def reference_chunks(doc: Document, count_tokens: Callable[[str], int], max_tokens: int) -> list[Span]:
+    """Chunks for what a markdown body leaves out but readers ask about: one for the front matter fields
+    ("date: 2024-06-09"), spanning the front matter, and one per block of link reference definitions, each
+    line keeping the link text the body uses with its label ("Intro to AI Safety [miles-intro]: https://…")
+    and the span pointing at the definitions. Both are searched and cited like any passage."""
+    if doc.kind != "markdown":
+        return []
+    chunks: list[Span] = []
+    front = _FRONT_MATTER.match(doc.text)
+    if front and doc.metadata:
+        lines = [f"{key}: {value}" for key, value in doc.metadata.items() if re.search(r"\w", value)]
+        chunks += _line_chunks(doc.title, lines, front.start(), front.end(), METADATA_SECTION, count_tokens, max_tokens)
+    fenced = _fenced_ranges(doc.text)
+    texts = {label.casefold(): clean_line(text) for text, label in
+             ((m.group(1), m.group(2) or m.group(1)) for m in _LINK_USE.finditer(doc.text))}
+    block: list[re.Match[str]] = []
+    for m in [m for m in _LINK_DEFINITION.finditer(doc.text) if not any(a <= m.start() < b for a, b in fenced)]:
+        if block and doc.text[block[-1].end() : m.start()].strip():
+            chunks += _link_block(doc, block, texts, count_tokens, max_tokens)
+            block = []
+        block.append(m)
+    if block:
+        chunks += _link_block(doc, block, texts, count_tokens, max_tokens)
+    return chunks
+
+
+def _fenced_ranges(text: str) -> list[tuple[int, int]]:
+    marks = [m.start() for m in _FENCE_LINE.finditer(text)]
+    return [(a, b) for a, b in zip(marks[::2], marks[1::2])]
+
+
+def _link_block(doc, block, texts, count_tokens, max_tokens) -> list[Span]:
+    lines = []
+    for m in block:
+        label, url = m.group(1).strip(), m.group(2)
+        text = texts.get(label.casefold(), "")
+        lines.append(f"{text} [{label}]: {url}" if text and text.casefold() != label.casefold() else f"{label}: {url}")
+    return _line_chunks(doc.title, lines, block[0].start(), block[-1].end(), LINKS_SECTION, count_tokens, max_tokens)
+
+
+def _line_chunks(title, lines, start, end, section, count_tokens, max_tokens) -> list[Span]:
+    """Lines grouped greedily into chunks that fit ``max_tokens`` (a line too long on its own is left out)."""
+    chunks: list[Span] = []
+    current: list[str] = []
+    for line in lines:
+        candidate = current + [line]
+        if current and count_tokens(embedding_text(title, Span("\n".join(candidate), 0, 0, section, None))) > max_tokens:
+            chunks.append(Span("\n".join(current), start, end, section, None))
+            candidate = [line]
+        current = candidate
+    if current:
+        chunks.append(Span("\n".join(current), start, end, section, None))
+    return [chunk for chunk in chunks if count_tokens(embedding_text(title, chunk)) <= max_tokens]

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
 
-from rag.chunk import CHUNKER_VERSION, chunk_document, embedding_text
+from rag.chunk import CHUNKER_VERSION, chunk_document, embedding_text, reference_chunks
 from rag.embed import Embedder
 from rag.load import SUPPORTED_SUFFIXES, Document, SkipFile, load_document
 from rag.passage import Span
@@ -236,7 +236,7 @@ class _Item:
 
 def _cut(data: bytes, source: str, count_tokens, max_tokens: int, overlap: int) -> tuple[Document, list[Span]]:
     document = load_document(Path(source), source, data)
-    chunks = chunk_document(document, count_tokens, max_tokens, overlap)
+    chunks = chunk_document(document, count_tokens, max_tokens, overlap) + reference_chunks(document, count_tokens, max_tokens)
     if not chunks:
         raise SkipFile("no text to index")
     return document, chunks
