@@ -57,10 +57,12 @@ class Judged:
         return self.covers and self.carries
 
 
-def covers(question: Question, text: str, cosine: float) -> bool:
-    """Enough of the question's rare terms are in ``text``, or its meaning is close enough (paraphrases)."""
+def covers(question: Question, unit: Unit, cosine: float) -> bool:
+    """Enough of the question's rare terms are in the unit (with its context), or its meaning is close enough
+    (paraphrases share no words)."""
     typed = question.type in CARRIED_TYPES
-    return question.coverage(text) >= FOCUS_MIN or cosine >= (FOCUS_COSINE_TYPED if typed else FOCUS_COSINE)
+    return (question.coverage(unit.matched, unit.title) >= FOCUS_MIN
+            or cosine >= (FOCUS_COSINE_TYPED if typed else FOCUS_COSINE))
 
 
 def carries_answer(question: Question, text: str) -> bool:
@@ -79,7 +81,7 @@ def judge(question: Question, units: Sequence[Unit], embedder: Embedder, section
         cosine = float(cosine)
         # The context (header, lead-in, section, title) decides coverage but ranks less than the unit's own words:
         # otherwise every sentence of a document whose title repeats the question would tie.
-        coverage = question.coverage(unit.matched)
+        coverage = question.coverage(unit.matched, unit.title)
         own = question.coverage(unit.text)
         has_type = carries_answer(question, unit.text)
         concluding = bool(_CONCLUSION.search(unit.text)) or (
@@ -90,7 +92,7 @@ def judge(question: Question, units: Sequence[Unit], embedder: Embedder, section
             own = coverage  # a list is about what its lead-in / section says
         score = (cosine + LEXICAL_WEIGHT * (0.7 * own + 0.3 * coverage) + TYPE_BONUS * (has_type and question.type is not None)
                  + CONCLUSION_BONUS * concluding + (LIST_BONUS if question.wants_list else STRUCTURE_BONUS) * structured)
-        judged.append(Judged(unit, score, cosine, covers(question, unit.matched, cosine), has_type, vector))
+        judged.append(Judged(unit, score, cosine, covers(question, unit, cosine), has_type, vector))
     return sorted(judged, key=lambda j: -j.score)
 
 

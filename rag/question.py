@@ -73,6 +73,9 @@ _ELLIPSIS = re.compile(r"^\s*(?:and|but|also|what\s+about|how\s+about|and\s+what
                        r"how\s+so|what\s+else|anything\s+else|more|tell\s+me\s+more|go\s+on|and\s+then)\b", _I)
 
 
+TITLE_SHARE = 0.25  # weight of a focus term found only in the document title (see Question.coverage)
+
+
 @dataclass(frozen=True)
 class Question:
     text: str
@@ -81,13 +84,15 @@ class Question:
     focus: dict[str, float] = field(default_factory=dict)  # stemmed focus term -> IDF weight
     focus_words: tuple[str, ...] = ()  # the same focus, as the question spells it (for messages)
 
-    def coverage(self, text: str) -> float:
-        """IDF-weighted share of the focus terms present in ``text`` (1.0 when the question has no focus)."""
+    def coverage(self, text: str, title: str = "") -> float:
+        """IDF-weighted share of the focus terms present in ``text`` (1.0 when the question has no focus); terms
+        found only in the document's ``title`` count a quarter: a question naming the document is not answered
+        by every sentence in it."""
         total = sum(self.focus.values())
         if not total:
             return 1.0
-        present = stemmed_terms(text)
-        return sum(weight for term, weight in self.focus.items() if term in present) / total
+        present, named = stemmed_terms(text), stemmed_terms(title) if title else set()
+        return sum(w if t in present else w * TITLE_SHARE if t in named else 0.0 for t, w in self.focus.items()) / total
 
 
 def stemmed_terms(text: str) -> set[str]:
@@ -151,7 +156,7 @@ def depends_on_conversation(question: str) -> bool:
 # ---- does a text carry an answer of the expected type? ------------------------------------------------------
 
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
-_YEAR_RE = re.compile(r"(?<![\d.,/-])(?:1[5-9]\d\d|20\d\d)(?![\d%])")
+_YEAR_RE = re.compile(r"(?<![\w.,/=-])(?:1[5-9]\d\d|20\d\d)(?![\w%])")
 _DATE_RE = re.compile(rf"\b\d{{4}}-\d{{2}}-\d{{2}}\b|\b\d{{1,2}}\s+{_MONTH}\s+\d{{4}}\b|\b{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}\b"
                       rf"|\b{_MONTH}\s+\d{{4}}\b", _I)
 _NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
@@ -183,8 +188,10 @@ _PLACE_RE = re.compile(rf"\b(?:in|at|from|near|based\s+in)\s+(?:the\s+)?{_NAME}"
 
 def carries(text: str, kind: str | None, acronym: str | None = None) -> bool:
     """Does ``text`` hold an answer of type ``kind``? Types that shape the answer (definition, list, yes/no)
-    and untyped questions are carried by any text."""
-    if kind in (YEAR,):
+    and untyped questions are carried by any text. A URL's digits and capitals are no year or name."""
+    if kind != URL:
+        text = _URL_RE.sub(" ", text)
+    if kind == YEAR:
         return bool(_YEAR_RE.search(text))
     if kind == DATE:
         return bool(_YEAR_RE.search(text) or _DATE_RE.search(text))

@@ -10,7 +10,7 @@ it is matched against the question but never quoted.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rag.chunk import LINKS_SECTION, METADATA_SECTION
 from rag.passage import Passage
@@ -27,8 +27,9 @@ class Unit:
     text: str  # what is quoted
     kind: str  # SENTENCE, ROW, ITEM, METADATA or LINK
     passage: int  # index of the passage it comes from
-    context: str = ""  # header / lead-in / section / title: matched against the question, not quoted
+    context: str = ""  # header / lead-in / section: matched against the question, not quoted
     group: int = -1  # rows of one table, items of one list share a group (per passage); -1 for sentences
+    title: str = ""  # the document title: names the document, so it counts half (Question.coverage)
 
     @property
     def matched(self) -> str:
@@ -57,7 +58,7 @@ def _cells(line: str) -> list[str]:
 
 def passage_units(passage: Passage, index: int) -> list[Unit]:
     """The units of one passage, in passage order."""
-    where = " ".join(part for part in (passage.title, passage.section.rsplit(" > ", 1)[-1]) if part)
+    where = passage.section.rsplit(" > ", 1)[-1]
     if passage.section == METADATA_SECTION:
         return [Unit(line.strip(), METADATA, index, f"{passage.title} {_field_meaning(line)}")
                 for line in passage.text.splitlines() if line.strip()]
@@ -119,7 +120,7 @@ def passage_units(passage: Passage, index: int) -> list[Unit]:
             prose.append(raw)
         blank = not stripped
     flush_prose()
-    return [piece for unit in units if unit.text for piece in _split_long_item(unit)]
+    return [replace(piece, title=passage.title) for unit in units if unit.text for piece in _split_long_item(unit)]
 
 
 def _split_long_item(unit: Unit) -> list[Unit]:

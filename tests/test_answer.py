@@ -101,8 +101,8 @@ def test_answer_json_shape(corpus_assistant, extractive):
     # The quote offsets pick the quoted unit out of the chunk: inside its span, and holding the quoted words.
     assert citation.passage.start <= citation.quote_start < citation.quote_end <= citation.passage.end
     assert citation.quote_end - citation.quote_start < citation.passage.end - citation.passage.start
-    quoted = re.sub(r"\s*\[\d+\]", "", split_sentences(answer.answer)[0]).rstrip(".")
-    assert " ".join(document[citation.quote_start : citation.quote_end].split()) in quoted
+    quoted = re.findall(r"\w+", re.sub(r"\s*\[\d+\]", "", split_sentences(answer.answer)[0]))
+    assert set(quoted) <= set(re.findall(r"\w+", document[citation.quote_start : citation.quote_end]))
 
 
 def test_assistant_ask_streams_the_same_answer(corpus_assistant):
