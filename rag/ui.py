@@ -227,14 +227,16 @@ def sources_html(assistant: Assistant, answer, turn: int) -> str:
                 texts[passage.source] = None
         document = texts[passage.source]
         valid = document is not None and 0 <= passage.start < passage.end <= len(document)
-        if valid:
-            body = _in_context(document, passage.start, passage.end)
+        if valid:  # highlight the quoted unit (a sentence, a table row, a field), the rest of the chunk is context
+            quoted = passage.start <= citation.quote_start < citation.quote_end <= passage.end
+            start, end = (citation.quote_start, citation.quote_end) if quoted else (passage.start, passage.end)
+            body = _in_context(document, start, end)
         else:
             body = f"<mark>{html.escape(passage.text)}</mark>"
         verdict = (
-            '<span class="ok">✓ supported by this passage</span>'
-            if citation.supported
-            else '<span class="warn">⚠ not supported by this passage</span>'
+            '<span class="warn">⚠ not supported by this passage</span>' if not citation.supported
+            else '<span class="ok">✓ supported by this passage</span>' if citation.answers
+            else '<span class="warn">✓ in this passage, but it does not answer the question</span>'
         )
         parts.append(
             f'<div class="source" id="cite-{turn}-{citation.n}"><div class="source-head">[{citation.n}] '
