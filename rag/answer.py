@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from rag.citations import MarkerRewriter, attribute, check_claims, locate, says_absent
+from rag.citations import MarkerRewriter, attribute, check_claims, locate_all, says_absent
 from rag.grounding import judge
 from rag.passage import Citation, Hit, Passage
 from rag.prompt import chat_history
@@ -201,7 +201,7 @@ def answer_stream(
     sources: dict[str, str | None] = {}
     citations = []
     for n, (passage, verdict) in enumerate(zip(cited, verdicts), 1):
-        quote_start, quote_end = locate(verdict.quote, passage, _source_text(passage.source, document_text, sources))
+        quote_start, quote_end = locate_all(verdict.quotes, passage, _source_text(passage.source, document_text, sources))
         citations.append(Citation(n, passage, verdict.supported, verdict.answers, quote_start, quote_end))
     uncited = [hit for original, hit in enumerate(hits, 1) if original not in order]
     timings["total_ms"] = _ms(start)

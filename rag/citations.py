@@ -82,7 +82,7 @@ class Verdict:
 
     supported: bool
     answers: bool
-    quote: str  # the passage's unit that best backs the claims citing it: what the UI highlights
+    quotes: tuple[str, ...]  # the passage's units backing the claims that cite it: what the UI highlights
 
 
 def claims_of(answer: str) -> list[tuple[str, list[int]]]:
@@ -105,8 +105,7 @@ def check_claims(answer: str, cited: Sequence[Passage], question: Question, embe
              for n, passage in enumerate(cited)]
     supported: list[list[bool]] = [[] for _ in cited]
     answers = [False] * len(cited)
-    quotes = [""] * len(cited)
-    best_quote = [-1.0] * len(cited)
+    quotes: list[list[str]] = [[] for _ in cited]
     if claims:
         question_vec = embedder.encode_query(question.text)
         claim_vecs = embedder.encode([c for c, _ in claims])
@@ -119,14 +118,14 @@ def check_claims(answer: str, cited: Sequence[Passage], question: Question, embe
                 unit = units[index][best]
                 ok = float(cosines[best]) >= SUPPORT_COSINE or overlap(claim, cited[index].text) >= SUPPORT_OVERLAP
                 supported[index].append(ok)
-                if float(cosines[best]) > best_quote[index]:
-                    best_quote[index], quotes[index] = float(cosines[best]), unit.text
+                if unit.text not in quotes[index]:
+                    quotes[index].append(unit.text)
                 question_cos = float(unit_vecs[best] @ question_vec)
                 answers[index] = answers[index] or (
                     ok and covers(question, unit, question_cos)
                     and carries_answer(question, claim) and carries_answer(question, unit.text)
                 )
-    return [Verdict(bool(s) and all(s), a, q) for s, a, q in zip(supported, answers, quotes)]
+    return [Verdict(bool(s) and all(s), a, tuple(q)) for s, a, q in zip(supported, answers, quotes)]
 
 
 def attribute(answer: str, passages: Sequence[Passage], embedder: Embedder) -> tuple[str, list[int]]:
@@ -159,6 +158,13 @@ def _before_end(sentence: str, mark: str) -> str:
     """``mark`` placed before the sentence's final punctuation, as the models that do cite place [n]."""
     body, end = (sentence[:-1], sentence[-1]) if sentence[-1] in ".!?" else (sentence, "")
     return f"{body} {mark}{end}"
+
+
+def locate_all(quotes: Sequence[str], passage: Passage, document: str | None) -> tuple[int, int]:
+    """Source offsets spanning every quote (a list answer quotes several rows of one passage)."""
+    spans = [locate(quote, passage, document) for quote in quotes]
+    spans = [span for span in spans if span != (passage.start, passage.end)] or [(passage.start, passage.end)]
+    return min(a for a, _ in spans), max(b for _, b in spans)
 
 
 def locate(quote: str, passage: Passage, document: str | None) -> tuple[int, int]:
