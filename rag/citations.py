@@ -118,8 +118,8 @@ def check_claims(answer: str, cited: Sequence[Passage], question: Question, embe
                 unit = units[index][best]
                 ok = float(cosines[best]) >= SUPPORT_COSINE or overlap(claim, cited[index].text) >= SUPPORT_OVERLAP
                 supported[index].append(ok)
-                if unit.text not in quotes[index]:
-                    quotes[index].append(unit.text)
+                if unit.quoted not in quotes[index]:
+                    quotes[index].append(unit.quoted)
                 question_cos = float(unit_vecs[best] @ question_vec)
                 answers[index] = answers[index] or (
                     ok and covers(question, unit, question_cos)
@@ -199,7 +199,26 @@ def locate(quote: str, passage: Passage, document: str | None) -> tuple[int, int
             break
     if last is None:
         return passage.start, passage.end
-    return passage.start + kept[positions[first][1]], passage.start + kept[positions[last][2] - 1] + 1
+    start = passage.start + kept[positions[first][1]]
+    end = passage.start + kept[positions[last][2] - 1] + 1
+    return _whole(document, start, end, passage.start, passage.end)
+
+
+def _whole(document: str, start: int, end: int, low: int, high: int) -> tuple[int, int]:
+    """A located quote widened to what belongs to it: attached punctuation ("80%+", "end."), and the rest of its
+    line when that is only markup (a table row's pipes, a list bullet)."""
+    while start > low and not document[start - 1].isspace():
+        start -= 1
+    while end < high and not document[end].isspace():
+        end += 1
+    line_start = document.rfind("\n", low, start) + 1 or low
+    if not re.search(r"\w", document[max(line_start, low) : start]):
+        start = max(line_start, low)
+    line_end = document.find("\n", end, high)
+    line_end = high if line_end == -1 else line_end
+    if not re.search(r"\w", document[end:line_end]):
+        end = len(document[:line_end].rstrip()) if document[end:line_end].strip() else end
+    return start, end
 
 
 _WORDS = re.compile(r"[A-Za-z0-9]+")

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 # or the cosine between question and unit that stands in for it (paraphrases share no words). Set on the
 # calibration half of bench/questions.json (bench/results/answers.json).
 FOCUS_MIN = 0.5
-FOCUS_COSINE = 0.55
+FOCUS_COSINE = 0.38
 FOCUS_COSINE_TYPED = 0.7  # a typed question's verb ("coined", "founded") matters: meaning alone must be closer
 LEXICAL_WEIGHT = 0.3  # score = cosine + LEXICAL_WEIGHT * focus coverage (+ bonuses below)
 TYPE_BONUS = 0.15  # a typed question prefers units carrying its type
@@ -88,10 +88,12 @@ def judge(question: Question, units: Sequence[Unit], embedder: Embedder, section
             unit.passage < len(sections) and bool(_CONCLUSION_SECTION.search(sections[unit.passage].rsplit(" > ", 1)[-1]))
         )
         structured = unit.kind in (ROW, ITEM)
-        if structured and question.wants_list:
-            own = coverage  # a list is about what its lead-in / section says
+        # A list question wants a list about what it asks: one whose lead-in or section names part of the focus.
+        listed = structured and question.wants_list and question.coverage(unit.context) > 0
+        if listed:
+            own = coverage
         score = (cosine + LEXICAL_WEIGHT * (0.7 * own + 0.3 * coverage) + TYPE_BONUS * (has_type and question.type is not None)
-                 + CONCLUSION_BONUS * concluding + (LIST_BONUS if question.wants_list else STRUCTURE_BONUS) * structured)
+                 + CONCLUSION_BONUS * concluding + LIST_BONUS * listed + STRUCTURE_BONUS * structured)
         judged.append(Judged(unit, score, cosine, covers(question, unit, cosine), has_type, vector))
     return sorted(judged, key=lambda j: -j.score)
 

@@ -30,7 +30,8 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                            r"|\bfull\s+(?:name|form)\b", _I)),
     (URL, re.compile(r"\b(?:url|urls|link|links|web\s*site|web\s*page|address)\b|\bwhere\s+can\s+(?:i|one|you)\s+"
                      r"(?:find|read|watch|see|get)\b", _I)),
-    (PERCENTAGE, re.compile(r"\bpercent(?:age)?\b|\bwhat\s+(?:share|proportion|fraction)\b|\bby\s+how\s+much\b", _I)),
+    (PERCENTAGE, re.compile(r"\bpercent(?:age)?\b|\bwhat\s+(?:share|proportion|fraction)\b|\bby\s+how\s+much\b"
+                            r"|\bwhat\s+(?:accuracy|success\s+rate|error\s+rate|rate)\b", _I)),
     (AMOUNT, re.compile(r"\bhow\s+much\s+(?:money|funding|does\s+it\s+cost|did\s+it\s+cost)\b|\bcost\b|\bprice\b"
                         r"|\bbudget\b|\bfunding\b|\bsalary\b", _I)),
     (YEAR, re.compile(r"\b(?:what|which)\s+year\b|\bin\s+(?:what|which)\s+year\b|\byear\s+(?:was|did|were)\b", _I)),
@@ -45,11 +46,14 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (ORGANISATION, re.compile(r"\b(?:which|what)\s+(?:organi[sz]ation|company|companies|lab|labs|institute|group|"
                               r"team|university|org|startup)s?\b", _I)),
     (PLACE, re.compile(r"\b(?:which|what)\s+(?:country|city|place|location|state|continent)\b"
-                       r"|\bwhere\s+(?:is|was|are|were)\b.*\b(?:based|located|headquartered|held|born|founded)\b", _I)),
+                       r"|\bwhere\s+(?:is|was|are|were|did|does|do)\b.*\b(?:based|located|headquartered|held|born|"
+                       r"founded|take\s+place|took\s+place|happen|meet|hosted)", _I)),
 ]
 _LIST_CUE = re.compile(
     r"^\s*(?:list|name|enumerate|give)\b|\bwhat\s+are\s+(?:the|some)\b|\bwhich\s+\w+(?:s|ies)\b(?!\s+(?:is|was)\b)"
-    r"|\b(?:what|which)\s+(?:organi[sz]ations|companies|labs|techniques|problems|approaches|methods|resources)\b"
+    r"|\b(?:lists?|listed|enumerates?|enumerated)\b"
+    r"|\b(?:what|which)\s+(?:\w+\s+){0,2}(?:organi[sz]ations|companies|labs|techniques|problems|approaches|methods|"
+    r"resources|posts|papers|examples|frames|risks)\b"
     r"|\b(?:examples|kinds|types)\s+of\b",
     _I,
 )
@@ -63,7 +67,8 @@ _FRAME_WORDS = frozenset(
     "full name names form author wrote written writer person people organisation organisations organization "
     "organizations company companies country city place location cost price list give mention mentioned "
     "document documents text post article passage say says said according kind kinds type types example "
-    "examples main called known something anything one ones way ways thing things".split()
+    "examples main called known something anything one ones way ways thing things given gives provided listed "
+    "cited linked read find".split()
 )
 
 # Follow-up cues: a question that leans on the conversation for what it is about.
@@ -195,8 +200,8 @@ def carries(text: str, kind: str | None, acronym: str | None = None) -> bool:
         return bool(_YEAR_RE.search(text))
     if kind == DATE:
         return bool(_YEAR_RE.search(text) or _DATE_RE.search(text))
-    if kind == NUMBER:
-        return bool(_NUMBER_RE.search(text))
+    if kind == NUMBER:  # a year is no count
+        return bool(_NUMBER_RE.search(_YEAR_RE.sub(" ", text)))
     if kind == PERCENTAGE:
         return bool(_PERCENT_RE.search(text))
     if kind == AMOUNT:

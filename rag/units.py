@@ -16,7 +16,7 @@ from rag.chunk import LINKS_SECTION, METADATA_SECTION
 from rag.passage import Passage
 from rag.text import clean_line, passage_sentences
 
-SENTENCE, ROW, ITEM, METADATA, LINK = "sentence", "row", "item", "metadata", "link"
+SENTENCE, ROW, ITEM, METADATA, LINK, HEADING = "sentence", "row", "item", "metadata", "link", "heading"
 CELL_SEPARATOR = " · "
 _ITEM = re.compile(r"^\s*(?:[-*•+]|\d{1,3}[.)])\s+")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}")
@@ -29,7 +29,13 @@ class Unit:
     passage: int  # index of the passage it comes from
     context: str = ""  # header / lead-in / section: matched against the question, not quoted
     group: int = -1  # rows of one table, items of one list share a group (per passage); -1 for sentences
-    title: str = ""  # the document title: names the document, so it counts half (Question.coverage)
+    title: str = ""  # the document title: names the document, so it counts a quarter (Question.coverage)
+    raw: str = ""  # the words as the source has them, when the text adds some (a row's header labels)
+
+    @property
+    def quoted(self) -> str:
+        """What to find in the source to place the quote."""
+        return self.raw or self.text
 
     @property
     def matched(self) -> str:
@@ -65,7 +71,9 @@ def passage_units(passage: Passage, index: int) -> list[Unit]:
     if passage.section == LINKS_SECTION:
         return [Unit(line.strip(), LINK, index, f"{passage.title} link url")
                 for line in passage.text.splitlines() if line.strip()]
-    units: list[Unit] = []
+    # The section heading is not in the chunk text but often names what it is about in full
+    # ("Reinforcement Learning from Human Feedback (RLHF)"): a unit for acronym questions.
+    units: list[Unit] = [Unit(where, HEADING, index)] if where else []
     prose: list[str] = []
     lines = passage.text.splitlines()
     header: list[str] | None = None
@@ -100,7 +108,7 @@ def passage_units(passage: Passage, index: int) -> list[Unit]:
             else:
                 text = ": ".join(c for c in cells if c)
             if text:
-                units.append(Unit(text, ROW, index, f"{where} {lead_in}".strip(), group))
+                units.append(Unit(text, ROW, index, f"{where} {lead_in}".strip(), group, raw=" | ".join(cells)))
             previous_kind, blank = ROW, False
         elif _ITEM.match(raw):
             flush_prose()

@@ -47,7 +47,7 @@ def test_a_table_cell_question_returns_the_row_with_its_header(corpus_assistant,
     (citation,) = answer.citations
     assert citation.supported and citation.answers
     # The highlight is the row in the source table, not the whole chunk.
-    assert quoted(corpus_assistant, citation) == "Redwood Research | Adversarial training, causal scrubbing"
+    assert quoted(corpus_assistant, citation) == "| Redwood Research | Adversarial training, causal scrubbing |"
     assert citation.passage.start < citation.quote_start and citation.quote_end < citation.passage.end
 
 
@@ -113,8 +113,8 @@ def test_reference_chunks_point_at_the_front_matter_and_the_definitions(embedder
     links = [c for c in chunks if c.section == LINKS_SECTION]
     assert len(links) > 5
     first = next(c for c in links if "miles-intro" in c.text)
-    # The body's link text is kept with the label; the span is the definition block in the source.
-    assert "Intro to AI Safety [miles-intro]: https://www.youtube.com/watch?v=pYXy-A4siMw" in first.text
+    # The body line using the link is kept with the label; the span is the definition block in the source.
+    assert "Intro to AI Safety by Robert Miles [miles-intro]: https://www.youtube.com/watch?v=pYXy-A4siMw" in first.text
     assert "[miles-intro]:    https://www.youtube.com/watch?v=pYXy-A4siMw" in doc.text[first.start : first.end]
 
 

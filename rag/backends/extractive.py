@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 
 from rag.config import Settings
 from rag.grounding import judge
-from rag.question import CARRIED_TYPES
-from rag.units import ITEM, LINK, METADATA, ROW, units_of
+from rag.question import CARRIED_TYPES, EXPANSION
+from rag.units import HEADING, ITEM, LINK, METADATA, ROW, units_of
 
 if TYPE_CHECKING:
     from rag.embed import Embedder
@@ -45,6 +45,7 @@ class ExtractiveBackend:
             for unit in units_of(list(passages))
             # a question in a document ("What's the evidence that ...?") is never its answer
             if not unit.text.endswith("?")
+            and (unit.kind != HEADING or question.type == EXPANSION)
             and (unit.kind in (ROW, METADATA, LINK) or question.wants_list
                  or len(unit.text.split()) >= (2 if question.type in CARRIED_TYPES else MIN_WORDS))
         ]
