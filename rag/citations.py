@@ -183,25 +183,34 @@ def locate(quote: str, passage: Passage, document: str | None) -> tuple[int, int
     tokens = [p[0] for p in positions]
     if not words or not tokens:
         return passage.start, passage.end
+    wanted = set(words)
     size = min(2, len(words))
-    first = last = None
+    best: tuple[float, int, int] | None = None
+    # Every occurrence of an opening word pair, closed by the nearest closing pair: the span that holds the most
+    # of the quote's words for the fewest others wins ("distributional shift" opens a list item and a sentence).
     for i in range(len(words) - size + 1):
-        at = _find(tokens, words[i : i + size], 0)
-        if at is not None:
-            first = at
+        for first in _find_all(tokens, words[i : i + size]):
+            for j in range(len(words), max(i + size, size) - 1, -1):
+                last = _find(tokens, words[j - size : j], first)
+                if last is not None and last - first <= 2 * len(words):
+                    span = tokens[first : last + size]
+                    hits = sum(token in wanted for token in span)
+                    score = hits - 0.5 * (len(span) - hits)
+                    if best is None or score > best[0]:
+                        best = (score, first, last + size - 1)
+                    break
+        if best is not None:
             break
-    if first is None:
-        return passage.start, passage.end
-    for j in range(len(words), size - 1, -1):
-        at = _find(tokens, words[j - size : j], first)
-        if at is not None and at - first <= 2 * len(words):
-            last = at + size - 1
-            break
-    if last is None:
-        return passage.start, passage.end
+    if best is None or sum(t in wanted for t in tokens[best[1] : best[2] + 1]) < 0.6 * len(wanted):
+        return passage.start, passage.end  # the words are not there (a heading, outside the chunk)
+    _, first, last = best
     start = passage.start + kept[positions[first][1]]
     end = passage.start + kept[positions[last][2] - 1] + 1
     return _whole(document, start, end, passage.start, passage.end)
+
+
+def _find_all(tokens: list[str], words: list[str]) -> list[int]:
+    return [i for i in range(len(tokens) - len(words) + 1) if tokens[i : i + len(words)] == words]
 
 
 def _whole(document: str, start: int, end: int, low: int, high: int) -> tuple[int, int]:

@@ -65,11 +65,11 @@ def _cells(line: str) -> list[str]:
 def passage_units(passage: Passage, index: int) -> list[Unit]:
     """The units of one passage, in passage order."""
     where = passage.section.rsplit(" > ", 1)[-1]
-    if passage.section == METADATA_SECTION:
+    if passage.section == METADATA_SECTION:  # fields describe the whole document: its title is their subject
         return [Unit(line.strip(), METADATA, index, f"{passage.title} {_field_meaning(line)}")
                 for line in passage.text.splitlines() if line.strip()]
     if passage.section == LINKS_SECTION:
-        return [Unit(line.strip(), LINK, index, f"{passage.title} link url")
+        return [Unit(line.strip(), LINK, index, "link url", title=passage.title)
                 for line in passage.text.splitlines() if line.strip()]
     # The section heading is not in the chunk text but often names what it is about in full
     # ("Reinforcement Learning from Human Feedback (RLHF)"): a unit for acronym questions.

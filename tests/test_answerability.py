@@ -64,7 +64,7 @@ def test_a_list_question_lists_the_rows_each_cited(corpus_assistant, extractive)
 @pytest.mark.parametrize("question, missing", [
     ("In what year was RLHF introduced?", "year"),
     ("What percentage of AI failures are caused by distributional shift?", "percentage"),
-    ("What does DPO stand for?", "acronym"),
+    ("What does MIRI stand for?", "acronym"),
     ("Who wrote the AI alignment starter pack?", "who"),
 ])
 def test_a_typed_question_whose_answer_is_absent_is_declined(corpus_assistant, extractive, question, missing):
@@ -80,6 +80,7 @@ def test_a_typed_question_whose_answer_is_absent_is_declined(corpus_assistant, e
     ("In which year did OpenAI Codex appear?", "2021"),
     ("By how much does Constitutional AI reduce human labelling cost for safety training?", "80%"),
     ("What does ARC stand for?", "Alignment Research Center"),
+    ("What does DPO stand for?", "Direct Preference Optimisation"),  # the expansion is the section heading
     ("Who wrote Takeoff speeds?", "Paul Christiano"),
 ])
 def test_a_typed_question_whose_answer_is_present_is_answered(corpus_assistant, extractive, question, fact):

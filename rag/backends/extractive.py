@@ -53,7 +53,8 @@ class ExtractiveBackend:
         if not answering:
             return
         top = answering[0]
-        if question.wants_list and top.unit.kind in (ROW, ITEM):
+        # A list question answered from a table or list about what it asks (its lead-in / section names the focus).
+        if question.wants_list and top.unit.kind in (ROW, ITEM) and question.coverage(top.unit.context) > 0:
             members = [u for u in units if (u.passage, u.group) == (top.unit.passage, top.unit.group)]
             for position, unit in enumerate(members[:MAX_LIST_ITEMS]):
                 yield f"{chr(10) if position else ''}- {unit.text.rstrip('.;,:')} [{unit.passage + 1}]"
@@ -69,7 +70,7 @@ class ExtractiveBackend:
             chosen.append(judged)
         for position, unit in enumerate(judged.unit for judged in chosen):
             text = unit.text.lstrip("—–-:;,. ")
-            body, end = (text[:-1], text[-1]) if text[-1] in ".!?" else (text.rstrip(":;,"), ".")
+            body, end = text.rstrip(" .!?…:;,"), text[-1] if text[-1] in "!?" else "."
             yield f"{' ' if position else ''}{body} [{unit.passage + 1}]{end}"
 
     def rewrite(self, question: str, history: Sequence[dict[str, str]]) -> None:
