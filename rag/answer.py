@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from rag.citations import MarkerRewriter, attribute, check_claims, locate_all, says_absent
-from rag.grounding import judge
+from rag.grounding import FOCUS_MIN, judge
 from rag.passage import Citation, Hit, Passage
 from rag.prompt import chat_history
 from rag.question import Question, analyse, depends_on_conversation, focus_phrase, type_phrase
@@ -212,7 +212,9 @@ def declined(asked: Question, passages: Sequence[Passage], embedder: Embedder | 
     """What to say when nothing cited answers: what the documents discuss and what they lack, and the unit that
     comes closest (covers the focus but lacks the answer type), if any."""
     units = [unit for unit in units_of(list(passages)) if not unit.text.endswith("?")]
-    close = [j for j in judge(asked, units, embedder) if j.covers]
+    # Here a front-matter field about the topic counts too ("title: AI alignment starter pack" for "who wrote it").
+    close = [j for j in judge(asked, units, embedder)
+             if j.covers or asked.coverage(j.unit.matched, j.unit.title) >= FOCUS_MIN]
     if not close:
         return NOT_FOUND, None
     return f"The documents discuss {focus_phrase(asked)} but {type_phrase(asked.type)}.", close[0].unit

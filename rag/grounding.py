@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rag.question import CARRIED_TYPES, EXPANSION, Question, asked_acronym, carries
-from rag.units import ITEM, ROW, Unit
+from rag.text import stemmer
+from rag.units import ITEM, METADATA, ROW, Unit, field_words
 
 if TYPE_CHECKING:
     from rag.embed import Embedder
@@ -60,9 +61,18 @@ class Judged:
 def covers(question: Question, unit: Unit, cosine: float) -> bool:
     """Enough of the question's rare terms are in the unit (with its context), or its meaning is close enough
     (paraphrases share no words)."""
+    if unit.kind == METADATA and not asks_about_field(question, unit):
+        return False  # "title: X" is no answer to "what does X do?"
     typed = question.type in CARRIED_TYPES
     return (question.coverage(unit.matched, unit.title) >= FOCUS_MIN
             or cosine >= (FOCUS_COSINE_TYPED if typed else FOCUS_COSINE))
+
+
+def asks_about_field(question: Question, unit: Unit) -> bool:
+    """Does the question ask for what this front-matter field holds (its name or a word for it: "published")?"""
+    asked = set(re.findall(r"[a-z]+", question.text.lower()))
+    fields = field_words(unit)
+    return bool(asked & fields or set(stemmer().stemWords(list(asked))) & set(stemmer().stemWords(list(fields))))
 
 
 def carries_answer(question: Question, text: str) -> bool:

@@ -58,6 +58,11 @@ def _field_meaning(line: str) -> str:
     return f"{key} {_FIELD_MEANINGS.get(key, '')} metadata".strip()
 
 
+def field_words(unit: Unit) -> set[str]:
+    """What a metadata unit's field is about, as lower-case words ("date" -> date, published, when, …)."""
+    return set(_field_meaning(unit.text).split()) - {"metadata"}
+
+
 def _cells(line: str) -> list[str]:
     return [clean_line(cell) for cell in line.strip().strip("|").split("|")]
 
