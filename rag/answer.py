@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from rag.injection import instruction_like
+
 if TYPE_CHECKING:
     from rag.embed import Embedder
     from rag.retrieve import Hit
@@ -97,9 +99,9 @@ class Answer:
             "answer": self.answer,
             "grounded": self.grounded,
             "backend": self.backend,
-            "citations": [asdict(c) for c in self.citations],
+            "citations": [{**asdict(c), "instruction_like": instruction_like(c.text)} for c in self.citations],
             "timings": self.timings,
-            "retrieved": [hit.to_dict() for hit in self.retrieved],
+            "retrieved": [{**hit.to_dict(), "instruction_like": instruction_like(hit.text)} for hit in self.retrieved],
         }
 
 

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from rag.config import Settings, load_settings
 from rag.embed import Embedder
 from rag.ingest import IndexReport, Progress, SourceFile, index_sources, scan, signature
-from rag.retrieve import Hit, Retriever
+from rag.retrieve import MODES, Hit, Retriever
 from rag.store import DocumentRecord, Store, StoreError
+
+# What a running server may change (the settings endpoint); everything else needs a restart.
+ANSWER_SETTINGS = ("backend", "llm_model", "openai_base_url", "openai_api_key", "ollama_base_url", "top_k",
+                   "retrieval_mode")
+
+
+def document_id(record: DocumentRecord) -> str:
+    """A stable id for one indexed file: the same name in two indexed folders gets two ids."""
+    return hashlib.sha256(f"{record.root}\0{record.source}".encode()).hexdigest()[:12]
 
 
 class Assistant:
@@ -25,6 +37,7 @@ class Assistant:
         self._retriever: Retriever | None = None
         self._model_lock = threading.Lock()
         self._index_lock = threading.Lock()
+        self._settings_lock = threading.Lock()
 
     @property
     def embedder(self) -> Embedder:
@@ -88,20 +101,61 @@ class Assistant:
             )
             return report
 
-    def remove(self, source: str, delete_file: bool = False) -> None:
-        """Drop a document from the index (and, if asked, its file from the folder it was indexed from)."""
+    def remove(self, doc_id: str) -> str:
+        """Unindex exactly the document with this id; delete its file only if it lies inside the corpus
+        folder (symlinks resolved, and never a symlink itself). Returns what was done, in one line."""
         with self._index_lock:
-            matches = [record for record in self.store.documents() if record.source == source]
+            matches = [record for record in self.store.documents() if document_id(record) == doc_id]
             if not matches:
-                raise StoreError(f"no indexed document {source!r}")
+                raise StoreError(f"no indexed document with id {doc_id!r}")
+            record = matches[0]
             with self.store.writer(self.signature(), self.settings.exact_search_max_chunks) as writer:
-                for record in matches:
-                    writer.remove(record.root, record.source)
-            if delete_file:
-                for record in matches:
-                    path = (Path(record.root) / record.source).resolve()
-                    if path.is_relative_to(Path(record.root)) and path.is_file():
-                        path.unlink()
+                writer.remove(record.root, record.source)
+            path = Path(record.root) / record.source
+            corpus = Path(self.settings.corpus_dir).resolve()
+            if path.is_symlink():
+                kept = "it is a symbolic link, so only the index entry was removed"
+            elif not path.resolve().is_relative_to(corpus):
+                kept = f"its file is outside the corpus folder {corpus}, so only the index entry was removed"
+            elif not path.is_file():
+                kept = "its file was already gone"
+            else:
+                path.unlink()
+                return f"Removed `{record.source}` from the index and deleted its file from the corpus folder."
+            return f"Removed `{record.source}` (from {record.root}) from the index; {kept}."
+
+    # ---- settings ------------------------------------------------------------------------
+
+    def update_settings(self, **changes) -> list[str]:
+        """Change answer settings of this running instance atomically (concurrent callers never lose an
+        update, readers see either the old or the new object). A new OpenAI base URL given without a key
+        clears the key: a key is never sent to a URL other than the one it was configured for.
+        Returns notes for the user."""
+        from rag.backends import BACKEND_NAMES
+
+        unknown = set(changes) - set(ANSWER_SETTINGS)
+        if unknown:
+            raise ValueError(f"cannot change {', '.join(sorted(unknown))} on a running server")
+        if "backend" in changes and changes["backend"] not in BACKEND_NAMES:
+            raise ValueError(f"unknown backend {changes['backend']!r} (use {', '.join(BACKEND_NAMES)})")
+        if "retrieval_mode" in changes and changes["retrieval_mode"] not in MODES:
+            raise ValueError(f"unknown retrieval mode {changes['retrieval_mode']!r} (use {', '.join(MODES)})")
+        if "top_k" in changes and int(changes["top_k"]) < 1:
+            raise ValueError("top-k must be at least 1")
+        key = changes.get("openai_api_key")
+        if isinstance(key, str):
+            changes["openai_api_key"] = SecretStr(key)
+        notes = []
+        with self._settings_lock:
+            current = self.settings
+            url = changes.get("openai_base_url", current.openai_base_url)
+            if url != current.openai_base_url and not changes.get("openai_api_key", SecretStr("")).get_secret_value():
+                changes["openai_api_key"] = SecretStr("")
+                if current.openai_api_key.get_secret_value():
+                    notes.append("The OpenAI base URL changed, so the API key set for the old URL was cleared; "
+                                 "enter the key for the new URL.")
+            self.settings = current.model_copy(update=changes)
+        return notes
 
     # ---- reading -------------------------------------------------------------------------
 

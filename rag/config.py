@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     # UI.
     host: str = "127.0.0.1"
     port: int = 7860
+    # Who may log in: {name: {role = "reader"|"editor", password_hash = "<rag hash-password>"}}, here or in
+    # the [users] table of users_file. None configured = open server, allowed on loopback only (rag/auth.py).
+    users: dict[str, dict[str, str]] = Field(default_factory=dict, repr=False)
+    users_file: Path | None = None
 
     @classmethod
     def settings_customise_sources(
