@@ -58,7 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="index corpus/ if needed and serve the chat UI")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--insecure-no-auth", action="store_true",
+                       help="allow a non-loopback --host with no users configured (anyone reaching it is an editor)")
     _common(serve)
+
+    commands.add_parser("hash-password", help="read a password (no echo) and print its hash for the users table")
     return parser
 
 
@@ -82,6 +86,7 @@ def _is_user_error(exc: Exception) -> bool:
     from rag.store import StoreError
 
     user_errors: tuple[type[Exception], ...] = (UserError, StoreError, EmbeddingModelError, DatasetError, ValueError)
+    # AuthError is a ValueError: a bad users table or an unauthenticated public bind is one line too.
     try:
         from rag.backends import BackendError
 
@@ -94,6 +99,8 @@ def _is_user_error(exc: Exception) -> bool:
 def _run(args: argparse.Namespace) -> int:
     from rag.api import Assistant
 
+    if args.command == "hash-password":
+        return _hash_password()
     settings = load_settings(
         index_dir=args.index_dir,
         embed_backend=args.embed_backend,
@@ -111,7 +118,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "serve":
         from rag.ui import serve
 
-        serve(settings)
+        serve(settings, insecure_no_auth=args.insecure_no_auth)
         return 0
 
     assistant = Assistant(settings)
@@ -138,6 +145,22 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "ask":
         return _ask(assistant, args)
     raise UserError(f"unknown command {args.command}")
+
+
+def _hash_password() -> int:
+    """Prompt without echo on a terminal, else read one line from stdin (never from argv: it shows in ps)."""
+    import getpass
+
+    from rag.auth import hash_password
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            raise UserError("the passwords differ")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    print(hash_password(password))
+    return 0
 
 
 def _eval_retrieval(args: argparse.Namespace, settings) -> int:

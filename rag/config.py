@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -59,7 +59,12 @@ class Settings(BaseSettings):
     llm_max_tokens: int = 384
     llm_temperature: float = 0.1
     openai_base_url: str = "https://api.openai.com/v1"
-    openai_api_key: SecretStr = Field(default=SecretStr(""))
+    # The key belongs to openai_base_url: the settings endpoint clears it when the URL changes (api.py), so the
+    # OPENAI_API_KEY fallback is read here (the second alias, matched case-insensitively), never behind its back.
+    openai_api_key: SecretStr = Field(
+        default=SecretStr(""),
+        validation_alias=AliasChoices("RAG_OPENAI_API_KEY", "openai_api_key"),
+    )
     ollama_base_url: str = "http://127.0.0.1:11434"
 
     # UI.
