@@ -417,7 +417,7 @@ def remove_document(assistant: Assistant, role: Role | None, doc_id: str | None)
     try:
         return assistant.remove(doc_id)
     except Exception as exc:
-        return f"Could not remove `{html.escape(doc_id)}`: {html.escape(_one_line_error(exc))}"
+        return f"Could not remove `{html.escape(doc_id)}`: {html.escape(_one_line_error(exc), quote=False)}"
 
 
 def settings_view(assistant: Assistant, role: Role | None, notes: Sequence[str] = ()) -> SettingsView:

@@ -77,13 +77,17 @@ def start_secure(tmp: Path, embedder) -> tuple[SecureServer, object]:
     (elsewhere / "notes.md").write_text(NOTES.format(where="elsewhere", count=40), encoding="utf-8")
     (corpus / "operator-memo.md").write_text(INJECTION, encoding="utf-8")
     (outside / "vault.md").write_text(OUTSIDE_SECRET, encoding="utf-8")
-    (corpus / "vault-link.md").symlink_to(outside / "vault.md")
+    # A link that pointed inside the corpus when it was indexed and was then swapped to point outside.
+    (corpus / "inner-target.md").write_text("# Inner\n\nThe inner target holds the badger ledger.\n", encoding="utf-8")
+    (corpus / "vault-link.md").symlink_to(corpus / "inner-target.md")
 
     users = {name: {"role": ROLES[name], "password_hash": hash_password(PASSWORDS[name])} for name in PASSWORDS}
     settings = make_settings(tmp, host="127.0.0.1", port=free_port(), users=users, openai_api_key=CONFIGURED_KEY)
     assistant = Assistant(settings, embedder=embedder)
     assistant.index()
     assistant.index([elsewhere])
+    (corpus / "vault-link.md").unlink()
+    (corpus / "vault-link.md").symlink_to(outside / "vault.md")
     access = Access(load_users(settings.users, settings.users_file))
     demo = build_app(assistant, access)
     launch(demo, settings, access, prevent_thread_lock=True, quiet=True)

@@ -3,6 +3,9 @@ through gradio_client and raw HTTP: every endpoint and route enforces the roles 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import httpx
 import pytest
 
@@ -41,13 +44,14 @@ def editor(server):
     return client_as(server, "ed")
 
 
-def http_as(server, name: str | None) -> httpx.Client:
+@contextmanager
+def http_as(server, name: str | None) -> Iterator[httpx.Client]:
     """A raw HTTP client holding the login cookie of ``name`` (or none)."""
-    client = httpx.Client(base_url=server.url, timeout=60)
-    if name is not None:
-        response = client.post("login", data={"username": name, "password": PASSWORDS[name]})
-        assert response.status_code == 200, response.text
-    return client
+    with httpx.Client(base_url=server.url, timeout=60) as client:
+        if name is not None:
+            response = client.post("login", data={"username": name, "password": PASSWORDS[name]})
+            assert response.status_code == 200, response.text
+        yield client
 
 
 def documents_by_source(server, source: str) -> dict[str, str]:
@@ -204,8 +208,9 @@ def test_remove_takes_an_id_and_never_deletes_outside_the_corpus(server, editor)
 
 
 def test_symlink_leaving_the_corpus_is_never_followed_for_deletion(server, editor):
+    """The link was swapped to point outside after indexing: removal unindexes, deletes neither end."""
     ids = documents_by_source(server, "vault-link.md")
-    assert len(ids) == 1, "the symlinked file should be indexed"
+    assert len(ids) == 1, "the link was indexed while it pointed inside the corpus"
     message, *_ = editor.predict(next(iter(ids.values())), api_name="/remove")
     assert "symbolic link" in message and "only the index entry was removed" in message
     assert (server.outside / "vault.md").read_text(encoding="utf-8").startswith("# Outside")
