@@ -32,6 +32,13 @@ def upload(client, *paths: Path) -> str:
     return report
 
 
+def document_id_of(client, source: str) -> str:
+    """The id column of the documents table row for ``source`` (removal takes ids, not file names)."""
+    _report, table, _choices, _status = client.predict(api_name="/reindex")
+    (row,) = [row for row in table["data"] if row[1] == source]
+    return row[-1]
+
+
 def test_ask_endpoint_returns_cited_answer_and_sources(client):
     _box, chat, sources, answer = client.predict("What is inner alignment?", [], api_name="/ask")
 
@@ -89,12 +96,14 @@ def test_upload_index_ask_and_remove(client, ui, tmp_path):
     assert "saved as quokka-notes-2.md" in renamed and "added: `quokka-notes-2.md`" in renamed
     assert (ui.corpus / "quokka-notes.md").read_text(encoding="utf-8") == QUOKKA
 
+    ids = {}
     for source in ("quokka-notes.md", "quokka-notes-2.md"):
-        message, table, _choices, _status = client.predict(source, api_name="/remove")
-        assert f"Removed `{source}`" in message
+        ids[source] = document_id_of(client, source)
+        message, table, _choices, _status = client.predict(ids[source], api_name="/remove")
+        assert f"Removed `{source}`" in message and "deleted its file" in message
         assert not (ui.corpus / source).exists()
         assert source not in [row[1] for row in table["data"]]
-    message, *_ = client.predict("quokka-notes.md", api_name="/remove")
+    message, *_ = client.predict(ids["quokka-notes.md"], api_name="/remove")
     assert "no indexed document" in message
 
 
@@ -151,7 +160,7 @@ def test_questions_are_answered_while_an_upload_is_indexing(client, ui, tmp_path
         lock.release()
     report, *_ = job.result(timeout=120)
     assert "added: `late-arrival.md`" in report
-    client.predict("late-arrival.md", api_name="/remove")
+    client.predict(document_id_of(client, "late-arrival.md"), api_name="/remove")
 
 
 @pytest.mark.parametrize(
@@ -233,4 +242,4 @@ def test_pdf_citation_shows_its_page(client, ui, tmp_path):
         assert (cited["source"], cited["page"]) == ("axolotl-report.pdf", 2)
         assert "Axolotl report</b>" in sources and "· page 2" in sources
     finally:
-        client.predict("axolotl-report.pdf", api_name="/remove")
+        client.predict(document_id_of(client, "axolotl-report.pdf"), api_name="/remove")
