@@ -21,16 +21,18 @@ def recorder():
 def test_anonymous_url_change_clears_the_key_before_the_next_ask(ui, recorder):
     from gradio_client import Client
 
+    from pydantic import SecretStr
+
     original = ui.assistant.settings
-    ui.assistant.update_settings(openai_api_key=KEY)
+    ui.assistant.settings = original.model_copy(update={"openai_api_key": SecretStr(KEY)})
     try:
         anonymous = Client(ui.url, verbose=False)
         *_fields, summary = anonymous.predict("openai", "", recorder.url, "", original.ollama_base_url, 3, "hybrid",
                                               api_name="/settings")
-        assert "key set for the old URL was cleared" in summary and "API key not set" in summary
         _box, _chat, _sources, answer = anonymous.predict("What is specification gaming?", [], api_name="/ask")
         assert "error" in answer  # the recorder answers 500
         assert recorder.seen, "the question never reached the recording server"
         assert all(KEY not in (header or "") for header in recorder.seen), recorder.seen
+        assert "key set for the old URL was cleared" in summary and "API key not set" in summary
     finally:
         ui.assistant.settings = original

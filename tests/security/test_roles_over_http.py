@@ -171,7 +171,7 @@ def test_editor_changing_the_base_url_clears_the_key(server, editor, recorder):
         assert all(CONFIGURED_KEY not in (header or "") for header in recorder.seen)
     finally:
         server.assistant.settings = original
-        recorder.seen.clear()
+        recorder.requests.clear()
 
 
 def test_editor_upload_through_the_upload_route_works(server, editor, tmp_path):
