@@ -102,7 +102,7 @@ def machine() -> dict:
 def settings(work: Path, backend: str):
     from rag.config import load_settings
 
-    return load_settings(corpus_dir=work / "corpus", index_dir=work / "index", embed_backend=backend)
+    return load_settings(corpus_dir=work / "corpus", index_dir=work / "index", embed_runtime=backend)
 
 
 def corpus_rows() -> list[dict]:
@@ -136,15 +136,16 @@ def timed_index(assistant) -> tuple[dict, float, float]:
 def new_chunk_texts(index_dir: Path, after_id: int) -> list[str]:
     """What ingest embedded for chunks with id > after_id (the same strings, for the encode ceiling)."""
     from rag.chunk import embedding_text
-    from rag.store import DB_NAME, StoredChunk
+    from rag.passage import Span
+    from rag.store import DB_NAME
 
     db = sqlite3.connect(f"file:{index_dir / DB_NAME}?mode=ro", uri=True)
     rows = db.execute(
-        "SELECT d.title, c.text, c.section, c.char_start, c.char_end, c.page FROM chunks c "
+        "SELECT d.title, c.text, c.char_start, c.char_end, c.section, c.page FROM chunks c "
         "JOIN documents d ON d.id = c.document_id WHERE c.id > ? ORDER BY c.id", (after_id,)
     ).fetchall()
     db.close()
-    return [embedding_text(title, StoredChunk(*rest)) for title, *rest in rows]
+    return [embedding_text(title, Span(*rest)) for title, *rest in rows]
 
 
 def max_chunk_id(index_dir: Path) -> int:
@@ -268,7 +269,7 @@ def probe(index_dir: Path, backend: str) -> dict:
 
     with open(SCIFACT / "queries.jsonl", encoding="utf-8") as handle:
         queries = [json.loads(line)["text"] for line in handle][: QUERIES + WARMUP]
-    assistant = Assistant(load_settings(index_dir=index_dir, embed_backend=backend))
+    assistant = Assistant(load_settings(index_dir=index_dir, embed_runtime=backend))
     started = time.perf_counter()
     retriever = assistant.retriever
     result: dict = {"open_s": round(time.perf_counter() - started, 2), "load": os.getloadavg()[0]}
@@ -362,7 +363,7 @@ def run(args: argparse.Namespace) -> None:
     work.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     # The ONNX export is cached where the Assistant in the probe process looks for it.
-    embedder = Embedder(backend=args.backend, cache_dir=settings(work, args.backend).index_dir / "models")
+    embedder = Embedder(runtime=args.backend, cache_dir=settings(work, args.backend).index_dir / "models")
     load_s = round(time.perf_counter() - started, 2)
     for name in args.stages:
         print(f"stage {name} ...", flush=True)
@@ -459,7 +460,7 @@ def ratio_check(args: argparse.Namespace) -> None:
     work = Path(args.work) / "ratio"
     shutil.rmtree(work, ignore_errors=True)
     s = settings(work, args.backend)
-    embedder = Embedder(backend=args.backend, cache_dir=settings(Path(args.work), args.backend).index_dir / "models")
+    embedder = Embedder(runtime=args.backend, cache_dir=settings(Path(args.work), args.backend).index_dir / "models")
     folder = s.corpus_dir
     folder.mkdir(parents=True)
     texts: list[str] = []
@@ -503,7 +504,7 @@ def remeasure(args: argparse.Namespace) -> None:
     s = settings(work, args.backend)
     data = json.loads((RESULTS / "scale.json").read_text())
     result = data["stages"][args.stage]
-    embedder = Embedder(backend=args.backend, cache_dir=s.index_dir / "models")
+    embedder = Embedder(runtime=args.backend, cache_dir=s.index_dir / "models")
     runs = sorted(timed_index(Assistant(s, embedder=embedder))[1] for _ in range(3))
     result["reindex_unchanged_s"] = round(runs[1], 2)
     result["index_bytes"] = index_size(s.index_dir)

@@ -13,7 +13,8 @@ from pydantic import SecretStr
 from rag.config import Settings, load_settings
 from rag.embed import Embedder
 from rag.ingest import IndexReport, Progress, SourceFile, index_sources, scan, signature
-from rag.retrieve import MODES, Hit, Retriever
+from rag.passage import Hit
+from rag.retrieve import MODES, Retriever
 from rag.store import DocumentRecord, Store, StoreError
 
 # What a running server may change (the settings endpoint); everything else needs a restart.
@@ -45,7 +46,7 @@ class Assistant:
             if self._embedder is None:
                 self._embedder = Embedder(
                     self.settings.embed_model,
-                    backend=self.settings.embed_backend,
+                    runtime=self.settings.embed_runtime,
                     batch_size=self.settings.embed_batch_size,
                     cache_dir=Path(self.settings.index_dir) / "models",
                 )
