@@ -2,7 +2,9 @@
 
 Everything here is a thin layer over :class:`rag.api.Assistant`; the named API endpoints (``ask``,
 ``upload``, ``reindex``, ``remove``, ``settings``) call the same methods as the CLI, so the app can be
-scripted with ``gradio_client``.
+scripted with ``gradio_client``. The handlers are plain functions of (assistant, caller's role, inputs) that
+check the role themselves (rag/auth.py); ``build_app`` only lays out components and wires them, so every
+endpoint enforces the same roles as the page. ``remove`` takes a document id (the table's ``id`` column).
 """
 
 from __future__ import annotations
