@@ -107,7 +107,8 @@ class Scan:
     roots: dict[str, list[SourceFile]] = field(default_factory=dict)
     synced: set[str] = field(default_factory=set)  # folders scanned whole: their vanished files leave the index
     skipped: list[tuple[str, str]] = field(default_factory=list)
-    # Per root: sources, folder prefixes ("sub/") or "" (the whole root) that could not be looked at.
+    # Per root: paths relative to it ("" = the root itself) that could not be looked at; a path that could
+    # not be looked at may be a folder, so what is indexed under it is kept too.
     unseen: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -125,6 +126,7 @@ def scan(paths: Sequence[Path], max_bytes: int) -> Scan:
             is_dir = stat.S_ISDIR(path.stat().st_mode)
         except OSError as exc:
             found.skipped.append((str(given), _unreadable_reason(exc, path.is_symlink(), missing="no such file or folder")))
+            found.unseen.setdefault(str(path.absolute()), []).append("")
             continue
         if is_dir:
             root = path.resolve()
@@ -171,7 +173,7 @@ def _walk(root: str, skipped: list[tuple[str, str]], unseen: list[str]) -> list[
     folder keep a re-index of tens of thousands of files fast (pathlib costs seconds there).
 
     A folder or entry that cannot be looked at is added to ``skipped`` with its reason and to
-    ``unseen`` (a folder as its prefix ``sub/``, the root as ``""``), never silently left out."""
+    ``unseen`` (the root as ``""``), never silently left out."""
     found: list[tuple[str, str, bool]] = []
     folders = [("", root)]
     while folders:
@@ -197,7 +199,7 @@ def _walk(root: str, skipped: list[tuple[str, str]], unseen: list[str]) -> list[
         except OSError as exc:
             skipped.append((prefix.rstrip("/") or root, f"cannot read folder: {exc.strerror or exc}; its indexed "
                             "documents are kept"))
-            unseen.append(prefix)
+            unseen.append(prefix.rstrip("/"))
     return sorted(found, key=lambda file: file[0].split("/"))
 
 
@@ -269,7 +271,8 @@ def _sync(store, writer, embedder, roots, report, notify, sync_roots, unseen, re
                 report.kept.append(source)  # its file or folder could not be looked at: not "gone"
             elif root in sync_roots:
                 gone.append((root, source))
-    report.unreadable = sorted({path or "." for paths in unseen.values() for path in paths})
+    report.unreadable = sorted({os.path.join(root, path) if path else root for root, paths in unseen.items()
+                                for path in paths})
 
     # Content already in the index is copied, not loaded, chunked and embedded again.
     stored = writer.content_keys() if todo else set()
@@ -301,8 +304,8 @@ def _sync(store, writer, embedder, roots, report, notify, sync_roots, unseen, re
 
 
 def _covered(source: str, unseen: Iterable[str]) -> bool:
-    """Whether ``source`` is, or lies in a folder, that could not be looked at."""
-    return any(path in ("", source) or (path.endswith("/") and source.startswith(path)) for path in unseen)
+    """Whether ``source`` is, or lies under, a path that could not be looked at ("" is the whole root)."""
+    return any(path in ("", source) or source.startswith(path + "/") for path in unseen)
 
 
 def _replace_moved_roots(writer: StoreWriter, roots, sync_roots: set[str], report: IndexReport) -> None:

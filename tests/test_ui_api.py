@@ -135,9 +135,7 @@ def test_questions_are_answered_while_an_upload_is_indexing(client, ui, tmp_path
 
     late = tmp_path / "late-arrival.md"
     late.write_text("# Late arrival\n\nThe platypus uses electroreception to find shrimp in muddy rivers.\n")
-    lock = ui.assistant._index_lock
-    lock.acquire()
-    try:
+    with ui.assistant.index_lock():
         job = client.submit([handle_file(str(late))], api_name="/upload")
         deadline = time.monotonic() + 60
         while job.status().code != Status.PROCESSING and time.monotonic() < deadline:
@@ -147,8 +145,6 @@ def test_questions_are_answered_while_an_upload_is_indexing(client, ui, tmp_path
         _box, _chat, _sources, answer = client.predict("What is specification gaming?", [], api_name="/ask")
         assert answer["grounded"] is True
         assert not job.done()
-    finally:
-        lock.release()
     report, *_ = job.result(timeout=120)
     assert "added: `late-arrival.md`" in report
     client.predict("late-arrival.md", api_name="/remove")
