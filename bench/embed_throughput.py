@@ -59,7 +59,7 @@ def throughput(texts: list[str], rounds: int, cache_dir: Path) -> tuple[list[dic
     embedders = {}
     for backend in ("torch", "onnx"):
         start = time.perf_counter()
-        embedders[backend] = Embedder(backend=backend, cache_dir=cache_dir)
+        embedders[backend] = Embedder(runtime=backend, cache_dir=cache_dir)
         print(f"{backend}: ready in {time.perf_counter() - start:.1f}s", file=sys.stderr)
     # Agreement on these texts (the batch is the default one) and a warm-up for both backends.
     vectors = {name: e.encode(texts[:200]) for name, e in embedders.items()}
@@ -105,7 +105,7 @@ def retrieval(backends: list[str], dataset: Path, work_dir: Path) -> dict:
     runs = {}
     for backend in backends:
         index_dir = work_dir / f"{dataset.name}-{backend}"
-        env = {**os.environ, "RAG_EMBED_BACKEND": backend, "PYTHONPATH": str(ROOT)}
+        env = {**os.environ, "RAG_EMBED_RUNTIME": backend, "PYTHONPATH": str(ROOT)}
         cmd = [sys.executable, "-m", "rag.cli", "eval-retrieval", str(dataset), "--mode", "dense", "--json",
                "--index-dir", str(index_dir)]
         log = (work_dir / f"{dataset.name}-{backend}.log").open("w")  # progress; a pipe would fill and block

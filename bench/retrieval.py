@@ -4,7 +4,7 @@ Builds a fresh index of the BEIR SciFact corpus with the real pipeline (timed), 
 chunk texts with the bare model (the throughput ceiling), evaluates dense, BM25 and several fusion
 variants, and times queries. Writes bench/results/retrieval.json and retrieval.md.
 
-    .venv/bin/python bench/retrieval.py [--dataset ../shared/bench/scifact] [--embed-backend onnx]
+    .venv/bin/python bench/retrieval.py [--dataset ../shared/bench/scifact] [--embed-runtime onnx]
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from pathlib import Path
 
 import rag  # noqa: F401
 from rag.api import Assistant
-from rag.chunk import Chunk, embedding_text
+from rag.chunk import embedding_text
 from rag.config import load_settings
 from rag.evaluate import CHUNK_DEPTH, corpus_sources, documents_ranked, load_beir, mean_metrics
+from rag.passage import Span
 from rag.retrieve import score_fusion
 
 HERE = Path(__file__).resolve().parent
@@ -48,13 +49,13 @@ def reciprocal_rank_fusion(rankings: list[list[tuple[int, float]]], k: int) -> l
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--dataset", type=Path, default=HERE.parent.parent / "shared" / "bench" / "scifact")
-    parser.add_argument("--embed-backend", default=None)
+    parser.add_argument("--embed-runtime", default=None)
     parser.add_argument("--index-dir", type=Path, help="reuse this index instead of building a fresh one")
     args = parser.parse_args()
 
     corpus, queries, qrels = load_beir(args.dataset)
     index_dir = args.index_dir or Path(tempfile.mkdtemp(prefix="rag-scifact-"))
-    settings = load_settings(index_dir=index_dir, embed_backend=args.embed_backend)
+    settings = load_settings(index_dir=index_dir, embed_runtime=args.embed_runtime)
     assistant = Assistant(settings)
     embedder = assistant.embedder
     root, files = corpus_sources(args.dataset, corpus)
@@ -66,7 +67,7 @@ def main() -> None:
 
     # The ceiling: the bare model encoding exactly the texts the pipeline embedded.
     contexts = assistant.store.chunk_contexts()
-    texts = [embedding_text(title, Chunk(text, 0, 0, section, None)) for _, _, title, section, text in contexts]
+    texts = [embedding_text(title, Span(text, 0, 0, section, None)) for _, _, title, section, text in contexts]
     started = time.perf_counter()
     embedder.encode(texts)
     encode_seconds = time.perf_counter() - started
@@ -114,7 +115,7 @@ def main() -> None:
         "queries": len(queries),
         "documents": report.documents_total,
         "chunks": report.chunks_total,
-        "embed_backend": settings.embed_backend,
+        "embed_runtime": settings.embed_runtime,
         "machine": {"cpu": _cpu(), "cores": _cores(), "python": platform.python_version()},
         "quality": quality,
         "published": {name: {"ndcg@10": n, "recall@100": r} for name, (n, r) in PUBLISHED.items()},
@@ -136,7 +137,7 @@ def main() -> None:
 def markdown(result: dict) -> str:
     lines = [
         f"SciFact (BEIR test, {result['queries']} queries, {result['documents']} abstracts → {result['chunks']} chunks), "
-        f"embedding backend `{result['embed_backend']}`, on {result['machine']['cpu']} ({result['machine']['cores']} cores).",
+        f"embedding runtime `{result['embed_runtime']}`, on {result['machine']['cpu']} ({result['machine']['cores']} cores).",
         "",
         "| system | nDCG@10 | Recall@100 | MRR@10 |",
         "|---|---|---|---|",

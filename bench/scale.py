@@ -101,7 +101,7 @@ def machine() -> dict:
 def settings(work: Path, backend: str):
     from rag.config import load_settings
 
-    return load_settings(corpus_dir=work / "corpus", index_dir=work / "index", embed_backend=backend)
+    return load_settings(corpus_dir=work / "corpus", index_dir=work / "index", embed_runtime=backend)
 
 
 def corpus_rows() -> list[dict]:
@@ -139,7 +139,7 @@ def new_chunk_texts(index_dir: Path, after_id: int) -> list[str]:
 
     store = Store(index_dir)
     try:
-        return [embedding_text(title, chunk) for title, chunk in store.chunks_after(after_id)]
+        return [embedding_text(title, span) for title, span in store.spans_after(after_id)]
     finally:
         store.close()
 
@@ -266,7 +266,7 @@ def probe(index_dir: Path, backend: str) -> dict:
 
     with open(SCIFACT / "queries.jsonl", encoding="utf-8") as handle:
         queries = [json.loads(line)["text"] for line in handle][: QUERIES + WARMUP]
-    assistant = Assistant(load_settings(index_dir=index_dir, embed_backend=backend))
+    assistant = Assistant(load_settings(index_dir=index_dir, embed_runtime=backend))
     started = time.perf_counter()
     retriever = assistant.retriever
     result: dict = {"open_s": round(time.perf_counter() - started, 2), "load": os.getloadavg()[0]}
@@ -360,7 +360,7 @@ def run(args: argparse.Namespace) -> None:
     work.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     # The ONNX export is cached where the Assistant in the probe process looks for it.
-    embedder = Embedder(backend=args.backend, cache_dir=settings(work, args.backend).index_dir / "models")
+    embedder = Embedder(runtime=args.backend, cache_dir=settings(work, args.backend).index_dir / "models")
     load_s = round(time.perf_counter() - started, 2)
     for name in args.stages:
         print(f"stage {name} ...", flush=True)
@@ -457,7 +457,7 @@ def ratio_check(args: argparse.Namespace) -> None:
     work = Path(args.work) / "ratio"
     shutil.rmtree(work, ignore_errors=True)
     s = settings(work, args.backend)
-    embedder = Embedder(backend=args.backend, cache_dir=settings(Path(args.work), args.backend).index_dir / "models")
+    embedder = Embedder(runtime=args.backend, cache_dir=settings(Path(args.work), args.backend).index_dir / "models")
     folder = s.corpus_dir
     folder.mkdir(parents=True)
     texts: list[str] = []
@@ -501,7 +501,7 @@ def remeasure(args: argparse.Namespace) -> None:
     s = settings(work, args.backend)
     data = json.loads((RESULTS / "scale.json").read_text())
     result = data["stages"][args.stage]
-    embedder = Embedder(backend=args.backend, cache_dir=s.index_dir / "models")
+    embedder = Embedder(runtime=args.backend, cache_dir=s.index_dir / "models")
     runs = sorted(timed_index(Assistant(s, embedder=embedder))[1] for _ in range(3))
     result["reindex_unchanged_s"] = round(runs[1], 2)
     result["index_bytes"] = index_size(s.index_dir)

@@ -11,7 +11,8 @@ from pathlib import Path
 from rag.config import Settings, load_settings
 from rag.embed import Embedder, model_id, remove_stale_exports
 from rag.ingest import IndexReport, Progress, SourceFile, index_sources, scan, signature
-from rag.retrieve import Hit, Retriever
+from rag.passage import Hit
+from rag.retrieve import Retriever
 from rag.store import DocumentRecord, IndexMismatchError, Store, StoreError
 
 
@@ -37,7 +38,7 @@ class Assistant:
             if self._embedder is None:
                 self._embedder = Embedder(
                     self.settings.embed_model,
-                    backend=self.settings.embed_backend,
+                    runtime=self.settings.embed_runtime,
                     batch_size=self.settings.embed_batch_size,
                     cache_dir=self._models_dir,
                 )

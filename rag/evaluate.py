@@ -95,7 +95,7 @@ def evaluate(
 ) -> dict:
     """Metrics of ``search`` over the queries; a document ranks by its best chunk."""
     rankings = {
-        query_id: documents_ranked(hit.source for hit in search(text, CHUNK_DEPTH))
+        query_id: documents_ranked(hit.passage.source for hit in search(text, CHUNK_DEPTH))
         for query_id, text in queries.items()
     }
     return {"mode": mode, "queries": len(queries), **mean_metrics(rankings, qrels)}

@@ -15,9 +15,10 @@ from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
 
-from rag.chunk import CHUNKER_VERSION, Chunk, chunk_document, embedding_text
+from rag.chunk import CHUNKER_VERSION, chunk_document, embedding_text
 from rag.embed import Embedder
 from rag.load import SUPPORTED_SUFFIXES, Document, SkipFile, load_document
+from rag.passage import Span
 from rag.store import DocumentContent, DocumentRecord, Store, StoreWriter, content_key
 
 # Chunks embedded per step: big enough to keep the model busy (and batches of similar length),
@@ -366,7 +367,7 @@ class _PreparedFile:
     content_hash: str = ""
     data: bytes | None = None  # kept only while the content is expected to be copied from the index
     document: Document | None = None
-    chunks: list[Chunk] | None = None
+    chunks: list[Span] | None = None
     skip: str | None = None
     unreadable: bool = False  # skipped because the content cannot be indexed (not because reading failed)
     unchanged: bool = False
@@ -378,7 +379,7 @@ class _PreparedFile:
 
 def _load_and_chunk(
     data: bytes, source: str, count_tokens, max_tokens: int, overlap: int
-) -> tuple[Document, list[Chunk]]:
+) -> tuple[Document, list[Span]]:
     document = load_document(Path(source), source, data)
     chunks = chunk_document(document, count_tokens, max_tokens, overlap)
     if not chunks:

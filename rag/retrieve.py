@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 import numpy as np
 
 from rag.embed import Embedder
+from rag.passage import Hit
 from rag.store import SearchArtifacts, Store, lexical_tokens
 
 MODES = ("hybrid", "dense", "bm25")
@@ -15,22 +14,6 @@ MODES = ("hybrid", "dense", "bm25")
 DENSE_WEIGHT = 0.5
 # Each retriever contributes this many candidates (at least) to the fusion.
 FUSION_DEPTH = 100
-
-
-@dataclass
-class Hit:
-    chunk_id: int
-    source: str
-    title: str
-    section: str
-    text: str
-    score: float
-    start: int
-    end: int
-    page: int | None
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 class Retriever:
@@ -48,12 +31,12 @@ class Retriever:
         if not query or self.artifacts is None or len(self.artifacts) == 0 or k <= 0:
             return []
         ranked = self.ranked_rows(query, k, mode)
-        records = self.store.chunks([int(self.artifacts.chunk_ids[row]) for row, _ in ranked])
+        passages = self.store.chunks([int(self.artifacts.chunk_ids[row]) for row, _ in ranked])
         hits = []
         for row, score in ranked:
-            record = records.get(int(self.artifacts.chunk_ids[row]))
-            if record is not None:
-                hits.append(Hit(score=float(score), **_record_fields(record)))
+            passage = passages.get(int(self.artifacts.chunk_ids[row]))
+            if passage is not None:
+                hits.append(Hit(passage, float(score)))
         return hits
 
     def ranked_rows(self, query: str, k: int, mode: str) -> list[tuple[int, float]]:
@@ -120,15 +103,3 @@ def score_fusion(
     }
     return sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
 
-
-def _record_fields(record) -> dict:
-    return {
-        "chunk_id": record.chunk_id,
-        "source": record.source,
-        "title": record.title,
-        "section": record.section,
-        "text": record.text,
-        "start": record.start,
-        "end": record.end,
-        "page": record.page,
-    }

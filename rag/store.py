@@ -19,12 +19,15 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path, PurePosixPath
-from typing import NamedTuple
 
 import faiss
 import numpy as np
+
+from rag.errors import UserError
+from rag.passage import Passage, Span
+from rag.text import stemmer
 
 # The layout of the SQLite store. Bump it with every change; an additive change (a new table, index or
 # nullable column) gets a migration below, anything else makes older indexes need `rag index --rebuild`.
@@ -73,9 +76,12 @@ CREATE INDEX IF NOT EXISTS chunks_by_document ON chunks(document_id);
 CREATE INDEX IF NOT EXISTS documents_by_content ON documents(content_hash);
 CREATE INDEX IF NOT EXISTS documents_by_source ON documents(source);
 """
+# The chunks column of each Span field, in Span's order: a new Span field needs only its column in _SCHEMA.
+_SPAN_COLUMNS = {f.name: {"start": "char_start", "end": "char_end"}.get(f.name, f.name) for f in fields(Span)}
+_SPAN_SELECT = ", ".join(f"c.{column}" for column in _SPAN_COLUMNS.values())
 
 
-class StoreError(RuntimeError):
+class StoreError(UserError, RuntimeError):
     """The index on disk cannot be used as asked; the message says what to do."""
 
 
@@ -99,26 +105,6 @@ class DocumentRecord:
     indexed_at: float
 
 
-@dataclass(frozen=True)
-class ChunkRecord:
-    chunk_id: int
-    source: str
-    title: str
-    section: str
-    text: str
-    start: int
-    end: int
-    page: int | None
-
-
-class StoredChunk(NamedTuple):
-    text: str
-    section: str
-    start: int
-    end: int
-    page: int | None
-
-
 @dataclass
 class DocumentContent:
     """What indexing a file's content produced, reusable for any file with the same content key."""
@@ -126,7 +112,7 @@ class DocumentContent:
     title: str
     metadata: dict
     text: str
-    chunks: Sequence
+    chunks: Sequence[Span]
     vectors: np.ndarray
 
 
@@ -159,23 +145,9 @@ def _bm25s():
 
 def lexical_tokens(texts: Sequence[str], show_progress: bool = False) -> list[list[str]]:
     """BM25 tokens: lower-cased words, English stop words out, Snowball-stemmed (same at index and query time)."""
-    bm25s = _bm25s()
-    import Stemmer
-
-    return bm25s.tokenize(
-        list(texts), stopwords="en", stemmer=_stemmer(Stemmer), return_ids=False, show_progress=show_progress
+    return _bm25s().tokenize(
+        list(texts), stopwords="en", stemmer=stemmer(), return_ids=False, show_progress=show_progress
     )
-
-
-_STEMMERS: dict[int, object] = {}
-
-
-def _stemmer(stemmer_module) -> object:
-    # PyStemmer objects are not thread-safe; one per thread.
-    key = threading.get_ident()
-    if key not in _STEMMERS:
-        _STEMMERS[key] = stemmer_module.Stemmer("english")
-    return _STEMMERS[key]
 
 
 def _fsync_dir(path: Path) -> None:
@@ -327,17 +299,21 @@ class Store:
             raise StoreError(f"no indexed document {source!r}")
         return row[0]
 
-    def chunks(self, chunk_ids: Sequence[int]) -> dict[int, ChunkRecord]:
+    def chunks(self, chunk_ids: Sequence[int]) -> dict[int, Passage]:
+        """The passages stored under ``chunk_ids`` (ids no longer in the index are left out)."""
         if not chunk_ids:
             return {}
         placeholders = ",".join("?" * len(chunk_ids))
         with self._lock:
             rows = self._db.execute(
-                "SELECT c.id, d.source, d.title, c.section, c.text, c.char_start, c.char_end, c.page "
+                f"SELECT c.id, d.source, d.title, {_SPAN_SELECT} "
                 f"FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id IN ({placeholders})",
                 [int(i) for i in chunk_ids],
             ).fetchall()
-        return {row[0]: ChunkRecord(*row) for row in rows}
+        return {
+            chunk_id: Passage(**dict(zip(_SPAN_COLUMNS, span)), id=chunk_id, source=source, title=title)
+            for chunk_id, source, title, *span in rows
+        }
 
     def chunk_contexts(self) -> list[tuple[int, str, str, str, str]]:
         """Every chunk with its document's source and title, in index row order (for benchmarks and audits)."""
@@ -432,15 +408,15 @@ class Store:
         with self._lock:
             return int(self._db.execute("SELECT COALESCE(MAX(id), 0) FROM chunks").fetchone()[0])
 
-    def chunks_after(self, chunk_id: int) -> list[tuple[str, StoredChunk]]:
-        """(document title, chunk) of the chunks added after ``chunk_id``, in id order."""
+    def spans_after(self, chunk_id: int) -> list[tuple[str, Span]]:
+        """(document title, span) of the chunks added after ``chunk_id``, in id order."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT d.title, c.text, c.section, c.char_start, c.char_end, c.page FROM chunks c "
-                "JOIN documents d ON d.id = c.document_id WHERE c.id > ? ORDER BY c.id",
+                f"SELECT d.title, {_SPAN_SELECT} FROM chunks c JOIN documents d ON d.id = c.document_id "
+                "WHERE c.id > ? ORDER BY c.id",
                 (chunk_id,),
             ).fetchall()
-        return [(title, StoredChunk(*rest)) for title, *rest in rows]
+        return [(title, Span(**dict(zip(_SPAN_COLUMNS, rest)))) for title, *rest in rows]
 
 
 class StoreWriter:
@@ -513,14 +489,12 @@ class StoreWriter:
         if match is None:
             return None
         chunks = self._db.execute(
-            "SELECT text, section, char_start, char_end, page, vector FROM chunks WHERE document_id = ? "
-            "ORDER BY ordinal",
+            f"SELECT {_SPAN_SELECT}, c.vector FROM chunks c WHERE c.document_id = ? ORDER BY c.ordinal",
             (match[0],),
         ).fetchall()
-        vectors = np.frombuffer(b"".join(row[5] for row in chunks), dtype=np.float32).reshape(len(chunks), -1)
-        return DocumentContent(
-            match[2], json.loads(match[3]), match[4], [StoredChunk(*row[:5]) for row in chunks], vectors
-        )
+        vectors = np.frombuffer(b"".join(row[-1] for row in chunks), dtype=np.float32).reshape(len(chunks), -1)
+        spans = [Span(**dict(zip(_SPAN_COLUMNS, row[:-1]))) for row in chunks]
+        return DocumentContent(match[2], json.loads(match[3]), match[4], spans, vectors)
 
     def touch(self, root: str, source: str, size: int, mtime_ns: int) -> None:
         """Same content, new file times: remember them so the next run skips hashing."""
@@ -538,7 +512,7 @@ class StoreWriter:
         title: str,
         metadata: dict,
         text: str,
-        chunks: Sequence,
+        chunks: Sequence[Span],
         vectors: np.ndarray,
     ) -> None:
         """Insert or replace one document with its chunks and their vectors."""
@@ -551,12 +525,12 @@ class StoreWriter:
         )
         document_id = cursor.lastrowid
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        columns = ", ".join(_SPAN_COLUMNS.values())
         self._db.executemany(
-            "INSERT INTO chunks(document_id, ordinal, text, section, char_start, char_end, page, vector) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO chunks(document_id, ordinal, {columns}, vector) "
+            f"VALUES (?, ?, {', '.join('?' * len(_SPAN_COLUMNS))}, ?)",
             [
-                (document_id, ordinal, chunk.text, chunk.section, chunk.start, chunk.end, chunk.page,
-                 vectors[ordinal].tobytes())
+                (document_id, ordinal, *(getattr(chunk, field) for field in _SPAN_COLUMNS), vectors[ordinal].tobytes())
                 for ordinal, chunk in enumerate(chunks)
             ],
         )

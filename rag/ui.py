@@ -23,12 +23,15 @@ import gradio as gr
 from pydantic import SecretStr
 
 from rag.api import Assistant
-from rag.backends import BACKEND_NAMES, BackendError
+from rag.backends import BACKEND_NAMES
 from rag.config import Settings
-from rag.embed import EmbeddingModelError
+from rag.errors import USER_ERRORS
 from rag.load import SUPPORTED_SUFFIXES, SkipFile, load_document
+from rag.passage import Passage
+from rag.prompt import chat_history
 from rag.retrieve import MODES
 from rag.store import StoreError
+from rag.text import one_line
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +42,6 @@ EXAMPLES = [
 ]
 # Characters of document text shown around a cited passage.
 CONTEXT_CHARS = 240
-# Mistakes a user can fix: shown as their one-line message, never as a traceback.
-USER_ERRORS = (BackendError, StoreError, EmbeddingModelError, ValueError)
 UPLOAD_TYPES = sorted(SUPPORTED_SUFFIXES)
 DOC_HEADERS = ["title", "source", "chunks", "indexed at"]
 
@@ -159,33 +160,17 @@ def _create_exclusive(target: Path, data: bytes) -> bool:
 # ---- rendering ----------------------------------------------------------------------------------------
 
 
-def _message_text(content) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, dict):
-        return str(content.get("text") or "")
-    if isinstance(content, Sequence):
-        return " ".join(_message_text(part) for part in content)
-    return ""
-
-
 def plain_history(history: Sequence[dict]) -> list[dict[str, str]]:
     """The conversation as plain text messages: citation links and escaping undone."""
-    messages = []
-    for message in history or ():
-        role = message.get("role")
-        text = html.unescape(re.sub(r"<[^>]+>", "", _message_text(message.get("content"))))
-        if role in ("user", "assistant") and text.strip():
-            messages.append({"role": role, "content": text.strip()})
-    return messages
+    return chat_history(history, clean=lambda text: html.unescape(re.sub(r"<[^>]+>", "", text)))
 
 
-def _where(title: str, section: str, page: int | None) -> str:
-    parts = [f"<b>{html.escape(title)}</b>"] if title else []
-    if section:
-        parts.append(html.escape(section))
+def _where(passage: Passage) -> str:
+    parts = [f"<b>{html.escape(passage.title)}</b>"] if passage.title else []
+    if passage.section:
+        parts.append(html.escape(passage.section))
     text = " › ".join(parts)
-    return f"{text} · page {page}" if page else text
+    return f"{text} · page {passage.page}" if passage.page else text
 
 
 def linked_answer(text: str, citations: Sequence, turn: int) -> str:
@@ -196,10 +181,11 @@ def linked_answer(text: str, citations: Sequence, turn: int) -> str:
         citation = by_number.get(int(match.group(1)))
         if citation is None:
             return match.group(0)
-        tip = " › ".join(part for part in (citation.title, citation.section) if part)
-        if citation.page:
-            tip += f" (page {citation.page})"
-        tip += f" — {' '.join(citation.text.split())[:200]}"
+        passage = citation.passage
+        tip = " › ".join(part for part in (passage.title, passage.section) if part)
+        if passage.page:
+            tip += f" (page {passage.page})"
+        tip += f" — {' '.join(passage.text.split())[:200]}"
         return (
             f'<a class="cite-ref" href="#cite-{turn}-{citation.n}" title="{html.escape(tip, quote=True)}">'
             f"[{citation.n}]</a>"
@@ -233,17 +219,18 @@ def sources_html(assistant: Assistant, answer, turn: int) -> str:
         parts.append("<h3>Sources</h3>")
     texts: dict[str, str | None] = {}
     for citation in answer.citations:
-        if citation.source not in texts:
+        passage = citation.passage
+        if passage.source not in texts:
             try:
-                texts[citation.source] = assistant.document_text(citation.source)
+                texts[passage.source] = assistant.document_text(passage.source)
             except StoreError:  # removed since the answer was given
-                texts[citation.source] = None
-        document = texts[citation.source]
-        valid = document is not None and 0 <= citation.start < citation.end <= len(document)
+                texts[passage.source] = None
+        document = texts[passage.source]
+        valid = document is not None and 0 <= passage.start < passage.end <= len(document)
         if valid:
-            body = _in_context(document, citation.start, citation.end)
+            body = _in_context(document, passage.start, passage.end)
         else:
-            body = f"<mark>{html.escape(citation.text)}</mark>"
+            body = f"<mark>{html.escape(passage.text)}</mark>"
         verdict = (
             '<span class="ok">✓ supported by this passage</span>'
             if citation.supported
@@ -251,19 +238,20 @@ def sources_html(assistant: Assistant, answer, turn: int) -> str:
         )
         parts.append(
             f'<div class="source" id="cite-{turn}-{citation.n}"><div class="source-head">[{citation.n}] '
-            f"{_where(citation.title, citation.section, citation.page)} · <code>{html.escape(citation.source)}</code>"
+            f"{_where(passage)} · <code>{html.escape(passage.source)}</code>"
             f" · {verdict}</div><div class=\"passage\">{body}</div></div>"
         )
-    if answer.retrieved:
-        label = "retrieved passage" if len(answer.retrieved) == 1 else "retrieved passages"
-        parts.append(f"<details><summary>{len(answer.retrieved)} more {label} (not cited)</summary>")
-        for hit in answer.retrieved:
+    if answer.uncited:
+        label = "retrieved passage" if len(answer.uncited) == 1 else "retrieved passages"
+        parts.append(f"<details><summary>{len(answer.uncited)} more {label} (not cited)</summary>")
+        for hit in answer.uncited:
+            passage = hit.passage
             parts.append(
-                f'<div class="source"><div class="source-head">{_where(hit.title, hit.section, hit.page)} · '
-                f'<code>{html.escape(hit.source)}</code></div><div class="passage">{html.escape(hit.text)}</div></div>'
+                f'<div class="source"><div class="source-head">{_where(passage)} · <code>{html.escape(passage.source)}</code>'
+                f'</div><div class="passage">{html.escape(passage.text)}</div></div>'
             )
         parts.append("</details>")
-    if not answer.citations and not answer.retrieved:
+    if not answer.citations and not answer.uncited:
         parts.append('<p class="empty">No passages matched.</p>')
     parts.append("</div>")
     return "".join(parts)
@@ -322,9 +310,9 @@ def _settings_summary(settings: Settings) -> str:
 
 def _one_line_error(exc: Exception) -> str:
     if isinstance(exc, USER_ERRORS):
-        return " ".join(str(exc).split())
+        return one_line(exc)
     log.exception("unexpected error in the UI")
-    return f"unexpected error ({type(exc).__name__}: {' '.join(str(exc).split())}); details are in the server log"
+    return f"unexpected error ({type(exc).__name__}: {one_line(exc)}); details are in the server log"
 
 
 def build_app(assistant: Assistant) -> gr.Blocks:

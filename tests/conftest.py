@@ -17,13 +17,13 @@ CORPUS = REPO / "corpus"
 def embedder():
     from rag.embed import Embedder
 
-    return Embedder(backend="torch")
+    return Embedder(runtime="torch")
 
 
 def make_settings(tmp: Path, **overrides):
     from rag.config import load_settings
 
-    return load_settings(corpus_dir=tmp / "corpus", index_dir=tmp / "index", embed_backend="torch", **overrides)
+    return load_settings(corpus_dir=tmp / "corpus", index_dir=tmp / "index", embed_runtime="torch", **overrides)
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,10 @@ import re
 
 import pytest
 
-from rag.answer import Answer, MarkerRewriter, answer_stream, split_sentences
+from rag.answer import Answer, answer_stream
 from rag.backends import BACKEND_NAMES, BackendError, get_backend
+from rag.citations import MarkerRewriter
+from rag.text import split_sentences
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +50,7 @@ def test_extractive_answers_factoids_with_the_right_citation(corpus_assistant, e
     # The sentence holding the fact cites a passage of the right document that contains it.
     sentence = next(s for s in split_sentences(answer.answer) if fact in s)
     cited = [answer.citations[int(n) - 1] for n in re.findall(r"\[(\d+)\]", sentence)]
-    assert cited and all(c.source == source and fact in " ".join(c.text.split()) for c in cited)
+    assert cited and all(c.passage.source == source and fact in " ".join(c.passage.text.split()) for c in cited)
     # Citations are numbered 1..n in order of first use, all checked as supported.
     assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
     assert all(c.supported for c in answer.citations)
@@ -56,9 +58,9 @@ def test_extractive_answers_factoids_with_the_right_citation(corpus_assistant, e
     assert list(dict.fromkeys(first_use)) == [c.n for c in answer.citations]
     # Streamed sentences add up to the final text; uncited hits are still reported.
     assert "".join(deltas) == answer.answer and len(deltas) == len(split_sentences(answer.answer))
-    cited_ids = {(c.source, c.start) for c in answer.citations}
-    assert all((h.source, h.start) not in cited_ids for h in answer.retrieved)
-    assert len(answer.retrieved) + len(cited_ids) == len(corpus_assistant.search(answer.query, 5))
+    cited_ids = {(c.passage.source, c.passage.start) for c in answer.citations}
+    assert all((h.passage.source, h.passage.start) not in cited_ids for h in answer.uncited)
+    assert len(answer.uncited) + len(cited_ids) == len(corpus_assistant.search(answer.query, 5))
 
 
 @pytest.mark.parametrize("question", ["What is the boiling point of tungsten?", "Who won the 2018 FIFA World Cup?"])
@@ -66,7 +68,7 @@ def test_question_without_relevant_passages_is_not_grounded(corpus_assistant, ex
     deltas, answer = ask(corpus_assistant, extractive, question)
     assert not answer.grounded and answer.citations == []
     assert "do not appear to answer" in answer.answer and "".join(deltas) == answer.answer
-    assert len(answer.retrieved) == 5  # the closest passages are still shown
+    assert len(answer.uncited) == 5  # the closest passages are still shown
 
 
 def test_extractive_follow_up_uses_the_previous_question(corpus_assistant, extractive):
@@ -90,8 +92,8 @@ def test_answer_json_shape(corpus_assistant, extractive):
     assert data["timings"]["total_ms"] >= data["timings"]["first_token_ms"] >= data["timings"]["retrieval_ms"]
     # The quoted text is the stored document text at the cited offsets (up to the chunker's whitespace).
     citation = answer.citations[0]
-    document = corpus_assistant.document_text(citation.source)
-    assert document[citation.start : citation.end].split() == citation.text.split()
+    document = corpus_assistant.document_text(citation.passage.source)
+    assert document[citation.passage.start : citation.passage.end].split() == citation.passage.text.split()
 
 
 def test_assistant_ask_streams_the_same_answer(corpus_assistant):

@@ -12,9 +12,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from rag.answer import REWRITE_PROMPT, SYSTEM_PROMPT, answer_stream
+from rag.answer import answer_stream
 from rag.backends import BackendError, get_backend
 from rag.config import load_settings
+from rag.prompt import REWRITE_PROMPT, SYSTEM_PROMPT
 
 QUESTION = "What is specification gaming?"
 FACT = "A system achieves high reward by exploiting loopholes in the reward function"
@@ -173,6 +174,22 @@ def backend_for(kind: str, url: str, **overrides):
     return get_backend(kind, settings)
 
 
+def test_every_backend_implements_the_answer_protocol(openai_server, ollama_server):
+    from rag.backends import BACKEND_NAMES, AnswerBackend
+
+    built = {
+        "extractive": get_backend("extractive", load_settings()),
+        "openai": backend_for("openai", openai_server.url),
+        "ollama": backend_for("ollama", ollama_server.url),
+    }
+    if importlib.util.find_spec("llama_cpp") is not None:
+        built["local"] = get_backend("local", load_settings())
+    assert set(built) <= set(BACKEND_NAMES) and {"extractive", "openai", "ollama"} <= set(built)
+    for name, backend in built.items():
+        assert isinstance(backend, AnswerBackend) and backend.name == name
+    assert built["extractive"].rewrite("And who made it?", [{"role": "user", "content": "What is RLHF?"}]) is None
+
+
 def run(assistant, backend, question, history=()):
     events = list(
         answer_stream(question, history, retrieve=assistant.search, embedder=assistant.embedder, backend=backend, k=5)
@@ -196,20 +213,20 @@ def test_llm_answer_is_streamed_and_its_citations_mapped_checked_and_renumbered(
     system, user = request["messages"]
     assert system == {"role": "system", "content": SYSTEM_PROMPT}
     hits = corpus_assistant.search(QUESTION, 5)
-    assert list(passages(user["content"]).values()) == [h.text.strip() for h in hits]
+    assert list(passages(user["content"]).values()) == [h.passage.text.strip() for h in hits]
     assert f"Question: {QUESTION}" in user["content"]
 
-    fact_hit = next(h for h in hits if "loopholes" in h.text)
+    fact_hit = next(h for h in hits if "loopholes" in h.passage.text)
     other_hit = hits[max(i for i, h in enumerate(hits) if h is not fact_hit)]
     # Markers renumbered in order of first use; the out-of-range one is gone, also from the streamed text.
     assert answer.answer == f"{OFF_TOPIC} [1]. {FACT} [2]."
     assert "".join(deltas) == answer.answer and len(deltas) > 10
-    assert [(c.n, c.source, c.start, c.supported) for c in answer.citations] == [
-        (1, other_hit.source, other_hit.start, False),
-        (2, fact_hit.source, fact_hit.start, True),
+    assert [(c.n, c.passage.source, c.passage.start, c.supported) for c in answer.citations] == [
+        (1, other_hit.passage.source, other_hit.passage.start, False),
+        (2, fact_hit.passage.source, fact_hit.passage.start, True),
     ]
     assert answer.grounded and answer.backend == kind
-    assert len(answer.retrieved) == 3 and {"retrieval_ms", "first_token_ms", "total_ms"} <= set(answer.timings)
+    assert len(answer.uncited) == 3 and {"retrieval_ms", "first_token_ms", "total_ms"} <= set(answer.timings)
 
 
 def test_llm_follow_up_is_rewritten_into_a_standalone_query(corpus_assistant, served):
@@ -233,7 +250,7 @@ def test_model_saying_the_answer_is_absent_or_citing_nothing_is_not_grounded(cor
     backend = backend_for("openai", openai_server.url)
     _, absent = run(corpus_assistant, backend, "When was specification gaming first named?")
     assert not absent.grounded and absent.answer == "The documents do not contain the answer."
-    assert absent.citations == [] and len(absent.retrieved) == 5
+    assert absent.citations == [] and len(absent.uncited) == 5
     _, uncited = run(corpus_assistant, backend, "Do game developers like specification gaming?")
     assert not uncited.grounded and uncited.answer.startswith("Game developers like it a lot.")
     assert "unverified" in uncited.answer
@@ -341,7 +358,7 @@ def test_local_smollm2_answers_from_the_passages(corpus_assistant):
     # Whatever a 135M model writes, every surviving marker points at a listed citation from the retrieved set.
     markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)}
     assert markers == {c.n for c in answer.citations}
-    retrieved = {(h.source, h.start) for h in corpus_assistant.search(QUESTION, 5)}
-    assert {(c.source, c.start) for c in answer.citations} <= retrieved
+    retrieved = {(h.passage.source, h.passage.start) for h in corpus_assistant.search(QUESTION, 5)}
+    assert {(c.passage.source, c.passage.start) for c in answer.citations} <= retrieved
     if answer.grounded:
         assert any(c.supported for c in answer.citations)

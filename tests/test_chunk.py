@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.chunk import Chunk, chunk_document, embedding_text
+from rag.chunk import chunk_document, embedding_text
+from rag.passage import Span
 from rag.load import load_document
 from test_load import make_pdf
 
@@ -41,7 +42,7 @@ def corpus_chunks(embedder):
     return result
 
 
-def find(chunks: list[Chunk], needle: str) -> Chunk:
+def find(chunks: list[Span], needle: str) -> Span:
     return next(c for c in chunks if needle in c.text)
 
 

@@ -27,7 +27,7 @@ def test_reader_closing_the_pipe_early_prints_no_traceback(workdir):
 
     child = subprocess.Popen(
         [sys.executable, "-m", "rag.cli", "ask", "What is specification gaming?"], cwd=workdir,
-        env={**os.environ, "RAG_EMBED_BACKEND": "torch"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "RAG_EMBED_RUNTIME": "torch"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     child.stdout.close()  # as `| head -0` does, before the answer is written
     stderr = child.stderr.read()

@@ -50,3 +50,27 @@ def test_example_file_documents_the_defaults(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     defaults = load_settings().model_dump()
     assert {key: defaults[key] for key in documented} == load_settings(**documented).model_dump(include=set(documented))
+
+
+def test_embed_runtime_defaults_match_and_the_old_name_still_works(tmp_path, monkeypatch):
+    import inspect
+
+    from rag.cli import build_parser
+    from rag.embed import Embedder
+
+    monkeypatch.chdir(tmp_path)
+    default = load_settings().embed_runtime
+    assert default == "onnx" == inspect.signature(Embedder).parameters["runtime"].default
+    # embed_backend / RAG_EMBED_BACKEND / --embed-backend: deprecated spellings of embed_runtime.
+    (tmp_path / "rag.toml").write_text('embed_backend = "torch"\n')
+    assert load_settings().embed_runtime == "torch"
+    monkeypatch.setenv("RAG_EMBED_RUNTIME", "onnx")
+    assert load_settings().embed_runtime == "onnx"  # the new name wins wherever both are set
+    monkeypatch.delenv("RAG_EMBED_RUNTIME")
+    monkeypatch.setenv("RAG_EMBED_BACKEND", "torch")
+    (tmp_path / "rag.toml").unlink()
+    assert load_settings().embed_runtime == "torch"
+    assert load_settings(embed_runtime="onnx").embed_runtime == "onnx"
+    assert "embed_backend" not in load_settings().model_dump()
+    for flag in ("--embed-runtime", "--embed-backend"):
+        assert build_parser().parse_args(["status", flag, "torch"]).embed_runtime == "torch"

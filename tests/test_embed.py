@@ -1,4 +1,4 @@
-"""Both embedding backends on the real MiniLM model: agreement, ONNX export cache, errors."""
+"""Both embedding runtimes on the real MiniLM model: agreement, ONNX export cache, errors."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def onnx_cache(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def onnx_embedder(onnx_cache):
     """One export per test session; later Embedders in this module reuse the cached file."""
-    return Embedder(backend="onnx", cache_dir=onnx_cache)
+    return Embedder(runtime="onnx", cache_dir=onnx_cache)
 
 
 @pytest.fixture(scope="session")
@@ -54,9 +54,9 @@ def corpus_vectors(embedder, onnx_embedder, corpus_texts):
     return onnx_embedder.encode(corpus_texts), embedder.encode(corpus_texts)
 
 
-def test_same_model_identity_on_both_backends(embedder, onnx_embedder):
+def test_same_model_identity_on_both_runtimes(embedder, onnx_embedder):
     assert onnx_embedder.model_id == embedder.model_id == "all-MiniLM-L6-v2"
-    assert (onnx_embedder.backend, embedder.backend) == ("onnx", "torch")
+    assert (onnx_embedder.runtime, embedder.runtime) == ("onnx", "torch")
     assert onnx_embedder.dim == embedder.dim == 384
     assert onnx_embedder.max_tokens == embedder.max_tokens == 256
 
@@ -95,7 +95,7 @@ def test_order_is_kept_whatever_the_batching(onnx_cache, onnx_embedder, corpus_t
     """Texts are sorted by length for batching; results must come back in input order."""
     texts = corpus_texts[::-1][:20] + ["short", "a bit longer text than that"]
     one_by_one = np.stack([onnx_embedder.encode_query(t) for t in texts])
-    small_batches = Embedder(backend="onnx", batch_size=3, cache_dir=onnx_cache).encode(texts)
+    small_batches = Embedder(runtime="onnx", batch_size=3, cache_dir=onnx_cache).encode(texts)
     # Activation scales are per batch, so rows agree closely (measured min 0.98), not exactly;
     # a row from another text would score 0.2-0.7.
     assert ((one_by_one * small_batches).sum(axis=1) >= 0.97).all()
@@ -113,7 +113,7 @@ def test_cached_export_is_reused(onnx_cache, onnx_embedder):
     path = onnx_embedder.onnx_path
     assert path.parent == onnx_cache and path.name.startswith("all-MiniLM-L6-v2-")
     before = path.stat()
-    again = Embedder(backend="onnx", cache_dir=onnx_cache)
+    again = Embedder(runtime="onnx", cache_dir=onnx_cache)
     assert again.onnx_path == path
     assert (path.stat().st_mtime_ns, path.stat().st_ino) == (before.st_mtime_ns, before.st_ino)
     assert [p.name for p in onnx_cache.iterdir()] == [path.name]  # no leftover temp files
@@ -122,7 +122,7 @@ def test_cached_export_is_reused(onnx_cache, onnx_embedder):
 def test_cached_onnx_path_does_not_import_torch(onnx_cache, onnx_embedder):
     code = (
         "import sys; from pathlib import Path; from rag.embed import Embedder; "
-        f"e = Embedder(backend='onnx', cache_dir=Path({str(onnx_cache)!r})); "
+        f"e = Embedder(runtime='onnx', cache_dir=Path({str(onnx_cache)!r})); "
         "assert e.encode(['hello']).shape == (1, 384); "
         "print(sorted(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules))"
     )
@@ -136,7 +136,7 @@ def test_corrupt_cache_is_rebuilt(tmp_path, onnx_embedder):
     broken = tmp_path / onnx_embedder.onnx_path.name
     data = onnx_embedder.onnx_path.read_bytes()
     broken.write_bytes(data[: len(data) // 3])  # what a disk error or a foreign copy could leave
-    rebuilt = Embedder(backend="onnx", cache_dir=tmp_path)
+    rebuilt = Embedder(runtime="onnx", cache_dir=tmp_path)
     assert rebuilt.onnx_path == broken and broken.stat().st_size > len(data) // 2
     text = ["Reward hacking is a form of specification gaming."]
     assert float(rebuilt.encode(text)[0] @ onnx_embedder.encode(text)[0]) > 0.999
@@ -147,7 +147,7 @@ def test_cache_is_keyed_by_model_content(tmp_path, onnx_cache, onnx_embedder):
     model = tmp_path / "all-MiniLM-L6-v2"
     shutil.copytree(Path(onnx_embedder.model_path), model)
     before = onnx_embedder.onnx_path.stat().st_mtime_ns
-    assert Embedder(model=str(model), backend="onnx", cache_dir=onnx_cache).onnx_path == onnx_embedder.onnx_path
+    assert Embedder(model=str(model), runtime="onnx", cache_dir=onnx_cache).onnx_path == onnx_embedder.onnx_path
     assert onnx_embedder.onnx_path.stat().st_mtime_ns == before
     weights = model / "model.safetensors"
     key = _content_key(model, weights)
@@ -156,18 +156,18 @@ def test_cache_is_keyed_by_model_content(tmp_path, onnx_cache, onnx_embedder):
     assert _content_key(model, weights) != key
 
 
-@pytest.mark.parametrize("backend", ["torch", "onnx"])
-def test_missing_model_is_a_clear_error(tmp_path, backend):
+@pytest.mark.parametrize("runtime", ["torch", "onnx"])
+def test_missing_model_is_a_clear_error(tmp_path, runtime):
     missing = tmp_path / "no-such-model"
     with pytest.raises(EmbeddingModelError, match="no-such-model") as info:
-        Embedder(model=str(missing), backend=backend, cache_dir=tmp_path)
+        Embedder(model=str(missing), runtime=runtime, cache_dir=tmp_path)
     assert "RAG_EMBED_MODEL" in str(info.value)
 
 
-def test_incomplete_model_folder_and_unknown_backend(tmp_path):
+def test_incomplete_model_folder_and_unknown_runtime(tmp_path):
     (tmp_path / "half-model").mkdir()
     (tmp_path / "half-model" / "config.json").write_text("{}")
     with pytest.raises(EmbeddingModelError, match="not a complete local model folder"):
-        Embedder(model=str(tmp_path / "half-model"), backend="onnx", cache_dir=tmp_path)
-    with pytest.raises(EmbeddingModelError, match="unknown embedding backend 'tensorflow'"):
-        Embedder(backend="tensorflow")
+        Embedder(model=str(tmp_path / "half-model"), runtime="onnx", cache_dir=tmp_path)
+    with pytest.raises(EmbeddingModelError, match="unknown embedding runtime 'tensorflow'"):
+        Embedder(runtime="tensorflow")

@@ -32,23 +32,23 @@ def test_corpus_is_indexed_with_structure(corpus_assistant):
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
 def test_specification_gaming_finds_the_overview(corpus_assistant, mode):
     hits = corpus_assistant.search("What is specification gaming?", k=5, mode=mode)
-    assert hits[0].source == "ai-alignment-overview.txt"
-    assert "Specification gaming" in hits[0].text
-    source_text = corpus_assistant.document_text(hits[0].source)
-    assert "Specification gaming" in source_text[hits[0].start : hits[0].end]
+    assert hits[0].passage.source == "ai-alignment-overview.txt"
+    assert "Specification gaming" in hits[0].passage.text
+    source_text = corpus_assistant.document_text(hits[0].passage.source)
+    assert "Specification gaming" in source_text[hits[0].passage.start : hits[0].passage.end]
 
 
 def test_organisations_table_is_found_whole(corpus_assistant):
     hits = corpus_assistant.search("Which organisations do alignment research and what are their agendas?", k=3)
-    table = next(hit for hit in hits if "| Redwood Research |" in hit.text)
+    table = next(hit for hit in hits if "| Redwood Research |" in hit.passage.text)
     for organisation in ("Anthropic", "DeepMind", "MIRI", "Redwood Research", "ARC"):
-        assert organisation in table.text
+        assert organisation in table.passage.text
 
 
 def test_html_comment_inside_word_is_searchable(corpus_assistant):
     hits = corpus_assistant.search("AI alignment starter pack introduction", k=5, mode="bm25")
-    assert any(hit.source == "ai-alignment-starter-pack.md" for hit in hits)
-    assert all("<!--" not in hit.text and "<abbr>" not in hit.text for hit in hits)
+    assert any(hit.passage.source == "ai-alignment-starter-pack.md" for hit in hits)
+    assert all("<!--" not in hit.passage.text and "<abbr>" not in hit.passage.text for hit in hits)
 
 
 def test_incremental_reindex_embeds_only_what_changed(fresh_assistant):
@@ -77,14 +77,15 @@ def test_incremental_reindex_embeds_only_what_changed(fresh_assistant):
     assert changed.updated == ["ai-alignment-starter-pack.md"]
     starter_chunks = next(r for r in fresh_assistant.documents() if r.source == edited.name).chunk_count
     assert changed.chunks_embedded == starter_chunks
-    assert fresh_assistant.search("quokka benchmark zebra", k=1)[0].source == edited.name
+    assert fresh_assistant.search("quokka benchmark zebra", k=1)[0].passage.source == edited.name
 
     (corpus / "core-of-the-alignment-problem.md").unlink()
     removed = fresh_assistant.index()
     assert removed.removed == ["core-of-the-alignment-problem.md"] and removed.chunks_embedded == 0
-    assert all(hit.source != "core-of-the-alignment-problem.md" for hit in fresh_assistant.search("inner alignment", 20))
+    inner = fresh_assistant.search("inner alignment", 20)
+    assert all(hit.passage.source != "core-of-the-alignment-problem.md" for hit in inner)
     # Both copies of the same content stay citable.
-    sources = {hit.source for hit in fresh_assistant.search("specification gaming boat race CoastRunners", 10)}
+    sources = {hit.passage.source for hit in fresh_assistant.search("specification gaming boat race CoastRunners", 10)}
     assert {"ai-alignment-overview.txt", "copy-of-overview.txt"} <= sources
 
 
@@ -102,7 +103,7 @@ def test_bad_files_are_skipped_with_reasons(fresh_assistant):
     assert set(reasons) == {"empty.txt", "binary.txt", "image.png", "huge.txt"}
     assert "too large" in reasons["huge.txt"] and "unsupported" in reasons["image.png"]
     assert all(reason for reason in reasons.values())
-    assert fresh_assistant.search("flightless birds", 1)[0].source == "good.md"
+    assert fresh_assistant.search("flightless birds", 1)[0].passage.source == "good.md"
 
 
 def test_changed_settings_are_detected_and_rebuild_fixes_them(fresh_assistant, embedder, tmp_path):
@@ -116,7 +117,7 @@ def test_changed_settings_are_detected_and_rebuild_fixes_them(fresh_assistant, e
     with pytest.raises(IndexMismatchError):
         rechunked.index()
     assert rechunked.index(rebuild=True).added == ["a.md"]
-    assert rechunked.search("capital of France", 1)[0].source == "a.md"
+    assert rechunked.search("capital of France", 1)[0].passage.source == "a.md"
 
 
 def test_other_embedding_model_is_detected(fresh_assistant, tmp_path):
@@ -154,7 +155,7 @@ KILL_SCRIPT = textwrap.dedent(
             print("EMBEDDING", flush=True)
             time.sleep(120)
 
-    Assistant(load_settings(embed_backend="torch")).index(progress=progress)
+    Assistant(load_settings(embed_runtime="torch")).index(progress=progress)
     """
 )
 
@@ -191,11 +192,11 @@ def test_kill_during_indexing_leaves_previous_index_intact(fresh_assistant, tmp_
     # The next run completes the interrupted work.
     report = survivor.index()
     assert report.added == ["second.md"] and report.updated == ["first.md"]
-    assert survivor.search("axolotl gills", 1)[0].source == "second.md"
+    assert survivor.search("axolotl gills", 1)[0].passage.source == "second.md"
 
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "RAG_EMBED_BACKEND": "torch"}
+    env = {**os.environ, "RAG_EMBED_RUNTIME": "torch"}
     return subprocess.run(
         [sys.executable, "-m", "rag.cli", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
     )

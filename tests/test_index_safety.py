@@ -24,7 +24,7 @@ NOTE_COUNT = 60
 
 
 def cli_env(tmp_path: Path, **settings: str) -> dict[str, str]:
-    env = {**os.environ, "RAG_EMBED_BACKEND": "torch", "RAG_CORPUS_DIR": str(tmp_path / "corpus"),
+    env = {**os.environ, "RAG_EMBED_RUNTIME": "torch", "RAG_CORPUS_DIR": str(tmp_path / "corpus"),
            "RAG_INDEX_DIR": str(tmp_path / "index")}
     return env | {f"RAG_{key.upper()}": value for key, value in settings.items()}
 
@@ -129,7 +129,7 @@ def test_killed_run_keeps_its_checkpoints_and_the_next_run_embeds_only_the_rest(
     committed = sorted(record.source for record in between.documents())
     assert 0 < len(committed) < NOTE_COUNT
     assert committed == [f"note-{number:03d}.md" for number in range(len(committed))]  # files go in path order
-    assert between.search("zq000x", 1, mode="bm25")[0].source == "note-000.md"  # the checkpoint is searchable
+    assert between.search("zq000x", 1, mode="bm25")[0].passage.source == "note-000.md"  # the checkpoint is searchable
     assert between.search(f"zq{NOTE_COUNT - 1:03d}x", 1, mode="bm25") == []
 
     resumed = cli(tmp_path, "index", "--json")
@@ -138,7 +138,7 @@ def test_killed_run_keeps_its_checkpoints_and_the_next_run_embeds_only_the_rest(
     assert report["chunks_embedded"] == NOTE_COUNT - len(committed)
     assert len(report["added"]) == NOTE_COUNT - len(committed) and len(report["unchanged"]) == len(committed)
     assert report["documents_total"] == NOTE_COUNT
-    assert between.search(f"zq{NOTE_COUNT - 1:03d}x", 1, mode="bm25")[0].source == f"note-{NOTE_COUNT - 1:03d}.md"
+    assert between.search(f"zq{NOTE_COUNT - 1:03d}x", 1, mode="bm25")[0].passage.source == f"note-{NOTE_COUNT - 1:03d}.md"
 
 
 def set_schema(index_dir: Path, version: str, *statements: str) -> None:
@@ -176,14 +176,14 @@ def test_incompatible_schema_is_refused_in_one_line_and_rebuild_fixes_it(small_i
     rebuilt = cli(tmp_path, "index", "--rebuild", "--json")
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert json.loads(rebuilt.stdout)["added"] == ["a.md"]
-    assert Assistant(small_index.settings, embedder=small_index.embedder).search("owls", 1)[0].source == "a.md"
+    assert Assistant(small_index.settings, embedder=small_index.embedder).search("owls", 1)[0].passage.source == "a.md"
 
 
 def test_additive_schema_change_migrates_without_reindexing(small_index):
     index_dir = Path(small_index.settings.index_dir)
     set_schema(index_dir, "1", "DROP INDEX documents_by_source")
     reopened = Assistant(small_index.settings, embedder=small_index.embedder)
-    assert reopened.search("owls", 1)[0].source == "a.md"
+    assert reopened.search("owls", 1)[0].passage.source == "a.md"
     assert reopened.store.meta()["schema"] == str(SCHEMA_VERSION)
     db = sqlite3.connect(index_dir / DB_NAME)
     assert db.execute("SELECT name FROM sqlite_master WHERE name = 'documents_by_source'").fetchone()

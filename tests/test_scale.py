@@ -54,8 +54,8 @@ def test_hnsw_agrees_with_exact_search(hnsw_assistant, corpus_assistant):
         _, approximate = dense.search(query.reshape(1, -1), 10)
         found += len(set(exact.tolist()) & set(approximate[0].tolist()))
         total += len(exact)
-        hnsw_top = hnsw_assistant.search(question, k=1, mode="dense")[0]
-        flat_top = corpus_assistant.search(question, k=1, mode="dense")[0]
+        hnsw_top = hnsw_assistant.search(question, k=1, mode="dense")[0].passage
+        flat_top = corpus_assistant.search(question, k=1, mode="dense")[0].passage
         assert (hnsw_top.source, hnsw_top.start, hnsw_top.end) == (flat_top.source, flat_top.start, flat_top.end)
     assert found / total >= 0.9
     assert corpus_assistant.status()["dense_index"] == "flat"
@@ -63,7 +63,7 @@ def test_hnsw_agrees_with_exact_search(hnsw_assistant, corpus_assistant):
 
 def test_hybrid_search_over_hnsw_finds_the_answer(hnsw_assistant):
     hits = hnsw_assistant.search("What is specification gaming?", k=5, mode="hybrid")
-    assert hits[0].source == "ai-alignment-overview.txt" and "Specification gaming" in hits[0].text
+    assert hits[0].passage.source == "ai-alignment-overview.txt" and "Specification gaming" in hits[0].passage.text
 
 
 def test_bm25_scores_match_bm25s(corpus_assistant):
@@ -89,7 +89,7 @@ def test_copies_reuse_vectors_and_stay_separate_documents(fresh_assistant):
     assert second.chunks_embedded == overview_chunks["overview.md"]
     vectors = fresh_assistant.store.vectors_by_source()
     np.testing.assert_array_equal(vectors["archive/overview.txt"], vectors["overview.txt"])
-    sources = {hit.source for hit in fresh_assistant.search("specification gaming boat race CoastRunners", 10)}
+    sources = {hit.passage.source for hit in fresh_assistant.search("specification gaming boat race CoastRunners", 10)}
     assert {"overview.txt", "archive/overview.txt"} <= sources
     assert fresh_assistant.document_text("archive/overview.txt") == fresh_assistant.document_text("overview.txt")
 
@@ -106,13 +106,13 @@ def test_swapped_and_moved_contents_are_indexed_correctly(fresh_assistant):
     b.write_text(a_text)
     swapped = fresh_assistant.index()
     assert sorted(swapped.updated) == ["a.md", "b.md"] and not swapped.skipped
-    assert fresh_assistant.search("okapi giraffid", 1)[0].source == "b.md"
-    assert fresh_assistant.search("axolotl gills", 1)[0].source == "a.md"
+    assert fresh_assistant.search("okapi giraffid", 1)[0].passage.source == "b.md"
+    assert fresh_assistant.search("axolotl gills", 1)[0].passage.source == "a.md"
     assert {r.source: r.title for r in fresh_assistant.documents()} == {"a.md": "Axolotl", "b.md": "Okapi"}
 
     b.rename(corpus / "c.md")
     moved = fresh_assistant.index()
     assert moved.added == ["c.md"] and moved.removed == ["b.md"]
     assert moved.chunks_embedded == 0 and moved.chunks_copied == 1
-    hit = fresh_assistant.search("okapi giraffid", 1)[0]
-    assert hit.source == "c.md" and "okapi" in fresh_assistant.document_text("c.md")[hit.start : hit.end]
+    passage = fresh_assistant.search("okapi giraffid", 1)[0].passage
+    assert passage.source == "c.md" and "okapi" in fresh_assistant.document_text("c.md")[passage.start : passage.end]

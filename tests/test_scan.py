@@ -82,7 +82,7 @@ def test_unreadable_subfolder_keeps_its_documents(indexed, monkeypatch):
     assert report.removed == ["a.md"] and report.kept == ["sub/c.md"]
     assert report.unreadable == [str(corpus / "sub")]
     assert ("sub", "cannot read folder: Permission denied; its indexed documents are kept") in report.skipped
-    assert indexed.search("wallaby Rottnest", 1)[0].source == "sub/c.md"
+    assert indexed.search("wallaby Rottnest", 1)[0].passage.source == "sub/c.md"
 
 
 def test_unreadable_root_removes_nothing(indexed, monkeypatch):

@@ -1,26 +1,48 @@
 """The one registry of answer backends: a setting name maps to a backend factory.
 
-Two kinds of backend exist. ``extractive`` composes answers from passage sentences and needs nothing
-but the index. The others (``local``, ``openai``, ``ollama``) are LangChain chat models wrapped in
-:class:`ChatBackend`, which turns every client failure into a one-line :class:`BackendError` naming the
-setting to fix, so the CLI and UI can show it instead of a traceback.
+Every backend implements :class:`AnswerBackend`, so the answer pipeline has one path. ``extractive``
+composes answers from passage sentences and needs nothing but the index. The others (``local``,
+``openai``, ``ollama``) are LangChain chat models wrapped in :class:`ChatBackend`, which turns every
+client failure into a one-line :class:`BackendError` naming the setting to fix, so the CLI and UI can
+show it instead of a traceback.
 """
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from rag.errors import UserError
+from rag.prompt import answer_messages, parse_rewrite, rewrite_messages
+from rag.text import one_line
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
     from langchain_core.messages import BaseMessage
 
     from rag.config import Settings
+    from rag.embed import Embedder
+    from rag.passage import Passage
 
 
-class BackendError(RuntimeError):
+class BackendError(UserError, RuntimeError):
     """An answer backend is unreachable, misconfigured or too slow; ``str(exc)`` is one actionable line."""
+
+
+@runtime_checkable
+class AnswerBackend(Protocol):
+    """What the answer pipeline needs of a backend; every backend in the registry implements it."""
+
+    name: str
+
+    def answer(self, question: str, passages: Sequence[Passage], embedder: Embedder) -> Iterator[str]:
+        """Text deltas of an answer to ``question`` drawn from ``passages``, citing ``passages[i]`` as [i+1]."""
+        ...
+
+    def rewrite(self, question: str, history: Sequence[dict[str, str]]) -> str | None:
+        """A standalone search query for a follow-up ``question``, or None to let the pipeline build one."""
+        ...
 
 
 # name -> "module:factory"; factories take Settings and return a backend. Imports stay lazy so that
@@ -34,19 +56,14 @@ _REGISTRY: dict[str, str] = {
 BACKEND_NAMES: tuple[str, ...] = tuple(_REGISTRY)
 
 
-def get_backend(name: str, settings: Settings) -> Any:
+def get_backend(name: str, settings: Settings) -> AnswerBackend:
     """The backend called ``name`` (``settings.backend`` when empty), configured from ``settings``."""
     name = (name or settings.backend).strip().lower()
     if name not in _REGISTRY:
         raise BackendError(f"unknown backend {name!r}; set RAG_BACKEND to one of: {', '.join(BACKEND_NAMES)}")
     module_name, factory = _REGISTRY[name].split(":")
-    build: Callable[[Settings], Any] = getattr(importlib.import_module(module_name), factory)
+    build: Callable[[Settings], AnswerBackend] = getattr(importlib.import_module(module_name), factory)
     return build(settings)
-
-
-def one_line(text: object) -> str:
-    """Collapse an exception message to a single line, as BackendError promises."""
-    return " ".join(str(text).split())
 
 
 def root_reason(exc: BaseException) -> str:
@@ -67,12 +84,17 @@ def root_reason(exc: BaseException) -> str:
 class ChatBackend:
     """An LLM answer backend: a LangChain chat model plus the translation of its failures."""
 
-    uses_llm = True
-
     def __init__(self, name: str, model: BaseChatModel, describe_error: Callable[[BaseException], str]):
         self.name = name
         self.model = model
         self._describe_error = describe_error
+
+    def answer(self, question: str, passages: Sequence[Passage], embedder: Embedder) -> Iterator[str]:
+        """The model's reply to the passages and the question, streamed (the embedder is not needed)."""
+        return self.stream(answer_messages(question, passages))
+
+    def rewrite(self, question: str, history: Sequence[dict[str, str]]) -> str | None:
+        return parse_rewrite(self.complete(rewrite_messages(question, history)))
 
     def stream(self, messages: Sequence[BaseMessage]) -> Iterator[str]:
         """Text deltas of the model's reply, as they arrive."""

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rag.answer import overlap, passage_sentences
 from rag.config import Settings
+from rag.text import overlap, passage_sentences
 
 if TYPE_CHECKING:
     from rag.embed import Embedder
-    from rag.retrieve import Hit
+    from rag.passage import Passage
 
 LEXICAL_WEIGHT = 0.3
 MARGIN = 0.12  # sentences scoring this far below the best one are not worth quoting
@@ -25,18 +25,19 @@ MIN_WORDS = 5  # shorter lines are headings or labels, not answers
 
 
 class ExtractiveBackend:
+    """An :class:`rag.backends.AnswerBackend` that quotes the passages instead of asking a model."""
+
     name = "extractive"
-    uses_llm = False
 
     def __init__(self, max_sentences: int = 3):
         self.max_sentences = max_sentences
 
-    def compose(self, question: str, hits: Sequence[Hit], embedder: Embedder) -> Iterator[str]:
+    def answer(self, question: str, passages: Sequence[Passage], embedder: Embedder) -> Iterator[str]:
         """Yield the chosen sentences one by one, each ending with its passage's [n] marker."""
         candidates = [
             (n, sentence)
-            for n, hit in enumerate(hits, 1)
-            for sentence in passage_sentences(hit.text)
+            for n, passage in enumerate(passages, 1)
+            for sentence in passage_sentences(passage.text)
             # a question in a document ("What's the evidence that ...?") is never its answer
             if len(sentence.split()) >= MIN_WORDS and not sentence.endswith("?")
         ]
@@ -58,6 +59,10 @@ class ExtractiveBackend:
             sentence = sentence.lstrip("—–-:;,. ")
             body, end = (sentence[:-1], sentence[-1]) if sentence[-1] in ".!?" else (sentence.rstrip(":;,"), ".")
             yield f"{' ' if position else ''}{body} [{n}]{end}"
+
+    def rewrite(self, question: str, history: Sequence[dict[str, str]]) -> None:
+        """No model to rewrite follow-ups with: the pipeline adds the previous question's terms itself."""
+        return None
 
 
 def build(settings: Settings) -> ExtractiveBackend:

@@ -20,8 +20,9 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
-from rag.backends import BackendError, ChatBackend, one_line
+from rag.backends import BackendError, ChatBackend
 from rag.config import Settings
+from rag.text import one_line
 
 DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 CONTEXT_TOKENS = 4096  # k passages of ~200 embedding tokens plus the reply fit with room to spare

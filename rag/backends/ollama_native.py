@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from rag.backends import ChatBackend, one_line, root_reason
+from rag.backends import ChatBackend, root_reason
 from rag.config import Settings
+from rag.text import one_line
 
 DEFAULT_MODEL = "llama3.2"
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 
-from rag.backends import BackendError, ChatBackend, one_line, root_reason
+from rag.backends import BackendError, ChatBackend, root_reason
 from rag.config import Settings
+from rag.text import one_line
 
 DEFAULT_MODEL = "gpt-4o-mini"
 OFFICIAL_BASE_URL = "https://api.openai.com/v1"

@@ -1,0 +1,51 @@
+"""The one passage type, and the two things that wrap it: a search hit and an answer's citation.
+
+A ``Span`` is what the chunker cuts from a document (and what the store keeps per chunk); a ``Passage`` is a
+stored span with the document it came from; a ``Hit`` is a passage with its retrieval score; a ``Citation``
+is a numbered passage with the verdict of the support check. A new passage field is added to ``Span``
+(plus its column in rag/store.py) and reaches hits, citations and every JSON output from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+
+@dataclass(frozen=True)
+class Span:
+    text: str  # cleaned passage: what is shown, searched and (with context) embedded
+    start: int  # Document.text[start:end] is the span the passage was cut from
+    end: int
+    section: str  # heading path, e.g. "Frames on outer alignment > The Pointers Problem"
+    page: int | None  # 1-based PDF page, None for other formats
+
+
+@dataclass(frozen=True, kw_only=True)
+class Passage(Span):
+    id: int  # the chunk's row in one index: internal, never shown
+    source: str  # document path relative to the folder it was indexed from
+    title: str
+
+    def to_dict(self) -> dict:
+        """Flat JSON: where the passage comes from, then its span (the internal id is left out)."""
+        return {"source": self.source, "title": self.title, **{f.name: getattr(self, f.name) for f in fields(Span)}}
+
+
+@dataclass(frozen=True)
+class Hit:
+    passage: Passage
+    score: float  # cosine (dense), BM25 (bm25) or fused in [0, 1] (hybrid)
+
+    def to_dict(self) -> dict:
+        return {"chunk_id": self.passage.id, **self.passage.to_dict(), "score": self.score}
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int  # the [n] marker in the answer text, numbered in order of first use
+    passage: Passage
+    supported: bool  # every sentence citing it is backed by the passage
+
+    def to_dict(self) -> dict:
+        return {"n": self.n, **self.passage.to_dict(), "supported": self.supported}
+

@@ -1,0 +1,115 @@
+"""Small text utilities shared across the pipeline: one-line display, content terms, and sentences.
+
+Everything here is pure text processing with no knowledge of indexes, backends or answers, so any
+module may import it.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+
+_WORD = re.compile(r"[a-z0-9]+(?:['’-][a-z0-9]+)*")
+_STOPWORDS = frozenset(
+    "a an and are as at be but by for if in into is it its of on or such that the their then there these they this "
+    "to was will with what who whom whose which when where why how does do did can could would should about "
+    "tell me explain describe i you we our your he she his her them than from has have had been being were not no "
+    "so any all some also only".split()
+)
+
+
+def one_line(text: object, limit: int | None = None) -> str:
+    """``text`` on one line (whitespace runs collapsed), cut at a word with "…" past ``limit`` characters."""
+    flat = " ".join(str(text).split())
+    if limit is None or len(flat) <= limit:
+        return flat
+    cut = flat[:limit].rsplit(" ", 1)[0] or flat[:limit]
+    return cut.rstrip(" ,;:-") + "…"
+
+
+_STEMMERS = threading.local()
+
+
+def stemmer():
+    """This thread's English Snowball stemmer: PyStemmer objects must not be shared between threads."""
+    instance = getattr(_STEMMERS, "english", None)
+    if instance is None:
+        import Stemmer
+
+        instance = _STEMMERS.english = Stemmer.Stemmer("english")
+    return instance
+
+
+def content_words(text: str) -> list[str]:
+    """Lower-cased words minus stop words, first occurrence order."""
+    seen: dict[str, None] = {}
+    for word in _WORD.findall(text.lower()):
+        if word not in _STOPWORDS and word not in seen:
+            seen[word] = None
+    return list(seen)
+
+
+def terms(text: str) -> set[str]:
+    """Stemmed content words, for lexical overlap."""
+    return set(stemmer().stemWords(content_words(text)))
+
+
+def overlap(claim: str, passage: str) -> float:
+    """Share of the claim's content terms that occur in the passage."""
+    claim_terms = terms(claim)
+    return len(claim_terms & terms(passage)) / len(claim_terms) if claim_terms else 0.0
+
+
+def _clean_line(line: str) -> str:
+    """Markdown/HTML residue out of a passage line: what a reader should see quoted."""
+    line = re.sub(r"<!--.*?-->|</?[a-zA-Z][^>]*>", "", line)
+    line = re.sub(r"\[([^\]]+)\]\[[^\]]*\]|\[([^\]]+)\]\([^)]*\)", lambda m: m.group(1) or m.group(2), line)
+    line = re.sub(r"\[\d+\]", "", line)  # a bare [n] in a document would read as one of our citations
+    line = re.sub(r"(\*\*|__)(.+?)\1", r"\2", line)
+    line = re.sub(r"(?<!\w)[_*](\S(?:.*?\S)?)[_*](?!\w)", r"\1", line)
+    if line.lstrip().startswith("|"):
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        line = "" if all(set(c) <= set("-: ") for c in cells) else ": ".join(c for c in cells if c)
+    line = re.sub(r"^\s*(?:#{1,6}\s+|[-*•+]\s+|\d+[.)]\s+)", "", line)
+    return " ".join(line.split())
+
+
+def passage_sentences(text: str) -> list[str]:
+    """Sentences of a passage, hard-wrapped lines rejoined, headings and link definitions dropped."""
+    blocks: list[str] = []
+    current = ""
+    for raw in text.splitlines():
+        if re.match(r"^\s*\[[^\]]+\]:\s*\S+", raw) or re.match(r"^\s*#", raw):
+            blocks.append(current)
+            current = ""
+            continue
+        starts_block = not raw.strip() or re.match(r"^\s*(?:[-*•+]\s|\d+[.)]\s|\|)", raw)
+        line = _clean_line(raw)
+        continues = (
+            current
+            and not starts_block
+            and (line[:1].islower() or current[-1:] in ",;—–-(")
+        )
+        if continues:
+            current = f"{current} {line}"
+        else:
+            blocks.append(current)
+            current = line
+    blocks.append(current)
+    sentences = []
+    for block in blocks:
+        sentences.extend(s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[\"“(A-Z0-9])", block) if s.strip())
+    return sentences
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of an answer, each keeping the [n] markers that follow it."""
+    out: list[str] = []
+    for piece in re.split(r"(?<=[.!?])\s+|\n+", text):
+        lead = re.match(r"^\s*((?:\[\d+\]\s*)+)", piece)
+        if lead and out:
+            out[-1] = f"{out[-1]} {lead.group(1).strip()}"
+            piece = piece[lead.end():]
+        if piece.strip():
+            out.append(piece.strip())
+    return out

@@ -1,0 +1,59 @@
+"""Text utilities shared across the pipeline: one-line display, stemmed terms from many threads, chat history."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from conftest import CORPUS
+from rag.prompt import chat_history
+from rag.text import one_line, stemmer, terms
+
+THREADS = 8
+
+
+def test_one_line_collapses_whitespace_and_cuts_at_a_word():
+    assert one_line("  a\n\tb  c ") == "a b c"
+    assert one_line(ValueError("bad\nthing")) == "bad thing"
+    assert one_line("alpha beta, gamma delta", 14) == "alpha beta…"
+    assert one_line("supercalifragilistic", 5) == "super…"
+
+
+def test_terms_from_many_threads_match_one_thread():
+    """PyStemmer objects are not thread-safe: every thread must stem with its own, and get the same terms."""
+    lines = [line for path in sorted(CORPUS.iterdir()) for line in path.read_text().splitlines() if line.strip()]
+    expected = [terms(line) for line in lines]
+    start = threading.Barrier(THREADS)
+
+    def work(offset: int) -> tuple[object, list[set[str]]]:
+        start.wait()  # all threads stem at once
+        order = lines[offset:] + lines[:offset]  # each thread in a different order, so their words interleave
+        stemmed = [terms(line) for line in order * 3]
+        return stemmer(), stemmed[-len(lines):]
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        results = list(pool.map(work, range(0, THREADS * 97, 97)))
+    for offset, (_, stemmed) in zip(range(0, THREADS * 97, 97), results):
+        assert stemmed == expected[offset:] + expected[:offset]
+    instances = {id(instance) for instance, _ in results} | {id(stemmer())}
+    assert len(instances) == THREADS + 1  # one stemmer per thread, the main thread's included
+    assert len(lines) > 500 and stemmer() is stemmer()
+
+
+def test_chat_history_keeps_text_of_user_and_assistant_turns():
+    history = [
+        {"role": "system", "content": "ignored"},
+        {"role": "user", "content": "  What is <b>RLHF</b>?  "},
+        {"role": "assistant", "content": [{"type": "text", "text": "Feedback"}, "training [1]."]},
+        {"role": "assistant", "content": {"text": "   "}},
+        "not a message",
+        {"content": "no role"},
+    ]
+    assert chat_history(history) == [
+        {"role": "user", "content": "What is <b>RLHF</b>?"},
+        {"role": "assistant", "content": "Feedback training [1]."},
+    ]
+    assert chat_history(history, clean=lambda text: text.replace("<b>", "").replace("</b>", ""))[0] == {
+        "role": "user", "content": "What is RLHF?"
+    }
+    assert chat_history(None) == []
