@@ -20,7 +20,8 @@ from pathlib import Path
 import rag  # noqa: F401  (offline/telemetry environment before gradio imports)
 
 import gradio as gr
-from pydantic import SecretStr
+from gradio.components.chatbot import ChatbotDataMessages, Message
+from pydantic import SecretStr, field_validator
 
 from rag.api import Assistant
 from rag.backends import BACKEND_NAMES
@@ -315,6 +316,19 @@ def _one_line_error(exc: Exception) -> str:
     return f"unexpected error ({type(exc).__name__}: {one_line(exc)}); details are in the server log"
 
 
+class _PlainTextMessage(Message):
+    """A chat message whose content may also be the plain string of the documented history format."""
+
+    @field_validator("content", mode="before")
+    @classmethod
+    def _text_parts(cls, content):
+        return [{"type": "text", "text": content}] if isinstance(content, str) else content
+
+
+class _ChatHistory(ChatbotDataMessages):
+    root: list[_PlainTextMessage]
+
+
 def build_app(assistant: Assistant) -> gr.Blocks:
     """The whole UI over one Assistant; launch it with :func:`launch` (theme, CSS and head go there)."""
 
@@ -452,6 +466,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                             feedback_options=None,
                             placeholder="Ask a question about the documents, or pick an example below.",
                         )
+                        chatbot.data_model = _ChatHistory  # the API also takes {"role", "content": "text"}
                         with gr.Row(equal_height=True):
                             question = gr.Textbox(
                                 label="Question", show_label=False, placeholder="Your question…", scale=5,
