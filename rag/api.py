@@ -45,8 +45,8 @@ class Assistant:
             return self._embedder
 
     def signature(self) -> dict[str, str]:
-        embedder = self.embedder
-        return signature(embedder.model_id, embedder.dim, self.settings.chunk_tokens, self.settings.chunk_overlap_tokens)
+        embedder, settings = self.embedder, self.settings
+        return signature(embedder.model_id, embedder.dim, settings.chunk_tokens, settings.chunk_overlap_tokens)
 
     @property
     def retriever(self) -> Retriever:

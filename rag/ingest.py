@@ -126,7 +126,8 @@ def scan(paths: Sequence[Path], max_bytes: int) -> Scan:
         try:
             is_dir = stat.S_ISDIR(path.stat().st_mode)
         except OSError as exc:
-            found.skipped.append((str(given), _unreadable_reason(exc, path.is_symlink(), missing="no such file or folder")))
+            reason = _unreadable_reason(exc, path.is_symlink(), missing="no such file or folder")
+            found.skipped.append((str(given), reason))
             found.unseen.setdefault(str(path.absolute()), []).append("")
             continue
         if is_dir:
@@ -154,7 +155,8 @@ def scan(paths: Sequence[Path], max_bytes: int) -> Scan:
                 unseen.append(source)
                 continue
             if info.st_size > max_bytes:
-                found.skipped.append((source, f"file too large ({info.st_size / 1e6:.1f} MB > {max_bytes / 1e6:.0f} MB)"))
+                too_large = f"file too large ({info.st_size / 1e6:.1f} MB > {max_bytes / 1e6:.0f} MB)"
+                found.skipped.append((source, too_large))
                 continue
             entries.append(SourceFile(str(root), source, info.st_size, info.st_mtime_ns, partial(_read, location)))
     return found
@@ -231,9 +233,9 @@ def index_sources(
     unless ``unseen`` says they (or their folder) could not be looked at.
 
     Runs under the index lock (another run in progress: wait, telling ``on_wait`` or else ``progress``,
-    or with ``wait`` false raise IndexBusyError). Reading, hashing, loading and chunking run in a worker thread ahead of
-    the embedding, and documents are written as each batch of chunks is embedded, so only one batch is
-    held in memory. The work is committed in checkpoints (see :class:`_Checkpoints`), so a killed run
+    or with ``wait`` false raise IndexBusyError). Reading, hashing, loading and chunking run in a worker
+    thread ahead of the embedding, and documents are written as each batch of chunks is embedded, so only
+    one batch is held in memory. The work is committed in checkpoints (see :class:`_Checkpoints`), so a killed run
     loses at most the work since the last one.
     """
     started = time.perf_counter()
@@ -244,10 +246,37 @@ def index_sources(
         if not rebuild:
             store.check_signature(expected)
         with store.writer(expected, exact_search_max_chunks, rebuild=rebuild) as writer:
-            _sync(store, writer, embedder, roots, report, notify, set(sync_roots), unseen or {}, rebuild,
-                  _Checkpoints(writer, checkpoint_seconds, checkpoint_documents, notify),
-                  partial(_load_and_chunk, count_tokens=embedder.count_tokens, max_tokens=chunk_tokens,
-                          overlap=chunk_overlap_tokens))
+            todo, gone = _plan(store, roots, report, set(sync_roots), unseen or {}, rebuild)
+            checkpoints = _Checkpoints(writer, checkpoint_seconds, checkpoint_documents, notify)
+            load = partial(_load_and_chunk, count_tokens=embedder.count_tokens, max_tokens=chunk_tokens,
+                           overlap=chunk_overlap_tokens)
+            # Content already in the index is copied, not loaded, chunked and embedded again.
+            stored = writer.content_keys() if todo else set()
+            batch = _EmbedBatch(writer, embedder, load, stored, report, notify)
+            with closing(_read_ahead(partial(_prepare, stored=stored, load=load), todo, READ_AHEAD)) as prepared:
+                for done, item in enumerate(prepared, 1):
+                    batch.fraction = 0.05 + 0.9 * done / len(todo)
+                    notify(batch.fraction, f"reading {item.file.source}")
+                    if item.skip is not None:
+                        report.skipped.append((item.file.source, item.skip))
+                        # A file that no longer loads no longer says what the index remembers.
+                        if item.record and item.unreadable:
+                            writer.remove(item.file.root, item.file.source)
+                            report.removed.append(item.file.source)
+                    elif item.unchanged:
+                        writer.touch(item.file.root, item.file.source, item.file.size, item.file.mtime_ns)
+                        report.unchanged.append(item.file.source)
+                    else:
+                        batch.add(item)
+                    if checkpoints.due(done):
+                        batch.flush()
+                        checkpoints.save(batch.fraction, done)
+            batch.flush()
+            _replace_moved_roots(writer, roots, set(sync_roots), report)
+            # Removals last: a file moved or copied elsewhere has its content reused before the old one goes.
+            for root, source in gone:
+                writer.remove(root, source)
+                report.removed.append(source)
             notify(0.95, "writing the search index")
     report.documents_total, report.chunks_total = store.counts()
     report.seconds = time.perf_counter() - started
@@ -255,7 +284,13 @@ def index_sources(
     return report
 
 
-def _sync(store, writer, embedder, roots, report, notify, sync_roots, unseen, rebuild, checkpoints, load) -> None:
+def _plan(
+    store: Store, roots: dict[str, list[SourceFile]], report: IndexReport, sync_roots: set[str],
+    unseen: Mapping[str, Sequence[str]], rebuild: bool,
+) -> tuple[list[tuple[SourceFile, DocumentRecord | None]], list[tuple[str, str]]]:
+    """Files to read (new, or with other size/mtime than indexed) and documents gone from synced roots.
+
+    A document whose file or folder could not be looked at is not gone: it is kept, and reported."""
     todo: list[tuple[SourceFile, DocumentRecord | None]] = []
     gone: list[tuple[str, str]] = []
     for root, files in roots.items():
@@ -269,39 +304,13 @@ def _sync(store, writer, embedder, roots, report, notify, sync_roots, unseen, re
         present = {file.source for file in files}
         for source in sorted(set(known) - present):
             if _covered(source, unseen.get(root, ())):
-                report.kept.append(source)  # its file or folder could not be looked at: not "gone"
+                report.kept.append(source)
             elif root in sync_roots:
                 gone.append((root, source))
-    report.unreadable = sorted({os.path.join(root, path) if path else root for root, paths in unseen.items()
-                                for path in paths})
-
-    # Content already in the index is copied, not loaded, chunked and embedded again.
-    stored = writer.content_keys() if todo else set()
-    batch = _EmbedBatch(writer, embedder, load, stored, report, notify)
-    with closing(_read_ahead(partial(_prepare, stored=stored, load=load), todo, READ_AHEAD)) as prepared:
-        for done, item in enumerate(prepared, 1):
-            batch.fraction = 0.05 + 0.9 * done / len(todo)
-            notify(batch.fraction, f"reading {item.file.source}")
-            if item.skip is not None:
-                report.skipped.append((item.file.source, item.skip))
-                # A file that no longer loads no longer says what the index remembers.
-                if item.record and item.unreadable:
-                    writer.remove(item.file.root, item.file.source)
-                    report.removed.append(item.file.source)
-            elif item.unchanged:
-                writer.touch(item.file.root, item.file.source, item.file.size, item.file.mtime_ns)
-                report.unchanged.append(item.file.source)
-            else:
-                batch.add(item)
-            if checkpoints.due(done):
-                batch.flush()
-                checkpoints.save(batch.fraction, done)
-    batch.flush()
-    _replace_moved_roots(writer, roots, sync_roots, report)
-    # Removals last: a file moved or copied elsewhere has its content reused before the old one goes.
-    for root, source in gone:
-        writer.remove(root, source)
-        report.removed.append(source)
+    report.unreadable = sorted(
+        {os.path.join(root, path) if path else root for root, paths in unseen.items() for path in paths}
+    )
+    return todo, gone
 
 
 def _covered(source: str, unseen: Iterable[str]) -> bool:
@@ -315,7 +324,8 @@ def _replace_moved_roots(writer: StoreWriter, roots, sync_roots: set[str], repor
     for old_root, count in writer.roots().items():
         if old_root in roots or _exists(old_root):
             continue
-        new_root = next((root for root in sorted(sync_roots) if 2 * writer.shared_documents(old_root, root) > count), None)
+        holders = (root for root in sorted(sync_roots) if 2 * writer.shared_documents(old_root, root) > count)
+        new_root = next(holders, None)
         if new_root is None:
             report.missing_roots.append(old_root)
         else:

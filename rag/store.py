@@ -422,7 +422,9 @@ class Store:
 class StoreWriter:
     """Writes inside one open transaction; :meth:`checkpoint` commits what is written so far."""
 
-    def __init__(self, db: sqlite3.Connection, index_dir: Path, signature: dict[str, str], exact_search_max_chunks: int):
+    def __init__(
+        self, db: sqlite3.Connection, index_dir: Path, signature: dict[str, str], exact_search_max_chunks: int
+    ):
         self._db = db
         self._index_dir = index_dir
         self._signature = signature
