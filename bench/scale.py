@@ -159,7 +159,7 @@ def max_chunk_id(index_dir: Path) -> int:
 def grow_distinct(work: Path, embedder, target: int) -> int:
     """Add SciFact abstracts to corpus/copy-00 until it holds about ``target`` chunks."""
     from rag.chunk import chunk_document
-    from rag.load import load_document
+    from rag.loaders import load_document
 
     folder = work / "corpus" / "copy-00"
     folder.mkdir(parents=True, exist_ok=True)
@@ -452,7 +452,7 @@ def ratio_check(args: argparse.Namespace) -> None:
     from rag.api import Assistant
     from rag.chunk import chunk_document, embedding_text
     from rag.embed import Embedder
-    from rag.load import load_document
+    from rag.loaders import load_document
 
     work = Path(args.work) / "ratio"
     shutil.rmtree(work, ignore_errors=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from rag.chunk import CHUNKER_VERSION, chunk_document, embedding_text
 from rag.embed import Embedder
-from rag.load import SUPPORTED_SUFFIXES, Document, SkipFile, load_document
+from rag.loaders import SUPPORTED_SUFFIXES, Document, SkipFile, load_document
 from rag.passage import Span
 from rag.store import DocumentContent, DocumentRecord, Store, StoreWriter, content_key
 

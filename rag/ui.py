@@ -27,7 +27,7 @@ from rag.api import Assistant
 from rag.backends import BACKEND_NAMES
 from rag.config import Settings
 from rag.errors import USER_ERRORS
-from rag.load import SUPPORTED_SUFFIXES, SkipFile, load_document
+from rag.loaders import SUPPORTED_SUFFIXES, SkipFile, load_document
 from rag.passage import Passage
 from rag.prompt import chat_history
 from rag.retrieve import MODES
