@@ -5,17 +5,18 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from pydantic import SecretStr
 
 from rag.config import Settings, load_settings
-from rag.embed import Embedder
+from rag.embed import Embedder, model_id, remove_stale_exports
 from rag.ingest import IndexReport, Progress, SourceFile, index_sources, scan, signature
 from rag.passage import Hit
 from rag.retrieve import MODES, Retriever
-from rag.store import DocumentRecord, Store, StoreError
+from rag.store import DocumentRecord, IndexMismatchError, Store, StoreError
 
 # What a running server may change (the settings endpoint); everything else needs a restart.
 ANSWER_SETTINGS = ("backend", "llm_model", "openai_base_url", "openai_api_key", "ollama_base_url", "top_k",
@@ -34,11 +35,15 @@ class Assistant:
     def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None):
         self.settings = settings or load_settings()
         self.store = Store(self.settings.index_dir)
+        remove_stale_exports(self._models_dir)
         self._embedder = embedder  # shared by callers that hold several indexes open
         self._retriever: Retriever | None = None
         self._model_lock = threading.Lock()
-        self._index_lock = threading.Lock()
         self._settings_lock = threading.Lock()
+
+    @property
+    def _models_dir(self) -> Path:
+        return Path(self.settings.index_dir) / "models"
 
     @property
     def embedder(self) -> Embedder:
@@ -48,12 +53,13 @@ class Assistant:
                     self.settings.embed_model,
                     runtime=self.settings.embed_runtime,
                     batch_size=self.settings.embed_batch_size,
-                    cache_dir=Path(self.settings.index_dir) / "models",
+                    cache_dir=self._models_dir,
                 )
             return self._embedder
 
     def signature(self) -> dict[str, str]:
-        return signature(self.embedder, self.settings.chunk_tokens, self.settings.chunk_overlap_tokens)
+        embedder, settings = self.embedder, self.settings
+        return signature(embedder.model_id, embedder.dim, settings.chunk_tokens, settings.chunk_overlap_tokens)
 
     @property
     def retriever(self) -> Retriever:
@@ -71,13 +77,21 @@ class Assistant:
     # ---- indexing ------------------------------------------------------------------------
 
     def index(
-        self, paths: Sequence[Path | str] | None = None, rebuild: bool = False, progress: Progress | None = None
+        self,
+        paths: Sequence[Path | str] | None = None,
+        rebuild: bool = False,
+        progress: Progress | None = None,
+        wait: bool = True,
+        on_wait: Callable[[str], None] | None = None,
     ) -> IndexReport:
-        """Sync the index with ``paths`` (default: the corpus folder)."""
+        """Sync the index with ``paths`` (default: the corpus folder). Another run in progress (any process):
+        wait for it, saying so through ``on_wait`` (or ``progress``), or with ``wait`` false raise IndexBusyError."""
         targets = [Path(p) for p in (paths or [self.settings.corpus_dir])]
-        roots, skipped = scan(targets, int(self.settings.max_file_mb * 1_000_000))
-        sync_roots = {str(Path(p).expanduser().resolve()) for p in targets if Path(p).is_dir()}
-        return self.index_sources(roots, sync_roots, rebuild=rebuild, skipped=skipped, progress=progress)
+        found = scan(targets, int(self.settings.max_file_mb * 1_000_000))
+        return self.index_sources(
+            found.roots, found.synced, rebuild=rebuild, skipped=found.skipped, unseen=found.unseen,
+            progress=progress, wait=wait, on_wait=on_wait,
+        )
 
     def index_sources(
         self,
@@ -85,27 +99,37 @@ class Assistant:
         sync_roots: set[str],
         rebuild: bool = False,
         skipped: Sequence[tuple[str, str]] = (),
+        unseen: Mapping[str, Sequence[str]] | None = None,
         progress: Progress | None = None,
+        wait: bool = True,
+        on_wait: Callable[[str], None] | None = None,
     ) -> IndexReport:
-        with self._index_lock:
-            report = index_sources(
-                self.store,
-                self.embedder,
-                roots,
-                chunk_tokens=self.settings.chunk_tokens,
-                chunk_overlap_tokens=self.settings.chunk_overlap_tokens,
-                exact_search_max_chunks=self.settings.exact_search_max_chunks,
-                sync_roots=sync_roots,
-                rebuild=rebuild,
-                skipped=skipped,
-                progress=progress,
-            )
-            return report
+        return index_sources(
+            self.store,
+            self.embedder,
+            roots,
+            chunk_tokens=self.settings.chunk_tokens,
+            chunk_overlap_tokens=self.settings.chunk_overlap_tokens,
+            exact_search_max_chunks=self.settings.exact_search_max_chunks,
+            sync_roots=sync_roots,
+            rebuild=rebuild,
+            skipped=skipped,
+            unseen=unseen,
+            checkpoint_seconds=self.settings.checkpoint_seconds,
+            checkpoint_documents=self.settings.checkpoint_documents,
+            wait=wait,
+            on_wait=on_wait,
+            progress=progress,
+        )
+
+    def index_lock(self, wait: bool = True) -> AbstractContextManager[None]:
+        """Hold the index as an index run does (every writer, in any process, waits for it)."""
+        return self.store.index_lock(wait)
 
     def remove(self, doc_id: str) -> str:
         """Unindex exactly the document with this id; delete its file only if it lies inside the corpus
         folder (symlinks resolved, and never a symlink itself). Returns what was done, in one line."""
-        with self._index_lock:
+        with self.store.index_lock():
             matches = [record for record in self.store.documents() if document_id(record) == doc_id]
             if not matches:
                 raise StoreError(f"no indexed document with id {doc_id!r}")
@@ -204,4 +228,16 @@ class Assistant:
             "generation": int(meta.get("generation", 0)),
             "index_bytes": self.store.size_on_disk(),
             "last_indexed": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(indexed_at)) if indexed_at else None,
+            "warning": self._settings_mismatch(),
         }
+
+    def _settings_mismatch(self) -> str | None:
+        """Why search would refuse this index with the current settings (checked without loading the model)."""
+        expected = signature(
+            model_id(self.settings.embed_model), None, self.settings.chunk_tokens, self.settings.chunk_overlap_tokens
+        )
+        try:
+            self.store.check_signature(expected)
+        except IndexMismatchError as exc:
+            return str(exc)
+        return None

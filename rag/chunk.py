@@ -17,8 +17,9 @@ from functools import lru_cache
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from rag.load import Document, SkipFile, one_line, tidy
+from rag.loaders.common import MAX_TITLE_CHARS, Document, SkipFile, tidy
 from rag.passage import Span
+from rag.text import one_line
 
 # Stored with an index: bump whenever the same document would be chunked differently.
 CHUNKER_VERSION = "1"
@@ -173,7 +174,7 @@ def _sections(doc: Document) -> list[tuple[str, int, int, int | None]]:
         spans.append((path, position, heading.start))
         while stack and stack[-1][0] >= heading.level:
             stack.pop()
-        if not title_seen and one_line(heading.text).casefold() == doc.title.casefold():
+        if not title_seen and one_line(heading.text, MAX_TITLE_CHARS).casefold() == doc.title.casefold():
             title_seen = True
         else:
             stack.append((heading.level, heading.text))

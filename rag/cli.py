@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -31,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("paths", nargs="*", type=Path, help="folders or files (default: corpus/)")
     index.add_argument("--rebuild", action="store_true", help="discard the index and embed everything again")
     index.add_argument("--json", action="store_true", help="print the report as JSON")
+    index.add_argument(
+        "--no-wait", action="store_true", help="fail instead of waiting when another index run is in progress"
+    )
     _common(index)
 
     search = commands.add_parser("search", help="retrieve passages for a query")
@@ -76,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`rag ask … | head -3`): stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the final flush at exit does not fail again
+        return 1
     except USER_ERRORS as exc:  # every expected failure type says what to fix; show it as one line
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -108,9 +116,15 @@ def _run(args: argparse.Namespace) -> int:
 
     assistant = Assistant(settings)
     if args.command == "index":
-        report = assistant.index(args.paths or None, rebuild=args.rebuild, progress=_progress_printer())
+        report = assistant.index(
+            args.paths or None,
+            rebuild=args.rebuild,
+            progress=_progress_printer(),
+            wait=not args.no_wait,
+            on_wait=lambda message: print(message, file=sys.stderr, flush=True),
+        )
         print(json.dumps(report.to_dict(), indent=2) if args.json else report.summary())
-        return 0
+        return 1 if report.unreadable else 0  # indexed what it could; some paths need a look
     if args.command == "search":
         hits = assistant.search(args.query)
         if args.json:  # chunk ids are internal to one index: left out
@@ -123,11 +137,15 @@ def _run(args: argparse.Namespace) -> int:
                 print(f"{rank}. [{hit.score:.3f}] {passage.source} ({where})\n"
                       f"   {one_line(passage.text, PASSAGE_PREVIEW_CHARS)}")
             if not hits:
-                print("no passages found (is the index empty? run `rag index`)")
+                empty = assistant.status()["chunks"] == 0
+                print("the index is empty; run `rag index`" if empty else "no passage matches the query")
         return 0
     if args.command == "status":
         status = assistant.status()
-        print(json.dumps(status, indent=2) if args.json else "\n".join(f"{k}: {v}" for k, v in status.items()))
+        lines = (f"{key}: {value}" for key, value in status.items() if key != "warning")
+        print(json.dumps(status, indent=2) if args.json else "\n".join(lines))
+        if status["warning"] and not args.json:
+            print(f"warning: {status['warning']}", file=sys.stderr)
         return 0
     if args.command == "ask":
         return _ask(assistant, args)
@@ -161,7 +179,8 @@ def _eval_retrieval(args: argparse.Namespace, settings) -> int:
     root, files = corpus_sources(args.dataset, corpus)
     report = assistant.index_sources({root: files}, {root}, progress=_progress_printer())
     print(f"index: {report.documents_total} documents, {report.chunks_total} chunks "
-          f"({report.chunks_embedded} embedded now) in {settings.index_dir}", file=sys.stderr)
+          f"({report.chunks_embedded} embedded now, {report.chunks_copied} copied) in {settings.index_dir}",
+          file=sys.stderr)
     result = evaluate(lambda text, depth: assistant.search(text, depth), queries, qrels, settings.retrieval_mode)
     if args.json:
         print(json.dumps(result))

@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     # with recall@10 0.9996 (bench/results/scale.md).
     exact_search_max_chunks: int = 10_000
 
+    # Indexing commits its work every checkpoint_seconds (default 60), so a killed run resumes where it
+    # stopped; commits are spaced further apart when rebuilding the search files would cost over 10% of the
+    # run (large indexes). checkpoint_documents > 0 also commits every that many files.
+    checkpoint_seconds: float = 60.0
+    checkpoint_documents: int = 0
+
     # Answering.
     backend: str = "extractive"
     llm_model: str = ""  # backend-specific model name or GGUF path; empty means the backend default

@@ -25,6 +25,8 @@ from pathlib import Path
 import rag  # noqa: F401  (offline/telemetry environment before gradio imports)
 
 import gradio as gr
+from gradio.components.chatbot import ChatbotDataMessages, Message
+from pydantic import field_validator
 
 from rag.api import Assistant, document_id
 from rag.auth import EDIT, READ, Access, PermissionDenied, Role, allows, check_bind, load_users, require
@@ -32,7 +34,7 @@ from rag.backends import BACKEND_NAMES
 from rag.config import Settings
 from rag.errors import USER_ERRORS
 from rag.injection import instruction_like
-from rag.load import SUPPORTED_SUFFIXES, SkipFile, load_document
+from rag.loaders import SUPPORTED_SUFFIXES, SkipFile, load_document
 from rag.passage import Passage
 from rag.prompt import chat_history
 from rag.retrieve import MODES
@@ -490,6 +492,19 @@ def _one_line_error(exc: Exception) -> str:
     return f"unexpected error ({type(exc).__name__}: {one_line(exc)}); details are in the server log"
 
 
+class _PlainTextMessage(Message):
+    """A chat message whose content may also be the plain string of the documented history format."""
+
+    @field_validator("content", mode="before")
+    @classmethod
+    def _text_parts(cls, content):
+        return [{"type": "text", "text": content}] if isinstance(content, str) else content
+
+
+class _ChatHistory(ChatbotDataMessages):
+    root: list[_PlainTextMessage]
+
+
 def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
     """The whole UI over one Assistant; launch it with :func:`launch` (theme, CSS and head go there).
     ``access`` says which role each logged-in user has (default: open, everyone an editor)."""
@@ -597,6 +612,7 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
                             feedback_options=None,
                             placeholder="Ask a question about the documents, or pick an example below.",
                         )
+                        chatbot.data_model = _ChatHistory  # the API also takes {"role", "content": "text"}
                         with gr.Row(equal_height=True):
                             question = gr.Textbox(
                                 label="Question", show_label=False, placeholder="Your question…", scale=5,
