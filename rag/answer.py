@@ -22,6 +22,7 @@ import numpy as np
 
 from rag.citations import MarkerRewriter, attribute, check_claims, locate_all, says_absent
 from rag.grounding import FOCUS_MIN, judge
+from rag.injection import instruction_like
 from rag.passage import Citation, Hit, Passage
 from rag.prompt import chat_history
 from rag.question import Question, analyse, depends_on_conversation, focus_phrase, type_phrase
@@ -57,10 +58,12 @@ class Answer:
             "answer": self.answer,
             "grounded": self.grounded,
             "backend": self.backend,
-            "citations": [citation.to_dict() for citation in self.citations],
+            "citations": [{**citation.to_dict(), "instruction_like": instruction_like(citation.passage.text)}
+                          for citation in self.citations],
             "timings": self.timings,
             # "retrieved" is the JSON name clients already read: the hits that were retrieved but not cited.
-            "retrieved": [hit.to_dict() for hit in self.uncited],
+            "retrieved": [{**hit.to_dict(), "instruction_like": instruction_like(hit.passage.text)}
+                          for hit in self.uncited],
         }
 
 

@@ -17,9 +17,9 @@ from functools import lru_cache
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from rag.load import Document, SkipFile, one_line, tidy
+from rag.loaders.common import MAX_TITLE_CHARS, Document, SkipFile, tidy
 from rag.passage import Span
-from rag.text import clean_line
+from rag.text import clean_line, one_line
 
 # Stored with an index: bump whenever the same document would be chunked differently.
 CHUNKER_VERSION = "2"
@@ -179,7 +179,7 @@ def _sections(doc: Document) -> list[tuple[str, int, int, int | None]]:
         spans.append((path, position, heading.start))
         while stack and stack[-1][0] >= heading.level:
             stack.pop()
-        if not title_seen and one_line(heading.text).casefold() == doc.title.casefold():
+        if not title_seen and one_line(heading.text, MAX_TITLE_CHARS).casefold() == doc.title.casefold():
             title_seen = True
         else:
             stack.append((heading.level, heading.text))
@@ -219,7 +219,7 @@ def reference_chunks(doc: Document, count_tokens: Callable[[str], int], max_toke
     if front and doc.metadata:
         lines = [f"{key}: {value}" for key, value in doc.metadata.items() if re.search(r"\w", value)]
         chunks += _line_chunks(doc.title, lines, front.start(), front.end(), METADATA_SECTION, count_tokens, max_tokens)
-    elif doc.headings and one_line(doc.headings[0].text).casefold() == doc.title.casefold():
+    elif doc.headings and one_line(doc.headings[0].text, MAX_TITLE_CHARS).casefold() == doc.title.casefold():
         # No front matter: the title comes from the first heading, which chunks leave out (it is their context).
         heading = doc.headings[0]
         start, end = doc.offsets.start(heading.start), doc.offsets.end(heading.end)

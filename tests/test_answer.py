@@ -90,8 +90,9 @@ def test_answer_json_shape(corpus_assistant, extractive):
     assert set(data) == {"answer", "grounded", "backend", "citations", "timings", "retrieved"}
     assert set(data["citations"][0]) == {
         "n", "source", "title", "section", "text", "start", "end", "page", "supported", "answers", "quote_start",
-        "quote_end",
+        "quote_end", "instruction_like",
     }
+    assert data["citations"][0]["instruction_like"] is None  # set to the matched phrase for instruction-like text
     assert {"retrieval_ms", "first_token_ms", "total_ms"} <= set(data["timings"])
     assert data["timings"]["total_ms"] >= data["timings"]["first_token_ms"] >= data["timings"]["retrieval_ms"]
     # The quoted text is the stored document text at the cited offsets (up to the chunker's whitespace).

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from rag.chunk import chunk_document, embedding_text
+from rag.loaders import load_document
 from rag.passage import Span
-from rag.load import load_document
 from test_load import make_pdf
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"

@@ -13,7 +13,7 @@ import pytest
 
 from rag.chunk import chunk_document, embedding_text
 from rag.embed import Embedder, EmbeddingModelError, _content_key
-from rag.load import load_document
+from rag.loaders import load_document
 
 from conftest import CORPUS, REPO
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.load import SUPPORTED_SUFFIXES, SkipFile, load_document
+from rag.loaders import SUPPORTED_SUFFIXES, SkipFile, load_document
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
@@ -93,7 +93,8 @@ def load(tmp_path: Path, name: str, data: bytes | str):
 
 
 def test_supported_suffixes():
-    assert SUPPORTED_SUFFIXES == {".txt", ".md", ".markdown", ".html", ".htm", ".pdf"}
+    formats = ".txt .md .markdown .html .htm .pdf .docx .pptx .csv .tsv .xlsx .epub .rst .org"
+    assert SUPPORTED_SUFFIXES == set(formats.split())
 
 
 def test_plain_text_keeps_the_file_and_finds_title_lines(tmp_path):
