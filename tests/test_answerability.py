@@ -13,7 +13,7 @@ from rag.answer import answer_stream
 from rag.backends import ChatBackend, get_backend
 from rag.chunk import LINKS_SECTION, METADATA_SECTION, reference_chunks
 from rag.citations import UNSUPPORTED
-from rag.load import load_document
+from rag.loaders import load_document
 from rag.question import (
     DATE, EXPANSION, NUMBER, ORGANISATION, PERCENTAGE, PERSON, URL, YEAR, analyse, answer_type,
     depends_on_conversation, expands,
