@@ -20,7 +20,6 @@ import os
 import random
 import resource
 import shutil
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -136,27 +135,25 @@ def timed_index(assistant) -> tuple[dict, float, float]:
 def new_chunk_texts(index_dir: Path, after_id: int) -> list[str]:
     """What ingest embedded for chunks with id > after_id (the same strings, for the encode ceiling)."""
     from rag.chunk import embedding_text
-    from rag.passage import Span
-    from rag.store import DB_NAME
+    from rag.store import Store
 
-    db = sqlite3.connect(f"file:{index_dir / DB_NAME}?mode=ro", uri=True)
-    rows = db.execute(
-        "SELECT d.title, c.text, c.char_start, c.char_end, c.section, c.page FROM chunks c "
-        "JOIN documents d ON d.id = c.document_id WHERE c.id > ? ORDER BY c.id", (after_id,)
-    ).fetchall()
-    db.close()
-    return [embedding_text(title, Span(*rest)) for title, *rest in rows]
+    store = Store(index_dir)
+    try:
+        return [embedding_text(title, span) for title, span in store.spans_after(after_id)]
+    finally:
+        store.close()
 
 
 def max_chunk_id(index_dir: Path) -> int:
-    from rag.store import DB_NAME
+    from rag.store import DB_NAME, Store
 
     if not (index_dir / DB_NAME).exists():
         return 0
-    db = sqlite3.connect(f"file:{index_dir / DB_NAME}?mode=ro", uri=True)
-    value = db.execute("SELECT COALESCE(MAX(id), 0) FROM chunks").fetchone()[0]
-    db.close()
-    return value
+    store = Store(index_dir)
+    try:
+        return store.chunk_id_limit()
+    finally:
+        store.close()
 
 
 def grow_distinct(work: Path, embedder, target: int) -> int:
@@ -212,23 +209,23 @@ def run_stage(name: str, work: Path, backend: str, embedder) -> dict:
 
     assistant = Assistant(s, embedder=embedder)
     report, seconds, write_seconds = timed_index(assistant)
-    encoded = report["chunks_embedded"] - report["chunks_reused"]
+    encoded = report["chunks_embedded"]
     result["ingest"] = {
-        "files_added": len(report["added"]), "chunks_indexed": report["chunks_embedded"],
-        "chunks_encoded": encoded, "chunks_copied": report["chunks_reused"],
+        "files_added": len(report["added"]), "chunks_indexed": encoded + report["chunks_copied"],
+        "chunks_encoded": encoded, "chunks_copied": report["chunks_copied"],
         "seconds": round(seconds, 2), "search_files_seconds": round(write_seconds, 2),
-        "chunks_per_s": round(report["chunks_embedded"] / seconds, 1),
+        "chunks_per_s": round((encoded + report["chunks_copied"]) / seconds, 1),
     }
     if encoded:
         texts = new_chunk_texts(s.index_dir, before)
-        assert len(texts) == report["chunks_embedded"], (len(texts), report["chunks_embedded"])
+        assert len(texts) == encoded + report["chunks_copied"], (len(texts), encoded + report["chunks_copied"])
         sample = texts[:: max(1, len(texts) // CEILING_SAMPLE)]
         started = time.perf_counter()
         embedder.encode(sample)
         ceiling = len(sample) / (time.perf_counter() - started)
         result["ingest"]["encode_ceiling_texts"] = len(sample)
         result["ingest"]["encode_ceiling_chunks_per_s"] = round(ceiling, 1)
-        result["ingest"]["ratio_to_ceiling"] = round(report["chunks_embedded"] / seconds / ceiling, 3)
+        result["ingest"]["ratio_to_ceiling"] = round((encoded + report["chunks_copied"]) / seconds / ceiling, 3)
     status = assistant.status()
     result |= {"documents": status["documents"], "chunks": status["chunks"], "dense_index": status["dense_index"],
                "index_bytes": index_size(s.index_dir)}
@@ -238,7 +235,7 @@ def run_stage(name: str, work: Path, backend: str, embedder) -> dict:
     changed_files = change_one_percent(work, seed=len(name) + TARGETS[name])
     report, seconds, write_seconds = timed_index(Assistant(s, embedder=embedder))
     result["reindex_1pct"] = {
-        "files_changed": changed_files, "chunks_encoded": report["chunks_embedded"] - report["chunks_reused"],
+        "files_changed": changed_files, "chunks_encoded": report["chunks_embedded"],
         "seconds": round(seconds, 2), "search_files_seconds": round(write_seconds, 2),
     }
     result["query"] = probe_in_subprocess(s.index_dir, backend)
@@ -482,7 +479,7 @@ def ratio_check(args: argparse.Namespace) -> None:
     before = ceiling()
     report, seconds, _ = timed_index(Assistant(s, embedder=embedder))
     after = ceiling()
-    assert report["chunks_embedded"] == len(texts) and report["chunks_reused"] == 0
+    assert report["chunks_embedded"] == len(texts) and report["chunks_copied"] == 0
     speed = len(texts) / seconds
     check = {"chunks": len(texts), "ingest_chunks_per_s": round(speed, 1),
              "ceiling_before_chunks_per_s": round(before, 1), "ceiling_after_chunks_per_s": round(after, 1),

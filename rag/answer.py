@@ -20,10 +20,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from rag.citations import MarkerRewriter, check_support, says_absent
-from rag.passage import Citation, Hit
+from rag.citations import MarkerRewriter, attribute, check_claims, locate_all, says_absent
+from rag.grounding import FOCUS_MIN, judge
+from rag.injection import instruction_like
+from rag.passage import Citation, Hit, Passage
 from rag.prompt import chat_history
-from rag.text import content_words, passage_sentences
+from rag.question import Question, analyse, depends_on_conversation, focus_phrase, type_phrase
+from rag.text import content_words
+from rag.units import Unit, units_of
 
 if TYPE_CHECKING:
     from rag.backends import AnswerBackend
@@ -54,10 +58,12 @@ class Answer:
             "answer": self.answer,
             "grounded": self.grounded,
             "backend": self.backend,
-            "citations": [citation.to_dict() for citation in self.citations],
+            "citations": [{**citation.to_dict(), "instruction_like": instruction_like(citation.passage.text)}
+                          for citation in self.citations],
             "timings": self.timings,
             # "retrieved" is the JSON name clients already read: the hits that were retrieved but not cited.
-            "retrieved": [hit.to_dict() for hit in self.uncited],
+            "retrieved": [{**hit.to_dict(), "instruction_like": instruction_like(hit.passage.text)}
+                          for hit in self.uncited],
         }
 
 
@@ -89,18 +95,19 @@ class MemoEmbedder:
 
 
 def relevance(query: str, hits: Sequence[Hit], embedder: Embedder | MemoEmbedder) -> float:
-    """Best dense cosine between the query and any sentence of the retrieved passages."""
-    sentences = [s for hit in hits for s in (passage_sentences(hit.passage.text) or [hit.passage.text])]
-    if not sentences:
+    """Best dense cosine between the query and any answer unit (sentence, row, item, field) of the passages."""
+    units = units_of([hit.passage for hit in hits])
+    if not units:
         return 0.0
-    return float((embedder.encode(sentences) @ embedder.encode_query(query)).max())
+    return float((embedder.encode([unit.text for unit in units]) @ embedder.encode_query(query)).max())
 
 
 def standalone_query(question: str, history: Iterable[dict[str, Any]], backend: AnswerBackend) -> str:
-    """The search query for a follow-up: the backend's rewrite, or the previous question's terms prepended."""
+    """The search query: the question itself unless it depends on the conversation (a pronoun, ellipsis,
+    "what about …"); then the backend's rewrite, or the previous question's terms prepended."""
     turns = chat_history(history)
     previous = [message["content"] for message in turns if message["role"] == "user"]
-    if not previous:
+    if not previous or not depends_on_conversation(question):
         return question
     return backend.rewrite(question, turns) or " ".join(
         [word for word in content_words(previous[-1]) if word not in content_words(question)] + [question]
@@ -125,9 +132,13 @@ def answer_stream(
     embedder: Embedder,
     backend: AnswerBackend,
     k: int = 5,
+    idf: Callable[[list[str]], list[float]] | None = None,
+    document_text: Callable[[str], str] | None = None,
 ) -> Iterator[AnswerEvent]:
     """Stream an answer to ``question``; see the module docstring for events and history format.
 
+    ``idf`` weights question terms by rarity (the index's BM25 statistics; uniform without it);
+    ``document_text`` gives a source's stored text, to place each quote exactly (``quote_start``/``quote_end``).
     Raises ValueError for an empty question and rag.backends.BackendError when the backend fails.
     """
     question = " ".join(question.split())
@@ -140,6 +151,7 @@ def answer_stream(
     retrieval_start = time.perf_counter()
     hits = list(retrieve(query, k))
     timings["retrieval_ms"] = _ms(retrieval_start)
+    asked = analyse(query, idf)
 
     embedder = MemoEmbedder(embedder)
     if relevance(query, hits, embedder) < RELEVANCE_MIN:
@@ -150,9 +162,10 @@ def answer_stream(
         yield AnswerEvent("done", answer=Answer(text, False, backend.name, [], hits, timings, query))
         return
 
+    passages = [hit.passage for hit in hits]
     rewriter = MarkerRewriter(len(hits))
     emitted: list[str] = []
-    for piece in backend.answer(query, [hit.passage for hit in hits], embedder):
+    for piece in backend.answer(asked, passages, embedder):
         out = rewriter.feed(piece)
         if out:
             timings.setdefault("first_token_ms", _ms(start))
@@ -165,19 +178,60 @@ def answer_stream(
     timings["generation_ms"] = _ms(start) - timings["first_token_ms"]
 
     text = _tidy("".join(emitted))
-    cited = [hits[original - 1].passage for original in rewriter.order]
-    supported = check_support(text, cited, embedder)
-    grounded = any(supported) and not says_absent(text)
-    if not text:
+    order = list(rewriter.order)
+    if text and not order and not says_absent(text):
+        text, order = attribute(text, passages, embedder)  # a model that wrote no [n] markers
+    cited = [passages[original - 1] for original in order]
+    verdicts = check_claims(text, cited, asked, embedder)
+    grounded = any(v.supported and v.answers for v in verdicts) and not says_absent(text)
+    if not grounded and not says_absent(text):
+        decline, quote = declined(asked, passages, embedder)
+        if not text:  # the extractive backend found nothing that answers: say what the documents do say
+            text = decline
+            if quote is not None:
+                text = f'{decline} The closest they come: "{quote.text}" [1].'
+                order = [quote.passage + 1]
+                cited = [passages[quote.passage]]
+                verdicts = check_claims(text, cited, asked, embedder)
+            yield AnswerEvent("delta", text)
+        else:
+            note = UNVERIFIED_NOTE if not any(v.supported for v in verdicts) else f"({decline})"
+            text = f"{text}\n\n{note}"
+            yield AnswerEvent("delta", f"\n\n{note}")
+    elif not text:
         text = NOT_FOUND
         yield AnswerEvent("delta", text)
-    elif not grounded and not says_absent(text):
-        text = f"{text}\n\n{UNVERIFIED_NOTE}"
-        yield AnswerEvent("delta", f"\n\n{UNVERIFIED_NOTE}")
-    citations = [Citation(n, passage, ok) for n, (passage, ok) in enumerate(zip(cited, supported), 1)]
-    uncited = [hit for original, hit in enumerate(hits, 1) if original not in rewriter.order]
+    sources: dict[str, str | None] = {}
+    citations = []
+    for n, (passage, verdict) in enumerate(zip(cited, verdicts), 1):
+        quote_start, quote_end = locate_all(verdict.quotes, passage, _source_text(passage.source, document_text, sources))
+        citations.append(Citation(n, passage, verdict.supported, verdict.answers, quote_start, quote_end))
+    uncited = [hit for original, hit in enumerate(hits, 1) if original not in order]
     timings["total_ms"] = _ms(start)
     yield AnswerEvent("done", answer=Answer(text, grounded, backend.name, citations, uncited, timings, query))
+
+
+def declined(asked: Question, passages: Sequence[Passage], embedder: Embedder | MemoEmbedder) -> tuple[str, Unit | None]:
+    """What to say when nothing cited answers: what the documents discuss and what they lack, and the unit that
+    comes closest (covers the focus but lacks the answer type), if any."""
+    units = [unit for unit in units_of(list(passages)) if not unit.text.endswith("?")]
+    # Here a front-matter field about the topic counts too ("title: AI alignment starter pack" for "who wrote it").
+    close = [j for j in judge(asked, units, embedder)
+             if j.covers or asked.coverage(j.unit.matched, j.unit.title) >= FOCUS_MIN]
+    if not close:
+        return NOT_FOUND, None
+    return f"The documents discuss {focus_phrase(asked)} but {type_phrase(asked.type)}.", close[0].unit
+
+
+def _source_text(source: str, document_text: Callable[[str], str] | None, cache: dict[str, str | None]) -> str | None:
+    if document_text is None:
+        return None
+    if source not in cache:
+        try:
+            cache[source] = document_text(source)
+        except Exception:  # a document removed meanwhile: the citation keeps its chunk offsets
+            cache[source] = None
+    return cache[source]
 
 
 def answer_question(question: str, history: Iterable[dict[str, Any]] = (), **kwargs: Any) -> Answer:

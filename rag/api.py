@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from rag.config import Settings, load_settings
-from rag.embed import Embedder
+from rag.embed import Embedder, model_id, remove_stale_exports
 from rag.ingest import IndexReport, Progress, SourceFile, index_sources, scan, signature
 from rag.passage import Hit
-from rag.retrieve import Retriever
-from rag.store import DocumentRecord, Store, StoreError
+from rag.question import bm25_idf
+from rag.retrieve import MODES, Retriever
+from rag.store import DocumentRecord, IndexMismatchError, Store, StoreError
+
+# What a running server may change (the settings endpoint); everything else needs a restart.
+ANSWER_SETTINGS = ("backend", "llm_model", "openai_base_url", "openai_api_key", "ollama_base_url", "top_k",
+                   "retrieval_mode")
+
+
+def document_id(record: DocumentRecord) -> str:
+    """A stable id for one indexed file: the same name in two indexed folders gets two ids."""
+    return hashlib.sha256(f"{record.root}\0{record.source}".encode()).hexdigest()[:12]
 
 
 class Assistant:
@@ -22,10 +36,15 @@ class Assistant:
     def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None):
         self.settings = settings or load_settings()
         self.store = Store(self.settings.index_dir)
+        remove_stale_exports(self._models_dir)
         self._embedder = embedder  # shared by callers that hold several indexes open
         self._retriever: Retriever | None = None
         self._model_lock = threading.Lock()
-        self._index_lock = threading.Lock()
+        self._settings_lock = threading.Lock()
+
+    @property
+    def _models_dir(self) -> Path:
+        return Path(self.settings.index_dir) / "models"
 
     @property
     def embedder(self) -> Embedder:
@@ -35,12 +54,13 @@ class Assistant:
                     self.settings.embed_model,
                     runtime=self.settings.embed_runtime,
                     batch_size=self.settings.embed_batch_size,
-                    cache_dir=Path(self.settings.index_dir) / "models",
+                    cache_dir=self._models_dir,
                 )
             return self._embedder
 
     def signature(self) -> dict[str, str]:
-        return signature(self.embedder, self.settings.chunk_tokens, self.settings.chunk_overlap_tokens)
+        embedder, settings = self.embedder, self.settings
+        return signature(embedder.model_id, embedder.dim, settings.chunk_tokens, settings.chunk_overlap_tokens)
 
     @property
     def retriever(self) -> Retriever:
@@ -58,13 +78,21 @@ class Assistant:
     # ---- indexing ------------------------------------------------------------------------
 
     def index(
-        self, paths: Sequence[Path | str] | None = None, rebuild: bool = False, progress: Progress | None = None
+        self,
+        paths: Sequence[Path | str] | None = None,
+        rebuild: bool = False,
+        progress: Progress | None = None,
+        wait: bool = True,
+        on_wait: Callable[[str], None] | None = None,
     ) -> IndexReport:
-        """Sync the index with ``paths`` (default: the corpus folder)."""
+        """Sync the index with ``paths`` (default: the corpus folder). Another run in progress (any process):
+        wait for it, saying so through ``on_wait`` (or ``progress``), or with ``wait`` false raise IndexBusyError."""
         targets = [Path(p) for p in (paths or [self.settings.corpus_dir])]
-        roots, skipped = scan(targets, int(self.settings.max_file_mb * 1_000_000))
-        sync_roots = {str(Path(p).expanduser().resolve()) for p in targets if Path(p).is_dir()}
-        return self.index_sources(roots, sync_roots, rebuild=rebuild, skipped=skipped, progress=progress)
+        found = scan(targets, int(self.settings.max_file_mb * 1_000_000))
+        return self.index_sources(
+            found.roots, found.synced, rebuild=rebuild, skipped=found.skipped, unseen=found.unseen,
+            progress=progress, wait=wait, on_wait=on_wait,
+        )
 
     def index_sources(
         self,
@@ -72,37 +100,88 @@ class Assistant:
         sync_roots: set[str],
         rebuild: bool = False,
         skipped: Sequence[tuple[str, str]] = (),
+        unseen: Mapping[str, Sequence[str]] | None = None,
         progress: Progress | None = None,
+        wait: bool = True,
+        on_wait: Callable[[str], None] | None = None,
     ) -> IndexReport:
-        with self._index_lock:
-            report = index_sources(
-                self.store,
-                self.embedder,
-                roots,
-                chunk_tokens=self.settings.chunk_tokens,
-                chunk_overlap_tokens=self.settings.chunk_overlap_tokens,
-                exact_search_max_chunks=self.settings.exact_search_max_chunks,
-                sync_roots=sync_roots,
-                rebuild=rebuild,
-                skipped=skipped,
-                progress=progress,
-            )
-            return report
+        return index_sources(
+            self.store,
+            self.embedder,
+            roots,
+            chunk_tokens=self.settings.chunk_tokens,
+            chunk_overlap_tokens=self.settings.chunk_overlap_tokens,
+            exact_search_max_chunks=self.settings.exact_search_max_chunks,
+            sync_roots=sync_roots,
+            rebuild=rebuild,
+            skipped=skipped,
+            unseen=unseen,
+            checkpoint_seconds=self.settings.checkpoint_seconds,
+            checkpoint_documents=self.settings.checkpoint_documents,
+            wait=wait,
+            on_wait=on_wait,
+            progress=progress,
+        )
 
-    def remove(self, source: str, delete_file: bool = False) -> None:
-        """Drop a document from the index (and, if asked, its file from the folder it was indexed from)."""
-        with self._index_lock:
-            matches = [record for record in self.store.documents() if record.source == source]
+    def index_lock(self, wait: bool = True) -> AbstractContextManager[None]:
+        """Hold the index as an index run does (every writer, in any process, waits for it)."""
+        return self.store.index_lock(wait)
+
+    def remove(self, doc_id: str) -> str:
+        """Unindex exactly the document with this id; delete its file only if it lies inside the corpus
+        folder (symlinks resolved, and never a symlink itself). Returns what was done, in one line."""
+        with self.store.index_lock():
+            matches = [record for record in self.store.documents() if document_id(record) == doc_id]
             if not matches:
-                raise StoreError(f"no indexed document {source!r}")
+                raise StoreError(f"no indexed document with id {doc_id!r}")
+            record = matches[0]
             with self.store.writer(self.signature(), self.settings.exact_search_max_chunks) as writer:
-                for record in matches:
-                    writer.remove(record.root, record.source)
-            if delete_file:
-                for record in matches:
-                    path = (Path(record.root) / record.source).resolve()
-                    if path.is_relative_to(Path(record.root)) and path.is_file():
-                        path.unlink()
+                writer.remove(record.root, record.source)
+            path = Path(record.root) / record.source
+            corpus = Path(self.settings.corpus_dir).resolve()
+            if path.is_symlink():
+                kept = "it is a symbolic link, so only the index entry was removed"
+            elif not path.resolve().is_relative_to(corpus):
+                kept = f"its file is outside the corpus folder {corpus}, so only the index entry was removed"
+            elif not path.is_file():
+                kept = "its file was already gone"
+            else:
+                path.unlink()
+                return f"Removed `{record.source}` from the index and deleted its file from the corpus folder."
+            return f"Removed `{record.source}` (from {record.root}) from the index; {kept}."
+
+    # ---- settings ------------------------------------------------------------------------
+
+    def update_settings(self, **changes) -> list[str]:
+        """Change answer settings of this running instance atomically (concurrent callers never lose an
+        update, readers see either the old or the new object). A new OpenAI base URL given without a key
+        clears the key: a key is never sent to a URL other than the one it was configured for.
+        Returns notes for the user."""
+        from rag.backends import BACKEND_NAMES
+
+        unknown = set(changes) - set(ANSWER_SETTINGS)
+        if unknown:
+            raise ValueError(f"cannot change {', '.join(sorted(unknown))} on a running server")
+        if "backend" in changes and changes["backend"] not in BACKEND_NAMES:
+            raise ValueError(f"unknown backend {changes['backend']!r} (use {', '.join(BACKEND_NAMES)})")
+        if "retrieval_mode" in changes and changes["retrieval_mode"] not in MODES:
+            raise ValueError(f"unknown retrieval mode {changes['retrieval_mode']!r} (use {', '.join(MODES)})")
+        if "top_k" in changes and int(changes["top_k"]) < 1:
+            raise ValueError("top-k must be at least 1")
+        key = changes.get("openai_api_key")
+        if isinstance(key, str):
+            changes["openai_api_key"] = SecretStr(key)
+        notes = []
+        with self._settings_lock:
+            current = self.settings
+            url = changes.get("openai_base_url", current.openai_base_url)
+            if url != current.openai_base_url and not changes.get("openai_api_key", SecretStr("")).get_secret_value():
+                changes["openai_api_key"] = SecretStr("")
+                if current.openai_api_key.get_secret_value():
+                    notes.append("The OpenAI base URL changed, so the API key set for the old URL was cleared; "
+                                 "enter the key for the new URL.")
+            self.settings = current.model_copy(update=changes)
+        return notes
 
     # ---- reading -------------------------------------------------------------------------
 
@@ -129,7 +208,14 @@ class Assistant:
             embedder=self.embedder,
             backend=chosen,
             k=k or self.settings.top_k,
+            idf=self.idf(),
+            document_text=self.document_text,
         )
+
+    def idf(self) -> Callable[[list[str]], list[float]]:
+        """Rarity of (stemmed) terms in this index: BM25's IDF over its own chunk counts."""
+        retriever = self.retriever
+        return bm25_idf(retriever.document_frequency, len(retriever.artifacts))
 
     def documents(self) -> list[DocumentRecord]:
         return self.store.documents()
@@ -150,4 +236,16 @@ class Assistant:
             "generation": int(meta.get("generation", 0)),
             "index_bytes": self.store.size_on_disk(),
             "last_indexed": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(indexed_at)) if indexed_at else None,
+            "warning": self._settings_mismatch(),
         }
+
+    def _settings_mismatch(self) -> str | None:
+        """Why search would refuse this index with the current settings (checked without loading the model)."""
+        expected = signature(
+            model_id(self.settings.embed_model), None, self.settings.chunk_tokens, self.settings.chunk_overlap_tokens
+        )
+        try:
+            self.store.check_signature(expected)
+        except IndexMismatchError as exc:
+            return str(exc)
+        return None

@@ -19,12 +19,17 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from rag.loaders.common import MAX_TITLE_CHARS, Document, SkipFile, tidy
 from rag.passage import Span
-from rag.text import one_line
+from rag.text import clean_line, one_line
 
 # Stored with an index: bump whenever the same document would be chunked differently.
-CHUNKER_VERSION = "2"  # 2: HTML main content only, API entries as sections
+CHUNKER_VERSION = "3"  # 2: front-matter and link chunks; 3: HTML main content only, API entries as sections
 SECTION_SEPARATOR = " > "
 CONTEXT_SEPARATOR = " — "
+# Sections of the reference chunks (see reference_chunks): what the answer layer reads as metadata / links.
+METADATA_SECTION = "Metadata"
+LINKS_SECTION = "Link definitions"
+# Lines per reference chunk: a chunk of thirty links embeds as none of them.
+LINES_PER_CHUNK = 6
 
 # Coarse to fine; a finer separator is only used inside a piece that is still too long.
 SEPARATORS = [
@@ -193,3 +198,82 @@ def _sections(doc: Document) -> list[tuple[str, int, int, int | None]]:
         for a, b in zip([start, *cuts], [*cuts, end]):
             result.append((path, a, b, doc.page_at(a)))
     return result
+
+
+# ---- reference chunks: front matter and link definitions --------------------------------------------------
+
+_FRONT_MATTER = re.compile(r"---[ \t]*\r?\n(?:.*?\r?\n)?(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+_LINK_DEFINITION = re.compile(r"^ {0,3}\[([^\]\n]{1,999})\]:[ \t]*<?(\S+?)>?(?:[ \t]+[\"'(].*)?[ \t]*\r?$", re.MULTILINE)
+_LINK_USE = re.compile(r"\[((?:[^\[\]]|\[[^\]]*\])+)\]\[([^\]]*)\]")
+_FENCE_LINE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.MULTILINE)
+
+
+def reference_chunks(doc: Document, count_tokens: Callable[[str], int], max_tokens: int) -> list[Span]:
+    """Chunks for what a markdown body leaves out but readers ask about: one for the front matter fields
+    ("date: 2024-06-09"), spanning the front matter, and one per block of link reference definitions, each
+    line keeping the body line that uses the link with its label ("Intro to AI Safety by Robert Miles
+    [miles-intro]: https://…") and the span pointing at the definitions. Both are searched and cited like any
+    passage."""
+    if doc.kind != "markdown":
+        return []
+    chunks: list[Span] = []
+    front = _FRONT_MATTER.match(doc.text)
+    if front and doc.metadata:
+        lines = [f"{key}: {value}" for key, value in doc.metadata.items() if re.search(r"\w", value)]
+        chunks += _line_chunks(doc.title, lines, front.start(), front.end(), METADATA_SECTION, count_tokens, max_tokens)
+    elif doc.headings and one_line(doc.headings[0].text, MAX_TITLE_CHARS).casefold() == doc.title.casefold():
+        # No front matter: the title comes from the first heading, which chunks leave out (it is their context).
+        heading = doc.headings[0]
+        start, end = doc.offsets.start(heading.start), doc.offsets.end(heading.end)
+        chunks += _line_chunks(doc.title, [f"title: {doc.title}"], start, end, METADATA_SECTION, count_tokens, max_tokens)
+    fenced = _fenced_ranges(doc.text)
+    texts: dict[str, str] = {}
+    for m in _LINK_USE.finditer(doc.text):
+        label = (m.group(2) or m.group(1)).casefold()
+        if label not in texts:  # the line the link is used on says what it is ("… introduce the concept …")
+            line_start = doc.text.rfind("\n", 0, m.start()) + 1
+            line_end = doc.text.find("\n", m.end())
+            texts[label] = one_line(clean_line(doc.text[line_start : line_end if line_end != -1 else None]), 200)
+    block: list[re.Match[str]] = []
+    for m in [m for m in _LINK_DEFINITION.finditer(doc.text) if not any(a <= m.start() < b for a, b in fenced)]:
+        if block and doc.text[block[-1].end() : m.start()].strip():
+            chunks += _link_block(doc, block, texts, count_tokens, max_tokens)
+            block = []
+        block.append(m)
+    if block:
+        chunks += _link_block(doc, block, texts, count_tokens, max_tokens)
+    return chunks
+
+
+def _fenced_ranges(text: str) -> list[tuple[int, int]]:
+    marks = [m.start() for m in _FENCE_LINE.finditer(text)]
+    return [(a, b) for a, b in zip(marks[::2], marks[1::2])]
+
+
+def _link_block(doc, block, texts, count_tokens, max_tokens) -> list[Span]:
+    lines = []
+    for m in block:
+        label, url = m.group(1).strip(), m.group(2)
+        text = texts.get(label.casefold(), "")
+        line = f"{text} [{label}]: {url}" if text and text.casefold() != label.casefold() else f"{label}: {url}"
+        lines.append((line, m.start(), m.end()))
+    return _line_chunks(doc.title, lines, block[0].start(), block[-1].end(), LINKS_SECTION, count_tokens, max_tokens)
+
+
+def _line_chunks(title, lines, start, end, section, count_tokens, max_tokens) -> list[Span]:
+    """Lines grouped greedily into chunks that fit ``max_tokens`` (a line too long on its own is left out).
+
+    ``lines`` are strings (every chunk spans ``start``-``end``) or (text, start, end) for lines with a span of
+    their own (a chunk then spans its first to its last line)."""
+    spans = [line if isinstance(line, tuple) else (line, start, end) for line in lines]
+    groups: list[list[tuple[str, int, int]]] = []
+    for line in spans:
+        candidate = (groups[-1] if groups else []) + [line]
+        text = "\n".join(t for t, _, _ in candidate)
+        too_long = count_tokens(embedding_text(title, Span(text, 0, 0, section, None))) > max_tokens
+        if not groups or len(candidate) > LINES_PER_CHUNK or too_long:
+            groups.append([line])
+        else:
+            groups[-1] = candidate
+    chunks = [Span("\n".join(t for t, _, _ in group), group[0][1], group[-1][2], section, None) for group in groups]
+    return [chunk for chunk in chunks if count_tokens(embedding_text(title, chunk)) <= max_tokens]

@@ -2,28 +2,33 @@
 
 A marker ``[n]`` (also ``[2, 3]``, ``[passage 1]``, ``[source 1]``) cites the n-th passage the backend
 was given. :class:`MarkerRewriter` renumbers markers in order of first use and drops those naming no
-passage; :func:`check_support` decides, per cited passage, whether the sentences citing it are backed by it.
+passage; :func:`check_claims` decides, per cited passage, whether the sentences citing it are backed by it and
+whether they answer the question; :func:`attribute` adds markers to an answer that has none; :func:`locate`
+finds the quoted unit's exact source offsets.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from rag.text import overlap, passage_sentences, split_sentences
+from rag.grounding import carries_answer, covers
+from rag.text import overlap, split_sentences
+from rag.units import SENTENCE, Unit, passage_units, units_of
 
 if TYPE_CHECKING:
     from rag.embed import Embedder
     from rag.passage import Passage
+    from rag.question import Question
 
 # A cited sentence is supported when its best cosine with a sentence of the passage reaches SUPPORT_COSINE, or
 # when this share of its content terms occurs in the passage. Paraphrased answers vs the passage holding the
 # fact: 83% accepted; vs same-topic passages without it: 9% accepted (bench/results/answers.json, "calibration").
 SUPPORT_COSINE = 0.60
 SUPPORT_OVERLAP = 0.70
+UNSUPPORTED = "(unsupported by the documents)"  # marks a sentence post-hoc attribution could not back
 
 MARKER = re.compile(r"\[(?:passage\s*|source\s*)?(\d+(?:\s*,\s*\d+)*)\]", re.IGNORECASE)
 _PARTIAL_MARKER = re.compile(r"\[(?:p(?:a(?:s(?:s(?:a(?:g(?:e)?)?)?)?)?)?|s(?:o(?:u(?:r(?:c(?:e)?)?)?)?)?)?\s*[\d,\s]*",
@@ -71,30 +76,168 @@ class MarkerRewriter:
         return MARKER.sub(self._renumber, rest)
 
 
-def check_support(answer: str, cited: Sequence[Passage], embedder: Embedder) -> list[bool]:
-    """Per cited passage (new numbering): is every sentence citing it backed by it?"""
-    claims: list[tuple[str, list[int]]] = []
+@dataclass(frozen=True)
+class Verdict:
+    """What the check found for one cited passage (see rag/passage.py Citation for the flags' meaning)."""
+
+    supported: bool
+    answers: bool
+    quotes: tuple[str, ...]  # the passage's units backing the claims that cite it: what the UI highlights
+
+
+def claims_of(answer: str) -> list[tuple[str, list[int]]]:
+    """(claim without markers, the passage numbers it cites) per sentence of an answer that cites something."""
+    claims = []
     for sentence in split_sentences(answer):
         numbers = [int(n) for n in re.findall(r"\[(\d+)\]", sentence)]
-        claim = re.sub(r"\s*\[\d+\]", "", sentence).strip()
+        claim = re.sub(r"\s*\[\d+\]", "", sentence).strip().lstrip("-•* ").strip()
         if numbers and claim:
             claims.append((claim, numbers))
-    if not claims:
-        return [False] * len(cited)
-    passage_sents = [passage_sentences(passage.text) or [passage.text] for passage in cited]
-    flat = [s for sents in passage_sents for s in sents]
-    vectors = embedder.encode([c for c, _ in claims] + flat)
-    claim_vecs, sent_vecs = vectors[: len(claims)], vectors[len(claims):]
-    bounds = np.cumsum([0] + [len(s) for s in passage_sents])
-    verdicts: list[list[bool]] = [[] for _ in cited]
-    for i, (claim, numbers) in enumerate(claims):
-        for n in numbers:
-            index = n - 1
-            best_cos = float((sent_vecs[bounds[index]: bounds[index + 1]] @ claim_vecs[i]).max())
-            verdicts[index].append(
-                best_cos >= SUPPORT_COSINE or overlap(claim, cited[index].text) >= SUPPORT_OVERLAP
-            )
-    return [bool(v) and all(v) for v in verdicts]
+    return claims
+
+
+def check_claims(answer: str, cited: Sequence[Passage], question: Question, embedder: Embedder) -> list[Verdict]:
+    """Per cited passage (new numbering): is every claim citing it in the passage (``supported``), and does some
+    claim citing it answer the question (``answers``: the unit backing it covers the question's focus and, for
+    a typed question, both claim and unit carry an answer of that type)?"""
+    claims = claims_of(answer)
+    units = [[u for u in passage_units(passage, n)] or [Unit(passage.text, SENTENCE, n)]
+             for n, passage in enumerate(cited)]
+    supported: list[list[bool]] = [[] for _ in cited]
+    answers = [False] * len(cited)
+    quotes: list[list[str]] = [[] for _ in cited]
+    if claims:
+        question_vec = embedder.encode_query(question.text)
+        claim_vecs = embedder.encode([c for c, _ in claims])
+        for i, (claim, numbers) in enumerate(claims):
+            for n in numbers:
+                index = n - 1
+                unit_vecs = embedder.encode([u.text for u in units[index]])
+                cosines = unit_vecs @ claim_vecs[i]
+                best = int(cosines.argmax())
+                unit = units[index][best]
+                ok = float(cosines[best]) >= SUPPORT_COSINE or overlap(claim, cited[index].text) >= SUPPORT_OVERLAP
+                supported[index].append(ok)
+                if unit.quoted not in quotes[index]:
+                    quotes[index].append(unit.quoted)
+                question_cos = float(unit_vecs[best] @ question_vec)
+                answers[index] = answers[index] or (
+                    ok and covers(question, unit, question_cos)
+                    and carries_answer(question, claim) and carries_answer(question, unit.text)
+                )
+    return [Verdict(bool(s) and all(s), a, tuple(q)) for s, a, q in zip(supported, answers, quotes)]
+
+
+def attribute(answer: str, passages: Sequence[Passage], embedder: Embedder) -> tuple[str, list[int]]:
+    """Post-hoc citations for an answer written without [n] markers: each sentence gets the passage whose unit
+    supports it best (same support test as cited claims); a sentence no passage supports is marked, not cited.
+    Returns the marked-up text and the original passage numbers in order of first use."""
+    sentences = split_sentences(answer)
+    units = units_of(list(passages))
+    if not sentences or not units:
+        return answer, []
+    cosines = embedder.encode(sentences) @ embedder.encode([u.text for u in units]).T
+    order: list[int] = []
+    out = []
+    for i, sentence in enumerate(sentences):
+        best = int(cosines[i].argmax())
+        passage = units[best].passage
+        if float(cosines[i, best]) < SUPPORT_COSINE:
+            scored = [(overlap(sentence, p.text), n) for n, p in enumerate(passages)]
+            share, passage = max(scored, key=lambda pair: (pair[0], -pair[1]))
+            if share < SUPPORT_OVERLAP:
+                out.append(_before_end(sentence, UNSUPPORTED))
+                continue
+        if passage + 1 not in order:
+            order.append(passage + 1)
+        out.append(_before_end(sentence, f"[{order.index(passage + 1) + 1}]"))
+    return " ".join(out), order
+
+
+def _before_end(sentence: str, mark: str) -> str:
+    """``mark`` placed before the sentence's final punctuation, as the models that do cite place [n]."""
+    body, end = (sentence[:-1], sentence[-1]) if sentence[-1] in ".!?" else (sentence, "")
+    return f"{body} {mark}{end}"
+
+
+def locate_all(quotes: Sequence[str], passage: Passage, document: str | None) -> tuple[int, int]:
+    """Source offsets spanning every quote (a list answer quotes several rows of one passage)."""
+    spans = [locate(quote, passage, document) for quote in quotes]
+    spans = [span for span in spans if span != (passage.start, passage.end)] or [(passage.start, passage.end)]
+    return min(a for a, _ in spans), max(b for _, b in spans)
+
+
+def locate(quote: str, passage: Passage, document: str | None) -> tuple[int, int]:
+    """Source offsets of ``quote`` inside the passage's span of ``document``: its words matched in order, markup
+    and comments skipped. Falls back to the whole passage span when the words cannot be placed."""
+    if not quote or document is None or not 0 <= passage.start < passage.end <= len(document):
+        return passage.start, passage.end
+    window = document[passage.start : passage.end]
+    visible = re.sub(r"<!--.*?-->|</?[A-Za-z][^<>]*>", lambda m: "\0" * len(m.group()), window, flags=re.DOTALL)
+    positions: list[tuple[str, int, int]] = []
+    for m in _WORDS.finditer(visible.replace("\0", "")):
+        positions.append((m.group().lower(), m.start(), m.end()))
+    # map offsets in the comment-free string back to the window
+    kept = [i for i, ch in enumerate(visible) if ch != "\0"]
+    words = [w.lower() for w in _WORDS.findall(quote)]
+    tokens = [p[0] for p in positions]
+    if not words or not tokens:
+        return passage.start, passage.end
+    wanted = set(words)
+    size = min(2, len(words))
+    best: tuple[float, int, int] | None = None
+    # Every occurrence of an opening word pair, closed by the nearest closing pair: the span that holds the most
+    # of the quote's words for the fewest others wins ("distributional shift" opens a list item and a sentence).
+    for i in range(len(words) - size + 1):
+        for first in _find_all(tokens, words[i : i + size]):
+            for j in range(len(words), max(i + size, size) - 1, -1):
+                last = _find(tokens, words[j - size : j], first)
+                if last is not None and last - first <= 2 * len(words):
+                    span = tokens[first : last + size]
+                    hits = sum(token in wanted for token in span)
+                    score = hits - 0.5 * (len(span) - hits)
+                    if best is None or score > best[0]:
+                        best = (score, first, last + size - 1)
+                    break
+        if best is not None:
+            break
+    if best is None or sum(t in wanted for t in tokens[best[1] : best[2] + 1]) < 0.6 * len(wanted):
+        return passage.start, passage.end  # the words are not there (a heading, outside the chunk)
+    _, first, last = best
+    start = passage.start + kept[positions[first][1]]
+    end = passage.start + kept[positions[last][2] - 1] + 1
+    return _whole(document, start, end, passage.start, passage.end)
+
+
+def _find_all(tokens: list[str], words: list[str]) -> list[int]:
+    return [i for i in range(len(tokens) - len(words) + 1) if tokens[i : i + len(words)] == words]
+
+
+def _whole(document: str, start: int, end: int, low: int, high: int) -> tuple[int, int]:
+    """A located quote widened to what belongs to it: attached punctuation ("80%+", "end."), and the rest of its
+    line when that is only markup (a table row's pipes, a list bullet)."""
+    while start > low and not document[start - 1].isspace():
+        start -= 1
+    while end < high and not document[end].isspace():
+        end += 1
+    line_start = document.rfind("\n", low, start) + 1 or low
+    if not re.search(r"\w", document[max(line_start, low) : start]):
+        start = max(line_start, low)
+    line_end = document.find("\n", end, high)
+    line_end = high if line_end == -1 else line_end
+    if not re.search(r"\w", document[end:line_end]):
+        end = len(document[:line_end].rstrip()) if document[end:line_end].strip() else end
+    return start, end
+
+
+_WORDS = re.compile(r"[A-Za-z0-9]+")
+
+
+def _find(tokens: list[str], words: list[str], start: int) -> int | None:
+    for i in range(start, len(tokens) - len(words) + 1):
+        if tokens[i : i + len(words)] == words:
+            return i
+    return None
 
 
 def says_absent(text: str) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -31,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("paths", nargs="*", type=Path, help="folders or files (default: corpus/)")
     index.add_argument("--rebuild", action="store_true", help="discard the index and embed everything again")
     index.add_argument("--json", action="store_true", help="print the report as JSON")
+    index.add_argument(
+        "--no-wait", action="store_true", help="fail instead of waiting when another index run is in progress"
+    )
     _common(index)
 
     search = commands.add_parser("search", help="retrieve passages for a query")
@@ -61,7 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="index corpus/ if needed and serve the chat UI")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--insecure-no-auth", action="store_true",
+                       help="allow a non-loopback --host with no users configured (anyone reaching it is an editor)")
     _common(serve)
+
+    commands.add_parser("hash-password", help="read a password (no echo) and print its hash for the users table")
     return parser
 
 
@@ -72,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`rag ask … | head -3`): stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the final flush at exit does not fail again
+        return 1
     except USER_ERRORS as exc:  # every expected failure type says what to fix; show it as one line
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -80,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     from rag.api import Assistant
 
+    if args.command == "hash-password":
+        return _hash_password()
     settings = load_settings(
         index_dir=args.index_dir,
         embed_runtime=args.embed_runtime,
@@ -97,14 +111,20 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "serve":
         from rag.ui import serve
 
-        serve(settings)
+        serve(settings, insecure_no_auth=args.insecure_no_auth)
         return 0
 
     assistant = Assistant(settings)
     if args.command == "index":
-        report = assistant.index(args.paths or None, rebuild=args.rebuild, progress=_progress_printer())
+        report = assistant.index(
+            args.paths or None,
+            rebuild=args.rebuild,
+            progress=_progress_printer(),
+            wait=not args.no_wait,
+            on_wait=lambda message: print(message, file=sys.stderr, flush=True),
+        )
         print(json.dumps(report.to_dict(), indent=2) if args.json else report.summary())
-        return 0
+        return 1 if report.unreadable else 0  # indexed what it could; some paths need a look
     if args.command == "search":
         hits = assistant.search(args.query)
         if args.json:  # chunk ids are internal to one index: left out
@@ -117,15 +137,35 @@ def _run(args: argparse.Namespace) -> int:
                 print(f"{rank}. [{hit.score:.3f}] {passage.source} ({where})\n"
                       f"   {one_line(passage.text, PASSAGE_PREVIEW_CHARS)}")
             if not hits:
-                print("no passages found (is the index empty? run `rag index`)")
+                empty = assistant.status()["chunks"] == 0
+                print("the index is empty; run `rag index`" if empty else "no passage matches the query")
         return 0
     if args.command == "status":
         status = assistant.status()
-        print(json.dumps(status, indent=2) if args.json else "\n".join(f"{k}: {v}" for k, v in status.items()))
+        lines = (f"{key}: {value}" for key, value in status.items() if key != "warning")
+        print(json.dumps(status, indent=2) if args.json else "\n".join(lines))
+        if status["warning"] and not args.json:
+            print(f"warning: {status['warning']}", file=sys.stderr)
         return 0
     if args.command == "ask":
         return _ask(assistant, args)
     raise UserError(f"unknown command {args.command}")
+
+
+def _hash_password() -> int:
+    """Prompt without echo on a terminal, else read one line from stdin (never from argv: it shows in ps)."""
+    import getpass
+
+    from rag.auth import hash_password
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            raise UserError("the passwords differ")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    print(hash_password(password))
+    return 0
 
 
 def _eval_retrieval(args: argparse.Namespace, settings) -> int:
@@ -139,7 +179,8 @@ def _eval_retrieval(args: argparse.Namespace, settings) -> int:
     root, files = corpus_sources(args.dataset, corpus)
     report = assistant.index_sources({root: files}, {root}, progress=_progress_printer())
     print(f"index: {report.documents_total} documents, {report.chunks_total} chunks "
-          f"({report.chunks_embedded} embedded now) in {settings.index_dir}", file=sys.stderr)
+          f"({report.chunks_embedded} embedded now, {report.chunks_copied} copied) in {settings.index_dir}",
+          file=sys.stderr)
     result = evaluate(lambda text, depth: assistant.search(text, depth), queries, qrels, settings.retrieval_mode)
     if args.json:
         print(json.dumps(result))

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     # with recall@10 0.9996 (bench/results/scale.md).
     exact_search_max_chunks: int = 10_000
 
+    # Indexing commits its work every checkpoint_seconds (default 60), so a killed run resumes where it
+    # stopped; commits are spaced further apart when rebuilding the search files would cost over 10% of the
+    # run (large indexes). checkpoint_documents > 0 also commits every that many files.
+    checkpoint_seconds: float = 60.0
+    checkpoint_documents: int = 0
+
     # Answering.
     backend: str = "extractive"
     llm_model: str = ""  # backend-specific model name or GGUF path; empty means the backend default
@@ -62,12 +68,21 @@ class Settings(BaseSettings):
     llm_max_tokens: int = 384
     llm_temperature: float = 0.1
     openai_base_url: str = "https://api.openai.com/v1"
-    openai_api_key: SecretStr = Field(default=SecretStr(""))
+    # The key belongs to openai_base_url: the settings endpoint clears it when the URL changes (api.py), so the
+    # OPENAI_API_KEY fallback is read here (the second alias, matched case-insensitively), never behind its back.
+    openai_api_key: SecretStr = Field(
+        default=SecretStr(""),
+        validation_alias=AliasChoices("RAG_OPENAI_API_KEY", "openai_api_key"),
+    )
     ollama_base_url: str = "http://127.0.0.1:11434"
 
     # UI.
     host: str = "127.0.0.1"
     port: int = 7860
+    # Who may log in: {name: {role = "reader"|"editor", password_hash = "<rag hash-password>"}}, here or in
+    # the [users] table of users_file. None configured = open server, allowed on loopback only (rag/auth.py).
+    users: dict[str, dict[str, str]] = Field(default_factory=dict, repr=False)
+    users_file: Path | None = None
 
     @model_validator(mode="after")
     def _read_deprecated_names(self) -> Settings:

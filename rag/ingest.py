@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import stat
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
 
-from rag.chunk import CHUNKER_VERSION, chunk_document, embedding_text
+from rag.chunk import CHUNKER_VERSION, chunk_document, embedding_text, reference_chunks
 from rag.embed import Embedder
 from rag.loaders import SUPPORTED_SUFFIXES, Document, SkipFile, load_document
 from rag.passage import Span
@@ -24,6 +26,9 @@ from rag.store import DocumentContent, DocumentRecord, Store, StoreWriter, conte
 EMBED_STEP = 512
 # Files read, loaded and chunked ahead of the embedding, in a worker thread.
 READ_AHEAD = 512
+# A long run commits its work this often (at most): a kill loses no more than this, and the search files
+# rebuilt at each commit stay a small share of the run (see _Checkpoints). Setting: checkpoint_seconds.
+CHECKPOINT_SECONDS = 60.0
 
 Progress = Callable[[float, str], None]
 
@@ -46,8 +51,14 @@ class IndexReport:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
-    chunks_embedded: int = 0  # chunks (re)indexed in this run ...
-    chunks_reused: int = 0  # ... of which vectors were copied from identical content already indexed
+    # Paths (files, "folder/" prefixes, "." for a whole folder) that could not be looked at this run ...
+    unreadable: list[str] = field(default_factory=list)
+    # ... and the indexed documents under them, left as they were instead of being taken for deleted.
+    kept: list[str] = field(default_factory=list)
+    moved_roots: list[tuple[str, str]] = field(default_factory=list)  # (old folder, new folder)
+    missing_roots: list[str] = field(default_factory=list)  # indexed folders that no longer exist; kept
+    chunks_embedded: int = 0  # chunks run through the model in this run
+    chunks_copied: int = 0  # chunks whose vectors were copied from identical content already indexed
     chunks_total: int = 0
     documents_total: int = 0
     seconds: float = 0.0
@@ -55,6 +66,7 @@ class IndexReport:
     def to_dict(self) -> dict:
         data = asdict(self)
         data["skipped"] = [{"source": source, "reason": reason} for source, reason in self.skipped]
+        data["moved_roots"] = [{"from": old, "to": new} for old, new in self.moved_roots]
         return data
 
     def summary(self) -> str:
@@ -62,65 +74,109 @@ class IndexReport:
             f"added {len(self.added)}, updated {len(self.updated)}, removed {len(self.removed)}, "
             f"unchanged {len(self.unchanged)}, skipped {len(self.skipped)}",
             f"{self.documents_total} documents, {self.chunks_total} chunks in the index "
-            f"({self.chunks_embedded} indexed in {self.seconds:.1f} s, {self.chunks_reused} of them copied "
-            "from identical files)",
+            f"({self.chunks_embedded} embedded and {self.chunks_copied} copied from identical files "
+            f"in {self.seconds:.1f} s)",
         ]
         lines += [f"skipped {source}: {reason}" for source, reason in self.skipped]
+        if self.kept:
+            lines.append(f"kept {len(self.kept)} indexed document(s) that could not be read this time: "
+                         + ", ".join(self.kept[:10]) + (" …" if len(self.kept) > 10 else ""))
+        lines += [f"folder {old} moved to {new}: its documents are now indexed from there"
+                  for old, new in self.moved_roots]
+        lines += [f"indexed folder {root} no longer exists; its documents stay searchable (index its new "
+                  "place to replace them)" for root in self.missing_roots]
         return "\n".join(lines)
 
 
-def signature(embedder: Embedder, chunk_tokens: int, chunk_overlap_tokens: int) -> dict[str, str]:
-    """What must not change between runs for stored vectors and chunks to stay valid."""
-    return {
-        "embed_model": embedder.model_id,
-        "embed_dim": str(embedder.dim),
+def signature(model_id: str, dim: int | None, chunk_tokens: int, chunk_overlap_tokens: int) -> dict[str, str]:
+    """What must not change between runs for stored vectors and chunks to stay valid (``dim`` None: all but
+    the vector width, which only the loaded model knows)."""
+    values = {
+        "embed_model": model_id,
+        "embed_dim": None if dim is None else str(dim),
         "chunk_tokens": str(chunk_tokens),
         "chunk_overlap_tokens": str(chunk_overlap_tokens),
         "chunker": CHUNKER_VERSION,
     }
+    return {key: value for key, value in values.items() if value is not None}
 
 
-def scan(paths: Sequence[Path], max_bytes: int) -> tuple[dict[str, list[SourceFile]], list[tuple[str, str]]]:
+@dataclass
+class Scan:
+    """What a scan found, and what it could not look at (which must never be taken for "gone")."""
+
+    roots: dict[str, list[SourceFile]] = field(default_factory=dict)
+    synced: set[str] = field(default_factory=set)  # folders scanned whole: their vanished files leave the index
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    # Per root: paths relative to it ("" = the root itself) that could not be looked at; a path that could
+    # not be looked at may be a folder, so what is indexed under it is kept too.
+    unseen: dict[str, list[str]] = field(default_factory=dict)
+
+
+def scan(paths: Sequence[Path], max_bytes: int) -> Scan:
     """Supported files under each path, grouped by the root their source names are relative to.
 
     A folder is a root that is synced whole (files gone from it are removed from the index); a single
-    file is synced alone.
+    file is synced alone. A path that cannot be looked at (no permission, a symbolic link loop, a
+    dangling link) is skipped with its reason and recorded as unseen, so its indexed copy stays.
     """
-    roots: dict[str, list[SourceFile]] = {}
-    skipped: list[tuple[str, str]] = []
+    found = Scan()
     for given in paths:
         path = Path(given).expanduser()
-        if path.is_dir():
+        try:
+            is_dir = stat.S_ISDIR(path.stat().st_mode)
+        except OSError as exc:
+            reason = _unreadable_reason(exc, path.is_symlink(), missing="no such file or folder")
+            found.skipped.append((str(given), reason))
+            found.unseen.setdefault(str(path.absolute()), []).append("")
+            continue
+        if is_dir:
             root = path.resolve()
-            files = _walk(str(root), skipped)
-        elif path.is_file():
+            files = _walk(str(root), found.skipped, found.unseen.setdefault(str(root), []))
+            found.synced.add(str(root))
+        else:
             root = path.resolve().parent
             files = [(path.resolve().name, str(path.resolve()), path.is_symlink())]
-        else:
-            skipped.append((str(given), "no such file or folder"))
-            continue
-        entries = roots.setdefault(str(root), [])
+        entries = found.roots.setdefault(str(root), [])
+        unseen = found.unseen.setdefault(str(root), [])
         for source, location, is_symlink in files:
             if is_symlink and not Path(location).resolve().is_relative_to(root):
-                skipped.append((source, "symbolic link pointing outside the folder"))
+                found.skipped.append((source, "symbolic link pointing outside the folder"))
                 continue
             dot = source.rfind(".")
             suffix = source[dot:] if dot > source.rfind("/") + 1 else ""  # as Path.suffix, without pathlib
             if suffix.lower() not in SUPPORTED_SUFFIXES:
-                skipped.append((source, f"unsupported file type {suffix or '(none)'}"))
+                found.skipped.append((source, f"unsupported file type {suffix or '(none)'}"))
                 continue
-            stat = os.stat(location)
-            if stat.st_size > max_bytes:
-                skipped.append((source, f"file too large ({stat.st_size / 1e6:.1f} MB > {max_bytes / 1e6:.0f} MB)"))
+            try:
+                info = os.stat(location)
+            except OSError as exc:  # replaced or made unreadable since the folder was listed
+                found.skipped.append((source, _unreadable_reason(exc, is_symlink)))
+                unseen.append(source)
                 continue
-            entries.append(SourceFile(str(root), source, stat.st_size, stat.st_mtime_ns, partial(_read, location)))
-    return roots, skipped
+            if info.st_size > max_bytes:
+                too_large = f"file too large ({info.st_size / 1e6:.1f} MB > {max_bytes / 1e6:.0f} MB)"
+                found.skipped.append((source, too_large))
+                continue
+            entries.append(SourceFile(str(root), source, info.st_size, info.st_mtime_ns, partial(_read, location)))
+    return found
 
 
-def _walk(root: str, skipped: list[tuple[str, str]]) -> list[tuple[str, str, bool]]:
+def _unreadable_reason(exc: OSError, is_symlink: bool, missing: str = "file vanished while scanning") -> str:
+    if exc.errno == errno.ELOOP:
+        return "symbolic link loop; skipped"
+    if isinstance(exc, FileNotFoundError):
+        return "symbolic link to a missing file; skipped" if is_symlink else missing
+    return f"cannot read: {exc.strerror or exc}; skipped"
+
+
+def _walk(root: str, skipped: list[tuple[str, str]], unseen: list[str]) -> list[tuple[str, str, bool]]:
     """(source, path, is symbolic link) of the files under ``root`` in path order; hidden files and
     folders are left out and linked folders are not followed. Plain strings and one ``scandir`` per
-    folder keep a re-index of tens of thousands of files fast (pathlib costs seconds there)."""
+    folder keep a re-index of tens of thousands of files fast (pathlib costs seconds there).
+
+    A folder or entry that cannot be looked at is added to ``skipped`` with its reason and to
+    ``unseen`` (the root as ``""``), never silently left out."""
     found: list[tuple[str, str, bool]] = []
     folders = [("", root)]
     while folders:
@@ -130,12 +186,23 @@ def _walk(root: str, skipped: list[tuple[str, str]]) -> list[tuple[str, str, boo
                 for entry in listing:
                     if entry.name.startswith("."):
                         continue
-                    if entry.is_dir(follow_symlinks=False):
-                        folders.append((f"{prefix}{entry.name}/", entry.path))
-                    elif entry.is_file():
-                        found.append((f"{prefix}{entry.name}", entry.path, entry.is_symlink()))
+                    source = f"{prefix}{entry.name}"
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            folders.append((f"{source}/", entry.path))
+                        elif entry.is_symlink():
+                            target = os.stat(entry.path)  # raises for a dangling link or a loop
+                            if stat.S_ISREG(target.st_mode):
+                                found.append((source, entry.path, True))
+                        elif entry.is_file(follow_symlinks=False):
+                            found.append((source, entry.path, False))
+                    except OSError as exc:
+                        skipped.append((source, _unreadable_reason(exc, entry.is_symlink())))
+                        unseen.append(source)
         except OSError as exc:
-            skipped.append((prefix.rstrip("/") or ".", f"cannot read folder: {exc.strerror or exc}"))
+            skipped.append((prefix.rstrip("/") or root, f"cannot read folder: {exc.strerror or exc}; its indexed "
+                            "documents are kept"))
+            unseen.append(prefix.rstrip("/"))
     return sorted(found, key=lambda file: file[0].split("/"))
 
 
@@ -155,70 +222,156 @@ def index_sources(
     sync_roots: Iterable[str] = (),
     rebuild: bool = False,
     skipped: Sequence[tuple[str, str]] = (),
+    unseen: Mapping[str, Sequence[str]] | None = None,
+    checkpoint_seconds: float = CHECKPOINT_SECONDS,
+    checkpoint_documents: int = 0,
+    wait: bool = True,
+    on_wait: Callable[[str], None] | None = None,
     progress: Progress | None = None,
 ) -> IndexReport:
-    """Bring the index in line with ``roots``; files missing from a root in ``sync_roots`` are removed.
+    """Bring the index in line with ``roots``; files missing from a root in ``sync_roots`` are removed,
+    unless ``unseen`` says they (or their folder) could not be looked at.
 
-    Reading, hashing, loading and chunking run in a worker thread ahead of the embedding, and
-    documents are written as each step of chunks is embedded, so only one step is held in memory.
+    Runs under the index lock (another run in progress: wait, telling ``on_wait`` or else ``progress``,
+    or with ``wait`` false raise IndexBusyError). Reading, hashing, loading and chunking run in a worker
+    thread ahead of the embedding, and documents are written as each batch of chunks is embedded, so only
+    one batch is held in memory. The work is committed in checkpoints (see :class:`_Checkpoints`), so a killed run
+    loses at most the work since the last one.
     """
     started = time.perf_counter()
     report = IndexReport(skipped=list(skipped))
     notify = progress or (lambda fraction, message: None)
-    expected = signature(embedder, chunk_tokens, chunk_overlap_tokens)
-    if not rebuild:
-        store.check_signature(expected)
-
-    with store.writer(expected, exact_search_max_chunks) as writer:
-        if rebuild:
-            writer.clear()
-        todo: list[tuple[SourceFile, DocumentRecord | None]] = []
-        gone: list[tuple[str, str]] = []
-        for root, files in roots.items():
-            known = {} if rebuild else {record.source: record for record in store.documents(root)}
-            for file in files:
-                record = known.get(file.source)
-                if record and record.size == file.size and record.mtime_ns == file.mtime_ns:
-                    report.unchanged.append(file.source)
-                else:
-                    todo.append((file, record))
-            if root in sync_roots:
-                gone += [(root, source) for source in sorted(set(known) - {file.source for file in files})]
-
-        # Content already in the index is copied, not loaded, chunked and embedded again.
-        stored = writer.content_keys() if todo else set()
-        cut = partial(_cut, count_tokens=embedder.count_tokens, max_tokens=chunk_tokens, overlap=chunk_overlap_tokens)
-        step = _Step(writer, embedder, cut, stored, report, notify)
-        with closing(_read_ahead(partial(_prepare, stored=stored, cut=cut), todo, READ_AHEAD)) as prepared:
-            for done, item in enumerate(prepared, 1):
-                step.fraction = 0.05 + 0.9 * done / len(todo)
-                notify(step.fraction, f"reading {item.file.source}")
-                if item.skip is not None:
-                    report.skipped.append((item.file.source, item.skip))
-                    # A file that no longer loads no longer says what the index remembers.
-                    if item.record and item.unreadable:
-                        writer.remove(item.file.root, item.file.source)
-                        report.removed.append(item.file.source)
-                elif item.unchanged:
-                    writer.touch(item.file.root, item.file.source, item.file.size, item.file.mtime_ns)
-                    report.unchanged.append(item.file.source)
-                else:
-                    step.add(item)
-        step.flush()
-        report.chunks_reused = report.chunks_embedded - step.encoded
-        # Removals last: a file moved or copied elsewhere has its content reused before the old one goes.
-        for root, source in gone:
-            writer.remove(root, source)
-            report.removed.append(source)
-        notify(0.95, "writing the search index")
+    expected = signature(embedder.model_id, embedder.dim, chunk_tokens, chunk_overlap_tokens)
+    with store.index_lock(wait, on_wait or (lambda message: notify(0.0, message))):
+        if not rebuild:
+            store.check_signature(expected)
+        with store.writer(expected, exact_search_max_chunks, rebuild=rebuild) as writer:
+            todo, gone = _plan(store, roots, report, set(sync_roots), unseen or {}, rebuild)
+            checkpoints = _Checkpoints(writer, checkpoint_seconds, checkpoint_documents, notify)
+            load = partial(_load_and_chunk, count_tokens=embedder.count_tokens, max_tokens=chunk_tokens,
+                           overlap=chunk_overlap_tokens)
+            # Content already in the index is copied, not loaded, chunked and embedded again.
+            stored = writer.content_keys() if todo else set()
+            batch = _EmbedBatch(writer, embedder, load, stored, report, notify)
+            with closing(_read_ahead(partial(_prepare, stored=stored, load=load), todo, READ_AHEAD)) as prepared:
+                for done, item in enumerate(prepared, 1):
+                    batch.fraction = 0.05 + 0.9 * done / len(todo)
+                    notify(batch.fraction, f"reading {item.file.source}")
+                    if item.skip is not None:
+                        report.skipped.append((item.file.source, item.skip))
+                        # A file that no longer loads no longer says what the index remembers.
+                        if item.record and item.unreadable:
+                            writer.remove(item.file.root, item.file.source)
+                            report.removed.append(item.file.source)
+                    elif item.unchanged:
+                        writer.touch(item.file.root, item.file.source, item.file.size, item.file.mtime_ns)
+                        report.unchanged.append(item.file.source)
+                    else:
+                        batch.add(item)
+                    if checkpoints.due(done):
+                        batch.flush()
+                        checkpoints.save(batch.fraction, done)
+            batch.flush()
+            _replace_moved_roots(writer, roots, set(sync_roots), report)
+            # Removals last: a file moved or copied elsewhere has its content reused before the old one goes.
+            for root, source in gone:
+                writer.remove(root, source)
+                report.removed.append(source)
+            notify(0.95, "writing the search index")
     report.documents_total, report.chunks_total = store.counts()
     report.seconds = time.perf_counter() - started
     notify(1.0, "done")
     return report
 
 
+def _plan(
+    store: Store, roots: dict[str, list[SourceFile]], report: IndexReport, sync_roots: set[str],
+    unseen: Mapping[str, Sequence[str]], rebuild: bool,
+) -> tuple[list[tuple[SourceFile, DocumentRecord | None]], list[tuple[str, str]]]:
+    """Files to read (new, or with other size/mtime than indexed) and documents gone from synced roots.
+
+    A document whose file or folder could not be looked at is not gone: it is kept, and reported."""
+    todo: list[tuple[SourceFile, DocumentRecord | None]] = []
+    gone: list[tuple[str, str]] = []
+    for root, files in roots.items():
+        known = {} if rebuild else {record.source: record for record in store.documents(root)}
+        for file in files:
+            record = known.get(file.source)
+            if record and record.size == file.size and record.mtime_ns == file.mtime_ns:
+                report.unchanged.append(file.source)
+            else:
+                todo.append((file, record))
+        present = {file.source for file in files}
+        for source in sorted(set(known) - present):
+            if _covered(source, unseen.get(root, ())):
+                report.kept.append(source)
+            elif root in sync_roots:
+                gone.append((root, source))
+    report.unreadable = sorted(
+        {os.path.join(root, path) if path else root for root, paths in unseen.items() for path in paths}
+    )
+    return todo, gone
+
+
+def _covered(source: str, unseen: Iterable[str]) -> bool:
+    """Whether ``source`` is, or lies under, a path that could not be looked at ("" is the whole root)."""
+    return any(path in ("", source) or source.startswith(path + "/") for path in unseen)
+
+
+def _replace_moved_roots(writer: StoreWriter, roots, sync_roots: set[str], report: IndexReport) -> None:
+    """An indexed folder that no longer exists is kept (it may be an unmounted drive), unless a folder
+    indexed now holds most of its documents, same paths and content: then it moved, and its old entries go."""
+    for old_root, count in writer.roots().items():
+        if old_root in roots or _exists(old_root):
+            continue
+        holders = (root for root in sorted(sync_roots) if 2 * writer.shared_documents(old_root, root) > count)
+        new_root = next(holders, None)
+        if new_root is None:
+            report.missing_roots.append(old_root)
+        else:
+            writer.remove_root(old_root)
+            report.moved_roots.append((old_root, new_root))
+
+
+def _exists(path: str) -> bool:
+    """False only for a path that is certainly gone; a path that cannot be looked at may still be there."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+class _Checkpoints:
+    """When to commit during a run: every ``seconds`` (and, if set, every ``documents`` files), but never
+    so often that rebuilding the search files takes more than MAX_OVERHEAD of the run (they are rebuilt
+    whole at each commit: about 2 minutes at 100k chunks, so there a commit comes every ~20 minutes)."""
+
+    MAX_OVERHEAD = 0.1
+
+    def __init__(self, writer: StoreWriter, seconds: float, documents: int, notify: Progress):
+        self.writer, self.seconds, self.documents, self.notify = writer, seconds, documents, notify
+        self.last_time, self.last_done = time.monotonic(), 0
+
+    def due(self, done: int) -> bool:
+        elapsed = time.monotonic() - self.last_time
+        if elapsed < self.writer.artifact_seconds * (1 - self.MAX_OVERHEAD) / self.MAX_OVERHEAD:
+            return False
+        return elapsed >= self.seconds or 0 < self.documents <= done - self.last_done
+
+    def save(self, fraction: float, done: int) -> None:
+        if self.writer.changed:
+            self.notify(fraction, f"checkpoint: {done} files done, saving a searchable index")
+            self.writer.checkpoint()
+        self.last_time, self.last_done = time.monotonic(), done
+
+
 @dataclass
-class _Item:
+class _PreparedFile:
+    """A file read, hashed and (when its content is new) loaded and chunked, waiting to be written."""
+
     file: SourceFile
     record: DocumentRecord | None
     content_hash: str = ""
@@ -234,18 +387,20 @@ class _Item:
         return content_key(self.content_hash, self.file.source)
 
 
-def _cut(data: bytes, source: str, count_tokens, max_tokens: int, overlap: int) -> tuple[Document, list[Span]]:
+def _load_and_chunk(
+    data: bytes, source: str, count_tokens, max_tokens: int, overlap: int
+) -> tuple[Document, list[Span]]:
     document = load_document(Path(source), source, data)
-    chunks = chunk_document(document, count_tokens, max_tokens, overlap)
+    chunks = chunk_document(document, count_tokens, max_tokens, overlap) + reference_chunks(document, count_tokens, max_tokens)
     if not chunks:
         raise SkipFile("no text to index")
     return document, chunks
 
 
-def _prepare(entry: tuple[SourceFile, DocumentRecord | None], stored: set, cut) -> _Item:
+def _prepare(entry: tuple[SourceFile, DocumentRecord | None], stored: set, load) -> _PreparedFile:
     """Worker-thread part of indexing one file: read, hash, and load and chunk new content."""
     file, record = entry
-    item = _Item(file, record)
+    item = _PreparedFile(file, record)
     try:
         data = file.read()
     except OSError as exc:
@@ -258,7 +413,7 @@ def _prepare(entry: tuple[SourceFile, DocumentRecord | None], stored: set, cut) 
         item.data = data
     else:
         try:
-            item.document, item.chunks = cut(data, file.source)
+            item.document, item.chunks = load(data, file.source)
         except SkipFile as exc:
             item.skip, item.unreadable = str(exc), True
     return item
@@ -279,18 +434,17 @@ def _read_ahead(function: Callable, items: Sequence, depth: int) -> Iterator:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-class _Step:
+class _EmbedBatch:
     """Documents waiting for one encode call, written as soon as their vectors exist."""
 
-    def __init__(self, writer: StoreWriter, embedder: Embedder, cut, stored: set, report: IndexReport, notify):
-        self.writer, self.embedder, self.cut, self.stored = writer, embedder, cut, stored
+    def __init__(self, writer: StoreWriter, embedder: Embedder, load, stored: set, report: IndexReport, notify):
+        self.writer, self.embedder, self.load, self.stored = writer, embedder, load, stored
         self.report, self.notify = report, notify
-        self.items: list[_Item] = []
+        self.items: list[_PreparedFile] = []
         self.chunk_count = 0
-        self.encoded = 0
         self.fraction = 0.05
 
-    def add(self, item: _Item) -> None:
+    def add(self, item: _PreparedFile) -> None:
         self.items.append(item)
         self.chunk_count += len(item.chunks or ())
         if self.chunk_count >= EMBED_STEP or len(self.items) >= EMBED_STEP:
@@ -298,7 +452,7 @@ class _Step:
 
     def flush(self) -> None:
         contents: dict[tuple[str, str], DocumentContent] = {}
-        fresh: dict[tuple[str, str], _Item] = {}
+        fresh: dict[tuple[str, str], _PreparedFile] = {}
         for item in self.items:
             if item.key in contents or item.key in fresh:
                 continue
@@ -308,7 +462,7 @@ class _Step:
                 continue
             if item.document is None:  # the content it was expected to copy was replaced in this run
                 try:
-                    item.document, item.chunks = self.cut(item.data, item.file.source)
+                    item.document, item.chunks = self.load(item.data, item.file.source)
                 except SkipFile as exc:
                     item.skip = str(exc)
                     continue
@@ -323,9 +477,10 @@ class _Step:
                 document.title, document.metadata, document.text, item.chunks, vectors[offset : offset + count]
             )
             offset += count
-        self.encoded += len(texts)
+        self.report.chunks_embedded += len(texts)
         if texts:
-            self.notify(self.fraction, f"embedded {self.encoded} chunks")
+            self.notify(self.fraction, f"embedded {self.report.chunks_embedded} chunks")
+        written = 0
         for item in self.items:
             file = item.file
             if item.key not in contents:
@@ -340,6 +495,7 @@ class _Step:
                 content.title, content.metadata, content.text, content.chunks, content.vectors,
             )
             self.stored.add(item.key)
-            self.report.chunks_embedded += len(content.chunks)
+            written += len(content.chunks)
             (self.report.updated if item.record else self.report.added).append(file.source)
+        self.report.chunks_copied += written - len(texts)  # the rest came from identical content
         self.items, self.chunk_count = [], 0

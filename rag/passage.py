@@ -44,8 +44,15 @@ class Hit:
 class Citation:
     n: int  # the [n] marker in the answer text, numbered in order of first use
     passage: Passage
-    supported: bool  # every sentence citing it is backed by the passage
+    supported: bool  # the passage contains the claim: every sentence citing it is backed by one of its units
+    answers: bool = False  # the claim answers the question: its unit covers the question's focus and carries
+    # an answer of the expected type (a year for "what year …"); an answer is grounded when some citation is both
+    quote_start: int = -1  # source offsets of the quoted unit inside the passage's span (the text highlighted)
+    quote_end: int = -1
 
     def to_dict(self) -> dict:
-        return {"n": self.n, **self.passage.to_dict(), "supported": self.supported}
+        return {
+            "n": self.n, **self.passage.to_dict(), "supported": self.supported, "answers": self.answers,
+            "quote_start": self.quote_start, "quote_end": self.quote_end,
+        }
 

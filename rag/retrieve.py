@@ -50,6 +50,15 @@ class Retriever:
             return lexical
         return score_fusion(dense, lexical, k)
 
+    def document_frequency(self, term: str) -> int:
+        """How many chunks hold the (stemmed) BM25 term: the index's own rarity statistics."""
+        bm25 = self.artifacts.bm25 if self.artifacts is not None else None
+        token = bm25.vocab_dict.get(term) if bm25 is not None else None
+        if token is None:
+            return 0
+        indptr = bm25.scores["indptr"]
+        return int(indptr[token + 1] - indptr[token])
+
     def dense_rows(self, query: str, k: int) -> list[tuple[int, float]]:
         vector = self.embedder.encode_query(query).reshape(1, -1)
         k = min(k, len(self.artifacts))

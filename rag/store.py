@@ -1,12 +1,15 @@
 """The durable index: SQLite holds documents, chunks and their vectors; FAISS and BM25 are derived files.
 
-Every change is one SQLite transaction. The derived files of a change are written under a new
-generation number before that transaction commits the number, so a crash at any point leaves the
-last committed generation whole and loadable. Nothing is ever unpickled.
+Every commit is one SQLite transaction (a long index run commits in checkpoints). The derived files
+of a commit are written under a new generation number before that transaction commits the number,
+so a crash at any point leaves the last committed generation whole and loadable. One writer at a
+time, across processes: the index lock (``Store.index_lock``). Nothing is ever unpickled.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
 import logging
 import os
@@ -14,7 +17,7 @@ import shutil
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path, PurePosixPath
@@ -26,8 +29,15 @@ from rag.errors import UserError
 from rag.passage import Passage, Span
 from rag.text import stemmer
 
-SCHEMA_VERSION = "1"
+# The layout of the SQLite store. Bump it with every change; an additive change (a new table, index or
+# nullable column) gets a migration below, anything else makes older indexes need `rag index --rebuild`.
+SCHEMA_VERSION = 2
+# version -> statements that bring an index of that version to the next one, without re-embedding.
+MIGRATIONS: dict[int, list[str]] = {
+    1: ["CREATE INDEX IF NOT EXISTS documents_by_source ON documents(source)"],
+}
 DB_NAME = "store.sqlite3"
+LOCK_NAME = "index.lock"
 # HNSW parameters, measured in bench/scale.py (bench/results/scale.md): recall@10 against exact search is
 # 0.9996 on 10k real MiniLM vectors and 0.97 on 100k made of ten copies of each (duplicates are HNSW's hard
 # case, and content reuse makes them), for +0.3 ms per query over efSearch 128.
@@ -64,6 +74,7 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_by_document ON chunks(document_id);
 CREATE INDEX IF NOT EXISTS documents_by_content ON documents(content_hash);
+CREATE INDEX IF NOT EXISTS documents_by_source ON documents(source);
 """
 # The chunks column of each Span field, in Span's order: a new Span field needs only its column in _SCHEMA.
 _SPAN_COLUMNS = {f.name: {"start": "char_start", "end": "char_end"}.get(f.name, f.name) for f in fields(Span)}
@@ -76,6 +87,10 @@ class StoreError(UserError, RuntimeError):
 
 class IndexMismatchError(StoreError):
     """The index was built with other embedding or chunking settings than the current ones."""
+
+
+class IndexBusyError(StoreError):
+    """Another index run holds the index lock and the caller chose not to wait."""
 
 
 @dataclass(frozen=True)
@@ -144,36 +159,96 @@ def _fsync_dir(path: Path) -> None:
 
 
 class Store:
-    """One index folder. Reads are safe from many threads; one writer at a time (SQLite's lock)."""
+    """One index folder. Reads are safe from many threads; one writer at a time (the index lock)."""
 
     def __init__(self, index_dir: Path):
         self.index_dir = Path(index_dir)
+        self._lock = threading.Lock()
         try:
             self.index_dir.mkdir(parents=True, exist_ok=True)
-            self._db = self._connect()
+            self._db = _connect(self.index_dir)
+            self._schema_error = self._prepare_schema()
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the index in {self.index_dir}: {exc}") from exc
-        self._lock = threading.Lock()
 
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.index_dir / DB_NAME, check_same_thread=False, isolation_level=None, timeout=60)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA foreign_keys=ON")
-        db.execute("PRAGMA synchronous=FULL")
-        # A big index run leaves a WAL as large as its writes; cut it back after each checkpoint.
-        db.execute("PRAGMA journal_size_limit=67108864")
-        with _transaction(db):
+    def _prepare_schema(self) -> str | None:
+        """Create a new index, migrate an older one where the change was additive; else say why it cannot be read.
+
+        An index of the current layout is only read here: opening it never waits for a running writer.
+        """
+        if _schema_version(self._db) == SCHEMA_VERSION:
+            return None
+        with _transaction(self._db, "BEGIN IMMEDIATE"):
+            version = _schema_version(self._db)
+            if version is not None and version > SCHEMA_VERSION:
+                return self._incompatible(version, "a newer version of rag")
+            if version is not None and version < SCHEMA_VERSION:
+                steps = range(version, SCHEMA_VERSION)
+                if any(step not in MIGRATIONS for step in steps):
+                    return self._incompatible(version, "an older version of rag")
+                for step in steps:
+                    for statement in MIGRATIONS[step]:
+                        self._db.execute(statement)
+                self._db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
             for statement in _SCHEMA.strip().split(";"):
                 if statement.strip():
-                    db.execute(statement)
-        return db
+                    self._db.execute(statement)
+        return None
+
+    def _incompatible(self, version: int, maker: str) -> str:
+        return (
+            f"the index in {self.index_dir} has layout version {version}, made by {maker}; this version reads "
+            f"layout {SCHEMA_VERSION}: rebuild it with `rag index --rebuild`"
+        )
+
+    def _usable(self) -> None:
+        if self._schema_error:
+            raise StoreError(self._schema_error)
+
+    def _reset(self) -> None:
+        """Start an index of an unreadable layout afresh (only for a rebuild, which re-embeds everything)."""
+        with self._lock:
+            self._db.close()
+            for suffix in ("", "-wal", "-shm"):
+                (self.index_dir / (DB_NAME + suffix)).unlink(missing_ok=True)
+            _remove_stale_artifacts(self.index_dir, 0)
+            self._db = _connect(self.index_dir)
+            self._schema_error = self._prepare_schema()
 
     def close(self) -> None:
         self._db.close()
 
+    @contextmanager
+    def index_lock(self, wait: bool = True, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+        """Hold the index for one writer, across processes and threads (an flock on ``index.lock``).
+
+        When another run holds it: with ``wait``, tell ``on_wait`` and block until it ends; without,
+        raise :class:`IndexBusyError`. The lock file holds the owner's pid, for those messages.
+        """
+        path = self.index_dir / LOCK_NAME
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    raise StoreError(f"cannot lock the index in {self.index_dir}: {exc}") from exc
+                busy = f"another index run (pid {_lock_owner(fd)}) is in progress"
+                if not wait:
+                    raise IndexBusyError(busy) from None
+                if on_wait is not None:
+                    on_wait(f"{busy}; waiting…")
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
     # ---- metadata -------------------------------------------------------------------------
 
     def meta(self) -> dict[str, str]:
+        self._usable()
         with self._lock:
             return dict(self._db.execute("SELECT key, value FROM meta").fetchall())
 
@@ -205,11 +280,13 @@ class Store:
         if root is not None:
             query += " WHERE root = ?"
             args = (root,)
+        self._usable()
         with self._lock:
             rows = self._db.execute(query + " ORDER BY source", args).fetchall()
         return [DocumentRecord(*row) for row in rows]
 
     def counts(self) -> tuple[int, int]:
+        self._usable()
         with self._lock:
             documents = self._db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
             chunks = self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
@@ -244,15 +321,32 @@ class Store:
             return _chunk_contexts(self._db)
 
     def size_on_disk(self) -> int:
-        return sum(path.stat().st_size for path in self.index_dir.rglob("*") if path.is_file())
+        """Bytes of the index; hidden work folders (a model export in progress) do not count."""
+        total = 0
+        for folder, subfolders, files in os.walk(self.index_dir):
+            subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+            for name in files:
+                try:
+                    total += os.stat(os.path.join(folder, name)).st_size
+                except OSError:  # removed meanwhile (an older generation)
+                    pass
+        return total
 
     def load_artifacts(self) -> SearchArtifacts | None:
         """The committed generation's search structures, or None for an empty index."""
-        generation = self.generation
-        if generation == 0:
-            return None
-        bm25s = _bm25s()
+        while True:
+            generation = self.generation
+            if generation == 0:
+                return None
+            try:
+                return self._load_generation(generation)
+            except StoreError:
+                # A checkpoint may have committed a newer generation and removed this one's files meanwhile.
+                if self.generation == generation:
+                    raise
 
+    def _load_generation(self, generation: int) -> SearchArtifacts:
+        bm25s = _bm25s()
         paths = _artifact_paths(self.index_dir, generation)
         try:
             dense = faiss.read_index(str(paths["dense"]))
@@ -271,35 +365,110 @@ class Store:
     # ---- writing ---------------------------------------------------------------------------
 
     @contextmanager
-    def writer(self, signature: dict[str, str], exact_search_max_chunks: int) -> Iterator[StoreWriter]:
-        """A change as one transaction: all of it is committed with fresh search files, or none of it."""
-        db = self._connect()
+    def writer(
+        self, signature: dict[str, str], exact_search_max_chunks: int, rebuild: bool = False
+    ) -> Iterator[StoreWriter]:
+        """A change as transactions: all of it is committed with fresh search files, or none of it since the
+        last :meth:`StoreWriter.checkpoint`. Hold :meth:`index_lock` around it."""
+        if rebuild and self._schema_error:
+            self._reset()
+        self._usable()
+        db = _connect(self.index_dir)
         try:
             db.execute("BEGIN IMMEDIATE")
-            writer = StoreWriter(db)
+            writer = StoreWriter(db, self.index_dir, signature, exact_search_max_chunks)
+            if rebuild:
+                writer.clear()
             try:
                 yield writer
-                meta = {**signature, "schema": SCHEMA_VERSION}
-                if writer.changed:
-                    generation = self.generation + 1
-                    kind = _write_artifacts(
-                        db, self.index_dir, generation, int(signature["embed_dim"]), exact_search_max_chunks
-                    )
-                    meta |= {"generation": str(generation), "dense_index": kind, "indexed_at": str(time.time())}
-                db.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", list(meta.items()))
-                db.execute("COMMIT")
+                writer.commit()
             except BaseException:
-                db.execute("ROLLBACK")
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                _remove_stale_artifacts(self.index_dir, int(_meta_value(db, "generation") or 0))
                 raise
+        except sqlite3.OperationalError as exc:  # e.g. "database is locked" by a program outside rag
+            raise StoreError(f"cannot write the index in {self.index_dir}: {exc}") from exc
         finally:
             db.close()
-        _remove_stale_artifacts(self.index_dir, self.generation)
+
+    def vectors_by_source(self) -> dict[str, np.ndarray]:
+        """Every document's chunk vectors in chunk order (for tests and audits of vector reuse)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT d.source, c.vector FROM chunks c JOIN documents d ON d.id = c.document_id ORDER BY c.id"
+            ).fetchall()
+        parts: dict[str, list[np.ndarray]] = {}
+        for source, blob in rows:
+            parts.setdefault(source, []).append(np.frombuffer(blob, dtype=np.float32))
+        return {source: np.stack(vectors) for source, vectors in parts.items()}
+
+    def chunk_id_limit(self) -> int:
+        """The highest chunk id so far (chunks added later get higher ids)."""
+        with self._lock:
+            return int(self._db.execute("SELECT COALESCE(MAX(id), 0) FROM chunks").fetchone()[0])
+
+    def spans_after(self, chunk_id: int) -> list[tuple[str, Span]]:
+        """(document title, span) of the chunks added after ``chunk_id``, in id order."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT d.title, {_SPAN_SELECT} FROM chunks c JOIN documents d ON d.id = c.document_id "
+                "WHERE c.id > ? ORDER BY c.id",
+                (chunk_id,),
+            ).fetchall()
+        return [(title, Span(**dict(zip(_SPAN_COLUMNS, rest)))) for title, *rest in rows]
 
 
 class StoreWriter:
-    def __init__(self, db: sqlite3.Connection):
+    """Writes inside one open transaction; :meth:`checkpoint` commits what is written so far."""
+
+    def __init__(
+        self, db: sqlite3.Connection, index_dir: Path, signature: dict[str, str], exact_search_max_chunks: int
+    ):
         self._db = db
+        self._index_dir = index_dir
+        self._signature = signature
+        self._exact_search_max_chunks = exact_search_max_chunks
         self.changed = False
+        self.artifact_seconds = 0.0  # what writing the search files took at the last commit
+
+    def commit(self) -> None:
+        """Commit the transaction with search files for the new generation (when anything changed)."""
+        meta = {**self._signature, "schema": str(SCHEMA_VERSION)}
+        generation = int(_meta_value(self._db, "generation") or 0)
+        if self.changed:
+            generation += 1
+            started = time.perf_counter()
+            kind = _write_artifacts(
+                self._db, self._index_dir, generation, int(self._signature["embed_dim"]), self._exact_search_max_chunks
+            )
+            self.artifact_seconds = time.perf_counter() - started
+            meta |= {"generation": str(generation), "dense_index": kind, "indexed_at": str(time.time())}
+        self._db.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", list(meta.items()))
+        self._db.execute("COMMIT")
+        self.changed = False
+        _remove_stale_artifacts(self._index_dir, generation)
+
+    def checkpoint(self) -> None:
+        """Commit what is written so far as a searchable generation and go on writing in a new transaction."""
+        self.commit()
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def remove_root(self, root: str) -> None:
+        self._db.execute("DELETE FROM documents WHERE root = ?", (root,))
+        self.changed = True
+
+    def roots(self) -> dict[str, int]:
+        """Every folder documents were indexed from, with its document count."""
+        return dict(self._db.execute("SELECT root, COUNT(*) FROM documents GROUP BY root").fetchall())
+
+    def shared_documents(self, root: str, other_root: str) -> int:
+        """Documents of ``root`` found under ``other_root`` at the same relative path with the same content."""
+        return self._db.execute(
+            "SELECT COUNT(*) FROM documents a JOIN documents b ON a.source = b.source AND "
+            "a.content_hash = b.content_hash WHERE a.root = ? AND b.root = ?",
+            (root, other_root),
+        ).fetchone()[0]
 
     def clear(self) -> None:
         self._db.execute("DELETE FROM documents")
@@ -478,9 +647,42 @@ def _remove_stale_artifacts(index_dir: Path, keep_generation: int) -> None:
             _remove_paths([path])
 
 
+def _connect(index_dir: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(index_dir / DB_NAME, check_same_thread=False, isolation_level=None, timeout=60)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA foreign_keys=ON")
+    db.execute("PRAGMA synchronous=FULL")
+    # A big index run leaves a WAL as large as its writes; cut it back after each checkpoint.
+    db.execute("PRAGMA journal_size_limit=67108864")
+    return db
+
+
+def _meta_value(db: sqlite3.Connection, key: str) -> str | None:
+    row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return row[0] if row else None
+
+
+def _schema_version(db: sqlite3.Connection) -> int | None:
+    """The stored layout version; None for a new index."""
+    if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone():
+        return None
+    value = _meta_value(db, "schema")
+    return int(value) if value is not None and value.isdigit() else None
+
+
+def _lock_owner(fd: int) -> str:
+    """The pid the lock's holder wrote; it may not have written it yet."""
+    for _ in range(50):
+        owner = os.pread(fd, 32, 0).decode(errors="replace").strip()
+        if owner:
+            return owner
+        time.sleep(0.01)
+    return "unknown"
+
+
 @contextmanager
-def _transaction(db: sqlite3.Connection) -> Iterator[None]:
-    db.execute("BEGIN")
+def _transaction(db: sqlite3.Connection, begin: str = "BEGIN") -> Iterator[None]:
+    db.execute(begin)
     try:
         yield
         db.execute("COMMIT")

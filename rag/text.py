@@ -60,7 +60,7 @@ def overlap(claim: str, passage: str) -> float:
     return len(claim_terms & terms(passage)) / len(claim_terms) if claim_terms else 0.0
 
 
-def _clean_line(line: str) -> str:
+def clean_line(line: str) -> str:
     """Markdown/HTML residue out of a passage line: what a reader should see quoted."""
     line = re.sub(r"<!--.*?-->|</?[a-zA-Z][^>]*>", "", line)
     line = re.sub(r"\[([^\]]+)\]\[[^\]]*\]|\[([^\]]+)\]\([^)]*\)", lambda m: m.group(1) or m.group(2), line)
@@ -84,7 +84,7 @@ def passage_sentences(text: str) -> list[str]:
             current = ""
             continue
         starts_block = not raw.strip() or re.match(r"^\s*(?:[-*•+]\s|\d+[.)]\s|\|)", raw)
-        line = _clean_line(raw)
+        line = clean_line(raw)
         continues = (
             current
             and not starts_block

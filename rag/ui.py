@@ -2,7 +2,9 @@
 
 Everything here is a thin layer over :class:`rag.api.Assistant`; the named API endpoints (``ask``,
 ``upload``, ``reindex``, ``remove``, ``settings``) call the same methods as the CLI, so the app can be
-scripted with ``gradio_client``.
+scripted with ``gradio_client``. The handlers are plain functions of (assistant, caller's role, inputs) that
+check the role themselves (rag/auth.py); ``build_app`` only lays out components and wires them, so every
+endpoint enforces the same roles as the page. ``remove`` takes a document id (the table's ``id`` column).
 """
 
 from __future__ import annotations
@@ -11,21 +13,27 @@ import html
 import logging
 import os
 import re
+import sys
 import tempfile
 import time
 import unicodedata
+from collections import Counter
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import rag  # noqa: F401  (offline/telemetry environment before gradio imports)
 
 import gradio as gr
-from pydantic import SecretStr
+from gradio.components.chatbot import ChatbotDataMessages, Message
+from pydantic import field_validator
 
-from rag.api import Assistant
+from rag.api import Assistant, document_id
+from rag.auth import EDIT, READ, Access, PermissionDenied, Role, allows, check_bind, load_users, require
 from rag.backends import BACKEND_NAMES
 from rag.config import Settings
 from rag.errors import USER_ERRORS
+from rag.injection import instruction_like
 from rag.loaders import SUPPORTED_SUFFIXES, SkipFile, load_document
 from rag.passage import Passage
 from rag.prompt import chat_history
@@ -43,7 +51,7 @@ EXAMPLES = [
 # Characters of document text shown around a cited passage.
 CONTEXT_CHARS = 240
 UPLOAD_TYPES = sorted(SUPPORTED_SUFFIXES)
-DOC_HEADERS = ["title", "source", "chunks", "indexed at"]
+DOC_HEADERS = ["title", "source", "chunks", "indexed at", "id"]
 
 # System fonts only: the default Gradio fonts are served locally, but nothing should depend on that.
 THEME = gr.themes.Default(
@@ -67,6 +75,8 @@ a.cite-ref { text-decoration: none; font-weight: 600; font-size: 0.85em; vertica
 .sources .banner { background: #fdecea; border: 1px solid #f5c2c0; color: #8a1f17; border-radius: 8px;
                    padding: 8px 10px; margin-bottom: 10px; font-weight: 600; }
 .sources .empty { opacity: 0.7; }
+.sources .injection { background: #fff4e5; border: 1px solid #f0c36d; color: #7a4b00; border-radius: 6px;
+                      padding: 4px 8px; margin-bottom: 6px; font-size: 0.85em; }
 """
 
 # A marker click scrolls to its passage in the sources panel instead of following the link.
@@ -209,6 +219,15 @@ def _in_context(document: str, start: int, end: int) -> str:
     )
 
 
+def _injection_note(text: str) -> str:
+    """A visible note on a passage that reads like an instruction to a model (quoted, never obeyed)."""
+    phrase = instruction_like(text)
+    if phrase is None:
+        return ""
+    return (f'<div class="injection">⚠ This passage contains instruction-like text (“{html.escape(phrase)}”). '
+            "It is quoted as document content; the assistant does not follow instructions found in documents.</div>")
+
+
 def sources_html(assistant: Assistant, answer, turn: int) -> str:
     """The sources panel for one answer: cited passages in context, then the uncited ones collapsed."""
     parts = [f'<div class="sources" data-turn="{turn}">']
@@ -227,19 +246,21 @@ def sources_html(assistant: Assistant, answer, turn: int) -> str:
                 texts[passage.source] = None
         document = texts[passage.source]
         valid = document is not None and 0 <= passage.start < passage.end <= len(document)
-        if valid:
-            body = _in_context(document, passage.start, passage.end)
+        if valid:  # highlight the quoted unit (a sentence, a table row, a field), the rest of the chunk is context
+            quoted = passage.start <= citation.quote_start < citation.quote_end <= passage.end
+            start, end = (citation.quote_start, citation.quote_end) if quoted else (passage.start, passage.end)
+            body = _in_context(document, start, end)
         else:
             body = f"<mark>{html.escape(passage.text)}</mark>"
         verdict = (
-            '<span class="ok">✓ supported by this passage</span>'
-            if citation.supported
-            else '<span class="warn">⚠ not supported by this passage</span>'
+            '<span class="warn">⚠ not supported by this passage</span>' if not citation.supported
+            else '<span class="ok">✓ supported by this passage</span>' if citation.answers
+            else '<span class="warn">✓ in this passage, but it does not answer the question</span>'
         )
         parts.append(
             f'<div class="source" id="cite-{turn}-{citation.n}"><div class="source-head">[{citation.n}] '
             f"{_where(passage)} · <code>{html.escape(passage.source)}</code>"
-            f" · {verdict}</div><div class=\"passage\">{body}</div></div>"
+            f" · {verdict}</div>{_injection_note(passage.text)}<div class=\"passage\">{body}</div></div>"
         )
     if answer.uncited:
         label = "retrieved passage" if len(answer.uncited) == 1 else "retrieved passages"
@@ -248,7 +269,7 @@ def sources_html(assistant: Assistant, answer, turn: int) -> str:
             passage = hit.passage
             parts.append(
                 f'<div class="source"><div class="source-head">{_where(passage)} · <code>{html.escape(passage.source)}</code>'
-                f'</div><div class="passage">{html.escape(passage.text)}</div></div>'
+                f'</div>{_injection_note(passage.text)}<div class="passage">{html.escape(passage.text)}</div></div>'
             )
         parts.append("</details>")
     if not answer.citations and not answer.uncited:
@@ -260,15 +281,173 @@ def sources_html(assistant: Assistant, answer, turn: int) -> str:
 EMPTY_SOURCES = '<div class="sources"><p class="empty">Sources for the latest answer appear here.</p></div>'
 
 
-# ---- the app ------------------------------------------------------------------------------------------
+# ---- handlers: plain functions over an Assistant and the caller's role ---------------------------------
 
 
-def _documents_table(assistant: Assistant) -> list[list]:
-    return [
+@dataclass
+class DocumentsView:
+    table: list[list]
+    choices: list[tuple[str, str]]  # (label, document id) for the remove dropdown
+    status: str
+
+
+@dataclass
+class SettingsView:
+    backend: str
+    llm_model: str
+    openai_base_url: str
+    key_hint: str
+    ollama_base_url: str
+    top_k: int
+    retrieval_mode: str
+    summary: str
+
+    @property
+    def visible(self) -> dict[str, bool]:
+        return backend_fields(self.backend)
+
+
+def backend_fields(backend: str) -> dict[str, bool]:
+    """The one rule for which settings fields a backend reads (and so which ones the UI shows)."""
+    return {
+        "llm_model": backend != "extractive",
+        "openai_base_url": backend == "openai",
+        "openai_api_key": backend == "openai",
+        "ollama_base_url": backend == "ollama",
+    }
+
+
+def documents_view(assistant: Assistant, role: Role | None) -> DocumentsView:
+    require(role, READ, "list documents")
+    records = sorted(assistant.documents(), key=lambda record: (record.source, record.root))
+    table = [
         [record.title, record.source, record.chunk_count,
-         time.strftime("%Y-%m-%d %H:%M", time.localtime(record.indexed_at))]
-        for record in sorted(assistant.documents(), key=lambda record: record.source)
+         time.strftime("%Y-%m-%d %H:%M", time.localtime(record.indexed_at)), document_id(record)]
+        for record in records
     ]
+    names = Counter(record.source for record in records)
+    choices = [
+        (record.source if names[record.source] == 1 else f"{record.source} ({record.root})", document_id(record))
+        for record in records
+    ]
+    return DocumentsView(table, choices, _status_line(assistant))
+
+
+def ask_turns(assistant: Assistant, role: Role | None, message: str, history: list[dict]) -> Iterator[tuple]:
+    """Stream one chat turn as (chat, sources html, answer dict) states; nothing for an empty question."""
+    require(role, READ, "ask questions")
+    question = (message or "").strip()
+    if not question:
+        return
+    earlier = plain_history(history)
+    turn = sum(1 for m in history if m.get("role") == "assistant") + 1
+    chat = list(history) + [
+        {"role": "user", "content": html.escape(question, quote=False)},
+        {"role": "assistant", "content": "…"},
+    ]
+    waiting = '<div class="sources"><p class="empty">Searching the documents…</p></div>'
+    yield chat, waiting, None
+    streamed = ""
+    try:
+        for event in assistant.ask(question, earlier):
+            if event.kind == "delta":
+                streamed += event.text
+                chat[-1] = {"role": "assistant", "content": html.escape(streamed, quote=False)}
+                yield chat, waiting, None
+            elif event.answer is not None:
+                answer = event.answer
+                chat[-1] = {"role": "assistant", "content": linked_answer(answer.answer, answer.citations, turn)}
+                yield chat, sources_html(assistant, answer, turn), answer.to_dict()
+    except Exception as exc:  # the chat shows one line, never a traceback
+        message = _one_line_error(exc)
+        chat[-1] = {"role": "assistant", "content": f"⚠️ **Error:** {html.escape(message)}"}
+        failed = f'<div class="sources" data-turn="{turn}"><p class="empty">No answer, so no sources.</p></div>'
+        yield chat, failed, {"error": message}
+
+
+def upload_files(assistant: Assistant, role: Role | None, files: Sequence[str] | None, progress=None) -> str:
+    """Save uploads into the corpus folder and index them; returns the report (markdown)."""
+    require(role, EDIT, "upload documents")
+    if not files:
+        return "Choose one or more files first."
+    folder = Path(assistant.settings.corpus_dir)
+    max_bytes = int(assistant.settings.max_file_mb * 1_000_000)
+    saved, notes = [], []
+    for path in files:
+        path = Path(path)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            notes.append(f"{path.name}: cannot read the upload ({exc.strerror or exc})")
+            continue
+        target, note = save_upload(path.name, data, folder, max_bytes)
+        notes.append(note)
+        if target is not None:
+            saved.append(target)
+    if not saved:
+        return "\n".join(f"- {html.escape(note)}" for note in notes)
+    try:
+        report = assistant.index(saved, progress=progress)
+    except Exception as exc:
+        return f"Indexing failed: {html.escape(_one_line_error(exc))}"
+    return _report_markdown(report, notes)
+
+
+def reindex(assistant: Assistant, role: Role | None, progress=None) -> str:
+    """Re-scan the corpus folder: new and changed files are indexed, deleted ones dropped."""
+    require(role, EDIT, "re-index")
+    try:
+        report = assistant.index(progress=progress)
+    except Exception as exc:
+        return f"Re-indexing failed: {html.escape(_one_line_error(exc))}"
+    return _report_markdown(report)
+
+
+def remove_document(assistant: Assistant, role: Role | None, doc_id: str | None) -> str:
+    require(role, EDIT, "remove documents")
+    if not doc_id:
+        return "Choose a document to remove first."
+    try:
+        return assistant.remove(doc_id)
+    except Exception as exc:
+        return f"Could not remove `{html.escape(doc_id)}`: {html.escape(_one_line_error(exc), quote=False)}"
+
+
+def settings_view(assistant: Assistant, role: Role | None, notes: Sequence[str] = ()) -> SettingsView:
+    require(role, READ, "view settings")
+    settings = assistant.settings
+    return SettingsView(
+        backend=settings.backend,
+        llm_model=settings.llm_model,
+        openai_base_url=settings.openai_base_url,
+        key_hint="(a key is set)" if settings.openai_api_key.get_secret_value() else "(no key set)",
+        ollama_base_url=settings.ollama_base_url,
+        top_k=settings.top_k,
+        retrieval_mode=settings.retrieval_mode,
+        summary="\n\n".join([_settings_summary(settings), *(f"**{note}**" for note in notes)]),
+    )
+
+
+def apply_settings(assistant: Assistant, role: Role | None, backend: str, model: str | None, openai_url: str | None,
+                   api_key: str | None, ollama_url: str | None, top_k, mode: str) -> SettingsView:
+    """Change the answer settings of this running server (not saved to rag.toml); editors only, since base
+    URLs and model paths decide where the API key goes and which files are read."""
+    require(role, EDIT, "change settings")
+    current = assistant.settings
+    update = {
+        "backend": backend,
+        "llm_model": (model or "").strip(),
+        "openai_base_url": (openai_url or "").strip() or current.openai_base_url,
+        "ollama_base_url": (ollama_url or "").strip() or current.ollama_base_url,
+        "top_k": max(1, int(top_k)),
+        "retrieval_mode": mode,
+    }
+    if (api_key or "").strip():
+        update["openai_api_key"] = api_key.strip()
+    return settings_view(assistant, role, assistant.update_settings(**update))
+
+
+# ---- the app ------------------------------------------------------------------------------------------
 
 
 def _status_line(assistant: Assistant) -> str:
@@ -315,128 +494,111 @@ def _one_line_error(exc: Exception) -> str:
     return f"unexpected error ({type(exc).__name__}: {one_line(exc)}); details are in the server log"
 
 
-def build_app(assistant: Assistant) -> gr.Blocks:
-    """The whole UI over one Assistant; launch it with :func:`launch` (theme, CSS and head go there)."""
+class _PlainTextMessage(Message):
+    """A chat message whose content may also be the plain string of the documented history format."""
 
-    def ask(message: str, history: list[dict]) -> Iterator[tuple]:
-        """Stream an answer into the chat; then link its markers and fill the sources panel."""
-        question = (message or "").strip()
-        if not question:
+    @field_validator("content", mode="before")
+    @classmethod
+    def _text_parts(cls, content):
+        return [{"type": "text", "text": content}] if isinstance(content, str) else content
+
+
+class _ChatHistory(ChatbotDataMessages):
+    root: list[_PlainTextMessage]
+
+
+def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
+    """The whole UI over one Assistant; launch it with :func:`launch` (theme, CSS and head go there).
+    ``access`` says which role each logged-in user has (default: open, everyone an editor)."""
+    access = access or Access({})
+
+    def role(request: gr.Request | None) -> Role | None:
+        return access.role(getattr(request, "username", None))
+
+    def refused(exc: PermissionDenied) -> gr.Error:
+        return gr.Error(str(exc), print_exception=False)
+
+    def documents_outputs(request: gr.Request) -> tuple:
+        try:
+            view = documents_view(assistant, role(request))
+        except PermissionDenied as exc:
+            raise refused(exc) from None
+        return view.table, gr.Dropdown(choices=view.choices, value=None), view.status
+
+    def settings_outputs(view: SettingsView) -> tuple:
+        visible = view.visible
+        return (
+            gr.Dropdown(value=view.backend),
+            gr.Textbox(value=view.llm_model, visible=visible["llm_model"]),
+            gr.Textbox(value=view.openai_base_url, visible=visible["openai_base_url"]),
+            gr.Textbox(value="", placeholder=view.key_hint, visible=visible["openai_api_key"]),
+            gr.Textbox(value=view.ollama_base_url, visible=visible["ollama_base_url"]),
+            view.top_k,
+            view.retrieval_mode,
+            view.summary,
+        )
+
+    def on_ask(message: str, history: list[dict], request: gr.Request) -> Iterator[tuple]:
+        states = ask_turns(assistant, role(request), message, history)
+        try:
+            first = next(states)
+        except StopIteration:
             yield "", history, gr.skip(), gr.skip()
             return
-        earlier = plain_history(history)
-        turn = sum(1 for m in history if m.get("role") == "assistant") + 1
-        chat = list(history) + [
-            {"role": "user", "content": html.escape(question, quote=False)},
-            {"role": "assistant", "content": "…"},
-        ]
-        waiting = '<div class="sources"><p class="empty">Searching the documents…</p></div>'
-        yield "", chat, waiting, None
-        streamed = ""
+        except PermissionDenied as exc:
+            raise refused(exc) from None
+        yield "", *first
+        for chat, sources_panel, details in states:
+            yield "", chat, sources_panel, details
+
+    def on_upload(files: list[str] | None, request: gr.Request, progress=gr.Progress()) -> tuple:
         try:
-            for event in assistant.ask(question, earlier):
-                if event.kind == "delta":
-                    streamed += event.text
-                    chat[-1] = {"role": "assistant", "content": html.escape(streamed, quote=False)}
-                    yield "", chat, waiting, None
-                elif event.answer is not None:
-                    answer = event.answer
-                    chat[-1] = {"role": "assistant", "content": linked_answer(answer.answer, answer.citations, turn)}
-                    yield "", chat, sources_html(assistant, answer, turn), answer.to_dict()
-        except Exception as exc:  # the chat shows one line, never a traceback
-            message = _one_line_error(exc)
-            chat[-1] = {"role": "assistant", "content": f"⚠️ **Error:** {html.escape(message)}"}
-            failed = f'<div class="sources" data-turn="{turn}"><p class="empty">No answer, so no sources.</p></div>'
-            yield "", chat, failed, {"error": message}
+            report = upload_files(assistant, role(request), files, lambda f, message: progress(f, desc=message))
+        except PermissionDenied as exc:
+            raise refused(exc) from None
+        return (report, *documents_outputs(request))
 
-    def documents_view() -> tuple:
-        table = _documents_table(assistant)
-        return table, gr.Dropdown(choices=[row[1] for row in table], value=None), _status_line(assistant)
-
-    def upload(files: list[str] | None, progress=gr.Progress()) -> tuple:
-        """Save uploads into the corpus folder and index them; the table refreshes when done."""
-        if not files:
-            return ("Choose one or more files first.", *documents_view())
-        folder = Path(assistant.settings.corpus_dir)
-        max_bytes = int(assistant.settings.max_file_mb * 1_000_000)
-        saved, notes = [], []
-        for path in files:
-            path = Path(path)
-            try:
-                data = path.read_bytes()
-            except OSError as exc:
-                notes.append(f"{path.name}: cannot read the upload ({exc.strerror or exc})")
-                continue
-            target, note = save_upload(path.name, data, folder, max_bytes)
-            notes.append(note)
-            if target is not None:
-                saved.append(target)
-        if not saved:
-            return ("\n".join(f"- {html.escape(note)}" for note in notes), *documents_view())
+    def on_reindex(request: gr.Request, progress=gr.Progress()) -> tuple:
         try:
-            report = assistant.index(saved, progress=lambda fraction, message: progress(fraction, desc=message))
-        except Exception as exc:
-            return (f"Indexing failed: {html.escape(_one_line_error(exc))}", *documents_view())
-        return (_report_markdown(report, notes), *documents_view())
+            report = reindex(assistant, role(request), lambda f, message: progress(f, desc=message))
+        except PermissionDenied as exc:
+            raise refused(exc) from None
+        return (report, *documents_outputs(request))
 
-    def reindex(progress=gr.Progress()) -> tuple:
-        """Re-scan the corpus folder: new and changed files are indexed, deleted ones dropped."""
+    def on_remove(doc_id: str | None, request: gr.Request) -> tuple:
         try:
-            report = assistant.index(progress=lambda fraction, message: progress(fraction, desc=message))
-        except Exception as exc:
-            return (f"Re-indexing failed: {html.escape(_one_line_error(exc))}", *documents_view())
-        return (_report_markdown(report), *documents_view())
+            message = remove_document(assistant, role(request), doc_id)
+        except PermissionDenied as exc:
+            raise refused(exc) from None
+        return (message, *documents_outputs(request))
 
-    def remove(source: str | None) -> tuple:
-        if not source:
-            return ("Choose a document to remove first.", *documents_view())
+    def on_pick(event: gr.SelectData):
+        """Clicking a table row chooses that document (its id, the last column) for removal."""
+        return gr.Dropdown(value=event.row_value[-1]) if event.row_value else gr.skip()
+
+    def on_settings_view(request: gr.Request) -> tuple:
         try:
-            assistant.remove(source, delete_file=True)
-        except Exception as exc:
-            return (f"Could not remove `{source}`: {html.escape(_one_line_error(exc))}", *documents_view())
-        return (f"Removed `{source}` from the index and the corpus folder.", *documents_view())
+            return settings_outputs(settings_view(assistant, role(request)))
+        except PermissionDenied as exc:
+            raise refused(exc) from None
 
-    def pick_document(event: gr.SelectData):
-        """Clicking a table row chooses that document for removal."""
-        return gr.Dropdown(value=event.row_value[1]) if event.row_value else gr.skip()
+    def on_apply(backend, model, openai_url, api_key, ollama_url, top_k, mode, request: gr.Request) -> tuple:
+        try:
+            view = apply_settings(assistant, role(request), backend, model, openai_url, api_key, ollama_url, top_k,
+                                  mode)
+        except PermissionDenied as exc:
+            raise refused(exc) from None
+        return settings_outputs(view)
 
-    def settings_view() -> tuple:
-        settings = assistant.settings
-        key_hint = "(a key is set)" if settings.openai_api_key.get_secret_value() else "(no key set)"
-        return (
-            gr.Dropdown(value=settings.backend),
-            gr.Textbox(value=settings.llm_model, visible=settings.backend != "extractive"),
-            gr.Textbox(value=settings.openai_base_url, visible=settings.backend == "openai"),
-            gr.Textbox(value="", placeholder=key_hint, visible=settings.backend == "openai"),
-            gr.Textbox(value=settings.ollama_base_url, visible=settings.backend == "ollama"),
-            settings.top_k,
-            settings.retrieval_mode,
-            _settings_summary(settings),
-        )
+    def on_backend(backend: str) -> tuple:
+        visible = backend_fields(backend)
+        return tuple(gr.Textbox(visible=visible[name])
+                     for name in ("llm_model", "openai_base_url", "openai_api_key", "ollama_base_url"))
 
-    def apply_settings(backend, model, openai_url, api_key, ollama_url, top_k, mode) -> tuple:
-        """Change the answer settings of this running server (not saved to rag.toml)."""
-        update = {
-            "backend": backend,
-            "llm_model": (model or "").strip(),
-            "openai_base_url": (openai_url or "").strip() or assistant.settings.openai_base_url,
-            "ollama_base_url": (ollama_url or "").strip() or assistant.settings.ollama_base_url,
-            "top_k": max(1, int(top_k)),
-            "retrieval_mode": mode,
-        }
-        if api_key:
-            update["openai_api_key"] = SecretStr(api_key.strip())
-        assistant.settings = assistant.settings.model_copy(update=update)
-        return settings_view()
-
-    def backend_fields(backend: str) -> tuple:
-        """Only the fields the chosen backend reads are shown."""
-        return (
-            gr.Textbox(visible=backend != "extractive"),
-            gr.Textbox(visible=backend == "openai"),
-            gr.Textbox(visible=backend == "openai"),
-            gr.Textbox(visible=backend == "ollama"),
-        )
+    def on_role(request: gr.Request) -> tuple:
+        """Editing controls are shown to editors only (the handlers refuse other roles anyway)."""
+        editor = allows(role(request), EDIT)
+        return gr.Column(visible=editor), gr.Row(visible=editor), gr.Tab(visible=editor)
 
     with gr.Blocks(title="Ask your documents") as demo:
         gr.Markdown("## Ask your documents\nAnswers come only from the indexed documents, with numbered citations.")
@@ -452,6 +614,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                             feedback_options=None,
                             placeholder="Ask a question about the documents, or pick an example below.",
                         )
+                        chatbot.data_model = _ChatHistory  # the API also takes {"role", "content": "text"}
                         with gr.Row(equal_height=True):
                             question = gr.Textbox(
                                 label="Question", show_label=False, placeholder="Your question…", scale=5,
@@ -468,7 +631,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             with gr.Tab("Documents", id="documents"):
                 status = gr.Markdown(elem_id="index-status")
                 with gr.Row():
-                    with gr.Column():
+                    with gr.Column() as upload_column:
                         files = gr.File(
                             label=f"Upload documents ({' '.join(UPLOAD_TYPES)})",
                             file_count="multiple",
@@ -480,42 +643,43 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                             reindex_button = gr.Button("Re-index corpus folder", elem_id="reindex")
                     report = gr.Markdown("", elem_id="index-report")
                 table = gr.Dataframe(
-                    headers=DOC_HEADERS, datatype=["str", "str", "number", "str"], interactive=False,
+                    headers=DOC_HEADERS, datatype=["str", "str", "number", "str", "str"], interactive=False,
                     label="Indexed documents", elem_id="documents-table", wrap=True,
                 )
-                with gr.Row():
-                    # Custom values let API scripts name any source; remove() checks it exists.
+                with gr.Row() as remove_row:
+                    # Values are document ids; custom values let API scripts name any id, remove() checks it.
                     to_remove = gr.Dropdown(label="Document to remove", choices=[], allow_custom_value=True, scale=3,
                                             elem_id="remove-source")
                     remove_button = gr.Button("Remove document and its file", variant="stop", scale=1,
                                               elem_id="remove")
-            with gr.Tab("Settings", id="settings"):
+            with gr.Tab("Settings", id="settings") as settings_tab:
                 # Built with the effective values (the API defaults); refreshed on every page load.
                 current = assistant.settings
+                shown = backend_fields(current.backend)
                 summary = gr.Markdown(_settings_summary(current), elem_id="settings-summary")
                 backend = gr.Dropdown(list(BACKEND_NAMES), value=current.backend, label="Answer backend",
                                       elem_id="backend",
                                       info="extractive quotes passages; local, openai and ollama use an LLM")
                 model = gr.Textbox(current.llm_model, label="Model", placeholder="backend default",
                                    info="model name, or a GGUF path for the local backend",
-                                   visible=current.backend != "extractive")
+                                   visible=shown["llm_model"])
                 openai_url = gr.Textbox(current.openai_base_url, label="OpenAI-compatible base URL",
-                                        visible=current.backend == "openai")
+                                        visible=shown["openai_base_url"])
                 api_key = gr.Textbox("", label="API key", type="password", elem_id="api-key",
                                      info="never shown again; leave empty to keep the current key",
-                                     visible=current.backend == "openai")
+                                     visible=shown["openai_api_key"])
                 ollama_url = gr.Textbox(current.ollama_base_url, label="Ollama base URL",
-                                        visible=current.backend == "ollama")
+                                        visible=shown["ollama_base_url"])
                 top_k = gr.Slider(1, max(20, current.top_k), value=current.top_k, step=1,
                                   label="Passages retrieved (top-k)")
                 mode = gr.Radio(list(MODES), value=current.retrieval_mode, label="Retrieval mode")
                 apply = gr.Button("Apply", variant="primary", elem_id="apply-settings")
 
         chat_io = dict(inputs=[question, chatbot], outputs=[question, chatbot, sources, details])
-        question.submit(ask, **chat_io, api_name="ask", concurrency_id="ask", concurrency_limit=4)
-        send.click(ask, **chat_io, api_visibility="private", concurrency_id="ask", concurrency_limit=4)
+        question.submit(on_ask, **chat_io, api_name="ask", concurrency_id="ask", concurrency_limit=4)
+        send.click(on_ask, **chat_io, api_visibility="private", concurrency_id="ask", concurrency_limit=4)
         # An example fills the box and is asked at once.
-        examples.load_input_event.then(ask, **chat_io, api_visibility="private", concurrency_id="ask",
+        examples.load_input_event.then(on_ask, **chat_io, api_visibility="private", concurrency_id="ask",
                                        concurrency_limit=4)
         clear.click(lambda: ([], EMPTY_SOURCES, None), outputs=[chatbot, sources, details], api_visibility="private",
                     queue=False)
@@ -523,28 +687,66 @@ def build_app(assistant: Assistant) -> gr.Blocks:
 
         documents_io = [report, table, to_remove, status]
         # One index run at a time; asks have their own concurrency group, so they keep being answered meanwhile.
-        upload_button.click(upload, inputs=files, outputs=documents_io, api_name="upload",
+        upload_button.click(on_upload, inputs=files, outputs=documents_io, api_name="upload",
                             concurrency_id="index", concurrency_limit=1).then(
             lambda: None, outputs=files, api_visibility="private", queue=False)
-        reindex_button.click(reindex, outputs=documents_io, api_name="reindex",
+        reindex_button.click(on_reindex, outputs=documents_io, api_name="reindex",
                              concurrency_id="index", concurrency_limit=1)
-        remove_button.click(remove, inputs=to_remove, outputs=documents_io, api_name="remove",
+        remove_button.click(on_remove, inputs=to_remove, outputs=documents_io, api_name="remove",
                             concurrency_id="index", concurrency_limit=1)
-        table.select(pick_document, outputs=to_remove, api_visibility="private", queue=False)
+        table.select(on_pick, outputs=to_remove, api_visibility="private", queue=False)
 
         settings_fields = [backend, model, openai_url, api_key, ollama_url, top_k, mode]
-        apply.click(apply_settings, inputs=settings_fields, outputs=[*settings_fields, summary], api_name="settings")
-        backend.change(backend_fields, inputs=backend, outputs=[model, openai_url, api_key, ollama_url],
+        apply.click(on_apply, inputs=settings_fields, outputs=[*settings_fields, summary], api_name="settings")
+        backend.change(on_backend, inputs=backend, outputs=[model, openai_url, api_key, ollama_url],
                        api_visibility="private", queue=False)
 
-        demo.load(documents_view, outputs=[table, to_remove, status], api_visibility="private", queue=False)
-        demo.load(settings_view, outputs=[*settings_fields, summary], api_visibility="private", queue=False)
+        demo.load(on_role, outputs=[upload_column, remove_row, settings_tab], api_visibility="private", queue=False)
+        demo.load(documents_outputs, outputs=[table, to_remove, status], api_visibility="private", queue=False)
+        demo.load(on_settings_view, outputs=[*settings_fields, summary], api_visibility="private", queue=False)
     return demo
 
 
-def launch(demo: gr.Blocks, settings: Settings, **options) -> None:
-    """Serve ``demo`` on settings.host:settings.port with the offline theme (no web fonts, no CDN)."""
+class EditorOnlyUploads:
+    """ASGI middleware: Gradio's file-upload route (``POST …/upload``) accepts only editors.
+
+    Gradio itself lets any logged-in user upload temporary files; only editors have a use for them, and a
+    reader should not be able to fill the server's disk. The user is the one Gradio's login cookie names.
+    """
+
+    def __init__(self, app, access: Access):
+        self.app = app
+        self.access = access
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"].rstrip("/").endswith("/upload"):
+            from starlette.requests import Request
+            from starlette.responses import JSONResponse
+
+            server = scope["app"]
+            cookies = Request(scope).cookies
+            token = cookies.get(f"access-token-{server.cookie_id}") or cookies.get(
+                f"access-token-unsecure-{server.cookie_id}")
+            role = self.access.role(server.tokens.get(token))
+            if not allows(role, EDIT):
+                status = 401 if role is None else 403
+                detail = "not authenticated" if role is None else "permission denied: only editors can upload files"
+                await JSONResponse({"detail": detail}, status_code=status)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def launch(demo: gr.Blocks, settings: Settings, access: Access | None = None, **options) -> None:
+    """Serve ``demo`` on settings.host:settings.port with the offline theme (no web fonts, no CDN);
+    with users in ``access``, every page, route and endpoint needs a login (Gradio's ``auth``)."""
+    from starlette.middleware import Middleware
+
+    access = access or Access({})
+    if not access.open:
+        options.setdefault("auth", access.check_login)
+        options.setdefault("auth_message", "Log in with your reader or editor account.")
     demo.queue(default_concurrency_limit=1).launch(
+        app_kwargs={"middleware": [Middleware(EditorOnlyUploads, access=access)]},
         server_name=settings.host,
         server_port=settings.port,
         theme=THEME,
@@ -556,9 +758,13 @@ def launch(demo: gr.Blocks, settings: Settings, **options) -> None:
     )
 
 
-def serve(settings: Settings) -> None:
-    """Bring the index up to date with the corpus folder, then serve the UI until interrupted."""
+def serve(settings: Settings, insecure_no_auth: bool = False) -> None:
+    """Check who may connect, bring the index up to date with the corpus folder, then serve the UI."""
+    access = Access(load_users(settings.users, settings.users_file))
+    warning = check_bind(settings.host, access, insecure_no_auth)  # raises before any work is done
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     assistant = Assistant(settings)
     print(f"indexing {settings.corpus_dir} (only new or changed files are embedded)…", flush=True)
     print(assistant.index().summary(), flush=True)
-    launch(build_app(assistant), settings)
+    launch(build_app(assistant, access), settings, access)

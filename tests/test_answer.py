@@ -21,7 +21,8 @@ def extractive(corpus_assistant):
 def ask(assistant, backend, question, history=()):
     events = list(
         answer_stream(
-            question, history, retrieve=assistant.search, embedder=assistant.embedder, backend=backend, k=5
+            question, history, retrieve=assistant.search, embedder=assistant.embedder, backend=backend, k=5,
+            idf=assistant.idf(), document_text=assistant.document_text,
         )
     )
     assert [e.kind for e in events[:-1]] == ["delta"] * (len(events) - 1) and events[-1].kind == "done"
@@ -87,13 +88,22 @@ def test_answer_json_shape(corpus_assistant, extractive):
     _, answer = ask(corpus_assistant, extractive, "What is a paperclip maximizer?")
     data = json.loads(json.dumps(answer.to_dict()))
     assert set(data) == {"answer", "grounded", "backend", "citations", "timings", "retrieved"}
-    assert set(data["citations"][0]) == {"n", "source", "title", "section", "text", "start", "end", "page", "supported"}
+    assert set(data["citations"][0]) == {
+        "n", "source", "title", "section", "text", "start", "end", "page", "supported", "answers", "quote_start",
+        "quote_end", "instruction_like",
+    }
+    assert data["citations"][0]["instruction_like"] is None  # set to the matched phrase for instruction-like text
     assert {"retrieval_ms", "first_token_ms", "total_ms"} <= set(data["timings"])
     assert data["timings"]["total_ms"] >= data["timings"]["first_token_ms"] >= data["timings"]["retrieval_ms"]
     # The quoted text is the stored document text at the cited offsets (up to the chunker's whitespace).
     citation = answer.citations[0]
     document = corpus_assistant.document_text(citation.passage.source)
     assert document[citation.passage.start : citation.passage.end].split() == citation.passage.text.split()
+    # The quote offsets pick the quoted unit out of the chunk: inside its span, and holding the quoted words.
+    assert citation.passage.start <= citation.quote_start < citation.quote_end <= citation.passage.end
+    assert citation.quote_end - citation.quote_start < citation.passage.end - citation.passage.start
+    quoted = re.findall(r"\w+", re.sub(r"\s*\[\d+\]", "", split_sentences(answer.answer)[0]))
+    assert set(quoted) <= set(re.findall(r"\w+", document[citation.quote_start : citation.quote_end]))
 
 
 def test_assistant_ask_streams_the_same_answer(corpus_assistant):

@@ -18,7 +18,9 @@ def test_hits_and_citations_flatten_their_passage():
     assert passage.to_dict() == flat  # the store's row id stays internal
     assert set(flat) == {"source", "title"} | {f.name for f in fields(Span)}
     assert Hit(passage, 0.75).to_dict() == {"chunk_id": 7, **flat, "score": 0.75}
-    assert Citation(2, passage, True).to_dict() == {"n": 2, **flat, "supported": True}
+    assert Citation(2, passage, True, True, 12, 20).to_dict() == {
+        "n": 2, **flat, "supported": True, "answers": True, "quote_start": 12, "quote_end": 20,
+    }
 
 
 def test_spans_come_back_from_the_store_as_written(tmp_path):

@@ -73,21 +73,11 @@ def test_bm25_scores_match_bm25s(corpus_assistant):
         np.testing.assert_allclose(bm25_scores(bm25, ids), bm25.get_scores_from_ids(ids), rtol=1e-5, atol=1e-6)
 
 
-def _vectors_by_source(assistant: Assistant) -> dict[str, np.ndarray]:
-    rows = assistant.store._db.execute(
-        "SELECT d.source, c.vector FROM chunks c JOIN documents d ON d.id = c.document_id ORDER BY c.id"
-    ).fetchall()
-    out: dict[str, list] = {}
-    for source, blob in rows:
-        out.setdefault(source, []).append(np.frombuffer(blob, dtype=np.float32))
-    return {source: np.stack(vectors) for source, vectors in out.items()}
-
-
 def test_copies_reuse_vectors_and_stay_separate_documents(fresh_assistant):
     corpus = Path(fresh_assistant.settings.corpus_dir)
     shutil.copy(CORPUS / "ai-alignment-overview.txt", corpus / "overview.txt")
     first = fresh_assistant.index()
-    assert first.chunks_reused == 0
+    assert first.chunks_copied == 0
 
     (corpus / "archive").mkdir()
     shutil.copy(CORPUS / "ai-alignment-overview.txt", corpus / "archive" / "overview.txt")
@@ -95,8 +85,9 @@ def test_copies_reuse_vectors_and_stay_separate_documents(fresh_assistant):
     second = fresh_assistant.index()
     assert sorted(second.added) == ["archive/overview.txt", "overview.md"]
     overview_chunks = {r.source: r.chunk_count for r in fresh_assistant.documents()}
-    assert second.chunks_reused == overview_chunks["archive/overview.txt"] == overview_chunks["overview.txt"]
-    vectors = _vectors_by_source(fresh_assistant)
+    assert second.chunks_copied == overview_chunks["archive/overview.txt"] == overview_chunks["overview.txt"]
+    assert second.chunks_embedded == overview_chunks["overview.md"]
+    vectors = fresh_assistant.store.vectors_by_source()
     np.testing.assert_array_equal(vectors["archive/overview.txt"], vectors["overview.txt"])
     sources = {hit.passage.source for hit in fresh_assistant.search("specification gaming boat race CoastRunners", 10)}
     assert {"overview.txt", "archive/overview.txt"} <= sources
@@ -121,6 +112,7 @@ def test_swapped_and_moved_contents_are_indexed_correctly(fresh_assistant):
 
     b.rename(corpus / "c.md")
     moved = fresh_assistant.index()
-    assert moved.added == ["c.md"] and moved.removed == ["b.md"] and moved.chunks_reused == moved.chunks_embedded
+    assert moved.added == ["c.md"] and moved.removed == ["b.md"]
+    assert moved.chunks_embedded == 0 and moved.chunks_copied == 1
     passage = fresh_assistant.search("okapi giraffid", 1)[0].passage
     assert passage.source == "c.md" and "okapi" in fresh_assistant.document_text("c.md")[passage.start : passage.end]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -32,6 +33,13 @@ def upload(client, *paths: Path) -> str:
     return report
 
 
+def document_id_of(client, source: str) -> str:
+    """The id column of the documents table row for ``source`` (removal takes ids, not file names)."""
+    _report, table, _choices, _status = client.predict(api_name="/reindex")
+    (row,) = [row for row in table["data"] if row[1] == source]
+    return row[-1]
+
+
 def test_ask_endpoint_returns_cited_answer_and_sources(client):
     _box, chat, sources, answer = client.predict("What is inner alignment?", [], api_name="/ask")
 
@@ -58,6 +66,18 @@ def test_ask_endpoint_uses_history_for_follow_ups(client):
     assert follow_up["grounded"] is True
     assert "CoastRunners" in follow_up["answer"]
     assert len(chat) == 4
+
+
+def test_ask_endpoint_accepts_history_with_plain_string_content(client):
+    """The documented history format, {"role", "content": "text"}, as a script would send it."""
+    history = [
+        {"role": "user", "content": "What is specification gaming?"},
+        {"role": "assistant", "content": "Specification gaming is when an AI system exploits a flawed objective."},
+    ]
+    _box, chat, _sources, follow_up = client.predict("Where has it been observed?", history, api_name="/ask")
+    assert follow_up["grounded"] is True
+    assert "CoastRunners" in follow_up["answer"]
+    assert [m["role"] for m in chat] == ["user", "assistant", "user", "assistant"]
 
 
 def test_empty_question_is_ignored(client):
@@ -89,12 +109,14 @@ def test_upload_index_ask_and_remove(client, ui, tmp_path):
     assert "saved as quokka-notes-2.md" in renamed and "added: `quokka-notes-2.md`" in renamed
     assert (ui.corpus / "quokka-notes.md").read_text(encoding="utf-8") == QUOKKA
 
+    ids = {}
     for source in ("quokka-notes.md", "quokka-notes-2.md"):
-        message, table, _choices, _status = client.predict(source, api_name="/remove")
-        assert f"Removed `{source}`" in message
+        ids[source] = document_id_of(client, source)
+        message, table, _choices, _status = client.predict(ids[source], api_name="/remove")
+        assert f"Removed `{source}`" in message and "deleted its file" in message
         assert not (ui.corpus / source).exists()
         assert source not in [row[1] for row in table["data"]]
-    message, *_ = client.predict("quokka-notes.md", api_name="/remove")
+    message, *_ = client.predict(ids["quokka-notes.md"], api_name="/remove")
     assert "no indexed document" in message
 
 
@@ -128,6 +150,10 @@ def test_reindex_endpoint_syncs_the_folder(client, ui):
     assert "dropped-in.txt" not in [row[1] for row in table["data"]]
 
 
+def progress_text(job) -> str:
+    return " ".join(unit.desc or "" for unit in job.status().progress_data or ())
+
+
 def test_questions_are_answered_while_an_upload_is_indexing(client, ui, tmp_path):
     """The index lock is held as a long index run would hold it: the upload waits, asks must not."""
     from gradio_client import handle_file
@@ -135,23 +161,20 @@ def test_questions_are_answered_while_an_upload_is_indexing(client, ui, tmp_path
 
     late = tmp_path / "late-arrival.md"
     late.write_text("# Late arrival\n\nThe platypus uses electroreception to find shrimp in muddy rivers.\n")
-    lock = ui.assistant._index_lock
-    lock.acquire()
-    try:
+    with ui.assistant.index_lock():
         job = client.submit([handle_file(str(late))], api_name="/upload")
         deadline = time.monotonic() + 60
-        while job.status().code != Status.PROCESSING and time.monotonic() < deadline:
+        while "waiting…" not in progress_text(job) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert job.status().code == Status.PROCESSING
+        assert job.status().code == Status.PROGRESS
+        assert f"another index run (pid {os.getpid()}) is in progress; waiting…" in progress_text(job)
 
         _box, _chat, _sources, answer = client.predict("What is specification gaming?", [], api_name="/ask")
         assert answer["grounded"] is True
         assert not job.done()
-    finally:
-        lock.release()
     report, *_ = job.result(timeout=120)
     assert "added: `late-arrival.md`" in report
-    client.predict("late-arrival.md", api_name="/remove")
+    client.predict(document_id_of(client, "late-arrival.md"), api_name="/remove")
 
 
 @pytest.mark.parametrize(
@@ -233,4 +256,4 @@ def test_pdf_citation_shows_its_page(client, ui, tmp_path):
         assert (cited["source"], cited["page"]) == ("axolotl-report.pdf", 2)
         assert "Axolotl report</b>" in sources and "· page 2" in sources
     finally:
-        client.predict("axolotl-report.pdf", api_name="/remove")
+        client.predict(document_id_of(client, "axolotl-report.pdf"), api_name="/remove")

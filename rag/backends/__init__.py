@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from rag.config import Settings
     from rag.embed import Embedder
     from rag.passage import Passage
+    from rag.question import Question
 
 
 class BackendError(UserError, RuntimeError):
@@ -36,8 +37,9 @@ class AnswerBackend(Protocol):
 
     name: str
 
-    def answer(self, question: str, passages: Sequence[Passage], embedder: Embedder) -> Iterator[str]:
-        """Text deltas of an answer to ``question`` drawn from ``passages``, citing ``passages[i]`` as [i+1]."""
+    def answer(self, question: Question, passages: Sequence[Passage], embedder: Embedder) -> Iterator[str]:
+        """Text deltas of an answer to ``question`` (its text, type and focus: rag/question.py) drawn from
+        ``passages``, citing ``passages[i]`` as [i+1]. The pipeline checks what it cites (rag/citations.py)."""
         ...
 
     def rewrite(self, question: str, history: Sequence[dict[str, str]]) -> str | None:
@@ -89,9 +91,9 @@ class ChatBackend:
         self.model = model
         self._describe_error = describe_error
 
-    def answer(self, question: str, passages: Sequence[Passage], embedder: Embedder) -> Iterator[str]:
+    def answer(self, question: Question, passages: Sequence[Passage], embedder: Embedder) -> Iterator[str]:
         """The model's reply to the passages and the question, streamed (the embedder is not needed)."""
-        return self.stream(answer_messages(question, passages))
+        return self.stream(answer_messages(question.text, passages))
 
     def rewrite(self, question: str, history: Sequence[dict[str, str]]) -> str | None:
         return parse_rewrite(self.complete(rewrite_messages(question, history)))

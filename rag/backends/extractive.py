@@ -1,7 +1,11 @@
-"""Answers made of the retrieved passages' own sentences: no LLM, deterministic, works with only the index.
+"""Answers made of the retrieved passages' own units: no LLM, deterministic, works with only the index.
 
-Each sentence is scored by embedding cosine with the question plus lexical overlap (which rewards the exact
-names a question asks about); the best few, within a margin of the top one, are quoted and cited.
+Units are sentences, table rows with their header, list items with their lead-in, front-matter fields and link
+definitions (rag/units.py). Each is scored by embedding cosine with the question plus its coverage of the
+question's rare terms, with bonuses for carrying the expected answer type and for conclusions
+(rag/grounding.py). Only units that answer the question are quoted: the best one, and others within a margin
+of it; when the question asks for several items and the best unit is a table row or list item, its table or
+list is quoted row by row. Nothing is yielded when no unit answers: the pipeline then declines.
 """
 
 from __future__ import annotations
@@ -9,19 +13,21 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from rag.config import Settings
-from rag.text import overlap, passage_sentences
+from rag.grounding import judge
+from rag.question import CARRIED_TYPES, EXPANSION
+from rag.units import HEADING, ITEM, LINK, METADATA, ROW, units_of
 
 if TYPE_CHECKING:
     from rag.embed import Embedder
     from rag.passage import Passage
+    from rag.question import Question
 
-LEXICAL_WEIGHT = 0.3
-MARGIN = 0.12  # sentences scoring this far below the best one are not worth quoting
+MARGIN = 0.12  # units scoring this far below the best one are not worth quoting
 DUPLICATE_COSINE = 0.9  # overlapping chunks repeat sentences; quote each once
-MIN_WORDS = 5  # shorter lines are headings or labels, not answers
+MIN_WORDS = 5  # shorter sentences and items are labels, not answers (rows and fields may be short; so may
+# the items a list question asks for)
+MAX_LIST_ITEMS = 8  # a list answer quotes at most this many rows / items
 
 
 class ExtractiveBackend:
@@ -32,33 +38,40 @@ class ExtractiveBackend:
     def __init__(self, max_sentences: int = 3):
         self.max_sentences = max_sentences
 
-    def answer(self, question: str, passages: Sequence[Passage], embedder: Embedder) -> Iterator[str]:
-        """Yield the chosen sentences one by one, each ending with its passage's [n] marker."""
-        candidates = [
-            (n, sentence)
-            for n, passage in enumerate(passages, 1)
-            for sentence in passage_sentences(passage.text)
+    def answer(self, question: Question, passages: Sequence[Passage], embedder: Embedder) -> Iterator[str]:
+        """Yield the chosen units one by one, each ending with its passage's [n] marker."""
+        units = [
+            unit
+            for unit in units_of(list(passages))
             # a question in a document ("What's the evidence that ...?") is never its answer
-            if len(sentence.split()) >= MIN_WORDS and not sentence.endswith("?")
+            if not unit.text.endswith("?")
+            and (unit.kind != HEADING or question.type == EXPANSION)
+            and (unit.kind in (ROW, METADATA, LINK) or question.wants_list
+                 or len(unit.text.split()) >= (2 if question.type in CARRIED_TYPES else MIN_WORDS))
         ]
-        if not candidates:
+        answering = [j for j in judge(question, units, embedder, [p.section for p in passages]) if j.answers]
+        if not answering:
             return
-        vectors = embedder.encode([sentence for _, sentence in candidates])
-        scores = vectors @ embedder.encode_query(question)
-        scores = scores + LEXICAL_WEIGHT * np.array([overlap(question, s) for _, s in candidates])
-        ranked = sorted(range(len(candidates)), key=lambda i: (-scores[i], i))
-        chosen: list[int] = []
-        for i in ranked:
-            if len(chosen) == self.max_sentences or scores[i] < scores[ranked[0]] - MARGIN:
+        top = answering[0]
+        # A list question answered from a table or list about what it asks (its lead-in / section names the focus).
+        if question.wants_list and top.unit.kind in (ROW, ITEM) and question.coverage(top.unit.context) > 0:
+            members = [u for u in units if (u.passage, u.group) == (top.unit.passage, top.unit.group)]
+            for position, unit in enumerate(members[:MAX_LIST_ITEMS]):
+                yield f"{chr(10) if position else ''}- {unit.text.rstrip('.;,:')} [{unit.passage + 1}]"
+            return
+        # A typed question has one answer: quote a second unit only when it is nearly as good.
+        margin = MARGIN / 3 if question.type in CARRIED_TYPES else MARGIN
+        chosen = []
+        for judged in answering:
+            if len(chosen) == self.max_sentences or judged.score < top.score - margin:
                 break
-            if any(float(vectors[i] @ vectors[j]) >= DUPLICATE_COSINE for j in chosen):
+            if any(float(judged.vector @ other.vector) >= DUPLICATE_COSINE for other in chosen):  # incl. repeats
                 continue
-            chosen.append(i)
-        for position, i in enumerate(chosen):
-            n, sentence = candidates[i]
-            sentence = sentence.lstrip("—–-:;,. ")
-            body, end = (sentence[:-1], sentence[-1]) if sentence[-1] in ".!?" else (sentence.rstrip(":;,"), ".")
-            yield f"{' ' if position else ''}{body} [{n}]{end}"
+            chosen.append(judged)
+        for position, unit in enumerate(judged.unit for judged in chosen):
+            text = unit.text.lstrip("—–-:;,. ")
+            body, end = text.rstrip(" .!?…:;,"), text[-1] if text[-1] in "!?" else "."
+            yield f"{' ' if position else ''}{body} [{unit.passage + 1}]{end}"
 
     def rewrite(self, question: str, history: Sequence[dict[str, str]]) -> None:
         """No model to rewrite follow-ups with: the pipeline adds the previous question's terms itself."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from rag.backends import BackendError, ChatBackend, root_reason
 from rag.config import Settings
 from rag.text import one_line
@@ -17,7 +15,7 @@ def build(settings: Settings) -> ChatBackend:
 
     base_url = settings.openai_base_url.rstrip("/")
     model = settings.llm_model or DEFAULT_MODEL
-    key = settings.openai_api_key.get_secret_value() or os.environ.get("OPENAI_API_KEY", "")
+    key = settings.openai_api_key.get_secret_value()  # OPENAI_API_KEY is read by the settings (config.py)
     if not key:
         if base_url == OFFICIAL_BASE_URL:
             raise BackendError(

@@ -1,0 +1,115 @@
+"""Does a quoted unit answer the question? The one test every backend's citations go through.
+
+A unit *answers* a question when it covers the question's focus (enough of its rare terms, counting the unit's
+context such as a table header or a list's lead-in, or a close enough meaning) and, for a typed question,
+carries an answer of that type (a year for "in what year …"). Scores rank units for the extractive backend
+and for choosing what a decline quotes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from rag.question import CARRIED_TYPES, EXPANSION, Question, asked_acronym, carries
+from rag.text import stemmer
+from rag.units import ITEM, METADATA, ROW, Unit, field_words
+
+if TYPE_CHECKING:
+    from rag.embed import Embedder
+
+# Focus coverage: the IDF-weighted share of the question's focus terms a unit (with its context) must contain,
+# or the cosine between question and unit that stands in for it (paraphrases share no words). Set on the
+# calibration half of bench/questions.json (bench/results/answers.json).
+FOCUS_MIN = 0.5
+FOCUS_COSINE = 0.38
+FOCUS_COSINE_TYPED = 0.7  # a typed question's verb ("coined", "founded") matters: meaning alone must be closer
+LEXICAL_WEIGHT = 0.3  # score = cosine + LEXICAL_WEIGHT * focus coverage (+ bonuses below)
+TYPE_BONUS = 0.15  # a typed question prefers units carrying its type
+CONCLUSION_BONUS = 0.08  # "What we landed on is …", "In short, …": a conclusion beats a restatement
+STRUCTURE_BONUS = 0.05  # rows and items are self-contained facts
+LIST_BONUS = 0.1  # … and what a question asking for several items wants
+
+_CONCLUSION = re.compile(
+    r"^(?:in\s+short|in\s+summary|to\s+summari[sz]e|in\s+conclusion|overall|ultimately|the\s+upshot|"
+    r"tl;?dr|our\s+(?:answer|conclusion|verdict)|the\s+answer\s+is|what\s+we\s+(?:landed|settled|decided)\s+on)\b"
+    r"|\b(?:we\s+(?:landed|settled|decided)\s+on|the\s+answer\s+is|(?:gets|comes)\s+at\s+the\s+core|"
+    r"best\s+is|we\s+conclude|our\s+conclusion)\b",
+    re.IGNORECASE,
+)
+_CONCLUSION_SECTION = re.compile(r"\b(?:conclusions?|summary|tl;?dr|takeaways?|answer|verdict|key\s+facts)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Judged:
+    unit: Unit
+    score: float  # ranking score
+    cosine: float  # question vs the unit's own text
+    covers: bool  # the unit covers the question's focus
+    carries: bool  # the unit carries an answer of the question's type (always true for untyped questions)
+    vector: np.ndarray = field(repr=False, compare=False, default=None)  # the unit's text embedding
+
+    @property
+    def answers(self) -> bool:
+        return self.covers and self.carries
+
+
+def covers(question: Question, unit: Unit, cosine: float) -> bool:
+    """Enough of the question's rare terms are in the unit (with its context), or its meaning is close enough
+    (paraphrases share no words)."""
+    if unit.kind == METADATA and not asks_about_field(question, unit):
+        return False  # "title: X" is no answer to "what does X do?"
+    typed = question.type in CARRIED_TYPES
+    return (question.coverage(unit.matched, unit.title) >= FOCUS_MIN
+            or cosine >= (FOCUS_COSINE_TYPED if typed else FOCUS_COSINE))
+
+
+def asks_about_field(question: Question, unit: Unit) -> bool:
+    """Does the question ask for what this front-matter field holds (its name or a word for it: "published")?"""
+    asked = set(re.findall(r"[a-z]+", question.text.lower()))
+    fields = field_words(unit)
+    return bool(asked & fields or set(stemmer().stemWords(list(asked))) & set(stemmer().stemWords(list(fields))))
+
+
+def carries_answer(question: Question, text: str) -> bool:
+    acronym = asked_acronym(question.text) if question.type == EXPANSION else None
+    return carries(text, question.type, acronym)
+
+
+def judge(question: Question, units: Sequence[Unit], embedder: Embedder, sections: Sequence[str] = ()) -> list[Judged]:
+    """Every unit scored and judged, best first; ``sections`` are the passages' section paths (by unit.passage)."""
+    if not units:
+        return []
+    vectors = embedder.encode([unit.text for unit in units])
+    cosines = vectors @ embedder.encode_query(question.text)
+    judged = []
+    for unit, cosine, vector in zip(units, cosines, vectors):
+        cosine = float(cosine)
+        # The context (header, lead-in, section, title) decides coverage but ranks less than the unit's own words:
+        # otherwise every sentence of a document whose title repeats the question would tie.
+        coverage = question.coverage(unit.matched, unit.title)
+        own = question.coverage(unit.text)
+        has_type = carries_answer(question, unit.text)
+        concluding = bool(_CONCLUSION.search(unit.text)) or (
+            unit.passage < len(sections) and bool(_CONCLUSION_SECTION.search(sections[unit.passage].rsplit(" > ", 1)[-1]))
+        )
+        structured = unit.kind in (ROW, ITEM)
+        # A list question wants a list about what it asks: one whose lead-in or section names part of the focus.
+        listed = structured and question.wants_list and question.coverage(unit.context) > 0
+        if listed:
+            own = coverage
+        score = (cosine + LEXICAL_WEIGHT * (0.7 * own + 0.3 * coverage) + TYPE_BONUS * (has_type and question.type is not None)
+                 + CONCLUSION_BONUS * concluding + LIST_BONUS * listed + STRUCTURE_BONUS * structured)
+        judged.append(Judged(unit, score, cosine, covers(question, unit, cosine), has_type, vector))
+    return sorted(judged, key=lambda j: -j.score)
+
+
+def best_cosines(claims: Sequence[str], texts: Sequence[str], embedder: Embedder) -> np.ndarray:
+    """claims x texts cosine matrix (empty-safe)."""
+    if not claims or not texts:
+        return np.zeros((len(claims), len(texts)), dtype=np.float32)
+    return embedder.encode(list(claims)) @ embedder.encode(list(texts)).T

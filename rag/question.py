@@ -1,0 +1,273 @@
+"""What a question asks for: its expected answer type, its focus terms (weighted by rarity), whether it wants
+several items, and whether it only makes sense after the conversation before it.
+
+The answer pipeline uses this to decide whether a quoted unit *answers* the question (it covers the focus and,
+for a typed question, carries an answer of that type: a year for "in what year", a name for "who wrote") and
+to decline honestly otherwise. Pure text processing plus an IDF function supplied by the caller (the index's
+own BM25 statistics), so any module above rag/text.py may import it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from rag.text import content_words, stemmer
+
+# Expected answer types. "definition", "list" and "yes/no" shape the answer; the others must appear in it.
+PERSON, ORGANISATION, DATE, YEAR, NUMBER, PERCENTAGE, AMOUNT, PLACE, URL, EXPANSION = (
+    "person", "organisation", "date", "year", "number", "percentage", "amount", "place", "url", "expansion",
+)
+DEFINITION, LIST, YES_NO = "definition", "list", "yes/no"
+CARRIED_TYPES = (PERSON, ORGANISATION, DATE, YEAR, NUMBER, PERCENTAGE, AMOUNT, PLACE, URL, EXPANSION)
+
+_I = re.IGNORECASE
+# Question patterns, first match wins. Each names the type of the answer, not of the subject.
+_TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    (EXPANSION, re.compile(r"\b(?:stand|stands)\s+for\b|\bshort\s+for\b|\bacronym\b|\babbreviat|\bexpan(?:d|sion)\b"
+                           r"|\bfull\s+(?:name|form)\b", _I)),
+    (URL, re.compile(r"\b(?:url|urls|link|links|web\s*site|web\s*page|address)\b|\bwhere\s+can\s+(?:i|one|you)\s+"
+                     r"(?:find|read|watch|see|get)\b", _I)),
+    (PERCENTAGE, re.compile(r"\bpercent(?:age)?\b|\bwhat\s+(?:share|proportion|fraction)\b|\bby\s+how\s+much\b"
+                            r"|\bwhat\s+(?:accuracy|success\s+rate|error\s+rate|rate)\b", _I)),
+    (AMOUNT, re.compile(r"\bhow\s+much\s+(?:money|funding|does\s+it\s+cost|did\s+it\s+cost)\b|\bcost\b|\bprice\b"
+                        r"|\bbudget\b|\bfunding\b|\bsalary\b", _I)),
+    (YEAR, re.compile(r"\b(?:what|which)\s+year\b|\bin\s+(?:what|which)\s+year\b|\byear\s+(?:was|did|were)\b", _I)),
+    (DATE, re.compile(r"\b(?:what|which)\s+(?:date|day|month|decade)\b|\bwhen\s+(?:was|were|did|is|will)\b.*\b(?:"
+                      r"publish|post|writ|wrote|releas|found|introduc|creat|born|die|start|launch|held|given|coin|"
+                      r"propos|announc|establish|appear|updat|first|invent|made|record|last)", _I)),
+    (NUMBER, re.compile(r"\bhow\s+(?:many|much|long|old|large|big|often|far)\b|\bwhat\s+(?:number|size|age)\b"
+                        r"|\bhead[-\s]?count\b|\bnumber\s+of\b", _I)),
+    (PERSON, re.compile(r"^\s*(?:and\s+)?(?:who|whom|whose)\b|\bwhich\s+(?:person|people|author|researcher|scientist|"
+                        r"writer)s?\b|\bwho\s+(?:wrote|coined|said|argued|founded|proposed|gave|invented|created)\b"
+                        r"|\bauthor\b|\bwritten\s+by\b|\bname\s+of\s+the\s+(?:author|person|speaker)\b", _I)),
+    (ORGANISATION, re.compile(r"\b(?:which|what)\s+(?:organi[sz]ation|company|companies|lab|labs|institute|group|"
+                              r"team|university|org|startup)s?\b", _I)),
+    (PLACE, re.compile(r"\b(?:which|what)\s+(?:country|city|place|location|state|continent)\b"
+                       r"|\bwhere\s+(?:is|was|are|were|did|does|do)\b.*\b(?:based|located|headquartered|held|born|"
+                       r"founded|take\s+place|took\s+place|happen|meet|hosted)", _I)),
+]
+_LIST_CUE = re.compile(
+    r"^\s*(?:list|name|enumerate|give)\b|\bwhat\s+are\s+(?:the|some)\b|\bwhich\s+\w+(?:s|ies)\b(?!\s+(?:is|was)\b)"
+    r"|\b(?:lists?|listed|enumerates?|enumerated)\b"
+    r"|\b(?:what|which)\s+(?:\w+\s+){0,2}(?:organi[sz]ations|companies|labs|techniques|problems|approaches|methods|"
+    r"resources|posts|papers|examples|frames|risks)\b"
+    r"|\b(?:examples|kinds|types)\s+of\b",
+    _I,
+)
+_YES_NO = re.compile(r"^\s*(?:is|are|was|were|does|do|did|can|could|should|will|would|has|have|had)\b", _I)
+_DEFINITION = re.compile(r"^\s*(?:what\s+(?:is|are)\s+(?:an?\s+|the\s+)?|define\b|what\s+does\s+.+\s+mean\b)", _I)
+
+# Words that ask for the type or frame the question, not what it is about: left out of the focus.
+_FRAME_WORDS = frozenset(
+    "year years date day month decade many much number percent percentage share proportion fraction long old often "
+    "far url link links website web site page address stand stands short acronym abbreviation expansion expand "
+    "full name names form author wrote written writer person people organisation organisations organization "
+    "organizations company companies country city place location cost price list give mention mentioned "
+    "document documents text post article passage say says said according kind kinds type types example "
+    "examples main called known something anything one ones way ways thing things given gives provided listed "
+    "cited linked read find".split()
+)
+
+# Follow-up cues: a question that leans on the conversation for what it is about.
+_PRONOUN = re.compile(r"\b(?:it|its|it's|they|them|their|theirs|this|that|these|those|he|him|his|she|her|hers|"
+                      r"the\s+same|the\s+former|the\s+latter|there)\b", _I)
+_ELLIPSIS = re.compile(r"^\s*(?:and|but|also|what\s+about|how\s+about|and\s+what\s+about|same\s+for|why|why\s+not|"
+                       r"how\s+so|what\s+else|anything\s+else|more|tell\s+me\s+more|go\s+on|and\s+then)\b", _I)
+
+
+TITLE_SHARE = 0.25  # weight of a focus term found only in the document title (see Question.coverage)
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    type: str | None  # one of CARRIED_TYPES, DEFINITION, YES_NO, or None
+    wants_list: bool
+    focus: dict[str, float] = field(default_factory=dict)  # stemmed focus term -> IDF weight
+    focus_words: tuple[str, ...] = ()  # the same focus, as the question spells it (for messages)
+
+    def coverage(self, text: str, title: str = "") -> float:
+        """IDF-weighted share of the focus terms present in ``text`` (1.0 when the question has no focus); terms
+        found only in the document's ``title`` count a quarter: a question naming the document is not answered
+        by every sentence in it."""
+        total = sum(self.focus.values())
+        if not total:
+            return 1.0
+        present, named = stemmed_terms(text), stemmed_terms(title) if title else set()
+        return sum(w if t in present else w * TITLE_SHARE if t in named else 0.0 for t, w in self.focus.items()) / total
+
+
+def stemmed_terms(text: str) -> set[str]:
+    words = content_words(text)
+    return set(stemmer().stemWords(words)) | set(words)
+
+
+def answer_type(question: str) -> str | None:
+    for kind, pattern in _TYPE_PATTERNS:
+        if pattern.search(question):
+            return kind
+    if _YES_NO.search(question):
+        return YES_NO
+    if _DEFINITION.search(question):
+        return DEFINITION
+    return None
+
+
+def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None) -> Question:
+    """The question's type, list intent and focus; ``idf`` maps stemmed terms to rarity weights (uniform if None)."""
+    kind = answer_type(question)
+    words = [w for w in content_words(question) if w not in _FRAME_WORDS and not w.isdigit() or _is_year(w)]
+    stems = stemmer().stemWords(words)
+    weights = idf(stems) if idf and stems else [1.0] * len(stems)
+    focus: dict[str, float] = {}
+    for stem, weight in zip(stems, weights):
+        focus[stem] = max(focus.get(stem, 0.0), float(weight))
+    wants_list = kind in (None, ORGANISATION, DEFINITION, PERSON) and bool(_LIST_CUE.search(question))
+    return Question(question, kind, wants_list, focus, tuple(dict.fromkeys(words)))
+
+
+def _is_year(word: str) -> bool:
+    return bool(re.fullmatch(r"1[5-9]\d\d|20\d\d", word))
+
+
+def bm25_idf(document_frequency: Callable[[str], int], documents: int) -> Callable[[list[str]], list[float]]:
+    """Okapi BM25's IDF, log(1 + (N - df + 0.5) / (df + 0.5)), over an index's own counts; unseen terms get the
+    rarest weight (a term the index never saw is as specific as a question term can be)."""
+
+    def idf(terms: list[str]) -> list[float]:
+        return [math.log(1 + (documents - df + 0.5) / (df + 0.5)) for df in map(document_frequency, terms)]
+
+    return idf
+
+
+def depends_on_conversation(question: str) -> bool:
+    """Does the question need the conversation to be understood (a pronoun, ellipsis, "what about …")?
+
+    Decided before retrieval, so a question that stands on its own is searched exactly as asked."""
+    if _ELLIPSIS.search(question):
+        return True
+    if _PRONOUN.search(question):
+        # "What is this technique called" leans on context; "that" after a noun ("the problem that …") does not.
+        return bool(re.search(r"(?:^|\s)(?:it|its|it's|they|them|their|he|him|his|she|her|there)\b", question, _I)
+                    or re.search(r"\b(?:this|that|these|those)\s*(?:[?.!]|$|\b(?:is|was|are|were|mean|do|does)\b)",
+                                 question, _I)
+                    or re.search(r"\b(?:this|these|those)\s+\w+", question, _I))
+    return len(content_words(question)) <= 1  # "Why?", "How so?", "And the year?"
+
+
+# ---- does a text carry an answer of the expected type? ------------------------------------------------------
+
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_YEAR_RE = re.compile(r"(?<![\w.,/=-])(?:1[5-9]\d\d|20\d\d)(?![\w%])")
+_DATE_RE = re.compile(rf"\b\d{{4}}-\d{{2}}-\d{{2}}\b|\b\d{{1,2}}\s+{_MONTH}\s+\d{{4}}\b|\b{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}\b"
+                      rf"|\b{_MONTH}\s+\d{{4}}\b", _I)
+_NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
+                 r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|"
+                 r"million|billion|dozen|dozens|hundreds|thousands|millions|half|twice|double|triple")
+_NUMBER_RE = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", _I)
+_PERCENT_RE = re.compile(r"\d\s*%|\bpercent\b|\bper\s*cent\b|\bpercentage\s+points?\b", _I)
+_AMOUNT_RE = re.compile(r"[$€£¥]\s*\d|\d\s*(?:k|m|bn)?\s*(?:usd|eur|gbp|dollars?|euros?|pounds?)\b"
+                        r"|\b\d[\d,.]*\s*(?:million|billion|thousand)\b", _I)
+_URL_RE = re.compile(r"\bhttps?://\S+|\bwww\.\S+|\b[a-z0-9-]+\.(?:com|org|net|io|ai|dev|edu|gov)(?:/\S*)?\b", _I)
+_CAP = r"[A-Z][a-z]+(?:-[A-Z][a-z]+)?"
+_NAME = rf"{_CAP}(?:\s+(?:[A-Z]\.\s*)?{_CAP}){{0,2}}"
+_PERSON_RE = re.compile(
+    rf"\b(?:by|from|under|with|author:?|authors:?|according\s+to|written\s+by|interview\s+with)\s+{_NAME}"
+    rf"|\b{_NAME}\s+(?:wrote|writes|says|said|argues|argued|explains|explained|believes|believed|proposed|coined|"
+    rf"introduced|describes|described|claims|claimed|notes|noted|suggests|suggested)\b"
+    rf"|\b{_CAP}\s+{_CAP}'s\b|\bauthors?:\s*\S+",
+)
+_ORG_SUFFIX = re.compile(r"\b(?:[A-Z][\w&-]*\s+){0,4}(?:Research|Institute|Lab|Labs|Laboratory|Center|Centre|University|"
+                         r"Foundation|Inc|Ltd|LLC|Corporation|Company|Group|Team|Council|Society|Initiative)\b")
+_ORG_TOKEN = re.compile(
+    r"\b[A-Z][a-z]+[A-Z]\w*\b"  # OpenAI, DeepMind
+    r"|\b[A-Z][\w-]+['’]s\s+(?:approach|team|lab|work|research|agenda|model|paper|policy|commitment)\b"
+    r"|\([A-Z][\w-]+(?:\s+[A-Z][\w-]+)*\)"  # "Constitutional AI (Anthropic)"
+    r"|\b(?:at|by|from|with|and|of)\s+[A-Z][\w-]+(?:\s+[A-Z][\w-]+)*"
+    r"|\b(?:[Oo]rgani[sz]ation|[Cc]ompany|[Ll]ab)\s*:\s*\S")
+_PLACE_RE = re.compile(rf"\b(?:in|at|from|near|based\s+in)\s+(?:the\s+)?{_NAME}")
+
+
+def carries(text: str, kind: str | None, acronym: str | None = None) -> bool:
+    """Does ``text`` hold an answer of type ``kind``? Types that shape the answer (definition, list, yes/no)
+    and untyped questions are carried by any text. A URL's digits and capitals are no year or name."""
+    if kind != URL:
+        text = _URL_RE.sub(" ", text)
+    if kind == YEAR:
+        return bool(_YEAR_RE.search(text))
+    if kind == DATE:
+        return bool(_YEAR_RE.search(text) or _DATE_RE.search(text))
+    if kind == NUMBER:  # a year is no count
+        return bool(_NUMBER_RE.search(_YEAR_RE.sub(" ", text)))
+    if kind == PERCENTAGE:
+        return bool(_PERCENT_RE.search(text))
+    if kind == AMOUNT:
+        return bool(_AMOUNT_RE.search(text))
+    if kind == URL:
+        return bool(_URL_RE.search(text))
+    if kind == PERSON:
+        return bool(_PERSON_RE.search(text))
+    if kind == ORGANISATION:
+        return bool(_ORG_SUFFIX.search(text) or _ORG_TOKEN.search(text))
+    if kind == PLACE:
+        return bool(_PLACE_RE.search(text))
+    if kind == EXPANSION:
+        return bool(acronym) and expands(text, acronym)
+    return True
+
+
+def asked_acronym(question: str) -> str | None:
+    """The acronym an expansion question asks about ("What does RLHF stand for?" -> "RLHF")."""
+    candidates = re.findall(r"\b[A-Z][A-Za-z]*[A-Z]\w*\b", question)
+    return max(candidates, key=lambda c: sum(ch.isupper() for ch in c)) if candidates else None
+
+
+_GLUE = frozenset("of for from and the to in on with a an by".split())
+
+
+def expands(text: str, acronym: str) -> bool:
+    """Does ``text`` spell out ``acronym`` as words whose initials make it (AI in a name counts as A, I)?"""
+    letters = [ch.lower() for ch in acronym if ch.isalpha()]
+    words = re.findall(r"[A-Za-z][A-Za-z'’]*", re.sub(r"-", " ", text))
+    for start in range(len(words)):
+        i, j, used = 0, start, 0
+        while i < len(letters) and j < len(words):
+            word = words[j]
+            if word == acronym:
+                break
+            if word.isupper() and len(word) >= 2 and "".join(letters[i:i + len(word)]) == word.lower():
+                i, used = i + len(word), used + 1
+            elif word[0].lower() == letters[i]:
+                i, used = i + 1, used + 1
+            elif word.lower() not in _GLUE or not used:
+                break
+            j += 1
+        if i == len(letters) and used >= 2:
+            return True
+    return False
+
+
+def type_phrase(kind: str | None) -> str:
+    """How a decline names what is missing: "… but don't give its year"."""
+    return {
+        YEAR: "don't give the year", DATE: "don't give the date", NUMBER: "don't give the number",
+        PERCENTAGE: "don't give a percentage", AMOUNT: "don't give the amount", PERSON: "don't say who",
+        ORGANISATION: "don't name the organisation", PLACE: "don't say where", URL: "don't give a link for it",
+        EXPANSION: "don't spell out the acronym",
+    }.get(kind or "", "don't answer this question")
+
+
+def focus_phrase(question: Question, limit: int = 4) -> str:
+    """The focus words as the question spells them, rarest first (for "The documents discuss X …")."""
+    stems = stemmer().stemWords(list(question.focus_words))
+    ranked = sorted(zip(question.focus_words, stems), key=lambda pair: -question.focus.get(pair[1], 0.0))
+    chosen = {word for word, _ in ranked[:limit]}
+    words = [word for word in _original_words(question.text) if word.lower() in chosen]
+    return " ".join(dict.fromkeys(words)) or "this topic"
+
+
+def _original_words(text: str) -> Iterable[str]:
+    return re.findall(r"[A-Za-z0-9]+(?:['’-][A-Za-z0-9]+)*", text)

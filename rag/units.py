@@ -1,0 +1,152 @@
+"""Answer units: the pieces of a passage an answer can quote, richer than sentences.
+
+A table row is rendered with its header ("Organisation: Redwood Research · Agenda: Adversarial training"), a
+list item keeps its lead-in line as context, front-matter fields and link definitions (the chunker's
+metadata and link chunks, rag/chunk.py) become one unit per field / link, and everything else is split into
+sentences. ``context`` is what a unit means beyond its own words (header, lead-in, section, document title):
+it is matched against the question but never quoted.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from rag.chunk import LINKS_SECTION, METADATA_SECTION
+from rag.passage import Passage
+from rag.text import clean_line, passage_sentences
+
+SENTENCE, ROW, ITEM, METADATA, LINK, HEADING = "sentence", "row", "item", "metadata", "link", "heading"
+CELL_SEPARATOR = " · "
+_ITEM = re.compile(r"^\s*(?:[-*•+]|\d{1,3}[.)])\s+")
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}")
+
+
+@dataclass(frozen=True)
+class Unit:
+    text: str  # what is quoted
+    kind: str  # SENTENCE, ROW, ITEM, METADATA or LINK
+    passage: int  # index of the passage it comes from
+    context: str = ""  # header / lead-in / section: matched against the question, not quoted
+    group: int = -1  # rows of one table, items of one list share a group (per passage); -1 for sentences
+    title: str = ""  # the document title: names the document, so it counts a quarter (Question.coverage)
+    raw: str = ""  # the words as the source has them, when the text adds some (a row's header labels)
+
+    @property
+    def quoted(self) -> str:
+        """What to find in the source to place the quote."""
+        return self.raw or self.text
+
+    @property
+    def matched(self) -> str:
+        """The text a question is matched against."""
+        return f"{self.context} {self.text}".strip()
+
+
+# What a front-matter field answers, in the words questions use ("when was it published" -> date).
+_FIELD_MEANINGS = {
+    "date": "date published posted written when", "created": "created date when", "updated": "updated modified date",
+    "modified": "updated modified date", "author": "author wrote written by who", "authors": "authors wrote written by",
+    "title": "title name called", "tags": "tags topics keywords", "categories": "categories topics",
+    "description": "description summary about", "summary": "summary about", "synopsis": "synopsis summary about",
+    "lang": "language", "language": "language",
+}
+
+
+def _field_meaning(line: str) -> str:
+    key = line.split(":", 1)[0].strip().lower()
+    return f"{key} {_FIELD_MEANINGS.get(key, '')} metadata".strip()
+
+
+def field_words(unit: Unit) -> set[str]:
+    """What a metadata unit's field is about, as lower-case words ("date" -> date, published, when, …)."""
+    return set(_field_meaning(unit.text).split()) - {"metadata"}
+
+
+def _cells(line: str) -> list[str]:
+    return [clean_line(cell) for cell in line.strip().strip("|").split("|")]
+
+
+def passage_units(passage: Passage, index: int) -> list[Unit]:
+    """The units of one passage, in passage order."""
+    where = passage.section.rsplit(" > ", 1)[-1]
+    if passage.section == METADATA_SECTION:  # fields describe the whole document: its title is their subject
+        return [Unit(line.strip(), METADATA, index, f"{passage.title} {_field_meaning(line)}")
+                for line in passage.text.splitlines() if line.strip()]
+    if passage.section == LINKS_SECTION:
+        return [Unit(line.strip(), LINK, index, "link url", title=passage.title)
+                for line in passage.text.splitlines() if line.strip()]
+    # The section heading is not in the chunk text but often names what it is about in full
+    # ("Reinforcement Learning from Human Feedback (RLHF)"): a unit for acronym questions.
+    units: list[Unit] = [Unit(where, HEADING, index)] if where else []
+    prose: list[str] = []
+    lines = passage.text.splitlines()
+    header: list[str] | None = None
+    lead_in = last_prose = ""
+    blank = True
+    group = 0
+    previous_kind = ""
+
+    def flush_prose() -> None:
+        if prose:
+            units.extend(Unit(s, SENTENCE, index, where) for s in passage_sentences("\n".join(prose)))
+            prose.clear()
+
+    for i, raw in enumerate(lines):
+        stripped = raw.strip()
+        if stripped.startswith("|"):
+            flush_prose()
+            if previous_kind != ROW:
+                group += 1
+                lead_in = last_prose if last_prose.endswith(":") else ""
+                following = lines[i + 1] if i + 1 < len(lines) else ""
+                header = _cells(raw) if _TABLE_RULE.match(following) else None
+                if header is not None:
+                    previous_kind, blank = ROW, False
+                    continue
+            if _TABLE_RULE.match(stripped):
+                previous_kind, blank = ROW, False
+                continue
+            cells = _cells(raw)
+            if header and len(header) == len(cells):
+                text = CELL_SEPARATOR.join(f"{h}: {c}" for h, c in zip(header, cells) if c)
+            else:
+                text = ": ".join(c for c in cells if c)
+            if text:
+                units.append(Unit(text, ROW, index, f"{where} {lead_in}".strip(), group, raw=" | ".join(cells)))
+            previous_kind, blank = ROW, False
+        elif _ITEM.match(raw):
+            flush_prose()
+            if previous_kind != ITEM:
+                group += 1
+                lead_in = last_prose if last_prose.endswith(":") else ""
+            units.append(Unit(clean_line(raw), ITEM, index, f"{where} {lead_in}".strip(), group))
+            previous_kind, blank = ITEM, False
+        elif previous_kind == ITEM and stripped and not blank:
+            last = units[-1]  # a continuation line of the item above
+            units[-1] = Unit(f"{last.text} {clean_line(raw)}", ITEM, index, last.context, last.group)
+        elif stripped:
+            last_prose = clean_line(raw)
+            previous_kind = SENTENCE
+            prose.append(raw)
+        else:
+            prose.append(raw)
+        blank = not stripped
+    flush_prose()
+    return [replace(piece, title=passage.title) for unit in units if unit.text for piece in _split_long_item(unit)]
+
+
+def _split_long_item(unit: Unit) -> list[Unit]:
+    """An item of several sentences: its first sentence stays the item, the rest are sentences with it as context
+    (a long item quoted whole would let one fact stand in for another)."""
+    if unit.kind != ITEM:
+        return [unit]
+    sentences = passage_sentences(unit.text)
+    if len(sentences) <= 1:
+        return [unit]
+    head = Unit(sentences[0], ITEM, unit.passage, unit.context, unit.group)
+    return [head] + [Unit(s, SENTENCE, unit.passage, f"{unit.context} {sentences[0]}") for s in sentences[1:]]
+
+
+def units_of(passages: list[Passage]) -> list[Unit]:
+    return [unit for n, passage in enumerate(passages) for unit in passage_units(passage, n)]

@@ -1,0 +1,191 @@
+"""Answers that answer the question, and honest declines when the documents are silent (issue 10), on the real
+model and a real index of corpus/: table rows, metadata and links as citable units, typed questions, list
+answers, follow-ups that don't leak, and post-hoc attribution for a chat model that writes no [n] markers."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+from rag.answer import answer_stream
+from rag.backends import ChatBackend, get_backend
+from rag.chunk import LINKS_SECTION, METADATA_SECTION, reference_chunks
+from rag.citations import UNSUPPORTED
+from rag.loaders import load_document
+from rag.question import (
+    DATE, EXPANSION, NUMBER, ORGANISATION, PERCENTAGE, PERSON, URL, YEAR, analyse, answer_type,
+    depends_on_conversation, expands,
+)
+from rag.text import split_sentences
+
+from conftest import CORPUS
+
+
+@pytest.fixture(scope="module")
+def extractive(corpus_assistant):
+    return get_backend("extractive", corpus_assistant.settings)
+
+
+def ask(assistant, backend, question, history=()):
+    events = list(answer_stream(
+        question, history, retrieve=assistant.search, embedder=assistant.embedder, backend=backend, k=5,
+        idf=assistant.idf(), document_text=assistant.document_text,
+    ))
+    return events[-1].answer
+
+
+def quoted(assistant, citation) -> str:
+    return assistant.document_text(citation.passage.source)[citation.quote_start : citation.quote_end]
+
+
+def test_a_table_cell_question_returns_the_row_with_its_header(corpus_assistant, extractive):
+    answer = ask(corpus_assistant, extractive, "Which organisation works on causal scrubbing?")
+    assert answer.grounded
+    assert answer.answer == "Organisation: Redwood Research · Agenda: Adversarial training, causal scrubbing [1]."
+    (citation,) = answer.citations
+    assert citation.supported and citation.answers
+    # The highlight is the row in the source table, not the whole chunk.
+    assert quoted(corpus_assistant, citation) == "| Redwood Research | Adversarial training, causal scrubbing |"
+    assert citation.passage.start < citation.quote_start and citation.quote_end < citation.passage.end
+
+
+def test_a_list_question_lists_the_rows_each_cited(corpus_assistant, extractive):
+    answer = ask(corpus_assistant, extractive, "Which organisations work on alignment research?")
+    assert answer.grounded
+    lines = answer.answer.splitlines()
+    assert len(lines) == 6 and all(line.startswith("- Organisation: ") and line.endswith("[1]") for line in lines)
+    for name in ("Anthropic", "OpenAI", "DeepMind", "ARC", "Redwood Research", "MIRI"):
+        assert any(f"Organisation: {name}" in line for line in lines)
+    assert answer.citations[0].answers
+
+
+@pytest.mark.parametrize("question, missing", [
+    ("In what year was RLHF introduced?", "year"),
+    ("What percentage of AI failures are caused by distributional shift?", "percentage"),
+    ("What does MIRI stand for?", "acronym"),
+    ("Who wrote the AI alignment starter pack?", "who"),
+])
+def test_a_typed_question_whose_answer_is_absent_is_declined(corpus_assistant, extractive, question, missing):
+    answer = ask(corpus_assistant, extractive, question)
+    assert not answer.grounded
+    assert answer.answer.startswith("The documents discuss ") and missing in split_sentences(answer.answer)[0]
+    # What the documents do say is quoted and checked: in the passage, but not an answer.
+    assert all(c.supported and not c.answers for c in answer.citations)
+    assert len(answer.citations) + len(answer.uncited) == 5
+
+
+@pytest.mark.parametrize("question, fact", [
+    ("In which year did OpenAI Codex appear?", "2021"),
+    ("By how much does Constitutional AI reduce human labelling cost for safety training?", "80%"),
+    ("What does ARC stand for?", "Alignment Research Center"),
+    ("What does DPO stand for?", "Direct Preference Optimisation"),  # the expansion is the section heading
+    ("Who wrote Takeoff speeds?", "Paul Christiano"),
+])
+def test_a_typed_question_whose_answer_is_present_is_answered(corpus_assistant, extractive, question, fact):
+    answer = ask(corpus_assistant, extractive, question)
+    assert answer.grounded and fact in answer.answer
+    assert all(c.supported and c.answers for c in answer.citations)
+
+
+def test_front_matter_and_link_definitions_are_citable(corpus_assistant, extractive):
+    published = ask(corpus_assistant, extractive, "When was the AI alignment starter pack published?")
+    assert published.grounded and published.answer == "date: 2024-06-09 [1]."
+    (citation,) = published.citations
+    assert citation.passage.section == METADATA_SECTION and citation.answers
+    document = corpus_assistant.document_text(citation.passage.source)
+    assert quoted(corpus_assistant, citation) == "date: 2024-06-09"
+    assert citation.quote_end < document.index("\n---", 3)  # inside the front matter
+
+    link = ask(corpus_assistant, extractive, "What URL does the starter pack give for Intro to AI Safety?")
+    assert link.grounded and "https://www.youtube.com/watch?v=pYXy-A4siMw" in link.answer
+    (citation,) = link.citations
+    assert citation.passage.section == LINKS_SECTION
+    assert quoted(corpus_assistant, citation).endswith("https://www.youtube.com/watch?v=pYXy-A4siMw")
+
+
+def test_reference_chunks_point_at_the_front_matter_and_the_definitions(embedder):
+    path = CORPUS / "ai-alignment-starter-pack.md"
+    doc = load_document(path, path.name, path.read_bytes())
+    chunks = reference_chunks(doc, embedder.count_tokens, 200)
+    front = next(c for c in chunks if c.section == METADATA_SECTION)
+    assert doc.text[front.start : front.end].startswith("---\ntitle:") and "date: 2024-06-09" in front.text
+    links = [c for c in chunks if c.section == LINKS_SECTION]
+    assert len(links) > 5
+    first = next(c for c in links if "miles-intro" in c.text)
+    # The body line using the link is kept with the label; the span is the definition block in the source.
+    assert "Intro to AI Safety by Robert Miles [miles-intro]: https://www.youtube.com/watch?v=pYXy-A4siMw" in first.text
+    assert "[miles-intro]:    https://www.youtube.com/watch?v=pYXy-A4siMw" in doc.text[first.start : first.end]
+
+
+def test_unrelated_follow_ups_do_not_leak(corpus_assistant, extractive):
+    first = ask(corpus_assistant, extractive, "What is specification gaming?")
+    history = [{"role": "user", "content": "What is specification gaming?"},
+               {"role": "assistant", "content": first.answer}]
+    second = ask(corpus_assistant, extractive, "Which organisation works on causal scrubbing?", history)
+    fresh = ask(corpus_assistant, extractive, "Which organisation works on causal scrubbing?")
+    assert second.query == fresh.query == "Which organisation works on causal scrubbing?"
+    assert second.answer == fresh.answer and second.answer != first.answer
+    assert [c.to_dict() for c in second.citations] == [c.to_dict() for c in fresh.citations]
+    # A question that leans on the conversation is still rewritten.
+    follow = ask(corpus_assistant, extractive, "Where has it been observed?", history)
+    assert follow.query != "Where has it been observed?" and "CoastRunners" in follow.answer
+
+
+def chat(reply: str) -> ChatBackend:
+    return ChatBackend("fake", FakeListChatModel(responses=[reply]), describe_error=str)
+
+
+def test_post_hoc_attribution_cites_supported_sentences_and_marks_the_rest(corpus_assistant):
+    reply = ("Specification gaming is when a system exploits loopholes in the reward function instead of the "
+             "intended behaviour. Bananas are a popular fruit in tropical countries.")
+    answer = ask(corpus_assistant, chat(reply), "What is specification gaming?")
+    first, second = split_sentences(answer.answer)
+    assert re.search(r"\[1\]\.$", first) and "[" not in second
+    assert second.endswith(f"{UNSUPPORTED}.")
+    (citation,) = answer.citations
+    assert citation.supported and citation.answers and "loopholes" in citation.passage.text
+    assert answer.grounded
+
+
+def test_an_llm_answer_without_the_asked_type_is_not_grounded(corpus_assistant):
+    reply = "RLHF introduced practical alignment for large language models [1]."
+    answer = ask(corpus_assistant, chat(reply), "In what year was RLHF introduced?")
+    assert not answer.grounded
+    assert "don't give the year" in answer.answer
+    assert all(not c.answers for c in answer.citations)
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("In what year was the Attention paper published?", YEAR),
+    ("When was the post published?", DATE),
+    ("How many organisations are listed?", NUMBER),
+    ("What percentage of failures come from distributional shift?", PERCENTAGE),
+    ("Who wrote the starter pack?", PERSON),
+    ("Which company developed Constitutional AI?", ORGANISATION),
+    ("What URL does it give for the Clippy story?", URL),
+    ("What does RLHF stand for?", EXPANSION),
+    ("Is scalable oversight solved?", "yes/no"),
+    ("What is a mesa-optimizer?", "definition"),
+])
+def test_answer_types(question, kind):
+    assert answer_type(question) == kind
+
+
+def test_focus_terms_are_weighted_by_the_index_rarity(corpus_assistant):
+    asked = analyse("In what year did OpenAI Codex appear in alignment work?", corpus_assistant.idf())
+    assert asked.type == YEAR and "year" not in asked.focus
+    assert asked.focus["codex"] > asked.focus["align"]  # "codex" is in two chunks, "alignment" in most
+    assert analyse("Which organisations work on alignment research?").wants_list
+
+
+def test_conversation_dependence_and_acronyms():
+    assert depends_on_conversation("And which company developed it?")
+    assert depends_on_conversation("What about DeepMind?")
+    assert depends_on_conversation("Where has it been observed?")
+    assert not depends_on_conversation("Which organisation works on causal scrubbing?")
+    assert not depends_on_conversation("What is the problem that inner alignment tries to solve?")
+    assert expands("Reinforcement Learning from Human Feedback (RLHF)", "RLHF")
+    assert expands("Constitutional AI (CAI)", "CAI")
+    assert not expands("RLHF is expensive at scale", "RLHF")

@@ -1,0 +1,100 @@
+"""The UI's handlers as plain functions over an Assistant and a role: no Gradio server involved."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from rag.auth import PermissionDenied
+from rag.ui import (
+    apply_settings,
+    ask_turns,
+    backend_fields,
+    documents_view,
+    reindex,
+    remove_document,
+    settings_view,
+    upload_files,
+)
+
+
+def test_backend_fields_rule():
+    assert backend_fields("extractive") == {"llm_model": False, "openai_base_url": False, "openai_api_key": False,
+                                            "ollama_base_url": False}
+    assert backend_fields("openai") == {"llm_model": True, "openai_base_url": True, "openai_api_key": True,
+                                        "ollama_base_url": False}
+    assert backend_fields("ollama") == {"llm_model": True, "openai_base_url": False, "openai_api_key": False,
+                                        "ollama_base_url": True}
+
+
+def test_reader_and_anonymous_are_refused_editing(fresh_assistant, tmp_path):
+    note = tmp_path / "n.md"
+    note.write_text("# N\n\nA note.\n")
+    before = fresh_assistant.settings
+    for role in ("reader", None):
+        with pytest.raises(PermissionDenied):
+            upload_files(fresh_assistant, role, [str(note)])
+        with pytest.raises(PermissionDenied):
+            reindex(fresh_assistant, role)
+        with pytest.raises(PermissionDenied):
+            remove_document(fresh_assistant, role, "abc")
+        with pytest.raises(PermissionDenied):
+            apply_settings(fresh_assistant, role, "openai", "", "http://127.0.0.1:9/v1", "", "", 3, "bm25")
+    with pytest.raises(PermissionDenied):
+        next(ask_turns(fresh_assistant, None, "hello?", []))
+    assert fresh_assistant.settings is before
+    assert list(fresh_assistant.settings.corpus_dir.iterdir()) == []
+
+
+def test_editor_uploads_lists_and_removes_by_id(fresh_assistant, tmp_path):
+    note = tmp_path / "heron.md"
+    note.write_text("# Heron\n\nThe grey heron stood in the reeds for an hour.\n")
+    report = upload_files(fresh_assistant, "editor", [str(note)])
+    assert "added: `heron.md`" in report
+    view = documents_view(fresh_assistant, "reader")
+    assert [row[1] for row in view.table] == ["heron.md"] and view.choices == [("heron.md", view.table[0][-1])]
+    assert "deleted its file" in remove_document(fresh_assistant, "editor", view.table[0][-1])
+    assert documents_view(fresh_assistant, "reader").table == []
+
+
+def test_apply_settings_clears_a_key_when_the_url_changes(fresh_assistant):
+    fresh_assistant.update_settings(openai_api_key="sk-old")
+    view = apply_settings(fresh_assistant, "editor", "openai", "", "http://127.0.0.1:9/v1", "", "", 4, "dense")
+    assert fresh_assistant.settings.openai_api_key.get_secret_value() == ""
+    assert "key set for the old URL was cleared" in view.summary and view.key_hint == "(no key set)"
+    assert view.visible["openai_api_key"] and not view.visible["ollama_base_url"]
+
+    apply_settings(fresh_assistant, "editor", "openai", "", "http://127.0.0.1:8/v1", "sk-new", "", 4, "dense")
+    assert fresh_assistant.settings.openai_api_key.get_secret_value() == "sk-new"
+    view = apply_settings(fresh_assistant, "editor", "openai", "", "http://127.0.0.1:8/v1", "", "", 2, "bm25")
+    assert fresh_assistant.settings.openai_api_key.get_secret_value() == "sk-new"  # same URL keeps its key
+    assert "cleared" not in view.summary and settings_view(fresh_assistant, "reader").top_k == 2
+
+
+def test_concurrent_settings_updates_never_pair_a_key_with_another_url(fresh_assistant):
+    """Editors racing: every observed settings object pairs each key with the URL it was given for."""
+    pairs = {f"http://127.0.0.1:{9000 + i}/v1": f"sk-{i}" for i in range(8)}
+    seen = []
+
+    def editor(url, key):
+        for _ in range(20):
+            fresh_assistant.update_settings(openai_base_url=url, openai_api_key=key)
+            fresh_assistant.update_settings(openai_base_url=url + "x")  # a URL change without key clears it
+            settings = fresh_assistant.settings
+            seen.append((settings.openai_base_url, settings.openai_api_key.get_secret_value()))
+
+    threads = [threading.Thread(target=editor, args=item) for item in pairs.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for url, key in seen:
+        assert key == "" or pairs.get(url) == key, (url, key)
+
+
+def test_bad_settings_values_are_refused(fresh_assistant):
+    with pytest.raises(ValueError, match="unknown backend"):
+        fresh_assistant.update_settings(backend="telepathy")
+    with pytest.raises(ValueError, match="cannot change index_dir"):
+        fresh_assistant.update_settings(index_dir="/tmp")
