@@ -113,6 +113,7 @@ def test_swapped_and_moved_contents_are_indexed_correctly(fresh_assistant):
     b.rename(corpus / "c.md")
     moved = fresh_assistant.index()
     assert moved.added == ["c.md"] and moved.removed == ["b.md"]
-    assert moved.chunks_embedded == 0 and moved.chunks_copied == 1
+    moved_chunks = {r.source: r.chunk_count for r in fresh_assistant.documents()}["c.md"]
+    assert moved.chunks_embedded == 0 and moved.chunks_copied == moved_chunks >= 1
     passage = fresh_assistant.search("okapi giraffid", 1)[0].passage
     assert passage.source == "c.md" and "okapi" in fresh_assistant.document_text("c.md")[passage.start : passage.end]
