@@ -131,6 +131,8 @@ class Document:
     offsets: OffsetMap = field(default_factory=OffsetMap, repr=False)
     headings: list[Heading] = field(default_factory=list, repr=False)
     page_starts: list[int] = field(default_factory=list, repr=False)  # body offset where PDF page i+1 starts
+    # (start, end) body offsets of code (fenced or <pre> blocks, PDF listings): searchable, never a prose answer
+    code_spans: list[tuple[int, int]] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         if not self.body:  # built from just the contract fields: chunk the text as it is
