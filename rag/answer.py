@@ -236,7 +236,12 @@ def _source_text(source: str, document_text: Callable[[str], str] | None, cache:
 
 def answer_question(question: str, history: Iterable[dict[str, Any]] = (), **kwargs: Any) -> Answer:
     """The final Answer of ``answer_stream`` (same arguments), for callers that don't stream."""
-    for event in answer_stream(question, history, **kwargs):
+    return final_answer(answer_stream(question, history, **kwargs))
+
+
+def final_answer(events: Iterable[AnswerEvent]) -> Answer:
+    """The Answer that ends a stream of events (``answer_stream``, ``Assistant.ask``), its deltas skipped."""
+    for event in events:
         if event.kind == "done" and event.answer is not None:
             return event.answer
     raise AssertionError("answer_stream ended without a final event")  # pragma: no cover

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -62,14 +63,20 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true")
     _common(evaluate)
 
-    serve = commands.add_parser("serve", help="index corpus/ if needed and serve the chat UI")
+    serve = commands.add_parser("serve", help="index corpus/ if needed and serve the chat UI and the HTTP API (/v1)")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--api-only", action="store_true", help="serve the HTTP API (/v1, docs at /docs) without the UI")
     serve.add_argument("--insecure-no-auth", action="store_true",
-                       help="allow a non-loopback --host with no users configured (anyone reaching it is an editor)")
+                       help="allow a non-loopback --host with no users or API keys configured (anyone reaching it "
+                            "is an editor)")
     _common(serve)
 
     commands.add_parser("hash-password", help="read a password (no echo) and print its hash for the users table")
+    api_key = commands.add_parser("new-api-key", help="make an API key for the HTTP API and print it with its "
+                                                      "[api_keys] entry")
+    api_key.add_argument("name", help="who or what uses the key, e.g. open-webui")
+    api_key.add_argument("--role", choices=["reader", "editor"], default="reader")
     return parser
 
 
@@ -94,6 +101,8 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.command == "hash-password":
         return _hash_password()
+    if args.command == "new-api-key":
+        return _new_api_key(args.name, args.role)
     settings = load_settings(
         index_dir=args.index_dir,
         embed_runtime=args.embed_runtime,
@@ -109,8 +118,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "eval-retrieval":
         return _eval_retrieval(args, settings)
     if args.command == "serve":
-        from rag.ui import serve
-
+        if args.api_only:
+            from rag.http_api import serve
+        else:
+            from rag.ui import serve
         serve(settings, insecure_no_auth=args.insecure_no_auth)
         return 0
 
@@ -165,6 +176,19 @@ def _hash_password() -> int:
     else:
         password = sys.stdin.readline().rstrip("\r\n")
     print(hash_password(password))
+    return 0
+
+
+def _new_api_key(name: str, role: str) -> int:
+    """The key goes to stdout once; only its hash goes into the configuration."""
+    from rag.auth import hash_api_key, new_api_key
+
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", name):  # a bare TOML key
+        raise UserError("the key name may contain only letters, digits, - and _")
+    key = new_api_key()
+    print(f"API key (shown once; give it to the client): {key}\n\n"
+          f"Add to rag.toml (or to the users_file):\n[api_keys.{name}]\nrole = \"{role}\"\n"
+          f"key_hash = \"{hash_api_key(key)}\"")
     return 0
 
 

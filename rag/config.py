@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     # Who may log in: {name: {role = "reader"|"editor", password_hash = "<rag hash-password>"}}, here or in
     # the [users] table of users_file. None configured = open server, allowed on loopback only (rag/auth.py).
     users: dict[str, dict[str, str]] = Field(default_factory=dict, repr=False)
+    # Who may call the HTTP API (/v1, rag/http_api.py): {name: {role, key_hash = "<rag new-api-key>"}}, here or in
+    # the [api_keys] table of users_file. Users and keys both unset = open server (loopback only).
+    api_keys: dict[str, dict[str, str]] = Field(default_factory=dict, repr=False)
     users_file: Path | None = None
 
     @model_validator(mode="after")

@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import html
 import logging
-import os
 import re
 import sys
-import tempfile
 import time
-import unicodedata
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -29,17 +26,17 @@ from gradio.components.chatbot import ChatbotDataMessages, Message
 from pydantic import field_validator
 
 from rag.api import Assistant, document_id
-from rag.auth import EDIT, READ, Access, PermissionDenied, Role, allows, check_bind, load_users, require
+from rag.auth import EDIT, READ, Access, PermissionDenied, Role, allows, require
 from rag.backends import BACKEND_NAMES
 from rag.config import Settings
 from rag.errors import USER_ERRORS
 from rag.injection import instruction_like
-from rag.loaders import SUPPORTED_SUFFIXES, SkipFile, load_document
 from rag.passage import Passage
 from rag.prompt import chat_history
 from rag.retrieve import MODES
 from rag.store import StoreError
 from rag.text import one_line
+from rag.uploads import UPLOAD_TYPES, store_uploads
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +47,6 @@ EXAMPLES = [
 ]
 # Characters of document text shown around a cited passage.
 CONTEXT_CHARS = 240
-UPLOAD_TYPES = sorted(SUPPORTED_SUFFIXES)
 DOC_HEADERS = ["title", "source", "chunks", "indexed at", "id"]
 
 # System fonts only: the default Gradio fonts are served locally, but nothing should depend on that.
@@ -96,75 +92,6 @@ document.addEventListener("click", (event) => {
 }, true);
 </script>
 """
-
-
-# ---- uploads ----------------------------------------------------------------------------------------
-
-
-def safe_filename(name: str) -> str | None:
-    """A plain file name for an upload: last path component, safe ASCII characters, not hidden."""
-    base = re.split(r"[\\/]", name.strip())[-1]
-    base = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode()
-    base = re.sub(r"[^A-Za-z0-9._-]+", "-", base)
-    base = re.sub(r"-{2,}", "-", base).strip("-. ")
-    stem, dot, suffix = base.rpartition(".")
-    if not dot:
-        stem, suffix = base, ""
-    stem = stem.strip("-. ")[:100]
-    if not stem:
-        return None
-    return f"{stem}.{suffix.lower()}" if suffix else stem
-
-
-def save_upload(name: str, data: bytes, folder: Path, max_bytes: int) -> tuple[Path | None, str]:
-    """Store one uploaded file in ``folder``: (saved path, what happened) or (None, why it was refused).
-
-    The file is checked with the document loader before anything is written, so a file the index would
-    skip never lands in the corpus. An existing file is never overwritten: a different file with the same
-    name is saved as ``name-2.ext`` (``-3`` ...).
-    """
-    safe = safe_filename(name)
-    if safe is None:
-        return None, f"{name}: refused, not a usable file name"
-    suffix = Path(safe).suffix
-    if suffix not in SUPPORTED_SUFFIXES:
-        return None, f"{name}: refused, unsupported file type {suffix or '(none)'} (use {', '.join(UPLOAD_TYPES)})"
-    if len(data) > max_bytes:
-        return None, f"{name}: refused, file too large ({len(data) / 1e6:.1f} MB > {max_bytes / 1e6:.0f} MB)"
-    try:
-        load_document(Path(safe), safe, data)
-    except SkipFile as exc:
-        return None, f"{name}: refused, {exc}"
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = Path(safe).stem
-    for attempt in range(1, 1000):
-        target = folder / (safe if attempt == 1 else f"{stem}-{attempt}{suffix}")
-        if target.exists() or target.is_symlink():
-            if target.is_file() and target.read_bytes() == data:
-                return target, f"{name}: already in the corpus as {target.name}"
-            continue
-        if _create_exclusive(target, data):
-            note = "saved" if target.name == name else f"saved as {target.name}"
-            if attempt > 1:
-                note += f" ({safe} exists with different content)"
-            return target, f"{name}: {note}"
-    return None, f"{name}: refused, too many files named like {safe}"
-
-
-def _create_exclusive(target: Path, data: bytes) -> bool:
-    """Write ``target`` whole or not at all, never replacing a file that appeared meanwhile."""
-    fd, tmp = tempfile.mkstemp(prefix=".upload-", dir=target.parent)  # hidden: never indexed
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.link(tmp, target)
-        return True
-    except FileExistsError:
-        return False
-    finally:
-        os.unlink(tmp)
 
 
 # ---- rendering ----------------------------------------------------------------------------------------
@@ -366,31 +293,24 @@ def ask_turns(assistant: Assistant, role: Role | None, message: str, history: li
 
 
 def upload_files(assistant: Assistant, role: Role | None, files: Sequence[str] | None, progress=None) -> str:
-    """Save uploads into the corpus folder and index them; returns the report (markdown)."""
+    """Save uploads into the corpus folder and index them (rag/uploads.py); returns the report (markdown)."""
     require(role, EDIT, "upload documents")
     if not files:
         return "Choose one or more files first."
-    folder = Path(assistant.settings.corpus_dir)
-    max_bytes = int(assistant.settings.max_file_mb * 1_000_000)
-    saved, notes = [], []
-    for path in files:
-        path = Path(path)
+    uploads, unreadable = [], []
+    for path in map(Path, files):
         try:
-            data = path.read_bytes()
+            uploads.append((path.name, path.read_bytes()))
         except OSError as exc:
-            notes.append(f"{path.name}: cannot read the upload ({exc.strerror or exc})")
-            continue
-        target, note = save_upload(path.name, data, folder, max_bytes)
-        notes.append(note)
-        if target is not None:
-            saved.append(target)
-    if not saved:
-        return "\n".join(f"- {html.escape(note)}" for note in notes)
+            unreadable.append(f"{path.name}: cannot read the upload ({exc.strerror or exc})")
     try:
-        report = assistant.index(saved, progress=progress)
+        result = store_uploads(assistant, role, uploads, progress)
     except Exception as exc:
         return f"Indexing failed: {html.escape(_one_line_error(exc))}"
-    return _report_markdown(report, notes)
+    notes = unreadable + result.notes
+    if result.report is None:
+        return "\n".join(f"- {html.escape(note)}" for note in notes)
+    return _report_markdown(result.report, notes)
 
 
 def reindex(assistant: Assistant, role: Role | None, progress=None) -> str:
@@ -736,17 +656,24 @@ class EditorOnlyUploads:
         await self.app(scope, receive, send)
 
 
-def launch(demo: gr.Blocks, settings: Settings, access: Access | None = None, **options) -> None:
+def launch(demo: gr.Blocks, settings: Settings, access: Access | None = None,
+           assistant: Assistant | None = None, **options) -> None:
     """Serve ``demo`` on settings.host:settings.port with the offline theme (no web fonts, no CDN);
-    with users in ``access``, every page, route and endpoint needs a login (Gradio's ``auth``)."""
+    with users in ``access``, every page, route and endpoint needs a login (Gradio's ``auth``).
+    With ``assistant``, the HTTP API (rag/http_api.py: /v1, docs at /docs) is served by the same app."""
     from starlette.middleware import Middleware
+
+    from rag.http_api import api_routes
 
     access = access or Access({})
     if not access.open:
         options.setdefault("auth", access.check_login)
         options.setdefault("auth_message", "Log in with your reader or editor account.")
+    app_kwargs = {"middleware": [Middleware(EditorOnlyUploads, access=access)]}
+    if assistant is not None:
+        app_kwargs["routes"] = api_routes(assistant, access)
     demo.queue(default_concurrency_limit=1).launch(
-        app_kwargs={"middleware": [Middleware(EditorOnlyUploads, access=access)]},
+        app_kwargs=app_kwargs,
         server_name=settings.host,
         server_port=settings.port,
         theme=THEME,
@@ -759,12 +686,10 @@ def launch(demo: gr.Blocks, settings: Settings, access: Access | None = None, **
 
 
 def serve(settings: Settings, insecure_no_auth: bool = False) -> None:
-    """Check who may connect, bring the index up to date with the corpus folder, then serve the UI."""
-    access = Access(load_users(settings.users, settings.users_file))
-    warning = check_bind(settings.host, access, insecure_no_auth)  # raises before any work is done
-    if warning:
-        print(warning, file=sys.stderr, flush=True)
-    assistant = Assistant(settings)
-    print(f"indexing {settings.corpus_dir} (only new or changed files are embedded)…", flush=True)
-    print(assistant.index().summary(), flush=True)
-    launch(build_app(assistant, access), settings, access)
+    """Check who may connect, bring the index up to date with the corpus folder, then serve the UI and the
+    HTTP API (/v1) in one process."""
+    from rag.http_api import API_PREFIX, start_assistant
+
+    assistant, access = start_assistant(settings, insecure_no_auth)
+    print(f"HTTP API at http://{settings.host}:{settings.port}{API_PREFIX} (docs at /docs)", flush=True)
+    launch(build_app(assistant, access), settings, access, assistant)

@@ -40,7 +40,7 @@ def test_every_format_is_indexed_and_found_by_its_own_word(indexed):
 
 
 def test_uploads_accept_the_new_formats_and_refuse_broken_ones(tmp_path):
-    from rag.ui import UPLOAD_TYPES, save_upload
+    from rag.uploads import UPLOAD_TYPES, save_upload
 
     assert {".docx", ".pptx", ".csv", ".xlsx", ".epub", ".rst", ".org"} <= set(UPLOAD_TYPES)
     folder = tmp_path / "corpus"

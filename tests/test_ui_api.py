@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.ui import safe_filename, save_upload
+from rag.uploads import safe_filename, save_upload
 from ui_server import ui  # noqa: F401  (the shared app fixture)
 
 QUOKKA = "# Quokka field notes\n\nThe quokka census on Plinth Island counted 4711 quokkas in a single damp afternoon.\n"

@@ -82,8 +82,8 @@ def test_rag_serve_on_all_interfaces_without_users_refuses_in_one_line(tmp_path)
     )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "error: refusing to serve on 0.0.0.0 without authentication: add users (`rag hash-password`, see README "
-        "'Security') or pass --insecure-no-auth"
+        "error: refusing to serve on 0.0.0.0 without authentication: add users (`rag hash-password`) or API keys "
+        "(`rag new-api-key`), see README 'Security', or pass --insecure-no-auth"
     ]
     assert not (tmp_path / "index").exists()  # refused before any work
 
