@@ -10,13 +10,17 @@ import pytest
 from conftest import REPO
 from rag.auth import (
     Access,
+    ApiKey,
     AuthError,
     PermissionDenied,
     User,
     allows,
     check_bind,
+    hash_api_key,
     hash_password,
+    load_api_keys,
     load_users,
+    new_api_key,
     require,
     verify_password,
 )
@@ -53,6 +57,27 @@ def test_users_table_and_users_file(tmp_path):
         load_users({}, tmp_path / "missing.toml")
 
 
+def test_api_keys_map_to_roles_and_open_means_nothing_configured(tmp_path):
+    reader_key, editor_key = new_api_key(), new_api_key()
+    assert reader_key.startswith("rag-") and reader_key != editor_key and len(reader_key) > 40
+    file = tmp_path / "users.toml"
+    file.write_text(f'[api_keys.bot]\nrole = "editor"\nkey_hash = "{hash_api_key(editor_key)}"\n')
+    keys = load_api_keys({"webui": {"role": "reader", "key_hash": hash_api_key(reader_key)}}, file)
+    assert keys == {"webui": ApiKey("reader", hash_api_key(reader_key)), "bot": ApiKey("editor", hash_api_key(editor_key))}
+    access = Access({}, keys)
+    assert not access.open  # keys alone close the server (the UI too: nobody can log in)
+    assert (access.key_role(reader_key), access.key_role(editor_key)) == ("reader", "editor")
+    assert access.key_role(reader_key + "x") is None and access.key_role("") is None and access.key_role(None) is None
+    assert access.role(None) is None
+    assert Access({}).key_role(None) == "editor" and Access({}).key_role("anything") == "editor"
+    users_only = Access({"ed": User("editor", hash_password("x"))})
+    assert users_only.key_role(reader_key) is None  # users without keys: the API is closed
+    with pytest.raises(AuthError, match="rag new-api-key"):
+        load_api_keys({"x": {"role": "reader", "key_hash": reader_key}}, None)  # the key itself, not its hash
+    with pytest.raises(AuthError, match="role must be one of reader, editor"):
+        load_api_keys({"x": {"role": "admin", "key_hash": hash_api_key(reader_key)}}, None)
+
+
 def test_roles():
     assert allows("editor", "edit") and allows("editor", "read") and allows("reader", "read")
     assert not allows("reader", "edit") and not allows(None, "read")
@@ -72,11 +97,13 @@ def test_open_server_elsewhere_needs_users_or_the_insecure_flag(host):
         check_bind(host, Access({}), insecure_no_auth=False)
     assert "NO authentication" in check_bind(host, Access({}), insecure_no_auth=True)
     assert check_bind(host, Access({"ed": User("editor", hash_password("x"))}), insecure_no_auth=False) is None
+    assert check_bind(host, Access({}, {"bot": ApiKey("reader", hash_api_key("k"))}), insecure_no_auth=False) is None
 
 
-def test_rag_serve_on_all_interfaces_without_users_refuses_in_one_line(tmp_path):
+@pytest.mark.parametrize("only", [[], ["--api-only"]])
+def test_rag_serve_on_all_interfaces_without_users_refuses_in_one_line(tmp_path, only):
     result = subprocess.run(
-        [sys.executable, "-m", "rag.cli", "serve", "--host", "0.0.0.0", "--index-dir", str(tmp_path / "index")],
+        [sys.executable, "-m", "rag.cli", "serve", *only, "--host", "0.0.0.0", "--index-dir", str(tmp_path / "index")],
         cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "HOME": str(tmp_path)},
         capture_output=True, text=True, timeout=120,
     )
