@@ -25,6 +25,7 @@ from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -51,6 +52,7 @@ JSON_BODY_MAX_BYTES = 1_000_000
 # Multipart framing around the uploaded files of one request (their sum may reach max_file_mb).
 MULTIPART_OVERHEAD_BYTES = 64_000
 MAX_FILES_PER_UPLOAD = 100
+DOCS_ASSETS = "/docs-assets"  # Swagger UI's scripts and styles, served from the fastapi-offline package
 PUBLIC_PATHS = ("/docs", "/docs/oauth2-redirect", "/openapi.json")  # the API's description, no data
 
 
@@ -148,7 +150,8 @@ class Gate:
         key = bearer_key(dict(scope["headers"]).get(b"authorization", b"").decode("latin-1"))
         role = self.access.key_role(key)
         scope.setdefault("state", {})["role"] = role
-        if role is None and _path(scope) not in PUBLIC_PATHS:
+        path = _path(scope)
+        if role is None and path not in PUBLIC_PATHS and not path.startswith(f"{DOCS_ASSETS}/"):
             message = "invalid API key" if key else "missing API key: send Authorization: Bearer <key>"
             raise ApiError(401, message, code="invalid_api_key" if key else "missing_api_key",
                            headers={"WWW-Authenticate": "Bearer"})
@@ -242,7 +245,9 @@ def answer_extras(answer) -> dict:
 
 def build_api(assistant: Assistant, access: Access) -> FastAPI:
     """The API app, to mount at /v1 (see :func:`api_routes`)."""
-    api = FastAPI(
+    api = FastAPIOffline(  # FastAPI whose /docs page loads nothing from a CDN (the tool runs offline)
+        redoc_url=None,
+        static_url=DOCS_ASSETS,
         title="rag HTTP API",
         version="1",
         summary="OpenAI-compatible chat completions with checked citations, plus documents, indexing and search.",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -83,8 +84,6 @@ def assert_openai_error(response: httpx.Response, status: int, code: str | None 
 
 def assert_checked_citations(text: str, extras: dict) -> None:
     """Every [n] in the text names a citation; citations carry the passage and the support verdict."""
-    import re
-
     citations = extras["citations"]
     assert extras["grounded"] is True and citations
     numbers = {int(n) for n in re.findall(r"\[(\d+)\]", text)}
@@ -321,6 +320,9 @@ def test_openapi_docs_are_served(server):
     with httpx.Client(base_url=server.root, timeout=60, follow_redirects=True) as anonymous:
         docs = anonymous.get("/docs")
         assert docs.status_code == 200 and "swagger" in docs.text.lower()
+        assets = re.findall(r'(?:src|href)="([^"]+)"', docs.text)
+        assert assets and all(url.startswith("/v1/docs-assets/") for url in assets)  # nothing from a CDN
+        assert all(anonymous.get(url).status_code == 200 for url in assets)
         schema = anonymous.get("/v1/openapi.json").json()
     assert {"/models", "/chat/completions", "/documents", "/documents/{doc_id}", "/index", "/search"} <= set(
         schema["paths"])
