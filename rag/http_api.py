@@ -278,8 +278,7 @@ def build_api(assistant: Assistant, access: Access) -> FastAPI:
 
     @api.post("/chat/completions", summary="Answer the last user message from the documents, with citations")
     async def chat_completions(body: ChatRequest, request: Request):
-        role = _role_of(request)
-        require(role, READ, "ask questions")
+        require(_role_of(request), READ, "ask questions")
         backend = backend_of(body.model)
         question, history = question_and_history(body.messages)
         completion_id, created_at = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())

@@ -129,6 +129,20 @@ def test_streamed_answer_arrives_in_pieces_then_citations(server):
     assert final.model_extra["citations"] == whole.model_extra["citations"]
 
 
+def test_stream_is_server_sent_events_ending_in_done(server):
+    request = {"model": "rag-extractive", "messages": [{"role": "user", "content": QUESTION}], "stream": True}
+    with http(server, READER_KEY) as reader, reader.stream("POST", "chat/completions", json=request) as response:
+        assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
+        body = response.read().decode()
+    events = [event for event in body.split("\n\n") if event]
+    assert all(event.startswith("data: ") for event in events) and events[-1] == "data: [DONE]"
+    chunks = [json.loads(event.removeprefix("data: ")) for event in events[:-1]]
+    assert all(chunk["object"] == "chat.completion.chunk" for chunk in chunks)
+    assert len({chunk["id"] for chunk in chunks}) == 1
+    assert chunks[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
+    assert chunks[-1]["choices"][0]["finish_reason"] == "stop" and chunks[-1]["grounded"] is True
+
+
 def test_follow_up_uses_the_earlier_messages(server):
     client = openai_client(server, READER_KEY)
     first = client.chat.completions.create(
