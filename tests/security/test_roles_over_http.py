@@ -111,6 +111,17 @@ def test_anonymous_settings_change_never_sends_the_key_anywhere(server, reader, 
     assert recorder.seen == []
 
 
+def test_users_without_api_keys_lock_the_http_api_even_for_a_logged_in_editor(server):
+    """The HTTP API takes keys, not the UI's login cookie: with users but no keys configured, nobody gets in."""
+    for name, headers, code in ((None, {"Authorization": "Bearer rag-guess"}, "invalid_api_key"),
+                                ("ed", {}, "missing_api_key")):  # the editor's login cookie alone
+        with http_as(server, name) as client:
+            for method, path in (("GET", "v1/models"), ("POST", "v1/index"), ("GET", "v1/documents")):
+                response = client.request(method, path, headers=headers)
+                assert response.status_code == 401 and response.json()["error"]["code"] == code
+    assert (server.corpus / "notes.md").exists()
+
+
 # ---- reader ------------------------------------------------------------------------------------------------
 
 
