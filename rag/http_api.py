@@ -17,10 +17,11 @@ import logging
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import anyio
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
@@ -52,6 +53,9 @@ JSON_BODY_MAX_BYTES = 1_000_000
 # Multipart framing around the uploaded files of one request (their sum may reach max_file_mb).
 MULTIPART_OVERHEAD_BYTES = 64_000
 MAX_FILES_PER_UPLOAD = 100
+# Answers computed at once, as in the UI's ask queue (concurrency_limit=4): more requests wait their turn
+# instead of slowing every answer down on a small CPU (and without holding the threads other routes use).
+ANSWERS_AT_ONCE = 4
 DOCS_ASSETS = "/docs-assets"  # Swagger UI's scripts and styles, served from the fastapi-offline package
 PUBLIC_PATHS = ("/docs", "/docs/oauth2-redirect", "/openapi.json")  # the API's description, no data
 
@@ -255,6 +259,11 @@ def build_api(assistant: Assistant, access: Access) -> FastAPI:
                     "list and search, editors may also upload, remove and re-index. Errors use OpenAI's shape.",
     )
     created = int(time.time())
+    answer_slots = anyio.CapacityLimiter(ANSWERS_AT_ONCE)
+
+    async def answering(work: Callable, *args):
+        """Run a step of answering in a worker thread, at most ANSWERS_AT_ONCE at a time."""
+        return await anyio.to_thread.run_sync(work, *args, limiter=answer_slots)
 
     async def on_error(request: Request, exc: Exception):
         return _response(api_error(exc, getattr(request.state, "role", None)))
@@ -282,9 +291,9 @@ def build_api(assistant: Assistant, access: Access) -> FastAPI:
         backend = backend_of(body.model)
         question, history = question_and_history(body.messages)
         completion_id, created_at = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
-        events = await run_in_threadpool(assistant.ask, question, history, backend)
+        events = await answering(assistant.ask, question, history, backend)
         if not body.stream:
-            answer = await run_in_threadpool(final_answer, events)
+            answer = await answering(final_answer, events)
             return {
                 "id": completion_id, "object": "chat.completion", "created": created_at, "model": body.model,
                 "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
@@ -292,9 +301,10 @@ def build_api(assistant: Assistant, access: Access) -> FastAPI:
                 **answer_extras(answer),
             }
         # Retrieval and the backend's first reply happen before the first event: their errors get a status.
-        first = await run_in_threadpool(next, events, None)
+        first = await answering(next, events, None)
         chunk = {"id": completion_id, "object": "chat.completion.chunk", "created": created_at, "model": body.model}
-        return StreamingResponse(_sse(chunk, first, events), media_type="text/event-stream",
+        return StreamingResponse(_sse(chunk, first, lambda: answering(next, events, None)),
+                                 media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     @api.get("/documents", summary="The indexed documents")
@@ -367,9 +377,10 @@ def _document(record) -> dict:
             "root": record.root, "chunks": record.chunk_count, "indexed_at": int(record.indexed_at)}
 
 
-def _sse(chunk: dict, first, events: Iterator) -> Iterator[str]:
+async def _sse(chunk: dict, first, following: Callable[[], Awaitable]) -> AsyncIterator[str]:
     """OpenAI's stream: a role chunk, one chunk per text delta, a final chunk with ``finish_reason`` and the
-    checked citations, then ``[DONE]``. A failure midway becomes an ``error`` event (the SDK raises it)."""
+    checked citations, then ``[DONE]``. ``following()`` gives the next answer event (None at the end).
+    A failure midway becomes an ``error`` event (the SDK raises it)."""
 
     def data(payload: dict) -> str:
         return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
@@ -385,7 +396,7 @@ def _sse(chunk: dict, first, events: Iterator) -> Iterator[str]:
                 yield data(choice({"content": event.text}))
             else:
                 answer = event.answer
-            event = next(events, None)
+            event = await following()
         if answer is None:
             raise RuntimeError("the answer stream ended without an answer")
     except Exception as exc:

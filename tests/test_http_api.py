@@ -327,6 +327,47 @@ def test_backend_down_is_one_line_502_streamed_or_not(server):
         list(client.chat.completions.create(model="rag-openai", messages=question, stream=True))
 
 
+def failing_midway(state):
+    """An OpenAI-compatible server (real HTTP) that streams two pieces of an answer, then an error event."""
+    from test_backends import JSONHandler
+
+    class Handler(JSONHandler):
+        server_state = state
+
+        def do_POST(self):  # noqa: N802 (http.server's naming)
+            self.read_json()
+            events = [{"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "m",
+                       "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
+                      for delta in ({"role": "assistant", "content": ""}, {"content": "Inner alignment is "},
+                                    {"content": "about "})]
+            self.send(200, "text/event-stream", [f"data: {json.dumps(e)}\n\n".encode() for e in events]
+                      + [b'data: {"error": {"message": "the model server ran out of memory"}}\n\n'])
+
+    return Handler
+
+
+def test_backend_failing_midway_ends_the_stream_with_an_error_event(server):
+    import openai
+    from test_backends import FakeServer
+
+    upstream = FakeServer(failing_midway)
+    original = server.assistant.settings
+    server.assistant.update_settings(openai_base_url=f"{upstream.url}/v1")
+    try:
+        stream = openai_client(server, READER_KEY).chat.completions.create(
+            model="rag-openai", messages=[{"role": "user", "content": QUESTION}], stream=True)
+        received = []
+        with pytest.raises(openai.APIError) as caught:
+            for chunk in stream:
+                received.append(chunk.choices[0].delta.content or "")
+        assert "".join(received).startswith("Inner alignment is")  # the status was 200: the answer had begun
+        assert "ran out of memory" in caught.value.message and "Traceback" not in caught.value.message
+        assert caught.value.code == "backend_unavailable"
+    finally:
+        server.assistant.settings = original
+        upstream.close()
+
+
 # ---- docs, the open server, and --api-only ------------------------------------------------------------------
 
 
