@@ -159,11 +159,13 @@ def main() -> None:
         "first_token": {name: summary(values) for name, values in first.items() if values},
         "full_answer": {name: summary(values) for name, values in total.items()},
     }
+    p50 = {kind: {name: values["p50_ms"] for name, values in results[kind].items()}
+           for kind in ("first_token", "full_answer")}
     results["overhead"] = {
         name: {
-            "first_token_ratio": round(results["first_token"][name]["p50_ms"] / results["first_token"][base]["p50_ms"], 2)
-            if name in results["first_token"] else None,
-            "full_answer_ratio": round(results["full_answer"][name]["p50_ms"] / results["full_answer"][base]["p50_ms"], 2),
+            "first_token_ratio": round(p50["first_token"][name] / p50["first_token"][base], 2)
+            if name in p50["first_token"] else None,
+            "full_answer_ratio": round(p50["full_answer"][name] / p50["full_answer"][base], 2),
             "first_token_added_p50_ms": round(statistics.median(
                 [api - local for api, local in zip(first[name], first[base])]), 1) if first[name] else None,
             "full_answer_added_p50_ms": round(statistics.median(

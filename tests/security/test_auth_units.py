@@ -63,7 +63,8 @@ def test_api_keys_map_to_roles_and_open_means_nothing_configured(tmp_path):
     file = tmp_path / "users.toml"
     file.write_text(f'[api_keys.bot]\nrole = "editor"\nkey_hash = "{hash_api_key(editor_key)}"\n')
     keys = load_api_keys({"webui": {"role": "reader", "key_hash": hash_api_key(reader_key)}}, file)
-    assert keys == {"webui": ApiKey("reader", hash_api_key(reader_key)), "bot": ApiKey("editor", hash_api_key(editor_key))}
+    assert keys == {"webui": ApiKey("reader", hash_api_key(reader_key)),
+                    "bot": ApiKey("editor", hash_api_key(editor_key))}
     access = Access({}, keys)
     assert not access.open  # keys alone close the server (the UI too: nobody can log in)
     assert (access.key_role(reader_key), access.key_role(editor_key)) == ("reader", "editor")
