@@ -203,8 +203,8 @@ def markdown(results: dict) -> str:
             name,
             f"{ttft['p50_ms']} / {ttft['p95_ms']}" if ttft else "–",
             f"{whole['p50_ms']} / {whole['p95_ms']}",
-            str(ratio.get("first_token_ratio") or ("1.00" if ttft else "–")),
-            str(ratio.get("full_answer_ratio", "1.00")),
+            f"{ratio.get('first_token_ratio') or 1:.2f}" if ttft else "–",
+            f"{ratio.get('full_answer_ratio', 1):.2f}",
             f"{ratio['first_token_added_p50_ms']} ms" if ratio.get("first_token_added_p50_ms") is not None else "–",
             f"{ratio['full_answer_added_p50_ms']} ms" if ratio else "–",
         ]

@@ -137,12 +137,6 @@ def load_api_keys(inline: dict, users_file: Path | None) -> dict[str, ApiKey]:
     return {**parse_api_keys(inline), **parse_api_keys(_users_file_table(users_file, "api_keys"))}
 
 
-def load_access(settings) -> Access:
-    """Who may use the server described by ``settings`` (rag/config.py): its users and its API keys."""
-    return Access(load_users(settings.users, settings.users_file),
-                  load_api_keys(settings.api_keys, settings.users_file))
-
-
 class Access:
     """The server's users and API keys: checks logins and keys, and says which role a caller has."""
 
@@ -176,6 +170,12 @@ class Access:
         digest = hash_api_key(key) if key else ""
         matched = [entry.role for entry in self.api_keys.values() if hmac.compare_digest(digest, entry.key_hash)]
         return matched[0] if matched else None
+
+
+def load_access(settings) -> Access:
+    """Who may use the server described by ``settings`` (rag/config.py): its users and its API keys."""
+    return Access(load_users(settings.users, settings.users_file),
+                  load_api_keys(settings.api_keys, settings.users_file))
 
 
 _DUMMY_HASH = hash_password("not a real password", salt=b"\0" * SALT_BYTES)
