@@ -34,7 +34,7 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from rag.answer import final_answer
 from rag.api import Assistant, document_id
-from rag.auth import EDIT, READ, Access, PermissionDenied, Role, check_bind, load_access, require
+from rag.auth import EDIT, READ, Access, PermissionDenied, Role, allows, check_bind, load_access, require
 from rag.backends import BACKEND_NAMES, BackendError
 from rag.config import RetrievalMode, Settings
 from rag.errors import USER_ERRORS
@@ -309,9 +309,10 @@ def build_api(assistant: Assistant, access: Access) -> FastAPI:
 
     @api.get("/documents", summary="The indexed documents")
     def documents(request: Request) -> dict:
-        require(_role_of(request), READ, "list documents")
+        role = _role_of(request)
+        require(role, READ, "list documents")
         records = sorted(assistant.documents(), key=lambda record: (record.source, record.root))
-        return {"object": "list", "data": [_document(record) for record in records]}
+        return {"object": "list", "data": [_document(record, role) for record in records]}
 
     @api.post(
         "/documents", summary="Upload files (multipart field `file`, repeatable) into the corpus and index them",
@@ -336,7 +337,7 @@ def build_api(assistant: Assistant, access: Access) -> FastAPI:
         saved = {str(path.resolve()) for path in result.saved}
         return {
             "object": "list",
-            "data": [_document(record) for record in assistant.documents()
+            "data": [_document(record, role) for record in assistant.documents()
                      if str(Path(record.root) / record.source) in saved],
             "notes": result.notes,
             "report": result.report.to_dict() if result.report else None,
@@ -359,7 +360,7 @@ def build_api(assistant: Assistant, access: Access) -> FastAPI:
     def search(
         request: Request,
         q: str = Query(min_length=1, max_length=10_000, description="the query"),
-        k: int = Query(5, ge=1, le=100, description="number of passages"),
+        k: int | None = Query(None, ge=1, le=100, description="number of passages (default: the top_k setting)"),
         mode: RetrievalMode | None = Query(None, description="hybrid, dense or bm25 (default: the setting)"),
     ) -> dict:
         require(_role_of(request), READ, "search")
@@ -372,9 +373,11 @@ def build_api(assistant: Assistant, access: Access) -> FastAPI:
     return api
 
 
-def _document(record) -> dict:
-    return {"id": document_id(record), "object": "document", "source": record.source, "title": record.title,
-            "root": record.root, "chunks": record.chunk_count, "indexed_at": int(record.indexed_at)}
+def _document(record, role: Role | None) -> dict:
+    """A document as the API shows it; the folder it was indexed from only to editors (as in the UI)."""
+    shown = {"id": document_id(record), "object": "document", "source": record.source, "title": record.title,
+             "chunks": record.chunk_count, "indexed_at": int(record.indexed_at)}
+    return {**shown, "root": record.root} if allows(role, EDIT) else shown
 
 
 async def _sse(chunk: dict, first, following: Callable[[], Awaitable]) -> AsyncIterator[str]:

@@ -174,8 +174,10 @@ def test_upload_then_cited_answer_then_delete(server, tmp_path):
             assert "4711" in answer.choices[0].message.content
             assert_checked_citations(answer.choices[0].message.content, answer.model_extra)
             assert answer.model_extra["citations"][0]["source"] == "Quokka-notes.md"
-            listed = {d["id"]: d["source"] for d in http(server, READER_KEY).get("documents").json()["data"]}
-            assert listed[document["id"]] == "Quokka-notes.md"
+            listed = {d["id"]: d for d in http(server, READER_KEY).get("documents").json()["data"]}
+            assert listed[document["id"]]["source"] == "Quokka-notes.md"
+            assert "root" not in listed[document["id"]]  # readers don't see server folders (nor in the UI)
+            assert document["root"] == str(server.corpus.resolve())
         finally:
             deleted = editor.delete(f"documents/{document['id']}")
         assert deleted.status_code == 200 and deleted.json()["deleted"] is True
@@ -204,6 +206,9 @@ def test_search_and_reindex(server):
         hits = reader.get("search", params={"q": "specification gaming", "k": 3, "mode": "bm25"}).json()["data"]
         assert len(hits) == 3 and all({"source", "text", "score", "instruction_like"} <= set(hit) for hit in hits)
         assert "chunk_id" not in hits[0]
+        assert any("specification gaming" in hit["text"].lower() for hit in hits)
+        default = reader.get("search", params={"q": "specification gaming"}).json()["data"]
+        assert len(default) == server.assistant.settings.top_k
         assert_openai_error(reader.get("search", params={"q": "x", "mode": "fuzzy"}), 400, "invalid_request")
     with http(server, EDITOR_KEY) as editor:
         report = editor.post("index").json()
