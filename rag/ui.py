@@ -5,6 +5,7 @@ Everything here is a thin layer over :class:`rag.api.Assistant`; the named API e
 scripted with ``gradio_client``. The handlers are plain functions of (assistant, caller's role, inputs) that
 check the role themselves (rag/auth.py); ``build_app`` only lays out components and wires them, so every
 endpoint enforces the same roles as the page. ``remove`` takes a document id (the table's ``id`` column).
+``launch`` also serves the HTTP API of rag/http_api.py (/v1, OpenAI-compatible) from the same app.
 """
 
 from __future__ import annotations

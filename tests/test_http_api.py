@@ -288,6 +288,7 @@ def test_malformed_and_invalid_requests_get_openai_errors(server):
         blank = {"model": "rag-extractive", "messages": [{"role": "user", "content": "   "}]}
         assert_openai_error(reader.post("chat/completions", json=blank), 400)
         assert_openai_error(reader.get("no-such-route"), 404, "not_found")
+        assert_openai_error(reader.get("chat/completions"), 405)
     with pytest.raises(openai.NotFoundError) as caught:
         openai_client(server, READER_KEY).chat.completions.create(
             model="gpt-4o", messages=[{"role": "user", "content": QUESTION}])
