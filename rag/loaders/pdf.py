@@ -41,6 +41,10 @@ _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi",
 # TeX sets an accent as its own glyph before the letter ("Bienven¨ue"): put it back on the letter.
 _SPACING_ACCENTS = {"¨": "\u0308", "´": "\u0301", "ˆ": "\u0302", "˜": "\u0303", "¸": "\u0327", "ˇ": "\u030c", "˚": "\u030a"}
 _SPACING_ACCENT = re.compile(f"([{''.join(_SPACING_ACCENTS)}])([^\\W\\d_])")
+# A symbol-font glyph without a Unicode mapping comes out as a C1 control character; at the start of a
+# line it is a list bullet (the pdfTeX manual's itemize), elsewhere it is dropped with the other controls.
+_SYMBOL_BULLET = re.compile(r"^\s*[\x80-\x9f]\s+")
+_C1_CONTROL = re.compile(r"[\x80-\x9f]")
 # PDFium's mark (U+FFFE, or U+0002 in bounded text) for a hyphen it took for line-end hyphenation.
 _SOFT_HYPHENS = "\ufffe\x02"
 
@@ -206,8 +210,9 @@ def _physical_lines(raw_text: str) -> list[tuple[int, int, bool]]:
 
 
 def _clean(line: str) -> str:
+    line = _SYMBOL_BULLET.sub("• ", line)
     line = _SPACING_ACCENT.sub(lambda m: unicodedata.normalize("NFC", m[2] + _SPACING_ACCENTS[m[1]]), line)
-    return " ".join(CONTROL.sub(" ", line.translate(_LIGATURES)).split())
+    return " ".join(_C1_CONTROL.sub(" ", CONTROL.sub(" ", line.translate(_LIGATURES))).split())
 
 
 def _line_top(textpage, raw_text: str, start: int, end: int) -> float | None:
