@@ -39,7 +39,9 @@ _PDFIUM = threading.Lock()
 
 _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
 # TeX sets an accent as its own glyph before the letter ("Bienven¨ue"): put it back on the letter.
-_SPACING_ACCENTS = {"¨": "\u0308", "´": "\u0301", "ˆ": "\u0302", "˜": "\u0303", "¸": "\u0327", "ˇ": "\u030c", "˚": "\u030a"}
+_SPACING_ACCENTS = {
+    "¨": "\u0308", "´": "\u0301", "ˆ": "\u0302", "˜": "\u0303", "¸": "\u0327", "ˇ": "\u030c", "˚": "\u030a",
+}
 _SPACING_ACCENT = re.compile(f"([{''.join(_SPACING_ACCENTS)}])([^\\W\\d_])")
 # A symbol-font glyph without a Unicode mapping comes out as a C1 control character; at the start of a
 # line it is a list bullet (the pdfTeX manual's itemize), elsewhere it is dropped with the other controls.
@@ -58,7 +60,7 @@ _PAGE_OF = re.compile(r"#(?:\s*/\s*#)+")
 
 # Contents pages, lists of figures and indexes.
 _LEADER = re.compile(r"(?:\.\s?){3,}\s*[\divxlc]*[\d,\s–-]*$|\.\s\.\s\.")
-_ENDS_IN_NUMBER = re.compile(r"(?:\d+|[ivxlc]+)[,.]?$")
+_ENDS_IN_NUMBER = re.compile(r"\b(?:\d+|[ivxlc]+)[,.]?$")
 _LISTING_TITLES = re.compile(
     r"(?:table of )?contents|index|list of (?:figures|tables|examples|listings|procedures)|change history",
     re.IGNORECASE,
@@ -68,7 +70,9 @@ _LEADER_SHARE = 0.3
 _NUMBERED_SHARE = 0.5
 
 # Code: a line whose sampled characters are nearly all monospace, after an optional line number.
-_MONOSPACE_NAME = re.compile(r"mono|courier|consol|menlo|typewriter|code|^(?:[A-Z]{6}\+)?(?:CM|LM|EC)?TT\d|cmtt|sfmono", re.I)
+_MONOSPACE_NAME = re.compile(
+    r"mono|courier|consol|menlo|typewriter|code|^(?:[A-Z]{6}\+)?(?:CM|LM|EC)?TT\d|cmtt|sfmono", re.IGNORECASE
+)
 _FIXED_PITCH = 1  # bit 1 of the PDF font descriptor flags
 _SAMPLED_CHARS = 8
 _CODE_SHARE = 0.8
@@ -78,7 +82,10 @@ _LINE_NUMBER = re.compile(r"^\d{1,5}(?=\s|$)")
 _OCR_DPI = 300
 _OCR_SECTION = "(OCR)"
 _OCR_LEVEL = 99  # below every outline level: the marker nests in the section the page belongs to
-OCR_HINT = "install Debian's tesseract-ocr and tesseract-ocr-eng (apt-get install tesseract-ocr tesseract-ocr-eng) to read them with OCR"
+_OCR_HINT = (
+    "install Debian's tesseract-ocr and tesseract-ocr-eng (apt-get install tesseract-ocr tesseract-ocr-eng) "
+    "to read them with OCR"
+)
 
 
 @dataclass
@@ -136,7 +143,7 @@ def _load_open(source: str, pdf) -> Document:
         if failures:
             raise SkipFile(f"unreadable PDF (text extraction failed: {'; '.join(failures[:3])})")
         if skipped_pages:
-            raise SkipFile(f"PDF has no text layer (scanned pages); {OCR_HINT}")
+            raise SkipFile(f"PDF has no text layer (scanned pages); {_OCR_HINT}")
         raise SkipFile("PDF has no extractable text")
 
     metadata: dict[str, str] = {"pages": str(count)}
@@ -147,8 +154,8 @@ def _load_open(source: str, pdf) -> Document:
     if ocr_pages:
         metadata["ocr_pages"] = _page_list(ocr_pages)
     if skipped_pages:
-        metadata["skipped_pages"] = f"{_page_list(skipped_pages)}: no text layer; {OCR_HINT}"
-        log.warning("%s: pages %s have no text layer; %s", source, _page_list(skipped_pages), OCR_HINT)
+        metadata["skipped_pages"] = f"{_page_list(skipped_pages)}: no text layer; {_OCR_HINT}"
+        log.warning("%s: pages %s have no text layer; %s", source, _page_list(skipped_pages), _OCR_HINT)
     first = next((line for line in text.split("\n") if line.strip()), "")
     title = metadata.get("title") or one_line(first)
     headings = _place_headings(outline, text, page_starts)
@@ -263,7 +270,7 @@ def _has_images(page) -> bool:
 # ---- OCR ------------------------------------------------------------------------------------------
 
 
-def ocr_available() -> bool:
+def _ocr_available() -> bool:
     """Debian's tesseract binary is on PATH and pytesseract can drive it."""
     if shutil.which("tesseract") is None:
         return False
@@ -277,7 +284,7 @@ def ocr_available() -> bool:
 def _ocr_scanned(pdf, pages: list[_Page]) -> list[int]:
     """OCR every scanned page when tesseract is there; without it, returns the pages left unread."""
     scanned = [i for i, page in enumerate(pages) if page.scanned]
-    if not scanned or not ocr_available():
+    if not scanned or not _ocr_available():
         return scanned
     import pytesseract
 
@@ -330,8 +337,8 @@ def _drop_running_lines(pages: list[_Page]) -> None:
     if not running:
         return
     for page in pages:
-        edge = set(range(min(_EDGE_LINES, len(page.lines)))) | set(range(max(0, len(page.lines) - _EDGE_LINES), len(page.lines)))
-        page.lines = [line for i, line in enumerate(page.lines) if i not in edge or _running_key(line) not in running]
+        inner = range(_EDGE_LINES, len(page.lines) - _EDGE_LINES)
+        page.lines = [line for i, line in enumerate(page.lines) if i in inner or _running_key(line) not in running]
 
 
 def _listing_pages(pages: list[_Page], outline: list[tuple[int, int, str]]) -> list[int]:
