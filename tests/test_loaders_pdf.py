@@ -146,6 +146,12 @@ def test_outline_sections_and_pages(manuals):
     assert docbook.page_at(start) == 31  # printed page 22 of 92, the 31st page of the file
     chunk = next(c for c in chunks if c.start <= start < c.end)
     assert chunk.section.endswith("Questions and answers > Simple questions")
+    # Every outline entry is placed on the line printing it ("5.4.4 Define the marks’ display area" for the
+    # outline's "Define the marks' display area"), except those of the emptied contents and index pages.
+    for doc, _ in manuals.values():
+        listed = {int(page) for page in doc.metadata["contents_pages"].split(", ")}
+        assert [h.text for h in doc.headings if h.start == h.end and doc.page_at(h.start) not in listed] == []
+    assert not any("5.4.4 Define the marks" in c.text for c in chunks)
 
 
 def test_code_listings_are_code_spans(manuals):
@@ -259,3 +265,9 @@ def test_password_protected_pdf_is_skipped_with_a_reason(tmp_path):
     writer.write(out)
     with pytest.raises(SkipFile, match=r"encrypted PDF \(needs a password\)"):
         load(tmp_path, "locked.pdf", out.getvalue())
+
+
+def test_ligatures_are_expanded(tmp_path):
+    # Helvetica's built-in encoding puts the fi and fl ligature glyphs at 0xAE and 0xAF.
+    doc = load(tmp_path, "ligatures.pdf", make_pdf([["A \xaele of \xaegures, \xafoating."]]))
+    assert doc.text == "A file of figures, floating."

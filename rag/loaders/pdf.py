@@ -424,7 +424,8 @@ def _metadata(pdf) -> dict[str, str]:
 # ---- sections from the outline ----------------------------------------------------------------------
 
 _MAX_OUTLINE_ITEMS = 5_000
-_SECTION_NUMBER = re.compile(r"^(?:\d+(?:\.\d+)*\.?|[IVXLC]+\.|[A-Z]\.?(?=\s))\s*")
+_SECTION_NUMBER = re.compile(r"^(?:\d+(?:\.\d+)*\.?|[IVXLC]+\.)\s*")
+_TYPOGRAPHIC_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})  # outlines often have plain ones
 
 
 def _without_number(title: str) -> str:
@@ -456,7 +457,7 @@ def _place_headings(outline: list[tuple[int, int, str]], text: str, page_starts:
     """
 
     def key(line: str) -> str:
-        return _without_number(line).casefold()
+        return _without_number(line).translate(_TYPOGRAPHIC_QUOTES).casefold()
 
     headings: list[Heading] = []
     searched_from = [*page_starts]  # per page: where the next title search starts
