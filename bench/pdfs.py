@@ -20,22 +20,29 @@ import platform
 from pathlib import Path
 
 from answers import pct
-from question_set import K, answer_metrics, evidence_spans, found, indexed, report_lines, retrieval
+from question_set import K, answer_metrics, evidence_span, evidence_spans, found, indexed, report_lines, retrieval
 from rag.loaders import load_document
 
 HERE = Path(__file__).resolve().parent
 TARGETS = {"recall_at_5": 0.9, "evidence_cited": 0.85}
 
 
-def page_check(assistant, questions: dict, spans: dict) -> dict:
-    """Of the top-k hybrid hits holding a question's evidence, how many cite the page it is printed on."""
+def page_check(assistant, questions: dict, spans: dict, docs: dict) -> dict:
+    """Of the top-k hybrid hits holding a question's evidence, how many cite the page their copy of it is
+    printed on (the page the question names, or where the hit's own copy is: manuals repeat sentences)."""
     right, total = 0, 0
     for item in questions["answerable"]:
         answer = {"source": item["source"], "evidence": item["evidence"]}
+        doc = docs[item["source"]]
         for hit in assistant.search(item["question"], k=K, mode="hybrid"):
             if found(hit, answer, spans[item["source"], item["evidence"]]):
+                passage = hit.passage
+                try:
+                    at = passage.start + evidence_span(doc.text[passage.start : passage.end], item["evidence"])[0]
+                except ValueError:  # found by its section path or by covering half the evidence span
+                    at = spans[item["source"], item["evidence"]][0]
                 total += 1
-                right += hit.passage.page == item["page"]
+                right += passage.page == doc.page_at(at)
     return {"hits_with_evidence": total, "on_the_right_page": right}
 
 
@@ -45,12 +52,12 @@ def main() -> None:
     parser.add_argument("--embed-runtime", default=None)
     args = parser.parse_args()
     questions = json.loads((HERE / "pdf_questions.json").read_text(encoding="utf-8"))
-    texts = {path.name: load_document(path, path.name, path.read_bytes()).text for path in args.pdfs.glob("*.pdf")}
-    spans = evidence_spans(questions, texts.__getitem__)
+    docs = {path.name: load_document(path, path.name, path.read_bytes()) for path in args.pdfs.glob("*.pdf")}
+    spans = evidence_spans(questions, lambda source: docs[source].text)
     with indexed(args.pdfs, args.embed_runtime, only="*.pdf") as (assistant, report, index_seconds):
         results = retrieval(assistant, questions, spans)
         results["answers"] = answer_metrics(assistant, questions)
-        results["pages"] = page_check(assistant, questions, spans)
+        results["pages"] = page_check(assistant, questions, spans, docs)
 
     results["index"] = {
         "documents": report.documents_total, "chunks": report.chunks_total, "seconds": round(index_seconds, 1),
@@ -77,7 +84,7 @@ def main() -> None:
         f"{'met' if results['targets']['recall_at_5']['met'] else 'not met'}); evidence cited {pct(cited)} "
         f"(target ≥ {TARGETS['evidence_cited']:.0%}: {'met' if results['targets']['evidence_cited']['met'] else 'not met'}).",
         f"Pages: {pages['on_the_right_page']} of {pages['hits_with_evidence']} top-{K} hybrid hits holding the "
-        "evidence cite the page it is printed on.",
+        "evidence cite the page their copy of it is printed on.",
         "",
         *report_lines(results, "bench/pdf_questions.json"),
     ]
