@@ -163,6 +163,7 @@ def test_code_listings_are_code_spans(manuals):
 
     assert in_code(docbook, "\\begin{question}{identifier}\nHere is the question...")
     assert not in_code(docbook, "For simple questions (a single correct answer)")
+    assert in_code(docbook, "bottom=2cm}\n4②[4]\n\\usepackage{siunitx}")  # a callout mark stays in its listing
     latex, _ = manuals[LATEX]
     assert in_code(latex, "1375 \\newcommand{\\AMCcodeGrid}[3][]{")  # a line-numbered listing
     assert not in_code(latex, "The package automultiplechoice helps formatting multiple choice")

@@ -196,7 +196,7 @@ def _read_page(pdf, index: int) -> _Page:
                     top = _line_top(textpage, raw_text, start, end)
                     code = _is_code_line(raw, textpage, raw_text, start, end)
                 result.append(_Line(line, top, bool(code), continues))
-            _number_only_lines_in_code(result)
+            _settle_listing_lines(result)
             return _Page(result)
         finally:
             textpage.close()
@@ -252,13 +252,15 @@ def _monospace(raw, textpage, index: int) -> bool:
     return bool(flags.value & _FIXED_PITCH) or bool(_MONOSPACE_NAME.search(name))
 
 
-def _number_only_lines_in_code(page_lines: list[_Line]) -> None:
-    """A bare line number (an empty listing line) is code only between code lines."""
+def _settle_listing_lines(page_lines: list[_Line]) -> None:
+    """A line without letters is code only inside a listing: a bare line number (an empty listing line)
+    is code only beside code, a callout mark between listing lines ("4②[4]" in DocBook) is code too."""
     for i, line in enumerate(page_lines):
-        if line.code and line.text.isdigit():
-            before = i > 0 and page_lines[i - 1].code and not page_lines[i - 1].text.isdigit()
-            after = i + 1 < len(page_lines) and page_lines[i + 1].code and not page_lines[i + 1].text.isdigit()
-            line.code = before or after
+        if any(c.isalpha() for c in line.text):
+            continue
+        before = i > 0 and page_lines[i - 1].code and not page_lines[i - 1].text.isdigit()
+        after = i + 1 < len(page_lines) and page_lines[i + 1].code and not page_lines[i + 1].text.isdigit()
+        line.code = (before or after) if line.code else (before and after)
 
 
 def _has_images(page) -> bool:
