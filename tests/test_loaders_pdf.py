@@ -140,6 +140,16 @@ def test_line_end_hyphenation_is_joined(manuals):
     assert "with informations about the exact position" in latex.text
 
 
+def test_paragraph_lines_are_joined_but_headings_and_items_are_not(manuals):
+    docbook, _ = manuals[DOCBOOK]
+    # One line in the text, two printed lines ("… pages per" / "test is limited to 63").
+    assert "\nThe maximum number of students per test is limited to 4,095, and the maximum number of pages per test " \
+        "is limited to 63 ( Modifiable default values, see Binary code).\n" in docbook.text
+    assert "be automatically installed.\nThe main packages/software" in docbook.text
+    assert "are the following:\n• LaTeX\n• image processing libraries ImageMagick and OpenCV\n" in docbook.text
+    assert "with a given project:\n3.3 Installation\nWith debian" in docbook.text
+
+
 def test_outline_sections_and_pages(manuals):
     docbook, chunks = manuals[DOCBOOK]
     start = docbook.text.index("For simple questions (a single correct answer), one uses the following model:")

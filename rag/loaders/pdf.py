@@ -28,7 +28,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
-from rag.loaders.common import CONTROL, Document, Heading, OffsetMap, SkipFile, lines, one_line
+from rag.loaders.common import CONTROL, LIST_ITEM, Document, Heading, OffsetMap, SkipFile, lines, one_line
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,12 @@ _SAMPLED_CHARS = 8
 _CODE_SHARE = 0.8
 _LINE_NUMBER = re.compile(r"^\d{1,5}(?=\s|$)")
 
+# Paragraph lines: a line this close to the text's right edge (share of its width) goes on in the next one.
+_WRAP_SLACK = 0.08
+_SAME_X = 2.0  # points
+_PITCH_SLACK = 1.2
+_MIN_TEXT_WIDTH = 0.5  # share of the page width the text must span for its lines to be paragraph lines
+
 # OCR of pages without a text layer.
 _OCR_DPI = 300
 _OCR_SECTION = "(OCR)"
@@ -94,6 +100,9 @@ class _Line:
     top: float | None  # page height of the line's first character (None when geometry is unknown)
     code: bool = False
     continues: bool = False  # ends in a hyphen PDFium joined: the next line carries on the word
+    left: float | None = None  # where its first and last characters are
+    right: float | None = None
+    wraps: bool = False  # the paragraph goes on in the next line (joined by a space, not a line break)
 
 
 @dataclass
@@ -101,6 +110,7 @@ class _Page:
     lines: list[_Line]
     scanned: bool = False  # no text layer but images: a candidate for OCR
     ocr: bool = False
+    width: float = 0.0  # points
 
 
 def load(source: str, data: bytes) -> Document:
@@ -138,6 +148,8 @@ def _load_open(source: str, pdf) -> Document:
     for index in listing_pages:
         pages[index].lines = []
 
+    for index, page in enumerate(pages):
+        _mark_wrapped_lines(page, {key for p, _, title in outline if p == index for key in [_heading_key(title)]})
     text, page_starts, code_spans = _assemble(pages)
     if not text.strip():
         if failures:
@@ -191,13 +203,13 @@ def _read_page(pdf, index: int) -> _Page:
                 line = _clean(raw_text[start:end])
                 if not line:
                     continue
-                top = code = None
+                left = top = right = code = None
                 if geometry:
-                    top = _line_top(textpage, raw_text, start, end)
+                    left, top, right = _line_box(textpage, raw_text, start, end)
                     code = _is_code_line(raw, textpage, raw_text, start, end)
-                result.append(_Line(line, top, bool(code), continues))
+                result.append(_Line(line, top, bool(code), continues, left, right))
             _settle_listing_lines(result)
-            return _Page(result)
+            return _Page(result, width=page.get_width())
         finally:
             textpage.close()
     finally:
@@ -222,12 +234,14 @@ def _clean(line: str) -> str:
     return " ".join(_C1_CONTROL.sub(" ", CONTROL.sub(" ", line.translate(_LIGATURES))).split())
 
 
-def _line_top(textpage, raw_text: str, start: int, end: int) -> float | None:
-    for i in range(start, end):
-        if not raw_text[i].isspace():
-            _, _, _, top = textpage.get_charbox(i)
-            return top
-    return None
+def _line_box(textpage, raw_text: str, start: int, end: int) -> tuple[float | None, float | None, float | None]:
+    """(left, top, right) of the line: its first character's left and top, its last one's right."""
+    inked = [i for i in (start, end - 1) if not raw_text[i].isspace()]
+    if not inked:
+        return None, None, None
+    left, _, _, top = textpage.get_charbox(inked[0])
+    _, _, right, _ = textpage.get_charbox(inked[-1])
+    return left, top, right
 
 
 def _is_code_line(raw, textpage, raw_text: str, start: int, end: int) -> bool:
@@ -368,6 +382,36 @@ def _listing_pages(pages: list[_Page], outline: list[tuple[int, int, str]]) -> l
 # ---- the text ---------------------------------------------------------------------------------------
 
 
+def _mark_wrapped_lines(page: _Page, heading_keys: set[str]) -> None:
+    """Mark the prose lines a paragraph goes on from, so its sentences read whole ("see Section\n4.12"
+    would otherwise end a sentence for whoever splits at line breaks).
+
+    A line wraps into the next when it reaches the right edge of the page's text, the next one starts no
+    further left (a hanging indent goes on, a new list entry does not), follows at the usual line pitch
+    (a heading has space above) and is neither a list item nor an outline title.
+    """
+    boxed = [line for line in page.lines if line.top is not None and not line.code]
+    if len(boxed) < 2:
+        return
+    right_edge = max(line.right for line in boxed)
+    width = right_edge - min(line.left for line in boxed)
+    pitches = sorted(a.top - b.top for a, b in zip(page.lines, page.lines[1:])
+                     if a.top is not None and b.top is not None and a.top > b.top)
+    if not pitches or width < _MIN_TEXT_WIDTH * page.width:  # narrow columns, or too few lines to tell
+        return
+    pitch = pitches[len(pitches) // 2]
+    for line, following in zip(page.lines, page.lines[1:]):
+        line.wraps = (
+            not line.code and not following.code and not line.continues
+            and line.top is not None and following.top is not None
+            and line.right >= right_edge - _WRAP_SLACK * width
+            and following.left >= line.left - _SAME_X
+            and 0 < line.top - following.top <= _PITCH_SLACK * pitch
+            and not LIST_ITEM.match(following.text)
+            and not heading_keys & {_heading_key(line.text), _heading_key(following.text)}
+        )
+
+
 def _assemble(pages: list[_Page]) -> tuple[str, list[int], list[tuple[int, int]]]:
     """The document text, where each page starts, and the spans of code blocks.
 
@@ -396,6 +440,8 @@ def _assemble(pages: list[_Page]) -> tuple[str, list[int], list[tuple[int, int]]
                     if previous.code:
                         code_spans.append((code_start, length))
                     write(_BLOCK_SEPARATOR)
+                elif previous.wraps:
+                    write(" ")
                 elif not previous.continues:
                     write("\n")
             if line.code and (previous is None or not previous.code):
@@ -434,6 +480,10 @@ def _without_number(title: str) -> str:
     return _SECTION_NUMBER.sub("", " ".join(title.split())).strip()
 
 
+def _heading_key(line: str) -> str:
+    return _without_number(line).translate(_TYPOGRAPHIC_QUOTES).casefold()
+
+
 def _outline(pdf, count: int) -> list[tuple[int, int, str]]:
     """(page index, level, title) of the outline entries in outline order; a broken outline only costs
     the sections, never the text."""
@@ -458,16 +508,13 @@ def _place_headings(outline: list[tuple[int, int, str]], text: str, page_starts:
     A title not found as a line of its page starts its section at the top of that page.
     """
 
-    def key(line: str) -> str:
-        return _without_number(line).translate(_TYPOGRAPHIC_QUOTES).casefold()
-
     headings: list[Heading] = []
     searched_from = [*page_starts]  # per page: where the next title search starts
     for page, level, name in sorted(outline, key=lambda item: item[0]):
         page_end = page_starts[page + 1] if page + 1 < len(page_starts) else len(text)
         at = page_starts[page]
         for a, b in lines(text, searched_from[page], page_end):
-            if key(text[a:b]) == key(name):
+            if _heading_key(text[a:b]) == _heading_key(name):
                 searched_from[page] = b
                 headings.append(Heading(level, name, a, b))
                 break
