@@ -7,7 +7,8 @@ is not content and marks what is not prose:
 - running headers and footers (the same line, numbers aside, at the same height on many pages);
 - contents pages, lists of figures and indexes (dot leaders, or an outline entry so named, over lines
   ending in page numbers): the page is kept empty so page numbers stay right;
-- line-end hyphenation PDFium recognises is joined, ligatures are expanded;
+- line-end hyphenation PDFium recognises is joined, ligatures are expanded, and a paragraph's printed
+  lines are joined into one line (sentences read whole);
 - code listings (lines set in a monospace font, line numbers allowed) become blocks of their own, listed
   in ``Document.code_spans``;
 - a page without a text layer is read with OCR when Debian's tesseract is installed (its section says
