@@ -7,12 +7,12 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install browser index bench
+.PHONY: run test install browser ocr index bench
 
 run: install
 	$(PY) -m rag.cli serve
 
-test: install browser
+test: install browser ocr
 	$(PY) -m pytest
 
 install: $(STAMP)
@@ -28,6 +28,10 @@ $(STAMP): pyproject.toml
 # The UI tests drive Debian's Chromium (never a browser downloaded by a test tool).
 browser:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+# OCR of scanned PDF pages (and its tests) uses Debian's Tesseract with its English model.
+ocr:
+	@command -v tesseract >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq tesseract-ocr tesseract-ocr-eng >/dev/null; }
 
 index: install
 	$(PY) -m rag.cli index

@@ -1,11 +1,11 @@
-"""Retrieval on a real documentation site: recall@5 of bench/pydocs_questions.json over an index of pydocs.
+"""Retrieval and answers on a real documentation site: bench/pydocs_questions.json over an index of pydocs.
 
 Indexes ../shared/bench/pydocs (62 Python 3.11 doc pages) with the real pipeline into a temporary
-index, then for each answerable question checks whether a top-5 passage of the right page holds the
-evidence (in its text or its section path — a heading is evidence too — or covering at least half of
-the evidence's span), per retrieval mode, with query latency. For the unanswerable questions it
-records the top hit's page and score (what an answer backend must decline). Writes
-bench/results/pydocs.json and pydocs.md.
+index, then measures (bench/question_set.py) recall@5 per retrieval mode with query latency — a hit is a
+top-5 passage of the right page holding the evidence (in its text or its section path — a heading is
+evidence too — or covering at least half of the evidence's span) — and the extractive backend's answers:
+evidence cited, falsely declined, unanswerable declined. For the unanswerable questions it also records
+the top hit's page and score. Writes bench/results/pydocs.json and pydocs.md.
 
     .venv/bin/python bench/pydocs.py [--pages ../shared/bench/pydocs] [--embed-runtime onnx]
 """
@@ -17,40 +17,12 @@ import rag  # noqa: F401  (offline environment first)
 import argparse
 import json
 import platform
-import statistics
-import tempfile
-import time
 from pathlib import Path
 
-from rag.api import Assistant
-from rag.config import load_settings
+from question_set import answer_metrics, evidence_spans, indexed, report_lines, retrieval
 from rag.loaders import load_document
-from rag.text import one_line
 
 HERE = Path(__file__).resolve().parent
-MODES = ("hybrid", "dense", "bm25")
-K = 5
-
-
-def flat(text: str) -> str:
-    return " ".join(text.split()).casefold()
-
-
-def answers(item) -> list[dict]:
-    """The question's (source, evidence) pairs: its page, and any other page that answers it too."""
-    return [{"source": item["source"], "evidence": item["evidence"]}, *item.get("also", [])]
-
-
-def found(hit, item, span: tuple[int, int]) -> bool:
-    """The hit is from the answer's page and holds its evidence (text, section, or half its span)."""
-    passage = hit.passage
-    if passage.source != item["source"]:
-        return False
-    evidence = flat(item["evidence"])
-    if evidence in flat(passage.text) or evidence in flat(passage.section):
-        return True
-    covered = min(passage.end, span[1]) - max(passage.start, span[0])
-    return 2 * covered >= span[1] - span[0]
 
 
 def main() -> None:
@@ -59,53 +31,11 @@ def main() -> None:
     parser.add_argument("--embed-runtime", default=None)
     args = parser.parse_args()
     questions = json.loads((HERE / "pydocs_questions.json").read_text(encoding="utf-8"))
-    spans = {}
-    for item in questions["answerable"]:
-        for answer in answers(item):
-            path = args.pages / answer["source"]
-            text = load_document(path, answer["source"], path.read_bytes()).text
-            start = text.index(answer["evidence"])  # the question set is checked by tests/test_loaders_html.py
-            spans[answer["source"], answer["evidence"]] = (start, start + len(answer["evidence"]))
-
-    with tempfile.TemporaryDirectory() as tmp:
-        overrides = {"embed_runtime": args.embed_runtime} if args.embed_runtime else {}
-        settings = load_settings(corpus_dir=args.pages, index_dir=Path(tmp) / "index", **overrides)
-        assistant = Assistant(settings)
-        started = time.perf_counter()
-        report = assistant.index()
-        index_seconds = time.perf_counter() - started
-
-        results = {"modes": {}, "misses": {}, "unanswerable": []}
-        for mode in MODES:
-            hits_at, latencies, misses = 0, [], []
-            for item in questions["answerable"]:
-                started = time.perf_counter()
-                hits = assistant.search(item["question"], k=K, mode=mode)
-                latencies.append(time.perf_counter() - started)
-                if any(
-                    found(hit, answer, spans[answer["source"], answer["evidence"]])
-                    for hit in hits
-                    for answer in answers(item)
-                ):
-                    hits_at += 1
-                else:
-                    top = hits[0].passage if hits else None
-                    misses.append(
-                        {"question": item["question"], "source": item["source"],
-                         "top": f"{top.source} § {one_line(top.section, 80)}" if top else ""}
-                    )
-            results["modes"][mode] = {
-                "recall_at_5": hits_at / len(questions["answerable"]),
-                "median_ms": 1000 * statistics.median(latencies),
-            }
-            results["misses"][mode] = misses
-        for item in questions["unanswerable"]:
-            hits = assistant.search(item["question"], k=1, mode="hybrid")
-            top = hits[0] if hits else None
-            results["unanswerable"].append(
-                {"question": item["question"], "top": f"{top.passage.source} § {one_line(top.passage.section, 80)}" if top else "",
-                 "score": round(top.score, 3) if top else None}
-            )
+    # The question set is checked by tests/test_loaders_html.py.
+    spans = evidence_spans(questions, lambda source: load_document(args.pages / source, source, (args.pages / source).read_bytes()).text)
+    with indexed(args.pages, args.embed_runtime) as (assistant, report, index_seconds):
+        results = retrieval(assistant, questions, spans)
+        results["answers"] = answer_metrics(assistant, questions)
 
     results["index"] = {
         "documents": report.documents_total, "chunks": report.chunks_total, "seconds": round(index_seconds, 1),
@@ -115,21 +45,14 @@ def main() -> None:
     out = HERE / "results"
     (out / "pydocs.json").write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     lines = [
-        "# Retrieval on the Python 3.11 docs (bench/pydocs.py)",
+        "# Retrieval and answers on the Python 3.11 docs (bench/pydocs.py)",
         "",
         f"Index: {report.documents_total} pages, {report.chunks_total} chunks in {index_seconds:.0f} s; "
         f"skipped: {', '.join(f'{s} ({r})' for s, r in report.skipped) or 'none'}.",
-        f"{len(questions['answerable'])} answerable questions (bench/pydocs_questions.json); a hit is a top-{K} "
-        "passage of an answering page holding its evidence (text, section path, or half its span).",
+        f"{len(questions['answerable'])} answerable questions.",
         "",
-        "| mode | recall@5 | median query ms |",
-        "|---|---|---|",
+        *report_lines(results, "bench/pydocs_questions.json"),
     ]
-    lines += [f"| {mode} | {r['recall_at_5']:.3f} | {r['median_ms']:.0f} |" for mode, r in results["modes"].items()]
-    lines += ["", "Misses (hybrid):", ""]
-    lines += [f"- {m['question']} ({m['source']}); top: {m['top']}" for m in results["misses"]["hybrid"]] or ["- none"]
-    lines += ["", f"Unanswerable questions ({len(questions['unanswerable'])}): top hybrid hit, for the decline check", ""]
-    lines += [f"- {u['question']} → {u['top']} ({u['score']})" for u in results["unanswerable"]]
     (out / "pydocs.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 

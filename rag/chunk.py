@@ -22,7 +22,8 @@ from rag.passage import Span
 from rag.text import clean_line, one_line
 
 # Stored with an index: bump whenever the same document would be chunked differently.
-CHUNKER_VERSION = "3"  # 2: front-matter and link chunks; 3: HTML main content only, API entries as sections
+CHUNKER_VERSION = "4"  # 2: front-matter and link chunks; 3: HTML main content only, API entries as sections;
+# 4: PDF text from pypdfium2 (words kept apart), no headers/footers or contents pages, code blocks apart
 SECTION_SEPARATOR = " > "
 CONTEXT_SEPARATOR = " — "
 # Sections of the reference chunks (see reference_chunks): what the answer layer reads as metadata / links.
