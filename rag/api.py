@@ -195,8 +195,10 @@ class Assistant:
         backend: str | None = None,
         k: int | None = None,
         mode: str | None = None,
+        announce_retrieval: bool = False,
     ) -> Iterator:
-        """Stream an answer: text deltas, then the final answer with its checked citations."""
+        """Stream an answer: text deltas, then the final answer with its checked citations (with
+        ``announce_retrieval``, first the retrieved passages: see rag/answer.py)."""
         from rag.answer import answer_stream
         from rag.backends import get_backend
 
@@ -210,6 +212,7 @@ class Assistant:
             k=k or self.settings.top_k,
             idf=self.idf(),
             document_text=self.document_text,
+            announce_retrieval=announce_retrieval,
         )
 
     def idf(self) -> Callable[[list[str]], list[float]]:
@@ -238,6 +241,10 @@ class Assistant:
             "last_indexed": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(indexed_at)) if indexed_at else None,
             "warning": self._settings_mismatch(),
         }
+
+    def index_ready(self) -> bool:
+        """Whether questions can be answered now: a committed index that the current settings can read."""
+        return self.store.generation > 0 and self._settings_mismatch() is None
 
     def _settings_mismatch(self) -> str | None:
         """Why search would refuse this index with the current settings (checked without loading the model)."""

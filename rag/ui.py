@@ -15,10 +15,12 @@ import os
 import re
 import sys
 import tempfile
+import threading
 import time
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,13 +35,20 @@ from rag.auth import EDIT, READ, Access, PermissionDenied, Role, allows, check_b
 from rag.backends import BACKEND_NAMES
 from rag.config import Settings
 from rag.errors import USER_ERRORS
-from rag.injection import instruction_like
 from rag.loaders import SUPPORTED_SUFFIXES, SkipFile, load_document
-from rag.passage import Passage
 from rag.prompt import chat_history
 from rag.retrieve import MODES
-from rag.store import StoreError
 from rag.text import one_line
+from rag.ui_html import (
+    CSS,
+    EMPTY_SOURCES,
+    HEAD,
+    error_html,
+    linked_answer,
+    retrieved_html,
+    searching_html,
+    sources_html,
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +57,6 @@ EXAMPLES = [
     "Which organisations work on alignment research?",
     "What is inner alignment?",
 ]
-# Characters of document text shown around a cited passage.
-CONTEXT_CHARS = 240
 UPLOAD_TYPES = sorted(SUPPORTED_SUFFIXES)
 DOC_HEADERS = ["title", "source", "chunks", "indexed at", "id"]
 
@@ -58,45 +65,6 @@ THEME = gr.themes.Default(
     font=["ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "Helvetica", "Arial", "sans-serif"],
     font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"],
 )
-
-CSS = """
-a.cite-ref { text-decoration: none; font-weight: 600; font-size: 0.85em; vertical-align: super; padding: 0 1px; }
-.sources h3 { margin: 0 0 0.5em 0; }
-.sources .source { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px;
-                   margin-bottom: 10px; scroll-margin: 80px; }
-.sources .source.flash { outline: 3px solid var(--color-accent); }
-.sources .source-head { font-size: 0.9em; margin-bottom: 6px; }
-.sources .source-head code { font-size: 0.9em; }
-.sources .passage { white-space: pre-wrap; font-size: 0.9em; line-height: 1.45; max-height: 22em; overflow-y: auto; }
-.sources .context { opacity: 0.65; }
-.sources mark { background: #fff1a8; color: inherit; padding: 0 1px; }
-.sources .ok { color: #177245; font-weight: 600; }
-.sources .warn { color: #a15c00; font-weight: 600; }
-.sources .banner { background: #fdecea; border: 1px solid #f5c2c0; color: #8a1f17; border-radius: 8px;
-                   padding: 8px 10px; margin-bottom: 10px; font-weight: 600; }
-.sources .empty { opacity: 0.7; }
-.sources .injection { background: #fff4e5; border: 1px solid #f0c36d; color: #7a4b00; border-radius: 6px;
-                      padding: 4px 8px; margin-bottom: 6px; font-size: 0.85em; }
-"""
-
-# A marker click scrolls to its passage in the sources panel instead of following the link.
-HEAD = """
-<script>
-document.addEventListener("click", (event) => {
-  const link = event.target instanceof Element ? event.target.closest('a[href^="#cite-"]') : null;
-  if (!link) return;
-  event.preventDefault();
-  event.stopPropagation();
-  const target = document.getElementById(link.getAttribute("href").slice(1));
-  if (!target) return;
-  target.scrollIntoView({behavior: "smooth", block: "center"});
-  target.classList.remove("flash");
-  void target.offsetWidth;
-  target.classList.add("flash");
-}, true);
-</script>
-"""
-
 
 # ---- uploads ----------------------------------------------------------------------------------------
 
@@ -175,112 +143,6 @@ def plain_history(history: Sequence[dict]) -> list[dict[str, str]]:
     return chat_history(history, clean=lambda text: html.unescape(re.sub(r"<[^>]+>", "", text)))
 
 
-def _where(passage: Passage) -> str:
-    parts = [f"<b>{html.escape(passage.title)}</b>"] if passage.title else []
-    if passage.section:
-        parts.append(html.escape(passage.section))
-    text = " › ".join(parts)
-    return f"{text} · page {passage.page}" if passage.page else text
-
-
-def linked_answer(text: str, citations: Sequence, turn: int) -> str:
-    """Answer text with each [n] turned into a link to passage n of this turn, its title as tooltip."""
-    by_number = {citation.n: citation for citation in citations}
-
-    def link(match: re.Match[str]) -> str:
-        citation = by_number.get(int(match.group(1)))
-        if citation is None:
-            return match.group(0)
-        passage = citation.passage
-        tip = " › ".join(part for part in (passage.title, passage.section) if part)
-        if passage.page:
-            tip += f" (page {passage.page})"
-        tip += f" — {' '.join(passage.text.split())[:200]}"
-        return (
-            f'<a class="cite-ref" href="#cite-{turn}-{citation.n}" title="{html.escape(tip, quote=True)}">'
-            f"[{citation.n}]</a>"
-        )
-
-    return re.sub(r"\[(\d+)\]", link, html.escape(text, quote=False))
-
-
-def _in_context(document: str, start: int, end: int) -> str:
-    """The span in <mark>, with up to CONTEXT_CHARS of escaped text either side cut at word boundaries."""
-    before = document[max(0, start - CONTEXT_CHARS) : start]
-    after = document[end : end + CONTEXT_CHARS]
-    if start > CONTEXT_CHARS and " " in before:
-        before = "…" + before[before.index(" ") + 1 :]
-    if end + CONTEXT_CHARS < len(document) and " " in after:
-        after = after[: after.rindex(" ")] + "…"
-    return (
-        f'<span class="context">{html.escape(before)}</span>'
-        f"<mark>{html.escape(document[start:end])}</mark>"
-        f'<span class="context">{html.escape(after)}</span>'
-    )
-
-
-def _injection_note(text: str) -> str:
-    """A visible note on a passage that reads like an instruction to a model (quoted, never obeyed)."""
-    phrase = instruction_like(text)
-    if phrase is None:
-        return ""
-    return (f'<div class="injection">⚠ This passage contains instruction-like text (“{html.escape(phrase)}”). '
-            "It is quoted as document content; the assistant does not follow instructions found in documents.</div>")
-
-
-def sources_html(assistant: Assistant, answer, turn: int) -> str:
-    """The sources panel for one answer: cited passages in context, then the uncited ones collapsed."""
-    parts = [f'<div class="sources" data-turn="{turn}">']
-    if not answer.grounded:
-        parts.append('<div class="banner">The documents don\'t answer this: no statement above is backed by '
-                     "the indexed passages.</div>")
-    if answer.citations:
-        parts.append("<h3>Sources</h3>")
-    texts: dict[str, str | None] = {}
-    for citation in answer.citations:
-        passage = citation.passage
-        if passage.source not in texts:
-            try:
-                texts[passage.source] = assistant.document_text(passage.source)
-            except StoreError:  # removed since the answer was given
-                texts[passage.source] = None
-        document = texts[passage.source]
-        valid = document is not None and 0 <= passage.start < passage.end <= len(document)
-        if valid:  # highlight the quoted unit (a sentence, a table row, a field), the rest of the chunk is context
-            quoted = passage.start <= citation.quote_start < citation.quote_end <= passage.end
-            start, end = (citation.quote_start, citation.quote_end) if quoted else (passage.start, passage.end)
-            body = _in_context(document, start, end)
-        else:
-            body = f"<mark>{html.escape(passage.text)}</mark>"
-        verdict = (
-            '<span class="warn">⚠ not supported by this passage</span>' if not citation.supported
-            else '<span class="ok">✓ supported by this passage</span>' if citation.answers
-            else '<span class="warn">✓ in this passage, but it does not answer the question</span>'
-        )
-        parts.append(
-            f'<div class="source" id="cite-{turn}-{citation.n}"><div class="source-head">[{citation.n}] '
-            f"{_where(passage)} · <code>{html.escape(passage.source)}</code>"
-            f" · {verdict}</div>{_injection_note(passage.text)}<div class=\"passage\">{body}</div></div>"
-        )
-    if answer.uncited:
-        label = "retrieved passage" if len(answer.uncited) == 1 else "retrieved passages"
-        parts.append(f"<details><summary>{len(answer.uncited)} more {label} (not cited)</summary>")
-        for hit in answer.uncited:
-            passage = hit.passage
-            parts.append(
-                f'<div class="source"><div class="source-head">{_where(passage)} · <code>{html.escape(passage.source)}</code>'
-                f'</div>{_injection_note(passage.text)}<div class="passage">{html.escape(passage.text)}</div></div>'
-            )
-        parts.append("</details>")
-    if not answer.citations and not answer.uncited:
-        parts.append('<p class="empty">No passages matched.</p>')
-    parts.append("</div>")
-    return "".join(parts)
-
-
-EMPTY_SOURCES = '<div class="sources"><p class="empty">Sources for the latest answer appear here.</p></div>'
-
-
 # ---- handlers: plain functions over an Assistant and the caller's role ---------------------------------
 
 
@@ -333,8 +195,14 @@ def documents_view(assistant: Assistant, role: Role | None) -> DocumentsView:
     return DocumentsView(table, choices, _status_line(assistant))
 
 
-def ask_turns(assistant: Assistant, role: Role | None, message: str, history: list[dict]) -> Iterator[tuple]:
-    """Stream one chat turn as (chat, sources html, answer dict) states; nothing for an empty question."""
+STOPPED_NOTE = "\n\n<span class=\"chat-stopped\">⏹ Stopped: the answer was cut off here.</span>"
+
+
+def ask_turns(assistant: Assistant, role: Role | None, message: str, history: list[dict],
+              stop: threading.Event | None = None) -> Iterator[tuple]:
+    """Stream one chat turn as (chat, this turn's sources html, answer dict) states; nothing for an empty
+    question. The retrieved passages are shown as soon as they are found; once ``stop`` is set the answer ends
+    where it is, what arrived kept and marked as stopped."""
     require(role, READ, "ask questions")
     question = (message or "").strip()
     if not question:
@@ -345,24 +213,93 @@ def ask_turns(assistant: Assistant, role: Role | None, message: str, history: li
         {"role": "user", "content": html.escape(question, quote=False)},
         {"role": "assistant", "content": "…"},
     ]
-    waiting = '<div class="sources"><p class="empty">Searching the documents…</p></div>'
-    yield chat, waiting, None
-    streamed = ""
+    panel = searching_html(turn)
+    yield chat, panel, None
+    streamed, hits = "", []
     try:
-        for event in assistant.ask(question, earlier):
-            if event.kind == "delta":
-                streamed += event.text
-                chat[-1] = {"role": "assistant", "content": html.escape(streamed, quote=False)}
-                yield chat, waiting, None
-            elif event.answer is not None:
-                answer = event.answer
-                chat[-1] = {"role": "assistant", "content": linked_answer(answer.answer, answer.citations, turn)}
-                yield chat, sources_html(assistant, answer, turn), answer.to_dict()
+        with closing(assistant.ask(question, earlier, announce_retrieval=True)) as events:
+            for event in events:
+                if stop is not None and stop.is_set():
+                    chat[-1] = {"role": "assistant", "content": html.escape(streamed, quote=False) + STOPPED_NOTE}
+                    yield chat, retrieved_html(assistant, hits, turn, stopped=True), {"stopped": True,
+                                                                                      "answer": streamed}
+                    return
+                if event.kind == "retrieved":
+                    hits = event.hits
+                    panel = retrieved_html(assistant, hits, turn)
+                    yield chat, panel, None
+                elif event.kind == "delta":
+                    streamed += event.text
+                    chat[-1] = {"role": "assistant", "content": html.escape(streamed, quote=False)}
+                    yield chat, panel, None
+                elif event.answer is not None:
+                    answer = event.answer
+                    chat[-1] = {"role": "assistant", "content": linked_answer(answer.answer, answer.citations, turn)}
+                    yield chat, sources_html(assistant, answer, turn), answer.to_dict()
     except Exception as exc:  # the chat shows one line, never a traceback
         message = _one_line_error(exc)
         chat[-1] = {"role": "assistant", "content": f"⚠️ **Error:** {html.escape(message)}"}
-        failed = f'<div class="sources" data-turn="{turn}"><p class="empty">No answer, so no sources.</p></div>'
-        yield chat, failed, {"error": message}
+        yield chat, error_html(turn), {"error": message}
+
+
+class ChatQueues:
+    """Per browser session: the questions waiting for the answer being written, and its Stop switch.
+
+    One run at a time answers a session's questions in order, so a question asked while an answer streams
+    is queued (and shown), never dropped or answered against a stale conversation."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: dict[str, list[str]] = {}
+        self._running: dict[str, threading.Event] = {}
+
+    def add(self, session: str, question: str) -> list[str]:
+        with self._lock:
+            self._pending.setdefault(session, []).append(question)
+            return list(self._pending[session])
+
+    def pending(self, session: str) -> list[str]:
+        with self._lock:
+            return list(self._pending.get(session, ()))
+
+    def start(self, session: str) -> threading.Event | None:
+        """The Stop switch of a new run, or None when a run is already answering this session."""
+        with self._lock:
+            if session in self._running:
+                return None
+            self._running[session] = threading.Event()
+            return self._running[session]
+
+    def next_or_finish(self, session: str) -> str | None:
+        """The next question; with none left the run ends here, atomically with :meth:`add`'s check."""
+        with self._lock:
+            queue = self._pending.get(session)
+            if queue:
+                return queue.pop(0)
+            self._running.pop(session, None)
+            return None
+
+    def finish(self, session: str) -> None:
+        with self._lock:
+            self._running.pop(session, None)
+
+    def stop(self, session: str) -> list[str]:
+        """Stop the answer being written; the questions still waiting are handed back (never lost)."""
+        with self._lock:
+            if session in self._running:
+                self._running[session].set()
+            return self._pending.pop(session, [])
+
+    def busy(self, session: str) -> bool:
+        with self._lock:
+            return session in self._running
+
+
+def queue_note(pending: Sequence[str]) -> str:
+    if not pending:
+        return ""
+    items = "\n".join(f"{i}. {html.escape(one_line(q))}" for i, q in enumerate(pending, 1))
+    return f"**Queued** — asked when the current answer is done (Stop hands them back to the box):\n\n{items}"
 
 
 def upload_files(assistant: Assistant, role: Role | None, files: Sequence[str] | None, progress=None) -> str:
@@ -551,6 +488,50 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
         for chat, sources_panel, details in states:
             yield "", chat, sources_panel, details
 
+    queues = ChatQueues()
+
+    def on_question(message: str, request: gr.Request) -> tuple:
+        """Enter or Ask: the question joins this session's queue at once and the box is free for the next."""
+        try:
+            require(role(request), READ, "ask questions")
+        except PermissionDenied as exc:
+            raise refused(exc) from None
+        question = (message or "").strip()
+        if not question:
+            return gr.skip(), gr.skip()
+        return "", queue_note(queues.add(request.session_hash, question))
+
+    def on_answer_queue(history: list[dict], panel: str, request: gr.Request) -> Iterator[tuple]:
+        """Answer this session's queued questions in order (one run per session; a second one leaves at once).
+        Outputs never include the question box, so what is typed meanwhile stays."""
+        session = request.session_hash
+        stop = queues.start(session)
+        if stop is None:
+            yield (gr.skip(),) * 6
+            return
+        panels = panel if 'class="sources"' in (panel or "") else ""
+        chat = history
+        answering = gr.Button(visible=True), gr.Button(interactive=False)
+        try:
+            while not stop.is_set() and (question := queues.next_or_finish(session)) is not None:
+                turn_panel = ""
+                for chat, turn_panel, details in ask_turns(assistant, role(request), question, chat, stop):
+                    yield chat, panels + turn_panel, details, queue_note(queues.pending(session)), *answering
+                panels += turn_panel
+        except PermissionDenied as exc:
+            raise refused(exc) from None
+        finally:
+            queues.finish(session)
+        yield chat, panels or EMPTY_SOURCES, gr.skip(), queue_note(()), gr.Button(visible=False), gr.Button(
+            interactive=True)
+
+    def on_stop(draft: str, request: gr.Request) -> tuple:
+        """Stop the answer being written; questions still queued go back into the box, before the draft."""
+        waiting = queues.stop(request.session_hash)
+        if not waiting:
+            return gr.skip(), queue_note(())
+        return "\n".join([*waiting, draft] if (draft or "").strip() else waiting), queue_note(())
+
     def on_upload(files: list[str] | None, request: gr.Request, progress=gr.Progress()) -> tuple:
         try:
             report = upload_files(assistant, role(request), files, lambda f, message: progress(f, desc=message))
@@ -622,7 +603,10 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
                             )
                             with gr.Column(scale=1, min_width=140):
                                 send = gr.Button("Ask", variant="primary", elem_id="ask")
+                                stop = gr.Button("Stop", variant="stop", elem_id="stop", visible=False)
                                 clear = gr.Button("Clear conversation", size="sm", elem_id="clear")
+                        queued = gr.Markdown("", elem_id="queued")
+                        api_ask = gr.Button(visible=False)  # the named `ask` endpoint: one question, one answer
                         examples = gr.Examples(EXAMPLES, inputs=question, label="Example questions")
                         with gr.Accordion("Answer details (JSON)", open=False):
                             details = gr.JSON(label="Latest answer", elem_id="answer-json")
@@ -675,15 +659,20 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
                 mode = gr.Radio(list(MODES), value=current.retrieval_mode, label="Retrieval mode")
                 apply = gr.Button("Apply", variant="primary", elem_id="apply-settings")
 
-        chat_io = dict(inputs=[question, chatbot], outputs=[question, chatbot, sources, details])
-        question.submit(on_ask, **chat_io, api_name="ask", concurrency_id="ask", concurrency_limit=4)
-        send.click(on_ask, **chat_io, api_visibility="private", concurrency_id="ask", concurrency_limit=4)
+        api_ask.click(on_ask, inputs=[question, chatbot], outputs=[question, chatbot, sources, details],
+                      api_name="ask", concurrency_id="ask", concurrency_limit=4)
+        answer_io = dict(fn=on_answer_queue, inputs=[chatbot, sources],
+                         outputs=[chatbot, sources, details, queued, stop, clear], api_visibility="private",
+                         concurrency_id="ask", concurrency_limit=4, trigger_mode="multiple")
+        question_io = dict(fn=on_question, inputs=question, outputs=[question, queued], api_visibility="private",
+                           queue=False, trigger_mode="multiple")
+        question.submit(**question_io).then(**answer_io)
+        send.click(**question_io).then(**answer_io)
         # An example fills the box and is asked at once.
-        examples.load_input_event.then(on_ask, **chat_io, api_visibility="private", concurrency_id="ask",
-                                       concurrency_limit=4)
+        examples.load_input_event.then(**question_io).then(**answer_io)
+        stop.click(on_stop, inputs=question, outputs=[question, queued], api_visibility="private", queue=False)
         clear.click(lambda: ([], EMPTY_SOURCES, None), outputs=[chatbot, sources, details], api_visibility="private",
                     queue=False)
-        chatbot.clear(lambda: (EMPTY_SOURCES, None), outputs=[sources, details], api_visibility="private", queue=False)
 
         documents_io = [report, table, to_remove, status]
         # One index run at a time; asks have their own concurrency group, so they keep being answered meanwhile.
@@ -736,17 +725,42 @@ class EditorOnlyUploads:
         await self.app(scope, receive, send)
 
 
-def launch(demo: gr.Blocks, settings: Settings, access: Access | None = None, **options) -> None:
+class HealthCheck:
+    """ASGI middleware: ``GET /healthz`` for container and load-balancer probes, without login. It says only
+    whether the index is loaded (committed and readable with the current settings): no paths, names or counts.
+    Always 200 while the server runs; an empty index is a state to fix, not a reason to restart the server."""
+
+    def __init__(self, app, assistant: Assistant):
+        self.app = app
+        self.assistant = assistant
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["path"] == "/healthz" and scope["method"] in ("GET", "HEAD"):
+            from starlette.concurrency import run_in_threadpool
+            from starlette.responses import JSONResponse
+
+            loaded = await run_in_threadpool(self.assistant.index_ready)
+            await JSONResponse({"status": "ok", "index_loaded": loaded})(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def launch(demo: gr.Blocks, settings: Settings, access: Access | None = None, assistant: Assistant | None = None,
+           **options) -> None:
     """Serve ``demo`` on settings.host:settings.port with the offline theme (no web fonts, no CDN);
-    with users in ``access``, every page, route and endpoint needs a login (Gradio's ``auth``)."""
+    with users in ``access``, every page, route and endpoint needs a login (Gradio's ``auth``);
+    with ``assistant``, ``/healthz`` reports whether its index is loaded."""
     from starlette.middleware import Middleware
 
     access = access or Access({})
+    middleware = [Middleware(EditorOnlyUploads, access=access)]
+    if assistant is not None:
+        middleware.append(Middleware(HealthCheck, assistant=assistant))
     if not access.open:
         options.setdefault("auth", access.check_login)
         options.setdefault("auth_message", "Log in with your reader or editor account.")
     demo.queue(default_concurrency_limit=1).launch(
-        app_kwargs={"middleware": [Middleware(EditorOnlyUploads, access=access)]},
+        app_kwargs={"middleware": middleware},
         server_name=settings.host,
         server_port=settings.port,
         theme=THEME,
@@ -767,4 +781,4 @@ def serve(settings: Settings, insecure_no_auth: bool = False) -> None:
     assistant = Assistant(settings)
     print(f"indexing {settings.corpus_dir} (only new or changed files are embedded)…", flush=True)
     print(assistant.index().summary(), flush=True)
-    launch(build_app(assistant, access), settings, access)
+    launch(build_app(assistant, access), settings, access, assistant)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import socket
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -61,13 +62,22 @@ def page(browser, ui, requests_seen):
     page.close()
 
 
+FINISHED = ':not([data-state="searching"]):not([data-state="writing"])'
+
+
+def wait_answer(page, turn: int) -> None:
+    page.wait_for_selector(f'#sources .sources[data-turn="{turn}"]{FINISHED}', state="attached",
+                           timeout=ANSWER_TIMEOUT_MS)
+    page.locator("#stop").wait_for(state="hidden", timeout=ANSWER_TIMEOUT_MS)  # the run is over
+
+
 def ask(page, question: str) -> int:
     """Ask in the chat box and wait for the final answer; returns its turn number."""
     turn = page.locator('#chat [data-testid="bot"]').count() + 1
     page.get_by_role("tab", name="Chat").click()
     page.locator("#question textarea").fill(question)
     page.locator("#question textarea").press("Enter")
-    page.wait_for_selector(f'#sources .sources[data-turn="{turn}"]', timeout=ANSWER_TIMEOUT_MS)
+    wait_answer(page, turn)
     return turn
 
 
@@ -101,19 +111,19 @@ def test_follow_up_uses_the_conversation(page):
     answer = last_answer(page).inner_text()
     assert "CoastRunners" in answer
     assert page.locator(f'#chat a.cite-ref[href="#cite-{turn}-1"]').count() >= 1
-    assert page.locator(".sources .banner").count() == 0
+    assert page.locator(f'.sources[data-turn="{turn}"] .state.verified').is_visible()
     assert page.locator('#chat [data-testid="user"]').count() == 2
 
 
 def test_clear_conversation(page):
     page.locator("#clear").click()
     page.wait_for_function("document.querySelectorAll('#chat [data-testid=\"bot\"]').length === 0")
-    assert "Sources for the latest answer appear here" in page.locator("#sources").inner_text()
+    assert "Sources for each answer appear here" in page.locator("#sources").inner_text()
 
 
 def test_example_question_is_asked_on_click(page):
     page.get_by_role("button", name="What is inner alignment?").click()
-    page.wait_for_selector('#sources .sources[data-turn="1"]', timeout=ANSWER_TIMEOUT_MS)
+    wait_answer(page, 1)
     assert page.locator('#chat [data-testid="user"]').inner_text().strip() == "What is inner alignment?"
     first_source = page.locator("#cite-1-1").inner_text()
     assert "core-of-the-alignment-problem.md" in first_source or "ai-alignment-overview.txt" in first_source
@@ -124,8 +134,8 @@ def test_example_question_is_asked_on_click(page):
 
 def test_question_outside_the_documents_shows_banner(page):
     ask(page, "What is the boiling point of liquid nitrogen in Fahrenheit?")
-    banner = page.locator("#sources .banner")
-    assert "documents don't answer this" in banner.inner_text()
+    banner = page.locator("#sources .state.not-found")
+    assert "Not in the documents" in banner.inner_text() and "documents don't answer this" in banner.inner_text()
     assert page.locator("#sources [id^=cite-]").count() == 0
     page.locator("#clear").click()
 
@@ -188,6 +198,200 @@ def test_settings_show_effective_values_and_backend_errors_reach_the_chat(page, 
     finally:
         ui.assistant.settings = original
         page.locator("#clear").click()
+
+
+# ---- issue 13: never lose a question, themes, copy, answer states, rendered passages, earlier citations ----
+
+
+@pytest.fixture(scope="module")
+def llm(ui):
+    """The scripted model (tests/ui_llm.py); a test switches the app to it with :func:`use_model`."""
+    import ui_llm
+
+    server = ui_llm.start()
+    yield server
+    server.close()
+
+
+@contextmanager
+def use_model(ui, llm, model: str):
+    original = ui.assistant.settings
+    ui.assistant.update_settings(backend="openai", openai_base_url=f"{llm.url}/v1", llm_model=model,
+                                 openai_api_key="sk-test")
+    try:
+        yield
+    finally:
+        ui.assistant.settings = original
+
+
+def clear(page) -> None:
+    page.locator("#clear").click()
+    page.wait_for_function("document.querySelectorAll('#chat [data-testid=\"bot\"]').length === 0")
+
+
+def new_page(browser, requests_seen, ui, width=1400, height=1000, theme="light"):
+    """Another page at a phone or desktop width, in the light or the dark theme (as the system preference)."""
+    context = browser.new_context(viewport={"width": width, "height": height}, color_scheme=theme)
+    page = context.new_page()
+    page.on("request", lambda request: requests_seen.append(request.url))
+    page.goto(ui.url)
+    page.wait_for_selector("#question textarea")
+    return page
+
+
+def test_question_typed_while_an_answer_streams_is_queued_and_nothing_typed_is_erased(page, ui, llm):
+    clear(page)
+    with use_model(ui, llm, "slow"):
+        box = page.locator("#question textarea")
+        box.fill("What is specification gaming?")
+        box.press("Enter")
+        page.locator("#stop").wait_for()  # answering: Stop is offered, Clear is not
+        assert page.locator("#clear").is_disabled()
+        # The retrieved passages are shown at once, while the answer is still being written.
+        writing = page.locator('#sources .sources[data-turn="1"][data-state="writing"]')
+        writing.wait_for()
+        assert writing.locator(".source").count() >= 3 and "Writing the answer from" in writing.inner_text()
+
+        box.fill("Where has specification gaming been observed?")
+        box.press("Enter")
+        queued = page.locator("#queued")
+        queued.get_by_text("Where has specification gaming been observed?").wait_for()
+        assert "Queued" in queued.inner_text()
+        box.fill("a draft I am still typing")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "ui-queued.png"))
+
+        wait_answer(page, 2)  # both questions answered, in order
+    users = page.locator('#chat [data-testid="user"]')
+    assert [users.nth(i).inner_text().strip() for i in range(users.count())] == [
+        "What is specification gaming?", "Where has specification gaming been observed?"]
+    assert "word59" in last_answer(page).inner_text()
+    assert box.input_value() == "a draft I am still typing"  # never erased by the answers streaming in
+    assert queued.inner_text().strip() == ""
+    box.fill("")
+    clear(page)
+
+
+def test_stop_keeps_what_arrived_and_marks_it_stopped(page, ui, llm):
+    with use_model(ui, llm, "slow"):
+        page.locator("#question textarea").fill("What is specification gaming?")
+        page.locator("#ask").click()
+        page.wait_for_function("document.querySelector('#chat').innerText.includes('word3')",
+                               timeout=ANSWER_TIMEOUT_MS)
+        page.locator("#question textarea").fill("my next question")
+        page.locator("#stop").click()
+        page.wait_for_selector('#sources .sources[data-turn="1"][data-state="stopped"]', timeout=ANSWER_TIMEOUT_MS)
+        page.locator("#stop").wait_for(state="hidden")
+    answer = last_answer(page).inner_text()
+    assert "loopholes in the reward function" in answer and "word3" in answer  # what arrived is kept
+    assert "word59" not in answer  # generation ended at Stop
+    assert "Stopped" in answer
+    panel = page.locator('#sources .sources[data-turn="1"]')
+    assert "Stopped" in panel.inner_text() and panel.locator(".source").count() >= 3
+    assert page.locator("#question textarea").input_value() == "my next question"
+    assert not page.locator("#clear").is_disabled()
+    clear(page)
+
+
+def contrast(page, selector: str) -> float:
+    """WCAG contrast ratio of an element's computed text colour on its computed background colour."""
+    return page.evaluate(
+        """(selector) => {
+          const style = getComputedStyle(document.querySelector(selector));
+          const rgb = (value) => value.match(/[\\d.]+/g).slice(0, 3).map(Number);
+          const luminance = ([r, g, b]) => {
+            const lin = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+            return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+          };
+          const [a, b] = [luminance(rgb(style.color)), luminance(rgb(style.backgroundColor))];
+          return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+        }""",
+        selector,
+    )
+
+
+@pytest.mark.parametrize(("theme", "width"), [("light", 1400), ("dark", 1400), ("light", 390), ("dark", 390)])
+def test_highlight_and_answer_states_are_readable_in_both_themes(browser, ui, requests_seen, theme, width):
+    page = new_page(browser, requests_seen, ui, width=width, height=900, theme=theme)
+    try:
+        is_dark = page.evaluate("document.querySelector('.dark') !== null")
+        assert is_dark == (theme == "dark")
+        turn = ask(page, "What is specification gaming?")
+        mark = f"#cite-{turn}-1 mark"
+        page.locator(mark).first.scroll_into_view_if_needed()
+        assert contrast(page, mark) >= 4.5
+        assert contrast(page, f'.sources[data-turn="{turn}"] .state.verified') >= 4.5
+        page.locator(f"#cite-{turn}-1").screenshot(path=str(ARTIFACTS / f"ui-highlight-{theme}-{width}.png"))
+        not_found = ask(page, "What is the boiling point of liquid nitrogen in Fahrenheit?")
+        assert contrast(page, f'.sources[data-turn="{not_found}"] .state.not-found') >= 4.5
+    finally:
+        page.context.close()
+
+
+def test_copy_puts_plain_text_with_numbered_sources_on_the_clipboard(browser, ui, requests_seen):
+    page = new_page(browser, requests_seen, ui)
+    try:
+        page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=ui.url.rstrip("/"))
+        ask(page, "What is specification gaming?")
+        answer = last_answer(page)
+        answer.hover()
+        page.locator("#chat").get_by_role("button", name="Copy message").last.click()
+        copied = page.evaluate("navigator.clipboard.readText()")
+        assert "<a" not in copied and "cite-ref" not in copied and "&amp;" not in copied
+        text, sources = copied.split("\n\nSources:\n")
+        assert "Specification gaming" in text and "[1]" in text
+        assert sources.splitlines()[0].startswith("[1] AI Alignment Overview")
+        assert "ai-alignment-overview.txt" in sources.splitlines()[0]
+    finally:
+        page.context.close()
+
+
+def test_unverified_answer_is_told_apart_and_names_its_sentences(page, ui, llm):
+    clear(page)
+    with use_model(ui, llm, "unverified"):
+        turn = ask(page, "What is specification gaming?")
+    panel = page.locator(f'#sources .sources[data-turn="{turn}"]')
+    state = panel.locator(".state")
+    assert state.get_attribute("class") == "state unverified"
+    assert "Answered, but not verified" in state.inner_text()
+    assert "Bananas are a popular fruit in tropical countries." in state.locator("li").inner_text()
+    assert "documents don't answer" not in panel.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "ui-unverified.png"))
+    clear(page)
+
+
+def test_markdown_passages_read_as_the_document_shows_them(page):
+    turn = ask(page, "What is a corrigible AI?")
+    cited = page.locator(f'#sources .sources[data-turn="{turn}"] .source').first
+    assert "ai-alignment-starter-pack.md" in cited.inner_text()
+    text = page.locator(f'#sources .sources[data-turn="{turn}"]').inner_text()
+    for raw in ("<!---->", "]: http", "|---", "][", "**"):
+        assert raw not in text, raw
+    assert "allows itself to be corrected" in cited.locator("mark").all_inner_texts()[0] or any(
+        "corrected" in part for part in cited.locator("mark").all_inner_texts())
+    rendered = page.locator(f'#sources .sources[data-turn="{turn}"] .passage.rendered')
+    assert rendered.count() >= 1 and rendered.locator("a[href^='http']").count() >= 1  # links are links
+    clear(page)
+
+
+def test_earlier_answers_citations_show_their_own_sources(page):
+    first = ask(page, "What is specification gaming?")
+    second = ask(page, "What is a corrigible AI?")
+    assert not page.locator(f"#cite-{first}-1").is_visible()  # the panel shows the latest answer
+    page.locator(f'#chat a.cite-ref[href="#cite-{first}-1"]').first.click()
+    page.wait_for_selector(f"#cite-{first}-1.flash")
+    assert page.locator(f"#cite-{first}-1").is_visible()
+    assert "ai-alignment-overview.txt" in page.locator(f"#cite-{first}-1").inner_text()
+    assert not page.locator(f"#cite-{second}-1").is_visible()
+    page.locator(f'#chat a.cite-ref[href="#cite-{second}-1"]').first.click()
+    page.wait_for_selector(f"#cite-{second}-1.flash")
+    assert page.locator(f"#cite-{second}-1").is_visible() and not page.locator(f"#cite-{first}-1").is_visible()
+    clear(page)
+
+
+def test_healthz_says_whether_the_index_is_loaded(page, ui):
+    response = page.request.get(ui.url + "healthz")
+    assert response.status == 200 and response.json() == {"status": "ok", "index_loaded": True}
 
 
 def test_no_request_leaves_localhost(page, requests_seen):

@@ -43,7 +43,7 @@ def start(tmp_path_factory, embedder, request) -> UIServer:
         assistant = Assistant(settings, embedder=embedder)
         assert len(assistant.index().added) == 3
         demo = build_app(assistant)
-        launch(demo, settings, prevent_thread_lock=True, quiet=True)
+        launch(demo, settings, assistant=assistant, prevent_thread_lock=True, quiet=True)
         _server = UIServer(f"http://127.0.0.1:{settings.port}/", assistant, tmp / "corpus", demo)
         request.addfinalizer(demo.close)
     return _server
