@@ -28,6 +28,9 @@ BLOCK_REACH_CHARS = 1200
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 # Private-use characters marking the quoted span through rendering; they never occur in indexed text's markup.
 _QUOTE_START, _QUOTE_END = "\ue000", "\ue001"
+# A line's block syntax (indent, list bullet, heading hashes, quote): a highlight starts after it, or the line
+# would stop being a list item or heading.
+_LINE_SYNTAX = re.compile(r"[ \t]*(?:(?:[*+-]|\d{1,9}[.)]|#{1,6}|>)[ \t]+)?")
 _HTML_MARKUP = re.compile(r"<!--.*?(?:-->|\Z)|</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>", re.DOTALL)
 
 EMPTY_SOURCES = '<div class="sources-empty"><p class="empty">Sources for each answer appear here.</p></div>'
@@ -105,12 +108,12 @@ def unverified_sentences(answer) -> list[str]:
 
 def state_banner(answer) -> str:
     """One of the three things an answer can be, in words and colour (see rag/answer.py)."""
+    sentences = unverified_sentences(answer) if answer.state != NOT_IN_DOCUMENTS else []
+    named = "".join(f"<li>{html.escape(sentence)}</li>" for sentence in sentences)
     if answer.state == VERIFIED:
-        return ('<div class="state verified">✓ Answered from the documents: the cited passages back the '
-                "answer.</div>")
+        unbacked = f" Except these sentences, which no cited passage backs:<ul>{named}</ul>" if sentences else ""
+        return f'<div class="state verified">✓ Answered from the documents: the cited passages back the answer.{unbacked}</div>'
     if answer.state == UNVERIFIED:
-        sentences = unverified_sentences(answer)
-        named = "".join(f"<li>{html.escape(sentence)}</li>" for sentence in sentences)
         detail = (f" Not backed by the passages they cite:<ul>{named}</ul>" if sentences
                   else " The cited passages do not clearly answer the question.")
         return ('<div class="state unverified">⚠ Answered, but not verified: check it against the sources '
@@ -164,19 +167,27 @@ def _block_end(text: str, offset: int) -> int:
     return line if line >= 0 and reach < len(text) else reach
 
 
-def markdown_excerpt(document: str, start: int, end: int, quote_start: int, quote_end: int) -> str:
-    """``document[start:end]`` of a Markdown file, widened to whole blocks, rendered, the quote highlighted.
+def markdown_excerpt(document: str, start: int, end: int, quote: tuple[int, int] | None) -> str:
+    """``document[start:end]`` of a Markdown file, widened to whole blocks, rendered, ``quote`` highlighted.
 
     Reference-style links resolve through the document's own definitions; HTML comments and tags go
     (``A<!---->I`` reads "AI"); front matter is shown as the plain fields it is."""
     front = _FRONT_MATTER.match(document)
     body_start = front.end() if front else 0
-    if quote_end <= body_start:  # a front-matter field is quoted
+    quote_start, quote_end = quote or (start, start)
+    if quote and quote_end <= body_start:  # a front-matter field is quoted
         return _plain_excerpt(document, quote_start, quote_end, floor=0, ceiling=body_start, markup=_HTML_MARKUP)
+    if end <= body_start:
+        return f'<div class="passage">{html.escape(_HTML_MARKUP.sub("", document[start:end]))}</div>'
     lo = _block_start(document, max(body_start, min(start, quote_start)), body_start)
     hi = _block_end(document, max(end, quote_end))
-    region = (document[lo:quote_start] + _QUOTE_START + document[quote_start:quote_end] + _QUOTE_END
-              + document[quote_end:hi])
+    quote_start, quote_end = max(lo, quote_start), max(lo, quote_end)
+    if quote_start == 0 or document[quote_start - 1] == "\n":
+        quote_start = min(quote_end, _LINE_SYNTAX.match(document, quote_start).end())
+    region = document[lo:hi]
+    if quote:
+        region = (document[lo:quote_start] + _QUOTE_START + document[quote_start:quote_end] + _QUOTE_END
+                  + document[quote_end:hi])
     region = _HTML_MARKUP.sub("", region.replace("\r\n", "\n"))
     definitions = [line for line in document[body_start:].splitlines() if _LINK_DEFINITION.match(line)]
     rendered = _markdown().render(region + "\n\n" + "\n".join(definitions))
@@ -205,15 +216,22 @@ def _plain_excerpt(document: str, start: int, end: int, floor: int = 0, ceiling:
 
 
 def passage_html(passage: Passage, document: str | None, quote: tuple[int, int] | None = None) -> str:
-    """A passage as its document shows it, ``quote`` (source offsets) highlighted; the passage's own span
-    is highlighted when nothing narrower is quoted. Without the document text, the stored passage text."""
+    """A passage as its document shows it. A citation's ``quote`` (source offsets) is highlighted, or the whole
+    passage when the quote is unknown; a passage retrieved but not cited (``quote`` None) is not highlighted.
+    Without the document text: the stored passage text."""
     valid = document is not None and 0 <= passage.start < passage.end <= len(document)
     if not valid:
-        return f'<div class="passage"><mark>{html.escape(passage.text)}</mark></div>'
-    if quote is None or not passage.start <= quote[0] < quote[1] <= passage.end:
+        text = html.escape(passage.text)
+        return f'<div class="passage">{f"<mark>{text}</mark>" if quote else text}</div>'
+    markdown = passage.source.lower().endswith(MARKDOWN_SUFFIXES)
+    if quote is None:
+        if markdown:
+            return markdown_excerpt(document, passage.start, passage.end, None)
+        return f'<div class="passage">{html.escape(document[passage.start:passage.end])}</div>'
+    if not passage.start <= quote[0] < quote[1] <= passage.end:
         quote = (passage.start, passage.end)
-    if passage.source.lower().endswith(MARKDOWN_SUFFIXES):
-        return markdown_excerpt(document, passage.start, passage.end, *quote)
+    if markdown:
+        return markdown_excerpt(document, passage.start, passage.end, quote)
     return _plain_excerpt(document, *quote)
 
 

@@ -98,3 +98,38 @@ def test_bad_settings_values_are_refused(fresh_assistant):
         fresh_assistant.update_settings(backend="telepathy")
     with pytest.raises(ValueError, match="cannot change index_dir"):
         fresh_assistant.update_settings(index_dir="/tmp")
+
+
+def test_markdown_passage_is_rendered_with_the_quote_highlighted_and_no_raw_markup():
+    from rag.ui_html import markdown_excerpt
+
+    document = (
+        "---\ntitle: A<!---->I notes\n---\n# Notes\n\n"
+        " * [Mesa optimizers][mesa] are learned A<!---->I optimizers <script>alert(1)</script>.\n"
+        " * ![a chart](http://example.org/chart.png) shows <b>growth</b>.\n\n"
+        "| model | year |\n|---|---|\n| GPT-2 | 2019 |\n\n"
+        "[mesa]: https://example.org/mesa\n"
+    )
+    start = document.index("[Mesa")
+    quote = (document.index(" * [Mesa"), document.index(" optimizers <script>"))
+    rendered = markdown_excerpt(document, start, document.index("[mesa]:"), quote)
+    for raw in ("<!--", "[mesa]", "]: http", "|---", "<script", "<img", "*"):
+        assert raw not in rendered, raw
+    assert '<a href="https://example.org/mesa"' in rendered and "<table>" in rendered and "<td>2019</td>" in rendered
+    assert rendered.count("<li>") == 2  # the highlight starts after the bullet: still a list item
+    assert "<mark>Mesa optimizers</mark></a><mark> are learned AI</mark> optimizers" in rendered
+    assert "alert(1)" in rendered  # a tag's text stays as text; nothing runs
+
+
+def test_unverified_sentences_are_named():
+    from rag.answer import Answer
+    from rag.passage import Citation, Passage
+    from rag.ui_html import state_banner, unverified_sentences
+
+    passage = Passage(text="Herons fish.", start=0, end=12, section="", page=None, id=1, source="h.md", title="H")
+    answer = Answer("Herons fish at dawn [1]. Herons sing opera [2]. Herons fly (unsupported by the documents).",
+                    False, "openai", [Citation(1, passage, True), Citation(2, passage, False)], [], {},
+                    state="unverified")
+    assert unverified_sentences(answer) == ["Herons sing opera.", "Herons fly."]
+    banner = state_banner(answer)
+    assert 'class="state unverified"' in banner and "<li>Herons sing opera.</li>" in banner
