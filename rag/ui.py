@@ -585,10 +585,11 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
         gr.Markdown("## Ask your documents\nAnswers come only from the indexed documents, with numbered citations.")
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"):
-                with gr.Row(equal_height=False):
-                    with gr.Column(scale=3):
+                with gr.Row(equal_height=False, elem_id="chat-layout"):
+                    with gr.Column(scale=3, elem_id="chat-column"):
                         chatbot = gr.Chatbot(
                             label="Conversation",
+                            show_label=False,  # the tab says it; the floating label covered messages on phones
                             height=460,
                             elem_id="chat",
                             buttons=["copy"],
@@ -596,7 +597,7 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
                             placeholder="Ask a question about the documents, or pick an example below.",
                         )
                         chatbot.data_model = _ChatHistory  # the API also takes {"role", "content": "text"}
-                        with gr.Row(equal_height=True):
+                        with gr.Row(equal_height=True, elem_id="question-row"):
                             question = gr.Textbox(
                                 label="Question", show_label=False, placeholder="Your question…", scale=5,
                                 elem_id="question", submit_btn=False, lines=1, max_lines=4,
@@ -607,10 +608,11 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
                                 clear = gr.Button("Clear conversation", size="sm", elem_id="clear")
                         queued = gr.Markdown("", elem_id="queued")
                         api_ask = gr.Button(visible=False)  # the named `ask` endpoint: one question, one answer
-                        examples = gr.Examples(EXAMPLES, inputs=question, label="Example questions")
-                        with gr.Accordion("Answer details (JSON)", open=False):
+                        examples = gr.Examples(EXAMPLES, inputs=question, label="Example questions",
+                                               elem_id="examples")
+                        with gr.Accordion("Answer details (JSON)", open=False, elem_id="details"):
                             details = gr.JSON(label="Latest answer", elem_id="answer-json")
-                    with gr.Column(scale=2):
+                    with gr.Column(scale=2, elem_id="sources-column"):
                         sources = gr.HTML(EMPTY_SOURCES, elem_id="sources", js_on_load=None)
             with gr.Tab("Documents", id="documents"):
                 status = gr.Markdown(elem_id="index-status")
@@ -767,6 +769,7 @@ def launch(demo: gr.Blocks, settings: Settings, access: Access | None = None, as
         css=CSS,
         head=HEAD,
         show_error=True,
+        footer_links=["api", "gradio"],  # Gradio's own "Settings" link would be confused with the Settings tab
         max_file_size=int(settings.max_file_mb * 1_000_000),  # the same limit indexing applies
         **options,
     )

@@ -369,6 +369,19 @@ a.cite-ref { text-decoration: none; font-weight: 600; font-size: 0.85em; vertica
                       color: var(--rag-unverified-fg); border-radius: 6px; padding: 4px 8px; margin-bottom: 6px;
                       font-size: 0.85em; }
 .chat-stopped { font-style: italic; opacity: 0.85; }
+#chat button[aria-label="Clear"] { display: none; }  /* the "Clear conversation" button does this, and waits for an answer to end */
+/* Phones: the question box takes the whole width, an answer's sources follow the conversation. */
+@media (max-width: 640px) {
+  #chat-layout { flex-direction: column; }
+  #chat-column { display: contents; }
+  #chat { order: 1; }
+  #sources-column { order: 2; max-height: 70vh; overflow-y: auto; }
+  #question-row { order: 3; flex-direction: column; }
+  #question-row > * { width: 100%; min-width: 0 !important; }
+  #queued { order: 4; }
+  #examples { order: 5; }
+  #details { order: 6; }
+}
 """
 
 # A marker click shows its answer's sources (earlier answers too) and scrolls to the passage instead of

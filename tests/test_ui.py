@@ -389,6 +389,34 @@ def test_earlier_answers_citations_show_their_own_sources(page):
     clear(page)
 
 
+def box(locator) -> dict:
+    return locator.bounding_box()
+
+
+def test_phone_width_layout(browser, ui, requests_seen):
+    page = new_page(browser, requests_seen, ui, width=390, height=844)
+    try:
+        turn = ask(page, "What is specification gaming?")
+        question = box(page.locator("#question"))
+        assert question["width"] >= 0.8 * 390  # the question box gets the whole width
+        chat, sources = box(page.locator("#chat")), box(page.locator("#sources-column"))
+        assert chat["y"] + chat["height"] <= sources["y"] + 1  # sources come right after the conversation
+        assert sources["y"] < question["y"]
+        assert page.locator(f"#cite-{turn}-1").is_visible()
+        assert not page.locator("#chat").get_by_text("Conversation", exact=True).is_visible()
+        buttons = [box(b) for b in page.locator("#chat button").all() if b.is_visible()]
+        for i, first in enumerate(buttons):  # no icon sits over another (the copy icon was over the trash icon)
+            for second in buttons[i + 1:]:
+                overlap_x = min(first["x"] + first["width"], second["x"] + second["width"]) - max(first["x"], second["x"])
+                overlap_y = min(first["y"] + first["height"], second["y"] + second["height"]) - max(first["y"], second["y"])
+                assert overlap_x <= 0 or overlap_y <= 0, (first, second)
+        footer = page.locator("footer").inner_text()
+        assert "Settings" not in footer  # Gradio's own settings link would clash with our Settings tab
+        page.screenshot(path=str(ARTIFACTS / "ui-phone.png"), full_page=True)
+    finally:
+        page.context.close()
+
+
 def test_healthz_says_whether_the_index_is_loaded(page, ui):
     response = page.request.get(ui.url + "healthz")
     assert response.status == 200 and response.json() == {"status": "ok", "index_loaded": True}
