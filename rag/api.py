@@ -14,7 +14,7 @@ from pydantic import SecretStr
 from rag.config import Settings, load_settings
 from rag.embed import Embedder, model_id, remove_stale_exports
 from rag.ingest import IndexReport, Progress, SourceFile, index_sources, scan, signature
-from rag.passage import Hit
+from rag.passage import Hit, Passage
 from rag.question import bm25_idf
 from rag.retrieve import MODES, Retriever
 from rag.store import DocumentRecord, IndexMismatchError, Store, StoreError
@@ -26,7 +26,11 @@ ANSWER_SETTINGS = ("backend", "llm_model", "openai_base_url", "openai_api_key", 
 
 def document_id(record: DocumentRecord) -> str:
     """A stable id for one indexed file: the same name in two indexed folders gets two ids."""
-    return hashlib.sha256(f"{record.root}\0{record.source}".encode()).hexdigest()[:12]
+    return document_key(record.root, record.source)
+
+
+def document_key(root: str, source: str) -> str:
+    return hashlib.sha256(f"{root}\0{source}".encode()).hexdigest()[:12]
 
 
 class Assistant:
@@ -127,28 +131,57 @@ class Assistant:
         """Hold the index as an index run does (every writer, in any process, waits for it)."""
         return self.store.index_lock(wait)
 
+    def _record(self, doc_id: str) -> DocumentRecord:
+        matches = [record for record in self.store.documents() if document_id(record) == doc_id]
+        if not matches:
+            raise StoreError(f"no indexed document with id {doc_id!r}")
+        return matches[0]
+
+    def _file_kept(self, record: DocumentRecord) -> str | None:
+        """Why removing ``record`` leaves its file alone, or None when the file is deleted with it."""
+        path = Path(record.root) / record.source
+        corpus = Path(self.settings.corpus_dir).resolve()
+        if path.is_symlink():
+            return "it is a symbolic link"
+        if not path.resolve().is_relative_to(corpus):
+            return f"its file is outside the corpus folder {corpus}"
+        if not path.is_file():
+            return "its file is already gone"
+        return None
+
+    def document(self, doc_id: str) -> tuple[DocumentRecord, str]:
+        """An indexed document and its stored text, by id: what the source view shows (never read from disk,
+        so no path outside the index can be reached). StoreError for an unknown id."""
+        record = self._record(doc_id)
+        return record, self.store.document_text(record.source, record.root)
+
+    def passage_document_id(self, passage: Passage) -> str | None:
+        """The id of the document a passage was cut from, None once it has been removed."""
+        root = self.store.chunk_root(passage.id)
+        return None if root is None else document_key(root, passage.source)
+
+    def removal_preview(self, doc_id: str) -> str:
+        """What :meth:`remove` would do to this document, in one line, for a confirmation question."""
+        record = self._record(doc_id)
+        kept = self._file_kept(record)
+        if kept is None:
+            return (f"`{record.source}` will be removed from the index **and its file deleted** from the corpus "
+                    f"folder ({record.chunk_count} chunks).")
+        return (f"`{record.source}` will be removed from the index only ({record.chunk_count} chunks); {kept}, "
+                "so no file is deleted.")
+
     def remove(self, doc_id: str) -> str:
         """Unindex exactly the document with this id; delete its file only if it lies inside the corpus
         folder (symlinks resolved, and never a symlink itself). Returns what was done, in one line."""
         with self.store.index_lock():
-            matches = [record for record in self.store.documents() if document_id(record) == doc_id]
-            if not matches:
-                raise StoreError(f"no indexed document with id {doc_id!r}")
-            record = matches[0]
+            record = self._record(doc_id)
             with self.store.writer(self.signature(), self.settings.exact_search_max_chunks) as writer:
                 writer.remove(record.root, record.source)
-            path = Path(record.root) / record.source
-            corpus = Path(self.settings.corpus_dir).resolve()
-            if path.is_symlink():
-                kept = "it is a symbolic link, so only the index entry was removed"
-            elif not path.resolve().is_relative_to(corpus):
-                kept = f"its file is outside the corpus folder {corpus}, so only the index entry was removed"
-            elif not path.is_file():
-                kept = "its file was already gone"
-            else:
-                path.unlink()
+            kept = self._file_kept(record)
+            if kept is None:
+                (Path(record.root) / record.source).unlink()
                 return f"Removed `{record.source}` from the index and deleted its file from the corpus folder."
-            return f"Removed `{record.source}` (from {record.root}) from the index; {kept}."
+            return f"Removed `{record.source}` (from {record.root}) from the index; {kept}, so only the index entry was removed."
 
     # ---- settings ------------------------------------------------------------------------
 

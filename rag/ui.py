@@ -30,19 +30,21 @@ import gradio as gr
 from gradio.components.chatbot import ChatbotDataMessages, Message
 from pydantic import field_validator
 
-from rag.api import Assistant, document_id
+from rag.api import ANSWER_SETTINGS, Assistant, document_id
 from rag.auth import EDIT, READ, Access, PermissionDenied, Role, allows, check_bind, load_users, require
-from rag.backends import BACKEND_NAMES
-from rag.config import Settings
+from rag.backends import BACKEND_NAMES, effective_model
+from rag.config import Settings, config_file
 from rag.errors import USER_ERRORS
 from rag.loaders import SUPPORTED_SUFFIXES, SkipFile, load_document
 from rag.prompt import chat_history
 from rag.retrieve import MODES
+from rag.store import StoreError
 from rag.text import one_line
 from rag.ui_html import (
     CSS,
     EMPTY_SOURCES,
     HEAD,
+    document_page,
     error_html,
     linked_answer,
     retrieved_html,
@@ -58,7 +60,7 @@ EXAMPLES = [
     "What is inner alignment?",
 ]
 UPLOAD_TYPES = sorted(SUPPORTED_SUFFIXES)
-DOC_HEADERS = ["title", "source", "chunks", "indexed at", "id"]
+DOC_HEADERS = ["title", "source", "chunks", "size", "indexed at", "id"]
 
 # System fonts only: the default Gradio fonts are served locally, but nothing should depend on that.
 THEME = gr.themes.Default(
@@ -183,7 +185,7 @@ def documents_view(assistant: Assistant, role: Role | None) -> DocumentsView:
     require(role, READ, "list documents")
     records = sorted(assistant.documents(), key=lambda record: (record.source, record.root))
     table = [
-        [record.title, record.source, record.chunk_count,
+        [record.title, record.source, record.chunk_count, _size(record.size),
          time.strftime("%Y-%m-%d %H:%M", time.localtime(record.indexed_at)), document_id(record)]
         for record in records
     ]
@@ -381,10 +383,69 @@ def apply_settings(assistant: Assistant, role: Role | None, backend: str, model:
     }
     if (api_key or "").strip():
         update["openai_api_key"] = api_key.strip()
-    return settings_view(assistant, role, assistant.update_settings(**update))
+    notes = assistant.update_settings(**update)
+    applied = (f"✓ Applied at {time.strftime('%H:%M:%S')} to the running server, for everyone using it "
+               "(not saved: a restart goes back to rag.toml unless you save).")
+    return settings_view(assistant, role, [applied, *notes])
+
+
+def save_settings(assistant: Assistant, role: Role | None) -> str:
+    """Write the answer settings in force to rag.toml (``RAG_CONFIG``) so they survive a restart; editors only.
+    Other keys and tables of the file are kept (tomlkit edits it in place); the API key is never written."""
+    import tomlkit
+
+    require(role, EDIT, "save settings")
+    path = config_file()
+    try:
+        document = tomlkit.parse(path.read_text(encoding="utf-8")) if path.exists() else tomlkit.document()
+    except (OSError, UnicodeDecodeError, tomlkit.exceptions.ParseError) as exc:
+        return f"Not saved: cannot read `{path}` ({html.escape(one_line(exc))})."
+    settings = assistant.settings
+    for name in ANSWER_SETTINGS:
+        if name != "openai_api_key":
+            document[name] = getattr(settings, name)
+    tmp = path.with_name(f".{path.name}.saving")
+    try:
+        tmp.write_text(tomlkit.dumps(document), encoding="utf-8")
+        os.replace(tmp, path)  # whole or not at all
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        return f"Not saved: cannot write `{path}` ({html.escape(exc.strerror or str(exc))})."
+    overridden = [f"`RAG_{name.upper()}`" for name in ANSWER_SETTINGS
+                  if name != "openai_api_key" and os.environ.get(f"RAG_{name.upper()}")]
+    note = (f" The environment sets {', '.join(overridden)}: at restart the environment wins over the file."
+            if overridden else "")
+    return (f"✓ Saved to `{path.resolve()}` at {time.strftime('%H:%M:%S')}: they survive a restart. The API key "
+            f"is never written to the file (set `RAG_OPENAI_API_KEY`).{note}")
 
 
 # ---- the app ------------------------------------------------------------------------------------------
+
+
+def _size(size: int) -> str:
+    if size < 1000:
+        return f"{size} bytes"
+    return f"{size / 1000:.1f} kB" if size < 1_000_000 else f"{size / 1_000_000:.1f} MB"
+
+
+def chat_status(assistant: Assistant, role: Role | None) -> str:
+    """The Chat tab's line on what can be asked about: how many documents are indexed."""
+    require(role, READ, "see the index status")
+    count = assistant.status()["documents"]
+    if not count:
+        return "**No documents indexed yet**: nothing can be answered until some are added."
+    return f"Answers come from **{count} indexed document{'' if count == 1 else 's'}**."
+
+
+def removal_question(assistant: Assistant, role: Role | None, doc_id: str | None) -> str | None:
+    """What removing the chosen document will do, for the confirmation step (None: nothing chosen)."""
+    require(role, EDIT, "remove documents")
+    if not doc_id:
+        return None
+    try:
+        return assistant.removal_preview(doc_id) + " Remove it?"
+    except Exception as exc:
+        return f"Cannot remove `{html.escape(doc_id)}`: {html.escape(_one_line_error(exc), quote=False)}"
 
 
 def _status_line(assistant: Assistant) -> str:
@@ -409,15 +470,15 @@ def _report_markdown(report, notes: Sequence[str] = ()) -> str:
 
 
 def _settings_summary(settings: Settings) -> str:
-    model = settings.llm_model or "backend default"
+    model = effective_model(settings) or "none (quotes passages)"
+    if settings.backend != "extractive" and not settings.llm_model:
+        model += ", the backend's default"
     extra = ""
     if settings.backend == "openai":
         key = "set" if settings.openai_api_key.get_secret_value() else "not set"
         extra = f", base URL `{settings.openai_base_url}`, API key {key}"
     elif settings.backend == "ollama":
         extra = f", base URL `{settings.ollama_base_url}`"
-    if settings.backend == "extractive":
-        model = "none (quotes passages)"
     return (
         f"Effective settings: backend **{settings.backend}** (model: {model}{extra}), "
         f"top-k **{settings.top_k}**, retrieval **{settings.retrieval_mode}**."
@@ -553,6 +614,28 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
             raise refused(exc) from None
         return (message, *documents_outputs(request))
 
+    def on_remove_question(doc_id: str | None, request: gr.Request) -> tuple:
+        """First step of a removal: say what will happen (file deleted, or only unindexed) and ask."""
+        try:
+            question_text = removal_question(assistant, role(request), doc_id)
+        except PermissionDenied as exc:
+            raise refused(exc) from None
+        if question_text is None:
+            return "Choose a document to remove first.", gr.Row(visible=False)
+        return question_text, gr.Row(visible=True)
+
+    def on_chat_status(request: gr.Request) -> str:
+        try:
+            return chat_status(assistant, role(request))
+        except PermissionDenied as exc:
+            raise refused(exc) from None
+
+    def on_save(request: gr.Request) -> str:
+        try:
+            return save_settings(assistant, role(request))
+        except PermissionDenied as exc:
+            raise refused(exc) from None
+
     def on_pick(event: gr.SelectData):
         """Clicking a table row chooses that document (its id, the last column) for removal."""
         return gr.Dropdown(value=event.row_value[-1]) if event.row_value else gr.skip()
@@ -579,12 +662,17 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
     def on_role(request: gr.Request) -> tuple:
         """Editing controls are shown to editors only (the handlers refuse other roles anyway)."""
         editor = allows(role(request), EDIT)
-        return gr.Column(visible=editor), gr.Row(visible=editor), gr.Tab(visible=editor)
+        return (gr.Column(visible=editor), gr.Column(visible=editor), gr.Tab(visible=editor),
+                gr.Button("Add or view documents →" if editor else "View the documents →"))
 
     with gr.Blocks(title="Ask your documents") as demo:
         gr.Markdown("## Ask your documents\nAnswers come only from the indexed documents, with numbered citations.")
-        with gr.Tabs():
-            with gr.Tab("Chat", id="chat"):
+        with gr.Tabs() as tabs:
+            with gr.Tab("Chat", id="chat") as chat_tab:
+                with gr.Row(elem_id="chat-status-row"):
+                    chat_info = gr.Markdown(elem_id="chat-status")
+                    to_documents = gr.Button("Add or view documents →", size="sm", variant="secondary",
+                                             elem_id="to-documents", scale=0, min_width=200)
                 with gr.Row(equal_height=False, elem_id="chat-layout"):
                     with gr.Column(scale=3, elem_id="chat-column"):
                         chatbot = gr.Chatbot(
@@ -629,24 +717,34 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
                             reindex_button = gr.Button("Re-index corpus folder", elem_id="reindex")
                     report = gr.Markdown("", elem_id="index-report")
                 table = gr.Dataframe(
-                    headers=DOC_HEADERS, datatype=["str", "str", "number", "str", "str"], interactive=False,
+                    headers=DOC_HEADERS, datatype=["str", "str", "number", "str", "str", "str"], interactive=False,
                     label="Indexed documents", elem_id="documents-table", wrap=True,
                 )
-                with gr.Row() as remove_row:
-                    # Values are document ids; custom values let API scripts name any id, remove() checks it.
-                    to_remove = gr.Dropdown(label="Document to remove", choices=[], allow_custom_value=True, scale=3,
-                                            elem_id="remove-source")
-                    remove_button = gr.Button("Remove document and its file", variant="stop", scale=1,
-                                              elem_id="remove")
+                with gr.Column() as remove_column:
+                    with gr.Row():
+                        # Values are document ids; custom values let API scripts name any id, remove() checks it.
+                        to_remove = gr.Dropdown(label="Document to remove (or click its row)", choices=[],
+                                                allow_custom_value=True, scale=3, elem_id="remove-source")
+                        remove_button = gr.Button("Remove…", variant="stop", scale=1, elem_id="remove")
+                    with gr.Row(visible=False, elem_id="remove-confirm") as confirm_row:
+                        confirm_text = gr.Markdown(elem_id="remove-question")
+                        remove_yes = gr.Button("Yes, remove", variant="stop", scale=0, min_width=120,
+                                               elem_id="remove-yes")
+                        remove_no = gr.Button("Cancel", scale=0, min_width=100, elem_id="remove-cancel")
             with gr.Tab("Settings", id="settings") as settings_tab:
                 # Built with the effective values (the API defaults); refreshed on every page load.
                 current = assistant.settings
                 shown = backend_fields(current.backend)
+                gr.Markdown(
+                    "These settings apply to **the whole server**: every user's next question uses them. "
+                    "**Apply** changes the running server only, so a restart goes back to rag.toml and the "
+                    "environment; **Save to rag.toml** keeps them across restarts (never the API key).",
+                    elem_id="settings-scope")
                 summary = gr.Markdown(_settings_summary(current), elem_id="settings-summary")
                 backend = gr.Dropdown(list(BACKEND_NAMES), value=current.backend, label="Answer backend",
                                       elem_id="backend",
                                       info="extractive quotes passages; local, openai and ollama use an LLM")
-                model = gr.Textbox(current.llm_model, label="Model", placeholder="backend default",
+                model = gr.Textbox(current.llm_model, label="Model", placeholder="empty: the backend's default",
                                    info="model name, or a GGUF path for the local backend",
                                    visible=shown["llm_model"])
                 openai_url = gr.Textbox(current.openai_base_url, label="OpenAI-compatible base URL",
@@ -659,7 +757,10 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
                 top_k = gr.Slider(1, max(20, current.top_k), value=current.top_k, step=1,
                                   label="Passages retrieved (top-k)")
                 mode = gr.Radio(list(MODES), value=current.retrieval_mode, label="Retrieval mode")
-                apply = gr.Button("Apply", variant="primary", elem_id="apply-settings")
+                with gr.Row():
+                    apply = gr.Button("Apply", variant="primary", elem_id="apply-settings")
+                    save = gr.Button("Save to rag.toml", elem_id="save-settings")
+                saved = gr.Markdown(elem_id="save-report")
 
         api_ask.click(on_ask, inputs=[question, chatbot], outputs=[question, chatbot, sources, details],
                       api_name="ask", concurrency_id="ask", concurrency_limit=4)
@@ -678,24 +779,46 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
 
         documents_io = [report, table, to_remove, status]
         # One index run at a time; asks have their own concurrency group, so they keep being answered meanwhile.
-        upload_button.click(on_upload, inputs=files, outputs=documents_io, api_name="upload",
-                            concurrency_id="index", concurrency_limit=1).then(
-            lambda: None, outputs=files, api_visibility="private", queue=False)
-        reindex_button.click(on_reindex, outputs=documents_io, api_name="reindex",
-                             concurrency_id="index", concurrency_limit=1)
-        remove_button.click(on_remove, inputs=to_remove, outputs=documents_io, api_name="remove",
-                            concurrency_id="index", concurrency_limit=1)
+        uploaded = upload_button.click(on_upload, inputs=files, outputs=documents_io, api_name="upload",
+                                       concurrency_id="index", concurrency_limit=1)
+        uploaded.then(lambda: None, outputs=files, api_visibility="private", queue=False)
+        reindexed = reindex_button.click(on_reindex, outputs=documents_io, api_name="reindex",
+                                         concurrency_id="index", concurrency_limit=1)
+        remove_button.click(on_remove_question, inputs=to_remove, outputs=[confirm_text, confirm_row],
+                            api_visibility="private", queue=False)
+        removed = remove_yes.click(on_remove, inputs=to_remove, outputs=documents_io, api_name="remove",
+                                   concurrency_id="index", concurrency_limit=1)
+        removed.then(lambda: gr.Row(visible=False), outputs=confirm_row, api_visibility="private", queue=False)
+        for index_run in (uploaded, reindexed, removed):  # the Chat tab's document count follows the index
+            index_run.then(on_chat_status, outputs=chat_info, api_visibility="private", queue=False)
+        remove_no.click(lambda: gr.Row(visible=False), outputs=confirm_row, api_visibility="private", queue=False)
+        chat_tab.select(on_chat_status, outputs=chat_info, api_visibility="private", queue=False)
+        to_documents.click(lambda: gr.Tabs(selected="documents"), outputs=tabs, api_visibility="private",
+                           queue=False)
         table.select(on_pick, outputs=to_remove, api_visibility="private", queue=False)
 
         settings_fields = [backend, model, openai_url, api_key, ollama_url, top_k, mode]
         apply.click(on_apply, inputs=settings_fields, outputs=[*settings_fields, summary], api_name="settings")
+        save.click(on_save, outputs=saved, api_name="save_settings")
         backend.change(on_backend, inputs=backend, outputs=[model, openai_url, api_key, ollama_url],
                        api_visibility="private", queue=False)
 
-        demo.load(on_role, outputs=[upload_column, remove_row, settings_tab], api_visibility="private", queue=False)
+        demo.load(on_role, outputs=[upload_column, remove_column, settings_tab, to_documents],
+                  api_visibility="private", queue=False)
+        demo.load(on_chat_status, outputs=chat_info, api_visibility="private", queue=False)
         demo.load(documents_outputs, outputs=[table, to_remove, status], api_visibility="private", queue=False)
         demo.load(on_settings_view, outputs=[*settings_fields, summary], api_visibility="private", queue=False)
     return demo
+
+
+def caller_role(scope, access: Access) -> Role | None:
+    """The role of the user Gradio's login cookie names, for routes outside Gradio's own endpoints."""
+    from starlette.requests import Request
+
+    server = scope["app"]
+    cookies = Request(scope).cookies
+    token = cookies.get(f"access-token-{server.cookie_id}") or cookies.get(f"access-token-unsecure-{server.cookie_id}")
+    return access.role(server.tokens.get(token))
 
 
 class EditorOnlyUploads:
@@ -711,20 +834,52 @@ class EditorOnlyUploads:
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and scope["method"] == "POST" and scope["path"].rstrip("/").endswith("/upload"):
-            from starlette.requests import Request
             from starlette.responses import JSONResponse
 
-            server = scope["app"]
-            cookies = Request(scope).cookies
-            token = cookies.get(f"access-token-{server.cookie_id}") or cookies.get(
-                f"access-token-unsecure-{server.cookie_id}")
-            role = self.access.role(server.tokens.get(token))
+            role = caller_role(scope, self.access)
             if not allows(role, EDIT):
                 status = 401 if role is None else 403
                 detail = "not authenticated" if role is None else "permission denied: only editors can upload files"
                 await JSONResponse({"detail": detail}, status_code=status)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+class DocumentView:
+    """ASGI middleware: ``GET /document/<id>?start=&end=`` shows one indexed document whole, the span
+    highlighted (citations link here with ``#cited``). Readers and editors only; the text comes from the
+    index by document id, so no file path is ever taken from the request."""
+
+    PATH = re.compile(r"/document/([0-9a-f]{12})")
+
+    def __init__(self, app, access: Access, assistant: Assistant):
+        self.app = app
+        self.access = access
+        self.assistant = assistant
+
+    async def __call__(self, scope, receive, send):
+        match = self.PATH.fullmatch(scope["path"]) if scope["type"] == "http" else None
+        if match is None or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        from starlette.concurrency import run_in_threadpool
+        from starlette.requests import Request
+        from starlette.responses import HTMLResponse, PlainTextResponse
+
+        if not allows(caller_role(scope, self.access), READ):
+            await PlainTextResponse("log in first", status_code=401)(scope, receive, send)
+            return
+        query = Request(scope).query_params
+        try:
+            record, text = await run_in_threadpool(self.assistant.document, match.group(1))
+            quote = (int(query["start"]), int(query["end"])) if "start" in query and "end" in query else None
+        except (StoreError, ValueError):
+            await PlainTextResponse("no such indexed document", status_code=404)(scope, receive, send)
+            return
+        response = HTMLResponse(document_page(record, text, quote), headers={
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'",
+            "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"})
+        await response(scope, receive, send)
 
 
 class HealthCheck:
@@ -758,6 +913,7 @@ def launch(demo: gr.Blocks, settings: Settings, access: Access | None = None, as
     middleware = [Middleware(EditorOnlyUploads, access=access)]
     if assistant is not None:
         middleware.append(Middleware(HealthCheck, assistant=assistant))
+        middleware.append(Middleware(DocumentView, access=access, assistant=assistant))
     if not access.open:
         options.setdefault("auth", access.check_login)
         options.setdefault("auth_message", "Log in with your reader or editor account.")

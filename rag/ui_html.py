@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
+from rag.api import document_key
 from rag.answer import NOT_IN_DOCUMENTS, UNVERIFIED, UNVERIFIED_NOTE, VERIFIED
 from rag.citations import UNSUPPORTED
 from rag.injection import instruction_like
@@ -182,8 +183,9 @@ def markdown_excerpt(document: str, start: int, end: int, quote: tuple[int, int]
     lo = _block_start(document, max(body_start, min(start, quote_start)), body_start)
     hi = _block_end(document, max(end, quote_end))
     quote_start, quote_end = max(lo, quote_start), max(lo, quote_end)
-    if quote_start == 0 or document[quote_start - 1] == "\n":
-        quote_start = min(quote_end, _LINE_SYNTAX.match(document, quote_start).end())
+    syntax_end = _LINE_SYNTAX.match(document, document.rfind("\n", 0, quote_start) + 1).end()
+    if quote_start < syntax_end:  # the quote starts inside the line's bullet or heading marks
+        quote_start = min(quote_end, syntax_end)
     region = document[lo:hi]
     if quote:
         region = (document[lo:quote_start] + _QUOTE_START + document[quote_start:quote_end] + _QUOTE_END
@@ -245,27 +247,45 @@ def _injection_note(text: str) -> str:
 
 
 class DocumentTexts:
-    """Each cited document's stored text, read once per rendering (None once removed from the index)."""
+    """Each cited document's id and stored text, read once per rendering (None once removed from the index).
+    Looked up through the passage's chunk, so the same file name indexed from two folders is never confused."""
 
     def __init__(self, assistant):
-        self.assistant = assistant
-        self.texts: dict[str, str | None] = {}
+        self.store = assistant.store
+        self.found: dict[int, tuple[str | None, str | None]] = {}
 
-    def __call__(self, source: str) -> str | None:
-        if source not in self.texts:
+    def __call__(self, passage: Passage) -> tuple[str | None, str | None]:
+        if passage.id not in self.found:
+            root = self.store.chunk_root(passage.id)
             try:
-                self.texts[source] = self.assistant.document_text(source)
+                text = None if root is None else self.store.document_text(passage.source, root)
             except StoreError:
-                self.texts[source] = None
-        return self.texts[source]
+                text = None
+            self.found[passage.id] = (None if text is None else document_key(root, passage.source), text)
+        return self.found[passage.id]
 
 
-def _source_block(passage: Passage, body: str, number: int | None = None, turn: int = 0, verdict: str = "") -> str:
+def _open_link(doc_id: str | None, quote: tuple[int, int] | None) -> str:
+    """A link to the whole document, scrolled to the quote (served by the app from the index: /document/<id>)."""
+    if doc_id is None:
+        return ""
+    span = f"?start={quote[0]}&amp;end={quote[1]}" if quote and 0 <= quote[0] < quote[1] else ""
+    return (f' · <a class="open-doc" href="document/{doc_id}{span}#cited" target="_blank" rel="noopener">'
+            "open document ↗</a>")
+
+
+def _source_block(passage: Passage, texts: DocumentTexts, quote: tuple[int, int] | None = None,
+                  number: int | None = None, turn: int = 0, verdict: str = "") -> str:
+    """One passage with where it is from; a citation (``number``) has its quote highlighted and its verdict."""
     cited = number is not None
     id_attr = f' id="cite-{turn}-{number}"' if cited else ""
+    doc_id, document = texts(passage)
+    if cited and (quote is None or quote[0] < 0):
+        quote = (passage.start, passage.end)
     return (f'<div class="source"{id_attr}><div class="source-head">{f"[{number}] " if cited else ""}{_where(passage)}'
-            f" · <code>{html.escape(passage.source)}</code>{f' · {verdict}' if verdict else ''}</div>"
-            f"{_injection_note(passage.text)}{body}</div>")
+            f" · <code>{html.escape(passage.source)}</code>{f' · {verdict}' if verdict else ''}"
+            f"{_open_link(doc_id, quote or (passage.start, passage.end))}</div>"
+            f"{_injection_note(passage.text)}{passage_html(passage, document, quote)}</div>")
 
 
 def _turn_head(turn: int) -> str:
@@ -284,14 +304,13 @@ def sources_html(assistant, answer, turn: int) -> str:
             else '<span class="ok">✓ supported by this passage</span>' if citation.answers
             else '<span class="warn">✓ in this passage, but it does not answer the question</span>'
         )
-        body = passage_html(passage, texts(passage.source), (citation.quote_start, citation.quote_end))
-        parts.append(_source_block(passage, body, citation.n, turn, verdict))
+        parts.append(_source_block(passage, texts, (citation.quote_start, citation.quote_end), citation.n, turn,
+                                   verdict))
     if answer.uncited:
         label = "retrieved passage" if len(answer.uncited) == 1 else "retrieved passages"
         opened = " open" if not answer.citations else ""
         parts.append(f"<details{opened}><summary>{len(answer.uncited)} more {label} (not cited)</summary>")
-        parts += [_source_block(hit.passage, passage_html(hit.passage, texts(hit.passage.source)))
-                  for hit in answer.uncited]
+        parts += [_source_block(hit.passage, texts) for hit in answer.uncited]
         parts.append("</details>")
     if not answer.citations and not answer.uncited:
         parts.append('<p class="empty">No passages matched.</p>')
@@ -307,7 +326,7 @@ def retrieved_html(assistant, hits: Sequence[Hit], turn: int, stopped: bool = Fa
              f"The {count}:</div>" if stopped else f'<div class="state writing">Writing the answer from {count}…</div>')
     parts = [f'<div class="sources" data-turn="{turn}" data-state="{"stopped" if stopped else "writing"}">',
              _turn_head(turn), state]
-    parts += [_source_block(hit.passage, passage_html(hit.passage, texts(hit.passage.source))) for hit in hits]
+    parts += [_source_block(hit.passage, texts) for hit in hits]
     parts.append("</div>")
     return "".join(parts)
 
@@ -432,3 +451,39 @@ document.addEventListener("click", (event) => {
 })();
 </script>
 """
+
+
+# ---- the source view: a whole document, scrolled to a cited span ------------------------------------------
+
+# The page runs no script and loads nothing (see the Content-Security-Policy the app sends with it).
+_DOCUMENT_CSS = """
+:root { color-scheme: light dark; --mark-bg: #fff1a8; --mark-fg: #1f1a00; }
+@media (prefers-color-scheme: dark) { :root { --mark-bg: #6b5800; --mark-fg: #fffbe6; } }
+body { font: 16px/1.55 ui-sans-serif, system-ui, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;
+       max-width: 52em; margin: 0 auto; padding: 1em; overflow-wrap: anywhere; }
+header { border-bottom: 1px solid #8884; margin-bottom: 1em; padding-bottom: 0.5em; }
+.plain { white-space: pre-wrap; }
+mark { background: var(--mark-bg); color: var(--mark-fg); scroll-margin-top: 30vh; }
+table { border-collapse: collapse; } td, th { border: 1px solid #8886; padding: 2px 6px; }
+"""
+
+
+def document_page(record, text: str, quote: tuple[int, int] | None) -> str:
+    """The whole indexed text of a document as its reader sees it, ``quote`` highlighted; the first highlight
+    is ``#cited``, so a link ending in #cited opens scrolled to it."""
+    if quote is not None and not 0 <= quote[0] < quote[1] <= len(text):
+        quote = None
+    if record.source.lower().endswith(MARKDOWN_SUFFIXES):
+        body = markdown_excerpt(text, 0, len(text), quote)
+    elif quote is None:
+        body = f'<div class="plain">{html.escape(text)}</div>'
+    else:
+        start, end = quote
+        body = (f'<div class="plain">{html.escape(text[:start])}<mark>{html.escape(text[start:end])}</mark>'
+                f"{html.escape(text[end:])}</div>")
+    body = body.replace("<mark>", '<mark id="cited">', 1)
+    title = html.escape(record.title or record.source)
+    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>'
+            f"<style>{_DOCUMENT_CSS}</style></head><body><header><b>{title}</b> · "
+            f"<code>{html.escape(record.source)}</code> · the indexed text</header><main>{body}</main></body></html>")

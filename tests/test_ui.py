@@ -417,6 +417,95 @@ def test_phone_width_layout(browser, ui, requests_seen):
         page.context.close()
 
 
+def test_documents_tab_confirms_removal_and_the_chat_tab_counts_documents(page, ui):
+    page.get_by_role("tab", name="Chat").click()
+    count = len(ui.assistant.documents())
+    status = page.locator("#chat-status")
+    status.get_by_text(f"{count} indexed documents").wait_for()
+    (ui.corpus / "heron-notes.md").write_text("# Heron notes\n\nThe grey heron waits motionless in the reeds.\n")
+    page.locator("#to-documents").click()  # the link to add more opens the Documents tab
+    page.locator("#reindex").wait_for()
+    assert page.locator("#upload").is_visible()
+    page.locator("#reindex").click()
+    page.wait_for_function("document.querySelector('#index-report').innerText.includes('heron-notes.md')",
+                           timeout=ANSWER_TIMEOUT_MS)
+    table = page.locator("#documents-table")
+    for header in ("chunks", "size", "indexed at"):
+        assert header in table.inner_text()
+    table.get_by_text("heron-notes.md").click()  # a row click chooses the document
+    page.locator("#remove").click()
+    question = page.locator("#remove-question")
+    question.get_by_text("heron-notes.md").wait_for()
+    assert "and its file deleted" in question.inner_text() and "Remove it?" in question.inner_text()
+    page.locator("#remove-cancel").click()
+    question.wait_for(state="hidden")
+    assert (ui.corpus / "heron-notes.md").exists() and "heron-notes.md" in table.inner_text()
+
+    page.locator("#remove").click()
+    page.locator("#remove-yes").click()
+    page.wait_for_function("document.querySelector('#index-report').innerText.includes('deleted its file')",
+                           timeout=ANSWER_TIMEOUT_MS)
+    assert not (ui.corpus / "heron-notes.md").exists()
+    page.locator("#remove-confirm").wait_for(state="hidden")
+    page.get_by_role("tab", name="Chat").click()
+    status.get_by_text(f"{count} indexed documents").wait_for()
+
+
+def test_settings_say_their_scope_show_the_effective_model_and_save_to_rag_toml(page, ui, tmp_path, monkeypatch):
+    import tomllib
+
+    config = tmp_path / "rag.toml"
+    config.write_text("# team settings\ntop_k = 5\n", encoding="utf-8")
+    monkeypatch.setenv("RAG_CONFIG", str(config))  # the server runs in this process: it saves here
+    original = ui.assistant.settings
+    try:
+        page.get_by_role("tab", name="Settings").click()
+        scope = page.locator("#settings-scope").inner_text()
+        assert "whole server" in scope and "restart" in scope and "Save to rag.toml" in scope
+        page.locator("#backend input").click()
+        page.get_by_role("option", name="ollama").click()
+        page.locator("#apply-settings").click()
+        summary = page.locator("#settings-summary")
+        summary.get_by_text("Applied at").wait_for()
+        assert "llama3.2, the backend's default" in summary.inner_text()  # not "backend default"
+        assert "backend default" not in summary.inner_text().replace("backend's default", "")
+        page.locator("#save-settings").click()
+        page.locator("#save-report").get_by_text("Saved to").wait_for()
+        saved = tomllib.loads(config.read_text(encoding="utf-8"))
+        assert saved["backend"] == "ollama" and config.read_text(encoding="utf-8").startswith("# team settings")
+        page.screenshot(path=str(ARTIFACTS / "ui-settings.png"), full_page=True)
+    finally:
+        ui.assistant.settings = original
+
+
+def test_citation_opens_the_whole_document_at_the_cited_span(page, ui):
+    turn = ask(page, "What is a corrigible AI?")
+    cited = page.locator(f"#cite-{turn}-1")
+    quoted = cited.locator("mark").first.inner_text()
+    with page.context.expect_page() as opened:
+        cited.locator("a.open-doc").click()
+    view = opened.value
+    try:
+        view.wait_for_load_state()
+        assert urlsplit(view.url).hostname == "127.0.0.1" and "/document/" in view.url
+        mark = view.locator("mark#cited")
+        assert quoted.split()[0] in mark.inner_text()
+        assert mark.is_visible() and view.evaluate(
+            "(() => { const r = document.getElementById('cited').getBoundingClientRect();"
+            " return r.top >= 0 && r.top < innerHeight; })()")  # scrolled to the span
+        text = view.locator("main").inner_text()
+        assert "AI alignment starter pack" in view.locator("header").inner_text()
+        assert "Recommended resources" in text and "my gut feeling ends up being right" in text  # the whole document, not one passage
+        for raw in ("<!---->", "]: http"):
+            assert raw not in text
+        view.screenshot(path=str(ARTIFACTS / "ui-document-view.png"))
+    finally:
+        view.close()
+    assert page.request.get(ui.url + "document/0123456789ab").status == 404
+    assert page.request.get(ui.url + "document/..%2F..%2Fetc%2Fpasswd").status == 404
+    clear(page)
+
+
 def test_healthz_says_whether_the_index_is_loaded(page, ui):
     response = page.request.get(ui.url + "healthz")
     assert response.status == 200 and response.json() == {"status": "ok", "index_loaded": True}

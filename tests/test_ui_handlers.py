@@ -133,3 +133,46 @@ def test_unverified_sentences_are_named():
     assert unverified_sentences(answer) == ["Herons sing opera.", "Herons fly."]
     banner = state_banner(answer)
     assert 'class="state unverified"' in banner and "<li>Herons sing opera.</li>" in banner
+
+
+def test_removal_is_previewed_and_chat_status_counts_documents(fresh_assistant, tmp_path):
+    from rag.ui import chat_status, removal_question
+
+    assert "No documents indexed yet" in chat_status(fresh_assistant, "reader")
+    note = tmp_path / "egret.md"
+    note.write_text("# Egret\n\nThe little egret hunts in shallow water.\n")
+    upload_files(fresh_assistant, "editor", [str(note)])
+    assert "**1 indexed document**" in chat_status(fresh_assistant, "reader")
+    doc_id = documents_view(fresh_assistant, "reader").table[0][-1]
+    question = removal_question(fresh_assistant, "editor", doc_id)
+    assert "`egret.md` will be removed from the index **and its file deleted**" in question and "Remove it?" in question
+    assert (fresh_assistant.settings.corpus_dir / "egret.md").exists()  # asking changes nothing
+    assert removal_question(fresh_assistant, "editor", None) is None
+    assert "no indexed document" in removal_question(fresh_assistant, "editor", "nope")
+    with pytest.raises(PermissionDenied):
+        removal_question(fresh_assistant, "reader", doc_id)
+    assert documents_view(fresh_assistant, "reader").table[0][3].endswith(("bytes", "kB"))  # the size column
+
+
+def test_save_settings_writes_rag_toml_for_editors_only_and_keeps_the_rest(fresh_assistant, tmp_path, monkeypatch):
+    import tomllib
+
+    from rag.ui import save_settings
+
+    config = tmp_path / "rag.toml"
+    config.write_text('top_k = 3\n\n[users.ann]\nrole = "reader"\npassword_hash = "scrypt$x"\n', encoding="utf-8")
+    monkeypatch.setenv("RAG_CONFIG", str(config))
+    monkeypatch.delenv("RAG_BACKEND", raising=False)
+    view = apply_settings(fresh_assistant, "editor", "openai", "", "http://127.0.0.1:9/v1", "sk-never-saved", "", 6,
+                          "bm25")
+    assert "✓ Applied at" in view.summary and "gpt-4o-mini, the backend's default" in view.summary
+    with pytest.raises(PermissionDenied):
+        save_settings(fresh_assistant, "reader")
+    assert "✓ Saved to" in save_settings(fresh_assistant, "editor")
+    saved = tomllib.loads(config.read_text(encoding="utf-8"))
+    assert (saved["backend"], saved["top_k"], saved["retrieval_mode"], saved["openai_base_url"]) == (
+        "openai", 6, "bm25", "http://127.0.0.1:9/v1")
+    assert saved["users"]["ann"]["role"] == "reader"  # the rest of the file is kept
+    assert "sk-never-saved" not in config.read_text(encoding="utf-8")
+    monkeypatch.setenv("RAG_BACKEND", "ollama")
+    assert "The environment sets `RAG_BACKEND`: at restart the environment wins" in save_settings(fresh_assistant, "editor")
