@@ -82,5 +82,5 @@ def start_secure(tmp: Path, embedder) -> tuple[SecureServer, object]:
     (corpus / "vault-link.md").symlink_to(outside / "vault.md")
     access = Access(load_users(settings.users, settings.users_file))
     demo = build_app(assistant, access)
-    launch(demo, settings, access, prevent_thread_lock=True, quiet=True)
+    launch(demo, settings, access, assistant, prevent_thread_lock=True, quiet=True)
     return SecureServer(f"http://127.0.0.1:{settings.port}/", assistant, corpus, elsewhere, outside), demo
