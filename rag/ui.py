@@ -13,11 +13,13 @@ import html
 import logging
 import os
 import re
+import secrets
 import sys
 import tempfile
 import threading
 import time
 import unicodedata
+import uuid
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import closing
@@ -295,6 +297,54 @@ class ChatQueues:
     def busy(self, session: str) -> bool:
         with self._lock:
             return session in self._running
+
+
+# ---- conversations kept in the browser (localStorage, through gr.BrowserState) ----------------------------
+
+MAX_CONVERSATIONS = 30  # oldest dropped first: localStorage holds a few MB per site
+
+
+def new_conversations() -> dict:
+    return {"current": uuid.uuid4().hex[:12], "chats": {}}
+
+
+def remember_conversation(role: Role | None, saved: dict | None, chat: list[dict], panel: str) -> dict:
+    """The browser's conversations with the current one updated (its title is its first question)."""
+    require(role, READ, "keep conversations")
+    saved = saved if saved and isinstance(saved.get("chats"), dict) and saved.get("current") else new_conversations()
+    chats = dict(saved["chats"])
+    if chat:
+        first = next((m["content"] for m in plain_history(chat) if m["role"] == "user"), "")
+        title = one_line(first, 60) or "Conversation"
+        chats[saved["current"]] = {"title": title, "chat": chat, "panel": panel, "updated": time.time()}
+        for oldest in sorted(chats, key=lambda key: chats[key]["updated"])[:-MAX_CONVERSATIONS]:
+            del chats[oldest]
+    else:
+        chats.pop(saved["current"], None)
+    return {"current": saved["current"], "chats": chats}
+
+
+def conversation_choices(saved: dict) -> list[tuple[str, str]]:
+    """(title, id) of every kept conversation, newest first."""
+    chats = saved.get("chats", {})
+    return [(chats[key]["title"], key) for key in sorted(chats, key=lambda key: -chats[key]["updated"])]
+
+
+def open_conversation(role: Role | None, saved: dict, key: str | None) -> tuple[dict, list[dict], str]:
+    """Switch to conversation ``key`` (a new, empty one for None or an unknown key)."""
+    require(role, READ, "open conversations")
+    chats = saved.get("chats", {}) if saved else {}
+    if key in chats:
+        return {"current": key, "chats": chats}, chats[key]["chat"], chats[key]["panel"]
+    return {"current": uuid.uuid4().hex[:12], "chats": chats}, [], EMPTY_SOURCES
+
+
+def delete_conversation(role: Role | None, saved: dict) -> tuple[dict, list[dict], str]:
+    """Forget the current conversation and open the newest one left (or a new one)."""
+    require(role, READ, "delete conversations")
+    chats = {key: chat for key, chat in (saved or {}).get("chats", {}).items() if key != (saved or {}).get("current")}
+    remaining = conversation_choices({"chats": chats})
+    return open_conversation(role, {"chats": chats}, remaining[0][1] if remaining else None)
 
 
 def queue_note(pending: Sequence[str]) -> str:
@@ -586,6 +636,38 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
         yield chat, panels or EMPTY_SOURCES, gr.skip(), queue_note(()), gr.Button(visible=False), gr.Button(
             interactive=True)
 
+    def on_remember(chat: list[dict], panel: str, saved: dict | None, request: gr.Request) -> tuple:
+        try:
+            saved = remember_conversation(role(request), saved, chat, panel)
+        except PermissionDenied as exc:
+            raise refused(exc) from None
+        return saved, gr.Radio(choices=conversation_choices(saved), value=saved["current"])
+
+    def on_switch(action, saved: dict | None, key: str | None, request: gr.Request) -> tuple:
+        """Open, start or delete a conversation; not while an answer is being written into the current one."""
+        if queues.busy(request.session_hash):
+            gr.Warning("An answer is still being written: wait for it or press Stop first.")
+            return (gr.skip(),) * 5
+        try:
+            saved, chat, panel = action(role(request), saved, key)
+        except PermissionDenied as exc:
+            raise refused(exc) from None
+        choices = conversation_choices(saved)
+        return saved, chat, panel, None, gr.Radio(choices=choices, value=saved["current"] if chat else None)
+
+    def on_open(saved: dict | None, key: str | None, request: gr.Request) -> tuple:
+        return on_switch(open_conversation, saved, key, request)
+
+    def on_new(saved: dict | None, request: gr.Request) -> tuple:
+        return on_switch(open_conversation, saved, None, request)
+
+    def on_delete(saved: dict | None, request: gr.Request) -> tuple:
+        return on_switch(lambda role_, saved_, _key: delete_conversation(role_, saved_), saved, None, request)
+
+    def on_restore(saved: dict | None, request: gr.Request) -> tuple:
+        """A reload shows the conversation this browser had open."""
+        return on_switch(open_conversation, saved, (saved or {}).get("current"), request)
+
     def on_stop(draft: str, request: gr.Request) -> tuple:
         """Stop the answer being written; questions still queued go back into the box, before the draft."""
         waiting = queues.stop(request.session_hash)
@@ -666,6 +748,13 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
                 gr.Button("Add or view documents →" if editor else "View the documents →"))
 
     with gr.Blocks(title="Ask your documents") as demo:
+        # Conversations stay in this browser's localStorage (encrypted with a key kept in the index folder).
+        saved = gr.BrowserState(new_conversations(), storage_key="rag-conversations",
+                                secret=_browser_secret(assistant))
+        with gr.Sidebar(label="Conversations", open=True, elem_id="conversations"):
+            new_chat = gr.Button("＋ New chat", size="sm", elem_id="new-chat")
+            history = gr.Radio(choices=[], label="Past conversations (this browser)", elem_id="history")
+            delete_chat = gr.Button("Delete this chat", size="sm", variant="stop", elem_id="delete-chat")
         gr.Markdown("## Ask your documents\nAnswers come only from the indexed documents, with numbered citations.")
         with gr.Tabs() as tabs:
             with gr.Tab("Chat", id="chat") as chat_tab:
@@ -760,7 +849,7 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
                 with gr.Row():
                     apply = gr.Button("Apply", variant="primary", elem_id="apply-settings")
                     save = gr.Button("Save to rag.toml", elem_id="save-settings")
-                saved = gr.Markdown(elem_id="save-report")
+                save_report = gr.Markdown(elem_id="save-report")
 
         api_ask.click(on_ask, inputs=[question, chatbot], outputs=[question, chatbot, sources, details],
                       api_name="ask", concurrency_id="ask", concurrency_limit=4)
@@ -769,13 +858,24 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
                          concurrency_id="ask", concurrency_limit=4, trigger_mode="multiple")
         question_io = dict(fn=on_question, inputs=question, outputs=[question, queued], api_visibility="private",
                            queue=False, trigger_mode="multiple")
-        question.submit(**question_io).then(**answer_io)
-        send.click(**question_io).then(**answer_io)
+        remember_io = dict(fn=on_remember, inputs=[chatbot, sources, saved], outputs=[saved, history],
+                           api_visibility="private", queue=False)
+        question.submit(**question_io).then(**answer_io).then(**remember_io)
+        send.click(**question_io).then(**answer_io).then(**remember_io)
         # An example fills the box and is asked at once.
-        examples.load_input_event.then(**question_io).then(**answer_io)
+        examples.load_input_event.then(**question_io).then(**answer_io).then(**remember_io)
+        switch_io = dict(outputs=[saved, chatbot, sources, details, history], api_visibility="private", queue=False)
+        history.input(on_open, inputs=[saved, history], **switch_io)
+        new_chat.click(on_new, inputs=saved, **switch_io)
+        delete_chat.click(on_delete, inputs=saved, **switch_io)
+        demo.load(on_restore, inputs=saved, **switch_io)
+        # On a phone the open sidebar would cover the page (Gradio makes it full width there): start it closed.
+        demo.load(None, js="() => { if (window.innerWidth <= 768) "
+                           "document.querySelector('#conversations.open .toggle-button')?.click(); }",
+                  api_visibility="private", queue=False)
         stop.click(on_stop, inputs=question, outputs=[question, queued], api_visibility="private", queue=False)
         clear.click(lambda: ([], EMPTY_SOURCES, None), outputs=[chatbot, sources, details], api_visibility="private",
-                    queue=False)
+                    queue=False).then(**remember_io)
 
         documents_io = [report, table, to_remove, status]
         # One index run at a time; asks have their own concurrency group, so they keep being answered meanwhile.
@@ -799,7 +899,7 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
 
         settings_fields = [backend, model, openai_url, api_key, ollama_url, top_k, mode]
         apply.click(on_apply, inputs=settings_fields, outputs=[*settings_fields, summary], api_name="settings")
-        save.click(on_save, outputs=saved, api_name="save_settings")
+        save.click(on_save, outputs=save_report, api_name="save_settings")
         backend.change(on_backend, inputs=backend, outputs=[model, openai_url, api_key, ollama_url],
                        api_visibility="private", queue=False)
 
@@ -819,6 +919,24 @@ def caller_role(scope, access: Access) -> Role | None:
     cookies = Request(scope).cookies
     token = cookies.get(f"access-token-{server.cookie_id}") or cookies.get(f"access-token-unsecure-{server.cookie_id}")
     return access.role(server.tokens.get(token))
+
+
+def _browser_secret(assistant: Assistant) -> str:
+    """The key that encrypts conversations kept in browsers: made once, kept (owner-only) in the index folder,
+    so stored conversations still open after a restart."""
+    path = Path(assistant.settings.index_dir) / "ui-browser-secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".ui-browser-secret-", dir=path.parent)  # mode 0600
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as handle:
+                handle.write(secrets.token_hex(32))
+            os.link(tmp, path)  # whole, and never replacing one another server made meanwhile
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+    return path.read_text(encoding="ascii").strip()
 
 
 class EditorOnlyUploads:

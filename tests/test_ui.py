@@ -506,6 +506,44 @@ def test_citation_opens_the_whole_document_at_the_cited_span(page, ui):
     clear(page)
 
 
+def test_conversations_persist_in_the_browser_with_new_open_and_delete(browser, ui, requests_seen):
+    page = new_page(browser, requests_seen, ui)
+    try:
+        ask(page, "What is specification gaming?")
+        history = page.locator("#history")
+        history.get_by_text("What is specification gaming?").wait_for()
+        page.reload()  # the conversation comes back from localStorage
+        page.locator('#chat [data-testid="bot"]').first.wait_for()
+        assert "Specification gaming" in last_answer(page).inner_text()
+        page.locator("#cite-1-1").wait_for(state="attached")  # with its sources, so its [1] still works
+        stored = page.evaluate("localStorage.getItem('rag-conversations')")
+        assert stored and "Specification gaming" not in stored  # kept encrypted
+
+        page.locator("#new-chat").click()
+        page.wait_for_function("document.querySelectorAll('#chat [data-testid=\"bot\"]').length === 0")
+        ask(page, "What is a corrigible AI?")
+        history.get_by_text("What is a corrigible AI?").wait_for()
+        titles = history.locator("label").all_inner_texts()
+        assert [t.strip() for t in titles] == ["What is a corrigible AI?", "What is specification gaming?"]
+        page.screenshot(path=str(ARTIFACTS / "ui-conversations.png"))
+
+        history.get_by_text("What is specification gaming?").click()
+        page.wait_for_function("document.querySelector('#chat').innerText.includes('CoastRunners') || "
+                               "document.querySelector('#chat').innerText.includes('Specification gaming')")
+        page.locator('#chat a.cite-ref[href="#cite-1-1"]').first.click()
+        page.wait_for_selector("#cite-1-1.flash")
+        assert "ai-alignment-overview.txt" in page.locator("#cite-1-1").inner_text()
+
+        page.locator("#delete-chat").click()
+        history.get_by_text("What is specification gaming?").wait_for(state="detached")
+        assert "corrigible" in page.locator("#chat").inner_text().lower()  # the newest one left is opened
+        page.reload()
+        page.locator("#history").get_by_text("What is a corrigible AI?").wait_for()
+        assert page.locator("#history").get_by_text("What is specification gaming?").count() == 0
+    finally:
+        page.context.close()
+
+
 def test_healthz_says_whether_the_index_is_loaded(page, ui):
     response = page.request.get(ui.url + "healthz")
     assert response.status == 200 and response.json() == {"status": "ok", "index_loaded": True}

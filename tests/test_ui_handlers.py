@@ -176,3 +176,28 @@ def test_save_settings_writes_rag_toml_for_editors_only_and_keeps_the_rest(fresh
     assert "sk-never-saved" not in config.read_text(encoding="utf-8")
     monkeypatch.setenv("RAG_BACKEND", "ollama")
     assert "The environment sets `RAG_BACKEND`: at restart the environment wins" in save_settings(fresh_assistant, "editor")
+
+
+def test_conversations_are_kept_titled_switched_and_deleted():
+    from rag.ui import MAX_CONVERSATIONS, conversation_choices, delete_conversation, open_conversation, \
+        remember_conversation
+
+    chat = [{"role": "user", "content": [{"type": "text", "text": "What is a heron?"}]},
+            {"role": "assistant", "content": "A bird [1]."}]
+    saved = remember_conversation("reader", None, chat, "<div>panel</div>")
+    first = saved["current"]
+    assert conversation_choices(saved) == [("What is a heron?", first)]
+    saved, empty, panel = open_conversation("reader", saved, None)  # new chat
+    assert empty == [] and "Sources for each answer" in panel and saved["current"] != first
+    saved = remember_conversation("reader", saved, [{"role": "user", "content": "And an egret?"}], "<p>2</p>")
+    assert [title for title, _ in conversation_choices(saved)] == ["And an egret?", "What is a heron?"]
+    saved, restored, panel = open_conversation("reader", saved, first)
+    assert restored == chat and panel == "<div>panel</div>"
+    saved, left, _ = delete_conversation("reader", saved)
+    assert [title for title, _ in conversation_choices(saved)] == ["And an egret?"] and left[0]["content"] == "And an egret?"
+    for i in range(MAX_CONVERSATIONS + 5):
+        saved, _, _ = open_conversation("reader", saved, None)
+        saved = remember_conversation("reader", saved, [{"role": "user", "content": f"q{i}"}], "")
+    assert len(saved["chats"]) == MAX_CONVERSATIONS
+    with pytest.raises(PermissionDenied):
+        remember_conversation(None, saved, chat, "")
