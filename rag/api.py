@@ -218,8 +218,16 @@ class Assistant:
 
     # ---- reading -------------------------------------------------------------------------
 
-    def search(self, query: str, k: int | None = None, mode: str | None = None) -> list[Hit]:
-        return self.retriever.search(query, k or self.settings.top_k, mode or self.settings.retrieval_mode)
+    def search(self, query: str, k: int | None = None, mode: str | None = None,
+               documents: Sequence[str] | None = None) -> list[Hit]:
+        """Top passages for ``query``; ``documents`` (document ids) restricts the search to those documents."""
+        retriever = self.retriever
+        within = None
+        if documents is not None:
+            chosen = set(documents)
+            pairs = [(r.root, r.source) for r in self.store.documents() if document_id(r) in chosen]
+            within = retriever.rows_of(self.store.chunk_ids_of(pairs))
+        return retriever.search(query, k or self.settings.top_k, mode or self.settings.retrieval_mode, within)
 
     def ask(
         self,
@@ -229,9 +237,11 @@ class Assistant:
         k: int | None = None,
         mode: str | None = None,
         announce_retrieval: bool = False,
+        documents: Sequence[str] | None = None,
     ) -> Iterator:
         """Stream an answer: text deltas, then the final answer with its checked citations (with
-        ``announce_retrieval``, first the retrieved passages: see rag/answer.py)."""
+        ``announce_retrieval``, first the retrieved passages: see rag/answer.py). ``documents`` (ids) restricts
+        retrieval to those documents."""
         from rag.answer import answer_stream
         from rag.backends import get_backend
 
@@ -239,7 +249,7 @@ class Assistant:
         return answer_stream(
             question,
             history,
-            retrieve=lambda query, depth: self.search(query, depth, mode),
+            retrieve=lambda query, depth: self.search(query, depth, mode, documents),
             embedder=self.embedder,
             backend=chosen,
             k=k or self.settings.top_k,

@@ -305,6 +305,13 @@ class Store:
             raise StoreError(f"no indexed document {source!r}")
         return row[0]
 
+    def chunk_ids_of(self, documents: Sequence[tuple[str, str]]) -> list[int]:
+        """The chunk ids of the documents given as (root, source) pairs."""
+        with self._lock:
+            return [row[0] for root, source in documents for row in self._db.execute(
+                "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.root = ? AND d.source = ?",
+                (root, source))]
+
     def chunk_root(self, chunk_id: int) -> str | None:
         """The indexed folder of a chunk's document (a passage names only its file), None once removed."""
         with self._lock:

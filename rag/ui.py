@@ -1,10 +1,12 @@
 """The Gradio 6 web UI: chat with cited sources, document upload and indexing, answer settings.
 
 Everything here is a thin layer over :class:`rag.api.Assistant`; the named API endpoints (``ask``,
-``upload``, ``reindex``, ``remove``, ``settings``) call the same methods as the CLI, so the app can be
-scripted with ``gradio_client``. The handlers are plain functions of (assistant, caller's role, inputs) that
-check the role themselves (rag/auth.py); ``build_app`` only lays out components and wires them, so every
-endpoint enforces the same roles as the page. ``remove`` takes a document id (the table's ``id`` column).
+``upload``, ``reindex``, ``remove``, ``settings``, ``save_settings``) call the same methods as the CLI, so the
+app can be scripted with ``gradio_client``. The handlers are plain functions of (assistant, caller's role,
+inputs) that check the role themselves (rag/auth.py); ``build_app`` only lays out components and wires them,
+so every endpoint enforces the same roles as the page. ``remove`` takes a document id (the table's ``id``
+column), ``ask`` optionally a list of them to ask within. Two routes sit beside Gradio's as ASGI middleware:
+``/healthz`` and the document view ``/document/<id>``. What the page shows is built in rag/ui_html.py.
 """
 
 from __future__ import annotations
@@ -203,10 +205,11 @@ STOPPED_NOTE = "\n\n<span class=\"chat-stopped\">⏹ Stopped: the answer was cut
 
 
 def ask_turns(assistant: Assistant, role: Role | None, message: str, history: list[dict],
-              stop: threading.Event | None = None) -> Iterator[tuple]:
+              stop: threading.Event | None = None, documents: Sequence[str] | None = None) -> Iterator[tuple]:
     """Stream one chat turn as (chat, this turn's sources html, answer dict) states; nothing for an empty
     question. The retrieved passages are shown as soon as they are found; once ``stop`` is set the answer ends
-    where it is, what arrived kept and marked as stopped."""
+    where it is, what arrived kept and marked as stopped. ``documents`` (ids; empty or None: all) restricts
+    retrieval to those documents."""
     require(role, READ, "ask questions")
     question = (message or "").strip()
     if not question:
@@ -221,7 +224,8 @@ def ask_turns(assistant: Assistant, role: Role | None, message: str, history: li
     yield chat, panel, None
     streamed, hits = "", []
     try:
-        with closing(assistant.ask(question, earlier, announce_retrieval=True)) as events:
+        with closing(assistant.ask(question, earlier, announce_retrieval=True,
+                                   documents=list(documents) if documents else None)) as events:
             for event in events:
                 if stop is not None and stop.is_set():
                     chat[-1] = {"role": "assistant", "content": html.escape(streamed, quote=False) + STOPPED_NOTE}
@@ -257,14 +261,15 @@ class ChatQueues:
         self._pending: dict[str, list[str]] = {}
         self._running: dict[str, threading.Event] = {}
 
-    def add(self, session: str, question: str) -> list[str]:
+    def add(self, session: str, question: str, documents: Sequence[str] = ()) -> list[str]:
+        """Queue a question with the documents it is asked within; returns the questions waiting."""
         with self._lock:
-            self._pending.setdefault(session, []).append(question)
-            return list(self._pending[session])
+            self._pending.setdefault(session, []).append((question, tuple(documents)))
+            return [q for q, _ in self._pending[session]]
 
     def pending(self, session: str) -> list[str]:
         with self._lock:
-            return list(self._pending.get(session, ()))
+            return [q for q, _ in self._pending.get(session, ())]
 
     def start(self, session: str) -> threading.Event | None:
         """The Stop switch of a new run, or None when a run is already answering this session."""
@@ -274,8 +279,8 @@ class ChatQueues:
             self._running[session] = threading.Event()
             return self._running[session]
 
-    def next_or_finish(self, session: str) -> str | None:
-        """The next question; with none left the run ends here, atomically with :meth:`add`'s check."""
+    def next_or_finish(self, session: str) -> tuple[str, tuple[str, ...]] | None:
+        """The next (question, documents); with none left the run ends here, atomically with :meth:`add`."""
         with self._lock:
             queue = self._pending.get(session)
             if queue:
@@ -292,7 +297,7 @@ class ChatQueues:
         with self._lock:
             if session in self._running:
                 self._running[session].set()
-            return self._pending.pop(session, [])
+            return [q for q, _ in self._pending.pop(session, [])]
 
     def busy(self, session: str) -> bool:
         with self._lock:
@@ -586,8 +591,8 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
             view.summary,
         )
 
-    def on_ask(message: str, history: list[dict], request: gr.Request) -> Iterator[tuple]:
-        states = ask_turns(assistant, role(request), message, history)
+    def on_ask(message: str, history: list[dict], within: list[str] | None, request: gr.Request) -> Iterator[tuple]:
+        states = ask_turns(assistant, role(request), message, history, documents=within)
         try:
             first = next(states)
         except StopIteration:
@@ -601,7 +606,7 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
 
     queues = ChatQueues()
 
-    def on_question(message: str, request: gr.Request) -> tuple:
+    def on_question(message: str, within: list[str] | None, request: gr.Request) -> tuple:
         """Enter or Ask: the question joins this session's queue at once and the box is free for the next."""
         try:
             require(role(request), READ, "ask questions")
@@ -610,7 +615,7 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
         question = (message or "").strip()
         if not question:
             return gr.skip(), gr.skip()
-        return "", queue_note(queues.add(request.session_hash, question))
+        return "", queue_note(queues.add(request.session_hash, question, within or ()))
 
     def on_answer_queue(history: list[dict], panel: str, request: gr.Request) -> Iterator[tuple]:
         """Answer this session's queued questions in order (one run per session; a second one leaves at once).
@@ -624,9 +629,10 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
         chat = history
         answering = gr.Button(visible=True), gr.Button(interactive=False)
         try:
-            while not stop.is_set() and (question := queues.next_or_finish(session)) is not None:
+            while not stop.is_set() and (asked := queues.next_or_finish(session)) is not None:
+                question, within = asked
                 turn_panel = ""
-                for chat, turn_panel, details in ask_turns(assistant, role(request), question, chat, stop):
+                for chat, turn_panel, details in ask_turns(assistant, role(request), question, chat, stop, within):
                     yield chat, panels + turn_panel, details, queue_note(queues.pending(session)), *answering
                 panels += turn_panel
         except PermissionDenied as exc:
@@ -706,9 +712,11 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
             return "Choose a document to remove first.", gr.Row(visible=False)
         return question_text, gr.Row(visible=True)
 
-    def on_chat_status(request: gr.Request) -> str:
+    def on_chat_status(request: gr.Request) -> tuple:
+        """The Chat tab's document count, and the documents a question can be asked within."""
         try:
-            return chat_status(assistant, role(request))
+            return chat_status(assistant, role(request)), gr.Dropdown(
+                choices=documents_view(assistant, role(request)).choices)
         except PermissionDenied as exc:
             raise refused(exc) from None
 
@@ -784,6 +792,10 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
                                 stop = gr.Button("Stop", variant="stop", elem_id="stop", visible=False)
                                 clear = gr.Button("Clear conversation", size="sm", elem_id="clear")
                         queued = gr.Markdown("", elem_id="queued")
+                        # Values are document ids; custom values let API scripts name any id (unknown ones match
+                        # nothing).
+                        within = gr.Dropdown(label="Ask within these documents (empty: all)", choices=[],
+                                             multiselect=True, allow_custom_value=True, elem_id="within")
                         api_ask = gr.Button(visible=False)  # the named `ask` endpoint: one question, one answer
                         examples = gr.Examples(EXAMPLES, inputs=question, label="Example questions",
                                                elem_id="examples")
@@ -851,12 +863,12 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
                     save = gr.Button("Save to rag.toml", elem_id="save-settings")
                 save_report = gr.Markdown(elem_id="save-report")
 
-        api_ask.click(on_ask, inputs=[question, chatbot], outputs=[question, chatbot, sources, details],
+        api_ask.click(on_ask, inputs=[question, chatbot, within], outputs=[question, chatbot, sources, details],
                       api_name="ask", concurrency_id="ask", concurrency_limit=4)
         answer_io = dict(fn=on_answer_queue, inputs=[chatbot, sources],
                          outputs=[chatbot, sources, details, queued, stop, clear], api_visibility="private",
                          concurrency_id="ask", concurrency_limit=4, trigger_mode="multiple")
-        question_io = dict(fn=on_question, inputs=question, outputs=[question, queued], api_visibility="private",
+        question_io = dict(fn=on_question, inputs=[question, within], outputs=[question, queued], api_visibility="private",
                            queue=False, trigger_mode="multiple")
         remember_io = dict(fn=on_remember, inputs=[chatbot, sources, saved], outputs=[saved, history],
                            api_visibility="private", queue=False)
@@ -890,9 +902,9 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
                                    concurrency_id="index", concurrency_limit=1)
         removed.then(lambda: gr.Row(visible=False), outputs=confirm_row, api_visibility="private", queue=False)
         for index_run in (uploaded, reindexed, removed):  # the Chat tab's document count follows the index
-            index_run.then(on_chat_status, outputs=chat_info, api_visibility="private", queue=False)
+            index_run.then(on_chat_status, outputs=[chat_info, within], api_visibility="private", queue=False)
         remove_no.click(lambda: gr.Row(visible=False), outputs=confirm_row, api_visibility="private", queue=False)
-        chat_tab.select(on_chat_status, outputs=chat_info, api_visibility="private", queue=False)
+        chat_tab.select(on_chat_status, outputs=[chat_info, within], api_visibility="private", queue=False)
         to_documents.click(lambda: gr.Tabs(selected="documents"), outputs=tabs, api_visibility="private",
                            queue=False)
         table.select(on_pick, outputs=to_remove, api_visibility="private", queue=False)
@@ -905,7 +917,7 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
 
         demo.load(on_role, outputs=[upload_column, remove_column, settings_tab, to_documents],
                   api_visibility="private", queue=False)
-        demo.load(on_chat_status, outputs=chat_info, api_visibility="private", queue=False)
+        demo.load(on_chat_status, outputs=[chat_info, within], api_visibility="private", queue=False)
         demo.load(documents_outputs, outputs=[table, to_remove, status], api_visibility="private", queue=False)
         demo.load(on_settings_view, outputs=[*settings_fields, summary], api_visibility="private", queue=False)
     return demo

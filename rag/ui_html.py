@@ -397,7 +397,7 @@ a.cite-ref { text-decoration: none; font-weight: 600; font-size: 0.85em; vertica
   #sources-column { order: 2; max-height: 70vh; overflow-y: auto; }
   #question-row { order: 3; flex-direction: column; }
   #question-row > * { width: 100%; min-width: 0 !important; }
-  #queued { order: 4; }
+  #queued, #within { order: 4; }
   #examples { order: 5; }
   #details { order: 6; }
 }

@@ -544,6 +544,29 @@ def test_conversations_persist_in_the_browser_with_new_open_and_delete(browser, 
         page.context.close()
 
 
+def test_ask_within_chosen_documents(page, ui):
+    from gradio_client import Client
+
+    clear(page)
+    page.locator("#within input").click()
+    page.get_by_role("option", name="ai-alignment-starter-pack.md").click()
+    page.keyboard.press("Escape")
+    turn = ask(page, "What is specification gaming?")
+    panel = page.locator(f'#sources .sources[data-turn="{turn}"]')
+    sources = {text.strip() for text in panel.locator(".source-head code").all_inner_texts()}
+    assert sources == {"ai-alignment-starter-pack.md"}  # retrieval stayed inside the chosen document
+    page.locator("#within").get_by_role("button", name=re.compile("remove|clear", re.I)).first.click()
+    clear(page)
+
+    from rag.api import document_id  # the API takes the same filter (document ids)
+
+    chosen = [document_id(r) for r in ui.assistant.documents() if r.source == "ai-alignment-overview.txt"]
+    _box, _chat, _sources, answer = Client(ui.url, verbose=False).predict(
+        "What is a corrigible AI?", [], chosen, api_name="/ask")
+    assert {c["source"] for c in answer["citations"]} | {h["source"] for h in answer["retrieved"]} == {
+        "ai-alignment-overview.txt"}
+
+
 def test_healthz_says_whether_the_index_is_loaded(page, ui):
     response = page.request.get(ui.url + "healthz")
     assert response.status == 200 and response.json() == {"status": "ok", "index_loaded": True}

@@ -201,3 +201,16 @@ def test_conversations_are_kept_titled_switched_and_deleted():
     assert len(saved["chats"]) == MAX_CONVERSATIONS
     with pytest.raises(PermissionDenied):
         remember_conversation(None, saved, chat, "")
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
+def test_search_within_chosen_documents(corpus_assistant, mode):
+    from rag.api import document_id
+
+    ids = {record.source: document_id(record) for record in corpus_assistant.documents()}
+    everywhere = corpus_assistant.search("What is specification gaming?", 5, mode)
+    assert "ai-alignment-overview.txt" in {hit.passage.source for hit in everywhere}
+    within = corpus_assistant.search("What is specification gaming?", 5, mode,
+                                     documents=[ids["ai-alignment-starter-pack.md"]])
+    assert within and {hit.passage.source for hit in within} == {"ai-alignment-starter-pack.md"}
+    assert corpus_assistant.search("What is specification gaming?", 5, mode, documents=[]) == []
