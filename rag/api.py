@@ -149,6 +149,23 @@ class Assistant:
             return "its file is already gone"
         return None
 
+    def filter_documents(self, choices: Sequence[str]) -> list[str]:
+        """The document ids a filter names: each choice is a document id, ``folder:<path>`` (the documents
+        under that folder, relative to the folder they were indexed from) or ``tag:<tag>`` (front matter tags)."""
+        records = self.store.documents()
+        tags = self.store.document_tags() if any(c.startswith("tag:") for c in choices) else {}
+        ids: set[str] = set()
+        for choice in choices:
+            if choice.startswith("folder:"):
+                folder = choice.removeprefix("folder:").strip("/")
+                ids |= {document_id(r) for r in records if not folder or r.source.startswith(f"{folder}/")}
+            elif choice.startswith("tag:"):
+                tag = choice.removeprefix("tag:")
+                ids |= {document_id(r) for r in records if tag in tags.get((r.root, r.source), ())}
+            else:
+                ids.add(choice)
+        return sorted(ids)
+
     def document(self, doc_id: str) -> tuple[DocumentRecord, str]:
         """An indexed document and its stored text, by id: what the source view shows (never read from disk,
         so no path outside the index can be reached). StoreError for an unknown id."""
@@ -220,11 +237,11 @@ class Assistant:
 
     def search(self, query: str, k: int | None = None, mode: str | None = None,
                documents: Sequence[str] | None = None) -> list[Hit]:
-        """Top passages for ``query``; ``documents`` (document ids) restricts the search to those documents."""
+        """Top passages for ``query``; ``documents`` (see :meth:`filter_documents`) restricts the search."""
         retriever = self.retriever
         within = None
         if documents is not None:
-            chosen = set(documents)
+            chosen = set(self.filter_documents(documents))
             pairs = [(r.root, r.source) for r in self.store.documents() if document_id(r) in chosen]
             within = retriever.rows_of(self.store.chunk_ids_of(pairs))
         return retriever.search(query, k or self.settings.top_k, mode or self.settings.retrieval_mode, within)

@@ -305,6 +305,17 @@ class Store:
             raise StoreError(f"no indexed document {source!r}")
         return row[0]
 
+    def document_tags(self) -> dict[tuple[str, str], list[str]]:
+        """Front matter ``tags`` of every document that has some, by (root, source)."""
+        with self._lock:
+            rows = self._db.execute("SELECT root, source, metadata FROM documents").fetchall()
+        tags = {}
+        for root, source, metadata in rows:
+            value = json.loads(metadata).get("tags", "")
+            if value:
+                tags[(root, source)] = [tag.strip() for tag in str(value).split(",") if tag.strip()]
+        return tags
+
     def chunk_ids_of(self, documents: Sequence[tuple[str, str]]) -> list[int]:
         """The chunk ids of the documents given as (root, source) pairs."""
         with self._lock:

@@ -492,6 +492,15 @@ def chat_status(assistant: Assistant, role: Role | None) -> str:
     return f"Answers come from **{count} indexed document{'' if count == 1 else 's'}**."
 
 
+def filter_choices(assistant: Assistant, role: Role | None) -> list[tuple[str, str]]:
+    """What a question can be asked within: each document, each folder holding some, each front matter tag."""
+    view = documents_view(assistant, role)
+    folders = sorted({source.rsplit("/", 1)[0] for _title, source, *_ in view.table if "/" in source})
+    tags = sorted({tag for found in assistant.store.document_tags().values() for tag in found})
+    return (view.choices + [(f"folder: {folder}/", f"folder:{folder}") for folder in folders]
+            + [(f"tag: {tag}", f"tag:{tag}") for tag in tags])
+
+
 def removal_question(assistant: Assistant, role: Role | None, doc_id: str | None) -> str | None:
     """What removing the chosen document will do, for the confirmation step (None: nothing chosen)."""
     require(role, EDIT, "remove documents")
@@ -715,8 +724,7 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
     def on_chat_status(request: gr.Request) -> tuple:
         """The Chat tab's document count, and the documents a question can be asked within."""
         try:
-            return chat_status(assistant, role(request)), gr.Dropdown(
-                choices=documents_view(assistant, role(request)).choices)
+            return chat_status(assistant, role(request)), gr.Dropdown(choices=filter_choices(assistant, role(request)))
         except PermissionDenied as exc:
             raise refused(exc) from None
 
@@ -794,7 +802,7 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
                         queued = gr.Markdown("", elem_id="queued")
                         # Values are document ids; custom values let API scripts name any id (unknown ones match
                         # nothing).
-                        within = gr.Dropdown(label="Ask within these documents (empty: all)", choices=[],
+                        within = gr.Dropdown(label="Ask within documents, folders or tags (empty: all)", choices=[],
                                              multiselect=True, allow_custom_value=True, elem_id="within")
                         api_ask = gr.Button(visible=False)  # the named `ask` endpoint: one question, one answer
                         examples = gr.Examples(EXAMPLES, inputs=question, label="Example questions",

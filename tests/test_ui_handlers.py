@@ -214,3 +214,28 @@ def test_search_within_chosen_documents(corpus_assistant, mode):
                                      documents=[ids["ai-alignment-starter-pack.md"]])
     assert within and {hit.passage.source for hit in within} == {"ai-alignment-starter-pack.md"}
     assert corpus_assistant.search("What is specification gaming?", 5, mode, documents=[]) == []
+
+
+def test_filter_by_folder_and_front_matter_tag(fresh_assistant):
+    from rag.api import document_id
+    from rag.ui import filter_choices
+
+    corpus = fresh_assistant.settings.corpus_dir
+    (corpus / "birds").mkdir()
+    (corpus / "birds" / "heron.md").write_text("---\ntags: [wading, lakes]\n---\n# Heron\n\nThe heron wades.\n")
+    (corpus / "birds" / "owl.md").write_text("---\ntags: night\n---\n# Owl\n\nThe owl hunts at night.\n")
+    (corpus / "fish.md").write_text("# Fish\n\nThe pike waits in the lakes.\n")
+    reindex(fresh_assistant, "editor")
+    labels = dict(filter_choices(fresh_assistant, "reader"))
+    assert labels["folder: birds/"] == "folder:birds" and labels["tag: wading"] == "tag:wading"
+    sources = {r.source: r for r in fresh_assistant.documents()}
+
+    def within(*choices):
+        return {hit.passage.source for hit in fresh_assistant.search("lakes", 5, "bm25", documents=list(choices))}
+
+    assert within("folder:birds") == {"birds/heron.md"}  # fish.md also says "lakes", but is not in birds/
+    assert within("tag:lakes") == {"birds/heron.md"}
+    assert within("tag:night") == set()  # owl.md does not mention lakes
+    assert within() == set() and within("folder:") == {"birds/heron.md", "fish.md"}
+    assert set(fresh_assistant.filter_documents(["tag:night", "folder:birds"])) == {
+        document_id(sources[source]) for source in ("birds/owl.md", "birds/heron.md")}
