@@ -55,7 +55,7 @@ def requests_seen():
 @pytest.fixture(scope="module")
 def page(browser, ui, requests_seen):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.on("request", lambda request: requests_seen.append(request.url))
+    page.context.on("request", lambda request: requests_seen.append(request.url))  # popups too
     page.goto(ui.url)
     page.wait_for_selector("#question textarea")
     yield page
@@ -233,7 +233,7 @@ def new_page(browser, requests_seen, ui, width=1400, height=1000, theme="light")
     """Another page at a phone or desktop width, in the light or the dark theme (as the system preference)."""
     context = browser.new_context(viewport={"width": width, "height": height}, color_scheme=theme)
     page = context.new_page()
-    page.on("request", lambda request: requests_seen.append(request.url))
+    page.context.on("request", lambda request: requests_seen.append(request.url))  # popups too
     page.goto(ui.url)
     page.wait_for_selector("#question textarea")
     return page
