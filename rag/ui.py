@@ -768,7 +768,7 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
         saved = gr.BrowserState(new_conversations(), storage_key="rag-conversations",
                                 secret=_browser_secret(assistant))
         with gr.Sidebar(label="Conversations", open=True, elem_id="conversations"):
-            new_chat = gr.Button("＋ New chat", size="sm", elem_id="new-chat")
+            new_chat = gr.Button("+ New chat", size="sm", elem_id="new-chat")
             history = gr.Radio(choices=[], label="Past conversations (this browser)", elem_id="history")
             delete_chat = gr.Button("Delete this chat", size="sm", variant="stop", elem_id="delete-chat")
         gr.Markdown("## Ask your documents\nAnswers come only from the indexed documents, with numbered citations.")

@@ -24,8 +24,9 @@ from rag.text import split_sentences
 
 # Characters of document text shown around a cited span (extended to whole blocks for Markdown).
 CONTEXT_CHARS = 240
-# How far a Markdown excerpt may grow to reach a block boundary (a blank line) on either side.
-BLOCK_REACH_CHARS = 1200
+# How far a Markdown excerpt may grow to reach a block boundary (a blank line) on either side; past it the
+# excerpt starts or ends at a line.
+BLOCK_REACH_CHARS = 400
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 # Private-use characters marking the quoted span through rendering; they never occur in indexed text's markup.
 _QUOTE_START, _QUOTE_END = "\ue000", "\ue001"
@@ -168,8 +169,9 @@ def _block_end(text: str, offset: int) -> int:
     return line if line >= 0 and reach < len(text) else reach
 
 
-def markdown_excerpt(document: str, start: int, end: int, quote: tuple[int, int] | None) -> str:
-    """``document[start:end]`` of a Markdown file, widened to whole blocks, rendered, ``quote`` highlighted.
+def markdown_excerpt(document: str, start: int, end: int, quote: tuple[int, int] | None, whole: bool = False) -> str:
+    """A Markdown file rendered with ``quote`` highlighted: around the quote (CONTEXT_CHARS either side), or
+    ``document[start:end]`` without one, widened to whole blocks; with ``whole``, exactly ``[start:end]``.
 
     Reference-style links resolve through the document's own definitions; HTML comments and tags go
     (``A<!---->I`` reads "AI"); front matter is shown as the plain fields it is."""
@@ -180,8 +182,15 @@ def markdown_excerpt(document: str, start: int, end: int, quote: tuple[int, int]
         return _plain_excerpt(document, quote_start, quote_end, floor=0, ceiling=body_start, markup=_HTML_MARKUP)
     if end <= body_start:
         return f'<div class="passage">{html.escape(_HTML_MARKUP.sub("", document[start:end]))}</div>'
-    lo = _block_start(document, max(body_start, min(start, quote_start)), body_start)
-    hi = _block_end(document, max(end, quote_end))
+    if whole:
+        lo, hi = max(body_start, start), end
+    elif quote:
+        lo = _block_start(document, max(body_start, quote_start - CONTEXT_CHARS), body_start)
+        hi = _block_end(document, min(len(document), quote_end + CONTEXT_CHARS))
+    else:
+        lo, hi = _block_start(document, max(body_start, start), body_start), _block_end(document, end)
+    if not _LINE_SYNTAX.match(document, lo).group().strip():  # not a list item or heading: the indent of a
+        lo += len(document[lo:hi]) - len(document[lo:hi].lstrip(" \t"))  # continuation line would make code
     quote_start, quote_end = max(lo, quote_start), max(lo, quote_end)
     syntax_end = _LINE_SYNTAX.match(document, document.rfind("\n", 0, quote_start) + 1).end()
     if quote_start < syntax_end:  # the quote starts inside the line's bullet or heading marks
@@ -393,13 +402,13 @@ a.cite-ref { text-decoration: none; font-weight: 600; font-size: 0.85em; vertica
 @media (max-width: 640px) {
   #chat-layout { flex-direction: column; }
   #chat-column { display: contents; }
-  #chat { order: 1; }
+  #chat-column > * { order: 3; }  /* the question box, queue and filter (Gradio may wrap them) */
+  #chat-column > :is(#chat, :has(#chat)) { order: 1; }
   #sources-column { order: 2; max-height: 70vh; overflow-y: auto; }
-  #question-row { order: 3; flex-direction: column; }
+  #question-row { flex-direction: column; }
   #question-row > * { width: 100%; min-width: 0 !important; }
-  #queued, #within { order: 4; }
-  #examples { order: 5; }
-  #details { order: 6; }
+  #chat-column > :is(#examples, :has(#examples)) { order: 5; }
+  #chat-column > :is(#details, :has(#details)) { order: 6; }
 }
 """
 
@@ -474,7 +483,7 @@ def document_page(record, text: str, quote: tuple[int, int] | None) -> str:
     if quote is not None and not 0 <= quote[0] < quote[1] <= len(text):
         quote = None
     if record.source.lower().endswith(MARKDOWN_SUFFIXES):
-        body = markdown_excerpt(text, 0, len(text), quote)
+        body = markdown_excerpt(text, 0, len(text), quote, whole=True)
     elif quote is None:
         body = f'<div class="plain">{html.escape(text)}</div>'
     else:

@@ -402,6 +402,8 @@ def test_phone_width_layout(browser, ui, requests_seen):
         chat, sources = box(page.locator("#chat")), box(page.locator("#sources-column"))
         assert chat["y"] + chat["height"] <= sources["y"] + 1  # sources come right after the conversation
         assert sources["y"] < question["y"]
+        within = box(page.locator("#within"))
+        assert question["y"] < within["y"] and chat["y"] < within["y"]  # the filter stays with the question box
         assert page.locator(f"#cite-{turn}-1").is_visible()
         assert not page.locator("#chat").get_by_text("Conversation", exact=True).is_visible()
         buttons = [box(b) for b in page.locator("#chat button").all() if b.is_visible()]
