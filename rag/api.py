@@ -14,7 +14,7 @@ from pydantic import SecretStr
 from rag.config import Settings, load_settings
 from rag.embed import Embedder, model_id, remove_stale_exports
 from rag.ingest import IndexReport, Progress, SourceFile, index_sources, scan, signature
-from rag.passage import Hit, Passage
+from rag.passage import Hit
 from rag.question import bm25_idf
 from rag.retrieve import MODES, Retriever
 from rag.store import DocumentRecord, IndexMismatchError, Store, StoreError
@@ -30,6 +30,7 @@ def document_id(record: DocumentRecord) -> str:
 
 
 def document_key(root: str, source: str) -> str:
+    """:func:`document_id` from the two parts (a passage knows its file; its chunk knows the folder)."""
     return hashlib.sha256(f"{root}\0{source}".encode()).hexdigest()[:12]
 
 
@@ -172,11 +173,6 @@ class Assistant:
         record = self._record(doc_id)
         return record, self.store.document_text(record.source, record.root)
 
-    def passage_document_id(self, passage: Passage) -> str | None:
-        """The id of the document a passage was cut from, None once it has been removed."""
-        root = self.store.chunk_root(passage.id)
-        return None if root is None else document_key(root, passage.source)
-
     def removal_preview(self, doc_id: str) -> str:
         """What :meth:`remove` would do to this document, in one line, for a confirmation question."""
         record = self._record(doc_id)
@@ -198,7 +194,8 @@ class Assistant:
             if kept is None:
                 (Path(record.root) / record.source).unlink()
                 return f"Removed `{record.source}` from the index and deleted its file from the corpus folder."
-            return f"Removed `{record.source}` (from {record.root}) from the index; {kept}, so only the index entry was removed."
+            return (f"Removed `{record.source}` (from {record.root}) from the index; {kept}, so only the index entry "
+                    "was removed.")
 
     # ---- settings ------------------------------------------------------------------------
 
@@ -257,8 +254,8 @@ class Assistant:
         documents: Sequence[str] | None = None,
     ) -> Iterator:
         """Stream an answer: text deltas, then the final answer with its checked citations (with
-        ``announce_retrieval``, first the retrieved passages: see rag/answer.py). ``documents`` (ids) restricts
-        retrieval to those documents."""
+        ``announce_retrieval``, first the retrieved passages: see rag/answer.py). ``documents`` (document ids,
+        ``folder:``/``tag:`` names: see :meth:`filter_documents`) restricts retrieval to those documents."""
         from rag.answer import answer_stream
         from rag.backends import get_backend
 
