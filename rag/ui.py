@@ -943,6 +943,39 @@ def caller_role(scope, access: Access) -> Role | None:
 
 def _browser_secret(assistant: Assistant) -> str:
     """The key that encrypts conversations kept in browsers: made once, kept (owner-only) in the index folder,
+    so stored conversations still open after a restart. A read-only index folder gets a key for this run only."""
+    path = Path(assistant.settings.index_dir) / "ui-browser-secret"
+    try:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".ui-browser-secret-", dir=path.parent)  # mode 0600
+            try:
+                with os.fdopen(fd, "w", encoding="ascii") as handle:
+                    handle.write(secrets.token_hex(32))
+                os.link(tmp, path)  # whole, and never replacing one another server made meanwhile
+            except FileExistsError:
+                pass
+            finally:
+                os.unlink(tmp)
+        return path.read_text(encoding="ascii").strip()
+    except OSError as exc:
+        log.warning("conversations kept in browsers will not open after a restart: cannot keep a key in %s (%s)",
+                    path, exc)
+        return secrets.token_hex(32)
+
+
+def caller_role(scope, access: Access) -> Role | None:
+    """The role of the user Gradio's login cookie names, for routes outside Gradio's own endpoints."""
+    from starlette.requests import Request
+
+    server = scope["app"]
+    cookies = Request(scope).cookies
+    token = cookies.get(f"access-token-{server.cookie_id}") or cookies.get(f"access-token-unsecure-{server.cookie_id}")
+    return access.role(server.tokens.get(token))
+
+
+def _browser_secret(assistant: Assistant) -> str:
+    """The key that encrypts conversations kept in browsers: made once, kept (owner-only) in the index folder,
     so stored conversations still open after a restart."""
     path = Path(assistant.settings.index_dir) / "ui-browser-secret"
     if not path.exists():

@@ -239,3 +239,13 @@ def test_filter_by_folder_and_front_matter_tag(fresh_assistant):
     assert within() == set() and within("folder:") == {"birds/heron.md", "fish.md"}
     assert set(fresh_assistant.filter_documents(["tag:night", "folder:birds"])) == {
         document_id(sources[source]) for source in ("birds/owl.md", "birds/heron.md")}
+
+
+def test_browser_conversation_key_is_made_once_and_kept_private(fresh_assistant):
+    from rag.ui import _browser_secret
+
+    first = _browser_secret(fresh_assistant)
+    assert len(first) == 64 and _browser_secret(fresh_assistant) == first  # conversations open after a restart
+    kept = fresh_assistant.settings.index_dir / "ui-browser-secret"
+    assert kept.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in kept.parent.iterdir() if p.name.startswith(".ui-browser-secret")] == []
