@@ -2,6 +2,8 @@
 
 ``answer_stream`` yields ``AnswerEvent(kind="delta", text=...)`` while the answer is produced (tokens for
 LLM backends, sentences for ``extractive``), then one ``AnswerEvent(kind="done", answer=Answer)``.
+With ``announce_retrieval`` a ``AnswerEvent(kind="retrieved", hits=...)`` comes first, as soon as the passages are
+found, so a UI can show them while the answer is still being written.
 Citation markers are renumbered already in the deltas, so a client that prints deltas and then the
 citation list shows matching numbers; ``Answer.answer`` is the authoritative final text.
 
@@ -39,6 +41,10 @@ if TYPE_CHECKING:
 # 200-token chunk.
 RELEVANCE_MIN = 0.26
 
+# What an answer is, for people: its cited sentences are backed by the passages ("verified"); something was
+# answered but the check could not back it ("unverified"); or the documents do not hold the answer ("not_found").
+VERIFIED, UNVERIFIED, NOT_IN_DOCUMENTS = "verified", "unverified", "not_found"
+
 NOT_FOUND = "The indexed documents do not appear to answer this question."
 UNVERIFIED_NOTE = "(No statement above is supported by the passages it cites; treat it as unverified.)"
 
@@ -52,11 +58,13 @@ class Answer:
     uncited: list[Hit]  # retrieved but not cited, in retrieval order
     timings: dict[str, float]
     query: str = ""  # the standalone search query actually used (differs from the question for follow-ups)
+    state: str = NOT_IN_DOCUMENTS  # VERIFIED, UNVERIFIED or NOT_IN_DOCUMENTS
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "answer": self.answer,
             "grounded": self.grounded,
+            "state": self.state,
             "backend": self.backend,
             "citations": [{**citation.to_dict(), "instruction_like": instruction_like(citation.passage.text)}
                           for citation in self.citations],
@@ -69,9 +77,10 @@ class Answer:
 
 @dataclass
 class AnswerEvent:
-    kind: Literal["delta", "done"]
+    kind: Literal["retrieved", "delta", "done"]
     text: str = ""
     answer: Answer | None = field(default=None, repr=False)
+    hits: list[Hit] = field(default_factory=list, repr=False)  # for "retrieved": the passages, best first
 
 
 class MemoEmbedder:
@@ -134,6 +143,7 @@ def answer_stream(
     k: int = 5,
     idf: Callable[[list[str]], list[float]] | None = None,
     document_text: Callable[[str], str] | None = None,
+    announce_retrieval: bool = False,
 ) -> Iterator[AnswerEvent]:
     """Stream an answer to ``question``; see the module docstring for events and history format.
 
@@ -151,6 +161,8 @@ def answer_stream(
     retrieval_start = time.perf_counter()
     hits = list(retrieve(query, k))
     timings["retrieval_ms"] = _ms(retrieval_start)
+    if announce_retrieval:
+        yield AnswerEvent("retrieved", hits=hits)
     asked = analyse(query, idf)
 
     embedder = MemoEmbedder(embedder)
@@ -184,6 +196,7 @@ def answer_stream(
     cited = [passages[original - 1] for original in order]
     verdicts = check_claims(text, cited, asked, embedder)
     grounded = any(v.supported and v.answers for v in verdicts) and not says_absent(text)
+    state = VERIFIED if grounded else NOT_IN_DOCUMENTS if not text or says_absent(text) else UNVERIFIED
     if not grounded and not says_absent(text):
         decline, quote = declined(asked, passages, embedder)
         if not text:  # the extractive backend found nothing that answers: say what the documents do say
@@ -208,7 +221,7 @@ def answer_stream(
         citations.append(Citation(n, passage, verdict.supported, verdict.answers, quote_start, quote_end))
     uncited = [hit for original, hit in enumerate(hits, 1) if original not in order]
     timings["total_ms"] = _ms(start)
-    yield AnswerEvent("done", answer=Answer(text, grounded, backend.name, citations, uncited, timings, query))
+    yield AnswerEvent("done", answer=Answer(text, grounded, backend.name, citations, uncited, timings, query, state))
 
 
 def declined(asked: Question, passages: Sequence[Passage], embedder: Embedder | MemoEmbedder) -> tuple[str, Unit | None]:

@@ -26,7 +26,12 @@ ANSWER_SETTINGS = ("backend", "llm_model", "openai_base_url", "openai_api_key", 
 
 def document_id(record: DocumentRecord) -> str:
     """A stable id for one indexed file: the same name in two indexed folders gets two ids."""
-    return hashlib.sha256(f"{record.root}\0{record.source}".encode()).hexdigest()[:12]
+    return document_key(record.root, record.source)
+
+
+def document_key(root: str, source: str) -> str:
+    """:func:`document_id` from the two parts (a passage knows its file; its chunk knows the folder)."""
+    return hashlib.sha256(f"{root}\0{source}".encode()).hexdigest()[:12]
 
 
 class Assistant:
@@ -127,28 +132,70 @@ class Assistant:
         """Hold the index as an index run does (every writer, in any process, waits for it)."""
         return self.store.index_lock(wait)
 
+    def _record(self, doc_id: str) -> DocumentRecord:
+        matches = [record for record in self.store.documents() if document_id(record) == doc_id]
+        if not matches:
+            raise StoreError(f"no indexed document with id {doc_id!r}")
+        return matches[0]
+
+    def _file_kept(self, record: DocumentRecord) -> str | None:
+        """Why removing ``record`` leaves its file alone, or None when the file is deleted with it."""
+        path = Path(record.root) / record.source
+        corpus = Path(self.settings.corpus_dir).resolve()
+        if path.is_symlink():
+            return "it is a symbolic link"
+        if not path.resolve().is_relative_to(corpus):
+            return f"its file is outside the corpus folder {corpus}"
+        if not path.is_file():
+            return "its file is already gone"
+        return None
+
+    def filter_documents(self, choices: Sequence[str]) -> list[str]:
+        """The document ids a filter names: each choice is a document id, ``folder:<path>`` (the documents
+        under that folder, relative to the folder they were indexed from) or ``tag:<tag>`` (front matter tags)."""
+        records = self.store.documents()
+        tags = self.store.document_tags() if any(c.startswith("tag:") for c in choices) else {}
+        ids: set[str] = set()
+        for choice in choices:
+            if choice.startswith("folder:"):
+                folder = choice.removeprefix("folder:").strip("/")
+                ids |= {document_id(r) for r in records if not folder or r.source.startswith(f"{folder}/")}
+            elif choice.startswith("tag:"):
+                tag = choice.removeprefix("tag:")
+                ids |= {document_id(r) for r in records if tag in tags.get((r.root, r.source), ())}
+            else:
+                ids.add(choice)
+        return sorted(ids)
+
+    def document(self, doc_id: str) -> tuple[DocumentRecord, str]:
+        """An indexed document and its stored text, by id: what the source view shows (never read from disk,
+        so no path outside the index can be reached). StoreError for an unknown id."""
+        record = self._record(doc_id)
+        return record, self.store.document_text(record.source, record.root)
+
+    def removal_preview(self, doc_id: str) -> str:
+        """What :meth:`remove` would do to this document, in one line, for a confirmation question."""
+        record = self._record(doc_id)
+        kept = self._file_kept(record)
+        if kept is None:
+            return (f"`{record.source}` will be removed from the index **and its file deleted** from the corpus "
+                    f"folder ({record.chunk_count} chunks).")
+        return (f"`{record.source}` will be removed from the index only ({record.chunk_count} chunks); {kept}, "
+                "so no file is deleted.")
+
     def remove(self, doc_id: str) -> str:
         """Unindex exactly the document with this id; delete its file only if it lies inside the corpus
         folder (symlinks resolved, and never a symlink itself). Returns what was done, in one line."""
         with self.store.index_lock():
-            matches = [record for record in self.store.documents() if document_id(record) == doc_id]
-            if not matches:
-                raise StoreError(f"no indexed document with id {doc_id!r}")
-            record = matches[0]
+            record = self._record(doc_id)
             with self.store.writer(self.signature(), self.settings.exact_search_max_chunks) as writer:
                 writer.remove(record.root, record.source)
-            path = Path(record.root) / record.source
-            corpus = Path(self.settings.corpus_dir).resolve()
-            if path.is_symlink():
-                kept = "it is a symbolic link, so only the index entry was removed"
-            elif not path.resolve().is_relative_to(corpus):
-                kept = f"its file is outside the corpus folder {corpus}, so only the index entry was removed"
-            elif not path.is_file():
-                kept = "its file was already gone"
-            else:
-                path.unlink()
+            kept = self._file_kept(record)
+            if kept is None:
+                (Path(record.root) / record.source).unlink()
                 return f"Removed `{record.source}` from the index and deleted its file from the corpus folder."
-            return f"Removed `{record.source}` (from {record.root}) from the index; {kept}."
+            return (f"Removed `{record.source}` (from {record.root}) from the index; {kept}, so only the index entry "
+                    "was removed.")
 
     # ---- settings ------------------------------------------------------------------------
 
@@ -185,8 +232,16 @@ class Assistant:
 
     # ---- reading -------------------------------------------------------------------------
 
-    def search(self, query: str, k: int | None = None, mode: str | None = None) -> list[Hit]:
-        return self.retriever.search(query, k or self.settings.top_k, mode or self.settings.retrieval_mode)
+    def search(self, query: str, k: int | None = None, mode: str | None = None,
+               documents: Sequence[str] | None = None) -> list[Hit]:
+        """Top passages for ``query``; ``documents`` (see :meth:`filter_documents`) restricts the search."""
+        retriever = self.retriever
+        within = None
+        if documents is not None:
+            chosen = set(self.filter_documents(documents))
+            pairs = [(r.root, r.source) for r in self.store.documents() if document_id(r) in chosen]
+            within = retriever.rows_of(self.store.chunk_ids_of(pairs))
+        return retriever.search(query, k or self.settings.top_k, mode or self.settings.retrieval_mode, within)
 
     def ask(
         self,
@@ -195,8 +250,12 @@ class Assistant:
         backend: str | None = None,
         k: int | None = None,
         mode: str | None = None,
+        announce_retrieval: bool = False,
+        documents: Sequence[str] | None = None,
     ) -> Iterator:
-        """Stream an answer: text deltas, then the final answer with its checked citations."""
+        """Stream an answer: text deltas, then the final answer with its checked citations (with
+        ``announce_retrieval``, first the retrieved passages: see rag/answer.py). ``documents`` (document ids,
+        ``folder:``/``tag:`` names: see :meth:`filter_documents`) restricts retrieval to those documents."""
         from rag.answer import answer_stream
         from rag.backends import get_backend
 
@@ -204,12 +263,13 @@ class Assistant:
         return answer_stream(
             question,
             history,
-            retrieve=lambda query, depth: self.search(query, depth, mode),
+            retrieve=lambda query, depth: self.search(query, depth, mode, documents),
             embedder=self.embedder,
             backend=chosen,
             k=k or self.settings.top_k,
             idf=self.idf(),
             document_text=self.document_text,
+            announce_retrieval=announce_retrieval,
         )
 
     def idf(self) -> Callable[[list[str]], list[float]]:
@@ -238,6 +298,10 @@ class Assistant:
             "last_indexed": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(indexed_at)) if indexed_at else None,
             "warning": self._settings_mismatch(),
         }
+
+    def index_ready(self) -> bool:
+        """Whether questions can be answered now: a committed index that the current settings can read."""
+        return self.store.generation > 0 and self._settings_mismatch() is None
 
     def _settings_mismatch(self) -> str | None:
         """Why search would refuse this index with the current settings (checked without loading the model)."""

@@ -1,7 +1,8 @@
 """One settings object for the CLI, the UI and the Python API.
 
 Precedence, highest first: explicit keyword arguments (CLI flags, UI controls), ``RAG_*``
-environment variables, the TOML file (``RAG_CONFIG`` or ``./rag.toml``), then the defaults here.
+environment variables, Gradio's ``GRADIO_SERVER_NAME``/``GRADIO_SERVER_PORT`` (for host and port: containers
+and hosted Spaces set them), the TOML file (``RAG_CONFIG`` or ``./rag.toml``), then the defaults here.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -23,6 +25,19 @@ RetrievalMode = Literal["hybrid", "dense", "bm25"]
 
 def config_file() -> Path:
     return Path(os.environ.get("RAG_CONFIG", "rag.toml"))
+
+
+class GradioServerEnv(PydanticBaseSettingsSource):
+    """``GRADIO_SERVER_NAME``/``GRADIO_SERVER_PORT`` as host/port: the deployment convention Gradio apps
+    follow, ranked below the app's own ``RAG_HOST``/``RAG_PORT`` (the more specific) and above rag.toml."""
+
+    NAMES = {"GRADIO_SERVER_NAME": "host", "GRADIO_SERVER_PORT": "port"}
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[object, str, bool]:
+        return None, field_name, False  # __call__ reads the two variables directly
+
+    def __call__(self) -> dict[str, str]:
+        return {name: os.environ[var] for var, name in self.NAMES.items() if os.environ.get(var, "").strip()}
 
 
 class Settings(BaseSettings):
@@ -105,6 +120,7 @@ class Settings(BaseSettings):
         return (
             init_settings,
             env_settings,
+            GradioServerEnv(settings_cls),
             TomlConfigSettingsSource(settings_cls, toml_file=config_file()),
         )
 

@@ -24,13 +24,14 @@ class Retriever:
         self.embedder = embedder
         self.artifacts = artifacts
 
-    def search(self, query: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
+    def search(self, query: str, k: int = 5, mode: str = "hybrid", within: np.ndarray | None = None) -> list[Hit]:
+        """Top ``k`` passages; ``within`` (index rows, see :meth:`rows_of`) restricts the search to them."""
         if mode not in MODES:
             raise ValueError(f"unknown retrieval mode {mode!r}; choose one of {', '.join(MODES)}")
         query = query.strip()
         if not query or self.artifacts is None or len(self.artifacts) == 0 or k <= 0:
             return []
-        ranked = self.ranked_rows(query, k, mode)
+        ranked = self.ranked_rows(query, k, mode, within)
         passages = self.store.chunks([int(self.artifacts.chunk_ids[row]) for row, _ in ranked])
         hits = []
         for row, score in ranked:
@@ -39,11 +40,15 @@ class Retriever:
                 hits.append(Hit(passage, float(score)))
         return hits
 
-    def ranked_rows(self, query: str, k: int, mode: str) -> list[tuple[int, float]]:
+    def rows_of(self, chunk_ids) -> np.ndarray:
+        """The index rows holding these chunks (what ``within`` takes)."""
+        return np.flatnonzero(np.isin(self.artifacts.chunk_ids, np.asarray(list(chunk_ids), dtype=np.int64)))
+
+    def ranked_rows(self, query: str, k: int, mode: str, within: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Top ``k`` index rows with their scores: cosine (dense), BM25 (bm25) or fused in [0, 1] (hybrid)."""
         depth = k if mode != "hybrid" else max(FUSION_DEPTH, k)
-        dense = self.dense_rows(query, depth) if mode != "bm25" else []
-        lexical = self.bm25_rows(query, depth) if mode != "dense" else []
+        dense = self.dense_rows(query, depth, within) if mode != "bm25" else []
+        lexical = self.bm25_rows(query, depth, within) if mode != "dense" else []
         if mode == "dense":
             return dense
         if mode == "bm25":
@@ -59,13 +64,19 @@ class Retriever:
         indptr = bm25.scores["indptr"]
         return int(indptr[token + 1] - indptr[token])
 
-    def dense_rows(self, query: str, k: int) -> list[tuple[int, float]]:
+    def dense_rows(self, query: str, k: int, within: np.ndarray | None = None) -> list[tuple[int, float]]:
         vector = self.embedder.encode_query(query).reshape(1, -1)
+        if within is not None:  # exact cosine over the chosen rows' stored vectors, whatever the index type
+            if not len(within):
+                return []
+            scores = self.artifacts.dense.reconstruct_batch(within) @ vector[0]
+            top = np.argsort(-scores, kind="stable")[:k]
+            return [(int(within[i]), float(scores[i])) for i in top]
         k = min(k, len(self.artifacts))
         scores, rows = self.artifacts.dense.search(vector, k)
         return [(int(row), float(score)) for row, score in zip(rows[0], scores[0]) if row >= 0]
 
-    def bm25_rows(self, query: str, k: int) -> list[tuple[int, float]]:
+    def bm25_rows(self, query: str, k: int, within: np.ndarray | None = None) -> list[tuple[int, float]]:
         bm25 = self.artifacts.bm25
         if bm25 is None:
             return []
@@ -73,6 +84,10 @@ class Retriever:
         if not token_ids:
             return []
         scores = bm25_scores(bm25, token_ids)
+        if within is not None:
+            kept = np.zeros_like(scores)
+            kept[within] = scores[within]
+            scores = kept
         k = min(k, scores.shape[0])
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]

@@ -292,12 +292,43 @@ class Store:
             chunks = self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
         return documents, chunks
 
-    def document_text(self, source: str) -> str:
+    def document_text(self, source: str, root: str | None = None) -> str:
+        """A document's stored text; ``root`` picks the folder when the same file name is indexed from two
+        (without it, the first by folder name)."""
+        query, args = "SELECT text FROM documents WHERE source = ?", [source]
+        if root is not None:
+            query += " AND root = ?"
+            args.append(root)
         with self._lock:
-            row = self._db.execute("SELECT text FROM documents WHERE source = ? LIMIT 1", (source,)).fetchone()
+            row = self._db.execute(query + " ORDER BY root LIMIT 1", args).fetchone()
         if row is None:
             raise StoreError(f"no indexed document {source!r}")
         return row[0]
+
+    def document_tags(self) -> dict[tuple[str, str], list[str]]:
+        """Front matter ``tags`` of every document that has some, by (root, source)."""
+        with self._lock:
+            rows = self._db.execute("SELECT root, source, metadata FROM documents").fetchall()
+        tags = {}
+        for root, source, metadata in rows:
+            value = json.loads(metadata).get("tags", "")
+            if value:
+                tags[(root, source)] = [tag.strip() for tag in str(value).split(",") if tag.strip()]
+        return tags
+
+    def chunk_ids_of(self, documents: Sequence[tuple[str, str]]) -> list[int]:
+        """The chunk ids of the documents given as (root, source) pairs."""
+        with self._lock:
+            return [row[0] for root, source in documents for row in self._db.execute(
+                "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.root = ? AND d.source = ?",
+                (root, source))]
+
+    def chunk_root(self, chunk_id: int) -> str | None:
+        """The indexed folder of a chunk's document (a passage names only its file), None once removed."""
+        with self._lock:
+            row = self._db.execute("SELECT d.root FROM chunks c JOIN documents d ON d.id = c.document_id "
+                                   "WHERE c.id = ?", (int(chunk_id),)).fetchone()
+        return row[0] if row else None
 
     def chunks(self, chunk_ids: Sequence[int]) -> dict[int, Passage]:
         """The passages stored under ``chunk_ids`` (ids no longer in the index are left out)."""

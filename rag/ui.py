@@ -1,10 +1,12 @@
 """The Gradio 6 web UI: chat with cited sources, document upload and indexing, answer settings.
 
 Everything here is a thin layer over :class:`rag.api.Assistant`; the named API endpoints (``ask``,
-``upload``, ``reindex``, ``remove``, ``settings``) call the same methods as the CLI, so the app can be
-scripted with ``gradio_client``. The handlers are plain functions of (assistant, caller's role, inputs) that
-check the role themselves (rag/auth.py); ``build_app`` only lays out components and wires them, so every
-endpoint enforces the same roles as the page. ``remove`` takes a document id (the table's ``id`` column).
+``upload``, ``reindex``, ``remove``, ``settings``, ``save_settings``) call the same methods as the CLI, so the
+app can be scripted with ``gradio_client``. The handlers are plain functions of (assistant, caller's role,
+inputs) that check the role themselves (rag/auth.py); ``build_app`` only lays out components and wires them,
+so every endpoint enforces the same roles as the page. ``remove`` takes a document id (the table's ``id``
+column), ``ask`` optionally a list of them to ask within. Two routes sit beside Gradio's as ASGI middleware:
+``/healthz`` and the document view ``/document/<id>``. What the page shows is built in rag/ui_html.py.
 ``launch`` also serves the HTTP API of rag/http_api.py (/v1, OpenAI-compatible) from the same app.
 """
 
@@ -12,11 +14,16 @@ from __future__ import annotations
 
 import html
 import logging
+import os
 import re
-import sys
+import secrets
+import tempfile
+import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,18 +33,27 @@ import gradio as gr
 from gradio.components.chatbot import ChatbotDataMessages, Message
 from pydantic import field_validator
 
-from rag.api import Assistant, document_id
+from rag.api import ANSWER_SETTINGS, Assistant, document_id
 from rag.auth import EDIT, READ, Access, PermissionDenied, Role, allows, require
-from rag.backends import BACKEND_NAMES
-from rag.config import Settings
+from rag.backends import BACKEND_NAMES, effective_model
+from rag.config import Settings, config_file
 from rag.errors import USER_ERRORS
-from rag.injection import instruction_like
-from rag.passage import Passage
 from rag.prompt import chat_history
 from rag.retrieve import MODES
 from rag.store import StoreError
 from rag.text import one_line
 from rag.uploads import UPLOAD_TYPES, store_uploads
+from rag.ui_html import (
+    CSS,
+    EMPTY_SOURCES,
+    HEAD,
+    document_page,
+    error_html,
+    linked_answer,
+    retrieved_html,
+    searching_html,
+    sources_html,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +62,7 @@ EXAMPLES = [
     "Which organisations work on alignment research?",
     "What is inner alignment?",
 ]
-# Characters of document text shown around a cited passage.
-CONTEXT_CHARS = 240
-DOC_HEADERS = ["title", "source", "chunks", "indexed at", "id"]
+DOC_HEADERS = ["title", "source", "chunks", "size", "indexed at", "id"]
 
 # System fonts only: the default Gradio fonts are served locally, but nothing should depend on that.
 THEME = gr.themes.Default(
@@ -56,157 +70,12 @@ THEME = gr.themes.Default(
     font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"],
 )
 
-CSS = """
-a.cite-ref { text-decoration: none; font-weight: 600; font-size: 0.85em; vertical-align: super; padding: 0 1px; }
-.sources h3 { margin: 0 0 0.5em 0; }
-.sources .source { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px;
-                   margin-bottom: 10px; scroll-margin: 80px; }
-.sources .source.flash { outline: 3px solid var(--color-accent); }
-.sources .source-head { font-size: 0.9em; margin-bottom: 6px; }
-.sources .source-head code { font-size: 0.9em; }
-.sources .passage { white-space: pre-wrap; font-size: 0.9em; line-height: 1.45; max-height: 22em; overflow-y: auto; }
-.sources .context { opacity: 0.65; }
-.sources mark { background: #fff1a8; color: inherit; padding: 0 1px; }
-.sources .ok { color: #177245; font-weight: 600; }
-.sources .warn { color: #a15c00; font-weight: 600; }
-.sources .banner { background: #fdecea; border: 1px solid #f5c2c0; color: #8a1f17; border-radius: 8px;
-                   padding: 8px 10px; margin-bottom: 10px; font-weight: 600; }
-.sources .empty { opacity: 0.7; }
-.sources .injection { background: #fff4e5; border: 1px solid #f0c36d; color: #7a4b00; border-radius: 6px;
-                      padding: 4px 8px; margin-bottom: 6px; font-size: 0.85em; }
-"""
-
-# A marker click scrolls to its passage in the sources panel instead of following the link.
-HEAD = """
-<script>
-document.addEventListener("click", (event) => {
-  const link = event.target instanceof Element ? event.target.closest('a[href^="#cite-"]') : null;
-  if (!link) return;
-  event.preventDefault();
-  event.stopPropagation();
-  const target = document.getElementById(link.getAttribute("href").slice(1));
-  if (!target) return;
-  target.scrollIntoView({behavior: "smooth", block: "center"});
-  target.classList.remove("flash");
-  void target.offsetWidth;
-  target.classList.add("flash");
-}, true);
-</script>
-"""
-
-
 # ---- rendering ----------------------------------------------------------------------------------------
 
 
 def plain_history(history: Sequence[dict]) -> list[dict[str, str]]:
     """The conversation as plain text messages: citation links and escaping undone."""
     return chat_history(history, clean=lambda text: html.unescape(re.sub(r"<[^>]+>", "", text)))
-
-
-def _where(passage: Passage) -> str:
-    parts = [f"<b>{html.escape(passage.title)}</b>"] if passage.title else []
-    if passage.section:
-        parts.append(html.escape(passage.section))
-    text = " › ".join(parts)
-    return f"{text} · page {passage.page}" if passage.page else text
-
-
-def linked_answer(text: str, citations: Sequence, turn: int) -> str:
-    """Answer text with each [n] turned into a link to passage n of this turn, its title as tooltip."""
-    by_number = {citation.n: citation for citation in citations}
-
-    def link(match: re.Match[str]) -> str:
-        citation = by_number.get(int(match.group(1)))
-        if citation is None:
-            return match.group(0)
-        passage = citation.passage
-        tip = " › ".join(part for part in (passage.title, passage.section) if part)
-        if passage.page:
-            tip += f" (page {passage.page})"
-        tip += f" — {' '.join(passage.text.split())[:200]}"
-        return (
-            f'<a class="cite-ref" href="#cite-{turn}-{citation.n}" title="{html.escape(tip, quote=True)}">'
-            f"[{citation.n}]</a>"
-        )
-
-    return re.sub(r"\[(\d+)\]", link, html.escape(text, quote=False))
-
-
-def _in_context(document: str, start: int, end: int) -> str:
-    """The span in <mark>, with up to CONTEXT_CHARS of escaped text either side cut at word boundaries."""
-    before = document[max(0, start - CONTEXT_CHARS) : start]
-    after = document[end : end + CONTEXT_CHARS]
-    if start > CONTEXT_CHARS and " " in before:
-        before = "…" + before[before.index(" ") + 1 :]
-    if end + CONTEXT_CHARS < len(document) and " " in after:
-        after = after[: after.rindex(" ")] + "…"
-    return (
-        f'<span class="context">{html.escape(before)}</span>'
-        f"<mark>{html.escape(document[start:end])}</mark>"
-        f'<span class="context">{html.escape(after)}</span>'
-    )
-
-
-def _injection_note(text: str) -> str:
-    """A visible note on a passage that reads like an instruction to a model (quoted, never obeyed)."""
-    phrase = instruction_like(text)
-    if phrase is None:
-        return ""
-    return (f'<div class="injection">⚠ This passage contains instruction-like text (“{html.escape(phrase)}”). '
-            "It is quoted as document content; the assistant does not follow instructions found in documents.</div>")
-
-
-def sources_html(assistant: Assistant, answer, turn: int) -> str:
-    """The sources panel for one answer: cited passages in context, then the uncited ones collapsed."""
-    parts = [f'<div class="sources" data-turn="{turn}">']
-    if not answer.grounded:
-        parts.append('<div class="banner">The documents don\'t answer this: no statement above is backed by '
-                     "the indexed passages.</div>")
-    if answer.citations:
-        parts.append("<h3>Sources</h3>")
-    texts: dict[str, str | None] = {}
-    for citation in answer.citations:
-        passage = citation.passage
-        if passage.source not in texts:
-            try:
-                texts[passage.source] = assistant.document_text(passage.source)
-            except StoreError:  # removed since the answer was given
-                texts[passage.source] = None
-        document = texts[passage.source]
-        valid = document is not None and 0 <= passage.start < passage.end <= len(document)
-        if valid:  # highlight the quoted unit (a sentence, a table row, a field), the rest of the chunk is context
-            quoted = passage.start <= citation.quote_start < citation.quote_end <= passage.end
-            start, end = (citation.quote_start, citation.quote_end) if quoted else (passage.start, passage.end)
-            body = _in_context(document, start, end)
-        else:
-            body = f"<mark>{html.escape(passage.text)}</mark>"
-        verdict = (
-            '<span class="warn">⚠ not supported by this passage</span>' if not citation.supported
-            else '<span class="ok">✓ supported by this passage</span>' if citation.answers
-            else '<span class="warn">✓ in this passage, but it does not answer the question</span>'
-        )
-        parts.append(
-            f'<div class="source" id="cite-{turn}-{citation.n}"><div class="source-head">[{citation.n}] '
-            f"{_where(passage)} · <code>{html.escape(passage.source)}</code>"
-            f" · {verdict}</div>{_injection_note(passage.text)}<div class=\"passage\">{body}</div></div>"
-        )
-    if answer.uncited:
-        label = "retrieved passage" if len(answer.uncited) == 1 else "retrieved passages"
-        parts.append(f"<details><summary>{len(answer.uncited)} more {label} (not cited)</summary>")
-        for hit in answer.uncited:
-            passage = hit.passage
-            parts.append(
-                f'<div class="source"><div class="source-head">{_where(passage)} · <code>{html.escape(passage.source)}</code>'
-                f'</div>{_injection_note(passage.text)}<div class="passage">{html.escape(passage.text)}</div></div>'
-            )
-        parts.append("</details>")
-    if not answer.citations and not answer.uncited:
-        parts.append('<p class="empty">No passages matched.</p>')
-    parts.append("</div>")
-    return "".join(parts)
-
-
-EMPTY_SOURCES = '<div class="sources"><p class="empty">Sources for the latest answer appear here.</p></div>'
 
 
 # ---- handlers: plain functions over an Assistant and the caller's role ---------------------------------
@@ -249,7 +118,7 @@ def documents_view(assistant: Assistant, role: Role | None) -> DocumentsView:
     require(role, READ, "list documents")
     records = sorted(assistant.documents(), key=lambda record: (record.source, record.root))
     table = [
-        [record.title, record.source, record.chunk_count,
+        [record.title, record.source, record.chunk_count, _size(record.size),
          time.strftime("%Y-%m-%d %H:%M", time.localtime(record.indexed_at)), document_id(record)]
         for record in records
     ]
@@ -261,8 +130,15 @@ def documents_view(assistant: Assistant, role: Role | None) -> DocumentsView:
     return DocumentsView(table, choices, _status_line(assistant))
 
 
-def ask_turns(assistant: Assistant, role: Role | None, message: str, history: list[dict]) -> Iterator[tuple]:
-    """Stream one chat turn as (chat, sources html, answer dict) states; nothing for an empty question."""
+STOPPED_NOTE = "\n\n<span class=\"chat-stopped\">⏹ Stopped: the answer was cut off here.</span>"
+
+
+def ask_turns(assistant: Assistant, role: Role | None, message: str, history: list[dict],
+              stop: threading.Event | None = None, documents: Sequence[str] | None = None) -> Iterator[tuple]:
+    """Stream one chat turn as (chat, this turn's sources html, answer dict) states; nothing for an empty
+    question. The retrieved passages are shown as soon as they are found; once ``stop`` is set the answer ends
+    where it is, what arrived kept and marked as stopped. ``documents`` (ids; empty or None: all) restricts
+    retrieval to those documents."""
     require(role, READ, "ask questions")
     question = (message or "").strip()
     if not question:
@@ -273,24 +149,143 @@ def ask_turns(assistant: Assistant, role: Role | None, message: str, history: li
         {"role": "user", "content": html.escape(question, quote=False)},
         {"role": "assistant", "content": "…"},
     ]
-    waiting = '<div class="sources"><p class="empty">Searching the documents…</p></div>'
-    yield chat, waiting, None
-    streamed = ""
+    panel = searching_html(turn)
+    yield chat, panel, None
+    streamed, hits = "", []
     try:
-        for event in assistant.ask(question, earlier):
-            if event.kind == "delta":
-                streamed += event.text
-                chat[-1] = {"role": "assistant", "content": html.escape(streamed, quote=False)}
-                yield chat, waiting, None
-            elif event.answer is not None:
-                answer = event.answer
-                chat[-1] = {"role": "assistant", "content": linked_answer(answer.answer, answer.citations, turn)}
-                yield chat, sources_html(assistant, answer, turn), answer.to_dict()
+        with closing(assistant.ask(question, earlier, announce_retrieval=True,
+                                   documents=list(documents) if documents else None)) as events:
+            for event in events:
+                if stop is not None and stop.is_set():
+                    chat[-1] = {"role": "assistant", "content": html.escape(streamed, quote=False) + STOPPED_NOTE}
+                    yield chat, retrieved_html(assistant, hits, turn, stopped=True), {"stopped": True,
+                                                                                      "answer": streamed}
+                    return
+                if event.kind == "retrieved":
+                    hits = event.hits
+                    panel = retrieved_html(assistant, hits, turn)
+                    yield chat, panel, None
+                elif event.kind == "delta":
+                    streamed += event.text
+                    chat[-1] = {"role": "assistant", "content": html.escape(streamed, quote=False)}
+                    yield chat, panel, None
+                elif event.answer is not None:
+                    answer = event.answer
+                    chat[-1] = {"role": "assistant", "content": linked_answer(answer.answer, answer.citations, turn)}
+                    yield chat, sources_html(assistant, answer, turn), answer.to_dict()
     except Exception as exc:  # the chat shows one line, never a traceback
         message = _one_line_error(exc)
         chat[-1] = {"role": "assistant", "content": f"⚠️ **Error:** {html.escape(message)}"}
-        failed = f'<div class="sources" data-turn="{turn}"><p class="empty">No answer, so no sources.</p></div>'
-        yield chat, failed, {"error": message}
+        yield chat, error_html(turn), {"error": message}
+
+
+class ChatQueues:
+    """Per browser session: the questions waiting for the answer being written, and its Stop switch.
+
+    One run at a time answers a session's questions in order, so a question asked while an answer streams
+    is queued (and shown), never dropped or answered against a stale conversation."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: dict[str, list[str]] = {}
+        self._running: dict[str, threading.Event] = {}
+
+    def add(self, session: str, question: str, documents: Sequence[str] = ()) -> list[str]:
+        """Queue a question with the documents it is asked within; returns the questions waiting."""
+        with self._lock:
+            self._pending.setdefault(session, []).append((question, tuple(documents)))
+            return [q for q, _ in self._pending[session]]
+
+    def pending(self, session: str) -> list[str]:
+        with self._lock:
+            return [q for q, _ in self._pending.get(session, ())]
+
+    def start(self, session: str) -> threading.Event | None:
+        """The Stop switch of a new run, or None when a run is already answering this session."""
+        with self._lock:
+            if session in self._running:
+                return None
+            self._running[session] = threading.Event()
+            return self._running[session]
+
+    def next_or_finish(self, session: str) -> tuple[str, tuple[str, ...]] | None:
+        """The next (question, documents); with none left the run ends here, atomically with :meth:`add`."""
+        with self._lock:
+            queue = self._pending.get(session)
+            if queue:
+                return queue.pop(0)
+            self._running.pop(session, None)
+            return None
+
+    def finish(self, session: str) -> None:
+        with self._lock:
+            self._running.pop(session, None)
+
+    def stop(self, session: str) -> list[str]:
+        """Stop the answer being written; the questions still waiting are handed back (never lost)."""
+        with self._lock:
+            if session in self._running:
+                self._running[session].set()
+            return [q for q, _ in self._pending.pop(session, [])]
+
+    def busy(self, session: str) -> bool:
+        with self._lock:
+            return session in self._running
+
+
+# ---- conversations kept in the browser (localStorage, through gr.BrowserState) ----------------------------
+
+MAX_CONVERSATIONS = 30  # oldest dropped first: localStorage holds a few MB per site
+
+
+def new_conversations() -> dict:
+    return {"current": uuid.uuid4().hex[:12], "chats": {}}
+
+
+def remember_conversation(role: Role | None, saved: dict | None, chat: list[dict], panel: str) -> dict:
+    """The browser's conversations with the current one updated (its title is its first question)."""
+    require(role, READ, "keep conversations")
+    saved = saved if saved and isinstance(saved.get("chats"), dict) and saved.get("current") else new_conversations()
+    chats = dict(saved["chats"])
+    if chat:
+        first = next((m["content"] for m in plain_history(chat) if m["role"] == "user"), "")
+        title = one_line(first, 60) or "Conversation"
+        chats[saved["current"]] = {"title": title, "chat": chat, "panel": panel, "updated": time.time()}
+        for oldest in sorted(chats, key=lambda key: chats[key]["updated"])[:-MAX_CONVERSATIONS]:
+            del chats[oldest]
+    else:
+        chats.pop(saved["current"], None)
+    return {"current": saved["current"], "chats": chats}
+
+
+def conversation_choices(saved: dict) -> list[tuple[str, str]]:
+    """(title, id) of every kept conversation, newest first."""
+    chats = saved.get("chats", {})
+    return [(chats[key]["title"], key) for key in sorted(chats, key=lambda key: -chats[key]["updated"])]
+
+
+def open_conversation(role: Role | None, saved: dict, key: str | None) -> tuple[dict, list[dict], str]:
+    """Switch to conversation ``key`` (a new, empty one for None or an unknown key)."""
+    require(role, READ, "open conversations")
+    chats = saved.get("chats", {}) if saved else {}
+    if key in chats:
+        return {"current": key, "chats": chats}, chats[key]["chat"], chats[key]["panel"]
+    return {"current": uuid.uuid4().hex[:12], "chats": chats}, [], EMPTY_SOURCES
+
+
+def delete_conversation(role: Role | None, saved: dict) -> tuple[dict, list[dict], str]:
+    """Forget the current conversation and open the newest one left (or a new one)."""
+    require(role, READ, "delete conversations")
+    chats = {key: chat for key, chat in (saved or {}).get("chats", {}).items() if key != (saved or {}).get("current")}
+    remaining = conversation_choices({"chats": chats})
+    return open_conversation(role, {"chats": chats}, remaining[0][1] if remaining else None)
+
+
+def queue_note(pending: Sequence[str]) -> str:
+    if not pending:
+        return ""
+    items = "\n".join(f"{i}. {html.escape(one_line(q))}" for i, q in enumerate(pending, 1))
+    return f"**Queued** — asked when the current answer is done (Stop hands them back to the box):\n\n{items}"
 
 
 def upload_files(assistant: Assistant, role: Role | None, files: Sequence[str] | None, progress=None) -> str:
@@ -365,10 +360,78 @@ def apply_settings(assistant: Assistant, role: Role | None, backend: str, model:
     }
     if (api_key or "").strip():
         update["openai_api_key"] = api_key.strip()
-    return settings_view(assistant, role, assistant.update_settings(**update))
+    notes = assistant.update_settings(**update)
+    applied = (f"✓ Applied at {time.strftime('%H:%M:%S')} to the running server, for everyone using it "
+               "(not saved: a restart goes back to rag.toml unless you save).")
+    return settings_view(assistant, role, [applied, *notes])
+
+
+def save_settings(assistant: Assistant, role: Role | None) -> str:
+    """Write the answer settings in force to rag.toml (``RAG_CONFIG``) so they survive a restart; editors only.
+    Other keys and tables of the file are kept (tomlkit edits it in place); the API key is never written."""
+    import tomlkit
+
+    require(role, EDIT, "save settings")
+    path = config_file()
+    try:
+        document = tomlkit.parse(path.read_text(encoding="utf-8")) if path.exists() else tomlkit.document()
+    except (OSError, UnicodeDecodeError, tomlkit.exceptions.ParseError) as exc:
+        return f"Not saved: cannot read `{path}` ({html.escape(one_line(exc))})."
+    settings = assistant.settings
+    for name in ANSWER_SETTINGS:
+        if name != "openai_api_key":
+            document[name] = getattr(settings, name)
+    tmp = path.with_name(f".{path.name}.saving")
+    try:
+        tmp.write_text(tomlkit.dumps(document), encoding="utf-8")
+        os.replace(tmp, path)  # whole or not at all
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        return f"Not saved: cannot write `{path}` ({html.escape(exc.strerror or str(exc))})."
+    overridden = [f"`RAG_{name.upper()}`" for name in ANSWER_SETTINGS
+                  if name != "openai_api_key" and os.environ.get(f"RAG_{name.upper()}")]
+    note = (f" The environment sets {', '.join(overridden)}: at restart the environment wins over the file."
+            if overridden else "")
+    return (f"✓ Saved to `{path.resolve()}` at {time.strftime('%H:%M:%S')}: they survive a restart. The API key "
+            f"is never written to the file (set `RAG_OPENAI_API_KEY`).{note}")
 
 
 # ---- the app ------------------------------------------------------------------------------------------
+
+
+def _size(size: int) -> str:
+    if size < 1000:
+        return f"{size} bytes"
+    return f"{size / 1000:.1f} kB" if size < 1_000_000 else f"{size / 1_000_000:.1f} MB"
+
+
+def chat_status(assistant: Assistant, role: Role | None) -> str:
+    """The Chat tab's line on what can be asked about: how many documents are indexed."""
+    require(role, READ, "see the index status")
+    count = assistant.status()["documents"]
+    if not count:
+        return "**No documents indexed yet**: nothing can be answered until some are added."
+    return f"Answers come from **{count} indexed document{'' if count == 1 else 's'}**."
+
+
+def filter_choices(assistant: Assistant, role: Role | None) -> list[tuple[str, str]]:
+    """What a question can be asked within: each document, each folder holding some, each front matter tag."""
+    view = documents_view(assistant, role)
+    folders = sorted({source.rsplit("/", 1)[0] for _title, source, *_ in view.table if "/" in source})
+    tags = sorted({tag for found in assistant.store.document_tags().values() for tag in found})
+    return (view.choices + [(f"folder: {folder}/", f"folder:{folder}") for folder in folders]
+            + [(f"tag: {tag}", f"tag:{tag}") for tag in tags])
+
+
+def removal_question(assistant: Assistant, role: Role | None, doc_id: str | None) -> str | None:
+    """What removing the chosen document will do, for the confirmation step (None: nothing chosen)."""
+    require(role, EDIT, "remove documents")
+    if not doc_id:
+        return None
+    try:
+        return assistant.removal_preview(doc_id) + " Remove it?"
+    except Exception as exc:
+        return f"Cannot remove `{html.escape(doc_id)}`: {html.escape(_one_line_error(exc), quote=False)}"
 
 
 def _status_line(assistant: Assistant) -> str:
@@ -393,15 +456,15 @@ def _report_markdown(report, notes: Sequence[str] = ()) -> str:
 
 
 def _settings_summary(settings: Settings) -> str:
-    model = settings.llm_model or "backend default"
+    model = effective_model(settings) or "none (quotes passages)"
+    if settings.backend != "extractive" and not settings.llm_model:
+        model += ", the backend's default"
     extra = ""
     if settings.backend == "openai":
         key = "set" if settings.openai_api_key.get_secret_value() else "not set"
         extra = f", base URL `{settings.openai_base_url}`, API key {key}"
     elif settings.backend == "ollama":
         extra = f", base URL `{settings.ollama_base_url}`"
-    if settings.backend == "extractive":
-        model = "none (quotes passages)"
     return (
         f"Effective settings: backend **{settings.backend}** (model: {model}{extra}), "
         f"top-k **{settings.top_k}**, retrieval **{settings.retrieval_mode}**."
@@ -459,8 +522,8 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
             view.summary,
         )
 
-    def on_ask(message: str, history: list[dict], request: gr.Request) -> Iterator[tuple]:
-        states = ask_turns(assistant, role(request), message, history)
+    def on_ask(message: str, history: list[dict], within: list[str] | None, request: gr.Request) -> Iterator[tuple]:
+        states = ask_turns(assistant, role(request), message, history, documents=within)
         try:
             first = next(states)
         except StopIteration:
@@ -471,6 +534,83 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
         yield "", *first
         for chat, sources_panel, details in states:
             yield "", chat, sources_panel, details
+
+    queues = ChatQueues()
+
+    def on_question(message: str, within: list[str] | None, request: gr.Request) -> tuple:
+        """Enter or Ask: the question joins this session's queue at once and the box is free for the next."""
+        try:
+            require(role(request), READ, "ask questions")
+        except PermissionDenied as exc:
+            raise refused(exc) from None
+        question = (message or "").strip()
+        if not question:
+            return gr.skip(), gr.skip()
+        return "", queue_note(queues.add(request.session_hash, question, within or ()))
+
+    def on_answer_queue(history: list[dict], panel: str, request: gr.Request) -> Iterator[tuple]:
+        """Answer this session's queued questions in order (one run per session; a second one leaves at once).
+        Outputs never include the question box, so what is typed meanwhile stays."""
+        session = request.session_hash
+        stop = queues.start(session)
+        if stop is None:
+            yield (gr.skip(),) * 6
+            return
+        panels = panel if 'class="sources"' in (panel or "") else ""
+        chat = history
+        answering = gr.Button(visible=True), gr.Button(interactive=False)
+        try:
+            while not stop.is_set() and (asked := queues.next_or_finish(session)) is not None:
+                question, within = asked
+                turn_panel = ""
+                for chat, turn_panel, details in ask_turns(assistant, role(request), question, chat, stop, within):
+                    yield chat, panels + turn_panel, details, queue_note(queues.pending(session)), *answering
+                panels += turn_panel
+        except PermissionDenied as exc:
+            raise refused(exc) from None
+        finally:
+            queues.finish(session)
+        yield chat, panels or EMPTY_SOURCES, gr.skip(), queue_note(()), gr.Button(visible=False), gr.Button(
+            interactive=True)
+
+    def on_remember(chat: list[dict], panel: str, saved: dict | None, request: gr.Request) -> tuple:
+        try:
+            saved = remember_conversation(role(request), saved, chat, panel)
+        except PermissionDenied as exc:
+            raise refused(exc) from None
+        return saved, gr.Radio(choices=conversation_choices(saved), value=saved["current"])
+
+    def on_switch(action, saved: dict | None, key: str | None, request: gr.Request) -> tuple:
+        """Open, start or delete a conversation; not while an answer is being written into the current one."""
+        if queues.busy(request.session_hash):
+            gr.Warning("An answer is still being written: wait for it or press Stop first.")
+            return (gr.skip(),) * 5
+        try:
+            saved, chat, panel = action(role(request), saved, key)
+        except PermissionDenied as exc:
+            raise refused(exc) from None
+        choices = conversation_choices(saved)
+        return saved, chat, panel, None, gr.Radio(choices=choices, value=saved["current"] if chat else None)
+
+    def on_open(saved: dict | None, key: str | None, request: gr.Request) -> tuple:
+        return on_switch(open_conversation, saved, key, request)
+
+    def on_new(saved: dict | None, request: gr.Request) -> tuple:
+        return on_switch(open_conversation, saved, None, request)
+
+    def on_delete(saved: dict | None, request: gr.Request) -> tuple:
+        return on_switch(lambda role_, saved_, _key: delete_conversation(role_, saved_), saved, None, request)
+
+    def on_restore(saved: dict | None, request: gr.Request) -> tuple:
+        """A reload shows the conversation this browser had open."""
+        return on_switch(open_conversation, saved, (saved or {}).get("current"), request)
+
+    def on_stop(draft: str, request: gr.Request) -> tuple:
+        """Stop the answer being written; questions still queued go back into the box, before the draft."""
+        waiting = queues.stop(request.session_hash)
+        if not waiting:
+            return gr.skip(), queue_note(())
+        return "\n".join([*waiting, draft] if (draft or "").strip() else waiting), queue_note(())
 
     def on_upload(files: list[str] | None, request: gr.Request, progress=gr.Progress()) -> tuple:
         try:
@@ -492,6 +632,29 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
         except PermissionDenied as exc:
             raise refused(exc) from None
         return (message, *documents_outputs(request))
+
+    def on_remove_question(doc_id: str | None, request: gr.Request) -> tuple:
+        """First step of a removal: say what will happen (file deleted, or only unindexed) and ask."""
+        try:
+            question_text = removal_question(assistant, role(request), doc_id)
+        except PermissionDenied as exc:
+            raise refused(exc) from None
+        if question_text is None:
+            return "Choose a document to remove first.", gr.Row(visible=False)
+        return question_text, gr.Row(visible=True)
+
+    def on_chat_status(request: gr.Request) -> tuple:
+        """The Chat tab's document count, and the documents a question can be asked within."""
+        try:
+            return chat_status(assistant, role(request)), gr.Dropdown(choices=filter_choices(assistant, role(request)))
+        except PermissionDenied as exc:
+            raise refused(exc) from None
+
+    def on_save(request: gr.Request) -> str:
+        try:
+            return save_settings(assistant, role(request))
+        except PermissionDenied as exc:
+            raise refused(exc) from None
 
     def on_pick(event: gr.SelectData):
         """Clicking a table row chooses that document (its id, the last column) for removal."""
@@ -519,16 +682,29 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
     def on_role(request: gr.Request) -> tuple:
         """Editing controls are shown to editors only (the handlers refuse other roles anyway)."""
         editor = allows(role(request), EDIT)
-        return gr.Column(visible=editor), gr.Row(visible=editor), gr.Tab(visible=editor)
+        return (gr.Column(visible=editor), gr.Column(visible=editor), gr.Tab(visible=editor),
+                gr.Button("Add or view documents →" if editor else "View the documents →"))
 
     with gr.Blocks(title="Ask your documents") as demo:
+        # Conversations stay in this browser's localStorage (encrypted with a key kept in the index folder).
+        saved = gr.BrowserState(new_conversations(), storage_key="rag-conversations",
+                                secret=_browser_secret(assistant))
+        with gr.Sidebar(label="Conversations", open=True, elem_id="conversations"):
+            new_chat = gr.Button("+ New chat", size="sm", elem_id="new-chat")
+            history = gr.Radio(choices=[], label="Past conversations (this browser)", elem_id="history")
+            delete_chat = gr.Button("Delete this chat", size="sm", variant="stop", elem_id="delete-chat")
         gr.Markdown("## Ask your documents\nAnswers come only from the indexed documents, with numbered citations.")
-        with gr.Tabs():
-            with gr.Tab("Chat", id="chat"):
-                with gr.Row(equal_height=False):
-                    with gr.Column(scale=3):
+        with gr.Tabs() as tabs:
+            with gr.Tab("Chat", id="chat") as chat_tab:
+                with gr.Row(elem_id="chat-status-row"):
+                    chat_info = gr.Markdown(elem_id="chat-status")
+                    to_documents = gr.Button("Add or view documents →", size="sm", variant="secondary",
+                                             elem_id="to-documents", scale=0, min_width=200)
+                with gr.Row(equal_height=False, elem_id="chat-layout"):
+                    with gr.Column(scale=3, elem_id="chat-column"):
                         chatbot = gr.Chatbot(
                             label="Conversation",
+                            show_label=False,  # the tab says it; the floating label covered messages on phones
                             height=460,
                             elem_id="chat",
                             buttons=["copy"],
@@ -536,18 +712,26 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
                             placeholder="Ask a question about the documents, or pick an example below.",
                         )
                         chatbot.data_model = _ChatHistory  # the API also takes {"role", "content": "text"}
-                        with gr.Row(equal_height=True):
+                        with gr.Row(equal_height=True, elem_id="question-row"):
                             question = gr.Textbox(
                                 label="Question", show_label=False, placeholder="Your question…", scale=5,
                                 elem_id="question", submit_btn=False, lines=1, max_lines=4,
                             )
                             with gr.Column(scale=1, min_width=140):
                                 send = gr.Button("Ask", variant="primary", elem_id="ask")
+                                stop = gr.Button("Stop", variant="stop", elem_id="stop", visible=False)
                                 clear = gr.Button("Clear conversation", size="sm", elem_id="clear")
-                        examples = gr.Examples(EXAMPLES, inputs=question, label="Example questions")
-                        with gr.Accordion("Answer details (JSON)", open=False):
+                        queued = gr.Markdown("", elem_id="queued")
+                        # Values are document ids; custom values let API scripts name any id (unknown ones match
+                        # nothing).
+                        within = gr.Dropdown(label="Ask within documents, folders or tags (empty: all)", choices=[],
+                                             multiselect=True, allow_custom_value=True, elem_id="within")
+                        api_ask = gr.Button(visible=False)  # the named `ask` endpoint: one question, one answer
+                        examples = gr.Examples(EXAMPLES, inputs=question, label="Example questions",
+                                               elem_id="examples")
+                        with gr.Accordion("Answer details (JSON)", open=False, elem_id="details"):
                             details = gr.JSON(label="Latest answer", elem_id="answer-json")
-                    with gr.Column(scale=2):
+                    with gr.Column(scale=2, elem_id="sources-column"):
                         sources = gr.HTML(EMPTY_SOURCES, elem_id="sources", js_on_load=None)
             with gr.Tab("Documents", id="documents"):
                 status = gr.Markdown(elem_id="index-status")
@@ -564,24 +748,34 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
                             reindex_button = gr.Button("Re-index corpus folder", elem_id="reindex")
                     report = gr.Markdown("", elem_id="index-report")
                 table = gr.Dataframe(
-                    headers=DOC_HEADERS, datatype=["str", "str", "number", "str", "str"], interactive=False,
+                    headers=DOC_HEADERS, datatype=["str", "str", "number", "str", "str", "str"], interactive=False,
                     label="Indexed documents", elem_id="documents-table", wrap=True,
                 )
-                with gr.Row() as remove_row:
-                    # Values are document ids; custom values let API scripts name any id, remove() checks it.
-                    to_remove = gr.Dropdown(label="Document to remove", choices=[], allow_custom_value=True, scale=3,
-                                            elem_id="remove-source")
-                    remove_button = gr.Button("Remove document and its file", variant="stop", scale=1,
-                                              elem_id="remove")
+                with gr.Column() as remove_column:
+                    with gr.Row():
+                        # Values are document ids; custom values let API scripts name any id, remove() checks it.
+                        to_remove = gr.Dropdown(label="Document to remove (or click its row)", choices=[],
+                                                allow_custom_value=True, scale=3, elem_id="remove-source")
+                        remove_button = gr.Button("Remove…", variant="stop", scale=1, elem_id="remove")
+                    with gr.Row(visible=False, elem_id="remove-confirm") as confirm_row:
+                        confirm_text = gr.Markdown(elem_id="remove-question")
+                        remove_yes = gr.Button("Yes, remove", variant="stop", scale=0, min_width=120,
+                                               elem_id="remove-yes")
+                        remove_no = gr.Button("Cancel", scale=0, min_width=100, elem_id="remove-cancel")
             with gr.Tab("Settings", id="settings") as settings_tab:
                 # Built with the effective values (the API defaults); refreshed on every page load.
                 current = assistant.settings
                 shown = backend_fields(current.backend)
+                gr.Markdown(
+                    "These settings apply to **the whole server**: every user's next question uses them. "
+                    "**Apply** changes the running server only, so a restart goes back to rag.toml and the "
+                    "environment; **Save to rag.toml** keeps them across restarts (never the API key).",
+                    elem_id="settings-scope")
                 summary = gr.Markdown(_settings_summary(current), elem_id="settings-summary")
                 backend = gr.Dropdown(list(BACKEND_NAMES), value=current.backend, label="Answer backend",
                                       elem_id="backend",
                                       info="extractive quotes passages; local, openai and ollama use an LLM")
-                model = gr.Textbox(current.llm_model, label="Model", placeholder="backend default",
+                model = gr.Textbox(current.llm_model, label="Model", placeholder="empty: the backend's default",
                                    info="model name, or a GGUF path for the local backend",
                                    visible=shown["llm_model"])
                 openai_url = gr.Textbox(current.openai_base_url, label="OpenAI-compatible base URL",
@@ -594,38 +788,102 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
                 top_k = gr.Slider(1, max(20, current.top_k), value=current.top_k, step=1,
                                   label="Passages retrieved (top-k)")
                 mode = gr.Radio(list(MODES), value=current.retrieval_mode, label="Retrieval mode")
-                apply = gr.Button("Apply", variant="primary", elem_id="apply-settings")
+                with gr.Row():
+                    apply = gr.Button("Apply", variant="primary", elem_id="apply-settings")
+                    save = gr.Button("Save to rag.toml", elem_id="save-settings")
+                save_report = gr.Markdown(elem_id="save-report")
 
-        chat_io = dict(inputs=[question, chatbot], outputs=[question, chatbot, sources, details])
-        question.submit(on_ask, **chat_io, api_name="ask", concurrency_id="ask", concurrency_limit=4)
-        send.click(on_ask, **chat_io, api_visibility="private", concurrency_id="ask", concurrency_limit=4)
+        api_ask.click(on_ask, inputs=[question, chatbot, within], outputs=[question, chatbot, sources, details],
+                      api_name="ask", concurrency_id="ask", concurrency_limit=4)
+        answer_io = dict(fn=on_answer_queue, inputs=[chatbot, sources],
+                         outputs=[chatbot, sources, details, queued, stop, clear], api_visibility="private",
+                         concurrency_id="ask", concurrency_limit=4, trigger_mode="multiple")
+        question_io = dict(fn=on_question, inputs=[question, within], outputs=[question, queued], api_visibility="private",
+                           queue=False, trigger_mode="multiple")
+        remember_io = dict(fn=on_remember, inputs=[chatbot, sources, saved], outputs=[saved, history],
+                           api_visibility="private", queue=False)
+        question.submit(**question_io).then(**answer_io).then(**remember_io)
+        send.click(**question_io).then(**answer_io).then(**remember_io)
         # An example fills the box and is asked at once.
-        examples.load_input_event.then(on_ask, **chat_io, api_visibility="private", concurrency_id="ask",
-                                       concurrency_limit=4)
+        examples.load_input_event.then(**question_io).then(**answer_io).then(**remember_io)
+        switch_io = dict(outputs=[saved, chatbot, sources, details, history], api_visibility="private", queue=False)
+        history.input(on_open, inputs=[saved, history], **switch_io)
+        new_chat.click(on_new, inputs=saved, **switch_io)
+        delete_chat.click(on_delete, inputs=saved, **switch_io)
+        demo.load(on_restore, inputs=saved, **switch_io)
+        # On a phone the open sidebar would cover the page (Gradio makes it full width there): start it closed.
+        demo.load(None, js="() => { if (window.innerWidth <= 768) "
+                           "document.querySelector('#conversations.open .toggle-button')?.click(); }",
+                  api_visibility="private", queue=False)
+        stop.click(on_stop, inputs=question, outputs=[question, queued], api_visibility="private", queue=False)
         clear.click(lambda: ([], EMPTY_SOURCES, None), outputs=[chatbot, sources, details], api_visibility="private",
-                    queue=False)
-        chatbot.clear(lambda: (EMPTY_SOURCES, None), outputs=[sources, details], api_visibility="private", queue=False)
+                    queue=False).then(**remember_io)
 
         documents_io = [report, table, to_remove, status]
         # One index run at a time; asks have their own concurrency group, so they keep being answered meanwhile.
-        upload_button.click(on_upload, inputs=files, outputs=documents_io, api_name="upload",
-                            concurrency_id="index", concurrency_limit=1).then(
-            lambda: None, outputs=files, api_visibility="private", queue=False)
-        reindex_button.click(on_reindex, outputs=documents_io, api_name="reindex",
-                             concurrency_id="index", concurrency_limit=1)
-        remove_button.click(on_remove, inputs=to_remove, outputs=documents_io, api_name="remove",
-                            concurrency_id="index", concurrency_limit=1)
+        uploaded = upload_button.click(on_upload, inputs=files, outputs=documents_io, api_name="upload",
+                                       concurrency_id="index", concurrency_limit=1)
+        uploaded.then(lambda: None, outputs=files, api_visibility="private", queue=False)
+        reindexed = reindex_button.click(on_reindex, outputs=documents_io, api_name="reindex",
+                                         concurrency_id="index", concurrency_limit=1)
+        remove_button.click(on_remove_question, inputs=to_remove, outputs=[confirm_text, confirm_row],
+                            api_visibility="private", queue=False)
+        removed = remove_yes.click(on_remove, inputs=to_remove, outputs=documents_io, api_name="remove",
+                                   concurrency_id="index", concurrency_limit=1)
+        removed.then(lambda: gr.Row(visible=False), outputs=confirm_row, api_visibility="private", queue=False)
+        for index_run in (uploaded, reindexed, removed):  # the Chat tab's document count follows the index
+            index_run.then(on_chat_status, outputs=[chat_info, within], api_visibility="private", queue=False)
+        remove_no.click(lambda: gr.Row(visible=False), outputs=confirm_row, api_visibility="private", queue=False)
+        chat_tab.select(on_chat_status, outputs=[chat_info, within], api_visibility="private", queue=False)
+        to_documents.click(lambda: gr.Tabs(selected="documents"), outputs=tabs, api_visibility="private",
+                           queue=False)
         table.select(on_pick, outputs=to_remove, api_visibility="private", queue=False)
 
         settings_fields = [backend, model, openai_url, api_key, ollama_url, top_k, mode]
         apply.click(on_apply, inputs=settings_fields, outputs=[*settings_fields, summary], api_name="settings")
+        save.click(on_save, outputs=save_report, api_name="save_settings")
         backend.change(on_backend, inputs=backend, outputs=[model, openai_url, api_key, ollama_url],
                        api_visibility="private", queue=False)
 
-        demo.load(on_role, outputs=[upload_column, remove_row, settings_tab], api_visibility="private", queue=False)
+        demo.load(on_role, outputs=[upload_column, remove_column, settings_tab, to_documents],
+                  api_visibility="private", queue=False)
+        demo.load(on_chat_status, outputs=[chat_info, within], api_visibility="private", queue=False)
         demo.load(documents_outputs, outputs=[table, to_remove, status], api_visibility="private", queue=False)
         demo.load(on_settings_view, outputs=[*settings_fields, summary], api_visibility="private", queue=False)
     return demo
+
+
+def caller_role(scope, access: Access) -> Role | None:
+    """The role of the user Gradio's login cookie names, for routes outside Gradio's own endpoints."""
+    from starlette.requests import Request
+
+    server = scope["app"]
+    cookies = Request(scope).cookies
+    token = cookies.get(f"access-token-{server.cookie_id}") or cookies.get(f"access-token-unsecure-{server.cookie_id}")
+    return access.role(server.tokens.get(token))
+
+
+def _browser_secret(assistant: Assistant) -> str:
+    """The key that encrypts conversations kept in browsers: made once, kept (owner-only) in the index folder,
+    so stored conversations still open after a restart. A read-only index folder gets a key for this run only."""
+    path = Path(assistant.settings.index_dir) / "ui-browser-secret"
+    try:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".ui-browser-secret-", dir=path.parent)  # mode 0600
+            try:
+                with os.fdopen(fd, "w", encoding="ascii") as handle:
+                    handle.write(secrets.token_hex(32))
+                os.link(tmp, path)  # whole, and never replacing one another server made meanwhile
+            except FileExistsError:
+                pass
+            finally:
+                os.unlink(tmp)
+        return path.read_text(encoding="ascii").strip()
+    except OSError as exc:
+        log.warning("conversations kept in browsers will not open after a restart: cannot keep a key in %s (%s)",
+                    path, exc)
+        return secrets.token_hex(32)
 
 
 class EditorOnlyUploads:
@@ -641,14 +899,9 @@ class EditorOnlyUploads:
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and scope["method"] == "POST" and scope["path"].rstrip("/").endswith("/upload"):
-            from starlette.requests import Request
             from starlette.responses import JSONResponse
 
-            server = scope["app"]
-            cookies = Request(scope).cookies
-            token = cookies.get(f"access-token-{server.cookie_id}") or cookies.get(
-                f"access-token-unsecure-{server.cookie_id}")
-            role = self.access.role(server.tokens.get(token))
+            role = caller_role(scope, self.access)
             if not allows(role, EDIT):
                 status = 401 if role is None else 403
                 detail = "not authenticated" if role is None else "permission denied: only editors can upload files"
@@ -657,20 +910,82 @@ class EditorOnlyUploads:
         await self.app(scope, receive, send)
 
 
-def launch(demo: gr.Blocks, settings: Settings, access: Access | None = None,
-           assistant: Assistant | None = None, **options) -> None:
+class DocumentView:
+    """ASGI middleware: ``GET /document/<id>?start=&end=`` shows one indexed document whole, the span
+    highlighted (citations link here with ``#cited``). Readers and editors only; the text comes from the
+    index by document id, so no file path is ever taken from the request."""
+
+    PATH = re.compile(r"/document/([0-9a-f]{12})")
+
+    def __init__(self, app, access: Access, assistant: Assistant):
+        self.app = app
+        self.access = access
+        self.assistant = assistant
+
+    async def __call__(self, scope, receive, send):
+        match = self.PATH.fullmatch(scope["path"]) if scope["type"] == "http" else None
+        if match is None or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        from starlette.concurrency import run_in_threadpool
+        from starlette.requests import Request
+        from starlette.responses import HTMLResponse, PlainTextResponse
+
+        if not allows(caller_role(scope, self.access), READ):
+            await PlainTextResponse("log in first", status_code=401)(scope, receive, send)
+            return
+        query = Request(scope).query_params
+        try:
+            record, text = await run_in_threadpool(self.assistant.document, match.group(1))
+            quote = (int(query["start"]), int(query["end"])) if "start" in query and "end" in query else None
+        except (StoreError, ValueError):
+            await PlainTextResponse("no such indexed document", status_code=404)(scope, receive, send)
+            return
+        response = HTMLResponse(document_page(record, text, quote), headers={
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'",
+            "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"})
+        await response(scope, receive, send)
+
+
+class HealthCheck:
+    """ASGI middleware: ``GET /healthz`` for container and load-balancer probes, without login. It says only
+    whether the index is loaded (committed and readable with the current settings): no paths, names or counts.
+    Always 200 while the server runs; an empty index is a state to fix, not a reason to restart the server."""
+
+    def __init__(self, app, assistant: Assistant):
+        self.app = app
+        self.assistant = assistant
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["path"] == "/healthz" and scope["method"] in ("GET", "HEAD"):
+            from starlette.concurrency import run_in_threadpool
+            from starlette.responses import JSONResponse
+
+            loaded = await run_in_threadpool(self.assistant.index_ready)
+            await JSONResponse({"status": "ok", "index_loaded": loaded})(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def launch(demo: gr.Blocks, settings: Settings, access: Access | None = None, assistant: Assistant | None = None,
+           **options) -> None:
     """Serve ``demo`` on settings.host:settings.port with the offline theme (no web fonts, no CDN);
-    with users in ``access``, every page, route and endpoint needs a login (Gradio's ``auth``).
-    With ``assistant``, the HTTP API (rag/http_api.py: /v1, docs at /docs) is served by the same app."""
+    with users in ``access``, every page, route and endpoint needs a login (Gradio's ``auth``);
+    with ``assistant``, ``/healthz`` reports whether its index is loaded, and the HTTP API (rag/http_api.py:
+    /v1, docs at /docs) is served by the same app."""
     from starlette.middleware import Middleware
 
     from rag.http_api import api_routes
 
     access = access or Access({})
+    middleware = [Middleware(EditorOnlyUploads, access=access)]
+    if assistant is not None:
+        middleware.append(Middleware(HealthCheck, assistant=assistant))
+        middleware.append(Middleware(DocumentView, access=access, assistant=assistant))
     if not access.open:
         options.setdefault("auth", access.check_login)
         options.setdefault("auth_message", "Log in with your reader or editor account.")
-    app_kwargs = {"middleware": [Middleware(EditorOnlyUploads, access=access)]}
+    app_kwargs = {"middleware": middleware}
     if assistant is not None:
         app_kwargs["routes"] = api_routes(assistant, access)
     demo.queue(default_concurrency_limit=1).launch(
@@ -681,6 +996,7 @@ def launch(demo: gr.Blocks, settings: Settings, access: Access | None = None,
         css=CSS,
         head=HEAD,
         show_error=True,
+        footer_links=["api", "gradio"],  # Gradio's own "Settings" link would be confused with the Settings tab
         max_file_size=int(settings.max_file_mb * 1_000_000),  # the same limit indexing applies
         **options,
     )

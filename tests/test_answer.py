@@ -84,10 +84,19 @@ def test_extractive_follow_up_uses_the_previous_question(corpus_assistant, extra
     assert alone.query == "And which company developed it?"
 
 
+def test_retrieved_passages_can_be_announced_before_the_answer(corpus_assistant):
+    events = list(corpus_assistant.ask("What is specification gaming?", backend="extractive", announce_retrieval=True))
+    assert events[0].kind == "retrieved" and len(events[0].hits) == 5
+    final = events[-1].answer
+    assert [hit.passage.id for hit in final.uncited] == [
+        hit.passage.id for hit in events[0].hits if hit.passage.id not in {c.passage.id for c in final.citations}]
+
+
 def test_answer_json_shape(corpus_assistant, extractive):
     _, answer = ask(corpus_assistant, extractive, "What is a paperclip maximizer?")
     data = json.loads(json.dumps(answer.to_dict()))
-    assert set(data) == {"answer", "grounded", "backend", "citations", "timings", "retrieved"}
+    assert set(data) == {"answer", "grounded", "state", "backend", "citations", "timings", "retrieved"}
+    assert data["state"] == "verified"  # grounded; "unverified" and "not_found" are the other two
     assert set(data["citations"][0]) == {
         "n", "source", "title", "section", "text", "start", "end", "page", "supported", "answers", "quote_start",
         "quote_end", "instruction_like",

@@ -74,3 +74,26 @@ def test_embed_runtime_defaults_match_and_the_old_name_still_works(tmp_path, mon
     assert "embed_backend" not in load_settings().model_dump()
     for flag in ("--embed-runtime", "--embed-backend"):
         assert build_parser().parse_args(["status", flag, "torch"]).embed_runtime == "torch"
+
+
+def test_gradio_server_variables_rank_below_rag_ones_and_above_the_file(tmp_path, monkeypatch):
+    """Containers and hosted Spaces set GRADIO_SERVER_NAME/PORT: honoured unless RAG_HOST/RAG_PORT or a flag say
+    otherwise, and they win over rag.toml."""
+    config = tmp_path / "rag.toml"
+    config.write_text('host = "127.0.0.2"\nport = 8000\n')
+    monkeypatch.setenv("RAG_CONFIG", str(config))
+    monkeypatch.delenv("RAG_HOST", raising=False)
+    monkeypatch.delenv("RAG_PORT", raising=False)
+    monkeypatch.setenv("GRADIO_SERVER_NAME", "0.0.0.0")
+    monkeypatch.setenv("GRADIO_SERVER_PORT", "7861")
+    settings = load_settings()
+    assert (settings.host, settings.port) == ("0.0.0.0", 7861)
+
+    monkeypatch.setenv("RAG_PORT", "7862")
+    assert load_settings().port == 7862 and load_settings().host == "0.0.0.0"
+    assert load_settings(host="127.0.0.1").host == "127.0.0.1"
+
+    monkeypatch.delenv("RAG_PORT")
+    monkeypatch.setenv("GRADIO_SERVER_PORT", "not-a-port")
+    with pytest.raises(ValidationError, match="port"):
+        load_settings()

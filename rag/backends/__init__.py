@@ -68,6 +68,17 @@ def get_backend(name: str, settings: Settings) -> AnswerBackend:
     return build(settings)
 
 
+def effective_model(settings: Settings) -> str:
+    """The model the configured backend answers with: ``llm_model``, or that backend's own default
+    (``DEFAULT_MODEL``, or the bundled ``DEFAULT_GGUF`` file for ``local``); empty for ``extractive``."""
+    if settings.backend == "extractive":
+        return ""
+    if settings.llm_model:
+        return settings.llm_model
+    module = importlib.import_module(_REGISTRY[settings.backend].split(":")[0])
+    return getattr(module, "DEFAULT_MODEL", "") or getattr(module, "DEFAULT_GGUF", "")
+
+
 def root_reason(exc: BaseException) -> str:
     """The innermost cause of ``exc`` in plain words, e.g. 'connection refused'."""
     seen: set[int] = set()

@@ -3,6 +3,7 @@ through gradio_client and raw HTTP: every endpoint and route enforces the roles 
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -11,7 +12,7 @@ import pytest
 
 from servers import CONFIGURED_KEY, PASSWORDS, Recorder, start_secure
 
-ENDPOINTS = ["ask", "upload", "reindex", "remove", "settings"]
+ENDPOINTS = ["ask", "upload", "reindex", "remove", "settings", "save_settings"]
 
 
 @pytest.fixture(scope="module")
@@ -237,3 +238,27 @@ def test_instruction_like_passage_is_marked_in_sources_and_answer(reader):
     assert "instruction-like text (“Ignore previous instructions”)" in sources
     others = [c for c in answer["citations"] + answer["retrieved"] if c["source"] != "operator-memo.md"]
     assert all(c["instruction_like"] is None for c in others)
+
+
+def test_document_view_needs_a_login_and_shows_the_document_of_its_id(server):
+    """The source view serves the indexed text of exactly the document its id names, an anonymous caller sees
+    nothing, and no path in the request is ever read."""
+    from rag.api import document_id
+
+    records = server.assistant.documents()
+    with http_as(server, None) as client:
+        assert client.get(f"document/{document_id(records[0])}").status_code == 401
+        health = client.get("healthz")  # probes need no login, and learn only whether the index is loaded
+        assert health.status_code == 200 and health.json() == {"status": "ok", "index_loaded": True}
+    with http_as(server, "rita") as client:
+        for record in records:
+            page = client.get(f"document/{document_id(record)}")
+            assert page.status_code == 200 and "default-src 'none'" in page.headers["content-security-policy"]
+            assert f"<title>{html.escape(record.title)}</title>" in page.text
+            assert f"<code>{html.escape(record.source)}</code>" in page.text
+        assert client.get("document/..%2F..%2Fetc%2Fpasswd").status_code == 404
+        assert client.get(f"document/{'f' * 12}").status_code == 404
+
+
+def test_reader_cannot_save_settings_to_rag_toml(server, reader):
+    assert "permission denied" in denied(reader, api_name="/save_settings")
