@@ -69,9 +69,10 @@ class Assistant:
         generation = self.store.generation
         if generation == 0:
             raise StoreError(f"the index in {self.settings.index_dir} is empty; index documents first (`rag index`)")
-        if current is None or current.artifacts.generation != generation:
+        if current is None or current.artifacts.generation != generation or current.artifacts.lexical_behind:
             self.store.check_signature(self.signature())
-            current = Retriever(self.store, self.embedder, self.store.load_artifacts())
+            previous = current.artifacts if current is not None else None
+            current = Retriever(self.store, self.embedder, self.store.load_artifacts(previous))
             self._retriever = current
         return current
 
