@@ -13,7 +13,7 @@ from pydantic import SecretStr
 
 from rag.config import Settings, load_settings
 from rag.embed import Embedder, model_id, remove_stale_exports
-from rag.ingest import IndexReport, Progress, SourceFile, index_sources, scan, signature
+from rag.ingest import IndexReport, Progress, SourceFile, files_state, index_sources, scan, signature
 from rag.passage import Hit
 from rag.question import bm25_idf
 from rag.retrieve import MODES, Retriever
@@ -94,6 +94,28 @@ class Assistant:
             found.roots, found.synced, rebuild=rebuild, skipped=found.skipped, unseen=found.unseen,
             progress=progress, wait=wait, on_wait=on_wait,
         )
+
+    def watch(
+        self,
+        paths: Sequence[Path | str] | None = None,
+        on_report: Callable[[IndexReport], None] = lambda report: None,
+        stop: threading.Event | None = None,
+    ) -> None:
+        """Index ``paths`` (default: the corpus folder), then again whenever files appear, change or disappear,
+        once they have stayed unchanged for ``watch_settle_seconds``; until ``stop`` is set (or forever)."""
+        targets = [Path(p) for p in (paths or [self.settings.corpus_dir])]
+        max_bytes = int(self.settings.max_file_mb * 1_000_000)
+        stop = stop or threading.Event()
+        indexed = seen = files_state(scan(targets, max_bytes))
+        on_report(self.index(targets))
+        since = time.monotonic()
+        while not stop.wait(self.settings.watch_poll_seconds):
+            current = files_state(scan(targets, max_bytes))
+            if current != seen:
+                seen, since = current, time.monotonic()
+            elif current != indexed and time.monotonic() - since >= self.settings.watch_settle_seconds:
+                indexed = current
+                on_report(self.index(targets))
 
     def index_sources(
         self,

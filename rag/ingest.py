@@ -162,6 +162,11 @@ def scan(paths: Sequence[Path], max_bytes: int) -> Scan:
     return found
 
 
+def files_state(found: Scan) -> frozenset[tuple[str, str, int, int]]:
+    """What a scan saw, as (root, source, size, mtime): equal states need no index run."""
+    return frozenset((file.root, file.source, file.size, file.mtime_ns) for files in found.roots.values() for file in files)
+
+
 def _unreadable_reason(exc: OSError, is_symlink: bool, missing: str = "file vanished while scanning") -> str:
     if exc.errno == errno.ELOOP:
         return "symbolic link loop; skipped"

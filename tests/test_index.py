@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -257,3 +258,36 @@ def test_hybrid_fuses_normalised_scores():
     fused = dict(score_fusion(dense, lexical, k=10, dense_weight=0.5))
     assert fused == pytest.approx({1: 0.5, 2: 0.25, 3: 0.5, 4: 0.25})
     assert [row for row, _ in score_fusion(dense, lexical, k=2, dense_weight=0.8)] == [1, 2]
+
+
+def next_report(child: subprocess.Popen, seconds: float = 300) -> dict:
+    """The next JSON report line ``rag index --watch --json`` prints (fails instead of hanging)."""
+    ready, _, _ = select.select([child.stdout], [], [], seconds)
+    assert ready and child.poll() is None, "the watching process printed no report"
+    return json.loads(child.stdout.readline())
+
+
+def test_index_watch_picks_up_files_that_appear_change_and_disappear(tmp_path, embedder):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.md").write_text("# Owls\n\nOwls hunt at night.\n")
+    env = {**os.environ, "RAG_EMBED_RUNTIME": "torch", "RAG_WATCH_POLL_SECONDS": "0.2",
+           "RAG_WATCH_SETTLE_SECONDS": "0.3"}
+    child = subprocess.Popen([sys.executable, "-m", "rag.cli", "index", "--watch", "--json"], cwd=tmp_path, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert next_report(child)["added"] == ["a.md"]
+        (corpus / "b.md").write_text("# Bats\n\nBats navigate by echolocation.\n")
+        assert next_report(child)["added"] == ["b.md"]
+        assistant = Assistant(make_settings(tmp_path), embedder=embedder)
+        assert assistant.search("echolocation", 1)[0].passage.source == "b.md"
+
+        (corpus / "b.md").write_text("# Bats\n\nBats roost in caves by day.\n")
+        assert next_report(child)["updated"] == ["b.md"]
+        assert assistant.search("roost in caves", 1, "bm25")[0].passage.source == "b.md"
+        (corpus / "a.md").unlink()
+        assert next_report(child)["removed"] == ["a.md"]
+        assert all(hit.passage.source != "a.md" for hit in assistant.search("owls hunt at night", 5))
+    finally:
+        child.kill()
+        child.wait()
