@@ -25,7 +25,9 @@ HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 256
 # A new base is written once the delta or the tombstones pass this share of the base (or the delta passes
-# the exact-search size): bench/incremental.py measures search quality and cost against it.
+# the exact-search size). Measured by bench/incremental.py on SciFact's 17k-chunk HNSW base: up to 40%
+# tombstones cost 0.0007 recall@10 and +0.3 ms, so the share is set by what the delta costs instead (it is
+# searched exactly: 10% of a 100k base is 10k vectors, where exact search still answers in milliseconds).
 COMPACT_SHARE = 0.1
 
 
