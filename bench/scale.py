@@ -676,7 +676,7 @@ def living(args: argparse.Namespace) -> None:
     record = next(r for r in assistant.documents() if r.source == "living-probe.txt")
     result["remove_one"] = until_searchable(assistant, lambda: assistant.remove(document_id(record)), "zqlive2x",
                                             lambda sources: "living-probe.txt" not in sources)
-    probe_file.unlink()
+    probe_file.unlink(missing_ok=True)  # Assistant.remove deletes a file inside the corpus folder
 
     added = s.corpus_dir / "living-folder-probe.txt"
     added.write_bytes(document_bytes(row) + b"\nFolder probe: codeword zqlive3x.")
