@@ -112,8 +112,8 @@ def catch_up(db: sqlite3.Connection, index_dir: Path) -> int:
     """Apply the logged chunk changes to tantivy and commit it, then clear the log; returns chunks applied.
 
     Call with the index lock held and no write transaction open on ``db`` (it reads committed rows and
-    clears the log in its own transaction). The whole index is rebuilt when it is missing or when most
-    chunks changed (a rebuild, a migrated index): one pass over the store instead of id-by-id deletes.
+    clears the log in its own transaction). The whole index is rebuilt when it is missing or damaged, or when
+    most chunks changed (a rebuild, a migrated index): one pass over the store instead of id-by-id deletes.
     """
     import tantivy
 
@@ -121,13 +121,22 @@ def catch_up(db: sqlite3.Connection, index_dir: Path) -> int:
     logged = [row[0] for row in db.execute("SELECT chunk_id FROM lexical_log ORDER BY chunk_id")]
     exists = (path / "meta.json").exists()
     if exists and not logged:
-        return 0
+        try:
+            tantivy.Index.open(str(path))
+            return 0
+        except ValueError:  # damaged: built again below
+            pass
     live = db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
     whole = not exists or 2 * len(logged) > live
-    if not exists:
+    try:
+        if not exists:
+            raise FileNotFoundError(path / "meta.json")
+        index = tantivy.Index(_schema(), path=str(path))
+    except (OSError, ValueError):  # missing, or damaged: the store has everything to build it again
+        whole = True
         shutil.rmtree(path, ignore_errors=True)
         path.mkdir(parents=True)
-    index = tantivy.Index(_schema(), path=str(path))
+        index = tantivy.Index(_schema(), path=str(path))
     writer = index.writer(heap_size=WRITER_HEAP_LARGE if whole else WRITER_HEAP_SMALL, num_threads=1)
     applied = 0
     if whole:

@@ -220,6 +220,17 @@ def test_layout_2_index_migrates_keeping_its_vectors_and_building_the_lexical_in
     assert not (index_dir / f"bm25-{generation}").exists()
 
 
+def test_damaged_lexical_index_is_refused_clearly_and_the_next_run_rebuilds_it(small_index):
+    index_dir = Path(small_index.settings.index_dir)
+    (index_dir / "lexical" / "meta.json").write_text("not tantivy")
+    with pytest.raises(StoreError, match="is damaged"):
+        Assistant(small_index.settings, embedder=small_index.embedder).search("owls", 1, "bm25")
+    report = small_index.index()  # nothing changed on disk: only the lexical index is built again
+    assert report.chunks_embedded == 0 and not report.added
+    reopened = Assistant(small_index.settings, embedder=small_index.embedder)
+    assert reopened.search("owls hunting", 1, "bm25")[0].passage.source == "a.md"
+
+
 def test_interrupted_model_exports_are_removed_and_not_counted(small_index):
     models = Path(small_index.settings.index_dir) / "models"
     ended = subprocess.Popen([sys.executable, "-c", "pass"])
