@@ -73,7 +73,6 @@ def main() -> None:
     encode_seconds = time.perf_counter() - started
 
     retriever = assistant.retriever
-    chunk_ids = retriever.artifacts.chunk_ids
     sources = {chunk_id: source for chunk_id, source, *_ in contexts}
 
     variants = {
@@ -88,12 +87,12 @@ def main() -> None:
 
     candidates = {}
     for query_id, text in queries.items():
-        candidates[query_id] = (retriever.dense_rows(text, CHUNK_DEPTH), retriever.bm25_rows(text, CHUNK_DEPTH))
+        candidates[query_id] = (retriever.dense_chunks(text, CHUNK_DEPTH), retriever.bm25_chunks(text, CHUNK_DEPTH))
 
     quality = {}
     for name, fuse in variants.items():
         rankings = {
-            query_id: documents_ranked(sources[int(chunk_ids[row])] for row, _ in fuse(dense, lexical, CHUNK_DEPTH))
+            query_id: documents_ranked(sources[chunk_id] for chunk_id, _ in fuse(dense, lexical, CHUNK_DEPTH))
             for query_id, (dense, lexical) in candidates.items()
         }
         quality[name] = mean_metrics(rankings, qrels)

@@ -74,7 +74,7 @@ How the rows were made, and what they do and do not show:
   FAISS and BM25 files from all vectors and texts in SQLite; at 100k the rebuild is most of the time: timed
   separately on the 100k store (same load), reading vectors and texts from SQLite 4 s, BM25 (tokenising and
   stemming 100k chunks) 65 s, HNSW insertion 69 s. Updating the files incrementally (HNSW add plus deletion
-  marks, cached BM25 tokens) is the next step if that matters; it was not done here. A no-change re-index compares size and mtime per file
+  marks, cached BM25 tokens) was done since: see "A living index" below. A no-change re-index compares size and mtime per file
   (one `scandir` per folder, one SQLite query per root) and writes no search files.
 - **Re-measured 100k**: the first 100k run used the earlier pathlib-based folder scan (no-change re-index
   4.8 s; now 2.0 s with `os.scandir` and plain strings), HNSW efSearch 128 for queries (hybrid p50 37 ms;
@@ -262,7 +262,7 @@ def probe(index_dir: Path, backend: str) -> dict:
 
     from rag.api import Assistant
     from rag.config import load_settings
-    from rag.store import HNSW_EF_SEARCH, build_dense_index
+    from rag.dense_index import HNSW_EF_SEARCH, build_dense_index
 
     with open(SCIFACT / "queries.jsonl", encoding="utf-8") as handle:
         queries = [json.loads(line)["text"] for line in handle][: QUERIES + WARMUP]
@@ -290,13 +290,13 @@ def probe(index_dir: Path, backend: str) -> dict:
         artifacts.dense.search(vector.reshape(1, -1), 100)
         parts["dense_search"].append((time.perf_counter() - started) * 1000)
         started = time.perf_counter()
-        retriever.bm25_rows(query, 100)
+        retriever.bm25_chunks(query, 100)
         parts["bm25_search"].append((time.perf_counter() - started) * 1000)
     result["parts_p50_ms"] = {name: percentile(values, 50) for name, values in parts.items()}
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
     # Approximate vs exact dense search on this index's vectors (after the RSS reading: this needs a copy).
-    dense = artifacts.dense
+    dense = artifacts.dense.base.index  # the base holds every vector right after the index run's compaction
     all_vectors = dense.reconstruct_n(0, dense.ntotal)
     exact, _ = build_dense_index(all_vectors, exact_search_max_chunks=len(all_vectors))
     if isinstance(dense, faiss.IndexHNSW):
@@ -443,7 +443,65 @@ def report() -> str:
             + " | ".join(f"{t['recall@10']:.3f} ({t['p50_ms']:.2f} ms)" for t in h["ef_search"]) + " |"
         )
     lines += ["", NOTES.strip(), ""]
+    if "living" in data:
+        lines += living_report(data["living"])
     return "\n".join(lines)
+
+
+def living_report(live: dict) -> list[str]:
+    """The issue-11 table: each change's time against the full rebuild every change cost before."""
+    rebuild = live["full_rebuild"]
+    before = rebuild["today_total_s"]
+    query = live["query"]
+
+    def row(what: str, target: str, measured: dict) -> str:
+        return (f"| {what} | {target} | {measured['seconds']} s ({measured['embedding_s']} s embedding) | "
+                f"**{measured['without_embedding_s']} s** | {measured['without_embedding_s'] / before:.3f} |")
+
+    one_pct = live["reindex_1pct"]
+    return [
+        "## A living index (issue 11): changes at 100k chunks",
+        "",
+        f"`bench/scale.py living` (finished {live['finished']} UTC; load average {live['load_before']:.1f} before, "
+        f"{live['load_after']:.1f} after, on the shared 2 cores): an index of {live['chunks']:,} chunks "
+        f"({live['documents']:,} documents, {live['dense_index']} dense base) made of a SciFact index "
+        f"(17k chunks, embedded) plus copies of its abstracts as files, whose vectors ingest copies.",
+        "",
+        f"**Today's full rebuild** - what every change cost before this work, measured on this index in the same run: "
+        f"HNSW over all vectors {rebuild['today_hnsw_s']} s + bm25s over all texts {rebuild['today_bm25s_s']} s "
+        f"= **{before} s** (file writes not counted). The same for this design's structures (a forced compaction "
+        f"and a fresh tantivy index), which only a compaction or a migration pays: {rebuild['compaction_and_tantivy_s']} s.",
+        "",
+        "| change | target | until searchable (query answers from the new state) | without embedding | ratio to the full rebuild |",
+        "|---|---|---:|---:|---:|",
+        row("add one document (as an upload: `index([file])`)", "≤ 2 s + embedding", live["add_one"]),
+        row("change that document", "≤ 2 s + embedding", live["change_one"]),
+        row("remove it (`Assistant.remove`)", "≤ 1 s", live["remove_one"]),
+        row("add one document, whole-folder re-index (scans every file)", "", live["add_one_folder_scan"]),
+        f"| 1% of files changed ({one_pct['files_changed']} files, {one_pct['chunks_encoded']} chunks embedded) | "
+        f"embedding + ≤ 10 s | {one_pct['seconds']} s ({one_pct['embedding_s']} s embedding) | "
+        f"**{one_pct['without_embedding_s']} s** | {one_pct['without_embedding_s'] / before:.3f} |",
+        f"| re-index, nothing changed | ≤ 2 s | {live['reindex_unchanged_s']} s | | "
+        f"{live['reindex_unchanged_s'] / before:.3f} |",
+        "",
+        f"Queries from a fresh process after these changes (delta {live['after']['delta']} chunks, "
+        f"{live['after']['tombstones']} tombstones): hybrid p50 / p95 **{query['hybrid']['p50_ms']} / "
+        f"{query['hybrid']['p95_ms']} ms** (target ≤ 50 ms), dense {query['dense']['p50_ms']} ms, BM25 "
+        f"{query['bm25']['p50_ms']} ms p50; opening the index {query['open_s']} s; peak RSS "
+        f"{query['peak_rss_mb'] / 1024:.2f} GB; on disk {live['index_bytes'] / 1e6:.0f} MB.",
+        "",
+        "- Ratios are within one run, so they hold under any load; absolute times move with it (the full rebuild "
+        "here took 34 s against the 134 s of the notes above, measured at load 8-13; the 1% change then took 243 s "
+        "whole).",
+        "- \"Until searchable\" is from the start of the index call until a BM25 and a hybrid query in the same "
+        "process answer from the new state (the retriever picks up the new generation: the dense base stays "
+        "loaded, only the delta and the tombstones are read). No compaction fell into these changes: delta and "
+        "tombstones stayed under 10% of the base; a compaction costs about the full rebuild, after the change is "
+        "already searchable.",
+        "- Not measured yet: the 1M-chunk point of the issue (hybrid p50, peak RSS, size at 1M; a compressed "
+        "dense index if memory needs it).",
+        "",
+    ]
 
 
 def ratio_check(args: argparse.Namespace) -> None:
@@ -511,6 +569,153 @@ def remeasure(args: argparse.Namespace) -> None:
     print(json.dumps(result), flush=True)
 
 
+class EncodeTimer:
+    """Seconds spent in ``embedder.encode`` (what "plus its own embedding time" excludes)."""
+
+    def __init__(self, embedder):
+        self.seconds = 0.0
+        self._encode = embedder.encode
+        embedder.encode = self
+
+    def __call__(self, *args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return self._encode(*args, **kwargs)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+
+def until_searchable(assistant, change, query: str, expect) -> dict:
+    """Seconds from the start of ``change()`` until ``query`` (BM25 and hybrid) answers as ``expect``
+    says, with the seconds spent embedding in between."""
+    timer = assistant.embedder.encode
+    embedded = timer.seconds
+    started = time.perf_counter()
+    change()
+    indexed = time.perf_counter()
+    embedding = timer.seconds - embedded
+    for mode in ("bm25", "hybrid"):
+        assert expect([hit.passage.source for hit in assistant.search(query, 10, mode)]), (query, mode)
+    ended = time.perf_counter()
+    return {"seconds": round(ended - started, 2), "index_call_s": round(indexed - started, 2),
+            "embedding_s": round(embedding, 2), "without_embedding_s": round(ended - started - embedding, 2)}
+
+
+def full_rebuild_seconds(index_dir: Path) -> dict:
+    """What every change cost before: the dense index and the bm25s matrix rebuilt from all stored vectors
+    and texts (as main's store did at each commit, file writes left out); and the same for this design's
+    structures (a forced compaction and a fresh tantivy index)."""
+    import bm25s
+
+    from rag.dense_index import build_dense_index
+    from rag.lexical_index import LEXICAL_DIR, chunk_text
+    from rag.store import Store, _all_vectors, _connect
+    from rag.text import stemmer
+
+    store = Store(index_dir)
+    db = _connect(index_dir)
+    started = time.perf_counter()
+    _, vectors = _all_vectors(db, int(store.meta()["embed_dim"]))
+    build_dense_index(vectors, exact_search_max_chunks=10_000)
+    dense_s = time.perf_counter() - started
+    del vectors
+    started = time.perf_counter()
+    texts = [chunk_text(title, section, text) for _, _, title, section, text in store.chunk_contexts()]
+    bm25 = bm25s.BM25()
+    bm25.index(bm25s.tokenize(texts, stopwords="en", stemmer=stemmer(), return_ids=False, show_progress=False),
+               show_progress=False)
+    bm25s_s = time.perf_counter() - started
+    del texts, bm25
+    started = time.perf_counter()
+    with store.index_lock():
+        store.compact(exact_search_max_chunks=10_000)
+        shutil.rmtree(index_dir / LEXICAL_DIR)
+    store.load_artifacts()  # builds the tantivy index whole
+    ours_s = time.perf_counter() - started
+    db.close()
+    store.close()
+    return {"today_hnsw_s": round(dense_s, 1), "today_bm25s_s": round(bm25s_s, 1),
+            "today_total_s": round(dense_s + bm25s_s, 1), "compaction_and_tantivy_s": round(ours_s, 1)}
+
+
+def living(args: argparse.Namespace) -> None:
+    """The issue-11 targets at ~100k chunks: add, change and remove one document, 1% of files changed,
+    against the full rebuild measured in the same run. The index starts as a copy of a SciFact index
+    (bench/retrieval.py --index-dir): the corpus folder holds ``copies`` copies of the abstracts, whose
+    vectors ingest copies from it, so only the probe documents and the 1% change are embedded."""
+    from rag.api import Assistant, document_id
+    from rag.embed import Embedder
+
+    work = Path(args.work)
+    shutil.rmtree(work, ignore_errors=True)
+    s = settings(work, args.backend)
+    shutil.copytree(args.from_index, s.index_dir, ignore=shutil.ignore_patterns("index.lock"))
+    for copy in range(args.copies):
+        folder = s.corpus_dir / f"copy-{copy:02d}"
+        folder.mkdir(parents=True)
+        for row in corpus_rows():
+            (folder / f"{row['_id']}.txt").write_bytes(document_bytes(row))
+    embedder = Embedder(runtime=args.backend, cache_dir=s.index_dir / "models")
+    timer = EncodeTimer(embedder)
+    result: dict = {"load_before": os.getloadavg()[0]}
+    started = time.perf_counter()
+    report = Assistant(s, embedder=embedder).index()
+    result["build"] = {"seconds": round(time.perf_counter() - started, 1), "chunks_copied": report.chunks_copied,
+                       "chunks_embedded": report.chunks_embedded}
+    assistant = Assistant(s, embedder=embedder)
+    status = assistant.status()
+    result |= {"chunks": status["chunks"], "documents": status["documents"], "dense_index": status["dense_index"]}
+    result["full_rebuild"] = full_rebuild_seconds(s.index_dir)
+    assistant = Assistant(s, embedder=embedder)
+    assistant.search("warm up", 1)
+
+    runs = []
+    for _ in range(3):
+        started = time.perf_counter()
+        assistant.index()
+        runs.append(time.perf_counter() - started)
+    result["reindex_unchanged_s"] = round(sorted(runs)[1], 2)
+
+    probe_file = s.corpus_dir / "living-probe.txt"
+    row = corpus_rows()[-1]
+    probe_file.write_bytes(document_bytes(row) + b"\nLiving index probe: codeword zqlive1x.")
+    result["add_one"] = until_searchable(assistant, lambda: assistant.index([probe_file]), "zqlive1x",
+                                         lambda sources: sources[:1] == ["living-probe.txt"])
+    probe_file.write_bytes(document_bytes(row) + b"\nLiving index probe, rewritten: codeword zqlive2x.")
+    result["change_one"] = until_searchable(assistant, lambda: assistant.index([probe_file]), "zqlive2x",
+                                            lambda sources: sources[:1] == ["living-probe.txt"])
+    record = next(r for r in assistant.documents() if r.source == "living-probe.txt")
+    result["remove_one"] = until_searchable(assistant, lambda: assistant.remove(document_id(record)), "zqlive2x",
+                                            lambda sources: "living-probe.txt" not in sources)
+    probe_file.unlink(missing_ok=True)  # Assistant.remove deletes a file inside the corpus folder
+
+    added = s.corpus_dir / "living-folder-probe.txt"
+    added.write_bytes(document_bytes(row) + b"\nFolder probe: codeword zqlive3x.")
+    result["add_one_folder_scan"] = until_searchable(assistant, assistant.index, "zqlive3x",
+                                                     lambda sources: sources[:1] == ["living-folder-probe.txt"])
+    files = change_one_percent(work, seed=11)
+    embedded = timer.seconds
+    started = time.perf_counter()
+    report = assistant.index()
+    seconds = time.perf_counter() - started
+    result["reindex_1pct"] = {"files_changed": files, "chunks_encoded": report.chunks_embedded,
+                              "seconds": round(seconds, 1), "embedding_s": round(timer.seconds - embedded, 1),
+                              "without_embedding_s": round(seconds - (timer.seconds - embedded), 1)}
+    meta = assistant.store.meta()
+    artifacts = assistant.retriever.artifacts
+    result["after"] = {"generation": int(meta["generation"]), "dense_base": int(meta["dense_base"]),
+                       "delta": len(artifacts.dense.delta_ids), "tombstones": len(artifacts.dense.tombstones)}
+    result["index_bytes"] = index_size(s.index_dir)
+    result["query"] = probe_in_subprocess(s.index_dir, args.backend)
+    result["load_after"] = os.getloadavg()[0]
+    result["finished"] = time.strftime("%H:%M:%S")
+    path = RESULTS / "scale.json"
+    data = json.loads(path.read_text())
+    data["living"] = result
+    path.write_text(json.dumps(data, indent=2) + "\n")
+    print(json.dumps(result), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -529,6 +734,11 @@ def main() -> None:
     check.add_argument("--chunks", type=int, default=1_000)
     check.add_argument("--backend", default="onnx", choices=["torch", "onnx"])
     check.add_argument("--work", default="/tmp/rag-scale")
+    live = commands.add_parser("living")
+    live.add_argument("--from-index", type=Path, required=True, help="a SciFact index (bench/retrieval.py --index-dir)")
+    live.add_argument("--copies", type=int, default=5)
+    live.add_argument("--backend", default="onnx", choices=["torch", "onnx"])
+    live.add_argument("--work", default="/tmp/rag-living")
     commands.add_parser("report")
     args = parser.parse_args()
     if args.command == "run":
@@ -537,6 +747,8 @@ def main() -> None:
         remeasure(args)
     elif args.command == "ratio":
         ratio_check(args)
+    elif args.command == "living":
+        living(args)
     elif args.command == "report":
         (RESULTS / "scale.md").write_text(report())
     else:

@@ -13,7 +13,7 @@ from pydantic import SecretStr
 
 from rag.config import Settings, load_settings
 from rag.embed import Embedder, model_id, remove_stale_exports
-from rag.ingest import IndexReport, Progress, SourceFile, index_sources, scan, signature
+from rag.ingest import IndexReport, Progress, SourceFile, files_state, index_sources, scan, signature
 from rag.passage import Hit
 from rag.question import bm25_idf
 from rag.retrieve import MODES, Retriever
@@ -74,9 +74,10 @@ class Assistant:
         generation = self.store.generation
         if generation == 0:
             raise StoreError(f"the index in {self.settings.index_dir} is empty; index documents first (`rag index`)")
-        if current is None or current.artifacts.generation != generation:
+        if current is None or current.artifacts.generation != generation or current.artifacts.lexical_behind:
             self.store.check_signature(self.signature())
-            current = Retriever(self.store, self.embedder, self.store.load_artifacts())
+            previous = current.artifacts if current is not None else None
+            current = Retriever(self.store, self.embedder, self.store.load_artifacts(previous))
             self._retriever = current
         return current
 
@@ -98,6 +99,28 @@ class Assistant:
             found.roots, found.synced, rebuild=rebuild, skipped=found.skipped, unseen=found.unseen,
             progress=progress, wait=wait, on_wait=on_wait,
         )
+
+    def watch(
+        self,
+        paths: Sequence[Path | str] | None = None,
+        on_report: Callable[[IndexReport], None] = lambda report: None,
+        stop: threading.Event | None = None,
+    ) -> None:
+        """Index ``paths`` (default: the corpus folder), then again whenever files appear, change or disappear,
+        once they have stayed unchanged for ``watch_settle_seconds``; until ``stop`` is set (or forever)."""
+        targets = [Path(p) for p in (paths or [self.settings.corpus_dir])]
+        max_bytes = int(self.settings.max_file_mb * 1_000_000)
+        stop = stop or threading.Event()
+        indexed = seen = files_state(scan(targets, max_bytes))
+        on_report(self.index(targets))
+        since = time.monotonic()
+        while not stop.wait(self.settings.watch_poll_seconds):
+            current = files_state(scan(targets, max_bytes))
+            if current != seen:
+                seen, since = current, time.monotonic()
+            elif current != indexed and time.monotonic() - since >= self.settings.watch_settle_seconds:
+                indexed = current
+                on_report(self.index(targets))
 
     def index_sources(
         self,
@@ -240,7 +263,7 @@ class Assistant:
         if documents is not None:
             chosen = set(self.filter_documents(documents))
             pairs = [(r.root, r.source) for r in self.store.documents() if document_id(r) in chosen]
-            within = retriever.rows_of(self.store.chunk_ids_of(pairs))
+            within = self.store.chunk_ids_of(pairs)
         return retriever.search(query, k or self.settings.top_k, mode or self.settings.retrieval_mode, within)
 
     def ask(

@@ -36,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument(
         "--no-wait", action="store_true", help="fail instead of waiting when another index run is in progress"
     )
+    index.add_argument("--watch", action="store_true",
+                       help="keep running: index files as they appear, change or disappear (Ctrl-C ends)")
     _common(index)
 
     search = commands.add_parser("search", help="retrieve passages for a query")
@@ -126,6 +128,15 @@ def _run(args: argparse.Namespace) -> int:
         return 0
 
     assistant = Assistant(settings)
+    if args.command == "index" and args.watch:
+        if args.rebuild:
+            raise UserError("--watch and --rebuild do not go together: rebuild first, then watch")
+
+        def show(report) -> None:
+            print(json.dumps(report.to_dict()) if args.json else report.summary(), flush=True)
+
+        assistant.watch(args.paths or None, on_report=show)
+        return 0
     if args.command == "index":
         report = assistant.index(
             args.paths or None,

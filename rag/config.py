@@ -71,10 +71,14 @@ class Settings(BaseSettings):
     exact_search_max_chunks: int = 10_000
 
     # Indexing commits its work every checkpoint_seconds (default 60), so a killed run resumes where it
-    # stopped; commits are spaced further apart when rebuilding the search files would cost over 10% of the
-    # run (large indexes). checkpoint_documents > 0 also commits every that many files.
+    # stopped; commits are spaced further apart when their upkeep (tantivy, a dense compaction) would cost
+    # over 10% of the run (large indexes). checkpoint_documents > 0 also commits every that many files.
     checkpoint_seconds: float = 60.0
     checkpoint_documents: int = 0
+    # `rag index --watch` looks at the folders every watch_poll_seconds and indexes a change once the files
+    # have stayed as they are for watch_settle_seconds (a file still being copied is indexed once, whole).
+    watch_poll_seconds: float = 2.0
+    watch_settle_seconds: float = 1.0
 
     # Answering.
     backend: str = "extractive"

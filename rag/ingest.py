@@ -26,8 +26,8 @@ from rag.store import DocumentContent, DocumentRecord, Store, StoreWriter, conte
 EMBED_STEP = 512
 # Files read, loaded and chunked ahead of the embedding, in a worker thread.
 READ_AHEAD = 512
-# A long run commits its work this often (at most): a kill loses no more than this, and the search files
-# rebuilt at each commit stay a small share of the run (see _Checkpoints). Setting: checkpoint_seconds.
+# A long run commits its work this often (at most): a kill loses no more than this, and the search
+# structures' upkeep at each commit stays a small share of the run (see _Checkpoints). Setting: checkpoint_seconds.
 CHECKPOINT_SECONDS = 60.0
 
 Progress = Callable[[float, str], None]
@@ -160,6 +160,11 @@ def scan(paths: Sequence[Path], max_bytes: int) -> Scan:
                 continue
             entries.append(SourceFile(str(root), source, info.st_size, info.st_mtime_ns, partial(_read, location)))
     return found
+
+
+def files_state(found: Scan) -> frozenset[tuple[str, str, int, int]]:
+    """What a scan saw, as (root, source, size, mtime): equal states need no index run."""
+    return frozenset((file.root, file.source, file.size, file.mtime_ns) for files in found.roots.values() for file in files)
 
 
 def _unreadable_reason(exc: OSError, is_symlink: bool, missing: str = "file vanished while scanning") -> str:
@@ -346,8 +351,8 @@ def _exists(path: str) -> bool:
 
 class _Checkpoints:
     """When to commit during a run: every ``seconds`` (and, if set, every ``documents`` files), but never
-    so often that rebuilding the search files takes more than MAX_OVERHEAD of the run (they are rebuilt
-    whole at each commit: about 2 minutes at 100k chunks, so there a commit comes every ~20 minutes)."""
+    so often that the work after a commit (updating tantivy, and a compaction of the dense index when one
+    is due) takes more than MAX_OVERHEAD of the run."""
 
     MAX_OVERHEAD = 0.1
 

@@ -1,9 +1,12 @@
-"""The durable index: SQLite holds documents, chunks and their vectors; FAISS and BM25 are derived files.
+"""The durable index: SQLite holds documents, chunks and their vectors; FAISS and BM25 are derived from it.
 
-Every commit is one SQLite transaction (a long index run commits in checkpoints). The derived files
-of a commit are written under a new generation number before that transaction commits the number,
-so a crash at any point leaves the last committed generation whole and loadable. One writer at a
-time, across processes: the index lock (``Store.index_lock``). Nothing is ever unpickled.
+Every change is one SQLite transaction (a long index run commits in checkpoints) that bumps the
+generation number; it is searchable as soon as it commits. The dense index is a base file plus the
+chunks added since, read from SQLite (rag/dense_index.py); the lexical index (tantivy) is brought up
+to date from a log that the same transaction writes (rag/lexical_index.py). A crash at any point
+leaves the last committed generation whole and loadable, and the next writer or reader completes what
+the crash interrupted. One writer at a time, across processes: the index lock (``Store.index_lock``).
+Nothing is ever unpickled.
 """
 
 from __future__ import annotations
@@ -11,41 +14,51 @@ from __future__ import annotations
 import errno
 import fcntl
 import json
-import logging
 import os
 import shutil
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path, PurePosixPath
 
-import faiss
 import numpy as np
 
+from rag import dense_index, lexical_index
+from rag.dense_index import DenseSnapshot
 from rag.errors import UserError
+from rag.lexical_index import LexicalIndex
 from rag.passage import Passage, Span
-from rag.text import stemmer
 
 # The layout of the SQLite store. Bump it with every change; an additive change (a new table, index or
 # nullable column) gets a migration below, anything else makes older indexes need `rag index --rebuild`.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+# Chunk ids whose lexical (tantivy) entry may differ from SQLite: written by triggers in the changing
+# transaction, emptied once tantivy has committed them (rag/lexical_index.py).
+_LEXICAL_LOG = [
+    "CREATE TABLE IF NOT EXISTS lexical_log (chunk_id INTEGER PRIMARY KEY)",
+    "CREATE TRIGGER IF NOT EXISTS chunks_logged_insert AFTER INSERT ON chunks "
+    "BEGIN INSERT OR IGNORE INTO lexical_log(chunk_id) VALUES (new.id); END",
+    "CREATE TRIGGER IF NOT EXISTS chunks_logged_delete AFTER DELETE ON chunks "
+    "BEGIN INSERT OR IGNORE INTO lexical_log(chunk_id) VALUES (old.id); END",
+]
 # version -> statements that bring an index of that version to the next one, without re-embedding.
 MIGRATIONS: dict[int, list[str]] = {
     1: ["CREATE INDEX IF NOT EXISTS documents_by_source ON documents(source)"],
+    # Version 2 kept whole FAISS and bm25s files per generation: its FAISS file becomes the dense base,
+    # and every chunk is logged so the first catch-up builds the tantivy index.
+    2: [
+        *_LEXICAL_LOG,
+        "INSERT OR IGNORE INTO lexical_log(chunk_id) SELECT id FROM chunks",
+        "INSERT OR REPLACE INTO meta(key, value) SELECT 'dense_base', value FROM meta WHERE key = 'generation'",
+    ],
 }
 DB_NAME = "store.sqlite3"
 LOCK_NAME = "index.lock"
-# HNSW parameters, measured in bench/scale.py (bench/results/scale.md): recall@10 against exact search is
-# 0.9996 on 10k real MiniLM vectors and 0.97 on 100k made of ten copies of each (duplicates are HNSW's hard
-# case, and content reuse makes them), for +0.3 ms per query over efSearch 128.
-HNSW_M = 32
-HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 256
 
-_SCHEMA = """
+_TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -74,8 +87,9 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_by_document ON chunks(document_id);
 CREATE INDEX IF NOT EXISTS documents_by_content ON documents(content_hash);
-CREATE INDEX IF NOT EXISTS documents_by_source ON documents(source);
+CREATE INDEX IF NOT EXISTS documents_by_source ON documents(source)
 """
+_SCHEMA = [statement for statement in _TABLES.split(";") if statement.strip()] + _LEXICAL_LOG
 # The chunks column of each Span field, in Span's order: a new Span field needs only its column in _SCHEMA.
 _SPAN_COLUMNS = {f.name: {"start": "char_start", "end": "char_end"}.get(f.name, f.name) for f in fields(Span)}
 _SPAN_SELECT = ", ".join(f"c.{column}" for column in _SPAN_COLUMNS.values())
@@ -123,39 +137,24 @@ def content_key(content_hash: str, source: str) -> tuple[str, str]:
 
 @dataclass
 class SearchArtifacts:
-    """What a query needs in memory: vectors, BM25 scores and the row → chunk id map (no chunk text)."""
+    """What a query needs in memory for one committed generation: the dense snapshot and the lexical
+    index handle (no chunk text). ``lexical_behind``: tantivy had not yet applied that generation."""
 
     generation: int
-    dense: faiss.Index
-    dense_kind: str
-    bm25: object | None
-    chunk_ids: np.ndarray
+    dense: DenseSnapshot
+    lexical: LexicalIndex | None
+    lexical_behind: bool
 
     def __len__(self) -> int:
-        return int(self.chunk_ids.shape[0])
+        return len(self.dense)
 
+    @property
+    def dense_kind(self) -> str:
+        return self.dense.kind
 
-def _bm25s():
-    """bm25s, with the DEBUG level its import sets on its logger put back (it floods logs once a handler exists)."""
-    import bm25s
-
-    logging.getLogger("bm25s").setLevel(logging.WARNING)
-    return bm25s
-
-
-def lexical_tokens(texts: Sequence[str], show_progress: bool = False) -> list[list[str]]:
-    """BM25 tokens: lower-cased words, English stop words out, Snowball-stemmed (same at index and query time)."""
-    return _bm25s().tokenize(
-        list(texts), stopwords="en", stemmer=stemmer(), return_ids=False, show_progress=show_progress
-    )
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    @property
+    def chunk_ids(self) -> np.ndarray:
+        return self.dense.chunk_ids
 
 
 class Store:
@@ -164,6 +163,7 @@ class Store:
     def __init__(self, index_dir: Path):
         self.index_dir = Path(index_dir)
         self._lock = threading.Lock()
+        self._lexical: LexicalIndex | None = None
         try:
             self.index_dir.mkdir(parents=True, exist_ok=True)
             self._db = _connect(self.index_dir)
@@ -190,9 +190,8 @@ class Store:
                     for statement in MIGRATIONS[step]:
                         self._db.execute(statement)
                 self._db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
-            for statement in _SCHEMA.strip().split(";"):
-                if statement.strip():
-                    self._db.execute(statement)
+            for statement in _SCHEMA:
+                self._db.execute(statement)
         return None
 
     def _incompatible(self, version: int, maker: str) -> str:
@@ -212,6 +211,8 @@ class Store:
             for suffix in ("", "-wal", "-shm"):
                 (self.index_dir / (DB_NAME + suffix)).unlink(missing_ok=True)
             _remove_stale_artifacts(self.index_dir, 0)
+            shutil.rmtree(self.index_dir / lexical_index.LEXICAL_DIR, ignore_errors=True)
+            self._lexical = None
             self._db = _connect(self.index_dir)
             self._schema_error = self._prepare_schema()
 
@@ -323,6 +324,22 @@ class Store:
                 "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.root = ? AND d.source = ?",
                 (root, source))]
 
+    def vectors_of(self, chunk_ids: Collection[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(chunk ids, their stored vectors) for the chunks still in the store, in id order."""
+        wanted = sorted({int(i) for i in chunk_ids})
+        rows: list[tuple[int, bytes]] = []
+        with self._lock:
+            for start in range(0, len(wanted), 900):  # SQLite's bound-parameter limit
+                batch = wanted[start : start + 900]
+                rows += self._db.execute(
+                    f"SELECT id, vector FROM chunks WHERE id IN ({','.join('?' * len(batch))}) ORDER BY id", batch
+                ).fetchall()
+        ids = np.asarray([row[0] for row in rows], dtype=np.int64)
+        if not rows:
+            return ids, np.zeros((0, 0), dtype=np.float32)
+        vectors = np.frombuffer(b"".join(row[1] for row in rows), dtype=np.float32).reshape(len(rows), -1)
+        return ids, vectors
+
     def chunk_root(self, chunk_id: int) -> str | None:
         """The indexed folder of a chunk's document (a passage names only its file), None once removed."""
         with self._lock:
@@ -363,35 +380,73 @@ class Store:
                     pass
         return total
 
-    def load_artifacts(self) -> SearchArtifacts | None:
-        """The committed generation's search structures, or None for an empty index."""
+    def load_artifacts(self, previous: SearchArtifacts | None = None) -> SearchArtifacts | None:
+        """The committed generation's search structures, or None for an empty index.
+
+        With ``previous`` (an older snapshot of this store), its dense base is reused while no compaction
+        replaced it, so picking up a change reads only the changed rows. A lexical index left behind by a
+        killed run is brought up to date first, unless a writer is at work (it will do it).
+        """
+        self._usable()
+        self._catch_up_lexical()
         while True:
             generation = self.generation
             if generation == 0:
                 return None
             try:
-                return self._load_generation(generation)
+                return self._load_generation(previous)
             except StoreError:
-                # A checkpoint may have committed a newer generation and removed this one's files meanwhile.
+                # A compaction may have committed a newer generation and removed this one's base meanwhile.
                 if self.generation == generation:
                     raise
 
-    def _load_generation(self, generation: int) -> SearchArtifacts:
-        bm25s = _bm25s()
-        paths = _artifact_paths(self.index_dir, generation)
+    def _catch_up_lexical(self) -> None:
+        with self._lock:
+            behind = lexical_index.pending(self._db)
+        if not behind and (self.index_dir / lexical_index.LEXICAL_DIR).exists():
+            return
         try:
-            dense = faiss.read_index(str(paths["dense"]))
-            chunk_ids = np.load(paths["rows"], allow_pickle=False)
-            # Memory-mapped: a query touches only its terms' postings; no chunk text is loaded.
-            bm25 = bm25s.BM25.load(str(paths["bm25"]), mmap=True) if paths["bm25"].exists() else None
+            with self.index_lock(wait=False):
+                db = _connect(self.index_dir)
+                try:
+                    lexical_index.catch_up(db, self.index_dir)
+                finally:
+                    db.close()
+        except IndexBusyError:
+            pass
+
+    def _load_generation(self, previous: SearchArtifacts | None) -> SearchArtifacts:
+        try:
+            with self._lock, _transaction(self._db):  # one read snapshot: meta, ids and vectors agree
+                generation = int(_meta_value(self._db, "generation") or 0)
+                base_generation = int(_meta_value(self._db, "dense_base") or 0)
+                dim = int(_meta_value(self._db, "embed_dim") or 0)
+                reused = previous.dense.base if previous is not None else None
+                if reused is not None and reused.generation != base_generation:
+                    reused = None
+                base_ids = reused.chunk_ids if reused else dense_index.base_row_ids(self.index_dir, base_generation)
+                last = int(base_ids[-1]) if len(base_ids) else 0
+                live = np.fromiter(
+                    (row[0] for row in self._db.execute("SELECT id FROM chunks WHERE id <= ? ORDER BY id", (last,))),
+                    dtype=np.int64,
+                )
+                delta = self._db.execute("SELECT id, vector FROM chunks WHERE id > ? ORDER BY id", (last,)).fetchall()
+                behind = lexical_index.pending(self._db)
+            base = reused or (dense_index.load_base(self.index_dir, base_generation) if base_generation else None)
+            if self._lexical is None:
+                self._lexical = lexical_index.open_lexical(self.index_dir)
+            elif previous is None or previous.generation != generation or previous.lexical_behind:
+                self._lexical.refresh()
+        except StoreError:
+            raise
         except Exception as exc:
             raise StoreError(
                 f"the index in {self.index_dir} is damaged ({exc}); rebuild it with `rag index --rebuild`"
             ) from exc
-        if isinstance(dense, faiss.IndexHNSW):
-            dense.hnsw.efSearch = HNSW_EF_SEARCH
-        kind = self.meta().get("dense_index", "flat")
-        return SearchArtifacts(generation, dense, kind, bm25, chunk_ids)
+        tombstones = np.flatnonzero(~np.isin(base_ids, live, assume_unique=True))
+        delta_ids = np.asarray([row[0] for row in delta], dtype=np.int64)
+        vectors = np.frombuffer(b"".join(row[1] for row in delta), dtype=np.float32).reshape(len(delta), dim)
+        return SearchArtifacts(generation, DenseSnapshot(base, tombstones, delta_ids, vectors), self._lexical, behind)
 
     # ---- writing ---------------------------------------------------------------------------
 
@@ -416,10 +471,19 @@ class Store:
             except BaseException:
                 if db.in_transaction:
                     db.execute("ROLLBACK")
-                _remove_stale_artifacts(self.index_dir, int(_meta_value(db, "generation") or 0))
+                _remove_stale_artifacts(self.index_dir, int(_meta_value(db, "dense_base") or 0))
                 raise
         except sqlite3.OperationalError as exc:  # e.g. "database is locked" by a program outside rag
             raise StoreError(f"cannot write the index in {self.index_dir}: {exc}") from exc
+        finally:
+            db.close()
+
+    def compact(self, exact_search_max_chunks: int) -> None:
+        """Write a fresh dense base now (what a full rebuild would search); hold :meth:`index_lock` around it."""
+        self._usable()
+        db = _connect(self.index_dir)
+        try:
+            _compact(db, self.index_dir, int(self.meta()["embed_dim"]), exact_search_max_chunks, force=True)
         finally:
             db.close()
 
@@ -464,21 +528,25 @@ class StoreWriter:
         self.artifact_seconds = 0.0  # what writing the search files took at the last commit
 
     def commit(self) -> None:
-        """Commit the transaction with search files for the new generation (when anything changed)."""
+        """Commit the transaction as a new generation (when anything changed): searchable from then on.
+
+        Then bring the lexical index up to date and, when the dense delta or its tombstones have grown
+        past their share, write a new dense base (a compaction, committed as one more generation): also
+        when nothing changed, so the next run completes what a killed one left."""
         meta = {**self._signature, "schema": str(SCHEMA_VERSION)}
-        generation = int(_meta_value(self._db, "generation") or 0)
         if self.changed:
-            generation += 1
-            started = time.perf_counter()
-            kind = _write_artifacts(
-                self._db, self._index_dir, generation, int(self._signature["embed_dim"]), self._exact_search_max_chunks
-            )
-            self.artifact_seconds = time.perf_counter() - started
-            meta |= {"generation": str(generation), "dense_index": kind, "indexed_at": str(time.time())}
+            generation = int(_meta_value(self._db, "generation") or 0) + 1
+            meta |= {"generation": str(generation), "indexed_at": str(time.time())}
         self._db.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", list(meta.items()))
         self._db.execute("COMMIT")
         self.changed = False
-        _remove_stale_artifacts(self._index_dir, generation)
+        # Also with nothing changed: this completes what a killed run left (a log entry, a due compaction).
+        started = time.perf_counter()
+        lexical_index.catch_up(self._db, self._index_dir)
+        dim = int(self._signature["embed_dim"])
+        if not _compact(self._db, self._index_dir, dim, self._exact_search_max_chunks, force=False):
+            _remove_stale_artifacts(self._index_dir, int(_meta_value(self._db, "dense_base") or 0))
+        self.artifact_seconds = time.perf_counter() - started
 
     def checkpoint(self) -> None:
         """Commit what is written so far as a searchable generation and go on writing in a new transaction."""
@@ -503,7 +571,7 @@ class StoreWriter:
 
     def clear(self) -> None:
         self._db.execute("DELETE FROM documents")
-        self._db.execute("DELETE FROM meta WHERE key != 'generation'")
+        self._db.execute("DELETE FROM meta WHERE key NOT IN ('generation', 'dense_base')")
         self.changed = True
 
     def remove(self, root: str, source: str) -> None:
@@ -569,83 +637,43 @@ class StoreWriter:
         )
 
 
-def _artifact_paths(index_dir: Path, generation: int) -> dict[str, Path]:
-    return {
-        "dense": index_dir / f"dense-{generation}.faiss",
-        "rows": index_dir / f"rows-{generation}.npy",
-        "bm25": index_dir / f"bm25-{generation}",
-    }
+def _compact(db: sqlite3.Connection, index_dir: Path, dim: int, exact_search_max_chunks: int, force: bool) -> bool:
+    """Write a new dense base of every stored vector when due (or ``force``d), as one more generation.
+    Readers keep answering from the previous generation meanwhile; a kill leaves that one in place."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        base_generation = int(_meta_value(db, "dense_base") or 0)
+        base_ids = dense_index.base_row_ids(index_dir, base_generation)
+        last = int(base_ids[-1]) if len(base_ids) else 0
+        kept = db.execute("SELECT COUNT(*) FROM chunks WHERE id <= ?", (last,)).fetchone()[0]
+        delta = db.execute("SELECT COUNT(*) FROM chunks WHERE id > ?", (last,)).fetchone()[0]
+        if not (force or dense_index.compaction_due(len(base_ids), len(base_ids) - kept, delta, exact_search_max_chunks)):
+            db.execute("ROLLBACK")
+            return False
+        generation = int(_meta_value(db, "generation") or 0) + 1
+        chunk_ids, vectors = _all_vectors(db, dim)
+        kind = dense_index.write_base(index_dir, generation, chunk_ids, vectors, exact_search_max_chunks)
+        del vectors
+        meta = {"generation": generation, "dense_base": generation, "dense_index": kind}
+        db.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", [(k, str(v)) for k, v in meta.items()])
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    _remove_stale_artifacts(index_dir, generation)
+    return True
 
 
-def _iter_rows(db: sqlite3.Connection, columns: str, batch: int = 4096) -> Iterable[list[tuple]]:
-    cursor = db.execute(f"SELECT {columns} FROM chunks ORDER BY id")
-    while rows := cursor.fetchmany(batch):
-        yield rows
-
-
-def build_dense_index(vectors: np.ndarray, exact_search_max_chunks: int) -> tuple[faiss.Index, str]:
-    """Exact inner product while that is fast enough; HNSW past the measured size."""
-    dim = vectors.shape[1]
-    if vectors.shape[0] <= exact_search_max_chunks:
-        index = faiss.IndexFlatIP(dim)
-        kind = "flat"
-    else:
-        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        index.hnsw.efSearch = HNSW_EF_SEARCH
-        kind = "hnsw"
-    if vectors.shape[0]:
-        index.add(vectors)
-    return index, kind
-
-
-def build_bm25(texts: Sequence[str]):
-    bm25s = _bm25s()
-
-    bm25 = bm25s.BM25()
-    bm25.index(lexical_tokens(texts), show_progress=False)
-    return bm25
-
-
-def _write_artifacts(
-    db: sqlite3.Connection, index_dir: Path, generation: int, dim: int, exact_search_max_chunks: int
-) -> str:
+def _all_vectors(db: sqlite3.Connection, dim: int, batch: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+    """Every chunk id and vector in the store, in id order."""
     chunk_ids: list[int] = []
-    vector_parts: list[np.ndarray] = []
-    for rows in _iter_rows(db, "id, vector"):
+    parts: list[bytes] = []
+    cursor = db.execute("SELECT id, vector FROM chunks ORDER BY id")
+    while rows := cursor.fetchmany(batch):
         chunk_ids.extend(row[0] for row in rows)
-        vector_parts.append(np.frombuffer(b"".join(row[1] for row in rows), dtype=np.float32))
-    vectors = np.concatenate(vector_parts).reshape(-1, dim) if vector_parts else np.zeros((0, dim), np.float32)
-    dense, kind = build_dense_index(vectors, exact_search_max_chunks)
-    del vectors, vector_parts
-
-    paths = _artifact_paths(index_dir, generation)
-    _remove_paths(paths.values())
-    tmp_dense = paths["dense"].with_suffix(".tmp")
-    faiss.write_index(dense, str(tmp_dense))
-    _fsync_file(tmp_dense)
-    os.replace(tmp_dense, paths["dense"])
-
-    tmp_rows = paths["rows"].with_name(paths["rows"].name + ".tmp")
-    with open(tmp_rows, "wb") as handle:
-        np.save(handle, np.asarray(chunk_ids, dtype=np.int64), allow_pickle=False)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp_rows, paths["rows"])
-
-    if chunk_ids:
-        # Headings live in `section`, not in the chunk text: index them with the title so "Key Facts" matches.
-        texts = [f"{title}\n{section}\n{text}" for _, _, title, section, text in _chunk_contexts(db)]
-        bm25 = build_bm25(texts)
-        del texts
-        tmp_bm25 = paths["bm25"].with_name(paths["bm25"].name + ".tmp")
-        shutil.rmtree(tmp_bm25, ignore_errors=True)
-        bm25.save(str(tmp_bm25), show_progress=False)
-        for path in tmp_bm25.iterdir():
-            _fsync_file(path)
-        os.replace(tmp_bm25, paths["bm25"])
-    _fsync_dir(index_dir)
-    return kind
+        parts.append(b"".join(row[1] for row in rows))
+    vectors = np.frombuffer(b"".join(parts), dtype=np.float32).reshape(len(chunk_ids), dim)
+    return np.asarray(chunk_ids, dtype=np.int64), vectors
 
 
 def _chunk_contexts(db: sqlite3.Connection) -> list[tuple[int, str, str, str, str]]:
@@ -656,11 +684,6 @@ def _chunk_contexts(db: sqlite3.Connection) -> list[tuple[int, str, str, str, st
     ).fetchall()
 
 
-def _fsync_file(path: Path) -> None:
-    with open(path, "rb") as handle:
-        os.fsync(handle.fileno())
-
-
 def _remove_paths(paths: Iterable[Path]) -> None:
     for path in paths:
         if path.is_dir():
@@ -669,9 +692,10 @@ def _remove_paths(paths: Iterable[Path]) -> None:
             path.unlink()
 
 
-def _remove_stale_artifacts(index_dir: Path, keep_generation: int) -> None:
-    """Files of older or abandoned generations; readers holding an old generation keep it in memory."""
-    keep = {path.name for path in _artifact_paths(index_dir, keep_generation).values()}
+def _remove_stale_artifacts(index_dir: Path, keep_base: int) -> None:
+    """Dense base files other than ``keep_base``'s (older, or a compaction cut short) and the bm25s files of
+    layout 2; readers holding an older base keep it in memory."""
+    keep = {path.name for path in dense_index.base_paths(index_dir, keep_base).values()}
     for path in index_dir.iterdir():
         stem = path.name.split("-", 1)[0]
         if stem in {"dense", "rows", "bm25"} and path.name not in keep:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -135,38 +136,48 @@ def test_other_embedding_model_is_detected(fresh_assistant, tmp_path):
 KILL_SCRIPT = textwrap.dedent(
     """
     import sys, time
-    import rag.store
+    import rag.dense_index, rag.lexical_index
     from rag.api import Assistant
     from rag.config import load_settings
 
     stage = sys.argv[1]
-    original = rag.store._write_artifacts
 
-    def pause_after_artifacts(*args, **kwargs):
-        kind = original(*args, **kwargs)
-        print("ARTIFACTS_WRITTEN", flush=True)
+    def pause(marker):
+        print(marker, flush=True)
         time.sleep(120)
-        return kind
 
-    rag.store._write_artifacts = pause_after_artifacts
+    catch_up, write_base = rag.lexical_index.catch_up, rag.dense_index.write_base
+
+    def pause_before_lexical(*args):  # the change is committed in SQLite, tantivy not yet updated
+        pause("LEXICAL")
+
+    def pause_after_base_written(*args):  # a compaction's files are written, not yet committed
+        write_base(*args)
+        pause("COMPACTION")
+
+    if stage == "lexical":
+        rag.lexical_index.catch_up = pause_before_lexical
+    if stage == "compaction":
+        rag.dense_index.write_base = pause_after_base_written
 
     def progress(fraction, message):
         if stage == "embedding" and message.startswith("embedded"):
-            print("EMBEDDING", flush=True)
-            time.sleep(120)
+            pause("EMBEDDING")
 
     Assistant(load_settings(embed_runtime="torch")).index(progress=progress)
     """
 )
 
 
-@pytest.mark.parametrize("stage,marker", [("embedding", "EMBEDDING"), ("commit", "ARTIFACTS_WRITTEN")])
-def test_kill_during_indexing_leaves_previous_index_intact(fresh_assistant, tmp_path, stage, marker):
+@pytest.mark.parametrize("stage", ["embedding", "lexical", "compaction"])
+def test_kill_during_indexing_leaves_the_last_committed_index_and_the_next_run_completes_it(
+    fresh_assistant, tmp_path, stage
+):
     corpus = Path(fresh_assistant.settings.corpus_dir)
     (corpus / "first.md").write_text("# First\n\nThe okapi is a giraffid native to the Congo.\n")
     fresh_assistant.index()
     before = [hit.to_dict() for hit in fresh_assistant.search("okapi", 3)]
-    generation = fresh_assistant.status()["generation"]
+    meta = fresh_assistant.store.meta()
 
     (corpus / "first.md").write_text("# First\n\nRewritten: nothing about that animal any more.\n")
     (corpus / "second.md").write_text("# Second\n\nThe axolotl is a salamander that keeps its gills.\n")
@@ -177,22 +188,35 @@ def test_kill_during_indexing_leaves_previous_index_intact(fresh_assistant, tmp_
     try:
         deadline = time.time() + 300
         line = ""
-        while marker not in line and time.time() < deadline:
+        while stage.upper() not in line and time.time() < deadline:
             line = child.stdout.readline()
             assert line or child.poll() is None, "indexing process ended before reaching the kill point"
-        assert marker in line
+        assert stage.upper() in line
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait()
 
     survivor = Assistant(fresh_assistant.settings, embedder=fresh_assistant.embedder)
-    assert survivor.status()["generation"] == generation
-    assert [r.source for r in survivor.documents()] == ["first.md"]
-    assert [hit.to_dict() for hit in survivor.search("okapi", 3)] == before
-    # The next run completes the interrupted work.
-    report = survivor.index()
-    assert report.added == ["second.md"] and report.updated == ["first.md"]
+    if stage == "embedding":  # nothing committed: the previous index answers, the next run does all the work
+        assert survivor.status()["generation"] == int(meta["generation"])
+        assert [r.source for r in survivor.documents()] == ["first.md"]
+        assert [hit.to_dict() for hit in survivor.search("okapi", 3)] == before
+        report = survivor.index()
+        assert report.added == ["second.md"] and report.updated == ["first.md"]
+    else:  # the change committed before the kill: it answers in full, lexical caught up on opening
+        assert survivor.status()["generation"] == int(meta["generation"]) + 1
+        assert survivor.store.meta()["dense_base"] == meta["dense_base"]  # the cut-short compaction did not count
+        assert [r.source for r in survivor.documents()] == ["first.md", "second.md"]
+        for mode in ("dense", "bm25", "hybrid"):
+            assert survivor.search("axolotl gills", 1, mode)[0].passage.source == "second.md"
+        assert all("okapi" not in hit.passage.text for hit in survivor.search("okapi giraffid", 3, "bm25"))
+        report = survivor.index()
+        assert not report.added and not report.updated and report.chunks_embedded == 0
+        assert survivor.store.meta()["dense_base"] != meta["dense_base"]  # the next run compacted
     assert survivor.search("axolotl gills", 1)[0].passage.source == "second.md"
+    assert sorted(path.name for path in Path(fresh_assistant.settings.index_dir).glob("dense-*")) == [
+        f"dense-{survivor.store.meta()['dense_base']}.faiss"
+    ]
 
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -234,3 +258,36 @@ def test_hybrid_fuses_normalised_scores():
     fused = dict(score_fusion(dense, lexical, k=10, dense_weight=0.5))
     assert fused == pytest.approx({1: 0.5, 2: 0.25, 3: 0.5, 4: 0.25})
     assert [row for row, _ in score_fusion(dense, lexical, k=2, dense_weight=0.8)] == [1, 2]
+
+
+def next_report(child: subprocess.Popen, seconds: float = 300) -> dict:
+    """The next JSON report line ``rag index --watch --json`` prints (fails instead of hanging)."""
+    ready, _, _ = select.select([child.stdout], [], [], seconds)
+    assert ready and child.poll() is None, "the watching process printed no report"
+    return json.loads(child.stdout.readline())
+
+
+def test_index_watch_picks_up_files_that_appear_change_and_disappear(tmp_path, embedder):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.md").write_text("# Owls\n\nOwls hunt at night.\n")
+    env = {**os.environ, "RAG_EMBED_RUNTIME": "torch", "RAG_WATCH_POLL_SECONDS": "0.2",
+           "RAG_WATCH_SETTLE_SECONDS": "0.3"}
+    child = subprocess.Popen([sys.executable, "-m", "rag.cli", "index", "--watch", "--json"], cwd=tmp_path, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert next_report(child)["added"] == ["a.md"]
+        (corpus / "b.md").write_text("# Bats\n\nBats navigate by echolocation.\n")
+        assert next_report(child)["added"] == ["b.md"]
+        assistant = Assistant(make_settings(tmp_path), embedder=embedder)
+        assert assistant.search("echolocation", 1)[0].passage.source == "b.md"
+
+        (corpus / "b.md").write_text("# Bats\n\nBats roost in caves by day.\n")
+        assert next_report(child)["updated"] == ["b.md"]
+        assert assistant.search("roost in caves", 1, "bm25")[0].passage.source == "b.md"
+        (corpus / "a.md").unlink()
+        assert next_report(child)["removed"] == ["a.md"]
+        assert all(hit.passage.source != "a.md" for hit in assistant.search("owls hunt at night", 5))
+    finally:
+        child.kill()
+        child.wait()

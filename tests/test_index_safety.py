@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -192,6 +193,42 @@ def test_additive_schema_change_migrates_without_reindexing(small_index):
     assert db.execute("SELECT name FROM sqlite_master WHERE name = 'documents_by_source'").fetchone()
     db.close()
     assert reopened.index().chunks_embedded == 0
+
+
+def test_layout_2_index_migrates_keeping_its_vectors_and_building_the_lexical_index(small_index):
+    """Layout 2 kept whole FAISS and bm25s files per generation: its FAISS file becomes the dense base,
+    the tantivy index is built from the store on opening, and nothing is embedded again."""
+    index_dir = Path(small_index.settings.index_dir)
+    generation = small_index.store.meta()["generation"]
+    assert small_index.store.meta()["dense_base"] == generation  # as layout 2 named its files
+    set_schema(index_dir, "2", "DROP TRIGGER chunks_logged_insert", "DROP TRIGGER chunks_logged_delete",
+               "DROP TABLE lexical_log", "DELETE FROM meta WHERE key = 'dense_base'")
+    shutil.rmtree(index_dir / "lexical")
+    (index_dir / f"bm25-{generation}").mkdir()
+    (index_dir / f"bm25-{generation}" / "data.csc.index.npy").write_bytes(b"\0" * 64)
+
+    reopened = Assistant(small_index.settings, embedder=small_index.embedder)
+    for mode in ("bm25", "dense", "hybrid"):
+        assert reopened.search("owls hunting", 1, mode)[0].passage.source == "a.md"
+    meta = reopened.store.meta()
+    assert meta["schema"] == str(SCHEMA_VERSION) and meta["dense_base"] == generation
+    (Path(small_index.settings.corpus_dir) / "b.md").write_text("# Bats\n\nBats navigate by echolocation.\n")
+    report = reopened.index()
+    new_chunks = {record.source: record.chunk_count for record in reopened.documents()}["b.md"]
+    assert report.added == ["b.md"] and report.chunks_embedded == new_chunks  # a.md's vectors were kept
+    assert reopened.search("echolocation", 1, "bm25")[0].passage.source == "b.md"
+    assert not (index_dir / f"bm25-{generation}").exists()
+
+
+def test_damaged_lexical_index_is_refused_clearly_and_the_next_run_rebuilds_it(small_index):
+    index_dir = Path(small_index.settings.index_dir)
+    (index_dir / "lexical" / "meta.json").write_text("not tantivy")
+    with pytest.raises(StoreError, match="is damaged"):
+        Assistant(small_index.settings, embedder=small_index.embedder).search("owls", 1, "bm25")
+    report = small_index.index()  # nothing changed on disk: only the lexical index is built again
+    assert report.chunks_embedded == 0 and not report.added
+    reopened = Assistant(small_index.settings, embedder=small_index.embedder)
+    assert reopened.search("owls hunting", 1, "bm25")[0].passage.source == "a.md"
 
 
 def test_interrupted_model_exports_are_removed_and_not_counted(small_index):

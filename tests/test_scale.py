@@ -1,4 +1,4 @@
-"""Correctness of what makes large indexes fast: the approximate dense index, BM25 scoring, content reuse.
+"""Correctness of what makes large indexes fast: the approximate dense index, incremental updates, content reuse.
 
 Speed itself is measured in bench/scale.py, never asserted here.
 """
@@ -14,8 +14,6 @@ import pytest
 
 from conftest import CORPUS, make_settings
 from rag.api import Assistant
-from rag.retrieve import bm25_scores
-from rag.store import lexical_tokens
 
 QUESTIONS = [
     "What is specification gaming?",
@@ -41,11 +39,11 @@ def test_index_past_the_threshold_records_and_loads_hnsw(hnsw_assistant):
     status = hnsw_assistant.status()
     assert status["chunks"] > 5
     assert status["dense_index"] == "hnsw"
-    assert isinstance(hnsw_assistant.retriever.artifacts.dense, faiss.IndexHNSW)
+    assert isinstance(hnsw_assistant.retriever.artifacts.dense.base.index, faiss.IndexHNSW)
 
 
 def test_hnsw_agrees_with_exact_search(hnsw_assistant, corpus_assistant):
-    dense = hnsw_assistant.retriever.artifacts.dense
+    dense = hnsw_assistant.retriever.artifacts.dense.base.index
     vectors = dense.reconstruct_n(0, dense.ntotal)
     found = total = 0
     for question in QUESTIONS:
@@ -66,11 +64,56 @@ def test_hybrid_search_over_hnsw_finds_the_answer(hnsw_assistant):
     assert hits[0].passage.source == "ai-alignment-overview.txt" and "Specification gaming" in hits[0].passage.text
 
 
-def test_bm25_scores_match_bm25s(corpus_assistant):
-    bm25 = corpus_assistant.retriever.artifacts.bm25
-    for question in QUESTIONS:
-        ids = bm25.get_tokens_ids(lexical_tokens([question])[0])
-        np.testing.assert_allclose(bm25_scores(bm25, ids), bm25.get_scores_from_ids(ids), rtol=1e-5, atol=1e-6)
+NOTES = 60
+
+
+def write_notes(corpus: Path, numbers) -> None:
+    for number in numbers:
+        (corpus / f"note-{number:03d}.md").write_text(
+            f"# Field note {number}\n\nSurvey {number} counted {number % 7} okapis near river {number % 11}; "
+            f"codeword zq{number:03d}x.\n"
+        )
+
+
+def top10(assistant: Assistant, mode: str) -> list[set[tuple[str, int, int]]]:
+    queries = QUESTIONS + [f"okapis near river {n}" for n in range(11)] + ["codeword zq007x", "zq900x survey"]
+    return [{(h.passage.source, h.passage.start, h.passage.end) for h in assistant.search(q, 10, mode)} for q in queries]
+
+
+def test_incremental_changes_search_like_a_full_rebuild(tmp_path, embedder):
+    """Adds, changes and removals applied in place (dense delta and tombstones, tantivy deletes and adds)
+    answer as an index built from scratch over the same files does."""
+    living = tmp_path / "living"
+    shutil.copytree(CORPUS, living / "corpus")
+    write_notes(living / "corpus", range(NOTES))
+    assistant = Assistant(make_settings(living, exact_search_max_chunks=50), embedder=embedder)
+    assistant.index()
+    base_generation = assistant.store.meta()["dense_base"]
+
+    corpus = living / "corpus"
+    (corpus / "note-003.md").unlink()
+    (corpus / "note-004.md").unlink()
+    write_notes(corpus, [900, 901])  # added
+    (corpus / "note-010.md").write_text("# Field note 10\n\nRewritten: the survey moved to the zebra plains.\n")
+    report = assistant.index()
+    assert sorted(report.removed) == ["note-003.md", "note-004.md"] and report.updated == ["note-010.md"]
+
+    dense = assistant.retriever.artifacts.dense
+    assert assistant.store.meta()["dense_base"] == base_generation  # no compaction: the change went in place
+    assert len(dense.tombstones) > 0 and len(dense.delta_ids) > 0 and dense.kind == "hnsw"
+
+    rebuilt_dir = tmp_path / "rebuilt"
+    shutil.copytree(corpus, rebuilt_dir / "corpus")
+    rebuilt = Assistant(make_settings(rebuilt_dir, exact_search_max_chunks=50), embedder=embedder)
+    rebuilt.index()
+    assert len(assistant.retriever.artifacts) == len(rebuilt.retriever.artifacts) == rebuilt.status()["chunks"]
+    for mode in ("dense", "bm25", "hybrid"):
+        ours, theirs = top10(assistant, mode), top10(rebuilt, mode)
+        overlap = sum(len(a & b) for a, b in zip(ours, theirs)) / sum(len(b) for b in theirs)
+        assert overlap >= 0.95, mode
+    assert assistant.search("codeword zq900x", 1, "bm25")[0].passage.source == "note-900.md"
+    assert all(hit.passage.source not in ("note-003.md", "note-004.md") for hit in assistant.search("zq003x zq004x", 10))
+    assert assistant.search("zebra plains survey", 1)[0].passage.source == "note-010.md"
 
 
 def test_copies_reuse_vectors_and_stay_separate_documents(fresh_assistant):
