@@ -92,14 +92,15 @@ def source_text(source: str) -> str:
     return (REPO / "corpus" / source).read_text(encoding="utf-8")
 
 
-def quote_of(citation) -> tuple[str, tuple[int, int] | None]:
-    """The cited text, and its source range when the citation gives one (see DEFINITIONS['evidence cited'])."""
+def quote_of(citation, text_of=source_text) -> tuple[str, tuple[int, int] | None]:
+    """The cited text, and its source range when the citation gives one (see DEFINITIONS['evidence cited']);
+    ``text_of`` gives a source's text (the corpus file; for HTML the extracted text the index stores)."""
     passage = citation.passage
     start = getattr(citation, "quote_start", None)
     end = getattr(citation, "quote_end", None)
     if start is not None and end is not None and start < end:
-        if passage.start <= start and end <= passage.end:
-            return source_text(passage.source)[start:end], (start, end)
+        if passage.start <= start and end <= passage.end or end <= passage.start:  # before it: a section heading
+            return text_of(passage.source)[start:end], (start, end)
         if end <= len(passage.text):
             return passage.text[start:end], None
     return passage.text, None
@@ -113,21 +114,21 @@ def _occurrences(text: str, span: str) -> list[int]:
     return found
 
 
-def covered(evidence: dict, citations: list) -> bool:
+def covered(evidence: dict, citations: list, text_of=source_text) -> bool:
     """The span, or one of its equally good alternatives ('or'), is covered by the citations."""
-    return any(span_covered(span, citations) for span in [evidence, *evidence.get("or", [])])
+    return any(span_covered(span, citations, text_of) for span in [evidence, *evidence.get("or", [])])
 
 
-def span_covered(evidence: dict, citations: list) -> bool:
+def span_covered(evidence: dict, citations: list, text_of=source_text) -> bool:
     mine = [c for c in citations if c.passage.source == evidence["source"]]
-    quotes = [quote_of(c) for c in mine]
+    quotes = [quote_of(c, text_of) for c in mine]
     wanted = normalise(evidence["text"])
     if any(wanted in normalise(text) for text, _ in quotes):
         return True
     ranges = [r for _, r in quotes if r is not None]
     if not ranges:
         return False
-    source = source_text(evidence["source"])
+    source = text_of(evidence["source"])
     inside = np.zeros(len(source), dtype=bool)
     for start, end in ranges:
         inside[start:end] = True

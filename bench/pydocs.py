@@ -1,11 +1,13 @@
-"""Retrieval on a real documentation site: recall@5 of bench/pydocs_questions.json over an index of pydocs.
+"""Retrieval and answers on a real documentation site: bench/pydocs_questions.json over an index of pydocs.
 
 Indexes ../shared/bench/pydocs (62 Python 3.11 doc pages) with the real pipeline into a temporary
 index, then for each answerable question checks whether a top-5 passage of the right page holds the
 evidence (in its text or its section path — a heading is evidence too — or covering at least half of
 the evidence's span), per retrieval mode, with query latency. For the unanswerable questions it
-records the top hit's page and score (what an answer backend must decline). Writes
-bench/results/pydocs.json and pydocs.md.
+records the top hit's page and score. Then every question is asked of the extractive backend
+(Assistant.ask): evidence cited / falsely declined for the answerable ones (the evidence check of
+bench/answers.py), declined for the unanswerable ones, with latency. Writes bench/results/pydocs.json
+and pydocs.md.
 
     .venv/bin/python bench/pydocs.py [--pages ../shared/bench/pydocs] [--embed-runtime onnx]
 """
@@ -22,6 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from answers import ask, backends_built_once, covered, percentile  # the corpus benchmark's evidence check
 from rag.api import Assistant
 from rag.config import load_settings
 from rag.loaders import load_document
@@ -30,6 +33,7 @@ from rag.text import one_line
 HERE = Path(__file__).resolve().parent
 MODES = ("hybrid", "dense", "bm25")
 K = 5
+TARGETS = {"recall_at_5": 0.9, "evidence_cited": 0.85, "declined": 0.85}  # issue 15
 
 
 def flat(text: str) -> str:
@@ -51,6 +55,40 @@ def found(hit, item, span: tuple[int, int]) -> bool:
         return True
     covered = min(passage.end, span[1]) - max(passage.start, span[0])
     return 2 * covered >= span[1] - span[0]
+
+
+def answer_metrics(assistant: Assistant, questions: dict) -> dict:
+    """The extractive backend's answers: evidence cited and falsely declined (answerable), declined (unanswerable)."""
+    rows = []
+    for item in questions["answerable"]:
+        answer, _, total_ms = ask(assistant, "extractive", item["question"])
+        cited = answer.grounded and any(
+            covered({"source": a["source"], "text": a["evidence"]}, answer.citations, assistant.document_text)
+            for a in answers(item)
+        )
+        rows.append({"question": item["question"], "kind": item.get("kind", ""), "answerable": True,
+                     "grounded": answer.grounded, "evidence_cited": cited, "total_ms": total_ms,
+                     "answer": one_line(answer.answer, 300)})
+    for item in questions["unanswerable"]:
+        answer, _, total_ms = ask(assistant, "extractive", item["question"])
+        rows.append({"question": item["question"], "answerable": False, "grounded": answer.grounded,
+                     "declined": not answer.grounded, "total_ms": total_ms, "answer": one_line(answer.answer, 300)})
+
+    def rate(chosen: list[dict], key: str, value=True) -> dict:
+        yes = sum(r[key] == value for r in chosen)
+        return {"n": len(chosen), "yes": yes, "rate": round(yes / len(chosen), 3) if chosen else None}
+
+    answerable = [r for r in rows if r["answerable"]]
+    unanswerable = [r for r in rows if not r["answerable"]]
+    kinds = sorted({r["kind"] for r in answerable})
+    return {
+        "evidence_cited": rate(answerable, "evidence_cited"),
+        "falsely_declined": rate(answerable, "grounded", False),
+        "declined": rate(unanswerable, "declined"),
+        "by_kind": {kind: rate([r for r in answerable if r["kind"] == kind], "evidence_cited") for kind in kinds},
+        "total_ms": {"p50": percentile([r["total_ms"] for r in rows], 50), "p95": percentile([r["total_ms"] for r in rows], 95)},
+        "rows": rows,
+    }
 
 
 def main() -> None:
@@ -106,6 +144,8 @@ def main() -> None:
                 {"question": item["question"], "top": f"{top.passage.source} § {one_line(top.passage.section, 80)}" if top else "",
                  "score": round(top.score, 3) if top else None}
             )
+        with backends_built_once():
+            results["answers"] = answer_metrics(assistant, questions)
 
     results["index"] = {
         "documents": report.documents_total, "chunks": report.chunks_total, "seconds": round(index_seconds, 1),
@@ -115,7 +155,7 @@ def main() -> None:
     out = HERE / "results"
     (out / "pydocs.json").write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     lines = [
-        "# Retrieval on the Python 3.11 docs (bench/pydocs.py)",
+        "# Retrieval and answers on the Python 3.11 docs (bench/pydocs.py)",
         "",
         f"Index: {report.documents_total} pages, {report.chunks_total} chunks in {index_seconds:.0f} s; "
         f"skipped: {', '.join(f'{s} ({r})' for s, r in report.skipped) or 'none'}.",
@@ -128,6 +168,28 @@ def main() -> None:
     lines += [f"| {mode} | {r['recall_at_5']:.3f} | {r['median_ms']:.0f} |" for mode, r in results["modes"].items()]
     lines += ["", "Misses (hybrid):", ""]
     lines += [f"- {m['question']} ({m['source']}); top: {m['top']}" for m in results["misses"]["hybrid"]] or ["- none"]
+    got = results["answers"]
+
+    def share(entry: dict) -> str:
+        return f"{entry['yes']}/{entry['n']} ({entry['rate']:.0%})"
+
+    lines += [
+        "", "## Answers (extractive backend, hybrid retrieval)", "",
+        f"Evidence cited {share(got['evidence_cited'])} (target ≥ {TARGETS['evidence_cited']:.0%}); falsely declined "
+        f"{share(got['falsely_declined'])}; unanswerable declined {share(got['declined'])} (target ≥ "
+        f"{TARGETS['declined']:.0%}); full answer p50 / p95 {got['total_ms']['p50']} / {got['total_ms']['p95']} ms. "
+        "Evidence cited: the answer is grounded and one of its citations of an answering page quotes the evidence "
+        "(bench/answers.py's check, on the text the index stores for the page).",
+        "",
+        "| kind | evidence cited |", "|---|---|",
+        *[f"| {kind} | {share(entry)} |" for kind, entry in got["by_kind"].items()],
+        "", "Answerable questions whose evidence was not cited:", "",
+        *[f"- {r['question']} → {'(declined) ' if not r['grounded'] else ''}{r['answer'][:160]}"
+          for r in got["rows"] if r["answerable"] and not r["evidence_cited"]],
+        "", "Unanswerable questions answered anyway:", "",
+        *([f"- {r['question']} → {r['answer'][:160]}" for r in got["rows"] if not r["answerable"] and r["grounded"]]
+          or ["- none"]),
+    ]
     lines += ["", f"Unanswerable questions ({len(questions['unanswerable'])}): top hybrid hit, for the decline check", ""]
     lines += [f"- {u['question']} → {u['top']} ({u['score']})" for u in results["unanswerable"]]
     (out / "pydocs.md").write_text("\n".join(lines) + "\n", encoding="utf-8")

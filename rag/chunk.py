@@ -22,7 +22,8 @@ from rag.passage import Span
 from rag.text import clean_line, one_line
 
 # Stored with an index: bump whenever the same document would be chunked differently.
-CHUNKER_VERSION = "3"  # 2: front-matter and link chunks; 3: HTML main content only, API entries as sections
+CHUNKER_VERSION = "4"  # 2: front-matter and link chunks; 3: HTML main content only, API entries as sections;
+# 4: chunks mark their code (Span.code)
 SECTION_SEPARATOR = " > "
 CONTEXT_SEPARATOR = " — "
 # Sections of the reference chunks (see reference_chunks): what the answer layer reads as metadata / links.
@@ -101,7 +102,9 @@ def _emit(doc, chunks, at, text, section, page, budget, length, count_tokens, ma
     The exact count of the embedded string is the one check every chunk gets; it catches both pieces
     no separator could cut and tokenizers whose piece counts do not add up exactly.
     """
-    chunk = Span(tidy(text), doc.offsets.start(at), doc.offsets.end(at + len(text)), section, page)
+    tidied = tidy(text)
+    chunk = Span(tidied, doc.offsets.start(at), doc.offsets.end(at + len(text)), section, page,
+                 _code_marks(doc.body, doc.code_spans, at, at + len(text), tidied))
     excess = count_tokens(embedding_text(doc.title, chunk)) - max_tokens
     if excess <= 0 and len(text) <= budget * MAX_CHARS_PER_TOKEN:
         chunks.append(chunk)
@@ -111,6 +114,21 @@ def _emit(doc, chunks, at, text, section, page, budget, length, count_tokens, ma
     tighter = budget if length(text) > budget else max(1, budget - excess)
     for sub_at, sub_text in _fit(text, at, tighter, length):
         _emit(doc, chunks, sub_at, sub_text, section, page, tighter, length, count_tokens, max_tokens)
+
+
+def _code_marks(body: str, code: list[tuple[int, int]], start: int, end: int, chunk_text: str) -> str:
+    """Span.code of the chunk cut from ``body[start:end]`` (text ``chunk_text``): each code span inside it, tidied
+    as the chunk is, found in the chunk text."""
+    marks, cursor = [], 0
+    for a, b in code[max(0, bisect.bisect_right(code, (start, start)) - 1):]:
+        if a >= end:
+            break
+        piece = tidy(body[max(a, start) : min(b, end)]) if b > start else ""
+        found = chunk_text.find(piece, cursor) if piece else -1
+        if found >= 0:
+            cursor = found + len(piece)
+            marks.append(f"{found}:{cursor}")
+    return " ".join(marks)
 
 
 def _fit(text: str, offset: int, budget: int, length: Callable[[str], int]) -> list[tuple[int, str]]:

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rag.question import CARRIED_TYPES, EXPANSION, Question, asked_acronym, carries
-from rag.text import stemmer
-from rag.units import ITEM, METADATA, ROW, Unit, field_words
+from rag.question import CARRIED_TYPES, DEFINITION, EXPANSION, Question, asked_acronym, carries
+from rag.text import stemmer, terms
+from rag.units import CELL_SEPARATOR, ITEM, METADATA, ROW, SENTENCE, Unit, field_words
 
 if TYPE_CHECKING:
     from rag.embed import Embedder
@@ -33,6 +33,8 @@ TYPE_BONUS = 0.15  # a typed question prefers units carrying its type
 CONCLUSION_BONUS = 0.08  # "What we landed on is …", "In short, …": a conclusion beats a restatement
 STRUCTURE_BONUS = 0.05  # rows and items are self-contained facts
 LIST_BONUS = 0.1  # … and what a question asking for several items wants
+LOOKUP_BONUS = 0.15  # a table row naming the question's subject in a cell and what it asks in a header
+DEFINITION_BONUS = 0.25  # "What is X?": the first sentence under a heading naming X (a glossary entry, a hub page)
 
 _CONCLUSION = re.compile(
     r"^(?:in\s+short|in\s+summary|to\s+summari[sz]e|in\s+conclusion|overall|ultimately|the\s+upshot|"
@@ -63,9 +65,17 @@ def covers(question: Question, unit: Unit, cosine: float) -> bool:
     (paraphrases share no words)."""
     if unit.kind == METADATA and not asks_about_field(question, unit):
         return False  # "title: X" is no answer to "what does X do?"
+    if restates(question, unit):
+        return False  # "date: 2024-06-09" is no answer to "what is the title of the post dated 2024-06-09?"
     typed = question.type in CARRIED_TYPES
     return (question.coverage(unit.matched, unit.title) >= FOCUS_MIN
             or cosine >= (FOCUS_COSINE_TYPED if typed else FOCUS_COSINE))
+
+
+def restates(question: Question, unit: Unit) -> bool:
+    """Does the unit only repeat the question (every one of its terms is in it)?"""
+    said = terms(unit.text)
+    return bool(said) and said <= terms(question.text)
 
 
 def asks_about_field(question: Question, unit: Unit) -> bool:
@@ -86,6 +96,7 @@ def judge(question: Question, units: Sequence[Unit], embedder: Embedder, section
         return []
     vectors = embedder.encode([unit.text for unit in units])
     cosines = vectors @ embedder.encode_query(question.text)
+    opening = _section_openings(question, units)
     judged = []
     for unit, cosine, vector in zip(units, cosines, vectors):
         cosine = float(cosine)
@@ -103,9 +114,37 @@ def judge(question: Question, units: Sequence[Unit], embedder: Embedder, section
         if listed:
             own = coverage
         score = (cosine + LEXICAL_WEIGHT * (0.7 * own + 0.3 * coverage) + TYPE_BONUS * (has_type and question.type is not None)
-                 + CONCLUSION_BONUS * concluding + LIST_BONUS * listed + STRUCTURE_BONUS * structured)
+                 + CONCLUSION_BONUS * concluding + LIST_BONUS * listed + STRUCTURE_BONUS * structured
+                 + LOOKUP_BONUS * _looks_up(question, unit) + DEFINITION_BONUS * (unit in opening))
         judged.append(Judged(unit, score, cosine, covers(question, unit, cosine), has_type, vector))
     return sorted(judged, key=lambda j: -j.score)
+
+
+def _looks_up(question: Question, unit: Unit) -> bool:
+    """A table row holding one focus term in a cell and another in a header ("Anthropic" … "agenda")."""
+    if unit.kind != ROW or question.wants_list or CELL_SEPARATOR not in unit.text:
+        return False
+    cells = [cell.split(": ", 1) for cell in unit.text.split(CELL_SEPARATOR)]
+    labels = terms(" ".join(cell[0] for cell in cells))
+    values = terms(" ".join(cell[-1] for cell in cells))
+    return bool(labels & question.focus.keys()) and bool((values - labels) & question.focus.keys())
+
+
+def _section_openings(question: Question, units: Sequence[Unit]) -> set[Unit]:
+    """For a definition question, the first prose unit of each passage whose section heading names the focus
+    but which does not repeat it: a definition under its term's heading ("Scalable Oversight" / "Techniques
+    for supervising …")."""
+    if question.type != DEFINITION:
+        return set()
+    openings, seen = set(), set()
+    for unit in units:
+        if unit.kind not in (SENTENCE, ITEM) or unit.passage in seen:
+            continue
+        seen.add(unit.passage)
+        heading = unit.context if unit.kind == SENTENCE else ""
+        if heading and question.coverage(heading) >= FOCUS_MIN and question.coverage(unit.text) < FOCUS_MIN:
+            openings.add(unit)
+    return openings
 
 
 def best_cosines(claims: Sequence[str], texts: Sequence[str], embedder: Embedder) -> np.ndarray:

@@ -31,10 +31,11 @@ from rag.text import stemmer
 
 # The layout of the SQLite store. Bump it with every change; an additive change (a new table, index or
 # nullable column) gets a migration below, anything else makes older indexes need `rag index --rebuild`.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # version -> statements that bring an index of that version to the next one, without re-embedding.
 MIGRATIONS: dict[int, list[str]] = {
     1: ["CREATE INDEX IF NOT EXISTS documents_by_source ON documents(source)"],
+    2: ["ALTER TABLE chunks ADD COLUMN code TEXT NOT NULL DEFAULT ''"],
 }
 DB_NAME = "store.sqlite3"
 LOCK_NAME = "index.lock"
@@ -70,6 +71,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     char_start INTEGER NOT NULL,
     char_end INTEGER NOT NULL,
     page INTEGER,
+    code TEXT NOT NULL DEFAULT '',
     vector BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_by_document ON chunks(document_id);
