@@ -173,6 +173,8 @@ def locate(quote: str, passage: Passage, document: str | None) -> tuple[int, int
     whole passage span when the words cannot be placed."""
     if not quote or document is None or not 0 <= passage.start < passage.end <= len(document):
         return passage.start, passage.end
+    if quote in passage.section.split(" > "):
+        return _heading(_WORDS.findall(quote.lower()), passage, document)
     window = document[passage.start : passage.end]
     visible = re.sub(r"<!--.*?-->|</?[A-Za-z][^<>]*>", lambda m: "\0" * len(m.group()), window, flags=re.DOTALL)
     positions: list[tuple[str, int, int]] = []
@@ -219,7 +221,7 @@ def _heading(words: list[str], passage: Passage, document: str) -> tuple[int, in
         for found in pattern.finditer(document, 0, passage.start):
             pass
         if found:
-            return found.start(), found.end()
+            return _whole(document, found.start(), found.end(), 0, passage.start)
     return passage.start, passage.end
 
 

@@ -33,7 +33,7 @@ TYPE_BONUS = 0.15  # a typed question prefers units carrying its type
 CONCLUSION_BONUS = 0.08  # "What we landed on is …", "In short, …": a conclusion beats a restatement
 STRUCTURE_BONUS = 0.05  # rows and items are self-contained facts
 LIST_BONUS = 0.1  # … and what a question asking for several items wants
-LOOKUP_BONUS = 0.15  # a table row naming the question's subject in a cell and what it asks in a header
+LOOKUP_BONUS = 0.3  # a unit whose label names what is asked and whose cell / section names its subject
 DEFINITION_BONUS = 0.25  # "What is X?": the first sentence under a heading naming X (a glossary entry, a hub page)
 
 _CONCLUSION = re.compile(
@@ -120,14 +120,23 @@ def judge(question: Question, units: Sequence[Unit], embedder: Embedder, section
     return sorted(judged, key=lambda j: -j.score)
 
 
+_LABEL = re.compile(r"^([A-Z][\w'’-]*(?:\s+[\w'’-]+){0,2}):\s")
+
+
 def _looks_up(question: Question, unit: Unit) -> bool:
-    """A table row holding one focus term in a cell and another in a header ("Anthropic" … "agenda")."""
-    if unit.kind != ROW or question.wants_list or CELL_SEPARATOR not in unit.text:
+    """A lookup: the unit labels what the question asks and names its subject elsewhere — a table row with the
+    asked attribute in a header and the subject in a cell ("Organisation: Anthropic · Agenda: …" for "What is
+    Anthropic's agenda?"), or a labelled line under a heading naming the subject ("Limitations: …" in the section
+    "Reinforcement Learning from Human Feedback (RLHF)" for "What are the limitations of RLHF?")."""
+    if unit.kind == ROW and CELL_SEPARATOR in unit.text and not question.wants_list:
+        cells = [cell.split(": ", 1) for cell in unit.text.split(CELL_SEPARATOR)]
+        label, subject = " ".join(cell[0] for cell in cells), " ".join(cell[-1] for cell in cells)
+    elif unit.kind in (SENTENCE, ITEM) and (m := _LABEL.match(unit.text)):
+        label, subject = m.group(1), unit.context
+    else:
         return False
-    cells = [cell.split(": ", 1) for cell in unit.text.split(CELL_SEPARATOR)]
-    labels = terms(" ".join(cell[0] for cell in cells))
-    values = terms(" ".join(cell[-1] for cell in cells))
-    return bool(labels & question.focus.keys()) and bool((values - labels) & question.focus.keys())
+    asked, named = terms(label) & question.focus.keys(), (terms(subject) - terms(label)) & question.focus.keys()
+    return bool(asked) and bool(named) and question.coverage(unit.matched, unit.title) >= FOCUS_MIN
 
 
 def _section_openings(question: Question, units: Sequence[Unit]) -> set[Unit]:

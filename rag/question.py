@@ -42,7 +42,7 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                         r"|\bhead[-\s]?count\b|\bnumber\s+of\b", _I)),
     (PERSON, re.compile(r"^\s*(?:and\s+)?(?:who|whom|whose)\b|\bwhich\s+(?:person|people|author|researcher|scientist|"
                         r"writer)s?\b|\bwho\s+(?:wrote|coined|said|argued|founded|proposed|gave|invented|created)\b"
-                        r"|\bauthor(?:s|ed)?\s+(?:of|is|was|are|were)\b|\b(?:the|its|their)\s+authors?\s*[?.]?\s*$"
+                        r"|\b(?:the|its|their)\s+authors?\s*[?.]?\s*$"
                         r"|\bwritten\s+by\b|\bname\s+of\s+the\s+(?:author|person|speaker)\b", _I)),
     (ORGANISATION, re.compile(r"\b(?:which|what)\s+(?:organi[sz]ation|company|companies|lab|labs|institute|group|"
                               r"team|university|org|startup)s?\b", _I)),
