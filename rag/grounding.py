@@ -30,7 +30,8 @@ FOCUS_COSINE = 0.38
 FOCUS_COSINE_TYPED = 0.7  # a typed question's verb ("coined", "founded") matters: meaning alone must be closer
 LEXICAL_WEIGHT = 0.3  # score = cosine + LEXICAL_WEIGHT * focus coverage (+ bonuses below)
 TYPE_BONUS = 0.15  # a typed question prefers units carrying its type
-CONCLUSION_BONUS = 0.08  # "What we landed on is …", "In short, …": a conclusion beats a restatement
+CONCLUSION_BONUS = 0.08  # "What we landed on is …", "In short, …", the answer after a question the text asks:
+# a conclusion beats a restatement
 STRUCTURE_BONUS = 0.05  # rows and items are self-contained facts
 LIST_BONUS = 0.1  # … and what a question asking for several items wants
 LOOKUP_BONUS = 0.3  # a unit whose label names what is asked and whose cell / section names its subject
@@ -105,7 +106,7 @@ def judge(question: Question, units: Sequence[Unit], embedder: Embedder, section
         coverage = question.coverage(unit.matched, unit.title)
         own = question.coverage(unit.text)
         has_type = carries_answer(question, unit.text)
-        concluding = bool(_CONCLUSION.search(unit.text)) or (
+        concluding = bool(_CONCLUSION.search(unit.text)) or unit.after_question or (
             unit.passage < len(sections) and bool(_CONCLUSION_SECTION.search(sections[unit.passage].rsplit(" > ", 1)[-1]))
         )
         structured = unit.kind in (ROW, ITEM)

@@ -36,6 +36,7 @@ class Unit:
     group: int = -1  # rows of one table, items of one list share a group (per passage); -1 for sentences
     title: str = ""  # the document title: names the document, so it counts a quarter (Question.coverage)
     raw: str = ""  # the words as the source has them, when the text adds some (a row's header labels)
+    after_question: bool = False  # a sentence right after a question the text asks itself: its answer
 
     @property
     def quoted(self) -> str:
@@ -97,9 +98,13 @@ def passage_units(passage: Passage, index: int) -> list[Unit]:
     previous_kind = ""
 
     def flush_prose() -> None:
-        if prose:
-            units.extend(Unit(s, SENTENCE, index, where) for s in passage_sentences("\n".join(prose)))
-            prose.clear()
+        sentences = passage_sentences("\n".join(prose))
+        for i, sentence in enumerate(sentences):
+            # The sentence after a question the text asks itself answers it ("What is my take on this? I am
+            # ambivalent."): that question, and what it asks about, are its context.
+            asked = " ".join(sentences[max(0, i - 2) : i]) if i and sentences[i - 1].endswith("?") else ""
+            units.append(Unit(sentence, SENTENCE, index, f"{where} {asked}".strip(), after_question=bool(asked)))
+        prose.clear()
 
     def flush_code() -> None:
         text = "\n".join(line for line in code if not _FENCE.match(line)).strip()  # fences are markup

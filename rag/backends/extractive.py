@@ -108,14 +108,15 @@ def _quote(chosen: Sequence[Judged]) -> Iterator[str]:
 def _quotable(unit: Unit, question: Question) -> bool:
     """Could this unit be the answer? Not a question the document asks ("What's the evidence that …?"), except a
     heading expanding the acronym asked about ("Can't we get rid of the Global Interpreter Lock?"); not code
-    unless the question asks for code; not a label (sentences and items shorter than MIN_WORDS)."""
+    unless the question asks for code; not a label (sentences and items shorter than MIN_WORDS, except the answer
+    to a question the text asks)."""
     if unit.kind == HEADING:
         return question.type == EXPANSION
     if unit.text.endswith("?"):
         return False
     if unit.kind == CODE:
         return question.wants_code
-    return (unit.kind in (ROW, METADATA, LINK) or question.wants_list
+    return (unit.kind in (ROW, METADATA, LINK) or question.wants_list or unit.after_question  # "I am ambivalent."
             or len(unit.text.split()) >= (2 if question.type in CARRIED_TYPES else MIN_WORDS))
 
 
