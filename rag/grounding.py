@@ -35,7 +35,7 @@ CONCLUSION_BONUS = 0.08  # "What we landed on is …", "In short, …", the answ
 STRUCTURE_BONUS = 0.05  # rows and items are self-contained facts
 LIST_BONUS = 0.1  # … and what a question asking for several items wants
 LOOKUP_BONUS = 0.3  # a unit whose label names what is asked and whose cell / section names its subject
-DEFINITION_BONUS = 0.25  # "What is X?": the first sentence under a heading naming X (a glossary entry, a hub page)
+DEFINITION_BONUS = 0.1  # "What is X?": the first sentence under a heading naming X (a glossary entry, a hub page)
 
 _CONCLUSION = re.compile(
     r"^(?:in\s+short|in\s+summary|to\s+summari[sz]e|in\s+conclusion|overall|ultimately|the\s+upshot|"
@@ -96,15 +96,20 @@ def judge(question: Question, units: Sequence[Unit], embedder: Embedder, section
     if not units:
         return []
     vectors = embedder.encode([unit.text for unit in units])
-    cosines = vectors @ embedder.encode_query(question.text)
-    opening = _section_openings(question, units)
+    asked = embedder.encode_query(question.text)
+    cosines = vectors @ asked
+    # A definition under its term's heading is read as "Term: definition" (a glossary entry): the heading is the
+    # sentence's subject, so it counts as the sentence's own words and meaning.
+    opening = {unit: f"{unit.context}: {unit.text}" for unit in _section_openings(question, units)}
+    entry_cosines = dict(zip(opening, embedder.encode(list(opening.values())) @ asked)) if opening else {}
     judged = []
     for unit, cosine, vector in zip(units, cosines, vectors):
         cosine = float(cosine)
         # The context (header, lead-in, section, title) decides coverage but ranks less than the unit's own words:
         # otherwise every sentence of a document whose title repeats the question would tie.
         coverage = question.coverage(unit.matched, unit.title)
-        own = question.coverage(unit.text)
+        own = question.coverage(opening.get(unit, unit.text))
+        ranked_cosine = max(cosine, float(entry_cosines.get(unit, cosine)))
         has_type = carries_answer(question, unit.text)
         concluding = bool(_CONCLUSION.search(unit.text)) or unit.after_question or (
             unit.passage < len(sections) and bool(_CONCLUSION_SECTION.search(sections[unit.passage].rsplit(" > ", 1)[-1]))
@@ -114,7 +119,7 @@ def judge(question: Question, units: Sequence[Unit], embedder: Embedder, section
         listed = structured and question.wants_list and question.coverage(unit.context) > 0
         if listed:
             own = coverage
-        score = (cosine + LEXICAL_WEIGHT * (0.7 * own + 0.3 * coverage) + TYPE_BONUS * (has_type and question.type is not None)
+        score = (ranked_cosine + LEXICAL_WEIGHT * (0.7 * own + 0.3 * coverage) + TYPE_BONUS * (has_type and question.type is not None)
                  + CONCLUSION_BONUS * concluding + LIST_BONUS * listed + STRUCTURE_BONUS * structured
                  + LOOKUP_BONUS * _looks_up(question, unit) + DEFINITION_BONUS * (unit in opening))
         judged.append(Judged(unit, score, cosine, covers(question, unit, cosine), has_type, vector))
