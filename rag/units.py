@@ -76,9 +76,12 @@ def _cells(line: str) -> list[str]:
 def passage_units(passage: Passage, index: int) -> list[Unit]:
     """The units of one passage, in passage order."""
     where = passage.section.rsplit(" > ", 1)[-1]
-    if passage.section == METADATA_SECTION:  # fields describe the whole document: its title is their subject
-        return [Unit(line.strip(), METADATA, index, f"{passage.title} {_field_meaning(line)}")
-                for line in passage.text.splitlines() if line.strip()]
+    if passage.section == METADATA_SECTION:
+        # Fields describe the whole document: its title and its other fields identify their subject ("the post
+        # dated 2024-06-09" for its title field).
+        fields = [line.strip() for line in passage.text.splitlines() if line.strip()]
+        return [Unit(line, METADATA, index, " ".join([passage.title, _field_meaning(line), *(f for f in fields if f != line)]))
+                for line in fields]
     if passage.section == LINKS_SECTION:
         return [Unit(line.strip(), LINK, index, "link url", title=passage.title)
                 for line in passage.text.splitlines() if line.strip()]
