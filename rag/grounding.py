@@ -17,7 +17,7 @@ import numpy as np
 
 from rag.question import CARRIED_TYPES, DEFINITION, EXPANSION, Question, asked_acronym, carries
 from rag.text import stemmer, terms
-from rag.units import CELL_SEPARATOR, ITEM, METADATA, ROW, SENTENCE, Unit, field_words
+from rag.units import CELL_SEPARATOR, ITEM, LABEL, METADATA, ROW, SENTENCE, Unit, field_words
 
 if TYPE_CHECKING:
     from rag.embed import Embedder
@@ -126,9 +126,6 @@ def judge(question: Question, units: Sequence[Unit], embedder: Embedder, section
     return sorted(judged, key=lambda j: -j.score)
 
 
-_LABEL = re.compile(r"^([A-Z][\w'’-]*(?:\s+[\w'’-]+){0,2}):\s")
-
-
 def _looks_up(question: Question, unit: Unit) -> bool:
     """A lookup: the unit labels what the question asks and names its subject elsewhere — a table row with the
     asked attribute in a header and the subject in a cell ("Organisation: Anthropic · Agenda: …" for "What is
@@ -137,7 +134,7 @@ def _looks_up(question: Question, unit: Unit) -> bool:
     if unit.kind == ROW and CELL_SEPARATOR in unit.text and not question.wants_list:
         cells = [cell.split(": ", 1) for cell in unit.text.split(CELL_SEPARATOR)]
         label, subject = " ".join(cell[0] for cell in cells), " ".join(cell[-1] for cell in cells)
-    elif unit.kind in (SENTENCE, ITEM) and (m := _LABEL.match(unit.text)):
+    elif unit.kind in (SENTENCE, ITEM) and (m := LABEL.match(unit.text)):
         label, subject = m.group(1), unit.context
     else:
         return False

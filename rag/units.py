@@ -23,7 +23,7 @@ _ITEM = re.compile(r"^\s*(?:[-*•+]|\d{1,3}[.)])\s+")
 _FENCE = re.compile(r"^\s*(?:`{3,}|~{3,})")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}")
 # "Limitations: Expensive at scale. Can be gamed …": a short label over a few sentences is one fact list.
-_LABELLED = re.compile(r"^[A-Z][\w'’-]*(?:\s+[\w'’-]+){0,2}:\s+\S")
+LABEL = re.compile(r"^([A-Z][\w'’-]*(?:\s+[\w'’-]+){0,2}):\s+(?=\S)")
 MAX_LABELLED_WORDS = 60
 
 
@@ -173,7 +173,7 @@ def passage_units(passage: Passage, index: int) -> list[Unit]:
 
 def _labelled_line(line: str) -> bool:
     """A line of a few sentences under a short label ("Limitations: …. …."): quoted whole, label included."""
-    return (bool(_LABELLED.match(line)) and len(line.split()) <= MAX_LABELLED_WORDS
+    return (bool(LABEL.match(line)) and len(line.split()) <= MAX_LABELLED_WORDS
             and len(passage_sentences(line)) > 1)
 
 
