@@ -248,8 +248,8 @@ def reference_chunks(doc: Document, count_tokens: Callable[[str], int], max_toke
     texts: dict[str, str] = {}
     for m in _LINK_USE.finditer(doc.text):
         label = (m.group(2) or m.group(1)).casefold()
-        if label not in texts:  # the line the link is used on says what it is ("… introduce the concept …")
-            line_start = doc.text.rfind("\n", 0, m.start()) + 1
+        if label not in texts:  # the sentence the link is used in says what it is ("… introduce the concept …")
+            line_start = _sentence_start(doc.text, doc.text.rfind("\n", 0, m.start()) + 1)
             line_end = doc.text.find("\n", m.end())
             texts[label] = one_line(clean_line(doc.text[line_start : line_end if line_end != -1 else None]), 200)
     block: list[re.Match[str]] = []
@@ -263,6 +263,21 @@ def reference_chunks(doc: Document, count_tokens: Callable[[str], int], max_toke
     return chunks
 
 
+def _sentence_start(text: str, line_start: int, max_lines: int = 3) -> int:
+    """Where the sentence running into the line at ``line_start`` begins: earlier lines of a hard-wrapped
+    paragraph that end mid-sentence ("Nate Soares, Benja Fallenstein, and Eliezer Yudkowski / [introduce the
+    concept][…]"), at most ``max_lines`` back."""
+    for _ in range(max_lines):
+        if line_start == 0:
+            break
+        previous = text.rfind("\n", 0, line_start - 1) + 1
+        line = text[previous : line_start - 1].strip()
+        if not line or line[-1] in ".!?:;" or re.match(r"(?:[-*+•]|\d{1,3}[.)])\s", line) or line.startswith(("#", "[")):
+            break
+        line_start = previous
+    return line_start
+
+
 def _fenced_ranges(text: str) -> list[tuple[int, int]]:
     marks = [m.start() for m in _FENCE_LINE.finditer(text)]
     return [(a, b) for a, b in zip(marks[::2], marks[1::2])]
@@ -272,7 +287,7 @@ def _link_block(doc, block, texts, count_tokens, max_tokens) -> list[Span]:
     lines = []
     for m in block:
         label, url = m.group(1).strip(), m.group(2)
-        text = texts.get(label.casefold(), "")
+        text = texts.get(label.casefold(), "").rstrip(".!?;: ")  # one sentence with its link, not two
         line = f"{text} [{label}]: {url}" if text and text.casefold() != label.casefold() else f"{label}: {url}"
         lines.append((line, m.start(), m.end()))
     return _line_chunks(doc.title, lines, block[0].start(), block[-1].end(), LINKS_SECTION, count_tokens, max_tokens)
