@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rag.grounding import carries_answer, covers
+from rag.grounding import carries_answer, covers, names_found
 from rag.text import overlap, split_sentences
 from rag.units import CODE, SENTENCE, Unit, passage_units, units_of
 
@@ -107,6 +107,7 @@ def check_claims(answer: str, cited: Sequence[Passage], question: Question, embe
     answers = [False] * len(cited)
     quotes: list[list[str]] = [[] for _ in cited]
     asked = [question, *question.parts]  # a unit answering one part of a multi-part question answers
+    named = [names_found(question, passage) for passage in cited]
     if claims:
         question_vecs = [embedder.encode_query(q.text) for q in asked]
         claim_vecs = embedder.encode([c for c, _ in claims])
@@ -121,7 +122,7 @@ def check_claims(answer: str, cited: Sequence[Passage], question: Question, embe
                 supported[index].append(ok)
                 if unit.quoted not in quotes[index]:
                     quotes[index].append(unit.quoted)
-                answers[index] = answers[index] or ok and (unit.kind != CODE or question.wants_code) and any(
+                answers[index] = answers[index] or ok and (unit.kind != CODE or question.wants_code) and named[index] and any(
                     covers(q, unit, float(unit_vecs[best] @ vec)) and carries_answer(q, claim)
                     and carries_answer(q, unit.text) for q, vec in zip(asked, question_vecs)
                 )

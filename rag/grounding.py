@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rag.question import CARRIED_TYPES, DEFINITION, EXPANSION, Question, asked_acronym, carries
+from rag.question import CARRIED_TYPES, DEFINITION, EXPANSION, Question, asked_acronym, carries, mentions
 from rag.text import stemmer, terms
 from rag.units import CELL_SEPARATOR, ITEM, LABEL, METADATA, ROW, SENTENCE, Unit, field_words
 
 if TYPE_CHECKING:
     from rag.embed import Embedder
+    from rag.passage import Passage
 
 # Focus coverage: the IDF-weighted share of the question's focus terms a unit (with its context) must contain,
 # or the cosine between question and unit that stands in for it (paraphrases share no words). Set on the
@@ -71,6 +72,13 @@ def covers(question: Question, unit: Unit, cosine: float) -> bool:
     typed = question.type in CARRIED_TYPES
     return (question.coverage(unit.matched, unit.title) >= FOCUS_MIN
             or cosine >= (FOCUS_COSINE_TYPED if typed else FOCUS_COSINE))
+
+
+def names_found(question: Question, passage: Passage) -> bool:
+    """Does the passage (text, section path, document title) name every code name the question asks about? "What
+    does os.walk yield?" is not answered by a page that never names os.walk, however close its words."""
+    where = f"{passage.title}\n{passage.section}\n{passage.text}"
+    return all(mentions(name, where) for name in question.names)
 
 
 def restates(question: Question, unit: Unit) -> bool:

@@ -102,6 +102,7 @@ class Question:
     focus_words: tuple[str, ...] = ()  # the same focus, as the question spells it (for messages)
     wants_code: bool = False  # asks to see code: only then may a code block be quoted as the answer
     parts: tuple[Question, ...] = ()  # the questions of a multi-part one ("What is X, and which Y …?"), each typed
+    names: tuple[str, ...] = ()  # code names it asks about ("heapq.heappop", "rel_tol"): the answer's passage has them
 
     def coverage(self, text: str, title: str = "") -> float:
         """IDF-weighted share of the focus terms present in ``text`` (1.0 when the question has no focus); terms
@@ -135,6 +136,20 @@ def answer_type(question: str) -> str | None:
     return None
 
 
+# Names from code: dotted ("os.walk", "Counter.most_common") or with an underscore ("rel_tol", "__slots__").
+_CODE_NAME = re.compile(r"(?<![\w.])(?:[A-Za-z_]\w+(?:\.[A-Za-z_]\w*)+|\w*[A-Za-z]_\w*|__\w+__)(?![\w.])")
+
+
+def mentions(name: str, text: str) -> bool:
+    """Does ``text`` (a passage with its section path) name ``name`` as code: the whole dotted name, or its last
+    part as code ("heappop(", ".most_common", "most_common([n])") next to its first part ("heapq")?"""
+    if re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", text):
+        return True
+    first, *_, last = name.split(".") if "." in name else (name, name)
+    as_code = re.search(rf"(?:\.{re.escape(last)}\b|\b{re.escape(last)}\s*\()", text)
+    return bool(as_code) and re.search(rf"\b{re.escape(first)}\b", text) is not None
+
+
 # Where a question asks a second thing: ", and which …", "? How …".
 _SECOND_QUESTION = re.compile(r",\s+and\s+(?=(?:what|which|who|whom|whose|when|where|why|how)\b)|(?<=\?)\s+(?=\S)", _I)
 
@@ -154,7 +169,8 @@ def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None
         focus[stem] = max(focus.get(stem, 0.0), float(weight))
     wants_list = not parts and kind in (None, ORGANISATION, DEFINITION, PERSON) and bool(_LIST_CUE.search(question))
     wants_code = bool(_CODE_CUE.search(question))
-    return Question(question, kind, wants_list, focus, tuple(dict.fromkeys(words)), wants_code, parts)
+    names = tuple(dict.fromkeys(_CODE_NAME.findall(question)))
+    return Question(question, kind, wants_list, focus, tuple(dict.fromkeys(words)), wants_code, parts, names)
 
 
 def _is_year(word: str) -> bool:

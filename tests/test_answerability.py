@@ -5,6 +5,7 @@ answers, follow-ups that don't leak, and post-hoc attribution for a chat model t
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -255,3 +256,24 @@ def test_code_questions_are_recognised():
     assert analyse("Give an example of a list comprehension").wants_code
     assert not analyse("What is a namedtuple?").wants_code
     assert not analyse("How does the retry helper wait between attempts?").wants_code
+
+
+PYDOCS = Path("/work/shared/bench/pydocs")
+if not PYDOCS.is_dir():
+    PYDOCS = Path(__file__).resolve().parents[2] / "shared" / "bench" / "pydocs"
+
+
+@pytest.mark.skipif(not (PYDOCS / "collections.html").is_file(), reason="the pydocs set is not on this machine")
+def test_a_doctest_is_never_the_answer_to_what_a_namedtuple_is(fresh_assistant):
+    # Issue 15: ">>> Color = namedtuple('Color', 'red green blue')" was the answer to "What is a namedtuple?".
+    shutil.copy(PYDOCS / "collections.html", Path(fresh_assistant.settings.corpus_dir) / "collections.html")
+    fresh_assistant.index()
+    extractive = get_backend("extractive", fresh_assistant.settings)
+    answer = ask(fresh_assistant, extractive, "What is a namedtuple?")
+    assert answer.grounded and ">>>" not in answer.answer
+    # The passages it was chosen from hold the doctests it must not quote.
+    assert any(hit.passage.code_ranges for hit in fresh_assistant.search("What is a namedtuple?", 5))
+    for citation in answer.citations:
+        code = [" ".join(citation.passage.text[a:b].split()) for a, b in citation.passage.code_ranges]
+        said = " ".join(quoted(fresh_assistant, citation).split())
+        assert said and not any(said in block for block in code), said

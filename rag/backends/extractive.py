@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from rag.config import Settings
-from rag.grounding import Judged, judge
+from rag.grounding import Judged, judge, names_found
 from rag.question import CARRIED_TYPES, EXPANSION, stemmed_terms
 from rag.units import CODE, HEADING, ITEM, LINK, METADATA, ROW, Unit, units_of
 
@@ -41,7 +41,8 @@ class ExtractiveBackend:
 
     def answer(self, question: Question, passages: Sequence[Passage], embedder: Embedder) -> Iterator[str]:
         """Yield the chosen units one by one, each ending with its passage's [n] marker."""
-        units = [unit for unit in units_of(list(passages)) if _quotable(unit, question)]
+        units = [unit for unit in units_of(list(passages))
+                 if _quotable(unit, question) and names_found(question, passages[unit.passage])]
         sections = [p.section for p in passages]
         if question.parts:  # "What is X, and which Y …?": the best answer to each part
             picks = [found[0] for part in question.parts
