@@ -108,7 +108,7 @@ def judge(question: Question, units: Sequence[Unit], embedder: Embedder, section
     cosines = vectors @ asked
     # A definition under its term's heading is read as "Term: definition" (a glossary entry): the heading is the
     # sentence's subject, so it counts as the sentence's own words and meaning.
-    opening = {unit: f"{unit.context}: {unit.text}" for unit in _section_openings(question, units)}
+    opening = {unit: f"{unit.context}: {unit.text}" for unit in _section_openings(question, units, sections)}
     entry_cosines = dict(zip(opening, embedder.encode(list(opening.values())) @ asked)) if opening else {}
     judged = []
     for unit, cosine, vector in zip(units, cosines, vectors):
@@ -150,11 +150,12 @@ def _looks_up(question: Question, unit: Unit) -> bool:
     return bool(asked) and bool(named) and question.coverage(unit.matched, unit.title) >= FOCUS_MIN
 
 
-def _section_openings(question: Question, units: Sequence[Unit]) -> set[Unit]:
-    """For a definition question, the first prose unit of each passage whose section heading names the focus
-    but which does not repeat it: a definition under its term's heading ("Scalable Oversight" / "Techniques
-    for supervising …")."""
-    if question.type != DEFINITION:
+def _section_openings(question: Question, units: Sequence[Unit], sections: Sequence[str] = ()) -> set[Unit]:
+    """The first prose unit of each passage whose section heading names what the question asks about: for a
+    definition question a heading naming the focus over a sentence that does not repeat it ("Scalable Oversight"
+    / "Techniques for supervising …"); for a question about code names an API entry titled by their signature
+    ("heapq.heappop(heap)" / "Pop and return the smallest item …")."""
+    if question.type != DEFINITION and not question.names:
         return set()
     openings, seen = set(), set()
     for unit in units:
@@ -162,7 +163,13 @@ def _section_openings(question: Question, units: Sequence[Unit]) -> set[Unit]:
             continue
         seen.add(unit.passage)
         heading = unit.context if unit.kind == SENTENCE else ""
-        if heading and question.coverage(heading) >= FOCUS_MIN and question.coverage(unit.text) < FOCUS_MIN:
+        path = sections[unit.passage] if unit.passage < len(sections) else heading
+        if not heading:
+            continue
+        if question.names and all(mentions(name, path) for name in question.names) or (
+            question.type == DEFINITION and question.coverage(heading) >= FOCUS_MIN
+            and question.coverage(unit.text) < FOCUS_MIN
+        ):
             openings.add(unit)
     return openings
 
