@@ -277,3 +277,8 @@ def test_a_doctest_is_never_the_answer_to_what_a_namedtuple_is(fresh_assistant):
         code = [" ".join(citation.passage.text[a:b].split()) for a, b in citation.passage.code_ranges]
         said = " ".join(quoted(fresh_assistant, citation).split())
         assert said and not any(said in block for block in code), said
+    # A code name the page never names is not answered by its look-alikes (collections has no os.walk).
+    walk = ask(fresh_assistant, extractive, "What does os.walk yield for each directory?")
+    assert not walk.grounded
+    popped = ask(fresh_assistant, extractive, "What does collections.OrderedDict.popitem return?")
+    assert popped.grounded and "popitem" in " ".join(c.passage.section for c in popped.citations)
