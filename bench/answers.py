@@ -101,7 +101,7 @@ def quote_of(citation, text_of=source_text) -> tuple[str, tuple[int, int] | None
     start = getattr(citation, "quote_start", None)
     end = getattr(citation, "quote_end", None)
     if start is not None and end is not None and start < end:
-        if passage.start <= start and end <= passage.end:
+        if passage.start <= start and end <= passage.end or end <= passage.start:  # before it: a section heading
             return text_of(passage.source)[start:end], (start, end)
         if end <= len(passage.text):
             return passage.text[start:end], None

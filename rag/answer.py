@@ -29,7 +29,7 @@ from rag.passage import Citation, Hit, Passage
 from rag.prompt import chat_history
 from rag.question import Question, analyse, depends_on_conversation, focus_phrase, type_phrase
 from rag.text import content_words
-from rag.units import Unit, units_of
+from rag.units import CODE, Unit, units_of
 
 if TYPE_CHECKING:
     from rag.backends import AnswerBackend
@@ -227,7 +227,8 @@ def answer_stream(
 def declined(asked: Question, passages: Sequence[Passage], embedder: Embedder | MemoEmbedder) -> tuple[str, Unit | None]:
     """What to say when nothing cited answers: what the documents discuss and what they lack, and the unit that
     comes closest (covers the focus but lacks the answer type), if any."""
-    units = [unit for unit in units_of(list(passages)) if not unit.text.endswith("?")]
+    units = [unit for unit in units_of(list(passages))
+             if not unit.text.endswith("?") and (unit.kind != CODE or asked.wants_code)]
     # Here a front-matter field about the topic counts too ("title: AI alignment starter pack" for "who wrote it").
     close = [j for j in judge(asked, units, embedder)
              if j.covers or asked.coverage(j.unit.matched, j.unit.title) >= FOCUS_MIN]

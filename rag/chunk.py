@@ -23,7 +23,8 @@ from rag.text import clean_line, one_line
 
 # Stored with an index: bump whenever the same document would be chunked differently.
 CHUNKER_VERSION = "4"  # 2: front-matter and link chunks; 3: HTML main content only, API entries as sections;
-# 4: PDF text from pypdfium2 (words kept apart), no headers/footers or contents pages, code blocks apart
+# 4: PDF text from pypdfium2 (words kept apart), no headers/footers or contents pages, code blocks apart;
+# chunks mark their code (Span.code)
 SECTION_SEPARATOR = " > "
 CONTEXT_SEPARATOR = " — "
 # Sections of the reference chunks (see reference_chunks): what the answer layer reads as metadata / links.
@@ -102,7 +103,9 @@ def _emit(doc, chunks, at, text, section, page, budget, length, count_tokens, ma
     The exact count of the embedded string is the one check every chunk gets; it catches both pieces
     no separator could cut and tokenizers whose piece counts do not add up exactly.
     """
-    chunk = Span(tidy(text), doc.offsets.start(at), doc.offsets.end(at + len(text)), section, page)
+    tidied = tidy(text)
+    chunk = Span(tidied, doc.offsets.start(at), doc.offsets.end(at + len(text)), section, page,
+                 _code_marks(doc.body, doc.code_spans, at, at + len(text), tidied))
     excess = count_tokens(embedding_text(doc.title, chunk)) - max_tokens
     if excess <= 0 and len(text) <= budget * MAX_CHARS_PER_TOKEN:
         chunks.append(chunk)
@@ -112,6 +115,21 @@ def _emit(doc, chunks, at, text, section, page, budget, length, count_tokens, ma
     tighter = budget if length(text) > budget else max(1, budget - excess)
     for sub_at, sub_text in _fit(text, at, tighter, length):
         _emit(doc, chunks, sub_at, sub_text, section, page, tighter, length, count_tokens, max_tokens)
+
+
+def _code_marks(body: str, code: list[tuple[int, int]], start: int, end: int, chunk_text: str) -> str:
+    """Span.code of the chunk cut from ``body[start:end]`` (text ``chunk_text``): each code span inside it, tidied
+    as the chunk is, found in the chunk text."""
+    marks, cursor = [], 0
+    for a, b in code[max(0, bisect.bisect_right(code, (start, start)) - 1):]:
+        if a >= end:
+            break
+        piece = tidy(body[max(a, start) : min(b, end)]) if b > start else ""
+        found = chunk_text.find(piece, cursor) if piece else -1
+        if found >= 0:
+            cursor = found + len(piece)
+            marks.append(f"{found}:{cursor}")
+    return " ".join(marks)
 
 
 def _fit(text: str, offset: int, budget: int, length: Callable[[str], int]) -> list[tuple[int, str]]:
@@ -231,8 +249,8 @@ def reference_chunks(doc: Document, count_tokens: Callable[[str], int], max_toke
     texts: dict[str, str] = {}
     for m in _LINK_USE.finditer(doc.text):
         label = (m.group(2) or m.group(1)).casefold()
-        if label not in texts:  # the line the link is used on says what it is ("… introduce the concept …")
-            line_start = doc.text.rfind("\n", 0, m.start()) + 1
+        if label not in texts:  # the sentence the link is used in says what it is ("… introduce the concept …")
+            line_start = _sentence_start(doc.text, doc.text.rfind("\n", 0, m.start()) + 1)
             line_end = doc.text.find("\n", m.end())
             texts[label] = one_line(clean_line(doc.text[line_start : line_end if line_end != -1 else None]), 200)
     block: list[re.Match[str]] = []
@@ -246,6 +264,21 @@ def reference_chunks(doc: Document, count_tokens: Callable[[str], int], max_toke
     return chunks
 
 
+def _sentence_start(text: str, line_start: int, max_lines: int = 3) -> int:
+    """Where the sentence running into the line at ``line_start`` begins: earlier lines of a hard-wrapped
+    paragraph that end mid-sentence ("Nate Soares, Benja Fallenstein, and Eliezer Yudkowski / [introduce the
+    concept][…]"), at most ``max_lines`` back."""
+    for _ in range(max_lines):
+        if line_start == 0:
+            break
+        previous = text.rfind("\n", 0, line_start - 1) + 1
+        line = text[previous : line_start - 1].strip()
+        if not line or line[-1] in ".!?:;" or re.match(r"(?:[-*+•]|\d{1,3}[.)])\s", line) or line.startswith(("#", "[")):
+            break
+        line_start = previous
+    return line_start
+
+
 def _fenced_ranges(text: str) -> list[tuple[int, int]]:
     marks = [m.start() for m in _FENCE_LINE.finditer(text)]
     return [(a, b) for a, b in zip(marks[::2], marks[1::2])]
@@ -255,7 +288,7 @@ def _link_block(doc, block, texts, count_tokens, max_tokens) -> list[Span]:
     lines = []
     for m in block:
         label, url = m.group(1).strip(), m.group(2)
-        text = texts.get(label.casefold(), "")
+        text = texts.get(label.casefold(), "").rstrip(".!?;: ")  # one sentence with its link, not two
         line = f"{text} [{label}]: {url}" if text and text.casefold() != label.casefold() else f"{label}: {url}"
         lines.append((line, m.start(), m.end()))
     return _line_chunks(doc.title, lines, block[0].start(), block[-1].end(), LINKS_SECTION, count_tokens, max_tokens)

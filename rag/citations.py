@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rag.grounding import carries_answer, covers
+from rag.grounding import carries_answer, covers, names_found
 from rag.text import overlap, split_sentences
-from rag.units import SENTENCE, Unit, passage_units, units_of
+from rag.units import CODE, SENTENCE, Unit, passage_units, units_of
 
 if TYPE_CHECKING:
     from rag.embed import Embedder
@@ -98,16 +98,18 @@ def claims_of(answer: str) -> list[tuple[str, list[int]]]:
 
 def check_claims(answer: str, cited: Sequence[Passage], question: Question, embedder: Embedder) -> list[Verdict]:
     """Per cited passage (new numbering): is every claim citing it in the passage (``supported``), and does some
-    claim citing it answer the question (``answers``: the unit backing it covers the question's focus and, for
-    a typed question, both claim and unit carry an answer of that type)?"""
+    claim citing it answer the question (``answers``: the unit backing it covers the question's focus, is not code
+    unless code was asked for, and for a typed question both claim and unit carry an answer of that type)?"""
     claims = claims_of(answer)
     units = [[u for u in passage_units(passage, n)] or [Unit(passage.text, SENTENCE, n)]
              for n, passage in enumerate(cited)]
     supported: list[list[bool]] = [[] for _ in cited]
     answers = [False] * len(cited)
     quotes: list[list[str]] = [[] for _ in cited]
+    asked = [question, *question.parts]  # a unit answering one part of a multi-part question answers
+    named = [names_found(question, passage) for passage in cited]
     if claims:
-        question_vec = embedder.encode_query(question.text)
+        question_vecs = [embedder.encode_query(q.text) for q in asked]
         claim_vecs = embedder.encode([c for c, _ in claims])
         for i, (claim, numbers) in enumerate(claims):
             for n in numbers:
@@ -120,10 +122,9 @@ def check_claims(answer: str, cited: Sequence[Passage], question: Question, embe
                 supported[index].append(ok)
                 if unit.quoted not in quotes[index]:
                     quotes[index].append(unit.quoted)
-                question_cos = float(unit_vecs[best] @ question_vec)
-                answers[index] = answers[index] or (
-                    ok and covers(question, unit, question_cos)
-                    and carries_answer(question, claim) and carries_answer(question, unit.text)
+                answers[index] = answers[index] or ok and (unit.kind != CODE or question.wants_code) and named[index] and any(
+                    covers(q, unit, float(unit_vecs[best] @ vec)) and carries_answer(q, claim)
+                    and carries_answer(q, unit.text) for q, vec in zip(asked, question_vecs)
                 )
     return [Verdict(bool(s) and all(s), a, tuple(q)) for s, a, q in zip(supported, answers, quotes)]
 
@@ -169,9 +170,12 @@ def locate_all(quotes: Sequence[str], passage: Passage, document: str | None) ->
 
 def locate(quote: str, passage: Passage, document: str | None) -> tuple[int, int]:
     """Source offsets of ``quote`` inside the passage's span of ``document``: its words matched in order, markup
-    and comments skipped. Falls back to the whole passage span when the words cannot be placed."""
+    and comments skipped; a quoted heading of the passage's section is found before the span. Falls back to the
+    whole passage span when the words cannot be placed."""
     if not quote or document is None or not 0 <= passage.start < passage.end <= len(document):
         return passage.start, passage.end
+    if quote in passage.section.split(" > "):
+        return _heading(_WORDS.findall(quote.lower()), passage, document)
     window = document[passage.start : passage.end]
     visible = re.sub(r"<!--.*?-->|</?[A-Za-z][^<>]*>", lambda m: "\0" * len(m.group()), window, flags=re.DOTALL)
     positions: list[tuple[str, int, int]] = []
@@ -202,11 +206,24 @@ def locate(quote: str, passage: Passage, document: str | None) -> tuple[int, int
         if best is not None:
             break
     if best is None or sum(t in wanted for t in tokens[best[1] : best[2] + 1]) < 0.6 * len(wanted):
-        return passage.start, passage.end  # the words are not there (a heading, outside the chunk)
+        return _heading(words, passage, document)  # the words are not there: a heading, outside the chunk?
     _, first, last = best
     start = passage.start + kept[positions[first][1]]
     end = passage.start + kept[positions[last][2] - 1] + 1
     return _whole(document, start, end, passage.start, passage.end)
+
+
+def _heading(words: list[str], passage: Passage, document: str) -> tuple[int, int]:
+    """Source offsets of a quoted section heading: the last place before the passage holding the quote's words
+    in order (headings are not chunk text). Falls back to the whole passage span."""
+    if passage.section and " ".join(words) in " ".join(w.lower() for w in _WORDS.findall(passage.section)):
+        pattern = re.compile(r"\W+".join(map(re.escape, words)), re.IGNORECASE)
+        found = None
+        for found in pattern.finditer(document, 0, passage.start):
+            pass
+        if found:
+            return _whole(document, found.start(), found.end(), 0, passage.start)
+    return passage.start, passage.end
 
 
 def _find_all(tokens: list[str], words: list[str]) -> list[int]:

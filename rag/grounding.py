@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rag.question import CARRIED_TYPES, EXPANSION, Question, asked_acronym, carries
-from rag.text import stemmer
-from rag.units import ITEM, METADATA, ROW, Unit, field_words
+from rag.question import CARRIED_TYPES, DEFINITION, EXPANSION, Question, asked_acronym, carries, mentions
+from rag.text import stemmer, terms
+from rag.units import CELL_SEPARATOR, ITEM, LABEL, METADATA, ROW, SENTENCE, Unit, field_words
 
 if TYPE_CHECKING:
     from rag.embed import Embedder
+    from rag.passage import Passage
 
 # Focus coverage: the IDF-weighted share of the question's focus terms a unit (with its context) must contain,
 # or the cosine between question and unit that stands in for it (paraphrases share no words). Set on the
@@ -30,9 +31,12 @@ FOCUS_COSINE = 0.38
 FOCUS_COSINE_TYPED = 0.7  # a typed question's verb ("coined", "founded") matters: meaning alone must be closer
 LEXICAL_WEIGHT = 0.3  # score = cosine + LEXICAL_WEIGHT * focus coverage (+ bonuses below)
 TYPE_BONUS = 0.15  # a typed question prefers units carrying its type
-CONCLUSION_BONUS = 0.08  # "What we landed on is …", "In short, …": a conclusion beats a restatement
+CONCLUSION_BONUS = 0.08  # "What we landed on is …", "In short, …", the answer after a question the text asks:
+# a conclusion beats a restatement
 STRUCTURE_BONUS = 0.05  # rows and items are self-contained facts
 LIST_BONUS = 0.1  # … and what a question asking for several items wants
+LOOKUP_BONUS = 0.3  # a unit whose label names what is asked and whose cell / section names its subject
+DEFINITION_BONUS = 0.1  # "What is X?": the first sentence under a heading naming X (a glossary entry, a hub page)
 
 _CONCLUSION = re.compile(
     r"^(?:in\s+short|in\s+summary|to\s+summari[sz]e|in\s+conclusion|overall|ultimately|the\s+upshot|"
@@ -63,9 +67,24 @@ def covers(question: Question, unit: Unit, cosine: float) -> bool:
     (paraphrases share no words)."""
     if unit.kind == METADATA and not asks_about_field(question, unit):
         return False  # "title: X" is no answer to "what does X do?"
+    if restates(question, unit):
+        return False  # "date: 2024-06-09" is no answer to "what is the title of the post dated 2024-06-09?"
     typed = question.type in CARRIED_TYPES
     return (question.coverage(unit.matched, unit.title) >= FOCUS_MIN
             or cosine >= (FOCUS_COSINE_TYPED if typed else FOCUS_COSINE))
+
+
+def names_found(question: Question, passage: Passage) -> bool:
+    """Does the passage (text, section path, document title) name every code name the question asks about? "What
+    does os.walk yield?" is not answered by a page that never names os.walk, however close its words."""
+    where = f"{passage.title}\n{passage.section}\n{passage.text}"
+    return all(mentions(name, where) for name in question.names)
+
+
+def restates(question: Question, unit: Unit) -> bool:
+    """Does the unit only repeat the question (every one of its terms is in it)?"""
+    said = terms(unit.text)
+    return bool(said) and said <= terms(question.text)
 
 
 def asks_about_field(question: Question, unit: Unit) -> bool:
@@ -85,16 +104,22 @@ def judge(question: Question, units: Sequence[Unit], embedder: Embedder, section
     if not units:
         return []
     vectors = embedder.encode([unit.text for unit in units])
-    cosines = vectors @ embedder.encode_query(question.text)
+    asked = embedder.encode_query(question.text)
+    cosines = vectors @ asked
+    # A definition under its term's heading is read as "Term: definition" (a glossary entry): the heading is the
+    # sentence's subject, so it counts as the sentence's own words and meaning.
+    opening = {unit: f"{unit.context}: {unit.text}" for unit in _section_openings(question, units, sections)}
+    entry_cosines = dict(zip(opening, embedder.encode(list(opening.values())) @ asked)) if opening else {}
     judged = []
     for unit, cosine, vector in zip(units, cosines, vectors):
         cosine = float(cosine)
         # The context (header, lead-in, section, title) decides coverage but ranks less than the unit's own words:
         # otherwise every sentence of a document whose title repeats the question would tie.
         coverage = question.coverage(unit.matched, unit.title)
-        own = question.coverage(unit.text)
+        own = question.coverage(opening.get(unit, unit.text))
+        ranked_cosine = max(cosine, float(entry_cosines.get(unit, cosine)))
         has_type = carries_answer(question, unit.text)
-        concluding = bool(_CONCLUSION.search(unit.text)) or (
+        concluding = bool(_CONCLUSION.search(unit.text)) or unit.after_question or (
             unit.passage < len(sections) and bool(_CONCLUSION_SECTION.search(sections[unit.passage].rsplit(" > ", 1)[-1]))
         )
         structured = unit.kind in (ROW, ITEM)
@@ -102,10 +127,51 @@ def judge(question: Question, units: Sequence[Unit], embedder: Embedder, section
         listed = structured and question.wants_list and question.coverage(unit.context) > 0
         if listed:
             own = coverage
-        score = (cosine + LEXICAL_WEIGHT * (0.7 * own + 0.3 * coverage) + TYPE_BONUS * (has_type and question.type is not None)
-                 + CONCLUSION_BONUS * concluding + LIST_BONUS * listed + STRUCTURE_BONUS * structured)
+        score = (ranked_cosine + LEXICAL_WEIGHT * (0.7 * own + 0.3 * coverage) + TYPE_BONUS * (has_type and question.type is not None)
+                 + CONCLUSION_BONUS * concluding + LIST_BONUS * listed + STRUCTURE_BONUS * structured
+                 + LOOKUP_BONUS * _looks_up(question, unit) + DEFINITION_BONUS * (unit in opening))
         judged.append(Judged(unit, score, cosine, covers(question, unit, cosine), has_type, vector))
     return sorted(judged, key=lambda j: -j.score)
+
+
+def _looks_up(question: Question, unit: Unit) -> bool:
+    """A lookup: the unit labels what the question asks and names its subject elsewhere — a table row with the
+    asked attribute in a header and the subject in a cell ("Organisation: Anthropic · Agenda: …" for "What is
+    Anthropic's agenda?"), or a labelled line under a heading naming the subject ("Limitations: …" in the section
+    "Reinforcement Learning from Human Feedback (RLHF)" for "What are the limitations of RLHF?")."""
+    if unit.kind == ROW and CELL_SEPARATOR in unit.text and not question.wants_list:
+        cells = [cell.split(": ", 1) for cell in unit.text.split(CELL_SEPARATOR)]
+        label, subject = " ".join(cell[0] for cell in cells), " ".join(cell[-1] for cell in cells)
+    elif unit.kind in (SENTENCE, ITEM) and (m := LABEL.match(unit.text)):
+        label, subject = m.group(1), unit.context
+    else:
+        return False
+    asked, named = terms(label) & question.focus.keys(), (terms(subject) - terms(label)) & question.focus.keys()
+    return bool(asked) and bool(named) and question.coverage(unit.matched, unit.title) >= FOCUS_MIN
+
+
+def _section_openings(question: Question, units: Sequence[Unit], sections: Sequence[str] = ()) -> set[Unit]:
+    """The first prose unit of each passage whose section heading names what the question asks about: for a
+    definition question a heading naming the focus over a sentence that does not repeat it ("Scalable Oversight"
+    / "Techniques for supervising …"); for a question about code names an API entry titled by their signature
+    ("heapq.heappop(heap)" / "Pop and return the smallest item …")."""
+    if question.type != DEFINITION and not question.names:
+        return set()
+    openings, seen = set(), set()
+    for unit in units:
+        if unit.kind not in (SENTENCE, ITEM) or unit.passage in seen:
+            continue
+        seen.add(unit.passage)
+        heading = unit.context if unit.kind == SENTENCE else ""
+        path = sections[unit.passage] if unit.passage < len(sections) else heading
+        if not heading:
+            continue
+        if question.names and all(mentions(name, path) for name in question.names) or (
+            question.type == DEFINITION and question.coverage(heading) >= FOCUS_MIN
+            and question.coverage(unit.text) < FOCUS_MIN
+        ):
+            openings.add(unit)
+    return openings
 
 
 def best_cosines(claims: Sequence[str], texts: Sequence[str], embedder: Embedder) -> np.ndarray:

@@ -18,6 +18,12 @@ class Span:
     end: int
     section: str  # heading path, e.g. "Frames on outer alignment > The Pointers Problem"
     page: int | None  # 1-based PDF page, None for other formats
+    code: str = ""  # where ``text`` holds code, as "start:end" offsets into it separated by spaces (see code_ranges)
+
+    @property
+    def code_ranges(self) -> list[tuple[int, int]]:
+        """(start, end) offsets into ``text`` of code (fenced / <pre> blocks, listings): searched, never a prose answer."""
+        return [(int(a), int(b)) for a, b in (pair.split(":") for pair in self.code.split())]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -28,7 +34,8 @@ class Passage(Span):
 
     def to_dict(self) -> dict:
         """Flat JSON: where the passage comes from, then its span (the internal id is left out)."""
-        return {"source": self.source, "title": self.title, **{f.name: getattr(self, f.name) for f in fields(Span)}}
+        return {"source": self.source, "title": self.title,
+                **{f.name: getattr(self, f.name) for f in fields(Span) if f.name != "code"}, "code": self.code_ranges}
 
 
 @dataclass(frozen=True)
@@ -47,7 +54,8 @@ class Citation:
     supported: bool  # the passage contains the claim: every sentence citing it is backed by one of its units
     answers: bool = False  # the claim answers the question: its unit covers the question's focus and carries
     # an answer of the expected type (a year for "what year …"); an answer is grounded when some citation is both
-    quote_start: int = -1  # source offsets of the quoted unit inside the passage's span (the text highlighted)
+    quote_start: int = -1  # source offsets of the quoted unit inside the passage's span, or of its section's
+    # heading before the span when that is what is quoted (the text highlighted)
     quote_end: int = -1
 
     def to_dict(self) -> dict:

@@ -42,7 +42,8 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                         r"|\bhead[-\s]?count\b|\bnumber\s+of\b", _I)),
     (PERSON, re.compile(r"^\s*(?:and\s+)?(?:who|whom|whose)\b|\bwhich\s+(?:person|people|author|researcher|scientist|"
                         r"writer)s?\b|\bwho\s+(?:wrote|coined|said|argued|founded|proposed|gave|invented|created)\b"
-                        r"|\bauthor\b|\bwritten\s+by\b|\bname\s+of\s+the\s+(?:author|person|speaker)\b", _I)),
+                        r"|\b(?:the|its|their)\s+authors?\s*[?.]?\s*$"
+                        r"|\bwritten\s+by\b|\bname\s+of\s+the\s+(?:author|person|speaker)\b", _I)),
     (ORGANISATION, re.compile(r"\b(?:which|what)\s+(?:organi[sz]ation|company|companies|lab|labs|institute|group|"
                               r"team|university|org|startup)s?\b", _I)),
     (PLACE, re.compile(r"\b(?:which|what)\s+(?:country|city|place|location|state|continent)\b"
@@ -54,10 +55,21 @@ _LIST_CUE = re.compile(
     r"|\b(?:lists?|listed|enumerates?|enumerated)\b"
     r"|\b(?:what|which)\s+(?:\w+\s+){0,2}(?:organi[sz]ations|companies|labs|techniques|problems|approaches|methods|"
     r"resources|posts|papers|examples|frames|risks)\b"
-    r"|\b(?:examples|kinds|types)\s+of\b",
+    r"|\b(?:examples|kinds|types)\s+of\b"
+    # "What reasons does …", "What approaches to X are there": what/which + a plural noun (not a verb in -s)
+    r"|\b(?:what|which)\s+(?!(?:does|is|was|has|happens|causes|makes|means|goes|comes|says|explains|needs|"
+    r"remains|helps|seems|changes|works|sets|uses|gives|takes|keeps|lets|gets|runs|returns|yields|raises|"
+    r"this|thus|its)\b)[a-z]{3,}(?:s|ies)\s+(?:do|does|did|are|were|can|could|should|would|to|for|of|in|on)\b",
     _I,
 )
-_YES_NO = re.compile(r"^\s*(?:is|are|was|were|does|do|did|can|could|should|will|would|has|have|had)\b", _I)
+# A question that asks to see code; any other is answered in prose (code may only illustrate it).
+_CODE_CUE = re.compile(
+    r"\b(?:code|snippet|syntax|example|examples|sample|one-liner|command|commands|idiom)\b|\bshow\s+(?:me|how)\b"
+    r"|\bhow\s+(?:do|can|would|should)\s+(?:i|you|one|we)\s+(?:write|call|invoke|import|spell|type)\b",
+    _I,
+)
+_YES_NO = re.compile(r"(?:^|^[^?,]{1,40},)\s*(?:is|are|was|were|does|do|did|can|could|should|will|would|has|have|had)\b",
+                     _I)  # "Is …?", "On a rational level, is …?"
 _DEFINITION = re.compile(r"^\s*(?:what\s+(?:is|are)\s+(?:an?\s+|the\s+)?|define\b|what\s+does\s+.+\s+mean\b)", _I)
 
 # Words that ask for the type or frame the question, not what it is about: left out of the focus.
@@ -68,7 +80,7 @@ _FRAME_WORDS = frozenset(
     "organizations company companies country city place location cost price list give mention mentioned "
     "document documents text post article passage say says said according kind kinds type types example "
     "examples main called known something anything one ones way ways thing things given gives provided listed "
-    "cited linked read find".split()
+    "cited linked read find code snippet syntax show".split()
 )
 
 # Follow-up cues: a question that leans on the conversation for what it is about.
@@ -88,6 +100,9 @@ class Question:
     wants_list: bool
     focus: dict[str, float] = field(default_factory=dict)  # stemmed focus term -> IDF weight
     focus_words: tuple[str, ...] = ()  # the same focus, as the question spells it (for messages)
+    wants_code: bool = False  # asks to see code: only then may a code block be quoted as the answer
+    parts: tuple[Question, ...] = ()  # the questions of a multi-part one ("What is X, and which Y …?"), each typed
+    names: tuple[str, ...] = ()  # code names it asks about ("heapq.heappop", "rel_tol"): the answer's passage has them
 
     def coverage(self, text: str, title: str = "") -> float:
         """IDF-weighted share of the focus terms present in ``text`` (1.0 when the question has no focus); terms
@@ -105,7 +120,12 @@ def stemmed_terms(text: str) -> set[str]:
     return set(stemmer().stemWords(words)) | set(words)
 
 
+_WH = re.compile(r"\b(?:what|which|who|whom|whose|when|where|how)\b", _I)
+
+
 def answer_type(question: str) -> str | None:
+    if _YES_NO.search(question) and not _WH.search(question):
+        return YES_NO  # "Is the author worried …?" asks yes or no, not for a person
     for kind, pattern in _TYPE_PATTERNS:
         if pattern.search(question):
             return kind
@@ -116,17 +136,41 @@ def answer_type(question: str) -> str | None:
     return None
 
 
+# Names from code: dotted ("os.walk", "Counter.most_common") or with an underscore ("rel_tol", "__slots__").
+_CODE_NAME = re.compile(r"(?<![\w.])(?:[A-Za-z_]\w+(?:\.[A-Za-z_]\w*)+|\w*[A-Za-z]_\w*|__\w+__)(?![\w.])")
+
+
+def mentions(name: str, text: str) -> bool:
+    """Does ``text`` (a passage with its section path) name ``name`` as code: the whole dotted name, or its last
+    part as code ("heappop(", ".most_common", "most_common([n])") next to its first part ("heapq")?"""
+    if re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", text):
+        return True
+    first, *_, last = name.split(".") if "." in name else (name, name)
+    as_code = re.search(rf"(?:\.{re.escape(last)}\b|\b{re.escape(last)}\s*\()", text)
+    return bool(as_code) and re.search(rf"\b{re.escape(first)}\b", text) is not None
+
+
+# Where a question asks a second thing: ", and which …", "? How …".
+_SECOND_QUESTION = re.compile(r",\s+and\s+(?=(?:what|which|who|whom|whose|when|where|why|how)\b)|(?<=\?)\s+(?=\S)", _I)
+
+
 def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None) -> Question:
-    """The question's type, list intent and focus; ``idf`` maps stemmed terms to rarity weights (uniform if None)."""
-    kind = answer_type(question)
+    """The question's type, list intent and focus; ``idf`` maps stemmed terms to rarity weights (uniform if None).
+
+    A question asking two things gets each analysed as a part, and no type of its own (each part has one)."""
+    pieces = [piece.strip() for piece in _SECOND_QUESTION.split(question) if len(content_words(piece)) >= 2]
+    parts = tuple(analyse(piece, idf) for piece in pieces) if len(pieces) > 1 else ()
+    kind = None if parts else answer_type(question)
     words = [w for w in content_words(question) if w not in _FRAME_WORDS and not w.isdigit() or _is_year(w)]
     stems = stemmer().stemWords(words)
     weights = idf(stems) if idf and stems else [1.0] * len(stems)
     focus: dict[str, float] = {}
     for stem, weight in zip(stems, weights):
         focus[stem] = max(focus.get(stem, 0.0), float(weight))
-    wants_list = kind in (None, ORGANISATION, DEFINITION, PERSON) and bool(_LIST_CUE.search(question))
-    return Question(question, kind, wants_list, focus, tuple(dict.fromkeys(words)))
+    wants_list = not parts and kind in (None, ORGANISATION, DEFINITION, PERSON) and bool(_LIST_CUE.search(question))
+    wants_code = bool(_CODE_CUE.search(question))
+    names = tuple(dict.fromkeys(_CODE_NAME.findall(question)))
+    return Question(question, kind, wants_list, focus, tuple(dict.fromkeys(words)), wants_code, parts, names)
 
 
 def _is_year(word: str) -> bool:

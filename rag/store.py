@@ -34,7 +34,7 @@ from rag.passage import Passage, Span
 
 # The layout of the SQLite store. Bump it with every change; an additive change (a new table, index or
 # nullable column) gets a migration below, anything else makes older indexes need `rag index --rebuild`.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # Chunk ids whose lexical (tantivy) entry may differ from SQLite: written by triggers in the changing
 # transaction, emptied once tantivy has committed them (rag/lexical_index.py).
 _LEXICAL_LOG = [
@@ -54,6 +54,7 @@ MIGRATIONS: dict[int, list[str]] = {
         "INSERT OR IGNORE INTO lexical_log(chunk_id) SELECT id FROM chunks",
         "INSERT OR REPLACE INTO meta(key, value) SELECT 'dense_base', value FROM meta WHERE key = 'generation'",
     ],
+    3: ["ALTER TABLE chunks ADD COLUMN code TEXT NOT NULL DEFAULT ''"],
 }
 DB_NAME = "store.sqlite3"
 LOCK_NAME = "index.lock"
@@ -83,6 +84,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     char_start INTEGER NOT NULL,
     char_end INTEGER NOT NULL,
     page INTEGER,
+    code TEXT NOT NULL DEFAULT '',
     vector BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_by_document ON chunks(document_id);

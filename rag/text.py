@@ -88,7 +88,8 @@ def passage_sentences(text: str) -> list[str]:
         continues = (
             current
             and not starts_block
-            and (line[:1].islower() or current[-1:] in ",;—–-(")
+            # a line going on in lower case, after a comma or dash, or quoting after a word ("range from / “…”")
+            and (line[:1].islower() or current[-1:] in ",;—–-(" or current[-1:].isalnum() and line[:1] in "“\"‘(")
         )
         if continues:
             current = f"{current} {line}"

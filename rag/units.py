@@ -3,7 +3,8 @@
 A table row is rendered with its header ("Organisation: Redwood Research · Agenda: Adversarial training"), a
 list item keeps its lead-in line as context, front-matter fields and link definitions (the chunker's
 metadata and link chunks, rag/chunk.py) become one unit per field / link, and everything else is split into
-sentences. ``context`` is what a unit means beyond its own words (header, lead-in, section, document title):
+sentences. Code (fenced or <pre> blocks, marked by the loaders: Passage.code_ranges) is one unit per block,
+searchable and citable but never split into sentences, so it is never mistaken for prose. ``context`` is what a unit means beyond its own words (header, lead-in, section, document title):
 it is matched against the question but never quoted.
 """
 
@@ -16,21 +17,26 @@ from rag.chunk import LINKS_SECTION, METADATA_SECTION
 from rag.passage import Passage
 from rag.text import clean_line, passage_sentences
 
-SENTENCE, ROW, ITEM, METADATA, LINK, HEADING = "sentence", "row", "item", "metadata", "link", "heading"
+SENTENCE, ROW, ITEM, METADATA, LINK, HEADING, CODE = "sentence", "row", "item", "metadata", "link", "heading", "code"
 CELL_SEPARATOR = " · "
 _ITEM = re.compile(r"^\s*(?:[-*•+]|\d{1,3}[.)])\s+")
+_FENCE = re.compile(r"^\s*(?:`{3,}|~{3,})")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}")
+# "Limitations: Expensive at scale. Can be gamed …": a short label over a few sentences is one fact list.
+LABEL = re.compile(r"^([A-Z][\w'’-]*(?:\s+[\w'’-]+){0,2}):\s+(?=\S)")
+MAX_LABELLED_WORDS = 60
 
 
 @dataclass(frozen=True)
 class Unit:
     text: str  # what is quoted
-    kind: str  # SENTENCE, ROW, ITEM, METADATA or LINK
+    kind: str  # SENTENCE, ROW, ITEM, METADATA, LINK, HEADING or CODE
     passage: int  # index of the passage it comes from
     context: str = ""  # header / lead-in / section: matched against the question, not quoted
     group: int = -1  # rows of one table, items of one list share a group (per passage); -1 for sentences
     title: str = ""  # the document title: names the document, so it counts a quarter (Question.coverage)
     raw: str = ""  # the words as the source has them, when the text adds some (a row's header labels)
+    after_question: bool = False  # a sentence right after a question the text asks itself: its answer
 
     @property
     def quoted(self) -> str:
@@ -70,17 +76,24 @@ def _cells(line: str) -> list[str]:
 def passage_units(passage: Passage, index: int) -> list[Unit]:
     """The units of one passage, in passage order."""
     where = passage.section.rsplit(" > ", 1)[-1]
-    if passage.section == METADATA_SECTION:  # fields describe the whole document: its title is their subject
-        return [Unit(line.strip(), METADATA, index, f"{passage.title} {_field_meaning(line)}")
-                for line in passage.text.splitlines() if line.strip()]
+    if passage.section == METADATA_SECTION:
+        # Fields describe the whole document: its title and its other fields identify their subject ("the post
+        # dated 2024-06-09" for its title field).
+        fields = [line.strip() for line in passage.text.splitlines() if line.strip()]
+        return [Unit(line, METADATA, index, " ".join([passage.title, _field_meaning(line), *(f for f in fields if f != line)]))
+                for line in fields]
     if passage.section == LINKS_SECTION:
         return [Unit(line.strip(), LINK, index, "link url", title=passage.title)
                 for line in passage.text.splitlines() if line.strip()]
-    # The section heading is not in the chunk text but often names what it is about in full
-    # ("Reinforcement Learning from Human Feedback (RLHF)"): a unit for acronym questions.
-    units: list[Unit] = [Unit(where, HEADING, index)] if where else []
+    # Section headings are not in the chunk text but often name what it is about in full
+    # ("Reinforcement Learning from Human Feedback (RLHF)"): units for acronym questions.
+    headings = [name for name in dict.fromkeys(passage.section.split(" > ")) if name]
+    # Their context is the passage they head: "Global Interpreter Lock" over a passage about "the GIL" expands it.
+    units: list[Unit] = [Unit(name, HEADING, index, passage.text) for name in reversed(headings)]
     prose: list[str] = []
-    lines = passage.text.splitlines()
+    lines = passage.text.split("\n")
+    code_lines = _code_lines(lines, passage.code_ranges)
+    code: list[str] = []
     header: list[str] | None = None
     lead_in = last_prose = ""
     blank = True
@@ -88,12 +101,28 @@ def passage_units(passage: Passage, index: int) -> list[Unit]:
     previous_kind = ""
 
     def flush_prose() -> None:
-        if prose:
-            units.extend(Unit(s, SENTENCE, index, where) for s in passage_sentences("\n".join(prose)))
-            prose.clear()
+        sentences = passage_sentences("\n".join(prose))
+        for i, sentence in enumerate(sentences):
+            # The sentence after a question the text asks itself answers it ("What is my take on this? I am
+            # ambivalent."): that question, and what it asks about, are its context.
+            asked = " ".join(sentences[max(0, i - 2) : i]) if i and sentences[i - 1].endswith("?") else ""
+            units.append(Unit(sentence, SENTENCE, index, f"{where} {asked}".strip(), after_question=bool(asked)))
+        prose.clear()
+
+    def flush_code() -> None:
+        text = "\n".join(line for line in code if not _FENCE.match(line)).strip()  # fences are markup
+        if text:  # what the code illustrates: its section and the prose line before it
+            units.append(Unit(text, CODE, index, f"{where} {last_prose}".strip()))
+        code.clear()
 
     for i, raw in enumerate(lines):
         stripped = raw.strip()
+        if i in code_lines:
+            flush_prose()
+            code.append(raw)
+            previous_kind, blank = CODE, False
+            continue
+        flush_code()
         if stripped.startswith("|"):
             flush_prose()
             if previous_kind != ROW:
@@ -125,6 +154,11 @@ def passage_units(passage: Passage, index: int) -> list[Unit]:
         elif previous_kind == ITEM and stripped and not blank:
             last = units[-1]  # a continuation line of the item above
             units[-1] = Unit(f"{last.text} {clean_line(raw)}", ITEM, index, last.context, last.group)
+        elif stripped and _labelled_line(stripped) and _own_line(lines, i):
+            flush_prose()
+            last_prose = clean_line(raw)
+            units.append(Unit(last_prose, SENTENCE, index, where))
+            previous_kind = SENTENCE
         elif stripped:
             last_prose = clean_line(raw)
             previous_kind = SENTENCE
@@ -133,7 +167,33 @@ def passage_units(passage: Passage, index: int) -> list[Unit]:
             prose.append(raw)
         blank = not stripped
     flush_prose()
+    flush_code()
     return [replace(piece, title=passage.title) for unit in units if unit.text for piece in _split_long_item(unit)]
+
+
+def _labelled_line(line: str) -> bool:
+    """A line of a few sentences under a short label ("Limitations: …. …."): quoted whole, label included."""
+    return (bool(LABEL.match(line)) and len(line.split()) <= MAX_LABELLED_WORDS
+            and len(passage_sentences(line)) > 1)
+
+
+def _own_line(lines: list[str], i: int) -> bool:
+    """Is line ``i`` a paragraph of its own, not part of a hard-wrapped one (the line before ended a sentence
+    or was blank, the next one does not go on in lower case)?"""
+    before = lines[i - 1].rstrip() if i else ""
+    following = lines[i + 1].strip() if i + 1 < len(lines) else ""
+    return (not before or before[-1] in ".!?:") and not following[:1].islower()
+
+
+def _code_lines(lines: list[str], code: list[tuple[int, int]]) -> set[int]:
+    """Indexes of the lines that hold code (any character inside a code range)."""
+    found, start = set(), 0
+    for i, line in enumerate(lines):
+        end = start + len(line)
+        if any(a < max(end, start + 1) and start < b for a, b in code):
+            found.add(i)
+        start = end + 1
+    return found
 
 
 def _split_long_item(unit: Unit) -> list[Unit]:

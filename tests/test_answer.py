@@ -98,7 +98,7 @@ def test_answer_json_shape(corpus_assistant, extractive):
     assert set(data) == {"answer", "grounded", "state", "backend", "citations", "timings", "retrieved"}
     assert data["state"] == "verified"  # grounded; "unverified" and "not_found" are the other two
     assert set(data["citations"][0]) == {
-        "n", "source", "title", "section", "text", "start", "end", "page", "supported", "answers", "quote_start",
+        "n", "source", "title", "section", "text", "start", "end", "page", "code", "supported", "answers", "quote_start",
         "quote_end", "instruction_like",
     }
     assert data["citations"][0]["instruction_like"] is None  # set to the matched phrase for instruction-like text

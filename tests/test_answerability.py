@@ -5,6 +5,8 @@ answers, follow-ups that don't leak, and post-hoc attribution for a chat model t
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
@@ -189,3 +191,94 @@ def test_conversation_dependence_and_acronyms():
     assert expands("Reinforcement Learning from Human Feedback (RLHF)", "RLHF")
     assert expands("Constitutional AI (CAI)", "CAI")
     assert not expands("RLHF is expensive at scale", "RLHF")
+
+
+# ---- code and headings (issue 15): code is searchable but never the prose answer; a heading is evidence ---------
+
+RETRY_NOTES = """\
+# Retrying requests
+
+The retry helper waits longer after every failed attempt, doubling the delay each time.
+
+```python
+# retry the request with exponential backoff until the server answers
+for attempt in range(5):
+    time.sleep(2 ** attempt)
+```
+
+Retries stop after five attempts, so a dead server fails fast instead of hanging the caller.
+"""
+
+
+@pytest.fixture
+def retry_assistant(fresh_assistant):
+    (Path(fresh_assistant.settings.corpus_dir) / "retry.md").write_text(RETRY_NOTES, encoding="utf-8")
+    fresh_assistant.index()
+    return fresh_assistant
+
+
+def test_a_code_block_is_never_the_prose_answer(retry_assistant):
+    extractive = get_backend("extractive", retry_assistant.settings)
+    # The code's comment repeats the question's words; the prose that explains it is the answer.
+    answer = ask(retry_assistant, extractive, "How is the request retried with exponential backoff until the server answers?")
+    assert "range(5)" not in answer.answer and "# retry" not in answer.answer
+    for citation in answer.citations:
+        assert "time.sleep" not in quoted(retry_assistant, citation)
+    # The code is still searchable by its own words.
+    assert "time.sleep(2 ** attempt)" in retry_assistant.search("time.sleep attempt backoff", k=1)[0].passage.text
+
+
+def test_a_question_asking_for_code_gets_the_code_block(retry_assistant):
+    extractive = get_backend("extractive", retry_assistant.settings)
+    answer = ask(retry_assistant, extractive, "Show me the code for retrying with exponential backoff.")
+    assert answer.grounded and "time.sleep(2 ** attempt)" in answer.answer
+    (citation,) = answer.citations
+    assert citation.answers and "time.sleep(2 ** attempt)" in quoted(retry_assistant, citation)
+
+
+def test_a_heading_expanding_an_acronym_answers_what_it_stands_for(fresh_assistant):
+    # The expansion is only in a heading, and that heading is itself a question (the Python FAQ's GIL entry).
+    page = ("<!doctype html><html><head><title>Design FAQ</title></head><body><main><h1>Design FAQ</h1>"
+            "<h2>Can't we get rid of the Global Interpreter Lock?</h2>"
+            "<p>The GIL is often seen as a hindrance to using several processor cores from one program.</p>"
+            "<p>Removing it would make single-threaded programs slower, which is why it stays.</p>"
+            "<h2>Why are strings immutable?</h2><p>Fixed storage and hashing are simpler that way.</p></main></body></html>")
+    (Path(fresh_assistant.settings.corpus_dir) / "design.html").write_text(page, encoding="utf-8")
+    fresh_assistant.index()
+    extractive = get_backend("extractive", fresh_assistant.settings)
+    answer = ask(fresh_assistant, extractive, "What does GIL stand for?")
+    assert answer.grounded and "Global Interpreter Lock" in answer.answer
+    assert any(c.answers and "Global Interpreter Lock" in quoted(fresh_assistant, c) for c in answer.citations)
+
+
+def test_code_questions_are_recognised():
+    assert analyse("Show me the code for retrying requests").wants_code
+    assert analyse("Give an example of a list comprehension").wants_code
+    assert not analyse("What is a namedtuple?").wants_code
+    assert not analyse("How does the retry helper wait between attempts?").wants_code
+
+
+PYDOCS = Path("/work/shared/bench/pydocs")
+if not PYDOCS.is_dir():
+    PYDOCS = Path(__file__).resolve().parents[2] / "shared" / "bench" / "pydocs"
+
+
+@pytest.mark.skipif(not (PYDOCS / "collections.html").is_file(), reason="the pydocs set is not on this machine")
+def test_a_doctest_is_never_the_answer_to_what_a_namedtuple_is(fresh_assistant):
+    # Issue 15: ">>> Color = namedtuple('Color', 'red green blue')" was the answer to "What is a namedtuple?".
+    shutil.copy(PYDOCS / "collections.html", Path(fresh_assistant.settings.corpus_dir) / "collections.html")
+    fresh_assistant.index()
+    extractive = get_backend("extractive", fresh_assistant.settings)
+    answer = ask(fresh_assistant, extractive, "What is a namedtuple?")
+    assert answer.grounded and ">>>" not in answer.answer
+    # The passages it was chosen from hold the doctests it must not quote.
+    assert any(hit.passage.code_ranges for hit in fresh_assistant.search("What is a namedtuple?", 5))
+    for citation in answer.citations:
+        code = [" ".join(citation.passage.text[a:b].split()) for a, b in citation.passage.code_ranges]
+        said = " ".join(quoted(fresh_assistant, citation).split())
+        assert said and not any(said in block for block in code), said
+    # A code name the page never names is not answered by its look-alikes (collections has no os.walk).
+    walk = ask(fresh_assistant, extractive, "What does os.walk yield for each directory?")
+    assert not walk.grounded
+    popped = ask(fresh_assistant, extractive, "What does collections.OrderedDict.popitem return?")
+    assert popped.grounded and "popitem" in " ".join(c.passage.section for c in popped.citations)

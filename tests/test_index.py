@@ -235,7 +235,7 @@ def test_cli_index_search_status(tmp_path):
     found = run_cli("search", "What is specification gaming?", "--json", "-k", "3", cwd=tmp_path)
     assert found.returncode == 0, found.stderr
     hits = json.loads(found.stdout)
-    assert set(hits[0]) == {"source", "title", "section", "text", "score", "start", "end", "page"}
+    assert set(hits[0]) == {"source", "title", "section", "text", "score", "start", "end", "page", "code"}
     assert hits[0]["source"] == "ai-alignment-overview.txt"
 
     status = json.loads(run_cli("status", "--json", cwd=tmp_path).stdout)

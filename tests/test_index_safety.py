@@ -185,9 +185,11 @@ def test_incompatible_schema_is_refused_in_one_line_and_rebuild_fixes_it(small_i
 
 def test_additive_schema_change_migrates_without_reindexing(small_index):
     index_dir = Path(small_index.settings.index_dir)
-    set_schema(index_dir, "1", "DROP INDEX documents_by_source")
+    # Layout 1 had neither the source index nor the chunks' code column (layout 4).
+    set_schema(index_dir, "1", "DROP INDEX documents_by_source", "ALTER TABLE chunks DROP COLUMN code")
     reopened = Assistant(small_index.settings, embedder=small_index.embedder)
     assert reopened.search("owls", 1)[0].passage.source == "a.md"
+    assert reopened.search("owls", 1)[0].passage.code == ""  # migrated chunks mark no code
     assert reopened.store.meta()["schema"] == str(SCHEMA_VERSION)
     db = sqlite3.connect(index_dir / DB_NAME)
     assert db.execute("SELECT name FROM sqlite_master WHERE name = 'documents_by_source'").fetchone()
@@ -202,7 +204,7 @@ def test_layout_2_index_migrates_keeping_its_vectors_and_building_the_lexical_in
     generation = small_index.store.meta()["generation"]
     assert small_index.store.meta()["dense_base"] == generation  # as layout 2 named its files
     set_schema(index_dir, "2", "DROP TRIGGER chunks_logged_insert", "DROP TRIGGER chunks_logged_delete",
-               "DROP TABLE lexical_log", "DELETE FROM meta WHERE key = 'dense_base'")
+               "DROP TABLE lexical_log", "DELETE FROM meta WHERE key = 'dense_base'", "ALTER TABLE chunks DROP COLUMN code")
     shutil.rmtree(index_dir / "lexical")
     (index_dir / f"bm25-{generation}").mkdir()
     (index_dir / f"bm25-{generation}" / "data.csc.index.npy").write_bytes(b"\0" * 64)

@@ -284,6 +284,40 @@ def test_markdown_code_in_html_pre_blocks_is_never_a_heading(tmp_path, embedder)
     assert find(chunks, "More text.").section == "Real heading"
 
 
+def code_of(doc, chunks) -> tuple[list[str], list[str]]:
+    """The code a Document marks (body spans) and the code its chunks mark (ranges of their text)."""
+    marked = [doc.body[a:b] for a, b in doc.code_spans]
+    in_chunks = [chunk.text[a:b] for chunk in chunks for a, b in chunk.code_ranges]
+    return marked, in_chunks
+
+
+@pytest.mark.parametrize("name", ["r.html", "r.md"])
+def test_code_blocks_are_marked_in_the_document_and_its_chunks(tmp_path, embedder, name):
+    # <pre> in a page; a fence and an HTML <pre> block in Markdown: code spans, carried to the chunks' text.
+    pre = "<pre>for attempt in range(5):\n    time.sleep(2 ** attempt)\n</pre>"
+    if name.endswith(".html"):
+        data = page(f"<main><h1>Retries</h1><p>Wait longer after each failure.</p>{pre}<p>Then give up.</p></main>")
+    else:
+        data = (f"# Retries\n\nWait longer after each failure.\n\n```python\nfor attempt in range(5):\n"
+                f"    time.sleep(2 ** attempt)\n```\n\nThen give up.\n\n{pre}\n\nThe end.\n")
+    doc = load(tmp_path, name, data)
+    chunks = chunks_of(doc, embedder)
+    marked, in_chunks = code_of(doc, chunks)
+    assert marked and all("time.sleep(2 ** attempt)" in code for code in marked)
+    assert all("failure" not in code and "give up" not in code for code in marked)  # prose is not code
+    assert len(in_chunks) == len(marked) and all("time.sleep(2 ** attempt)" in code for code in in_chunks)
+    assert all("failure" not in code and "give up" not in code for code in in_chunks)
+
+
+@pytest.mark.skipif(not PAGES, reason="the pydocs set is not on this machine")
+def test_pydocs_code_is_marked_in_chunks(embedder):
+    doc, chunks = pydocs_page("tutorial/introduction.html", embedder)
+    marked, in_chunks = code_of(doc, chunks)
+    assert any("# this is the first comment" in code for code in marked)
+    assert any("# this is the first comment" in code for code in in_chunks)
+    assert not any("Python strings cannot be changed" in code for code in in_chunks)
+
+
 @pytest.mark.skipif(not PAGES, reason="the pydocs set is not on this machine")
 def test_pydocs_question_set_evidence_is_on_its_page(tmp_path):
     # bench/pydocs_questions.json: every evidence string is exact text of its page as loaded.

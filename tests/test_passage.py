@@ -14,7 +14,7 @@ def test_hits_and_citations_flatten_their_passage():
     passage = Passage(text="Okapis eat leaves.", start=10, end=28, section="Diet", page=None, id=7,
                       source="okapi.md", title="Okapi")
     flat = {"source": "okapi.md", "title": "Okapi", "text": "Okapis eat leaves.", "start": 10, "end": 28,
-            "section": "Diet", "page": None}
+            "section": "Diet", "page": None, "code": []}
     assert passage.to_dict() == flat  # the store's row id stays internal
     assert set(flat) == {"source", "title"} | {f.name for f in fields(Span)}
     assert Hit(passage, 0.75).to_dict() == {"chunk_id": 7, **flat, "score": 0.75}

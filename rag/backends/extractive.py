@@ -14,9 +14,9 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from rag.config import Settings
-from rag.grounding import judge
-from rag.question import CARRIED_TYPES, EXPANSION
-from rag.units import HEADING, ITEM, LINK, METADATA, ROW, units_of
+from rag.grounding import Judged, judge, names_found
+from rag.question import CARRIED_TYPES, EXPANSION, stemmed_terms
+from rag.units import CODE, HEADING, ITEM, LINK, METADATA, ROW, Unit, units_of
 
 if TYPE_CHECKING:
     from rag.embed import Embedder
@@ -28,6 +28,7 @@ DUPLICATE_COSINE = 0.9  # overlapping chunks repeat sentences; quote each once
 MIN_WORDS = 5  # shorter sentences and items are labels, not answers (rows and fields may be short; so may
 # the items a list question asks for)
 MAX_LIST_ITEMS = 8  # a list answer quotes at most this many rows / items
+COMPLEMENT_SHARE = 0.3  # focus weight the chosen units leave out before a unit holding it is added
 
 
 class ExtractiveBackend:
@@ -40,16 +41,15 @@ class ExtractiveBackend:
 
     def answer(self, question: Question, passages: Sequence[Passage], embedder: Embedder) -> Iterator[str]:
         """Yield the chosen units one by one, each ending with its passage's [n] marker."""
-        units = [
-            unit
-            for unit in units_of(list(passages))
-            # a question in a document ("What's the evidence that ...?") is never its answer
-            if not unit.text.endswith("?")
-            and (unit.kind != HEADING or question.type == EXPANSION)
-            and (unit.kind in (ROW, METADATA, LINK) or question.wants_list
-                 or len(unit.text.split()) >= (2 if question.type in CARRIED_TYPES else MIN_WORDS))
-        ]
-        answering = [j for j in judge(question, units, embedder, [p.section for p in passages]) if j.answers]
+        units = [unit for unit in units_of(list(passages))
+                 if _quotable(unit, question) and names_found(question, passages[unit.passage])]
+        sections = [p.section for p in passages]
+        if question.parts:  # "What is X, and which Y …?": the best answer to each part
+            picks = [found[0] for part in question.parts
+                     if (found := [j for j in judge(part, units, embedder, sections) if j.answers])]
+            yield from _quote(_distinct(picks, len(picks)))
+            return
+        answering = [j for j in judge(question, units, embedder, sections) if j.answers]
         if not answering:
             return
         top = answering[0]
@@ -61,21 +61,64 @@ class ExtractiveBackend:
             return
         # A typed question has one answer: quote a second unit only when it is nearly as good.
         margin = MARGIN / 3 if question.type in CARRIED_TYPES else MARGIN
-        chosen = []
-        for judged in answering:
-            if len(chosen) == self.max_sentences or judged.score < top.score - margin:
-                break
-            if any(float(judged.vector @ other.vector) >= DUPLICATE_COSINE for other in chosen):  # incl. repeats
-                continue
-            chosen.append(judged)
-        for position, unit in enumerate(judged.unit for judged in chosen):
-            text = unit.text.lstrip("—–-:;,. ")
-            body, end = text.rstrip(" .!?…:;,"), text[-1] if text[-1] in "!?" else "."
-            yield f"{' ' if position else ''}{body} [{unit.passage + 1}]{end}"
+        close = [judged for judged in answering if judged.score >= top.score - margin]
+        chosen = _distinct(close, self.max_sentences)
+        yield from _quote(chosen + _distinct(_complement(question, answering, chosen), 1, chosen))
 
     def rewrite(self, question: str, history: Sequence[dict[str, str]]) -> None:
         """No model to rewrite follow-ups with: the pipeline adds the previous question's terms itself."""
         return None
+
+
+def _distinct(candidates: Sequence[Judged], limit: int, before: Sequence[Judged] = ()) -> list[Judged]:
+    """Up to ``limit`` candidates, in order, skipping near-repeats of each other and of ``before`` (overlapping
+    chunks repeat sentences)."""
+    chosen: list[Judged] = []
+    for judged in candidates:
+        if len(chosen) == limit:
+            break
+        if not any(float(judged.vector @ other.vector) >= DUPLICATE_COSINE for other in [*before, *chosen]):
+            chosen.append(judged)
+    return chosen
+
+
+def _complement(question: Question, answering: Sequence[Judged], chosen: Sequence[Judged]) -> list[Judged]:
+    """The answering unit that adds the most of what the chosen ones leave out: a second topic or a second
+    document the question names ("What do the overview and the core post say about …"), when the focus terms
+    no chosen unit holds (in its text, context or document title) weigh at least COMPLEMENT_SHARE."""
+    held = set().union(*(stemmed_terms(f"{j.unit.matched} {j.unit.title}") for j in chosen))
+    missing = {term: weight for term, weight in question.focus.items() if term not in held}
+    if not missing or sum(missing.values()) < COMPLEMENT_SHARE * sum(question.focus.values()):
+        return []
+
+    def adds(judged: Judged) -> float:
+        return sum(w for t, w in missing.items() if t in stemmed_terms(f"{judged.unit.matched} {judged.unit.title}"))
+
+    gain, best = max(((adds(j), j) for j in answering if j not in chosen), key=lambda pair: pair[0], default=(0.0, None))
+    return [best] if gain > 0 else []
+
+
+def _quote(chosen: Sequence[Judged]) -> Iterator[str]:
+    """The chosen units as answer sentences, each ending with its passage's [n] marker."""
+    for position, unit in enumerate(judged.unit for judged in chosen):
+        text = unit.text.lstrip("—–-:;,. ")
+        body, end = text.rstrip(" .!?…:;,"), text[-1] if text[-1] in "!?" else "."
+        yield f"{' ' if position else ''}{body} [{unit.passage + 1}]{end}"
+
+
+def _quotable(unit: Unit, question: Question) -> bool:
+    """Could this unit be the answer? Not a question the document asks ("What's the evidence that …?"), except a
+    heading expanding the acronym asked about ("Can't we get rid of the Global Interpreter Lock?"); not code
+    unless the question asks for code; not a label (sentences and items shorter than MIN_WORDS, except the answer
+    to a question the text asks)."""
+    if unit.kind == HEADING:
+        return question.type == EXPANSION
+    if unit.text.endswith("?"):
+        return False
+    if unit.kind == CODE:
+        return question.wants_code
+    return (unit.kind in (ROW, METADATA, LINK) or question.wants_list or unit.after_question  # "I am ambivalent."
+            or len(unit.text.split()) >= (2 if question.type in CARRIED_TYPES else MIN_WORDS))
 
 
 def build(settings: Settings) -> ExtractiveBackend:

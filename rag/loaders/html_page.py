@@ -95,6 +95,7 @@ class _HTMLText(HTMLParser):
         self.in_link = 0
         self.link_text: list[tuple[int, int]] = []  # output spans of link text (<a href>)
         self.in_pre = 0
+        self.code: list[tuple[int, int]] = []  # output spans of <pre> blocks (outermost ones)
         self.in_cell = False
         self.in_title = False
         self.title: list[str] = []
@@ -276,6 +277,8 @@ class _HTMLText(HTMLParser):
             self._break(1)
         if tag == "pre":
             self.in_pre += 1
+            if self.in_pre == 1:
+                self.code.append((self.length, self.length))
         if self.in_cell or self.in_pre or self.dropping:
             pass
         elif tag in _HEADING_LEVELS:
@@ -312,6 +315,8 @@ class _HTMLText(HTMLParser):
             self._end_cell()
         if tag == "pre" and self.in_pre:
             self.in_pre -= 1
+            if not self.in_pre:
+                self.code[-1] = (self.code[-1][0], self.length)
         if tag in ("li", "ul", "ol"):
             self.marker = ""  # an item without text gets no bullet
         if self.open_count.get(tag):
@@ -355,6 +360,7 @@ class Page:
     metadata: dict[str, str]
     main_found: bool = False
     link_text: list[tuple[int, int]] = field(default_factory=list)  # spans of link text, for density
+    code: list[tuple[int, int]] = field(default_factory=list)  # spans of <pre> blocks
 
 
 def page_text(markup: str) -> Page:
@@ -375,7 +381,18 @@ def page_text(markup: str) -> Page:
         if start <= h.start and h.end <= start + len(text)
     ]
     links = [(a - start, b - start) for a, b in parser.link_text if start <= a and b <= start + len(text)]
-    return Page(text, headings, one_line("".join(parser.title)), parser.metadata, main is not None, links)
+    code = _trimmed(text, [(max(a, start) - start, min(b, start + len(text)) - start) for a, b in parser.code])
+    return Page(text, headings, one_line("".join(parser.title)), parser.metadata, main is not None, links, code)
+
+
+def _trimmed(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans without their leading and trailing whitespace; empty ones dropped (a <pre> in dropped navigation)."""
+    result = []
+    for a, b in spans:
+        piece = text[a:b] if a < b else ""
+        if piece.strip():
+            result.append((a + len(piece) - len(piece.lstrip()), b - len(piece) + len(piece.rstrip())))
+    return result
 
 
 def _page_title(page: Page) -> str:
@@ -435,7 +452,9 @@ def _dense_main_content(page: Page, markup: str) -> Page:
     if not kept:
         return page
     text, moved = _join_blocks(page.text, kept)
-    return Page(text, _moved_headings(page.headings, kept, moved, len(text)), page.title, page.metadata)
+    code = _trimmed(text, [(max(a, start) + moved[i] - start, min(b, end) + moved[i] - start)
+                           for a, b in page.code for i, (start, end) in enumerate(kept) if a < end and start < b])
+    return Page(text, _moved_headings(page.headings, kept, moved, len(text)), page.title, page.metadata, code=code)
 
 
 _DENSE_MAX_CHARS = 2_000_000  # trafilatura took 3 s on a 1.7 MB page here, 45 s on 6.8 MB
@@ -535,4 +554,5 @@ def load(source: str, data: bytes) -> Document:
     if page.title:
         metadata["title"] = page.title
     title = _page_title(page) or one_line(body.split("\n", 1)[0])
-    return Document(source, one_line(title), metadata, body, "html", body, OffsetMap.identity(len(body)), page.headings)
+    return Document(source, one_line(title), metadata, body, "html", body, OffsetMap.identity(len(body)), page.headings,
+                    code_spans=page.code)

@@ -44,7 +44,7 @@ def load(source: str, data: bytes) -> Document:
     require_text(body, "(only front matter or markup)")
     headings = markdown_headings(body, code)
     title = metadata.get("title") or (headings[0].text if headings else "") or first_line(body)
-    return Document(source, one_line(title), metadata, text, "markdown", body, offsets, headings)
+    return Document(source, one_line(title), metadata, text, "markdown", body, offsets, headings, code_spans=code)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -155,7 +155,7 @@ def _clean_heading(text: str) -> str:
 def markdown_headings(body: str, code: list[tuple[int, int]] = ()) -> list[Heading]:
     """ATX (``## Title``) and setext (``Title`` over ``===``/``---``) headings outside code fences.
 
-    ``code`` lists body spans of HTML code blocks (``<pre>``): their ``# comment`` lines are code too.
+    ``code`` lists body spans of code blocks (fences, ``<pre>``): their ``# comment`` lines are code too.
     """
     headings: list[Heading] = []
     fence = ""
@@ -204,7 +204,7 @@ def markdown_headings(body: str, code: list[tuple[int, int]] = ()) -> list[Headi
 
 def _clean_markdown_body(text: str, start: int) -> tuple[str, OffsetMap, list[tuple[int, int]]]:
     """The body without markup, link reference definitions (bare URLs) or carriage returns, and the
-    body spans of HTML code blocks (``<pre>`` ... ``</pre>``: never headings).
+    body spans of code: fenced blocks and HTML code blocks (``<pre>`` ... ``</pre>``), never headings.
 
     Code fences are copied as they are: markup inside them is content.
     """
@@ -231,15 +231,18 @@ def _clean_markdown_body(text: str, start: int) -> tuple[str, OffsetMap, list[tu
             if _closes_fence(line, fence):
                 fence = ""
                 cleaner.keep(region, b)
+                code[-1] = (code[-1][0], cleaner.length)
                 region = b
         elif m:
             _clean_markup(cleaner, region, a)
             fence, region = m.group(1), a
+            code.append((cleaner.length, cleaner.length))
         elif _LINK_DEFINITION.match(line):
             _clean_markup(cleaner, region, a)
             region = b
     if fence:
         cleaner.keep(region, len(text))
+        code[-1] = (code[-1][0], cleaner.length)
     else:
         _clean_markup(cleaner, region, len(text))
         if raw_end:
