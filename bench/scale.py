@@ -20,6 +20,7 @@ import os
 import random
 import resource
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -716,6 +717,110 @@ def living(args: argparse.Namespace) -> None:
     print(json.dumps(result), flush=True)
 
 
+MILLION_WORK = Path("/tmp/rag-scale-1m")
+# Standard deviation of the noise added to each coordinate of a copied unit vector (then normalised again):
+# cosine ~0.85 to the original, so copies are near neighbours of each other but not exact duplicates
+# (sixty exact copies of every vector would measure HNSW's degenerate case, not a real corpus).
+MILLION_JITTER = 0.03
+
+
+def million_build(args: argparse.Namespace) -> None:
+    """A ~1M-chunk index written through the store's own writer (``Store.writer`` / ``StoreWriter.put``,
+    one transaction, then the usual commit: tantivy built whole, the dense base compacted), from an embedded
+    SciFact index: every document copied ``copies`` times under other names, text as is, vectors copied with
+    a little noise. Going through ingest instead would re-read, hash and chunk 300k files for ~25 min."""
+    import numpy as np
+
+    from rag import dense_index
+    from rag.config import load_settings
+    from rag.ingest import signature
+    from rag.passage import Span
+    from rag.store import Store
+
+    work = Path(args.work)
+    index_dir = work / "index"
+    shutil.rmtree(index_dir, ignore_errors=True)
+    index_dir.mkdir(parents=True)
+    shutil.copytree(args.from_index / "models", index_dir / "models")
+    source = sqlite3.connect(f"file:{args.from_index / 'store.sqlite3'}?mode=ro", uri=True)
+    meta = dict(source.execute("SELECT key, value FROM meta"))
+    dim = int(meta["embed_dim"])
+    documents = source.execute(
+        "SELECT id, source, content_hash, size, mtime_ns, title, metadata, text FROM documents ORDER BY id"
+    ).fetchall()
+    chunks: dict[int, list] = {}
+    for document_id, text, section, start, end, page, vector in source.execute(
+        "SELECT document_id, text, section, char_start, char_end, page, vector FROM chunks ORDER BY document_id, ordinal"
+    ):
+        chunks.setdefault(document_id, []).append((Span(text=text, start=start, end=end, section=section, page=page),
+                                                   np.frombuffer(vector, dtype=np.float32)))
+    source.close()
+    per_copy = sum(len(parts) for parts in chunks.values())
+    copies = -(-args.chunks // per_copy)
+    settings_ = load_settings(index_dir=index_dir)
+    write_base = dense_index.write_base
+    timings = {"dense_base_s": 0.0}
+
+    def timed_write_base(*a, **kw):
+        started = time.perf_counter()
+        try:
+            return write_base(*a, **kw)
+        finally:
+            timings["dense_base_s"] += time.perf_counter() - started
+
+    dense_index.write_base = timed_write_base
+    rng = np.random.default_rng(1)
+    result: dict = {"load_before": os.getloadavg()[0], "copies": copies, "jitter": MILLION_JITTER,
+                    "chunks_per_copy": per_copy, "source_index": str(args.from_index)}
+    store = Store(index_dir)
+    started = time.perf_counter()
+    with store.index_lock(), store.writer(signature(meta["embed_model"], dim, settings_.chunk_tokens,
+                                                    settings_.chunk_overlap_tokens),
+                                          settings_.exact_search_max_chunks) as writer:
+        for copy in range(copies):
+            for document_id, name, content_hash, size, mtime_ns, title, metadata, text in documents:
+                parts = chunks.get(document_id, [])
+                vectors = np.stack([vector for _, vector in parts]) if parts else np.zeros((0, dim), np.float32)
+                if copy:
+                    vectors = vectors + rng.normal(0, MILLION_JITTER, vectors.shape).astype(np.float32)
+                    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+                writer.put(str(work / "corpus"), f"copy-{copy:02d}/{name}", content_hash, size, mtime_ns, title,
+                           json.loads(metadata), text, [span for span, _ in parts], vectors)
+            if copy % 10 == 0:
+                print(f"copy {copy}/{copies} written at {time.perf_counter() - started:.0f} s", flush=True)
+        result["sqlite_write_s"] = round(time.perf_counter() - started, 1)
+        committing = time.perf_counter()
+    commit_s = time.perf_counter() - committing
+    dense_index.write_base = write_base
+    result["commit_s"] = round(commit_s, 1)
+    result["dense_base_s"] = round(timings["dense_base_s"], 1)
+    result["tantivy_and_rest_s"] = round(commit_s - timings["dense_base_s"], 1)
+    result["build_s"] = round(time.perf_counter() - started, 1)
+    documents_n, chunks_n = store.counts()
+    result |= {"documents": documents_n, "chunks": chunks_n, "dense_index": store.meta()["dense_index"],
+               "index_bytes": index_size(index_dir), "load_after": os.getloadavg()[0],
+               "built": time.strftime("%H:%M:%S")}
+    store.close()
+    save_million(result)
+    print(json.dumps(result), flush=True)
+
+
+def million_probe(args: argparse.Namespace) -> None:
+    """Queries, peak RSS and recall@10 against exact search on the 1M index, from a fresh process."""
+    index_dir = Path(args.work) / "index"
+    result = {"query": probe_in_subprocess(index_dir, args.backend), "index_bytes": index_size(index_dir),
+              "probed": time.strftime("%H:%M:%S")}
+    save_million(result)
+    print(json.dumps(result), flush=True)
+
+
+def save_million(result: dict) -> None:
+    path = RESULTS / "scale.json"
+    data = json.loads(path.read_text())
+    data.setdefault("million", {}).update(result)
+    path.write_text(json.dumps(data, indent=2) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -739,6 +844,13 @@ def main() -> None:
     live.add_argument("--copies", type=int, default=5)
     live.add_argument("--backend", default="onnx", choices=["torch", "onnx"])
     live.add_argument("--work", default="/tmp/rag-living")
+    million = commands.add_parser("million", help="the 1M-chunk point: build (store writer) or probe")
+    million.add_argument("step", choices=["build", "probe"])
+    million.add_argument("--from-index", type=Path, default=Path("/tmp/scifact/index"),
+                         help="an embedded SciFact index (bench/retrieval.py --index-dir)")
+    million.add_argument("--chunks", type=int, default=1_000_000)
+    million.add_argument("--backend", default="onnx", choices=["torch", "onnx"])
+    million.add_argument("--work", default=str(MILLION_WORK))
     commands.add_parser("report")
     args = parser.parse_args()
     if args.command == "run":
@@ -749,6 +861,8 @@ def main() -> None:
         ratio_check(args)
     elif args.command == "living":
         living(args)
+    elif args.command == "million":
+        million_build(args) if args.step == "build" else million_probe(args)
     elif args.command == "report":
         (RESULTS / "scale.md").write_text(report())
     else:
