@@ -501,8 +501,7 @@ def living_report(live: dict) -> list[str]:
         "loaded, only the delta and the tombstones are read). No compaction fell into these changes: delta and "
         "tombstones stayed under 10% of the base; a compaction costs about the full rebuild, after the change is "
         "already searchable.",
-        "- Not measured yet: the 1M-chunk point of the issue (hybrid p50, peak RSS, size at 1M; a compressed "
-        "dense index if memory needs it).",
+        "- The 1M-chunk point of the issue: \"One million chunks\" below.",
         "",
     ]
 
@@ -529,7 +528,7 @@ def million_report(million: dict) -> list[str]:
     ]
     query = million.get("query")
     if query is None:
-        return lines + ["", "**Partial: the query probe did not finish before the deadline.**", ""]
+        return lines + ["", "**Partial: the query probe (`million probe`) has not run on this index.**", ""]
     h = query["hnsw_vs_exact"]
     used = next(t for t in h["ef_search"] if t["ef_search"] == 256)
     parts = million["bytes_by_part"]
