@@ -558,7 +558,24 @@ def million_report(million: dict) -> list[str]:
     ]
     if "compressed" in million:
         lines += compressed_report(million["compressed"])
-    return lines
+    return lines + [
+        "- **Why the store's writer, not ingest**: ingest would list, read, hash, load and chunk 300k files first "
+        "(at the 100k row's 771 chunks/s about 22 min before the same commit); those per-file costs are measured "
+        "at 100k. This path covers everything whose cost grows with the index: SQLite writes, the tantivy build, "
+        "the HNSW base, opening the index and querying it. The chunks are the SciFact index's (built with chunker "
+        "3; chunker 4 only adds code units, which plain abstracts have none of), stored under today's signature.",
+        "- **Memory**: peak RSS is read after all queries and before the recall measurement (which needs copies "
+        "of the vectors). Most of it is the FAISS base (1M x 384 float32 = 1.54 GB of vectors plus the graph), "
+        "loaded whole; chunk text stays in SQLite and tantivy is memory-mapped. Under the 3 GB target with "
+        "float32 HNSW, so no compressed index is needed at 1M on this machine; the measurement above is what "
+        "one would cost in recall if memory were tighter.",
+        "- **Recall**: 0.93 at efSearch 256 against 0.998 on 10k real vectors. Probably the noisy copies: the "
+        "exact top 10 are likely copies of the same few abstracts with nearly equal scores, which approximate "
+        "search swaps among (not verified); real collections may sit between the 10k row and this one.",
+        "- **Opening** the 1M index (13 s, once per process) reads the 1.8 GB FAISS file whole and the 1M chunk "
+        "ids from SQLite (to find tombstones); a change afterwards reuses the loaded base.",
+        "",
+    ]
 
 
 def compressed_report(compressed: dict) -> list[str]:
