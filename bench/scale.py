@@ -1,6 +1,8 @@
 """Speed at scale: ingest throughput, query latency, memory and re-index time at 1k, 10k and 100k chunks.
 
     .venv/bin/python bench/scale.py run [--stages 1k 10k 100k] [--backend onnx] [--work /tmp/rag-scale]
+    .venv/bin/python bench/scale.py living --from-index DIR    # issue 11: changes at ~100k chunks
+    .venv/bin/python bench/scale.py million build|probe|compressed|ties   # issue 11: the 1M-chunk point
     .venv/bin/python bench/scale.py report          # bench/results/scale.json -> bench/results/scale.md
 
 The stages grow one index over one folder of SciFact abstracts (one .txt file per abstract):
@@ -572,7 +574,7 @@ def million_report(million: dict) -> list[str]:
         "loaded whole; chunk text stays in SQLite and tantivy is memory-mapped. Under the 3 GB target with "
         "float32 HNSW, so no compressed index is needed at 1M on this machine. If memory were tighter, the table "
         "above picks HNSW over 8-bit scalar-quantised vectors: a third of the size (0.66 GB against 1.82 GB, "
-        "which would bring peak RSS to about 0.8 GB) for recall@10 0.908 against 0.928 at efSearch 256; "
+        "by subtraction a peak RSS of about 0.8 GB) for recall@10 0.908 against 0.928 at efSearch 256; "
         "IVF-PQ (48 bytes a vector, no re-ranking) loses too much (0.43) to answer questions from.",
         *recall_notes(million),
         "- **Opening** the 1M index (13 s, once per process) reads the 1.8 GB FAISS file whole and the 1M chunk "
@@ -824,7 +826,7 @@ def living(args: argparse.Namespace) -> None:
 
 MILLION_WORK = Path("/tmp/rag-scale-1m")
 # Standard deviation of the noise added to each coordinate of a copied unit vector (then normalised again):
-# cosine ~0.85 to the original, so copies are near neighbours of each other but not exact duplicates
+# cosine ~0.86 to the original, so copies are near neighbours of each other but not exact duplicates
 # (sixty exact copies of every vector would measure HNSW's degenerate case, not a real corpus).
 MILLION_JITTER = 0.03
 
@@ -862,7 +864,7 @@ def million_build(args: argparse.Namespace) -> None:
     source.close()
     per_copy = sum(len(parts) for parts in chunks.values())
     copies = -(-args.chunks // per_copy)
-    settings_ = load_settings(index_dir=index_dir)
+    defaults = load_settings(index_dir=index_dir)
     write_base = dense_index.write_base
     timings = {"dense_base_s": 0.0}
 
@@ -879,24 +881,26 @@ def million_build(args: argparse.Namespace) -> None:
                     "chunks_per_copy": per_copy, "source_index": str(args.from_index)}
     store = Store(index_dir)
     started = time.perf_counter()
-    with store.index_lock(), store.writer(signature(meta["embed_model"], dim, settings_.chunk_tokens,
-                                                    settings_.chunk_overlap_tokens),
-                                          settings_.exact_search_max_chunks) as writer:
-        for copy in range(copies):
-            for document_id, name, content_hash, size, mtime_ns, title, metadata, text in documents:
-                parts = chunks.get(document_id, [])
-                vectors = np.stack([vector for _, vector in parts]) if parts else np.zeros((0, dim), np.float32)
-                if copy:
-                    vectors = vectors + rng.normal(0, MILLION_JITTER, vectors.shape).astype(np.float32)
-                    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-                writer.put(str(work / "corpus"), f"copy-{copy:02d}/{name}", content_hash, size, mtime_ns, title,
-                           json.loads(metadata), text, [span for span, _ in parts], vectors)
-            if copy % 10 == 0:
-                print(f"copy {copy}/{copies} written at {time.perf_counter() - started:.0f} s", flush=True)
-        result["sqlite_write_s"] = round(time.perf_counter() - started, 1)
-        committing = time.perf_counter()
-    commit_s = time.perf_counter() - committing
-    dense_index.write_base = write_base
+    try:
+        with store.index_lock(), store.writer(signature(meta["embed_model"], dim, defaults.chunk_tokens,
+                                                        defaults.chunk_overlap_tokens),
+                                              defaults.exact_search_max_chunks) as writer:
+            for copy in range(copies):
+                for document_id, name, content_hash, size, mtime_ns, title, metadata, text in documents:
+                    parts = chunks.get(document_id, [])
+                    vectors = np.stack([vector for _, vector in parts]) if parts else np.zeros((0, dim), np.float32)
+                    if copy:
+                        vectors = vectors + rng.normal(0, MILLION_JITTER, vectors.shape).astype(np.float32)
+                        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+                    writer.put(str(work / "corpus"), f"copy-{copy:02d}/{name}", content_hash, size, mtime_ns, title,
+                               json.loads(metadata), text, [span for span, _ in parts], vectors)
+                if copy % 10 == 0:
+                    print(f"copy {copy}/{copies} written at {time.perf_counter() - started:.0f} s", flush=True)
+            result["sqlite_write_s"] = round(time.perf_counter() - started, 1)
+            committing = time.perf_counter()
+        commit_s = time.perf_counter() - committing
+    finally:
+        dense_index.write_base = write_base
     result["commit_s"] = round(commit_s, 1)
     result["dense_base_s"] = round(timings["dense_base_s"], 1)
     result["tantivy_and_rest_s"] = round(commit_s - timings["dense_base_s"], 1)
