@@ -227,6 +227,8 @@ def answer_stream(
 def declined(asked: Question, passages: Sequence[Passage], embedder: Embedder | MemoEmbedder) -> tuple[str, Unit | None]:
     """What to say when nothing cited answers: what the documents discuss and what they lack, and the unit that
     comes closest (covers the focus but lacks the answer type), if any."""
+    if asked.unknown:
+        return f"The indexed documents never mention {' or '.join(asked.unknown)}.", None
     units = [unit for unit in units_of(list(passages))
              if not unit.text.endswith("?") and (unit.kind != CODE or asked.wants_code)]
     # Here a front-matter field about the topic counts too ("title: AI alignment starter pack" for "who wrote it").

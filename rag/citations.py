@@ -210,7 +210,18 @@ def locate(quote: str, passage: Passage, document: str | None) -> tuple[int, int
     _, first, last = best
     start = passage.start + kept[positions[first][1]]
     end = passage.start + kept[positions[last][2] - 1] + 1
+    end = _closing_marks(quote, document, end, passage.end)
     return _whole(document, start, end, passage.start, passage.end)
+
+
+def _closing_marks(quote: str, document: str, end: int, high: int) -> int:
+    """The located end moved over the marks the quote ends with after its last word, when the source has them
+    there too: "enclose it between [_ and _]" ends with "_]", not "and"."""
+    tail = quote[[*_WORDS.finditer(quote)][-1].end():].strip()
+    for marks in dict.fromkeys([tail, tail.rstrip(".!?;:,")]):
+        if marks and (found := re.match(r"\s*" + r"\s*".join(map(re.escape, marks.split())), document[end:high])):
+            return end + found.end()
+    return end
 
 
 def _heading(words: list[str], passage: Passage, document: str) -> tuple[int, int]:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rag.question import CARRIED_TYPES, DEFINITION, EXPANSION, Question, asked_acronym, carries, mentions
+from rag.question import CARRIED_TYPES, DEFINITION, EXPANSION, NUMBER, Question, asked_acronym, carries, mentions
 from rag.text import stemmer, terms
 from rag.units import CELL_SEPARATOR, ITEM, LABEL, METADATA, ROW, SENTENCE, Unit, field_words
 
@@ -65,6 +65,8 @@ class Judged:
 def covers(question: Question, unit: Unit, cosine: float) -> bool:
     """Enough of the question's rare terms are in the unit (with its context), or its meaning is close enough
     (paraphrases share no words)."""
+    if question.unknown:
+        return False  # the question asks about a name no indexed passage holds
     if unit.kind == METADATA and not asks_about_field(question, unit):
         return False  # "title: X" is no answer to "what does X do?"
     if restates(question, unit):
@@ -96,7 +98,20 @@ def asks_about_field(question: Question, unit: Unit) -> bool:
 
 def carries_answer(question: Question, text: str) -> bool:
     acronym = asked_acronym(question.text) if question.type == EXPANSION else None
-    return carries(text, question.type, acronym)
+    return carries(text, question.type, acronym) and not (question.type == NUMBER and counts_something_else(question, text))
+
+
+_COUNTED = re.compile(r"\b(?:how\s+many|number\s+of)\s+([a-z]+)", re.IGNORECASE)
+
+
+def counts_something_else(question: Question, text: str) -> bool:
+    """Does the text give the number of other things than the question counts? "The maximum number of answers
+    for a given question is 199" does not say how many questions an exam may have."""
+    asked = [m.group(1).lower() for m in _COUNTED.finditer(question.text)]
+    given = [m.group(1).lower() for m in re.finditer(r"\bnumber\s+of\s+([a-z]+)", text, re.IGNORECASE)]
+    if not asked or not given:
+        return False
+    return not set(stemmer().stemWords(asked)) & set(stemmer().stemWords(given))
 
 
 def judge(question: Question, units: Sequence[Unit], embedder: Embedder, sections: Sequence[str] = ()) -> list[Judged]:

@@ -103,6 +103,7 @@ class Question:
     wants_code: bool = False  # asks to see code: only then may a code block be quoted as the answer
     parts: tuple[Question, ...] = ()  # the questions of a multi-part one ("What is X, and which Y …?"), each typed
     names: tuple[str, ...] = ()  # code names it asks about ("heapq.heappop", "rel_tol"): the answer's passage has them
+    unknown: tuple[str, ...] = ()  # proper names it asks about that no indexed passage holds ("Android", "SMS")
 
     def coverage(self, text: str, title: str = "") -> float:
         """IDF-weighted share of the focus terms present in ``text`` (1.0 when the question has no focus); terms
@@ -170,7 +171,28 @@ def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None
     wants_list = not parts and kind in (None, ORGANISATION, DEFINITION, PERSON) and bool(_LIST_CUE.search(question))
     wants_code = bool(_CODE_CUE.search(question))
     names = tuple(dict.fromkeys(_CODE_NAME.findall(question)))
-    return Question(question, kind, wants_list, focus, tuple(dict.fromkeys(words)), wants_code, parts, names)
+    unknown = _unknown_names(question, idf, focus) if idf and not parts else ()
+    return Question(question, kind, wants_list, focus, tuple(dict.fromkeys(words)), wants_code, parts, names, unknown)
+
+
+# A proper name: a capitalised word after the question's first word ("Android", "Markdown"), or an acronym ("SMS").
+_PROPER_NAME = re.compile(r"(?<=\S)\s+([A-Z][a-z]+[A-Za-z]*|[A-Z]{2,})\b")
+
+
+def _unknown_names(question: str, idf: Callable[[list[str]], list[float]], focus: dict[str, float]) -> tuple[str, ...]:
+    """The proper names of the question no indexed passage holds: the documents never mention what is asked
+    about, so no passage sharing the question's other words answers it ("Can AMC send the marks by SMS?").
+    A term in no passage gets the rarest weight (that of the empty term, which no passage holds); when every
+    focus term has it, the index has no statistics and nothing is judged unknown."""
+    rarest = idf([""])[0]
+    if not focus or all(weight >= rarest for weight in focus.values()):
+        return ()
+    unknown = []
+    for name in dict.fromkeys(_PROPER_NAME.findall(question)):
+        stem = stemmer().stemWord(name.lower())
+        if name.lower() not in _FRAME_WORDS and focus.get(stem, 0.0) >= rarest:
+            unknown.append(name)
+    return tuple(unknown)
 
 
 def _is_year(word: str) -> bool:

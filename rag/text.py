@@ -66,7 +66,8 @@ def clean_line(line: str) -> str:
     line = re.sub(r"\[([^\]]+)\]\[[^\]]*\]|\[([^\]]+)\]\([^)]*\)", lambda m: m.group(1) or m.group(2), line)
     line = re.sub(r"\[\d+\]", "", line)  # a bare [n] in a document would read as one of our citations
     line = re.sub(r"(\*\*|__)(.+?)\1", r"\2", line)
-    line = re.sub(r"(?<!\w)[_*](\S(?:.*?\S)?)[_*](?!\w)", r"\1", line)
+    # Emphasis opens before a word and closes after one: "[_ and _]" is markup a manual teaches, kept as written.
+    line = re.sub(r"(?<![\w\[])[_*](\w(?:.*?[^\s\[])?)[_*](?![\w\]])", r"\1", line)
     if line.lstrip().startswith("|"):
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         line = "" if all(set(c) <= set("-: ") for c in cells) else ": ".join(c for c in cells if c)

@@ -97,6 +97,7 @@ def passage_units(passage: Passage, index: int) -> list[Unit]:
     header: list[str] | None = None
     lead_in = last_prose = ""
     blank = True
+    introduces = False  # the current item is one line ending in ":"
     group = 0
     previous_kind = ""
 
@@ -150,9 +151,11 @@ def passage_units(passage: Passage, index: int) -> list[Unit]:
                 group += 1
                 lead_in = last_prose if last_prose.endswith(":") else ""
             units.append(Unit(clean_line(raw), ITEM, index, f"{where} {lead_in}".strip(), group))
-            previous_kind, blank = ITEM, False
-        elif previous_kind == ITEM and stripped and not blank:
-            last = units[-1]  # a continuation line of the item above
+            previous_kind, blank, introduces = ITEM, False, stripped.endswith(":")
+        elif previous_kind == ITEM and stripped and not blank and (not introduces or raw[:1].isspace()):
+            # A continuation line of the item above; a one-line item ending in ":" introduces the unindented lines
+            # after it instead (the example under "• environment choiceshoriz is chosen for short answers:" in a PDF).
+            last = units[-1]
             units[-1] = Unit(f"{last.text} {clean_line(raw)}", ITEM, index, last.context, last.group)
         elif stripped and _labelled_line(stripped) and _own_line(lines, i):
             flush_prose()

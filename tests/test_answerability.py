@@ -282,3 +282,89 @@ def test_a_doctest_is_never_the_answer_to_what_a_namedtuple_is(fresh_assistant):
     assert not walk.grounded
     popped = ask(fresh_assistant, extractive, "What does collections.OrderedDict.popitem return?")
     assert popped.grounded and "popitem" in " ".join(c.passage.section for c in popped.citations)
+
+
+SCANNING_NOTES = """# Reading the scans
+
+Scan the completed answer sheets and give the scans to the program: it reads the boxes students ticked.
+The scans can be TIFF, JPG or PNG image files, or PDF files that are converted before the analysis.
+The marks can then be sent to the students by email, one message per student.
+"""
+
+
+def test_a_question_about_a_name_no_passage_holds_is_declined(fresh_assistant):
+    # Near-topic: the words of the question are all over the notes, but not the name it asks about.
+    (Path(fresh_assistant.settings.corpus_dir) / "scanning.md").write_text(SCANNING_NOTES, encoding="utf-8")
+    fresh_assistant.index()
+    extractive = get_backend("extractive", fresh_assistant.settings)
+    for question, name in [("Can the marks be sent to the students by SMS?", "SMS"),
+                           ("Which Android app can scan the answer sheets?", "Android")]:
+        answer = ask(fresh_assistant, extractive, question)
+        assert not answer.grounded and name in answer.answer, answer.answer
+    # The same question about what the notes do name is answered.
+    answer = ask(fresh_assistant, extractive, "Can the marks be sent to the students by email?")
+    assert answer.grounded and "email" in answer.answer
+    assert analyse("Can the marks be sent by SMS?").unknown == ()  # no index statistics: nothing is unknown
+
+
+MANUAL_NOTES = """# Installing the utilities
+
+The utilities have been written for Linux. They can also be installed on macOS using MacPorts.
+The installer needs a network connection to download the fonts.
+
+# Formatting
+
+To get bold text, enclose it between [* and *]. To get italic text, enclose it between [_ and _].
+
+# Limits
+
+The maximum number of students per test is limited to 4,095.
+The maximum number of answers for a given question is limited to 199.
+
+# Answer layouts
+
+- environment choiceshoriz is chosen for short answers:
+Question 5 How many legs has an insect?
+- environment choicescols spreads the answers over columns:
+Question 6 How many moons has Mars?
+"""
+
+
+@pytest.fixture
+def manual_assistant(fresh_assistant):
+    (Path(fresh_assistant.settings.corpus_dir) / "manual.md").write_text(MANUAL_NOTES, encoding="utf-8")
+    fresh_assistant.index()
+    return fresh_assistant
+
+
+def test_the_sentence_that_goes_on_with_the_answer_is_quoted_too(manual_assistant):
+    extractive = get_backend("extractive", manual_assistant.settings)
+    answer = ask(manual_assistant, extractive, "On which operating systems can the utilities be installed?")
+    assert answer.grounded and "Linux" in answer.answer and "macOS" in answer.answer, answer.answer
+    assert "network" not in answer.answer  # the next sentence that does not point back stays out
+    said = " ".join(quoted(manual_assistant, c) for c in answer.citations)
+    assert "Linux" in said and "They can also be installed on macOS" in said
+
+
+def test_markup_a_manual_teaches_is_quoted_and_located_as_written(manual_assistant):
+    extractive = get_backend("extractive", manual_assistant.settings)
+    answer = ask(manual_assistant, extractive, "How do I get italic text?")
+    assert answer.grounded and "enclose it between [_ and _]" in answer.answer, answer.answer
+    assert any(quoted(manual_assistant, c).endswith("[_ and _].") for c in answer.citations)
+
+
+def test_a_list_item_ending_in_a_colon_does_not_swallow_the_lines_it_introduces(manual_assistant):
+    extractive = get_backend("extractive", manual_assistant.settings)
+    answer = ask(manual_assistant, extractive, "Which environment is chosen for short answers?")
+    assert answer.grounded and "choiceshoriz is chosen for short answers" in answer.answer, answer.answer
+    # The example question the item introduces (a figure's caption in a PDF) is not part of it.
+    assert "insect" not in answer.answer
+
+
+def test_a_count_of_other_things_does_not_answer_how_many(manual_assistant):
+    extractive = get_backend("extractive", manual_assistant.settings)
+    # "the number of answers for a given question" shares the words, but counts answers, not questions.
+    answer = ask(manual_assistant, extractive, "What is the maximum number of questions in one test?")
+    assert not answer.grounded and "199" not in answer.answer.split("closest")[0], answer.answer
+    answer = ask(manual_assistant, extractive, "What is the maximum number of students per test?")
+    assert answer.grounded and "4,095" in answer.answer, answer.answer

@@ -10,13 +10,14 @@ list is quoted row by row. Nothing is yielded when no unit answers: the pipeline
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from rag.config import Settings
 from rag.grounding import Judged, judge, names_found
 from rag.question import CARRIED_TYPES, EXPANSION, stemmed_terms
-from rag.units import CODE, HEADING, ITEM, LINK, METADATA, ROW, Unit, units_of
+from rag.units import CODE, HEADING, ITEM, LINK, METADATA, ROW, SENTENCE, Unit, units_of
 
 if TYPE_CHECKING:
     from rag.embed import Embedder
@@ -28,6 +29,8 @@ DUPLICATE_COSINE = 0.9  # overlapping chunks repeat sentences; quote each once
 MIN_WORDS = 5  # shorter sentences and items are labels, not answers (rows and fields may be short; so may
 # the items a list question asks for)
 MAX_LIST_ITEMS = 8  # a list answer quotes at most this many rows / items
+# A sentence that opens by pointing back at the one before ("They can also …", "It also …").
+_POINTS_BACK = re.compile(r"^(?:they|it|this|these|those|both|he|she)\b", re.IGNORECASE)
 COMPLEMENT_SHARE = 0.3  # focus weight the chosen units leave out before a unit holding it is added
 
 
@@ -41,13 +44,13 @@ class ExtractiveBackend:
 
     def answer(self, question: Question, passages: Sequence[Passage], embedder: Embedder) -> Iterator[str]:
         """Yield the chosen units one by one, each ending with its passage's [n] marker."""
-        units = [unit for unit in units_of(list(passages))
-                 if _quotable(unit, question) and names_found(question, passages[unit.passage])]
+        every = units_of(list(passages))
+        units = [unit for unit in every if _quotable(unit, question) and names_found(question, passages[unit.passage])]
         sections = [p.section for p in passages]
         if question.parts:  # "What is X, and which Y …?": the best answer to each part
             picks = [found[0] for part in question.parts
                      if (found := [j for j in judge(part, units, embedder, sections) if j.answers])]
-            yield from _quote(_distinct(picks, len(picks)))
+            yield from _quote([judged.unit for judged in _distinct(picks, len(picks))])
             return
         answering = [j for j in judge(question, units, embedder, sections) if j.answers]
         if not answering:
@@ -63,7 +66,8 @@ class ExtractiveBackend:
         margin = MARGIN / 3 if question.type in CARRIED_TYPES else MARGIN
         close = [judged for judged in answering if judged.score >= top.score - margin]
         chosen = _distinct(close, self.max_sentences)
-        yield from _quote(chosen + _distinct(_complement(question, answering, chosen), 1, chosen))
+        chosen += _distinct(_complement(question, answering, chosen), 1, chosen)
+        yield from _quote(_with_continuations(question, chosen, every))
 
     def rewrite(self, question: str, history: Sequence[dict[str, str]]) -> None:
         """No model to rewrite follow-ups with: the pipeline adds the previous question's terms itself."""
@@ -98,9 +102,27 @@ def _complement(question: Question, answering: Sequence[Judged], chosen: Sequenc
     return [best] if gain > 0 else []
 
 
-def _quote(chosen: Sequence[Judged]) -> Iterator[str]:
+def _with_continuations(question: Question, chosen: Sequence[Judged], every: Sequence[Unit]) -> list[Unit]:
+    """The chosen units, each followed by the sentence that goes on with it, when that sentence starts by
+    pointing back at it ("They can also be installed on MAC OS X" after "The utilities have been written for
+    Linux") and says focus terms the chosen units do not: the rest of the answer, not a new topic."""
+    held = set().union(*(stemmed_terms(j.unit.text) for j in chosen))
+    wanted = {term for term in question.focus if term not in held}
+    units: list[Unit] = []
+    for judged in chosen:
+        units.append(judged.unit)
+        at = every.index(judged.unit) if judged.unit.kind == SENTENCE and judged.unit in every else -1
+        following = every[at + 1] if 0 <= at < len(every) - 1 else None
+        if (following is not None and following.kind == SENTENCE and following.passage == judged.unit.passage
+                and _POINTS_BACK.match(following.text) and wanted & stemmed_terms(following.text)
+                and following not in units and all(following != j.unit for j in chosen)):
+            units.append(following)
+    return units
+
+
+def _quote(units: Sequence[Unit]) -> Iterator[str]:
     """The chosen units as answer sentences, each ending with its passage's [n] marker."""
-    for position, unit in enumerate(judged.unit for judged in chosen):
+    for position, unit in enumerate(units):
         text = unit.text.lstrip("—–-:;,. ")
         body, end = text.rstrip(" .!?…:;,"), text[-1] if text[-1] in "!?" else "."
         yield f"{' ' if position else ''}{body} [{unit.passage + 1}]{end}"
