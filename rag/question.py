@@ -175,8 +175,10 @@ def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None
     return Question(question, kind, wants_list, focus, tuple(dict.fromkeys(words)), wants_code, parts, names, unknown)
 
 
-# A proper name: a capitalised word after the question's first word ("Android", "Markdown"), or an acronym ("SMS").
-_PROPER_NAME = re.compile(r"(?<=\S)\s+([A-Z][a-z]+[A-Za-z]*|[A-Z]{2,})\b")
+# A proper name: a capitalised word after the question's first word ("Android", "Markdown"), an acronym ("SMS"),
+# or the name of an option, command or package ("the darkmode option").
+_PROPER_NAME = re.compile(r"(?<=\S)\s+([A-Z][a-z]+[A-Za-z]*|[A-Z]{2,})\b"
+                          r"|\bthe\s+([a-z][a-z0-9]+)\s+(?:option|command|package|environment|parameter|flag|setting)s?\b")
 
 
 def _unknown_names(question: str, idf: Callable[[list[str]], list[float]], focus: dict[str, float]) -> tuple[str, ...]:
@@ -188,7 +190,7 @@ def _unknown_names(question: str, idf: Callable[[list[str]], list[float]], focus
     if not focus or all(weight >= rarest for weight in focus.values()):
         return ()
     unknown = []
-    for name in dict.fromkeys(_PROPER_NAME.findall(question)):
+    for name in dict.fromkeys(capitalised or named for capitalised, named in _PROPER_NAME.findall(question)):
         stem = stemmer().stemWord(name.lower())
         if name.lower() not in _FRAME_WORDS and focus.get(stem, 0.0) >= rarest:
             unknown.append(name)

@@ -304,6 +304,9 @@ def test_a_question_about_a_name_no_passage_holds_is_declined(fresh_assistant):
     # The same question about what the notes do name is answered.
     answer = ask(fresh_assistant, extractive, "Can the marks be sent to the students by email?")
     assert answer.grounded and "email" in answer.answer
+    # An option, command or package the notes never name is as unknown as a capitalised name.
+    answer = ask(fresh_assistant, extractive, "What does the darkmode option of the scanning program do?")
+    assert not answer.grounded and "darkmode" in answer.answer, answer.answer
     assert analyse("Can the marks be sent by SMS?").unknown == ()  # no index statistics: nothing is unknown
 
 
