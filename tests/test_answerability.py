@@ -38,6 +38,11 @@ def ask(assistant, backend, question, history=()):
     return events[-1].answer
 
 
+def ask_quoting(assistant, question):
+    """The extractive backend's answer to ``question`` over the assistant's index."""
+    return ask(assistant, get_backend("extractive", assistant.settings), question)
+
+
 def quoted(assistant, citation) -> str:
     return assistant.document_text(citation.passage.source)[citation.quote_start : citation.quote_end]
 
@@ -210,11 +215,16 @@ Retries stop after five attempts, so a dead server fails fast instead of hanging
 """
 
 
+def indexed_with(assistant, name: str, text: str):
+    """The assistant after indexing one more document, ``name`` holding ``text``."""
+    (Path(assistant.settings.corpus_dir) / name).write_text(text, encoding="utf-8")
+    assistant.index()
+    return assistant
+
+
 @pytest.fixture
 def retry_assistant(fresh_assistant):
-    (Path(fresh_assistant.settings.corpus_dir) / "retry.md").write_text(RETRY_NOTES, encoding="utf-8")
-    fresh_assistant.index()
-    return fresh_assistant
+    return indexed_with(fresh_assistant, "retry.md", RETRY_NOTES)
 
 
 def test_a_code_block_is_never_the_prose_answer(retry_assistant):
@@ -294,18 +304,16 @@ The marks can then be sent to the students by email, one message per student.
 
 def test_a_question_about_a_name_no_passage_holds_is_declined(fresh_assistant):
     # Near-topic: the words of the question are all over the notes, but not the name it asks about.
-    (Path(fresh_assistant.settings.corpus_dir) / "scanning.md").write_text(SCANNING_NOTES, encoding="utf-8")
-    fresh_assistant.index()
-    extractive = get_backend("extractive", fresh_assistant.settings)
+    indexed_with(fresh_assistant, "scanning.md", SCANNING_NOTES)
     for question, name in [("Can the marks be sent to the students by SMS?", "SMS"),
                            ("Which Android app can scan the answer sheets?", "Android")]:
-        answer = ask(fresh_assistant, extractive, question)
+        answer = ask_quoting(fresh_assistant, question)
         assert not answer.grounded and name in answer.answer, answer.answer
     # The same question about what the notes do name is answered.
-    answer = ask(fresh_assistant, extractive, "Can the marks be sent to the students by email?")
+    answer = ask_quoting(fresh_assistant, "Can the marks be sent to the students by email?")
     assert answer.grounded and "email" in answer.answer
     # An option, command or package the notes never name is as unknown as a capitalised name.
-    answer = ask(fresh_assistant, extractive, "What does the darkmode option of the scanning program do?")
+    answer = ask_quoting(fresh_assistant, "What does the darkmode option of the scanning program do?")
     assert not answer.grounded and "darkmode" in answer.answer, answer.answer
     assert analyse("Can the marks be sent by SMS?").unknown == ()  # no index statistics: nothing is unknown
 
@@ -335,14 +343,11 @@ Question 6 How many moons has Mars?
 
 @pytest.fixture
 def manual_assistant(fresh_assistant):
-    (Path(fresh_assistant.settings.corpus_dir) / "manual.md").write_text(MANUAL_NOTES, encoding="utf-8")
-    fresh_assistant.index()
-    return fresh_assistant
+    return indexed_with(fresh_assistant, "manual.md", MANUAL_NOTES)
 
 
 def test_the_sentence_that_goes_on_with_the_answer_is_quoted_too(manual_assistant):
-    extractive = get_backend("extractive", manual_assistant.settings)
-    answer = ask(manual_assistant, extractive, "On which operating systems can the utilities be installed?")
+    answer = ask_quoting(manual_assistant, "On which operating systems can the utilities be installed?")
     assert answer.grounded and "Linux" in answer.answer and "macOS" in answer.answer, answer.answer
     assert "network" not in answer.answer  # the next sentence that does not point back stays out
     said = " ".join(quoted(manual_assistant, c) for c in answer.citations)
@@ -350,24 +355,21 @@ def test_the_sentence_that_goes_on_with_the_answer_is_quoted_too(manual_assistan
 
 
 def test_markup_a_manual_teaches_is_quoted_and_located_as_written(manual_assistant):
-    extractive = get_backend("extractive", manual_assistant.settings)
-    answer = ask(manual_assistant, extractive, "How do I get italic text?")
+    answer = ask_quoting(manual_assistant, "How do I get italic text?")
     assert answer.grounded and "enclose it between [_ and _]" in answer.answer, answer.answer
     assert any(quoted(manual_assistant, c).endswith("[_ and _].") for c in answer.citations)
 
 
 def test_a_list_item_ending_in_a_colon_does_not_swallow_the_lines_it_introduces(manual_assistant):
-    extractive = get_backend("extractive", manual_assistant.settings)
-    answer = ask(manual_assistant, extractive, "Which environment is chosen for short answers?")
+    answer = ask_quoting(manual_assistant, "Which environment is chosen for short answers?")
     assert answer.grounded and "choiceshoriz is chosen for short answers" in answer.answer, answer.answer
     # The example question the item introduces (a figure's caption in a PDF) is not part of it.
     assert "insect" not in answer.answer
 
 
 def test_a_count_of_other_things_does_not_answer_how_many(manual_assistant):
-    extractive = get_backend("extractive", manual_assistant.settings)
     # "the number of answers for a given question" shares the words, but counts answers, not questions.
-    answer = ask(manual_assistant, extractive, "What is the maximum number of questions in one test?")
+    answer = ask_quoting(manual_assistant, "What is the maximum number of questions in one test?")
     assert not answer.grounded and "199" not in answer.answer.split("closest")[0], answer.answer
-    answer = ask(manual_assistant, extractive, "What is the maximum number of students per test?")
+    answer = ask_quoting(manual_assistant, "What is the maximum number of students per test?")
     assert answer.grounded and "4,095" in answer.answer, answer.answer
