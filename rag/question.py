@@ -162,7 +162,8 @@ def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None
     pieces = [piece.strip() for piece in _SECOND_QUESTION.split(question) if len(content_words(piece)) >= 2]
     parts = tuple(analyse(piece, idf) for piece in pieces) if len(pieces) > 1 else ()
     kind = None if parts else answer_type(question)
-    words = [w for w in content_words(question) if w not in _FRAME_WORDS and not w.isdigit() or _is_year(w)]
+    said = _BOUNDS.sub(lambda m: _BOUND_WORDS[m.group(1).lower()], question)  # "at most" -> "maximum"
+    words = [w for w in content_words(said) if w not in _FRAME_WORDS and not w.isdigit() or _is_year(w)]
     stems = stemmer().stemWords(words)
     weights = idf(stems) if idf and stems else [1.0] * len(stems)
     focus: dict[str, float] = {}
@@ -195,6 +196,11 @@ def _unknown_names(question: str, idf: Callable[[list[str]], list[float]], focus
         if name.lower() not in _FRAME_WORDS and focus.get(stem, 0.0) >= rarest:
             unknown.append(name)
     return tuple(unknown)
+
+
+# "At most" asks for the maximum, the word documents state a limit with ("the maximum number of answers").
+_BOUNDS = re.compile(r"\bat\s+(most|least)\b", _I)
+_BOUND_WORDS = {"most": "maximum", "least": "minimum"}
 
 
 def _is_year(word: str) -> bool:

@@ -373,3 +373,9 @@ def test_a_count_of_other_things_does_not_answer_how_many(manual_assistant):
     assert not answer.grounded and "199" not in answer.answer.split("closest")[0], answer.answer
     answer = ask_quoting(manual_assistant, "What is the maximum number of students per test?")
     assert answer.grounded and "4,095" in answer.answer, answer.answer
+
+
+def test_at_most_asks_for_the_maximum(manual_assistant):
+    assert "maximum" in analyse("How many answers can a question have at most?").focus_words
+    answer = ask_quoting(manual_assistant, "How many answers can a single question have at most?")
+    assert answer.grounded and "199" in answer.answer, answer.answer
