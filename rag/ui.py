@@ -17,7 +17,6 @@ import logging
 import os
 import re
 import secrets
-import tempfile
 import threading
 import time
 import uuid
@@ -42,7 +41,7 @@ from rag.prompt import chat_history
 from rag.retrieve import MODES
 from rag.store import StoreError
 from rag.text import one_line
-from rag.uploads import UPLOAD_TYPES, store_uploads
+from rag.uploads import UPLOAD_TYPES, create_exclusive, store_uploads
 from rag.ui_html import (
     CSS,
     EMPTY_SOURCES,
@@ -870,15 +869,7 @@ def _browser_secret(assistant: Assistant) -> str:
     try:
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".ui-browser-secret-", dir=path.parent)  # mode 0600
-            try:
-                with os.fdopen(fd, "w", encoding="ascii") as handle:
-                    handle.write(secrets.token_hex(32))
-                os.link(tmp, path)  # whole, and never replacing one another server made meanwhile
-            except FileExistsError:
-                pass
-            finally:
-                os.unlink(tmp)
+            create_exclusive(path, secrets.token_hex(32).encode("ascii"))  # another server's key wins a race
         return path.read_text(encoding="ascii").strip()
     except OSError as exc:
         log.warning("conversations kept in browsers will not open after a restart: cannot keep a key in %s (%s)",

@@ -65,7 +65,7 @@ def save_upload(name: str, data: bytes, folder: Path, max_bytes: int) -> tuple[P
             if target.is_file() and target.read_bytes() == data:
                 return target, f"{name}: already in the corpus as {target.name}"
             continue
-        if _create_exclusive(target, data):
+        if create_exclusive(target, data):
             note = "saved" if target.name == name else f"saved as {target.name}"
             if attempt > 1:
                 note += f" ({safe} exists with different content)"
@@ -73,8 +73,8 @@ def save_upload(name: str, data: bytes, folder: Path, max_bytes: int) -> tuple[P
     return None, f"{name}: refused, too many files named like {safe}"
 
 
-def _create_exclusive(target: Path, data: bytes) -> bool:
-    """Write ``target`` whole or not at all, never replacing a file that appeared meanwhile."""
+def create_exclusive(target: Path, data: bytes) -> bool:
+    """Write ``target`` whole or not at all (owner-only), never replacing a file that appeared meanwhile."""
     fd, tmp = tempfile.mkstemp(prefix=".upload-", dir=target.parent)  # hidden: never indexed
     try:
         with os.fdopen(fd, "wb") as handle:
