@@ -7,12 +7,12 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install browser ocr index bench
+.PHONY: run test install install-cluster browser ocr index bench
 
 run: install
 	$(PY) -m rag.cli serve
 
-test: install browser ocr
+test: install install-cluster browser ocr
 	$(PY) -m pytest
 
 install: $(STAMP)
@@ -24,6 +24,14 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e ".[local,test]"
 	touch $(STAMP)
+
+# The test suite also runs the store on Milvus (milvus-lite) and ingest on Ray; `make run` does not pull them.
+CLUSTER_STAMP := $(VENV)/.installed-cluster
+install-cluster: $(CLUSTER_STAMP)
+
+$(CLUSTER_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e ".[local,test,milvus,ray]"
+	touch $(CLUSTER_STAMP)
 
 # The UI tests drive Debian's Chromium (never a browser downloaded by a test tool).
 browser:
