@@ -133,6 +133,11 @@ class Assistant:
         wait: bool = True,
         on_wait: Callable[[str], None] | None = None,
     ) -> IndexReport:
+        prepare = None
+        if self.settings.ray_address:
+            from rag.ingest_ray import ray_prepare
+
+            prepare = ray_prepare(self.settings, self.embedder)
         return index_sources(
             self.store,
             self.embedder,
@@ -149,6 +154,7 @@ class Assistant:
             wait=wait,
             on_wait=on_wait,
             progress=progress,
+            prepare=prepare,
         )
 
     def index_lock(self, wait: bool = True) -> AbstractContextManager[None]:

@@ -38,6 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     index.add_argument("--watch", action="store_true",
                        help="keep running: index files as they appear, change or disappear (Ctrl-C ends)")
+    index.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS", dest="ray_address",
+                       help="load, chunk and embed on Ray: the cluster at ADDRESS (host:port, ray://host:port), "
+                            "or without one a Ray instance started on this machine (needs `pip install -e .[ray]`)")
+    index.add_argument("--ray-workers", type=int, metavar="N", help="Ray actors embedding at once (default 2)")
     _common(index)
 
     search = commands.add_parser("search", help="retrieve passages for a query")
@@ -113,6 +117,8 @@ def _run(args: argparse.Namespace) -> int:
         backend=getattr(args, "backend", None),
         host=getattr(args, "host", None),
         port=getattr(args, "port", None),
+        ray_address=getattr(args, "ray_address", None),
+        ray_workers=getattr(args, "ray_workers", None),
     )
     if getattr(args, "k", None) is not None and args.k <= 0:
         raise UserError("-k must be a positive number")

@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     # over 10% of the run (large indexes). checkpoint_documents > 0 also commits every that many files.
     checkpoint_seconds: float = 60.0
     checkpoint_documents: int = 0
+    # Ingest on Ray (README "Ray Data ingest"; needs `pip install -e .[ray]`): "" = in this process, "local" =
+    # start Ray on this machine for the run, else a running cluster's address (host:port or ray://host:port).
+    # Files are loaded, chunked and embedded by ray_workers actors, each holding the embedding model.
+    ray_address: str = ""
+    ray_workers: int = 2
     # `rag index --watch` looks at the folders every watch_poll_seconds and indexes a change once the files
     # have stayed as they are for watch_settle_seconds (a file still being copied is indexed once, whole).
     watch_poll_seconds: float = 2.0

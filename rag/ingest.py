@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
 
+import numpy as np
+
 from rag.chunk import CHUNKER_VERSION, chunk_document, embedding_text, reference_chunks
 from rag.embed import Embedder
 from rag.loaders import SUPPORTED_SUFFIXES, Document, SkipFile, load_document
@@ -233,6 +235,7 @@ def index_sources(
     wait: bool = True,
     on_wait: Callable[[str], None] | None = None,
     progress: Progress | None = None,
+    prepare: Prepare | None = None,
 ) -> IndexReport:
     """Bring the index in line with ``roots``; files missing from a root in ``sync_roots`` are removed,
     unless ``unseen`` says they (or their folder) could not be looked at.
@@ -241,7 +244,8 @@ def index_sources(
     or with ``wait`` false raise IndexBusyError). Reading, hashing, loading and chunking run in a worker
     thread ahead of the embedding, and documents are written as each batch of chunks is embedded, so only
     one batch is held in memory. The work is committed in checkpoints (see :class:`_Checkpoints`), so a killed run
-    loses at most the work since the last one.
+    loses at most the work since the last one. ``prepare`` replaces that worker thread (rag/ingest_ray.py
+    runs it on a Ray cluster); what is kept, copied, written and removed is decided here either way.
     """
     started = time.perf_counter()
     report = IndexReport(skipped=list(skipped))
@@ -258,7 +262,7 @@ def index_sources(
             # Content already in the index is copied, not loaded, chunked and embedded again.
             stored = writer.content_keys() if todo else set()
             batch = _EmbedBatch(writer, embedder, load, stored, report, notify)
-            with closing(_read_ahead(partial(_prepare, stored=stored, load=load), todo, READ_AHEAD)) as prepared:
+            with closing((prepare or prepare_in_thread)(todo, stored, load)) as prepared:
                 for done, item in enumerate(prepared, 1):
                     batch.fraction = 0.05 + 0.9 * done / len(todo)
                     notify(batch.fraction, f"reading {item.file.source}")
@@ -383,6 +387,7 @@ class _PreparedFile:
     data: bytes | None = None  # kept only while the content is expected to be copied from the index
     document: Document | None = None
     chunks: list[Span] | None = None
+    vectors: np.ndarray | None = None  # when the chunks were embedded where they were prepared (Ray)
     skip: str | None = None
     unreadable: bool = False  # skipped because the content cannot be indexed (not because reading failed)
     unchanged: bool = False
@@ -424,6 +429,16 @@ def _prepare(entry: tuple[SourceFile, DocumentRecord | None], stored: set, load)
     return item
 
 
+def prepare_in_thread(todo: Sequence[tuple[SourceFile, DocumentRecord | None]], stored: set, load) -> Iterator[_PreparedFile]:
+    """Files read, hashed, loaded and chunked in one worker thread, up to READ_AHEAD files ahead; the
+    chunks are embedded in batches by the caller."""
+    return _read_ahead(partial(_prepare, stored=stored, load=load), todo, READ_AHEAD)
+
+
+# How index_sources gets its files prepared: (files to read, content keys already stored, load) -> items in order.
+Prepare = Callable[[Sequence[tuple[SourceFile, DocumentRecord | None]], set, Callable], Iterator[_PreparedFile]]
+
+
 def _read_ahead(function: Callable, items: Sequence, depth: int) -> Iterator:
     """``function(item)`` for each item, in order, computed up to ``depth`` items ahead in one worker thread."""
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-ingest")
@@ -437,6 +452,16 @@ def _read_ahead(function: Callable, items: Sequence, depth: int) -> Iterator:
             yield futures.popleft().result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def embed_prepared(items: Sequence[_PreparedFile], embedder: Embedder) -> None:
+    """Give every loaded item without vectors its chunks' vectors, in one encode call."""
+    pending = [item for item in items if item.chunks and item.vectors is None]
+    vectors = embedder.encode([embedding_text(item.document.title, chunk) for item in pending for chunk in item.chunks])
+    offset = 0
+    for item in pending:
+        item.vectors = vectors[offset : offset + len(item.chunks)]
+        offset += len(item.chunks)
 
 
 class _EmbedBatch:
@@ -472,18 +497,13 @@ class _EmbedBatch:
                     item.skip = str(exc)
                     continue
             fresh[item.key] = item
-        texts = [embedding_text(item.document.title, chunk) for item in fresh.values() for chunk in item.chunks]
-        vectors = self.embedder.encode(texts)
-        offset = 0
+        embed_prepared(list(fresh.values()), self.embedder)
         for key, item in fresh.items():
-            count = len(item.chunks)
             document = item.document
-            contents[key] = DocumentContent(
-                document.title, document.metadata, document.text, item.chunks, vectors[offset : offset + count]
-            )
-            offset += count
-        self.report.chunks_embedded += len(texts)
-        if texts:
+            contents[key] = DocumentContent(document.title, document.metadata, document.text, item.chunks, item.vectors)
+        embedded = sum(len(item.chunks) for item in fresh.values())
+        self.report.chunks_embedded += embedded
+        if embedded:
             self.notify(self.fraction, f"embedded {self.report.chunks_embedded} chunks")
         written = 0
         for item in self.items:
@@ -502,5 +522,5 @@ class _EmbedBatch:
             self.stored.add(item.key)
             written += len(content.chunks)
             (self.report.updated if item.record else self.report.added).append(file.source)
-        self.report.chunks_copied += written - len(texts)  # the rest came from identical content
+        self.report.chunks_copied += written - embedded  # the rest came from identical content
         self.items, self.chunk_count = [], 0
