@@ -137,7 +137,7 @@ class Assistant:
         if self.settings.ray_address:
             from rag.ingest_ray import ray_prepare
 
-            prepare = ray_prepare(self.settings, self.embedder)
+            prepare = ray_prepare(self.settings, lambda: self.embedder)
         return index_sources(
             self.store,
             self.embedder,

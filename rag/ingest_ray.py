@@ -17,7 +17,7 @@ import os
 import pickle
 import socket
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -38,7 +38,7 @@ LOCAL = "local"
 FILES_PER_BATCH = 16
 # Ray puts unix sockets under its temp folder (<temp>/session_<date>_<pid>/sockets/plasma_store) and a
 # socket path may hold at most 107 bytes: a longer temp folder fails at start with an unclear message.
-MAX_TEMP_DIR_CHARS = 40
+MAX_TEMP_DIR_CHARS = 42
 # Ray reads the cloud provider from ~/ray_bootstrap_config.yaml; without one it probes cloud metadata
 # addresses (and a public resolver) before it reads the usage-stats opt-out.
 BOOTSTRAP_CONFIG = "provider:\n  type: local\n"
@@ -89,14 +89,16 @@ def ray_temp_dir(index_dir: Path) -> Path:
     return Path(tempfile.mkdtemp(prefix="rag-ray-"))
 
 
-def ray_prepare(settings: Settings, embedder: Embedder) -> Prepare:
+def ray_prepare(settings: Settings, embedder: Callable[[], Embedder]) -> Prepare:
     """The load + chunk + embed stage of rag/ingest.py on the Ray cluster the settings name, with
-    ``settings.ray_workers`` actors each holding ``embedder``'s model."""
+    ``settings.ray_workers`` actors each holding the model of ``embedder()`` (asked for once Ray is reached,
+    so a wrong address fails before the model loads)."""
     if settings.ray_workers < 1:
         raise UserError(f"ray_workers must be at least 1 (it is {settings.ray_workers})")
     ray = import_ray()
     start_ray(settings.ray_address, settings.ray_workers, settings.index_dir)
-    model = {"model": embedder.model_path, "runtime": embedder.runtime, "batch_size": embedder.batch_size,
+    driver_model = embedder()
+    model = {"model": driver_model.model_path, "runtime": driver_model.runtime, "batch_size": driver_model.batch_size,
              "cache_dir": Path(settings.index_dir).absolute() / "models"}
     chunking = {"max_tokens": settings.chunk_tokens, "overlap": settings.chunk_overlap_tokens}
 
