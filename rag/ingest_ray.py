@@ -43,6 +43,9 @@ MAX_TEMP_DIR_CHARS = 42
 # addresses (and a public resolver) before it reads the usage-stats opt-out.
 BOOTSTRAP_CONFIG = "provider:\n  type: local\n"
 CLOSED_NETWORK_ENV = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
+# A local instance is one node on loopback: with this off, Ray takes 127.0.0.1 as the node address instead of
+# finding the outward one by a UDP connect() to 8.8.8.8 (its reading is at import, so it is set before that).
+LOOPBACK_ONLY_ENV = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
 # How long to wait for a cluster address to accept a connection before saying nobody is there.
 CONNECT_TIMEOUT_S = 5.0
 
@@ -59,10 +62,12 @@ def import_ray():
 def start_ray(address: str, workers: int, index_dir: Path) -> None:
     """Connect this process to the Ray cluster at ``address``, or with ``LOCAL`` start one on this machine
     that contacts nothing but 127.0.0.1 (README "Ray Data ingest"); does nothing when already connected."""
+    os.environ.update(CLOSED_NETWORK_ENV)
+    if address == LOCAL:
+        os.environ.update(LOOPBACK_ONLY_ENV)
     ray = import_ray()
     if ray.is_initialized():
         return
-    os.environ.update(CLOSED_NETWORK_ENV)
     quiet = {"logging_level": logging.WARNING, "log_to_driver": False}
     if address != LOCAL:
         _check_reachable(address)
@@ -78,7 +83,7 @@ def start_ray(address: str, workers: int, index_dir: Path) -> None:
     # Ray's own processes (and the workers they start) inherit HOME from here; this process gets it back.
     with _environment(HOME=str(home)):
         ray.init(address="local", num_cpus=max(os.cpu_count() or 1, workers), include_dashboard=False,
-                 _temp_dir=str(temp_dir), **quiet)
+                 _node_ip_address="127.0.0.1", _temp_dir=str(temp_dir), **quiet)
 
 
 def ray_temp_dir(index_dir: Path) -> Path:
@@ -95,8 +100,8 @@ def ray_prepare(settings: Settings, embedder: Callable[[], Embedder]) -> Prepare
     so a wrong address fails before the model loads)."""
     if settings.ray_workers < 1:
         raise UserError(f"ray_workers must be at least 1 (it is {settings.ray_workers})")
+    start_ray(settings.ray_address, settings.ray_workers, settings.index_dir)  # first: it sets Ray's environment
     ray = import_ray()
-    start_ray(settings.ray_address, settings.ray_workers, settings.index_dir)
     driver_model = embedder()
     model = {"model": driver_model.model_path, "runtime": driver_model.runtime, "batch_size": driver_model.batch_size,
              "cache_dir": Path(settings.index_dir).absolute() / "models"}
@@ -109,7 +114,9 @@ def ray_prepare(settings: Settings, embedder: Callable[[], Embedder]) -> Prepare
         context.execution_options.preserve_order = True  # written in scan order, as a single-process run does
         context.enable_progress_bars = False  # the CLI shows its own progress
         logging.getLogger("ray.data").setLevel(logging.ERROR)  # its plan and timings; failures still raise
-        files = ray.data.from_items([{"entry": pickle.dumps(entry)} for entry in todo])
+        from ray import cloudpickle  # a SourceFile may read through a closure (rag.evaluate.corpus_sources)
+
+        files = ray.data.from_items([{"entry": cloudpickle.dumps(entry)} for entry in todo])
         prepared = files.map_batches(
             _LoadChunkEmbed,
             fn_constructor_kwargs={"model": model, "chunking": chunking, "stored": stored},

@@ -4,6 +4,7 @@ cluster address as one clear line."""
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import socket
 import subprocess
@@ -14,10 +15,12 @@ import pytest
 
 from conftest import CORPUS, REPO, make_settings
 
-ray = pytest.importorskip("ray", reason="the ray extra is not installed (pip install -e .[ray])")
+from rag.api import Assistant
+from rag.ingest_ray import LOCAL, import_ray, start_ray
 
-from rag.api import Assistant  # noqa: E402
-from rag.ingest_ray import LOCAL, start_ray  # noqa: E402
+# Not imported here: start_ray sets Ray's environment before Ray is first imported.
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("ray") is None,
+                                reason="the ray extra is not installed (pip install -e .[ray])")
 
 # Enough files that both actors of the pool get batches (rag.ingest_ray.FILES_PER_BATCH files each).
 NOTES = 20
@@ -44,7 +47,7 @@ def twins(tmp_path_factory, embedder):
         reports = single.index([folder]), on_ray.index([folder])
         yield folder, single, on_ray, reports
     finally:
-        ray.shutdown()
+        import_ray().shutdown()
 
 
 def assert_same_index(single: Assistant, on_ray: Assistant) -> None:
