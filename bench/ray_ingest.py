@@ -104,22 +104,20 @@ def main() -> None:
 
 
 def markdown(result: dict) -> str:
-    lines = [
-        "# Ray Data ingest against the single-process ingest (SciFact)",
-        "",
+    table = [("mode", "seconds (each round)", "median", "chunks/s", "throughput vs single process"),
+             ("---", "---", "---:", "---:", "---:")]
+    table += [(mode, ", ".join(map(str, row["seconds"])), row["median_seconds"], row["chunks_per_second"],
+               f"{row['throughput_vs_single']:.2f}x") for mode, row in result["modes"].items()]
+    intro = (
         f"Produced by `bench/ray_ingest.py`: the first {result['documents']} SciFact documents as text files "
         f"({result['chunks']} chunks), each mode indexing them into a fresh index with the default settings (ONNX "
         f"runtime), modes taking turns, {result['rounds']} rounds, median counted. {result['cpus']} cores shared with "
         f"other work (load average {result['load_average']} during the runs). A Ray run includes starting its actor "
         f"pool and loading the model in each actor; starting the local Ray instance took "
-        f"{result['ray_start_seconds']} s once before. Every mode gave the same chunks.",
-        "",
-        "| mode | seconds (each round) | median | chunks/s | throughput vs single process |",
-        "|---|---|---:|---:|---:|",
-    ]
-    lines += [f"| {mode} | {', '.join(str(v) for v in row['seconds'])} | {row['median_seconds']} | "
-              f"{row['chunks_per_second']} | {row['throughput_vs_single']:.2f}x |" for mode, row in result["modes"].items()]
-    return "\n".join(lines) + "\n"
+        f"{result['ray_start_seconds']} s once before. Every mode gave the same chunks."
+    )
+    rows = ["| " + " | ".join(str(cell) for cell in row) + " |" for row in table]
+    return "\n".join(["# Ray Data ingest against the single-process ingest (SciFact)", "", intro, "", *rows]) + "\n"
 
 
 if __name__ == "__main__":

@@ -109,12 +109,13 @@ def ray_prepare(settings: Settings, embedder: Callable[[], Embedder]) -> Prepare
 
     def prepare(todo: Sequence[tuple[SourceFile, DocumentRecord | None]], stored: set, load) -> Iterator[_PreparedFile]:
         if not todo:
-            return iter(())
+            return
         context = ray.data.DataContext.get_current()
         context.execution_options.preserve_order = True  # written in scan order, as a single-process run does
         context.enable_progress_bars = False  # the CLI shows its own progress
         logging.getLogger("ray.data").setLevel(logging.ERROR)  # its plan and timings; failures still raise
-        from ray import cloudpickle  # a SourceFile may read through a closure (rag.evaluate.corpus_sources)
+        # cloudpickle, here and back: a SourceFile may read through a closure (rag.evaluate.corpus_sources).
+        from ray import cloudpickle
 
         files = ray.data.from_items([{"entry": cloudpickle.dumps(entry)} for entry in todo])
         prepared = files.map_batches(
@@ -124,7 +125,7 @@ def ray_prepare(settings: Settings, embedder: Callable[[], Embedder]) -> Prepare
             batch_size=FILES_PER_BATCH,
             batch_format="numpy",
         )
-        return _results(prepared)
+        yield from _results(prepared)
 
     return prepare
 
@@ -140,7 +141,9 @@ class _LoadChunkEmbed:
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         items = [_prepare(pickle.loads(entry), self.stored, self.load) for entry in batch["entry"]]
         embed_prepared(items, self.embedder)
-        return {"item": np.array([pickle.dumps(item) for item in items], dtype=object)}
+        from ray import cloudpickle
+
+        return {"item": np.array([cloudpickle.dumps(item) for item in items], dtype=object)}
 
 
 def _results(dataset) -> Iterator[_PreparedFile]:

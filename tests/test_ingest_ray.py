@@ -105,6 +105,12 @@ def test_ray_reindex_follows_the_incremental_rules(twins):
     assert_same_index(single, on_ray)
     assert on_ray.search("kingfisher guards the third pool", k=1)[0].passage.source == "note-03.md"
 
+    for bad in ("broken.pdf", "empty.txt"):  # else they are tried again each run
+        (folder / bad).unlink()
+    again = on_ray.index([folder])  # nothing to load: Ray is not asked
+    assert not again.added and not again.updated and not again.removed and again.chunks_embedded == 0
+    assert len(again.unchanged) == 3 + NOTES
+
 
 def test_unreachable_ray_address_is_one_clear_line(tmp_path):
     with socket.socket() as probe:  # a port nobody listens on
