@@ -63,7 +63,7 @@ def start_ray(address: str, workers: int, index_dir: Path) -> None:
     """Connect this process to the Ray cluster at ``address``, or with ``LOCAL`` start one on this machine
     that contacts nothing but 127.0.0.1 (README "Ray Data ingest"); does nothing when already connected."""
     os.environ.update(CLOSED_NETWORK_ENV)
-    if address == LOCAL:
+    if address == LOCAL or _on_loopback(address):  # else Ray swaps 127.0.0.1 for the outward address
         os.environ.update(LOOPBACK_ONLY_ENV)
     ray = import_ray()
     if ray.is_initialized():
@@ -157,14 +157,22 @@ def _results(dataset) -> Iterator[_PreparedFile]:
         raise UserError(f"indexing on Ray failed: {_one_line(exc)}") from exc
 
 
-def _check_reachable(address: str) -> None:
-    """Fail in seconds with one line when nothing listens at ``host:port`` (Ray itself retries for a minute)."""
+def _host_port(address: str) -> tuple[str | None, int | None]:
     parts = urlsplit(address if "://" in address else f"//{address}")
-    host = parts.hostname
     try:
-        port = parts.port
+        return parts.hostname, parts.port
     except ValueError:  # not a number
-        port = None
+        return parts.hostname, None
+
+
+def _on_loopback(address: str) -> bool:
+    host = _host_port(address)[0]
+    return host in ("localhost", "::1") or (host or "").startswith("127.")
+
+
+def _check_reachable(address: str) -> None:
+    """Fail in seconds with one line when nothing listens at ``host:port`` (Ray itself retries for minutes)."""
+    host, port = _host_port(address)
     if not host or port is None:
         return  # "auto" and other forms Ray resolves itself
     try:
