@@ -128,3 +128,14 @@ def test_unreachable_ray_address_is_one_clear_line(tmp_path):
         f"error: no Ray cluster answers at 127.0.0.1:{port} (Connection refused); start one with `ray start --head` "
         "or use `rag index --ray` without an address for a local one"
     ]
+
+
+def test_no_ray_workers_is_refused_before_ray_starts(tmp_path, embedder):
+    from rag.errors import UserError
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.md").write_text("# A\n\nSome text.\n")
+    assistant = Assistant(make_settings(tmp_path, ray_address=LOCAL, ray_workers=0), embedder=embedder)
+    with pytest.raises(UserError, match="ray_workers must be at least 1"):
+        assistant.index([tmp_path / "docs"])
+    assert not (tmp_path / "index" / "ray").exists()
