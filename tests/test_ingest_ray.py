@@ -16,7 +16,7 @@ import pytest
 from conftest import CORPUS, REPO, make_settings
 
 from rag.api import Assistant
-from rag.ingest_ray import LOCAL, import_ray, start_ray
+from rag.ingest_ray import LOCAL, import_ray, ray_temp_dir, start_ray
 
 # Not imported here: start_ray sets Ray's environment before Ray is first imported.
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("ray") is None,
@@ -28,9 +28,9 @@ NOTES = 20
 
 @pytest.fixture(scope="module")
 def twins(tmp_path_factory, embedder):
-    """One folder indexed twice: in this process, and on Ray with two actors. Short paths: Ray's socket
-    paths live under the index folder."""
-    tmp = tmp_path_factory.mktemp("ray")
+    """One folder indexed twice: in this process, and on Ray with two actors. Short paths: Ray's sockets
+    live under the index folder (<tmp>/b/ray), which must stay within rag.ingest_ray.MAX_TEMP_DIR_CHARS."""
+    tmp = tmp_path_factory.mktemp("r")
     folder = tmp / "docs"
     shutil.copytree(CORPUS, folder)
     for n in range(NOTES):
@@ -41,8 +41,10 @@ def twins(tmp_path_factory, embedder):
     (folder / "broken.pdf").write_bytes(b"%PDF-1.7\nthis is not a PDF body\n")
     (folder / "empty.txt").write_bytes(b"")
     single = Assistant(make_settings(tmp / "a"), embedder=embedder)
-    on_ray = Assistant(make_settings(tmp / "b", ray_address=LOCAL, ray_workers=2), embedder=embedder)
-    start_ray(LOCAL, 2, on_ray.settings.index_dir)
+    settings = make_settings(tmp / "b", ray_address=LOCAL, ray_workers=2).model_copy(update={"index_dir": tmp / "b"})
+    on_ray = Assistant(settings, embedder=embedder)
+    assert ray_temp_dir(settings.index_dir).is_relative_to(tmp)
+    start_ray(LOCAL, 2, settings.index_dir)
     try:
         reports = single.index([folder]), on_ray.index([folder])
         yield folder, single, on_ray, reports
