@@ -158,6 +158,10 @@ class SearchArtifacts:
     def chunk_ids(self) -> np.ndarray:
         return self.dense.chunk_ids
 
+    def hybrid_search(self, vector: np.ndarray, query: str, k: int, within: Collection[int] | None) -> None:
+        """None: the retriever fuses FAISS and tantivy rankings itself (rag/retrieve.py)."""
+        return None
+
 
 class Store:
     """One index folder. Reads are safe from many threads; one writer at a time (the index lock)."""
@@ -341,6 +345,15 @@ class Store:
             return ids, np.zeros((0, 0), dtype=np.float32)
         vectors = np.frombuffer(b"".join(row[1] for row in rows), dtype=np.float32).reshape(len(rows), -1)
         return ids, vectors
+
+    def document_content(self, root: str, source: str) -> DocumentContent:
+        """A document's stored content with its chunks and vectors: what `rag migrate` copies to another store."""
+        with self._lock:
+            row = self._db.execute("SELECT id, title, metadata, text FROM documents WHERE root = ? AND source = ?",
+                                   (root, source)).fetchone()
+            if row is None:
+                raise StoreError(f"no indexed document {source!r} in {root}")
+            return _document_content(self._db, *row)
 
     def chunk_root(self, chunk_id: int) -> str | None:
         """The indexed folder of a chunk's document (a passage names only its file), None once removed."""
@@ -591,13 +604,8 @@ class StoreWriter:
         match = next((row for row in rows if content_key(content_hash, row[1])[1] == suffix), None)
         if match is None:
             return None
-        chunks = self._db.execute(
-            f"SELECT {_SPAN_SELECT}, c.vector FROM chunks c WHERE c.document_id = ? ORDER BY c.ordinal",
-            (match[0],),
-        ).fetchall()
-        vectors = np.frombuffer(b"".join(row[-1] for row in chunks), dtype=np.float32).reshape(len(chunks), -1)
-        spans = [Span(**dict(zip(_SPAN_COLUMNS, row[:-1]))) for row in chunks]
-        return DocumentContent(match[2], json.loads(match[3]), match[4], spans, vectors)
+        document_id, _, title, metadata, text = match
+        return _document_content(self._db, document_id, title, metadata, text)
 
     def touch(self, root: str, source: str, size: int, mtime_ns: int) -> None:
         """Same content, new file times: remember them so the next run skips hashing."""
@@ -637,6 +645,15 @@ class StoreWriter:
                 for ordinal, chunk in enumerate(chunks)
             ],
         )
+
+
+def _document_content(db: sqlite3.Connection, document_id: int, title: str, metadata: str, text: str) -> DocumentContent:
+    chunks = db.execute(
+        f"SELECT {_SPAN_SELECT}, c.vector FROM chunks c WHERE c.document_id = ? ORDER BY c.ordinal", (document_id,)
+    ).fetchall()
+    vectors = np.frombuffer(b"".join(row[-1] for row in chunks), dtype=np.float32).reshape(len(chunks), -1)
+    spans = [Span(**dict(zip(_SPAN_COLUMNS, row[:-1]))) for row in chunks]
+    return DocumentContent(title, json.loads(metadata), text, spans, vectors)
 
 
 def _compact(db: sqlite3.Connection, index_dir: Path, dim: int, exact_search_max_chunks: int, force: bool) -> bool:
