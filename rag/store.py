@@ -20,7 +20,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path, PurePosixPath
 
@@ -225,32 +225,9 @@ class Store:
     def close(self) -> None:
         self._db.close()
 
-    @contextmanager
-    def index_lock(self, wait: bool = True, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
-        """Hold the index for one writer, across processes and threads (an flock on ``index.lock``).
-
-        When another run holds it: with ``wait``, tell ``on_wait`` and block until it ends; without,
-        raise :class:`IndexBusyError`. The lock file holds the owner's pid, for those messages.
-        """
-        path = self.index_dir / LOCK_NAME
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError as exc:
-                if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                    raise StoreError(f"cannot lock the index in {self.index_dir}: {exc}") from exc
-                busy = f"another index run (pid {_lock_owner(fd)}) is in progress"
-                if not wait:
-                    raise IndexBusyError(busy) from None
-                if on_wait is not None:
-                    on_wait(f"{busy}; waiting…")
-                fcntl.flock(fd, fcntl.LOCK_EX)
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, str(os.getpid()).encode(), 0)
-            yield
-        finally:
-            os.close(fd)  # releases the lock
+    def index_lock(self, wait: bool = True, on_wait: Callable[[str], None] | None = None) -> AbstractContextManager[None]:
+        """Hold the index for one writer, across processes and threads: see :func:`index_lock`."""
+        return index_lock(self.index_dir, wait, on_wait)
 
     # ---- metadata -------------------------------------------------------------------------
 
@@ -645,6 +622,34 @@ class StoreWriter:
                 for ordinal, chunk in enumerate(chunks)
             ],
         )
+
+
+@contextmanager
+def index_lock(index_dir: Path, wait: bool = True, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Hold the index in ``index_dir`` for one writer, across processes and threads (an flock on ``index.lock``).
+
+    When another run holds it: with ``wait``, tell ``on_wait`` and block until it ends; without,
+    raise :class:`IndexBusyError`. The lock file holds the owner's pid, for those messages.
+    """
+    path = index_dir / LOCK_NAME
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise StoreError(f"cannot lock the index in {index_dir}: {exc}") from exc
+            busy = f"another index run (pid {_lock_owner(fd)}) is in progress"
+            if not wait:
+                raise IndexBusyError(busy) from None
+            if on_wait is not None:
+                on_wait(f"{busy}; waiting…")
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def _document_content(db: sqlite3.Connection, document_id: int, title: str, metadata: str, text: str) -> DocumentContent:
