@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -37,7 +38,7 @@ from rag.config import Settings
 from rag.dense_index import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M
 from rag.lexical_index import chunk_text, index_tokens, query_tokens
 from rag.passage import Passage, Span
-from rag.retrieve import DENSE_WEIGHT
+from rag.retrieve import DENSE_WEIGHT, FUSION_DEPTH
 from rag.store import DocumentContent, DocumentRecord, IndexMismatchError, StoreError, content_key, index_lock
 from rag.text import one_line
 
@@ -50,6 +51,9 @@ CHUNK_FIELDS = ("id", "doc", "gen", "root", "source", "title", "ordinal", *SPAN_
 DOCUMENT_FIELDS = ("key", "doc", "gen", "part", "root", "source", "content_hash", "size", "mtime_ns", "title",
                    "metadata", "chunk_count", "indexed_at")
 CONNECT_TIMEOUT_S = 10.0
+# How hybrid search fuses dense and BM25 inside Milvus ("weighted" or "rrf"), chosen on SciFact by bench/milvus.py.
+HYBRID_RANKER = "weighted"
+RRF_K = 60
 
 
 class MilvusUnavailableError(StoreError):
@@ -57,11 +61,14 @@ class MilvusUnavailableError(StoreError):
 
 
 def _pymilvus():
+    # Failures reach the user as one line (MilvusUnavailableError), not as the client's own logs: pymilvus logs
+    # each failed call with its traceback, gRPC's core each dropped connection.
+    os.environ.setdefault("GRPC_VERBOSITY", "NONE")
     try:
         import pymilvus
     except ImportError:
         raise StoreError('store = "milvus" needs pymilvus: pip install -e ".[milvus]"') from None
-    logging.getLogger("pymilvus").setLevel(logging.ERROR)  # it logs each retry of an unreachable server
+    logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
     return pymilvus
 
 
@@ -137,7 +144,7 @@ class MilvusStore:
         self.index_dir = Path(settings.index_dir)
         self.index_dir.mkdir(parents=True, exist_ok=True)
         self.milvus = _Milvus(settings)
-        prefix = settings.milvus_collection_prefix
+        self.prefix = prefix = settings.milvus_collection_prefix
         self.chunk_collection = f"{prefix}_chunks"
         self.document_collection = f"{prefix}_documents"
         self.meta_collection = f"{prefix}_meta"
@@ -163,6 +170,9 @@ class MilvusStore:
                 self.milvus.create_collection(name, schema=schema, index_params=index, consistency_level="Strong")
         if dim is not None and self.chunk_collection not in existing:
             self._create_chunks(dim)
+        for name in existing:  # a server (milvus-lite) that restarted holds them released
+            if name in (self.meta_collection, self.document_collection, self.chunk_collection):
+                self.milvus.load_collection(name)
 
     def _create_chunks(self, dim: int) -> None:
         pymilvus = self.milvus.pymilvus
@@ -193,7 +203,8 @@ class MilvusStore:
     # ---- metadata -------------------------------------------------------------------------
 
     def meta(self) -> dict[str, str]:
-        return {row["key"]: row["value"] for row in self.milvus.scan(self.meta_collection, 'key != ""', ["key", "value"])}
+        rows = self.milvus.query(self.meta_collection, filter='key != ""', output_fields=["key", "value"])
+        return {row["key"]: row["value"] for row in rows}
 
     @property
     def generation(self) -> int:
@@ -247,8 +258,8 @@ class MilvusStore:
         return self._text(records[0])
 
     def _text(self, record: dict) -> str:
-        parts = self.milvus.scan(self.document_collection, f"doc == {literal(record['doc'])} and gen == {record['gen']}",
-                                 ["part", "text"])
+        parts = self.milvus.query(self.document_collection, filter=f"doc == {literal(record['doc'])} and "
+                                  f"gen == {record['gen']}", output_fields=["part", "text"])
         return "".join(part["text"] for part in sorted(parts, key=lambda part: part["part"]))
 
     def document_tags(self) -> dict[tuple[str, str], list[str]]:
@@ -311,7 +322,9 @@ class MilvusStore:
     # ---- writing ---------------------------------------------------------------------------
 
     def index_lock(self, wait: bool = True, on_wait: Callable[[str], None] | None = None) -> AbstractContextManager[None]:
-        return index_lock(self.index_dir, wait, on_wait)
+        """One writer at a time from this machine: a lock file per Milvus index (prefix) in ``index_dir``, apart
+        from the local index's, so `rag migrate` can hold both."""
+        return index_lock(self.index_dir, wait, on_wait, name=f"{self.prefix}.milvus.lock")
 
     @contextmanager
     def writer(self, signature: dict[str, str], exact_search_max_chunks: int,
@@ -523,21 +536,23 @@ class MilvusSnapshot:
     def _ranked(hits: list[dict]) -> list[tuple[int, float]]:
         return [(int(hit["id"]), float(hit["distance"])) for hit in hits]
 
-    def hybrid_search(self, vector: np.ndarray, query: str, k: int,
-                      within: Collection[int] | None) -> list[tuple[int, float]]:
-        """Dense and BM25 fused by Milvus' WeightedRanker (each score normalised, weighted as the local fusion)."""
+    def hybrid_search(self, vector: np.ndarray, query: str, k: int, within: Collection[int] | None,
+                      ranker: str = HYBRID_RANKER) -> list[tuple[int, float]]:
+        """Dense and BM25 fused inside Milvus by ``ranker``: "weighted" (WeightedRanker, each side's scores
+        normalised, weighted as the local fusion) or "rrf" (RRFRanker, k=60)."""
         if k <= 0 or (within is not None and not within):
             return []
         expr = self.filter(within)
         terms = " ".join(dict.fromkeys(query_tokens(query)))
-        pymilvus = self.store.milvus.pymilvus
-        dense = pymilvus.AnnSearchRequest([_as_list(vector)], "dense", {"params": {"ef": max(HNSW_EF_SEARCH, k)}},
-                                          k, expr=expr)
         if not terms:
             return self._ranked(self._search(_as_list(vector), "dense", k, expr))
-        lexical = pymilvus.AnnSearchRequest([terms], "sparse", {}, k, expr=expr)
-        ranker = pymilvus.WeightedRanker(DENSE_WEIGHT, 1 - DENSE_WEIGHT)
-        hits = self.store.milvus.hybrid_search(self.store.chunk_collection, [dense, lexical], ranker, limit=k,
+        pymilvus = self.store.milvus.pymilvus
+        depth = max(FUSION_DEPTH, k)  # candidates from each side, as the local fusion takes
+        dense = pymilvus.AnnSearchRequest([_as_list(vector)], "dense", {"params": {"ef": max(HNSW_EF_SEARCH, depth)}},
+                                          depth, expr=expr)
+        lexical = pymilvus.AnnSearchRequest([terms], "sparse", {}, depth, expr=expr)
+        fusion = (pymilvus.RRFRanker(RRF_K) if ranker == "rrf" else pymilvus.WeightedRanker(DENSE_WEIGHT, 1 - DENSE_WEIGHT))
+        hits = self.store.milvus.hybrid_search(self.store.chunk_collection, [dense, lexical], fusion, limit=k,
                                                output_fields=["id"])[0]
         return self._ranked(hits)
 

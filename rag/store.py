@@ -625,13 +625,14 @@ class StoreWriter:
 
 
 @contextmanager
-def index_lock(index_dir: Path, wait: bool = True, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
-    """Hold the index in ``index_dir`` for one writer, across processes and threads (an flock on ``index.lock``).
+def index_lock(index_dir: Path, wait: bool = True, on_wait: Callable[[str], None] | None = None,
+               name: str = LOCK_NAME) -> Iterator[None]:
+    """Hold the index in ``index_dir`` for one writer, across processes and threads (an flock on the file ``name``).
 
     When another run holds it: with ``wait``, tell ``on_wait`` and block until it ends; without,
     raise :class:`IndexBusyError`. The lock file holds the owner's pid, for those messages.
     """
-    path = index_dir / LOCK_NAME
+    path = index_dir / name
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
