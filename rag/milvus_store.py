@@ -391,6 +391,15 @@ class MilvusWriter:
             self.milvus.delete(collection, filter=f"gen > {self._committed}")
         self._next_id = int(meta.get("next_chunk_id", "1"))
         self._dropped = _Cleanup()
+        self._written: set[str] = set()  # documents put in the pending generation
+        # Rows put but not yet sent, by collection: inserted a batch at a time, and before anything reads or deletes.
+        self._unsent: dict[str, list[dict]] = {store.chunk_collection: [], store.document_collection: []}
+
+    def _send(self) -> None:
+        for collection, rows in self._unsent.items():
+            for start in range(0, len(rows), BATCH):
+                self.milvus.insert(collection, rows[start : start + BATCH])
+            rows.clear()
 
     @property
     def _pending(self) -> int:
@@ -406,6 +415,7 @@ class MilvusWriter:
         self.milvus.upsert(self.store.meta_collection, [_meta_row(_Cleanup.KEY, _Cleanup().dump())])
 
     def commit(self) -> None:
+        self._send()
         meta = {**self._signature, "next_chunk_id": str(self._next_id)}
         if self.changed:
             meta |= {"generation": str(self._pending), "indexed_at": str(time.time()),
@@ -415,6 +425,7 @@ class MilvusWriter:
             self._finish_cleanup(self.store.meta())
             self._committed = self._pending
             self._dropped = _Cleanup()
+            self._written.clear()
             self.changed = False
 
     def checkpoint(self) -> None:
@@ -426,6 +437,7 @@ class MilvusWriter:
 
     def _drop(self, expr: str) -> None:
         """Delete this generation's rows matching ``expr`` now (older ones go at the commit)."""
+        self._send()
         for collection in (self.store.chunk_collection, self.store.document_collection):
             self.milvus.delete(collection, filter=f"({expr}) and gen == {self._pending}")
         self.changed = True
@@ -433,7 +445,10 @@ class MilvusWriter:
     def remove(self, root: str, source: str) -> None:
         doc = document_hash(root, source)
         self._dropped.docs.add(doc)
-        self._drop(f"doc == {literal(doc)}")
+        self.changed = True
+        if doc in self._written:  # put twice in one generation
+            self._drop(f"doc == {literal(doc)}")
+            self._written.discard(doc)
 
     def remove_root(self, root: str) -> None:
         self._dropped.roots.add(root)
@@ -442,8 +457,10 @@ class MilvusWriter:
     def clear(self) -> None:
         self._dropped.everything = True
         self._drop("gen >= 0")
+        self._written.clear()
 
     def _documents(self, expr: str = "gen >= 0") -> list[dict]:
+        self._send()
         return [row for row in self.store._records(expr) if self._live(row)]
 
     def roots(self) -> dict[str, int]:
@@ -475,6 +492,7 @@ class MilvusWriter:
     def touch(self, root: str, source: str, size: int, mtime_ns: int) -> None:
         """Same content, new file times: rewrite the document's rows with them (chunks are untouched)."""
         doc = document_hash(root, source)
+        self._send()
         rows = [row for row in self.milvus.scan(self.store.document_collection, f"doc == {literal(doc)}",
                                                 [*DOCUMENT_FIELDS, "text"]) if self._live(row)]
         self.milvus.upsert(self.store.document_collection,
@@ -485,23 +503,24 @@ class MilvusWriter:
         """Insert or replace one document with its chunks and their vectors (visible from the commit on)."""
         self.remove(root, source)
         doc, gen = document_hash(root, source), self._pending
+        self._written.add(doc)
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        terms = index_tokens([chunk_text(title, chunk.section, chunk.text) for chunk in chunks]) if chunks else []
         rows = []
         for ordinal, chunk in enumerate(chunks):
             rows.append({"id": self._next_id, "doc": doc, "gen": gen, "root": root, "source": source, "title": title,
                          "ordinal": ordinal, **{field: getattr(chunk, field) for field in SPAN_FIELDS},
-                         "terms": " ".join(index_tokens([chunk_text(title, chunk.section, chunk.text)])[0]),
-                         "dense": vectors[ordinal].tolist()})
+                         "terms": " ".join(terms[ordinal]), "dense": vectors[ordinal].tolist()})
             self._next_id += 1
-        for start in range(0, len(rows), BATCH):
-            self.milvus.insert(self.store.chunk_collection, rows[start : start + BATCH])
+        self._unsent[self.store.chunk_collection] += rows
         parts = [text[start : start + TEXT_PART_CHARS] for start in range(0, len(text), TEXT_PART_CHARS)] or [""]
         record = {"doc": doc, "gen": gen, "root": root, "source": source, "content_hash": content_hash, "size": size,
                   "mtime_ns": mtime_ns, "title": title, "metadata": json.dumps(metadata, default=str),
                   "chunk_count": len(chunks), "indexed_at": time.time(), "unused": UNUSED}
-        self.milvus.insert(self.store.document_collection, [
-            {**record, "key": f"{doc}:{gen}:{number}", "part": number, "text": part}
-            for number, part in enumerate(parts)])
+        self._unsent[self.store.document_collection] += [
+            {**record, "key": f"{doc}:{gen}:{number}", "part": number, "text": part} for number, part in enumerate(parts)]
+        if len(self._unsent[self.store.chunk_collection]) >= BATCH:
+            self._send()
 
 
 class MilvusSnapshot:
