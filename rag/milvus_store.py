@@ -51,9 +51,6 @@ CHUNK_FIELDS = ("id", "doc", "gen", "root", "source", "title", "ordinal", *SPAN_
 DOCUMENT_FIELDS = ("key", "doc", "gen", "part", "root", "source", "content_hash", "size", "mtime_ns", "title",
                    "metadata", "chunk_count", "indexed_at")
 CONNECT_TIMEOUT_S = 10.0
-# How hybrid search fuses dense and BM25 inside Milvus ("weighted" or "rrf"), chosen on SciFact by bench/milvus.py.
-HYBRID_RANKER = "weighted"
-RRF_K = 60
 
 
 class MilvusUnavailableError(StoreError):
@@ -555,10 +552,10 @@ class MilvusSnapshot:
     def _ranked(hits: list[dict]) -> list[tuple[int, float]]:
         return [(int(hit["id"]), float(hit["distance"])) for hit in hits]
 
-    def hybrid_search(self, vector: np.ndarray, query: str, k: int, within: Collection[int] | None,
-                      ranker: str = HYBRID_RANKER) -> list[tuple[int, float]]:
-        """Dense and BM25 fused inside Milvus by ``ranker``: "weighted" (WeightedRanker, each side's scores
-        normalised, weighted as the local fusion) or "rrf" (RRFRanker, k=60)."""
+    def hybrid_search(self, vector: np.ndarray, query: str, k: int,
+                      within: Collection[int] | None) -> list[tuple[int, float]]:
+        """Dense and BM25 fused inside Milvus by its WeightedRanker (each side's scores normalised, weighted as the
+        local fusion)."""
         if k <= 0 or (within is not None and not within):
             return []
         expr = self.filter(within)
@@ -570,7 +567,7 @@ class MilvusSnapshot:
         dense = pymilvus.AnnSearchRequest([_as_list(vector)], "dense", {"params": {"ef": max(HNSW_EF_SEARCH, depth)}},
                                           depth, expr=expr)
         lexical = pymilvus.AnnSearchRequest([terms], "sparse", {}, depth, expr=expr)
-        fusion = (pymilvus.RRFRanker(RRF_K) if ranker == "rrf" else pymilvus.WeightedRanker(DENSE_WEIGHT, 1 - DENSE_WEIGHT))
+        fusion = pymilvus.WeightedRanker(DENSE_WEIGHT, 1 - DENSE_WEIGHT)
         hits = self.store.milvus.hybrid_search(self.store.chunk_collection, [dense, lexical], fusion, limit=k,
                                                output_fields=["id"])[0]
         return self._ranked(hits)
