@@ -17,7 +17,8 @@ from rag.ingest import IndexReport, Progress, SourceFile, files_state, index_sou
 from rag.passage import Hit
 from rag.question import bm25_idf
 from rag.retrieve import MODES, Retriever
-from rag.store import DocumentRecord, IndexMismatchError, Store, StoreError
+from rag.store import DocumentRecord, IndexMismatchError, StoreError
+from rag.stores import open_store
 
 # What a running server may change (the settings endpoint); everything else needs a restart.
 ANSWER_SETTINGS = ("backend", "llm_model", "openai_base_url", "openai_api_key", "ollama_base_url", "top_k",
@@ -40,7 +41,7 @@ class Assistant:
 
     def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None):
         self.settings = settings or load_settings()
-        self.store = Store(self.settings.index_dir)
+        self.store = open_store(self.settings)
         remove_stale_exports(self._models_dir)
         self._embedder = embedder  # shared by callers that hold several indexes open
         self._retriever: Retriever | None = None

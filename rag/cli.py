@@ -78,6 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
                             "is an editor)")
     _common(serve)
 
+    migrate = commands.add_parser("migrate", help="copy the local index into another store (vectors included: "
+                                                  "nothing is embedded again); safe to run again")
+    migrate.add_argument("--to", required=True, choices=["milvus"], help="the store to copy into, as configured "
+                                                                          "(milvus_uri, milvus_token, ...)")
+    _common(migrate)
+
     commands.add_parser("hash-password", help="read a password (no echo) and print its hash for the users table")
     api_key = commands.add_parser("new-api-key", help="make an API key for the HTTP API and print it with its "
                                                       "[api_keys] entry")
@@ -125,6 +131,11 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.command == "eval-retrieval":
         return _eval_retrieval(args, settings)
+    if args.command == "migrate":
+        from rag.migrate import migrate_index
+
+        print(migrate_index(settings, args.to).summary())
+        return 0
     if args.command == "serve":
         if args.api_only:
             from rag.http_api import serve

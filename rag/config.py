@@ -47,6 +47,16 @@ class Settings(BaseSettings):
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path("index")
 
+    # Where documents, chunks and vectors are stored: "local" (SQLite + FAISS + tantivy in index_dir) or "milvus"
+    # (a Milvus server, or a milvus-lite file, that several machines can share; needs `pip install -e .[milvus]`).
+    # index_dir still holds the embedding model's cache and the index lock with either.
+    store: Literal["local", "milvus"] = "local"
+    # http://host:19530 for Milvus Standalone/Distributed, or a local file path (*.db) for milvus-lite.
+    milvus_uri: str = "index/milvus.db"
+    milvus_token: SecretStr = SecretStr("")  # "user:password" or an API key; empty for an open server
+    # The collections are <prefix>_chunks, <prefix>_documents and <prefix>_meta: one prefix per index.
+    milvus_collection_prefix: str = Field(default="rag", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,200}$")
+
     # Loading: files larger than this are skipped rather than stalling an index run.
     max_file_mb: float = 50.0
 

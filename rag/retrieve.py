@@ -8,7 +8,7 @@ import numpy as np
 
 from rag.embed import Embedder
 from rag.passage import Hit
-from rag.store import SearchArtifacts, Store
+from rag.stores import IndexStore, SearchSnapshot
 
 MODES = ("hybrid", "dense", "bm25")
 # Hybrid = DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * BM25, both min-max normalised over their candidates:
@@ -21,7 +21,7 @@ FUSION_DEPTH = 100
 class Retriever:
     """Answers queries from one committed generation of the index, held in memory without chunk text."""
 
-    def __init__(self, store: Store, embedder: Embedder, artifacts: SearchArtifacts | None):
+    def __init__(self, store: IndexStore, embedder: Embedder, artifacts: SearchSnapshot | None):
         self.store = store
         self.embedder = embedder
         self.artifacts = artifacts
@@ -39,9 +39,13 @@ class Retriever:
 
     def ranked_chunks(self, query: str, k: int, mode: str,
                       within: Collection[int] | None = None) -> list[tuple[int, float]]:
-        """Top ``k`` chunk ids with their scores: cosine (dense), BM25 (bm25) or fused in [0, 1] (hybrid)."""
+        """Top ``k`` chunk ids with their scores: cosine (dense), BM25 (bm25) or fused in [0, 1] (hybrid; an engine
+        that fuses inside itself, Milvus, scores by its own ranker)."""
+        vector = self.embedder.encode_query(query) if mode != "bm25" else None
+        if mode == "hybrid" and (fused := self.artifacts.hybrid_search(vector, query, k, within)) is not None:
+            return fused
         depth = k if mode != "hybrid" else max(FUSION_DEPTH, k)
-        dense = self.dense_chunks(query, depth, within) if mode != "bm25" else []
+        dense = self._nearest(vector, depth, within) if vector is not None else []
         lexical = self.bm25_chunks(query, depth, within) if mode != "dense" else []
         if mode == "dense":
             return dense
@@ -55,7 +59,9 @@ class Retriever:
         return lexical.document_frequency(term) if lexical is not None else 0
 
     def dense_chunks(self, query: str, k: int, within: Collection[int] | None = None) -> list[tuple[int, float]]:
-        vector = self.embedder.encode_query(query)
+        return self._nearest(self.embedder.encode_query(query), k, within)
+
+    def _nearest(self, vector: np.ndarray, k: int, within: Collection[int] | None) -> list[tuple[int, float]]:
         if within is None:
             return self.artifacts.dense.search(vector, k)
         # Exact cosine over the chosen chunks' stored vectors, whatever the index type: a filter that keeps

@@ -20,7 +20,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path, PurePosixPath
 
@@ -158,6 +158,10 @@ class SearchArtifacts:
     def chunk_ids(self) -> np.ndarray:
         return self.dense.chunk_ids
 
+    def hybrid_search(self, vector: np.ndarray, query: str, k: int, within: Collection[int] | None) -> None:
+        """None: the retriever fuses FAISS and tantivy rankings itself (rag/retrieve.py)."""
+        return None
+
 
 class Store:
     """One index folder. Reads are safe from many threads; one writer at a time (the index lock)."""
@@ -221,32 +225,9 @@ class Store:
     def close(self) -> None:
         self._db.close()
 
-    @contextmanager
-    def index_lock(self, wait: bool = True, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
-        """Hold the index for one writer, across processes and threads (an flock on ``index.lock``).
-
-        When another run holds it: with ``wait``, tell ``on_wait`` and block until it ends; without,
-        raise :class:`IndexBusyError`. The lock file holds the owner's pid, for those messages.
-        """
-        path = self.index_dir / LOCK_NAME
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError as exc:
-                if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                    raise StoreError(f"cannot lock the index in {self.index_dir}: {exc}") from exc
-                busy = f"another index run (pid {_lock_owner(fd)}) is in progress"
-                if not wait:
-                    raise IndexBusyError(busy) from None
-                if on_wait is not None:
-                    on_wait(f"{busy}; waiting…")
-                fcntl.flock(fd, fcntl.LOCK_EX)
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, str(os.getpid()).encode(), 0)
-            yield
-        finally:
-            os.close(fd)  # releases the lock
+    def index_lock(self, wait: bool = True, on_wait: Callable[[str], None] | None = None) -> AbstractContextManager[None]:
+        """Hold the index for one writer, across processes and threads: see :func:`index_lock`."""
+        return index_lock(self.index_dir, wait, on_wait)
 
     # ---- metadata -------------------------------------------------------------------------
 
@@ -341,6 +322,15 @@ class Store:
             return ids, np.zeros((0, 0), dtype=np.float32)
         vectors = np.frombuffer(b"".join(row[1] for row in rows), dtype=np.float32).reshape(len(rows), -1)
         return ids, vectors
+
+    def document_content(self, root: str, source: str) -> DocumentContent:
+        """A document's stored content with its chunks and vectors: what `rag migrate` copies to another store."""
+        with self._lock:
+            row = self._db.execute("SELECT id, title, metadata, text FROM documents WHERE root = ? AND source = ?",
+                                   (root, source)).fetchone()
+            if row is None:
+                raise StoreError(f"no indexed document {source!r} in {root}")
+            return _document_content(self._db, *row)
 
     def chunk_root(self, chunk_id: int) -> str | None:
         """The indexed folder of a chunk's document (a passage names only its file), None once removed."""
@@ -591,13 +581,8 @@ class StoreWriter:
         match = next((row for row in rows if content_key(content_hash, row[1])[1] == suffix), None)
         if match is None:
             return None
-        chunks = self._db.execute(
-            f"SELECT {_SPAN_SELECT}, c.vector FROM chunks c WHERE c.document_id = ? ORDER BY c.ordinal",
-            (match[0],),
-        ).fetchall()
-        vectors = np.frombuffer(b"".join(row[-1] for row in chunks), dtype=np.float32).reshape(len(chunks), -1)
-        spans = [Span(**dict(zip(_SPAN_COLUMNS, row[:-1]))) for row in chunks]
-        return DocumentContent(match[2], json.loads(match[3]), match[4], spans, vectors)
+        document_id, _, title, metadata, text = match
+        return _document_content(self._db, document_id, title, metadata, text)
 
     def touch(self, root: str, source: str, size: int, mtime_ns: int) -> None:
         """Same content, new file times: remember them so the next run skips hashing."""
@@ -637,6 +622,44 @@ class StoreWriter:
                 for ordinal, chunk in enumerate(chunks)
             ],
         )
+
+
+@contextmanager
+def index_lock(index_dir: Path, wait: bool = True, on_wait: Callable[[str], None] | None = None,
+               name: str = LOCK_NAME) -> Iterator[None]:
+    """Hold the index in ``index_dir`` for one writer, across processes and threads (an flock on the file ``name``).
+
+    When another run holds it: with ``wait``, tell ``on_wait`` and block until it ends; without,
+    raise :class:`IndexBusyError`. The lock file holds the owner's pid, for those messages.
+    """
+    path = index_dir / name
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise StoreError(f"cannot lock the index in {index_dir}: {exc}") from exc
+            busy = f"another index run (pid {_lock_owner(fd)}) is in progress"
+            if not wait:
+                raise IndexBusyError(busy) from None
+            if on_wait is not None:
+                on_wait(f"{busy}; waiting…")
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _document_content(db: sqlite3.Connection, document_id: int, title: str, metadata: str, text: str) -> DocumentContent:
+    chunks = db.execute(
+        f"SELECT {_SPAN_SELECT}, c.vector FROM chunks c WHERE c.document_id = ? ORDER BY c.ordinal", (document_id,)
+    ).fetchall()
+    vectors = np.frombuffer(b"".join(row[-1] for row in chunks), dtype=np.float32).reshape(len(chunks), -1)
+    spans = [Span(**dict(zip(_SPAN_COLUMNS, row[:-1]))) for row in chunks]
+    return DocumentContent(title, json.loads(metadata), text, spans, vectors)
 
 
 def _compact(db: sqlite3.Connection, index_dir: Path, dim: int, exact_search_max_chunks: int, force: bool) -> bool:

@@ -46,3 +46,24 @@ def fresh_assistant(tmp_path, embedder):
 
     (tmp_path / "corpus").mkdir()
     return Assistant(make_settings(tmp_path), embedder=embedder)
+
+
+@pytest.fixture(scope="session")
+def milvus_corpus_assistant(tmp_path_factory, embedder, corpus_assistant):
+    """The corpus index copied into Milvus (a milvus-lite file) by `rag migrate`, nothing embedded twice: read-only.
+    (Indexing straight into Milvus is tested in tests/test_milvus_store.py.)"""
+    from rag.api import Assistant
+    from rag.migrate import migrate_index
+
+    tmp = tmp_path_factory.mktemp("corpus-milvus")
+    settings = corpus_assistant.settings.model_copy(update={"store": "milvus", "milvus_uri": str(tmp / "milvus.db")})
+    assert len(migrate_index(settings, "milvus").copied) == 3
+    assistant = Assistant(settings, embedder=embedder)
+    yield assistant
+    assistant.store.close()
+
+
+@pytest.fixture(scope="session", params=["local", "milvus"])
+def indexed_assistant(request):
+    """The read-only corpus index on each store kind: answer and retrieval tests run against both."""
+    return request.getfixturevalue("corpus_assistant" if request.param == "local" else "milvus_corpus_assistant")

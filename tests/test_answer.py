@@ -14,8 +14,8 @@ from rag.text import split_sentences
 
 
 @pytest.fixture(scope="module")
-def extractive(corpus_assistant):
-    return get_backend("extractive", corpus_assistant.settings)
+def extractive(indexed_assistant):
+    return get_backend("extractive", indexed_assistant.settings)
 
 
 def ask(assistant, backend, question, history=()):
@@ -44,8 +44,8 @@ def ask(assistant, backend, question, history=()):
          "core-of-the-alignment-problem.md", "SERI ML Alignment Theory Scholars Program"),
     ],
 )
-def test_extractive_answers_factoids_with_the_right_citation(corpus_assistant, extractive, question, source, fact):
-    deltas, answer = ask(corpus_assistant, extractive, question)
+def test_extractive_answers_factoids_with_the_right_citation(indexed_assistant, extractive, question, source, fact):
+    deltas, answer = ask(indexed_assistant, extractive, question)
     assert answer.grounded and answer.backend == "extractive"
     assert fact in answer.answer
     # The sentence holding the fact cites a passage of the right document that contains it.
@@ -61,39 +61,39 @@ def test_extractive_answers_factoids_with_the_right_citation(corpus_assistant, e
     assert "".join(deltas) == answer.answer and len(deltas) == len(split_sentences(answer.answer))
     cited_ids = {(c.passage.source, c.passage.start) for c in answer.citations}
     assert all((h.passage.source, h.passage.start) not in cited_ids for h in answer.uncited)
-    assert len(answer.uncited) + len(cited_ids) == len(corpus_assistant.search(answer.query, 5))
+    assert len(answer.uncited) + len(cited_ids) == len(indexed_assistant.search(answer.query, 5))
 
 
 @pytest.mark.parametrize("question", ["What is the boiling point of tungsten?", "Who won the 2018 FIFA World Cup?"])
-def test_question_without_relevant_passages_is_not_grounded(corpus_assistant, extractive, question):
-    deltas, answer = ask(corpus_assistant, extractive, question)
+def test_question_without_relevant_passages_is_not_grounded(indexed_assistant, extractive, question):
+    deltas, answer = ask(indexed_assistant, extractive, question)
     assert not answer.grounded and answer.citations == []
     assert "do not appear to answer" in answer.answer and "".join(deltas) == answer.answer
     assert len(answer.uncited) == 5  # the closest passages are still shown
 
 
-def test_extractive_follow_up_uses_the_previous_question(corpus_assistant, extractive):
+def test_extractive_follow_up_uses_the_previous_question(indexed_assistant, extractive):
     history = [
         {"role": "user", "content": "What is Constitutional AI?"},
         {"role": "assistant", "content": [{"type": "text", "text": "The model critiques its own outputs [1]."}]},
     ]
-    _, answer = ask(corpus_assistant, extractive, "And which company developed it?", history)
+    _, answer = ask(indexed_assistant, extractive, "And which company developed it?", history)
     assert answer.query == "constitutional ai And which company developed it?"
     assert answer.grounded and "Anthropic" in answer.answer
-    _, alone = ask(corpus_assistant, extractive, "And which company developed it?")
+    _, alone = ask(indexed_assistant, extractive, "And which company developed it?")
     assert alone.query == "And which company developed it?"
 
 
-def test_retrieved_passages_can_be_announced_before_the_answer(corpus_assistant):
-    events = list(corpus_assistant.ask("What is specification gaming?", backend="extractive", announce_retrieval=True))
+def test_retrieved_passages_can_be_announced_before_the_answer(indexed_assistant):
+    events = list(indexed_assistant.ask("What is specification gaming?", backend="extractive", announce_retrieval=True))
     assert events[0].kind == "retrieved" and len(events[0].hits) == 5
     final = events[-1].answer
     assert [hit.passage.id for hit in final.uncited] == [
         hit.passage.id for hit in events[0].hits if hit.passage.id not in {c.passage.id for c in final.citations}]
 
 
-def test_answer_json_shape(corpus_assistant, extractive):
-    _, answer = ask(corpus_assistant, extractive, "What is a paperclip maximizer?")
+def test_answer_json_shape(indexed_assistant, extractive):
+    _, answer = ask(indexed_assistant, extractive, "What is a paperclip maximizer?")
     data = json.loads(json.dumps(answer.to_dict()))
     assert set(data) == {"answer", "grounded", "state", "backend", "citations", "timings", "retrieved"}
     assert data["state"] == "verified"  # grounded; "unverified" and "not_found" are the other two
@@ -106,7 +106,7 @@ def test_answer_json_shape(corpus_assistant, extractive):
     assert data["timings"]["total_ms"] >= data["timings"]["first_token_ms"] >= data["timings"]["retrieval_ms"]
     # The quoted text is the stored document text at the cited offsets (up to the chunker's whitespace).
     citation = answer.citations[0]
-    document = corpus_assistant.document_text(citation.passage.source)
+    document = indexed_assistant.document_text(citation.passage.source)
     assert document[citation.passage.start : citation.passage.end].split() == citation.passage.text.split()
     # The quote offsets pick the quoted unit out of the chunk: inside its span, and holding the quoted words.
     assert citation.passage.start <= citation.quote_start < citation.quote_end <= citation.passage.end
@@ -115,18 +115,18 @@ def test_answer_json_shape(corpus_assistant, extractive):
     assert set(quoted) <= set(re.findall(r"\w+", document[citation.quote_start : citation.quote_end]))
 
 
-def test_assistant_ask_streams_the_same_answer(corpus_assistant):
-    events = list(corpus_assistant.ask("What is a mesa-optimizer?", backend="extractive"))
+def test_assistant_ask_streams_the_same_answer(indexed_assistant):
+    events = list(indexed_assistant.ask("What is a mesa-optimizer?", backend="extractive"))
     final = events[-1].answer
     assert isinstance(final, Answer) and final.grounded
     assert "".join(e.text for e in events[:-1]) == final.answer
 
 
-def test_empty_question_and_unknown_backend_are_clear_errors(corpus_assistant, extractive):
+def test_empty_question_and_unknown_backend_are_clear_errors(indexed_assistant, extractive):
     with pytest.raises(ValueError, match="empty"):
-        ask(corpus_assistant, extractive, "   ")
+        ask(indexed_assistant, extractive, "   ")
     with pytest.raises(BackendError) as caught:
-        get_backend("gpt-17", corpus_assistant.settings)
+        get_backend("gpt-17", indexed_assistant.settings)
     assert "RAG_BACKEND" in str(caught.value) and all(name in str(caught.value) for name in BACKEND_NAMES)
 
 

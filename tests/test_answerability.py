@@ -26,8 +26,8 @@ from conftest import CORPUS
 
 
 @pytest.fixture(scope="module")
-def extractive(corpus_assistant):
-    return get_backend("extractive", corpus_assistant.settings)
+def extractive(indexed_assistant):
+    return get_backend("extractive", indexed_assistant.settings)
 
 
 def ask(assistant, backend, question, history=()):
@@ -47,19 +47,19 @@ def quoted(assistant, citation) -> str:
     return assistant.document_text(citation.passage.source)[citation.quote_start : citation.quote_end]
 
 
-def test_a_table_cell_question_returns_the_row_with_its_header(corpus_assistant, extractive):
-    answer = ask(corpus_assistant, extractive, "Which organisation works on causal scrubbing?")
+def test_a_table_cell_question_returns_the_row_with_its_header(indexed_assistant, extractive):
+    answer = ask(indexed_assistant, extractive, "Which organisation works on causal scrubbing?")
     assert answer.grounded
     assert answer.answer == "Organisation: Redwood Research · Agenda: Adversarial training, causal scrubbing [1]."
     (citation,) = answer.citations
     assert citation.supported and citation.answers
     # The highlight is the row in the source table, not the whole chunk.
-    assert quoted(corpus_assistant, citation) == "| Redwood Research | Adversarial training, causal scrubbing |"
+    assert quoted(indexed_assistant, citation) == "| Redwood Research | Adversarial training, causal scrubbing |"
     assert citation.passage.start < citation.quote_start and citation.quote_end < citation.passage.end
 
 
-def test_a_list_question_lists_the_rows_each_cited(corpus_assistant, extractive):
-    answer = ask(corpus_assistant, extractive, "Which organisations work on alignment research?")
+def test_a_list_question_lists_the_rows_each_cited(indexed_assistant, extractive):
+    answer = ask(indexed_assistant, extractive, "Which organisations work on alignment research?")
     assert answer.grounded
     lines = answer.answer.splitlines()
     assert len(lines) == 6 and all(line.startswith("- Organisation: ") and line.endswith("[1]") for line in lines)
@@ -74,8 +74,8 @@ def test_a_list_question_lists_the_rows_each_cited(corpus_assistant, extractive)
     ("What does MIRI stand for?", "acronym"),
     ("Who wrote the AI alignment starter pack?", "who"),
 ])
-def test_a_typed_question_whose_answer_is_absent_is_declined(corpus_assistant, extractive, question, missing):
-    answer = ask(corpus_assistant, extractive, question)
+def test_a_typed_question_whose_answer_is_absent_is_declined(indexed_assistant, extractive, question, missing):
+    answer = ask(indexed_assistant, extractive, question)
     assert not answer.grounded
     assert answer.answer.startswith("The documents discuss ") and missing in split_sentences(answer.answer)[0]
     # What the documents do say is quoted and checked: in the passage, but not an answer.
@@ -90,26 +90,26 @@ def test_a_typed_question_whose_answer_is_absent_is_declined(corpus_assistant, e
     ("What does DPO stand for?", "Direct Preference Optimisation"),  # the expansion is the section heading
     ("Who wrote Takeoff speeds?", "Paul Christiano"),
 ])
-def test_a_typed_question_whose_answer_is_present_is_answered(corpus_assistant, extractive, question, fact):
-    answer = ask(corpus_assistant, extractive, question)
+def test_a_typed_question_whose_answer_is_present_is_answered(indexed_assistant, extractive, question, fact):
+    answer = ask(indexed_assistant, extractive, question)
     assert answer.grounded and fact in answer.answer
     assert all(c.supported and c.answers for c in answer.citations)
 
 
-def test_front_matter_and_link_definitions_are_citable(corpus_assistant, extractive):
-    published = ask(corpus_assistant, extractive, "When was the AI alignment starter pack published?")
+def test_front_matter_and_link_definitions_are_citable(indexed_assistant, extractive):
+    published = ask(indexed_assistant, extractive, "When was the AI alignment starter pack published?")
     assert published.grounded and published.answer == "date: 2024-06-09 [1]."
     (citation,) = published.citations
     assert citation.passage.section == METADATA_SECTION and citation.answers
-    document = corpus_assistant.document_text(citation.passage.source)
-    assert quoted(corpus_assistant, citation) == "date: 2024-06-09"
+    document = indexed_assistant.document_text(citation.passage.source)
+    assert quoted(indexed_assistant, citation) == "date: 2024-06-09"
     assert citation.quote_end < document.index("\n---", 3)  # inside the front matter
 
-    link = ask(corpus_assistant, extractive, "What URL does the starter pack give for Intro to AI Safety?")
+    link = ask(indexed_assistant, extractive, "What URL does the starter pack give for Intro to AI Safety?")
     assert link.grounded and "https://www.youtube.com/watch?v=pYXy-A4siMw" in link.answer
     (citation,) = link.citations
     assert citation.passage.section == LINKS_SECTION
-    assert quoted(corpus_assistant, citation).endswith("https://www.youtube.com/watch?v=pYXy-A4siMw")
+    assert quoted(indexed_assistant, citation).endswith("https://www.youtube.com/watch?v=pYXy-A4siMw")
 
 
 def test_reference_chunks_point_at_the_front_matter_and_the_definitions(embedder):
@@ -126,17 +126,17 @@ def test_reference_chunks_point_at_the_front_matter_and_the_definitions(embedder
     assert "[miles-intro]:    https://www.youtube.com/watch?v=pYXy-A4siMw" in doc.text[first.start : first.end]
 
 
-def test_unrelated_follow_ups_do_not_leak(corpus_assistant, extractive):
-    first = ask(corpus_assistant, extractive, "What is specification gaming?")
+def test_unrelated_follow_ups_do_not_leak(indexed_assistant, extractive):
+    first = ask(indexed_assistant, extractive, "What is specification gaming?")
     history = [{"role": "user", "content": "What is specification gaming?"},
                {"role": "assistant", "content": first.answer}]
-    second = ask(corpus_assistant, extractive, "Which organisation works on causal scrubbing?", history)
-    fresh = ask(corpus_assistant, extractive, "Which organisation works on causal scrubbing?")
+    second = ask(indexed_assistant, extractive, "Which organisation works on causal scrubbing?", history)
+    fresh = ask(indexed_assistant, extractive, "Which organisation works on causal scrubbing?")
     assert second.query == fresh.query == "Which organisation works on causal scrubbing?"
     assert second.answer == fresh.answer and second.answer != first.answer
     assert [c.to_dict() for c in second.citations] == [c.to_dict() for c in fresh.citations]
     # A question that leans on the conversation is still rewritten.
-    follow = ask(corpus_assistant, extractive, "Where has it been observed?", history)
+    follow = ask(indexed_assistant, extractive, "Where has it been observed?", history)
     assert follow.query != "Where has it been observed?" and "CoastRunners" in follow.answer
 
 
@@ -144,10 +144,10 @@ def chat(reply: str) -> ChatBackend:
     return ChatBackend("fake", FakeListChatModel(responses=[reply]), describe_error=str)
 
 
-def test_post_hoc_attribution_cites_supported_sentences_and_marks_the_rest(corpus_assistant):
+def test_post_hoc_attribution_cites_supported_sentences_and_marks_the_rest(indexed_assistant):
     reply = ("Specification gaming is when a system exploits loopholes in the reward function instead of the "
              "intended behaviour. Bananas are a popular fruit in tropical countries.")
-    answer = ask(corpus_assistant, chat(reply), "What is specification gaming?")
+    answer = ask(indexed_assistant, chat(reply), "What is specification gaming?")
     first, second = split_sentences(answer.answer)
     assert re.search(r"\[1\]\.$", first) and "[" not in second
     assert second.endswith(f"{UNSUPPORTED}.")
@@ -156,9 +156,9 @@ def test_post_hoc_attribution_cites_supported_sentences_and_marks_the_rest(corpu
     assert answer.grounded
 
 
-def test_an_llm_answer_without_the_asked_type_is_not_grounded(corpus_assistant):
+def test_an_llm_answer_without_the_asked_type_is_not_grounded(indexed_assistant):
     reply = "RLHF introduced practical alignment for large language models [1]."
-    answer = ask(corpus_assistant, chat(reply), "In what year was RLHF introduced?")
+    answer = ask(indexed_assistant, chat(reply), "In what year was RLHF introduced?")
     assert not answer.grounded
     assert "don't give the year" in answer.answer
     assert all(not c.answers for c in answer.citations)
@@ -180,8 +180,8 @@ def test_answer_types(question, kind):
     assert answer_type(question) == kind
 
 
-def test_focus_terms_are_weighted_by_the_index_rarity(corpus_assistant):
-    asked = analyse("In what year did OpenAI Codex appear in alignment work?", corpus_assistant.idf())
+def test_focus_terms_are_weighted_by_the_index_rarity(indexed_assistant):
+    asked = analyse("In what year did OpenAI Codex appear in alignment work?", indexed_assistant.idf())
     assert asked.type == YEAR and "year" not in asked.focus
     assert asked.focus["codex"] > asked.focus["align"]  # "codex" is in two chunks, "alignment" in most
     assert analyse("Which organisations work on alignment research?").wants_list

@@ -20,34 +20,34 @@ from rag.api import Assistant
 from rag.store import IndexMismatchError
 
 
-def test_corpus_is_indexed_with_structure(corpus_assistant):
-    status = corpus_assistant.status()
+def test_corpus_is_indexed_with_structure(indexed_assistant):
+    status = indexed_assistant.status()
     assert status["documents"] == 3
     assert status["chunks"] >= 20
     assert status["embed_model"] == "all-MiniLM-L6-v2"
-    titles = {record.source: record.title for record in corpus_assistant.documents()}
+    titles = {record.source: record.title for record in indexed_assistant.documents()}
     assert titles["ai-alignment-starter-pack.md"] == "AI alignment starter pack"
     assert titles["ai-alignment-overview.txt"] == "AI Alignment Overview"
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
-def test_specification_gaming_finds_the_overview(corpus_assistant, mode):
-    hits = corpus_assistant.search("What is specification gaming?", k=5, mode=mode)
+def test_specification_gaming_finds_the_overview(indexed_assistant, mode):
+    hits = indexed_assistant.search("What is specification gaming?", k=5, mode=mode)
     assert hits[0].passage.source == "ai-alignment-overview.txt"
     assert "Specification gaming" in hits[0].passage.text
-    source_text = corpus_assistant.document_text(hits[0].passage.source)
+    source_text = indexed_assistant.document_text(hits[0].passage.source)
     assert "Specification gaming" in source_text[hits[0].passage.start : hits[0].passage.end]
 
 
-def test_organisations_table_is_found_whole(corpus_assistant):
-    hits = corpus_assistant.search("Which organisations do alignment research and what are their agendas?", k=3)
+def test_organisations_table_is_found_whole(indexed_assistant):
+    hits = indexed_assistant.search("Which organisations do alignment research and what are their agendas?", k=3)
     table = next(hit for hit in hits if "| Redwood Research |" in hit.passage.text)
     for organisation in ("Anthropic", "DeepMind", "MIRI", "Redwood Research", "ARC"):
         assert organisation in table.passage.text
 
 
-def test_html_comment_inside_word_is_searchable(corpus_assistant):
-    hits = corpus_assistant.search("AI alignment starter pack introduction", k=5, mode="bm25")
+def test_html_comment_inside_word_is_searchable(indexed_assistant):
+    hits = indexed_assistant.search("AI alignment starter pack introduction", k=5, mode="bm25")
     assert any(hit.passage.source == "ai-alignment-starter-pack.md" for hit in hits)
     assert all("<!--" not in hit.passage.text and "<abbr>" not in hit.passage.text for hit in hits)
 
