@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -11,7 +12,8 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from rag.config import Settings, load_settings
+from rag.collections import Collection, create_collection, find_collection, list_collections, removable
+from rag.config import DEFAULT_COLLECTION, Settings, load_settings
 from rag.embed import Embedder, model_id, remove_stale_exports
 from rag.ingest import IndexReport, Progress, SourceFile, files_state, index_sources, scan, signature
 from rag.passage import Hit
@@ -36,13 +38,18 @@ def document_key(root: str, source: str) -> str:
 
 class Assistant:
     """An index folder plus the models that read it. Thread-safe: questions keep being answered
-    from the last committed index while a re-index runs."""
+    from the last committed index while a re-index runs.
 
-    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None):
+    This is the default collection's; :meth:`collection` gives the Assistant of another collection."""
+
+    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None,
+                 parent: Assistant | None = None):
         self.settings = settings or load_settings()
         self.store = Store(self.settings.index_dir)
         remove_stale_exports(self._models_dir)
         self._embedder = embedder  # shared by callers that hold several indexes open
+        self._parent = parent  # a collection's Assistant: the default one, whose model it shares
+        self._collections: dict[str, Assistant] = {}
         self._retriever: Retriever | None = None
         self._model_lock = threading.Lock()
         self._settings_lock = threading.Lock()
@@ -53,6 +60,8 @@ class Assistant:
 
     @property
     def embedder(self) -> Embedder:
+        if self._embedder is None and self._parent is not None:
+            self._embedder = self._parent.embedder  # loaded once for every collection
         with self._model_lock:
             if self._embedder is None:
                 self._embedder = Embedder(
@@ -220,6 +229,55 @@ class Assistant:
             return (f"Removed `{record.source}` (from {record.root}) from the index; {kept}, so only the index entry "
                     "was removed.")
 
+    # ---- collections ---------------------------------------------------------------------
+
+    def collection(self, name: str | None) -> Assistant:
+        """The Assistant of collection ``name`` (None or "default": the default one), made on first use and
+        kept; it shares this one's embedding model and answer settings. UserError for an unknown name."""
+        if self._parent is not None:
+            return self._parent.collection(name)
+        found = find_collection(self.settings, name)
+        if found.name == DEFAULT_COLLECTION:
+            return self
+        with self._settings_lock:
+            child = self._collections.get(found.name)
+            if child is None:
+                folders = {"corpus_dir": found.corpus_dir, "index_dir": found.index_dir}
+                child = Assistant(self.settings.model_copy(update=folders), embedder=self._embedder, parent=self)
+                self._collections[found.name] = child
+            return child
+
+    def collections(self) -> list[tuple[Collection, int]]:
+        """Every collection (the default one first) with how many documents it holds."""
+        return [(found, self.collection(found.name).store.counts()[0]) for found in list_collections(self.settings)]
+
+    def create_collection(self, name: str) -> Assistant:
+        """Make an empty collection in collections_dir/NAME/{corpus,index}; UserError if the name is taken."""
+        return self.collection(create_collection(self.settings, name).name)
+
+    def collection_removal_preview(self, name: str) -> str:
+        """What :meth:`remove_collection` would delete, in one line, for a confirmation question."""
+        found = find_collection(self.settings, name)
+        removable(found)
+        documents = self.collection(found.name).store.counts()[0]
+        return (f"The collection `{found.name}` will be removed **and its folder `{found.corpus_dir.parent}` "
+                f"deleted**: its {documents} document file{'' if documents == 1 else 's'} and its index.")
+
+    def remove_collection(self, name: str) -> str:
+        """Delete a collection the app made, with its folder (documents and index), once no index run holds it.
+        Collections from rag.toml and the default one are refused (their folders are the user's)."""
+        found = find_collection(self.settings, name)
+        removable(found)
+        child = self.collection(found.name)
+        with child.store.index_lock():
+            with self._settings_lock:
+                self._collections.pop(found.name, None)
+            documents = child.store.counts()[0]
+            child.store.close()
+            shutil.rmtree(found.corpus_dir.parent)
+        return (f"Removed the collection `{found.name}`: its folder `{found.corpus_dir.parent}` with "
+                f"{documents} document file{'' if documents == 1 else 's'} and its index was deleted.")
+
     # ---- settings ------------------------------------------------------------------------
 
     def update_settings(self, **changes) -> list[str]:
@@ -251,6 +309,8 @@ class Assistant:
                     notes.append("The OpenAI base URL changed, so the API key set for the old URL was cleared; "
                                  "enter the key for the new URL.")
             self.settings = current.model_copy(update=changes)
+            for child in self._collections.values():  # answer settings apply to the whole server
+                child.settings = child.settings.model_copy(update=changes)
         return notes
 
     # ---- reading -------------------------------------------------------------------------
