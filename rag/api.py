@@ -251,9 +251,9 @@ class Assistant:
         """Every collection (the default one first) with how many documents it holds."""
         return [(found, self.collection(found.name).store.counts()[0]) for found in list_collections(self.settings)]
 
-    def create_collection(self, name: str) -> Assistant:
+    def create_collection(self, name: str) -> Collection:
         """Make an empty collection in collections_dir/NAME/{corpus,index}; UserError if the name is taken."""
-        return self.collection(create_collection(self.settings, name).name)
+        return create_collection(self.settings, name)
 
     def collection_removal_preview(self, name: str) -> str:
         """What :meth:`remove_collection` would delete, in one line, for a confirmation question."""

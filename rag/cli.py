@@ -199,7 +199,7 @@ def _collections(assistant, args: argparse.Namespace) -> int:
         raise UserError(f"name the collection to {args.action}: rag collections {args.action} NAME")
     if args.action == "create":
         made = assistant.create_collection(args.name)
-        print(f"created the collection {args.name}: add documents to {made.settings.corpus_dir}, then "
+        print(f"created the collection {args.name}: add documents to {made.corpus_dir}, then "
               f"`rag index --collection {args.name}`")
         return 0
     if args.action == "remove":

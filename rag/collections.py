@@ -15,6 +15,10 @@ from rag.config import COLLECTION_NAME, DEFAULT_COLLECTION, Settings
 from rag.errors import UserError
 
 
+class UnknownCollection(UserError):
+    """No collection has this name."""
+
+
 @dataclass(frozen=True)
 class Collection:
     name: str
@@ -46,7 +50,7 @@ def find_collection(settings: Settings, name: str | None) -> Collection:
     folder = _made_folder(settings, name)
     if folder.is_dir() and not folder.is_symlink():
         return Collection(name, folder / "corpus", folder / "index", made_here=True)
-    raise UserError(f"no collection named {name!r} (`rag collections` lists them; `rag collections create "
+    raise UnknownCollection(f"no collection named {name!r} (`rag collections` lists them; `rag collections create "
                     f"{name}` makes it)")
 
 

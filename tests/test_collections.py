@@ -27,9 +27,10 @@ def two_collections(tmp_path, embedder):
     from rag.api import Assistant
 
     shutil.copytree(CORPUS, tmp_path / "corpus")
-    assistant = Assistant(make_settings(tmp_path, collections_dir=tmp_path / "collections"), embedder=embedder)
+    assistant = Assistant(make_settings(tmp_path), embedder=embedder)
     assistant.index()
-    pets = assistant.create_collection("pets")
+    assistant.create_collection("pets")
+    pets = assistant.collection("pets")
     (tmp_path / "collections/pets/corpus/quokka-notes.md").write_text(QUOKKA)
     pets.index()
     return assistant
