@@ -205,6 +205,16 @@ class Assistant:
         record = self._record(doc_id)
         return record, self.store.document_text(record.source, record.root)
 
+    def find_document(self, doc_id: str) -> tuple[DocumentRecord, str]:
+        """:meth:`document` from whichever collection indexed it (ids are per folder, so they differ across
+        collections). StoreError when none did."""
+        for found in list_collections(self.settings):
+            try:
+                return self.collection(found.name).document(doc_id)
+            except StoreError:
+                continue
+        raise StoreError(f"no indexed document with id {doc_id!r}")
+
     def removal_preview(self, doc_id: str) -> str:
         """What :meth:`remove` would do to this document, in one line, for a confirmation question."""
         record = self._record(doc_id)
