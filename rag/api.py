@@ -205,15 +205,34 @@ class Assistant:
         record = self._record(doc_id)
         return record, self.store.document_text(record.source, record.root)
 
-    def find_document(self, doc_id: str) -> tuple[DocumentRecord, str]:
-        """:meth:`document` from whichever collection indexed it (ids are per folder, so they differ across
-        collections). StoreError when none did."""
+    def _holder(self, doc_id: str) -> Assistant:
+        """The collection that indexed this document (ids are per folder, so they differ across collections)."""
         for found in list_collections(self.settings):
-            try:
-                return self.collection(found.name).document(doc_id)
-            except StoreError:
-                continue
+            held = self.collection(found.name)
+            if any(document_id(record) == doc_id for record in held.store.documents()):
+                return held
         raise StoreError(f"no indexed document with id {doc_id!r}")
+
+    def find_document(self, doc_id: str) -> tuple[DocumentRecord, str]:
+        """:meth:`document` from whichever collection indexed it. StoreError when none did."""
+        return self._holder(doc_id).document(doc_id)
+
+    def pdf_page(self, doc_id: str, page: int) -> bytes:
+        """A page of an indexed PDF as PNG, rendered from its file, which must lie inside its collection's corpus
+        folder (symlinks resolved): the id picks the file, never a path from the caller. StoreError otherwise."""
+        from rag.loaders import SkipFile
+        from rag.loaders.pdf import render_page
+
+        held = self._holder(doc_id)
+        record = held._record(doc_id)
+        path = Path(record.root) / record.source
+        corpus = Path(held.settings.corpus_dir).resolve()
+        if path.suffix.lower() != ".pdf" or not path.resolve().is_relative_to(corpus) or not path.is_file():
+            raise StoreError(f"no PDF file of {record.source} in the corpus folder")
+        try:
+            return render_page(str(path.resolve()), page)
+        except SkipFile as exc:
+            raise StoreError(f"{record.source}: {exc}") from None
 
     def removal_preview(self, doc_id: str) -> str:
         """What :meth:`remove` would do to this document, in one line, for a confirmation question."""

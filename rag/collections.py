@@ -31,7 +31,8 @@ def checked_name(name: str | None) -> str:
     """The collection name to use (None or empty: the default one); UserError for an unusable name."""
     name = (name or "").strip() or DEFAULT_COLLECTION
     if not COLLECTION_NAME.fullmatch(name):
-        raise UserError(f"bad collection name {name!r}: use up to 64 letters, digits, - and _, starting with a letter or digit")
+        raise UserError(f"bad collection name {name!r}: use up to 64 letters, digits, - and _, starting with a "
+                        "letter or digit")
     return name
 
 

@@ -120,7 +120,8 @@ class Settings(BaseSettings):
     def _check_collections(cls, tables: dict[str, dict[str, Path]]) -> dict[str, dict[str, Path]]:
         for name, table in tables.items():
             if not COLLECTION_NAME.fullmatch(name) or name == DEFAULT_COLLECTION:
-                raise ValueError(f"collection name {name!r}: use letters, digits, - and _ (and not {DEFAULT_COLLECTION!r})")
+                raise ValueError(f"collection name {name!r}: use letters, digits, - and _ "
+                                 f"(and not {DEFAULT_COLLECTION!r})")
             if set(table) != {"corpus_dir", "index_dir"}:
                 raise ValueError(f"[collections.{name}] needs exactly corpus_dir and index_dir")
         return tables

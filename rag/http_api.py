@@ -36,7 +36,7 @@ from rag.answer import final_answer
 from rag.api import Assistant, document_id
 from rag.auth import EDIT, READ, Access, PermissionDenied, Role, allows, check_bind, load_access, require
 from rag.backends import BACKEND_NAMES, BackendError
-from rag.collections import UnknownCollection
+from rag.collections import UnknownCollection, list_collections
 from rag.config import DEFAULT_COLLECTION, RetrievalMode, Settings
 from rag.errors import USER_ERRORS
 from rag.injection import instruction_like
@@ -300,7 +300,7 @@ def build_api(assistant: Assistant, access: Access) -> FastAPI:
         require(_role_of(request), READ, "list models")
         default = assistant.settings.backend
         names = [MODEL_PREFIX + name for name in sorted(BACKEND_NAMES, key=lambda name: name != default)]
-        names += [f"{MODEL_PREFIX}{default}/{found.name}" for found, _ in assistant.collections()
+        names += [f"{MODEL_PREFIX}{default}/{found.name}" for found in list_collections(assistant.settings)
                   if found.name != DEFAULT_COLLECTION]
         return {"object": "list", "data": [
             {"id": name, "object": "model", "created": created, "owned_by": "rag"} for name in names

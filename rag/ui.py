@@ -35,7 +35,9 @@ from pydantic import field_validator
 from rag.api import ANSWER_SETTINGS, Assistant, document_id
 from rag.auth import EDIT, READ, Access, PermissionDenied, Role, allows, require
 from rag.backends import BACKEND_NAMES, effective_model
+from rag.collections import list_collections
 from rag.config import DEFAULT_COLLECTION, Settings, config_file
+from rag.conversations import ConversationStore
 from rag.errors import USER_ERRORS, UserError
 from rag.prompt import chat_history
 from rag.retrieve import MODES
@@ -337,11 +339,10 @@ def remove_document(assistant: Assistant, role: Role | None, doc_id: str | None)
         return f"Could not remove `{html.escape(doc_id)}`: {html.escape(_one_line_error(exc), quote=False)}"
 
 
-def collection_choices(assistant: Assistant, role: Role | None) -> list[tuple[str, str]]:
-    """(label, name) of every collection, the default one first, with how many documents each holds."""
+def collection_choices(assistant: Assistant, role: Role | None) -> list[str]:
+    """The name of every collection, the default one first (the chat's status line says what each holds)."""
     require(role, READ, "list collections")
-    return [(f"{found.name} ({count} document{'' if count == 1 else 's'})", found.name)
-            for found, count in assistant.collections()]
+    return [found.name for found in list_collections(assistant.settings)]
 
 
 def create_collection(assistant: Assistant, role: Role | None, name: str | None) -> str:
@@ -627,12 +628,30 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
         yield chat, panels or EMPTY_SOURCES, gr.skip(), queue_note(()), gr.Button(visible=False), gr.Button(
             interactive=True)
 
+    # With logins, each user's conversations live on the server (rag/conversations.py), else in the browser.
+    on_server = None if access.open else ConversationStore(Path(assistant.settings.index_dir) / "conversations")
+
+    def kept(saved: dict | None, request: gr.Request, restoring: bool = False) -> dict | None:
+        """The conversations to work on: this browser's, or the logged-in user's from the server (the page's
+        open conversation stays open; a reload opens the one the user had open last)."""
+        if on_server is None or not request.username:
+            return saved
+        stored = on_server.load(request.username) or new_conversations()
+        if restoring or not (saved or {}).get("current"):
+            return stored
+        return {"current": saved["current"], "chats": stored["chats"]}
+
+    def keep(saved: dict, request: gr.Request) -> None:
+        if on_server is not None and request.username:
+            on_server.save(request.username, saved)
+
     def on_remember(chat: list[dict], panel: str, saved: dict | None, collection: str | None,
                     request: gr.Request) -> tuple:
         try:
-            saved = remember_conversation(role(request), saved, chat, panel, collection)
+            saved = remember_conversation(role(request), kept(saved, request), chat, panel, collection)
         except PermissionDenied as exc:
             raise refused(exc) from None
+        keep(saved, request)
         return saved, gr.Radio(choices=conversation_choices(saved), value=saved["current"])
 
     def on_switch(action, saved: dict | None, key: str | None, request: gr.Request) -> tuple:
@@ -641,9 +660,10 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
             gr.Warning("An answer is still being written: wait for it or press Stop first.")
             return (gr.skip(),) * 6
         try:
-            saved, chat, panel = action(role(request), saved, key)
+            saved, chat, panel = action(role(request), kept(saved, request), key)
         except PermissionDenied as exc:
             raise refused(exc) from None
+        keep(saved, request)
         choices = conversation_choices(saved)
         asked_in = conversation_collection(saved) if chat else gr.skip()  # a new chat keeps the chosen collection
         return saved, chat, panel, None, gr.Radio(choices=choices, value=saved["current"] if chat else None), asked_in
@@ -658,7 +678,8 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
         return on_switch(lambda role_, saved_, _key: delete_conversation(role_, saved_), saved, None, request)
 
     def on_restore(saved: dict | None, request: gr.Request) -> tuple:
-        """A reload shows the conversation this browser had open."""
+        """A reload shows the conversation this browser (with logins: this user) had open."""
+        saved = kept(saved, request, restoring=True)
         return on_switch(open_conversation, saved, (saved or {}).get("current"), request)
 
     def on_stop(draft: str, request: gr.Request) -> tuple:
@@ -720,8 +741,7 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
             choices = collection_choices(assistant, role(request))
         except PermissionDenied as exc:
             raise refused(exc) from None
-        names = {name for _label, name in choices}
-        return tuple(gr.Dropdown(choices=choices) if value in names else gr.Dropdown(choices=choices,
+        return tuple(gr.Dropdown(choices=choices) if value in choices else gr.Dropdown(choices=choices,
                                                                                       value=DEFAULT_COLLECTION)
                      for value in (chat_choice, documents_choice))
 
@@ -784,12 +804,15 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
                 gr.Button("Add or view documents →" if editor else "View the documents →"))
 
     with gr.Blocks(title="Ask your documents") as demo:
-        # Conversations stay in this browser's localStorage (encrypted with a key kept in the index folder).
-        saved = gr.BrowserState(new_conversations(), storage_key="rag-conversations",
-                                secret=_browser_secret(assistant))
+        # Without logins, conversations stay in this browser's localStorage (encrypted with a key kept in the index
+        # folder); with logins, on the server per user (the page holds the open one's id).
+        saved = (gr.BrowserState(new_conversations(), storage_key="rag-conversations",
+                                 secret=_browser_secret(assistant)) if on_server is None
+                 else gr.State(new_conversations()))
         with gr.Sidebar(label="Conversations", open=True, elem_id="conversations"):
             new_chat = gr.Button("+ New chat", size="sm", elem_id="new-chat")
-            history = gr.Radio(choices=[], label="Past conversations (this browser)", elem_id="history")
+            kept_where = "this browser" if on_server is None else "yours, kept on the server"
+            history = gr.Radio(choices=[], label=f"Past conversations ({kept_where})", elem_id="history")
             delete_chat = gr.Button("Delete this chat", size="sm", variant="stop", elem_id="delete-chat")
         gr.Markdown("## Ask your documents\nAnswers come only from the indexed documents, with numbered citations.")
         with gr.Tabs() as tabs:
@@ -798,7 +821,7 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
                     # Values are collection names; custom values let API scripts name any (unknown ones are refused).
                     chat_collection = gr.Dropdown(label="Collection", choices=[DEFAULT_COLLECTION],
                                                   value=DEFAULT_COLLECTION, allow_custom_value=True,
-                                                  elem_id="collection", scale=0, min_width=220)
+                                                  elem_id="collection", scale=0, min_width=280)
                     chat_info = gr.Markdown(elem_id="chat-status")
                     to_documents = gr.Button("Add or view documents →", size="sm", variant="secondary",
                                              elem_id="to-documents", scale=0, min_width=200)
@@ -913,7 +936,8 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
                     save = gr.Button("Save to rag.toml", elem_id="save-settings")
                 save_report = gr.Markdown(elem_id="save-report")
 
-        api_ask.click(on_ask, inputs=[question, chatbot, within, chat_collection], outputs=[question, chatbot, sources, details],
+        api_ask.click(on_ask, inputs=[question, chatbot, within, chat_collection],
+                      outputs=[question, chatbot, sources, details],
                       api_name="ask", concurrency_id="ask", concurrency_limit=4)
         answer_io = dict(fn=on_answer_queue, inputs=[chatbot, sources],
                          outputs=[chatbot, sources, details, queued, stop, clear], api_visibility="private",
@@ -960,7 +984,7 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
                                    api_name="remove", concurrency_id="index", concurrency_limit=1)
         removed.then(lambda: gr.Row(visible=False), outputs=confirm_row, api_visibility="private", queue=False)
         for index_run in (uploaded, reindexed, removed):  # the Chat tab's document count follows the index
-            index_run.then(**chat_status_io).then(**collections_io)
+            index_run.then(**chat_status_io)
         remove_no.click(lambda: gr.Row(visible=False), outputs=confirm_row, api_visibility="private", queue=False)
         chat_tab.select(**chat_status_io)
         chat_collection.input(on_collection_chosen, inputs=chat_collection, outputs=[chat_info, within],
@@ -1054,11 +1078,12 @@ class EditorOnlyUploads:
 
 
 class DocumentView:
-    """ASGI middleware: ``GET /document/<id>?start=&end=`` shows one indexed document whole, the span
-    highlighted (citations link here with ``#cited``). Readers and editors only; the text comes from the
-    index by document id, so no file path is ever taken from the request."""
+    """ASGI middleware: ``GET /document/<id>?start=&end=&page=`` shows one indexed document whole, the span
+    highlighted (citations link here with ``#cited``), a PDF's cited page beside it (``/document/<id>/page/<n>.png``,
+    rendered from the file in the corpus folder). Readers and editors only; the text comes from the index and
+    the file is chosen by document id, so no file path is ever taken from the request."""
 
-    PATH = re.compile(r"/document/([0-9a-f]{12})")
+    PATH = re.compile(r"/document/([0-9a-f]{12})(?:/page/([1-9][0-9]{0,5})\.png)?")
 
     def __init__(self, app, access: Access, assistant: Assistant):
         self.app = app
@@ -1077,15 +1102,29 @@ class DocumentView:
         if not allows(caller_role(scope, self.access), READ):
             await PlainTextResponse("log in first", status_code=401)(scope, receive, send)
             return
+        from starlette.responses import Response
+
         query = Request(scope).query_params
+        doc_id, page_image = match.groups()
+        if page_image is not None:
+            try:
+                png = await run_in_threadpool(self.assistant.pdf_page, doc_id, int(page_image))
+            except StoreError:
+                await PlainTextResponse("no such page of an indexed PDF", status_code=404)(scope, receive, send)
+                return
+            await Response(png, media_type="image/png", headers={
+                "X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=300"})(scope, receive, send)
+            return
         try:
-            record, text = await run_in_threadpool(self.assistant.find_document, match.group(1))
+            record, text = await run_in_threadpool(self.assistant.find_document, doc_id)
             quote = (int(query["start"]), int(query["end"])) if "start" in query and "end" in query else None
+            page = int(query["page"]) if query.get("page", "").isdigit() else None
         except (StoreError, ValueError):
             await PlainTextResponse("no such indexed document", status_code=404)(scope, receive, send)
             return
-        response = HTMLResponse(document_page(record, text, quote), headers={
-            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'",
+        response = HTMLResponse(document_page(record, text, quote, page), headers={
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
+                                       "frame-ancestors 'self'",
             "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"})
         await response(scope, receive, send)
 

@@ -3,7 +3,6 @@ conversation, removed after a confirmation that says what is deleted; desktop an
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -23,14 +22,14 @@ def requests_seen():
 def choose(page, chooser: str, name: str) -> None:
     """Pick a collection in a chooser as a user does: open the list, click the option."""
     page.locator(f"{chooser} input").click()
-    page.get_by_role("option", name=re.compile(rf"^{re.escape(name)} \(")).click()
+    page.get_by_role("option", name=name, exact=True).click()
     page.keyboard.press("Escape")
 
 
 def wait_chosen(page, chooser: str, name: str) -> None:
-    """Wait until the chooser shows the collection (its label: the name, then the document count)."""
-    page.wait_for_function("([chooser, name]) => document.querySelector(`${chooser} input`).value"
-                           ".split(' (')[0] === name", arg=[chooser, name])
+    """Wait until the chooser shows the collection."""
+    page.wait_for_function("([chooser, name]) => document.querySelector(`${chooser} input`).value === name",
+                           arg=[chooser, name])
 
 
 def cited_sources(page, turn: int) -> set[str]:
