@@ -295,7 +295,7 @@ def build_api(assistant: Assistant, access: Access) -> FastAPI:
     async def on_invalid(request: Request, exc: RequestValidationError):
         return _response(ApiError(400, _validation_message(exc), code="invalid_request"))
 
-    @api.get("/models", summary="The models: one per answer backend, then the configured one per collection")
+    @api.get("/models", summary="The models: one per answer backend, then one per collection (the server's backend)")
     def models(request: Request) -> dict:
         require(_role_of(request), READ, "list models")
         default = assistant.settings.backend
@@ -310,7 +310,8 @@ def build_api(assistant: Assistant, access: Access) -> FastAPI:
     def collections(request: Request) -> dict:
         role = _role_of(request)
         require(role, READ, "list collections")
-        return {"object": "list", "data": [_collection(found, count, role) for found, count in assistant.collections()]}
+        found = assistant.collections()
+        return {"object": "list", "data": [_collection(collection, count, role) for collection, count in found]}
 
     @api.post("/collections", summary="Create an empty collection (upload into it with ?collection=NAME)")
     def create_collection(body: CollectionRequest, request: Request) -> dict:
@@ -351,7 +352,8 @@ def build_api(assistant: Assistant, access: Access) -> FastAPI:
     def documents(request: Request, collection: str | None = COLLECTION_QUERY) -> dict:
         role = _role_of(request)
         require(role, READ, "list documents")
-        records = sorted(assistant.collection(collection).documents(), key=lambda record: (record.source, record.root))
+        records = sorted(assistant.collection(collection).documents(),
+                         key=lambda record: (record.source, record.root))
         return {"object": "list", "data": [_document(record, role) for record in records]}
 
     @api.post(
@@ -476,14 +478,16 @@ def api_routes(assistant: Assistant, access: Access) -> list[BaseRoute]:
 
 def start_assistant(settings: Settings, insecure_no_auth: bool) -> tuple[Assistant, Access]:
     """What `rag serve` does before serving the UI or the API: check who may connect (refusing an open
-    non-loopback bind before any work), then bring the index up to date with the corpus folder."""
+    non-loopback bind before any work), then bring every collection's index up to date with its corpus folder."""
     access = load_access(settings)
     warning = check_bind(settings.host, access, insecure_no_auth)  # raises before any work is done
     if warning:
         print(warning, file=sys.stderr, flush=True)
     assistant = Assistant(settings)
-    print(f"indexing {settings.corpus_dir} (only new or changed files are embedded)…", flush=True)
-    print(assistant.index().summary(), flush=True)
+    for found in list_collections(settings):
+        print(f"indexing {found.corpus_dir} (collection {found.name}; only new or changed files are embedded)…",
+              flush=True)
+        print(assistant.collection(found.name).index().summary(), flush=True)
     return assistant, access
 
 

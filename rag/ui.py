@@ -596,6 +596,11 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
         question = (message or "").strip()
         if not question:
             return gr.skip(), gr.skip()
+        try:
+            assistant.collection(collection)
+        except UserError as exc:  # e.g. removed meanwhile: the question stays in the box
+            gr.Warning(f"Not asked: {one_line(exc)}. Choose another collection.")
+            return gr.skip(), gr.skip()
         return "", queue_note(queues.add(request.session_hash, question, within or (), collection))
 
     def on_answer_queue(history: list[dict], panel: str, request: gr.Request) -> Iterator[tuple]:
@@ -665,7 +670,11 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
             raise refused(exc) from None
         keep(saved, request)
         choices = conversation_choices(saved)
-        asked_in = conversation_collection(saved) if chat else gr.skip()  # a new chat keeps the chosen collection
+        asked_in = gr.skip()  # a new chat keeps the chosen collection; an old one asks in its own (if still there)
+        if chat:
+            asked_in = conversation_collection(saved)
+            if asked_in not in collection_choices(assistant, role(request)):
+                asked_in = DEFAULT_COLLECTION
         return saved, chat, panel, None, gr.Radio(choices=choices, value=saved["current"] if chat else None), asked_in
 
     def on_open(saved: dict | None, key: str | None, request: gr.Request) -> tuple:

@@ -509,6 +509,7 @@ def document_page(record, text: str, quote: tuple[int, int] | None, page: int | 
                   f'alt="Page {page} of {title}"><figcaption>Page {page} of the PDF</figcaption></figure>')
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>'
-            f'<style>{_DOCUMENT_CSS}</style></head><body{" class=with-page" if figure else ""}><header><b>{title}</b> · '
+            f'<style>{_DOCUMENT_CSS}</style></head><body{" class=with-page" if figure else ""}>'
+            f"<header><b>{title}</b> · "
             f"<code>{html.escape(record.source)}</code> · the indexed text</header><main>{figure}<div>{body}</div>"
             "</main></body></html>")

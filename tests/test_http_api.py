@@ -450,11 +450,14 @@ def test_open_loopback_server_takes_any_key(ui):
 
 
 def test_rag_serve_api_only_serves_the_api_without_the_ui(tmp_path):
-    """`rag serve --api-only` as users start it: indexes the corpus folder, then answers through the SDK."""
+    """`rag serve --api-only` as users start it: indexes every collection's folder, then answers through the SDK."""
     from openai import OpenAI
 
     (tmp_path / "corpus").mkdir()
     (tmp_path / "corpus" / "quokka.md").write_text(QUOKKA, encoding="utf-8")
+    (tmp_path / "collections" / "birds" / "corpus").mkdir(parents=True)  # a collection filled before the start
+    (tmp_path / "collections" / "birds" / "corpus" / "heron.md").write_text(
+        "# Heron notes\n\nThe grey heron colony on Plinth Island counted 38 nests this spring.\n", encoding="utf-8")
     port = free_port()
     env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO), "HOME": str(tmp_path), "RAG_EMBED_RUNTIME": "torch",
            "RAG_CORPUS_DIR": str(tmp_path / "corpus"), "RAG_INDEX_DIR": str(tmp_path / "index"),
@@ -474,6 +477,10 @@ def test_rag_serve_api_only_serves_the_api_without_the_ui(tmp_path):
         answer = client.chat.completions.create(
             model="rag-extractive", messages=[{"role": "user", "content": "How many quokkas were counted?"}])
         assert "4711" in answer.choices[0].message.content and answer.model_extra["grounded"] is True
+        herons = client.chat.completions.create(
+            model="rag-extractive/birds", messages=[{"role": "user", "content": "How many heron nests were counted?"}])
+        assert "38" in herons.choices[0].message.content
+        assert {c["source"] for c in herons.model_extra["citations"]} == {"heron.md"}
         assert httpx.get(f"http://127.0.0.1:{port}/", timeout=30).status_code == 404  # no UI
     finally:
         process.terminate()

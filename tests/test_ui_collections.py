@@ -114,6 +114,32 @@ def test_default_collection_cannot_be_removed(browser, ui, requests_seen):
         page.context.close()
 
 
+def test_named_endpoints_take_the_collection(ui, tmp_path):
+    from gradio_client import Client, handle_file
+
+    client = Client(ui.url, verbose=False)
+    message, chosen, _box = client.predict("api-pets", api_name="/create_collection")
+    assert "Created the collection `api-pets`" in message and chosen == "api-pets"
+    assert "exists already" in client.predict("api-pets", api_name="/create_collection")[0]
+    try:
+        notes = tmp_path / "quokka-notes.md"
+        notes.write_text(QUOKKA, encoding="utf-8")
+        report, table, _choices, status = client.predict([handle_file(str(notes))], "api-pets", api_name="/upload")
+        assert "added: `quokka-notes.md`" in report and [row[1] for row in table["data"]] == ["quokka-notes.md"]
+        assert "collections/api-pets/index" in status
+        _box, _chat, _sources, answer = client.predict(QUESTION, [], [], "api-pets", api_name="/ask")
+        assert {c["source"] for c in answer["citations"]} == {"quokka-notes.md"}
+        _box, _chat, _sources, default = client.predict(QUESTION, [], api_name="/ask")  # the default collection
+        assert "quokka-notes.md" not in {c["source"] for c in default["citations"]}
+        _report, table, _choices, _status = client.predict("api-pets", api_name="/reindex")
+        message, table, _choices, _status = client.predict(table["data"][0][-1], "api-pets", api_name="/remove")
+        assert "deleted its file" in message and table["data"] == []
+    finally:
+        removed = client.predict("api-pets", api_name="/remove_collection")
+    assert "Removed the collection `api-pets`" in removed
+    assert "no collection named 'api-pets'" in client.predict("api-pets", api_name="/remove_collection")
+
+
 def test_no_request_leaves_localhost(requests_seen):
     assert requests_seen
     assert {urlsplit(url).hostname for url in requests_seen if not url.startswith(("data:", "blob:"))} == {
