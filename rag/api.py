@@ -207,7 +207,7 @@ class Assistant:
 
     def _holder(self, doc_id: str) -> Assistant:
         """The collection that indexed this document (ids are per folder, so they differ across collections)."""
-        for found in list_collections(self.settings):
+        for found in list_collections(self._root.settings):
             held = self.collection(found.name)
             if any(document_id(record) == doc_id for record in held.store.documents()):
                 return held
@@ -260,6 +260,11 @@ class Assistant:
 
     # ---- collections ---------------------------------------------------------------------
 
+    @property
+    def _root(self) -> Assistant:
+        """The default collection's Assistant, which knows every collection (asked through any of them)."""
+        return self._parent or self
+
     def collection(self, name: str | None) -> Assistant:
         """The Assistant of collection ``name`` (None or "default": the default one), made on first use and
         kept; it shares this one's embedding model and answer settings. UserError for an unknown name."""
@@ -278,15 +283,16 @@ class Assistant:
 
     def collections(self) -> list[tuple[Collection, int]]:
         """Every collection (the default one first) with how many documents it holds."""
-        return [(found, self.collection(found.name).store.counts()[0]) for found in list_collections(self.settings)]
+        root = self._root
+        return [(found, root.collection(found.name).store.counts()[0]) for found in list_collections(root.settings)]
 
     def create_collection(self, name: str) -> Collection:
         """Make an empty collection in collections_dir/NAME/{corpus,index}; UserError if the name is taken."""
-        return create_collection(self.settings, name)
+        return create_collection(self._root.settings, name)
 
     def collection_removal_preview(self, name: str) -> str:
         """What :meth:`remove_collection` would delete, in one line, for a confirmation question."""
-        found = find_collection(self.settings, name)
+        found = find_collection(self._root.settings, name)
         removable(found)
         documents = self.collection(found.name).store.counts()[0]
         return (f"The collection `{found.name}` will be removed **and its folder `{found.corpus_dir.parent}` "
@@ -295,12 +301,13 @@ class Assistant:
     def remove_collection(self, name: str) -> str:
         """Delete a collection the app made, with its folder (documents and index), once no index run holds it.
         Collections from rag.toml and the default one are refused (their folders are the user's)."""
-        found = find_collection(self.settings, name)
+        root = self._root
+        found = find_collection(root.settings, name)
         removable(found)
-        child = self.collection(found.name)
+        child = root.collection(found.name)
         with child.store.index_lock():
-            with self._settings_lock:
-                self._collections.pop(found.name, None)
+            with root._settings_lock:
+                root._collections.pop(found.name, None)
             documents = child.store.counts()[0]
             child.store.close()
             shutil.rmtree(found.corpus_dir.parent)

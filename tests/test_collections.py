@@ -44,6 +44,8 @@ def test_a_collection_answers_from_its_own_documents_only(two_collections, tmp_p
     assert "quokka-notes.md" not in cited_sources(two_collections, QUOKKA_QUESTION)
     assert [(c.name, n) for c, n in two_collections.collections()] == [("default", 3), ("pets", 1)]
     assert pets.settings.index_dir == tmp_path / "collections/pets/index"
+    assert pets.collection(None) is two_collections  # any collection's Assistant reaches the others
+    assert [c.name for c, _ in pets.collections()] == ["default", "pets"]
 
 
 def test_answer_settings_changed_on_the_server_reach_every_collection(two_collections):
