@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -11,7 +12,9 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from rag.config import Settings, load_settings
+from rag.collections import (Collection, create_collection, find_collection, list_collections, milvus_prefix,
+                             removable)
+from rag.config import DEFAULT_COLLECTION, Settings, load_settings
 from rag.embed import Embedder, model_id, remove_stale_exports
 from rag.ingest import IndexReport, Progress, SourceFile, files_state, index_sources, scan, signature
 from rag.passage import Hit
@@ -37,13 +40,18 @@ def document_key(root: str, source: str) -> str:
 
 class Assistant:
     """An index folder plus the models that read it. Thread-safe: questions keep being answered
-    from the last committed index while a re-index runs."""
+    from the last committed index while a re-index runs.
 
-    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None):
+    This is the default collection's; :meth:`collection` gives the Assistant of another collection."""
+
+    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None,
+                 parent: Assistant | None = None):
         self.settings = settings or load_settings()
         self.store = open_store(self.settings)
         remove_stale_exports(self._models_dir)
         self._embedder = embedder  # shared by callers that hold several indexes open
+        self._parent = parent  # a collection's Assistant: the default one, whose model it shares
+        self._collections: dict[str, Assistant] = {}
         self._retriever: Retriever | None = None
         self._model_lock = threading.Lock()
         self._settings_lock = threading.Lock()
@@ -54,6 +62,8 @@ class Assistant:
 
     @property
     def embedder(self) -> Embedder:
+        if self._embedder is None and self._parent is not None:
+            self._embedder = self._parent.embedder  # loaded once for every collection
         with self._model_lock:
             if self._embedder is None:
                 self._embedder = Embedder(
@@ -203,6 +213,35 @@ class Assistant:
         record = self._record(doc_id)
         return record, self.store.document_text(record.source, record.root)
 
+    def _holder(self, doc_id: str) -> Assistant:
+        """The collection that indexed this document (ids are per folder, so they differ across collections)."""
+        for found in list_collections(self._root.settings):
+            held = self.collection(found.name)
+            if any(document_id(record) == doc_id for record in held.store.documents()):
+                return held
+        raise StoreError(f"no indexed document with id {doc_id!r}")
+
+    def find_document(self, doc_id: str) -> tuple[DocumentRecord, str]:
+        """:meth:`document` from whichever collection indexed it. StoreError when none did."""
+        return self._holder(doc_id).document(doc_id)
+
+    def pdf_page(self, doc_id: str, page: int) -> bytes:
+        """A page of an indexed PDF as PNG, rendered from its file, which must lie inside its collection's corpus
+        folder (symlinks resolved): the id picks the file, never a path from the caller. StoreError otherwise."""
+        from rag.loaders import SkipFile
+        from rag.loaders.pdf import render_page
+
+        held = self._holder(doc_id)
+        record = held._record(doc_id)
+        path = Path(record.root) / record.source
+        corpus = Path(held.settings.corpus_dir).resolve()
+        if path.suffix.lower() != ".pdf" or not path.resolve().is_relative_to(corpus) or not path.is_file():
+            raise StoreError(f"no PDF file of {record.source} in the corpus folder")
+        try:
+            return render_page(str(path.resolve()), page)
+        except SkipFile as exc:
+            raise StoreError(f"{record.source}: {exc}") from None
+
     def removal_preview(self, doc_id: str) -> str:
         """What :meth:`remove` would do to this document, in one line, for a confirmation question."""
         record = self._record(doc_id)
@@ -226,6 +265,66 @@ class Assistant:
                 return f"Removed `{record.source}` from the index and deleted its file from the corpus folder."
             return (f"Removed `{record.source}` (from {record.root}) from the index; {kept}, so only the index entry "
                     "was removed.")
+
+    # ---- collections ---------------------------------------------------------------------
+
+    @property
+    def _root(self) -> Assistant:
+        """The default collection's Assistant, which knows every collection (asked through any of them)."""
+        return self._parent or self
+
+    def collection(self, name: str | None) -> Assistant:
+        """The Assistant of collection ``name`` (None or "default": the default one), made on first use and
+        kept; it shares this one's embedding model and answer settings. UserError for an unknown name."""
+        if self._parent is not None:
+            return self._parent.collection(name)
+        found = find_collection(self.settings, name)
+        if found.name == DEFAULT_COLLECTION:
+            return self
+        with self._settings_lock:
+            child = self._collections.get(found.name)
+            if child is None:
+                where = {"corpus_dir": found.corpus_dir, "index_dir": found.index_dir,
+                         "milvus_collection_prefix": milvus_prefix(self.settings.milvus_collection_prefix, found.name)}
+                child = Assistant(self.settings.model_copy(update=where), embedder=self._embedder, parent=self)
+                self._collections[found.name] = child
+            return child
+
+    def collections(self) -> list[tuple[Collection, int]]:
+        """Every collection (the default one first) with how many documents it holds."""
+        root = self._root
+        return [(found, root.collection(found.name).store.counts()[0]) for found in list_collections(root.settings)]
+
+    def create_collection(self, name: str) -> Collection:
+        """Make an empty collection in collections_dir/NAME/{corpus,index}; UserError if the name is taken."""
+        return create_collection(self._root.settings, name)
+
+    def collection_removal_preview(self, name: str) -> str:
+        """What :meth:`remove_collection` would delete, in one line, for a confirmation question."""
+        found = find_collection(self._root.settings, name)
+        removable(found)
+        documents = self.collection(found.name).store.counts()[0]
+        return (f"The collection `{found.name}` will be removed **and its folder `{found.corpus_dir.parent}` "
+                f"deleted**: its {documents} document file{'' if documents == 1 else 's'} and its index.")
+
+    def remove_collection(self, name: str) -> str:
+        """Delete a collection the app made, with its folder (documents and index), once no index run holds it.
+        Collections from rag.toml and the default one are refused (their folders are the user's)."""
+        root = self._root
+        found = find_collection(root.settings, name)
+        removable(found)
+        child = root.collection(found.name)
+        with child.store.index_lock():
+            with root._settings_lock:
+                root._collections.pop(found.name, None)
+            documents = child.store.counts()[0]
+            drop = getattr(child.store, "drop", None)  # a store kept outside the folder (Milvus)
+            if drop is not None:
+                drop()
+            child.store.close()
+            shutil.rmtree(found.corpus_dir.parent)
+        return (f"Removed the collection `{found.name}`: its folder `{found.corpus_dir.parent}` with "
+                f"{documents} document file{'' if documents == 1 else 's'} and its index was deleted.")
 
     # ---- settings ------------------------------------------------------------------------
 
@@ -258,6 +357,8 @@ class Assistant:
                     notes.append("The OpenAI base URL changed, so the API key set for the old URL was cleared; "
                                  "enter the key for the new URL.")
             self.settings = current.model_copy(update=changes)
+            for child in self._collections.values():  # answer settings apply to the whole server
+                child.settings = child.settings.model_copy(update=changes)
         return notes
 
     # ---- reading -------------------------------------------------------------------------

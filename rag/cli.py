@@ -25,6 +25,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         help="embedding runtime (default onnx, or RAG_EMBED_RUNTIME)")
 
 
+def _collection(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--collection", metavar="NAME",
+                        help="the collection to use (default: the default one, corpus/ + index/; `rag collections`)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rag", description="Ask questions of a folder of documents, offline.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -43,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "or without one a Ray instance started on this machine (needs `pip install -e .[ray]`)")
     index.add_argument("--ray-workers", type=int, metavar="N", help="Ray actors embedding at once (default 2)")
     _common(index)
+    _collection(index)
 
     search = commands.add_parser("search", help="retrieve passages for a query")
     search.add_argument("query")
@@ -50,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--mode", choices=["hybrid", "dense", "bm25"])
     search.add_argument("--json", action="store_true")
     _common(search)
+    _collection(search)
 
     ask = commands.add_parser("ask", help="answer a question with cited passages")
     ask.add_argument("question")
@@ -58,10 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--mode", choices=["hybrid", "dense", "bm25"])
     ask.add_argument("--json", action="store_true")
     _common(ask)
+    _collection(ask)
 
     status = commands.add_parser("status", help="what the index holds")
     status.add_argument("--json", action="store_true")
     _common(status)
+    _collection(status)
 
     evaluate = commands.add_parser("eval-retrieval", help="nDCG@10, Recall@100, MRR@10 on a BEIR dataset")
     evaluate.add_argument("dataset", type=Path)
@@ -83,6 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument("--to", required=True, choices=["milvus"], help="the store to copy into, as configured "
                                                                           "(milvus_uri, milvus_token, ...)")
     _common(migrate)
+
+    collections = commands.add_parser("collections", help="list, create or remove collections (named indexes)")
+    collections.add_argument("action", nargs="?", choices=["list", "create", "remove"], default="list")
+    collections.add_argument("name", nargs="?", help="the collection to create or remove")
+    collections.add_argument("--yes", action="store_true", help="remove without asking (scripts)")
+    collections.add_argument("--json", action="store_true")
+    _common(collections)
 
     commands.add_parser("hash-password", help="read a password (no echo) and print its hash for the users table")
     api_key = commands.add_parser("new-api-key", help="make an API key for the HTTP API and print it with its "
@@ -145,6 +161,9 @@ def _run(args: argparse.Namespace) -> int:
         return 0
 
     assistant = Assistant(settings)
+    if args.command == "collections":
+        return _collections(assistant, args)
+    assistant = assistant.collection(getattr(args, "collection", None))
     if args.command == "index" and args.watch:
         if args.rebuild:
             raise UserError("--watch and --rebuild do not go together: rebuild first, then watch")
@@ -189,6 +208,35 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "ask":
         return _ask(assistant, args)
     raise UserError(f"unknown command {args.command}")
+
+
+def _collections(assistant, args: argparse.Namespace) -> int:
+    """`rag collections [list|create NAME|remove NAME]`; removal deletes the folder, so it asks first."""
+    if args.action != "list" and not args.name:
+        raise UserError(f"name the collection to {args.action}: rag collections {args.action} NAME")
+    if args.action == "create":
+        made = assistant.create_collection(args.name)
+        print(f"created the collection {args.name}: add documents to {made.corpus_dir}, then "
+              f"`rag index --collection {args.name}`")
+        return 0
+    if args.action == "remove":
+        preview = assistant.collection_removal_preview(args.name).replace("**", "").replace("`", "")
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise UserError(f"{preview} Add --yes to remove it.")
+            if input(f"{preview} Remove it? [y/N] ").strip().lower() not in ("y", "yes"):
+                print("not removed")
+                return 1
+        print(assistant.remove_collection(args.name).replace("`", ""))
+        return 0
+    found = [{"name": c.name, "corpus_dir": str(c.corpus_dir), "index_dir": str(c.index_dir), "documents": n}
+             for c, n in assistant.collections()]
+    if args.json:
+        print(json.dumps(found, indent=2))
+    else:
+        for c in found:
+            print(f"{c['name']}: {c['documents']} documents (files in {c['corpus_dir']}, index in {c['index_dir']})")
+    return 0
 
 
 def _hash_password() -> int:

@@ -8,10 +8,11 @@ and hosted Spaces set them), the TOML file (``RAG_CONFIG`` or ``./rag.toml``), t
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -21,6 +22,9 @@ from pydantic_settings import (
 )
 
 RetrievalMode = Literal["hybrid", "dense", "bm25"]
+# A collection name is also a folder name (collections_dir/NAME): no path tricks, no hidden folders.
+COLLECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+DEFAULT_COLLECTION = "default"
 
 
 def config_file() -> Path:
@@ -46,6 +50,11 @@ class Settings(BaseSettings):
     # Where documents and indexes live.
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path("index")
+    # More named indexes (rag/collections.py): each [collections.NAME] table sets its corpus_dir and index_dir;
+    # collections made with `rag collections create` (or the UI) live in collections_dir/NAME/{corpus,index}.
+    # The collection named "default" is corpus_dir + index_dir above.
+    collections: dict[str, dict[str, Path]] = Field(default_factory=dict)
+    collections_dir: Path = Path("collections")
 
     # Where documents, chunks and vectors are stored: "local" (SQLite + FAISS + tantivy in index_dir) or "milvus"
     # (a Milvus server, or a milvus-lite file, that several machines can share; needs `pip install -e .[milvus]`).
@@ -120,6 +129,17 @@ class Settings(BaseSettings):
     # the [api_keys] table of users_file. Users and keys both unset = open server (loopback only).
     api_keys: dict[str, dict[str, str]] = Field(default_factory=dict, repr=False)
     users_file: Path | None = None
+
+    @field_validator("collections")
+    @classmethod
+    def _check_collections(cls, tables: dict[str, dict[str, Path]]) -> dict[str, dict[str, Path]]:
+        for name, table in tables.items():
+            if not COLLECTION_NAME.fullmatch(name) or name == DEFAULT_COLLECTION:
+                raise ValueError(f"collection name {name!r}: use letters, digits, - and _ "
+                                 f"(and not {DEFAULT_COLLECTION!r})")
+            if set(table) != {"corpus_dir", "index_dir"}:
+                raise ValueError(f"[collections.{name}] needs exactly corpus_dir and index_dir")
+        return tables
 
     @model_validator(mode="after")
     def _read_deprecated_names(self) -> Settings:

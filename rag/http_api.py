@@ -36,7 +36,8 @@ from rag.answer import final_answer
 from rag.api import Assistant, document_id
 from rag.auth import EDIT, READ, Access, PermissionDenied, Role, allows, check_bind, load_access, require
 from rag.backends import BACKEND_NAMES, BackendError
-from rag.config import RetrievalMode, Settings
+from rag.collections import UnknownCollection, list_collections
+from rag.config import DEFAULT_COLLECTION, RetrievalMode, Settings
 from rag.errors import USER_ERRORS
 from rag.injection import instruction_like
 from rag.prompt import chat_history
@@ -94,6 +95,8 @@ def api_error(exc: Exception, role: Role | None = None) -> ApiError:
         return ApiError(403, str(exc), "permission_error", "insufficient_role")
     if isinstance(exc, BackendError):  # the answer model is down or failing: worth a retry
         return ApiError(502, one_line(exc), "server_error", "backend_unavailable")
+    if isinstance(exc, UnknownCollection):
+        return ApiError(404, one_line(exc), code="collection_not_found")
     if isinstance(exc, StoreError):  # an empty or incompatible index: the message says how to fix it
         return ApiError(400, one_line(exc), code="index_unavailable")
     if isinstance(exc, USER_ERRORS):
@@ -215,20 +218,35 @@ class ChatRequest(BaseModel):
     follow the server's settings, and the extractive backend has nothing to sample."""
 
     model_config = ConfigDict(extra="allow")
-    model: str = Field(description="one of GET /v1/models, e.g. rag-extractive")
+    model: str = Field(description="one of GET /v1/models, e.g. rag-extractive, or rag-extractive/NAME to ask "
+                                   "in the collection NAME")
     messages: list[ChatMessage] = Field(min_length=1, description="the conversation; the last one is the question")
     stream: bool = False
+    collection: str | None = Field(None, description="the collection to answer from (default: the default one)")
+
+
+class CollectionRequest(BaseModel):
+    name: str = Field(description="letters, digits, - and _")
+
+
+COLLECTION_QUERY = Query(None, description="the collection (default: the default one; GET /v1/collections)")
 
 
 # ---- the app --------------------------------------------------------------------------------------------
 
 
-def backend_of(model: str) -> str:
-    name = model.strip().lower().removeprefix(MODEL_PREFIX)
-    if name not in BACKEND_NAMES:
+def backend_and_collection(model: str, collection: str | None) -> tuple[str, str | None]:
+    """The backend and collection a request names: model ``rag-<backend>`` or ``rag-<backend>/<collection>``
+    (for clients that can only pick a model, such as Open WebUI), and/or the ``collection`` field."""
+    name, _, in_model = model.strip().partition("/")
+    backend = name.lower().removeprefix(MODEL_PREFIX)
+    if backend not in BACKEND_NAMES:
         raise ApiError(404, f"the model {model!r} does not exist; GET /v1/models lists the models",
                        code="model_not_found")
-    return name
+    if in_model and collection and in_model != collection:
+        raise ApiError(400, f"the model names the collection {in_model!r} but the collection field {collection!r}",
+                       code="collection_conflict")
+    return backend, in_model or collection
 
 
 def question_and_history(messages: list[ChatMessage]) -> tuple[str, list[dict[str, str]]]:
@@ -277,21 +295,44 @@ def build_api(assistant: Assistant, access: Access) -> FastAPI:
     async def on_invalid(request: Request, exc: RequestValidationError):
         return _response(ApiError(400, _validation_message(exc), code="invalid_request"))
 
-    @api.get("/models", summary="The models: one per answer backend")
+    @api.get("/models", summary="The models: one per answer backend, then one per collection (the server's backend)")
     def models(request: Request) -> dict:
         require(_role_of(request), READ, "list models")
-        names = sorted(BACKEND_NAMES, key=lambda name: name != assistant.settings.backend)  # the default first
+        default = assistant.settings.backend
+        names = [MODEL_PREFIX + name for name in sorted(BACKEND_NAMES, key=lambda name: name != default)]
+        names += [f"{MODEL_PREFIX}{default}/{found.name}" for found in list_collections(assistant.settings)
+                  if found.name != DEFAULT_COLLECTION]
         return {"object": "list", "data": [
-            {"id": MODEL_PREFIX + name, "object": "model", "created": created, "owned_by": "rag"} for name in names
+            {"id": name, "object": "model", "created": created, "owned_by": "rag"} for name in names
         ]}
+
+    @api.get("/collections", summary="The collections (named indexes), the default one first")
+    def collections(request: Request) -> dict:
+        role = _role_of(request)
+        require(role, READ, "list collections")
+        found = assistant.collections()
+        return {"object": "list", "data": [_collection(collection, count, role) for collection, count in found]}
+
+    @api.post("/collections", summary="Create an empty collection (upload into it with ?collection=NAME)")
+    def create_collection(body: CollectionRequest, request: Request) -> dict:
+        role = _role_of(request)
+        require(role, EDIT, "create collections")
+        return _collection(assistant.create_collection(body.name), 0, role)
+
+    @api.delete("/collections/{name}", summary="Remove a collection made here, deleting its documents and index")
+    def remove_collection(name: str, request: Request) -> dict:
+        require(_role_of(request), EDIT, "remove collections")
+        message = assistant.remove_collection(name)
+        return {"id": name, "object": "collection", "deleted": True, "message": message}
 
     @api.post("/chat/completions", summary="Answer the last user message from the documents, with citations")
     async def chat_completions(body: ChatRequest, request: Request):
         require(_role_of(request), READ, "ask questions")
-        backend = backend_of(body.model)
+        backend, collection = backend_and_collection(body.model, body.collection)
+        asked = assistant.collection(collection)
         question, history = question_and_history(body.messages)
         completion_id, created_at = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
-        events = await answering(assistant.ask, question, history, backend)
+        events = await answering(asked.ask, question, history, backend)
         if not body.stream:
             answer = await answering(final_answer, events)
             return {
@@ -308,10 +349,11 @@ def build_api(assistant: Assistant, access: Access) -> FastAPI:
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     @api.get("/documents", summary="The indexed documents")
-    def documents(request: Request) -> dict:
+    def documents(request: Request, collection: str | None = COLLECTION_QUERY) -> dict:
         role = _role_of(request)
         require(role, READ, "list documents")
-        records = sorted(assistant.documents(), key=lambda record: (record.source, record.root))
+        records = sorted(assistant.collection(collection).documents(),
+                         key=lambda record: (record.source, record.root))
         return {"object": "list", "data": [_document(record, role) for record in records]}
 
     @api.post(
@@ -321,9 +363,10 @@ def build_api(assistant: Assistant, access: Access) -> FastAPI:
             "properties": {"file": {"type": "array", "items": {"type": "string", "format": "binary"}}},
         }}}}},
     )
-    async def upload(request: Request) -> dict:
+    async def upload(request: Request, collection: str | None = COLLECTION_QUERY) -> dict:
         role = _role_of(request)
         require(role, EDIT, "upload documents")  # before the body is read
+        into = assistant.collection(collection)
         form = await request.form(max_files=MAX_FILES_PER_UPLOAD, max_fields=MAX_FILES_PER_UPLOAD)
         files = [item for item in form.getlist("file") if isinstance(item, UploadFile)]
         if not files:
@@ -331,30 +374,31 @@ def build_api(assistant: Assistant, access: Access) -> FastAPI:
                            code="missing_file")
         uploads = [(item.filename or "", await item.read()) for item in files]
         await form.close()
-        result = await run_in_threadpool(store_uploads, assistant, role, uploads)
+        result = await run_in_threadpool(store_uploads, into, role, uploads)
         if not result.saved:
             raise ApiError(400, "; ".join(result.notes), code="upload_refused")
         saved = {str(path.resolve()) for path in result.saved}
         return {
             "object": "list",
-            "data": [_document(record, role) for record in assistant.documents()
+            "data": [_document(record, role) for record in into.documents()
                      if str(Path(record.root) / record.source) in saved],
             "notes": result.notes,
             "report": result.report.to_dict() if result.report else None,
         }
 
     @api.delete("/documents/{doc_id}", summary="Unindex a document (and delete its file when inside the corpus)")
-    def remove(doc_id: str, request: Request) -> dict:
+    def remove(doc_id: str, request: Request, collection: str | None = COLLECTION_QUERY) -> dict:
         require(_role_of(request), EDIT, "remove documents")
-        if not any(document_id(record) == doc_id for record in assistant.documents()):
+        held = assistant.collection(collection)
+        if not any(document_id(record) == doc_id for record in held.documents()):
             raise ApiError(404, f"no indexed document with id {doc_id!r}", code="document_not_found")
-        message = assistant.remove(doc_id)
+        message = held.remove(doc_id)
         return {"id": doc_id, "object": "document", "deleted": True, "message": message}
 
     @api.post("/index", summary="Re-index the corpus folder: new and changed files in, deleted ones out")
-    def reindex(request: Request) -> dict:
+    def reindex(request: Request, collection: str | None = COLLECTION_QUERY) -> dict:
         require(_role_of(request), EDIT, "re-index")
-        return assistant.index().to_dict()
+        return assistant.collection(collection).index().to_dict()
 
     @api.get("/search", summary="Retrieve passages for a query, without answering")
     def search(
@@ -362,9 +406,10 @@ def build_api(assistant: Assistant, access: Access) -> FastAPI:
         q: str = Query(min_length=1, max_length=10_000, description="the query"),
         k: int | None = Query(None, ge=1, le=100, description="number of passages (default: the top_k setting)"),
         mode: RetrievalMode | None = Query(None, description="hybrid, dense or bm25 (default: the setting)"),
+        collection: str | None = COLLECTION_QUERY,
     ) -> dict:
         require(_role_of(request), READ, "search")
-        hits = assistant.search(q, k, mode)
+        hits = assistant.collection(collection).search(q, k, mode)
         return {"object": "list", "data": [
             {**hit.passage.to_dict(), "score": hit.score, "instruction_like": instruction_like(hit.passage.text)}
             for hit in hits
@@ -378,6 +423,13 @@ def _document(record, role: Role | None) -> dict:
     shown = {"id": document_id(record), "object": "document", "source": record.source, "title": record.title,
              "chunks": record.chunk_count, "indexed_at": int(record.indexed_at)}
     return {**shown, "root": record.root} if allows(role, EDIT) else shown
+
+
+def _collection(found, documents: int, role: Role | None) -> dict:
+    """A collection as the API shows it; its folders only to editors (as documents' folders)."""
+    shown = {"id": found.name, "object": "collection", "documents": documents, "removable": found.made_here}
+    folders = {"corpus_dir": str(found.corpus_dir), "index_dir": str(found.index_dir)}
+    return {**shown, **folders} if allows(role, EDIT) else shown
 
 
 async def _sse(chunk: dict, first, following: Callable[[], Awaitable]) -> AsyncIterator[str]:
@@ -426,14 +478,16 @@ def api_routes(assistant: Assistant, access: Access) -> list[BaseRoute]:
 
 def start_assistant(settings: Settings, insecure_no_auth: bool) -> tuple[Assistant, Access]:
     """What `rag serve` does before serving the UI or the API: check who may connect (refusing an open
-    non-loopback bind before any work), then bring the index up to date with the corpus folder."""
+    non-loopback bind before any work), then bring every collection's index up to date with its corpus folder."""
     access = load_access(settings)
     warning = check_bind(settings.host, access, insecure_no_auth)  # raises before any work is done
     if warning:
         print(warning, file=sys.stderr, flush=True)
     assistant = Assistant(settings)
-    print(f"indexing {settings.corpus_dir} (only new or changed files are embedded)…", flush=True)
-    print(assistant.index().summary(), flush=True)
+    for found in list_collections(settings):
+        print(f"indexing {found.corpus_dir} (collection {found.name}; only new or changed files are embedded)…",
+              flush=True)
+        print(assistant.collection(found.name).index().summary(), flush=True)
     return assistant, access
 
 

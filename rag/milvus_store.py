@@ -335,6 +335,13 @@ class MilvusStore:
         yield writer
         writer.commit()
 
+    def drop(self) -> None:
+        """Delete this index's collections from Milvus (its collection of documents was removed)."""
+        existing = set(self.milvus.list_collections())
+        for name in (self.chunk_collection, self.document_collection, self.meta_collection):
+            if name in existing:
+                self.milvus.drop_collection(name)
+
     def close(self) -> None:
         self.milvus.close()
 

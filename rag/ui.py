@@ -35,8 +35,10 @@ from pydantic import field_validator
 from rag.api import ANSWER_SETTINGS, Assistant, document_id
 from rag.auth import EDIT, READ, Access, PermissionDenied, Role, allows, require
 from rag.backends import BACKEND_NAMES, effective_model
-from rag.config import Settings, config_file
-from rag.errors import USER_ERRORS
+from rag.collections import list_collections
+from rag.config import DEFAULT_COLLECTION, Settings, config_file
+from rag.conversations import ConversationStore
+from rag.errors import USER_ERRORS, UserError
 from rag.prompt import chat_history
 from rag.retrieve import MODES
 from rag.store import StoreError
@@ -189,15 +191,16 @@ class ChatQueues:
         self._pending: dict[str, list[str]] = {}
         self._running: dict[str, threading.Event] = {}
 
-    def add(self, session: str, question: str, documents: Sequence[str] = ()) -> list[str]:
-        """Queue a question with the documents it is asked within; returns the questions waiting."""
+    def add(self, session: str, question: str, documents: Sequence[str] = (), collection: str | None = None
+            ) -> list[str]:
+        """Queue a question with the collection and documents it is asked within; returns the questions waiting."""
         with self._lock:
-            self._pending.setdefault(session, []).append((question, tuple(documents)))
-            return [q for q, _ in self._pending[session]]
+            self._pending.setdefault(session, []).append((question, tuple(documents), collection))
+            return [q for q, *_ in self._pending[session]]
 
     def pending(self, session: str) -> list[str]:
         with self._lock:
-            return [q for q, _ in self._pending.get(session, ())]
+            return [q for q, *_ in self._pending.get(session, ())]
 
     def start(self, session: str) -> threading.Event | None:
         """The Stop switch of a new run, or None when a run is already answering this session."""
@@ -207,8 +210,8 @@ class ChatQueues:
             self._running[session] = threading.Event()
             return self._running[session]
 
-    def next_or_finish(self, session: str) -> tuple[str, tuple[str, ...]] | None:
-        """The next (question, documents); with none left the run ends here, atomically with :meth:`add`."""
+    def next_or_finish(self, session: str) -> tuple[str, tuple[str, ...], str | None] | None:
+        """The next (question, documents, collection); with none left the run ends here, atomically with :meth:`add`."""
         with self._lock:
             queue = self._pending.get(session)
             if queue:
@@ -225,7 +228,7 @@ class ChatQueues:
         with self._lock:
             if session in self._running:
                 self._running[session].set()
-            return [q for q, _ in self._pending.pop(session, [])]
+            return [q for q, *_ in self._pending.pop(session, [])]
 
     def busy(self, session: str) -> bool:
         with self._lock:
@@ -241,20 +244,28 @@ def new_conversations() -> dict:
     return {"current": uuid.uuid4().hex[:12], "chats": {}}
 
 
-def remember_conversation(role: Role | None, saved: dict | None, chat: list[dict], panel: str) -> dict:
-    """The browser's conversations with the current one updated (its title is its first question)."""
+def remember_conversation(role: Role | None, saved: dict | None, chat: list[dict], panel: str,
+                          collection: str | None = None) -> dict:
+    """The browser's conversations with the current one updated (its title is its first question; it remembers
+    the collection it asks in)."""
     require(role, READ, "keep conversations")
     saved = saved if saved and isinstance(saved.get("chats"), dict) and saved.get("current") else new_conversations()
     chats = dict(saved["chats"])
     if chat:
         first = next((m["content"] for m in plain_history(chat) if m["role"] == "user"), "")
         title = one_line(first, 60) or "Conversation"
-        chats[saved["current"]] = {"title": title, "chat": chat, "panel": panel, "updated": time.time()}
+        chats[saved["current"]] = {"title": title, "chat": chat, "panel": panel, "updated": time.time(),
+                                   "collection": collection or DEFAULT_COLLECTION}
         for oldest in sorted(chats, key=lambda key: chats[key]["updated"])[:-MAX_CONVERSATIONS]:
             del chats[oldest]
     else:
         chats.pop(saved["current"], None)
     return {"current": saved["current"], "chats": chats}
+
+
+def conversation_collection(saved: dict) -> str:
+    """The collection the current conversation asks in (the default one for a new or older conversation)."""
+    return saved.get("chats", {}).get(saved.get("current"), {}).get("collection") or DEFAULT_COLLECTION
 
 
 def conversation_choices(saved: dict) -> list[tuple[str, str]]:
@@ -326,6 +337,38 @@ def remove_document(assistant: Assistant, role: Role | None, doc_id: str | None)
         return assistant.remove(doc_id)
     except Exception as exc:
         return f"Could not remove `{html.escape(doc_id)}`: {html.escape(_one_line_error(exc), quote=False)}"
+
+
+def collection_choices(assistant: Assistant, role: Role | None) -> list[str]:
+    """The name of every collection, the default one first (the chat's status line says what each holds)."""
+    require(role, READ, "list collections")
+    return [found.name for found in list_collections(assistant.settings)]
+
+
+def create_collection(assistant: Assistant, role: Role | None, name: str | None) -> str:
+    require(role, EDIT, "create collections")
+    try:
+        made = assistant.create_collection(name or "")
+    except UserError as exc:
+        return f"Not created: {html.escape(one_line(exc), quote=False)}"
+    return f"Created the collection `{made.name}`: upload documents into it below, then choose it in the Chat tab."
+
+
+def collection_removal_question(assistant: Assistant, role: Role | None, name: str | None) -> tuple[str, bool]:
+    """What removing the collection will delete, and whether it can be removed at all."""
+    require(role, EDIT, "remove collections")
+    try:
+        return assistant.collection_removal_preview(name or DEFAULT_COLLECTION) + " Remove it?", True
+    except UserError as exc:
+        return f"Cannot remove it: {html.escape(one_line(exc), quote=False)}", False
+
+
+def remove_collection(assistant: Assistant, role: Role | None, name: str | None) -> str:
+    require(role, EDIT, "remove collections")
+    try:
+        return assistant.remove_collection(name or DEFAULT_COLLECTION)
+    except Exception as exc:
+        return f"Could not remove the collection: {html.escape(_one_line_error(exc), quote=False)}"
 
 
 def settings_view(assistant: Assistant, role: Role | None, notes: Sequence[str] = ()) -> SettingsView:
@@ -501,9 +544,16 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
     def refused(exc: PermissionDenied) -> gr.Error:
         return gr.Error(str(exc), print_exception=False)
 
-    def documents_outputs(request: gr.Request) -> tuple:
+    def in_collection(name: str | None) -> Assistant:
+        """The chosen collection's Assistant; one removed meanwhile is told in one line."""
         try:
-            view = documents_view(assistant, role(request))
+            return assistant.collection(name)
+        except UserError as exc:
+            raise gr.Error(one_line(exc), print_exception=False) from None
+
+    def documents_outputs(collection: str | None, request: gr.Request) -> tuple:
+        try:
+            view = documents_view(in_collection(collection), role(request))
         except PermissionDenied as exc:
             raise refused(exc) from None
         return view.table, gr.Dropdown(choices=view.choices, value=None), view.status
@@ -521,8 +571,9 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
             view.summary,
         )
 
-    def on_ask(message: str, history: list[dict], within: list[str] | None, request: gr.Request) -> Iterator[tuple]:
-        states = ask_turns(assistant, role(request), message, history, documents=within)
+    def on_ask(message: str, history: list[dict], within: list[str] | None, collection: str | None,
+               request: gr.Request) -> Iterator[tuple]:
+        states = ask_turns(in_collection(collection), role(request), message, history, documents=within)
         try:
             first = next(states)
         except StopIteration:
@@ -536,7 +587,7 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
 
     queues = ChatQueues()
 
-    def on_question(message: str, within: list[str] | None, request: gr.Request) -> tuple:
+    def on_question(message: str, within: list[str] | None, collection: str | None, request: gr.Request) -> tuple:
         """Enter or Ask: the question joins this session's queue at once and the box is free for the next."""
         try:
             require(role(request), READ, "ask questions")
@@ -545,7 +596,12 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
         question = (message or "").strip()
         if not question:
             return gr.skip(), gr.skip()
-        return "", queue_note(queues.add(request.session_hash, question, within or ()))
+        try:
+            assistant.collection(collection)
+        except UserError as exc:  # e.g. removed meanwhile: the question stays in the box
+            gr.Warning(f"Not asked: {one_line(exc)}. Choose another collection.")
+            return gr.skip(), gr.skip()
+        return "", queue_note(queues.add(request.session_hash, question, within or (), collection))
 
     def on_answer_queue(history: list[dict], panel: str, request: gr.Request) -> Iterator[tuple]:
         """Answer this session's queued questions in order (one run per session; a second one leaves at once).
@@ -560,9 +616,14 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
         answering = gr.Button(visible=True), gr.Button(interactive=False)
         try:
             while not stop.is_set() and (asked := queues.next_or_finish(session)) is not None:
-                question, within = asked
+                question, within, collection = asked
+                try:
+                    asked_in = assistant.collection(collection)
+                except UserError as exc:
+                    gr.Warning(f"Not asked: {one_line(exc)}")
+                    continue
                 turn_panel = ""
-                for chat, turn_panel, details in ask_turns(assistant, role(request), question, chat, stop, within):
+                for chat, turn_panel, details in ask_turns(asked_in, role(request), question, chat, stop, within):
                     yield chat, panels + turn_panel, details, queue_note(queues.pending(session)), *answering
                 panels += turn_panel
         except PermissionDenied as exc:
@@ -572,24 +633,49 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
         yield chat, panels or EMPTY_SOURCES, gr.skip(), queue_note(()), gr.Button(visible=False), gr.Button(
             interactive=True)
 
-    def on_remember(chat: list[dict], panel: str, saved: dict | None, request: gr.Request) -> tuple:
+    # With logins, each user's conversations live on the server (rag/conversations.py), else in the browser.
+    on_server = None if access.open else ConversationStore(Path(assistant.settings.index_dir) / "conversations")
+
+    def kept(saved: dict | None, request: gr.Request, restoring: bool = False) -> dict | None:
+        """The conversations to work on: this browser's, or the logged-in user's from the server (the page's
+        open conversation stays open; a reload opens the one the user had open last)."""
+        if on_server is None or not request.username:
+            return saved
+        stored = on_server.load(request.username) or new_conversations()
+        if restoring or not (saved or {}).get("current"):
+            return stored
+        return {"current": saved["current"], "chats": stored["chats"]}
+
+    def keep(saved: dict, request: gr.Request) -> None:
+        if on_server is not None and request.username:
+            on_server.save(request.username, saved)
+
+    def on_remember(chat: list[dict], panel: str, saved: dict | None, collection: str | None,
+                    request: gr.Request) -> tuple:
         try:
-            saved = remember_conversation(role(request), saved, chat, panel)
+            saved = remember_conversation(role(request), kept(saved, request), chat, panel, collection)
         except PermissionDenied as exc:
             raise refused(exc) from None
+        keep(saved, request)
         return saved, gr.Radio(choices=conversation_choices(saved), value=saved["current"])
 
     def on_switch(action, saved: dict | None, key: str | None, request: gr.Request) -> tuple:
         """Open, start or delete a conversation; not while an answer is being written into the current one."""
         if queues.busy(request.session_hash):
             gr.Warning("An answer is still being written: wait for it or press Stop first.")
-            return (gr.skip(),) * 5
+            return (gr.skip(),) * 6
         try:
-            saved, chat, panel = action(role(request), saved, key)
+            saved, chat, panel = action(role(request), kept(saved, request), key)
         except PermissionDenied as exc:
             raise refused(exc) from None
+        keep(saved, request)
         choices = conversation_choices(saved)
-        return saved, chat, panel, None, gr.Radio(choices=choices, value=saved["current"] if chat else None)
+        asked_in = gr.skip()  # a new chat keeps the chosen collection; an old one asks in its own (if still there)
+        if chat:
+            asked_in = conversation_collection(saved)
+            if asked_in not in collection_choices(assistant, role(request)):
+                asked_in = DEFAULT_COLLECTION
+        return saved, chat, panel, None, gr.Radio(choices=choices, value=saved["current"] if chat else None), asked_in
 
     def on_open(saved: dict | None, key: str | None, request: gr.Request) -> tuple:
         return on_switch(open_conversation, saved, key, request)
@@ -601,7 +687,8 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
         return on_switch(lambda role_, saved_, _key: delete_conversation(role_, saved_), saved, None, request)
 
     def on_restore(saved: dict | None, request: gr.Request) -> tuple:
-        """A reload shows the conversation this browser had open."""
+        """A reload shows the conversation this browser (with logins: this user) had open."""
+        saved = kept(saved, request, restoring=True)
         return on_switch(open_conversation, saved, (saved or {}).get("current"), request)
 
     def on_stop(draft: str, request: gr.Request) -> tuple:
@@ -611,41 +698,82 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
             return gr.skip(), queue_note(())
         return "\n".join([*waiting, draft] if (draft or "").strip() else waiting), queue_note(())
 
-    def on_upload(files: list[str] | None, request: gr.Request, progress=gr.Progress()) -> tuple:
+    def on_upload(files: list[str] | None, collection: str | None, request: gr.Request,
+                  progress=gr.Progress()) -> tuple:
         try:
-            report = upload_files(assistant, role(request), files, lambda f, message: progress(f, desc=message))
+            report = upload_files(in_collection(collection), role(request), files,
+                                  lambda f, message: progress(f, desc=message))
         except PermissionDenied as exc:
             raise refused(exc) from None
-        return (report, *documents_outputs(request))
+        return (report, *documents_outputs(collection, request))
 
-    def on_reindex(request: gr.Request, progress=gr.Progress()) -> tuple:
+    def on_reindex(collection: str | None, request: gr.Request, progress=gr.Progress()) -> tuple:
         try:
-            report = reindex(assistant, role(request), lambda f, message: progress(f, desc=message))
+            report = reindex(in_collection(collection), role(request), lambda f, message: progress(f, desc=message))
         except PermissionDenied as exc:
             raise refused(exc) from None
-        return (report, *documents_outputs(request))
+        return (report, *documents_outputs(collection, request))
 
-    def on_remove(doc_id: str | None, request: gr.Request) -> tuple:
+    def on_remove(doc_id: str | None, collection: str | None, request: gr.Request) -> tuple:
         try:
-            message = remove_document(assistant, role(request), doc_id)
+            message = remove_document(in_collection(collection), role(request), doc_id)
         except PermissionDenied as exc:
             raise refused(exc) from None
-        return (message, *documents_outputs(request))
+        return (message, *documents_outputs(collection, request))
 
-    def on_remove_question(doc_id: str | None, request: gr.Request) -> tuple:
+    def on_remove_question(doc_id: str | None, collection: str | None, request: gr.Request) -> tuple:
         """First step of a removal: say what will happen (file deleted, or only unindexed) and ask."""
         try:
-            question_text = removal_question(assistant, role(request), doc_id)
+            question_text = removal_question(in_collection(collection), role(request), doc_id)
         except PermissionDenied as exc:
             raise refused(exc) from None
         if question_text is None:
             return "Choose a document to remove first.", gr.Row(visible=False)
         return question_text, gr.Row(visible=True)
 
-    def on_chat_status(request: gr.Request) -> tuple:
-        """The Chat tab's document count, and the documents a question can be asked within."""
+    def on_chat_status(collection: str | None, request: gr.Request) -> tuple:
+        """The Chat tab's document count, and the documents a question can be asked within (the collection's)."""
+        asked_in = in_collection(collection)
         try:
-            return chat_status(assistant, role(request)), gr.Dropdown(choices=filter_choices(assistant, role(request)))
+            return chat_status(asked_in, role(request)), gr.Dropdown(choices=filter_choices(asked_in, role(request)))
+        except PermissionDenied as exc:
+            raise refused(exc) from None
+
+    def on_collection_chosen(collection: str | None, request: gr.Request) -> tuple:
+        """Another collection in the chat: its count, its documents to ask within (none chosen yet)."""
+        info, within_choices = on_chat_status(collection, request)
+        return info, gr.Dropdown(choices=within_choices.choices, value=[])
+
+    def on_collections(chat_choice: str | None, documents_choice: str | None, request: gr.Request) -> tuple:
+        """Both collection choosers, with fresh counts; a choice whose collection is gone falls back to default."""
+        try:
+            choices = collection_choices(assistant, role(request))
+        except PermissionDenied as exc:
+            raise refused(exc) from None
+        return tuple(gr.Dropdown(choices=choices) if value in choices else gr.Dropdown(choices=choices,
+                                                                                      value=DEFAULT_COLLECTION)
+                     for value in (chat_choice, documents_choice))
+
+    def on_create_collection(name: str | None, request: gr.Request) -> tuple:
+        try:
+            message = create_collection(assistant, role(request), name)
+        except PermissionDenied as exc:
+            raise refused(exc) from None
+        made = message.startswith("Created")
+        return message, (name or "").strip() if made else gr.skip(), "" if made else gr.skip()
+
+    def on_remove_collection_question(name: str | None, request: gr.Request) -> tuple:
+        try:
+            question_text, possible = collection_removal_question(assistant, role(request), name)
+        except PermissionDenied as exc:
+            raise refused(exc) from None
+        if not possible:  # said where the outcome of removals is said; no question to confirm
+            return gr.skip(), gr.Row(visible=False), question_text
+        return question_text, gr.Row(visible=True), ""
+
+    def on_remove_collection(name: str | None, request: gr.Request) -> str:
+        try:
+            return remove_collection(assistant, role(request), name)
         except PermissionDenied as exc:
             raise refused(exc) from None
 
@@ -681,21 +809,28 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
     def on_role(request: gr.Request) -> tuple:
         """Editing controls are shown to editors only (the handlers refuse other roles anyway)."""
         editor = allows(role(request), EDIT)
-        return (gr.Column(visible=editor), gr.Column(visible=editor), gr.Tab(visible=editor),
+        return (gr.Column(visible=editor), gr.Column(visible=editor), gr.Column(visible=editor), gr.Tab(visible=editor),
                 gr.Button("Add or view documents →" if editor else "View the documents →"))
 
     with gr.Blocks(title="Ask your documents") as demo:
-        # Conversations stay in this browser's localStorage (encrypted with a key kept in the index folder).
-        saved = gr.BrowserState(new_conversations(), storage_key="rag-conversations",
-                                secret=_browser_secret(assistant))
+        # Without logins, conversations stay in this browser's localStorage (encrypted with a key kept in the index
+        # folder); with logins, on the server per user (the page holds the open one's id).
+        saved = (gr.BrowserState(new_conversations(), storage_key="rag-conversations",
+                                 secret=_browser_secret(assistant)) if on_server is None
+                 else gr.State(new_conversations()))
         with gr.Sidebar(label="Conversations", open=True, elem_id="conversations"):
             new_chat = gr.Button("+ New chat", size="sm", elem_id="new-chat")
-            history = gr.Radio(choices=[], label="Past conversations (this browser)", elem_id="history")
+            kept_where = "this browser" if on_server is None else "yours, kept on the server"
+            history = gr.Radio(choices=[], label=f"Past conversations ({kept_where})", elem_id="history")
             delete_chat = gr.Button("Delete this chat", size="sm", variant="stop", elem_id="delete-chat")
         gr.Markdown("## Ask your documents\nAnswers come only from the indexed documents, with numbered citations.")
         with gr.Tabs() as tabs:
             with gr.Tab("Chat", id="chat") as chat_tab:
                 with gr.Row(elem_id="chat-status-row"):
+                    # Values are collection names; custom values let API scripts name any (unknown ones are refused).
+                    chat_collection = gr.Dropdown(label="Collection", choices=[DEFAULT_COLLECTION],
+                                                  value=DEFAULT_COLLECTION, allow_custom_value=True,
+                                                  elem_id="collection", scale=0, min_width=280)
                     chat_info = gr.Markdown(elem_id="chat-status")
                     to_documents = gr.Button("Add or view documents →", size="sm", variant="secondary",
                                              elem_id="to-documents", scale=0, min_width=200)
@@ -733,6 +868,24 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
                     with gr.Column(scale=2, elem_id="sources-column"):
                         sources = gr.HTML(EMPTY_SOURCES, elem_id="sources", js_on_load=None)
             with gr.Tab("Documents", id="documents"):
+                with gr.Row(equal_height=True, elem_id="collection-row"):
+                    docs_collection = gr.Dropdown(label="Collection", choices=[DEFAULT_COLLECTION],
+                                                  value=DEFAULT_COLLECTION, allow_custom_value=True,
+                                                  elem_id="documents-collection", scale=2, min_width=220,
+                                                  info="the documents, uploads and re-index below are this one's")
+                    with gr.Column(scale=3, min_width=280) as collection_column:
+                        with gr.Row(equal_height=True):
+                            new_collection = gr.Textbox(label="New collection", placeholder="letters, digits, - and _",
+                                                        elem_id="new-collection", scale=3, min_width=160)
+                            create_button = gr.Button("Create", elem_id="create-collection", scale=1, min_width=90)
+                            remove_collection_button = gr.Button("Remove collection…", variant="stop", scale=1,
+                                                                 min_width=160, elem_id="remove-collection")
+                with gr.Row(visible=False, elem_id="remove-collection-confirm") as collection_confirm_row:
+                    collection_confirm_text = gr.Markdown(elem_id="remove-collection-question")
+                    collection_yes = gr.Button("Yes, remove the collection", variant="stop", scale=0, min_width=200,
+                                               elem_id="remove-collection-yes")
+                    collection_no = gr.Button("Cancel", scale=0, min_width=100, elem_id="remove-collection-cancel")
+                collection_report = gr.Markdown(elem_id="collection-report")
                 status = gr.Markdown(elem_id="index-status")
                 with gr.Row():
                     with gr.Column() as upload_column:
@@ -792,24 +945,29 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
                     save = gr.Button("Save to rag.toml", elem_id="save-settings")
                 save_report = gr.Markdown(elem_id="save-report")
 
-        api_ask.click(on_ask, inputs=[question, chatbot, within], outputs=[question, chatbot, sources, details],
+        api_ask.click(on_ask, inputs=[question, chatbot, within, chat_collection],
+                      outputs=[question, chatbot, sources, details],
                       api_name="ask", concurrency_id="ask", concurrency_limit=4)
         answer_io = dict(fn=on_answer_queue, inputs=[chatbot, sources],
                          outputs=[chatbot, sources, details, queued, stop, clear], api_visibility="private",
                          concurrency_id="ask", concurrency_limit=4, trigger_mode="multiple")
-        question_io = dict(fn=on_question, inputs=[question, within], outputs=[question, queued], api_visibility="private",
-                           queue=False, trigger_mode="multiple")
-        remember_io = dict(fn=on_remember, inputs=[chatbot, sources, saved], outputs=[saved, history],
+        question_io = dict(fn=on_question, inputs=[question, within, chat_collection], outputs=[question, queued],
+                           api_visibility="private", queue=False, trigger_mode="multiple")
+        remember_io = dict(fn=on_remember, inputs=[chatbot, sources, saved, chat_collection], outputs=[saved, history],
                            api_visibility="private", queue=False)
         question.submit(**question_io).then(**answer_io).then(**remember_io)
         send.click(**question_io).then(**answer_io).then(**remember_io)
         # An example fills the box and is asked at once.
         examples.load_input_event.then(**question_io).then(**answer_io).then(**remember_io)
-        switch_io = dict(outputs=[saved, chatbot, sources, details, history], api_visibility="private", queue=False)
-        history.input(on_open, inputs=[saved, history], **switch_io)
-        new_chat.click(on_new, inputs=saved, **switch_io)
-        delete_chat.click(on_delete, inputs=saved, **switch_io)
-        demo.load(on_restore, inputs=saved, **switch_io)
+        switch_io = dict(outputs=[saved, chatbot, sources, details, history, chat_collection], api_visibility="private",
+                         queue=False)
+        chat_status_io = dict(fn=on_chat_status, inputs=chat_collection, outputs=[chat_info, within],
+                              api_visibility="private", queue=False)
+        for switched in (history.input(on_open, inputs=[saved, history], **switch_io),
+                         new_chat.click(on_new, inputs=saved, **switch_io),
+                         delete_chat.click(on_delete, inputs=saved, **switch_io),
+                         demo.load(on_restore, inputs=saved, **switch_io)):
+            switched.then(**chat_status_io)  # the count and filter of the conversation's collection
         # On a phone the open sidebar would cover the page (Gradio makes it full width there): start it closed.
         demo.load(None, js="() => { if (window.innerWidth <= 768) "
                            "document.querySelector('#conversations.open .toggle-button')?.click(); }",
@@ -819,23 +977,49 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
                     queue=False).then(**remember_io)
 
         documents_io = [report, table, to_remove, status]
+        collections_io = dict(fn=on_collections, inputs=[chat_collection, docs_collection],
+                              outputs=[chat_collection, docs_collection], api_visibility="private", queue=False)
+        documents_view_io = dict(fn=documents_outputs, inputs=docs_collection, outputs=[table, to_remove, status],
+                                 api_visibility="private", queue=False)
         # One index run at a time; asks have their own concurrency group, so they keep being answered meanwhile.
-        uploaded = upload_button.click(on_upload, inputs=files, outputs=documents_io, api_name="upload",
-                                       concurrency_id="index", concurrency_limit=1)
+        uploaded = upload_button.click(on_upload, inputs=[files, docs_collection], outputs=documents_io,
+                                       api_name="upload", concurrency_id="index", concurrency_limit=1)
         uploaded.then(lambda: None, outputs=files, api_visibility="private", queue=False)
-        reindexed = reindex_button.click(on_reindex, outputs=documents_io, api_name="reindex",
+        reindexed = reindex_button.click(on_reindex, inputs=docs_collection, outputs=documents_io, api_name="reindex",
                                          concurrency_id="index", concurrency_limit=1)
-        remove_button.click(on_remove_question, inputs=to_remove, outputs=[confirm_text, confirm_row],
-                            api_visibility="private", queue=False)
-        removed = remove_yes.click(on_remove, inputs=to_remove, outputs=documents_io, api_name="remove",
-                                   concurrency_id="index", concurrency_limit=1)
+        remove_button.click(on_remove_question, inputs=[to_remove, docs_collection],
+                            outputs=[confirm_text, confirm_row], api_visibility="private", queue=False)
+        removed = remove_yes.click(on_remove, inputs=[to_remove, docs_collection], outputs=documents_io,
+                                   api_name="remove", concurrency_id="index", concurrency_limit=1)
         removed.then(lambda: gr.Row(visible=False), outputs=confirm_row, api_visibility="private", queue=False)
         for index_run in (uploaded, reindexed, removed):  # the Chat tab's document count follows the index
-            index_run.then(on_chat_status, outputs=[chat_info, within], api_visibility="private", queue=False)
+            index_run.then(**chat_status_io)
         remove_no.click(lambda: gr.Row(visible=False), outputs=confirm_row, api_visibility="private", queue=False)
-        chat_tab.select(on_chat_status, outputs=[chat_info, within], api_visibility="private", queue=False)
-        to_documents.click(lambda: gr.Tabs(selected="documents"), outputs=tabs, api_visibility="private",
-                           queue=False)
+        chat_tab.select(**chat_status_io)
+        chat_collection.input(on_collection_chosen, inputs=chat_collection, outputs=[chat_info, within],
+                              api_visibility="private", queue=False)
+        # "Add or view documents": the Documents tab opens on the chat's collection.
+        to_documents.click(lambda chosen: (gr.Tabs(selected="documents"), chosen), inputs=chat_collection,
+                           outputs=[tabs, docs_collection], api_visibility="private", queue=False
+                           ).then(**documents_view_io)
+        docs_collection.input(**documents_view_io)
+        created = create_button.click(on_create_collection, inputs=new_collection,
+                                      outputs=[collection_report, docs_collection, new_collection],
+                                      api_name="create_collection", concurrency_id="index", concurrency_limit=1)
+        new_collection.submit(None, js="() => document.querySelector('#create-collection')?.click()",
+                              api_visibility="private", queue=False)
+        created.then(**collections_io).then(**documents_view_io)
+        remove_collection_button.click(on_remove_collection_question, inputs=docs_collection,
+                                       outputs=[collection_confirm_text, collection_confirm_row, collection_report],
+                                       api_visibility="private", queue=False)
+        removed_collection = collection_yes.click(on_remove_collection, inputs=docs_collection,
+                                                  outputs=collection_report, api_name="remove_collection",
+                                                  concurrency_id="index", concurrency_limit=1)
+        removed_collection.then(lambda: gr.Row(visible=False), outputs=collection_confirm_row,
+                                api_visibility="private", queue=False)
+        removed_collection.then(**collections_io).then(**documents_view_io).then(**chat_status_io)
+        collection_no.click(lambda: gr.Row(visible=False), outputs=collection_confirm_row, api_visibility="private",
+                            queue=False)
         table.select(on_pick, outputs=to_remove, api_visibility="private", queue=False)
 
         settings_fields = [backend, model, openai_url, api_key, ollama_url, top_k, mode]
@@ -844,10 +1028,11 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
         backend.change(on_backend, inputs=backend, outputs=[model, openai_url, api_key, ollama_url],
                        api_visibility="private", queue=False)
 
-        demo.load(on_role, outputs=[upload_column, remove_column, settings_tab, to_documents],
+        demo.load(on_role, outputs=[upload_column, remove_column, collection_column, settings_tab, to_documents],
                   api_visibility="private", queue=False)
-        demo.load(on_chat_status, outputs=[chat_info, within], api_visibility="private", queue=False)
-        demo.load(documents_outputs, outputs=[table, to_remove, status], api_visibility="private", queue=False)
+        demo.load(**collections_io)
+        demo.load(**chat_status_io)
+        demo.load(**documents_view_io)
         demo.load(on_settings_view, outputs=[*settings_fields, summary], api_visibility="private", queue=False)
     return demo
 
@@ -902,11 +1087,12 @@ class EditorOnlyUploads:
 
 
 class DocumentView:
-    """ASGI middleware: ``GET /document/<id>?start=&end=`` shows one indexed document whole, the span
-    highlighted (citations link here with ``#cited``). Readers and editors only; the text comes from the
-    index by document id, so no file path is ever taken from the request."""
+    """ASGI middleware: ``GET /document/<id>?start=&end=&page=`` shows one indexed document whole, the span
+    highlighted (citations link here with ``#cited``), a PDF's cited page beside it (``/document/<id>/page/<n>.png``,
+    rendered from the file in the corpus folder). Readers and editors only; the text comes from the index and
+    the file is chosen by document id, so no file path is ever taken from the request."""
 
-    PATH = re.compile(r"/document/([0-9a-f]{12})")
+    PATH = re.compile(r"/document/([0-9a-f]{12})(?:/page/([1-9][0-9]{0,5})\.png)?")
 
     def __init__(self, app, access: Access, assistant: Assistant):
         self.app = app
@@ -925,15 +1111,29 @@ class DocumentView:
         if not allows(caller_role(scope, self.access), READ):
             await PlainTextResponse("log in first", status_code=401)(scope, receive, send)
             return
+        from starlette.responses import Response
+
         query = Request(scope).query_params
+        doc_id, page_image = match.groups()
+        if page_image is not None:
+            try:
+                png = await run_in_threadpool(self.assistant.pdf_page, doc_id, int(page_image))
+            except StoreError:
+                await PlainTextResponse("no such page of an indexed PDF", status_code=404)(scope, receive, send)
+                return
+            await Response(png, media_type="image/png", headers={
+                "X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=300"})(scope, receive, send)
+            return
         try:
-            record, text = await run_in_threadpool(self.assistant.document, match.group(1))
+            record, text = await run_in_threadpool(self.assistant.find_document, doc_id)
             quote = (int(query["start"]), int(query["end"])) if "start" in query and "end" in query else None
+            page = int(query["page"]) if query.get("page", "").isdigit() else None
         except (StoreError, ValueError):
             await PlainTextResponse("no such indexed document", status_code=404)(scope, receive, send)
             return
-        response = HTMLResponse(document_page(record, text, quote), headers={
-            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'",
+        response = HTMLResponse(document_page(record, text, quote, page), headers={
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
+                                       "frame-ancestors 'self'",
             "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"})
         await response(scope, receive, send)
 

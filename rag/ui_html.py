@@ -274,13 +274,15 @@ class DocumentTexts:
         return self.found[passage.id]
 
 
-def _open_link(doc_id: str | None, quote: tuple[int, int] | None) -> str:
-    """A link to the whole document, scrolled to the quote (served by the app from the index: /document/<id>)."""
+def _open_link(doc_id: str | None, quote: tuple[int, int] | None, page: int | None = None) -> str:
+    """A link to the whole document, scrolled to the quote, beside its PDF page (served by the app from the
+    index: /document/<id>)."""
     if doc_id is None:
         return ""
-    span = f"?start={quote[0]}&amp;end={quote[1]}" if quote and 0 <= quote[0] < quote[1] else ""
-    return (f' · <a class="open-doc" href="document/{doc_id}{span}#cited" target="_blank" rel="noopener">'
-            "open document ↗</a>")
+    query = [f"start={quote[0]}", f"end={quote[1]}"] if quote and 0 <= quote[0] < quote[1] else []
+    query += [f"page={page}"] if page else []
+    return (f' · <a class="open-doc" href="document/{doc_id}{"?" if query else ""}{"&amp;".join(query)}#cited" '
+            'target="_blank" rel="noopener">open document ↗</a>')
 
 
 def _source_block(passage: Passage, texts: DocumentTexts, quote: tuple[int, int] | None = None,
@@ -293,7 +295,7 @@ def _source_block(passage: Passage, texts: DocumentTexts, quote: tuple[int, int]
         quote = (passage.start, passage.end)
     return (f'<div class="source"{id_attr}><div class="source-head">{f"[{number}] " if cited else ""}{_where(passage)}'
             f" · <code>{html.escape(passage.source)}</code>{f' · {verdict}' if verdict else ''}"
-            f"{_open_link(doc_id, quote or (passage.start, passage.end))}</div>"
+            f"{_open_link(doc_id, quote or (passage.start, passage.end), passage.page)}</div>"
             f"{_injection_note(passage.text)}{passage_html(passage, document, quote)}</div>")
 
 
@@ -409,6 +411,7 @@ a.cite-ref { text-decoration: none; font-weight: 600; font-size: 0.85em; vertica
   #question-row > * { width: 100%; min-width: 0 !important; }
   #chat-column > :is(#examples, :has(#examples)) { order: 5; }
   #chat-column > :is(#details, :has(#details)) { order: 6; }
+  #chat-status-row > #collection { flex: 1 1 100% !important; }  /* the collection chooser: a whole line */
 }
 """
 
@@ -474,12 +477,20 @@ header { border-bottom: 1px solid #8884; margin-bottom: 1em; padding-bottom: 0.5
 .plain { white-space: pre-wrap; }
 mark { background: var(--mark-bg); color: var(--mark-fg); scroll-margin-top: 30vh; }
 table { border-collapse: collapse; } td, th { border: 1px solid #8886; padding: 2px 6px; }
+/* A PDF: the cited page beside the text (stacked on phones); the page stays in view while the text scrolls. */
+body.with-page { max-width: 96em; }
+.with-page main { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 1.5em; }
+.pdf-page { position: sticky; top: 0.5em; align-self: start; margin: 0; }
+.pdf-page img { width: 100%; height: auto; border: 1px solid #8886; background: #fff; }
+.pdf-page figcaption { font-size: 0.85em; opacity: 0.8; }
+@media (max-width: 800px) { .with-page main { grid-template-columns: 1fr; } .pdf-page { position: static; } }
 """
 
 
-def document_page(record, text: str, quote: tuple[int, int] | None) -> str:
+def document_page(record, text: str, quote: tuple[int, int] | None, page: int | None = None) -> str:
     """The whole indexed text of a document as its reader sees it, ``quote`` highlighted; the first highlight
-    is ``#cited``, so a link ending in #cited opens scrolled to it."""
+    is ``#cited``, so a link ending in #cited opens scrolled to it. A PDF's ``page`` is shown beside it, as an
+    image the app renders from the file (``<id>/page/<n>.png``)."""
     if quote is not None and not 0 <= quote[0] < quote[1] <= len(text):
         quote = None
     if record.source.lower().endswith(MARKDOWN_SUFFIXES):
@@ -492,7 +503,13 @@ def document_page(record, text: str, quote: tuple[int, int] | None) -> str:
                 f"{html.escape(text[end:])}</div>")
     body = body.replace("<mark>", '<mark id="cited">', 1)
     title = html.escape(record.title or record.source)
+    figure = ""
+    if page and record.source.lower().endswith(".pdf"):
+        figure = (f'<figure class="pdf-page"><img src="{document_key(record.root, record.source)}/page/{page}.png" '
+                  f'alt="Page {page} of {title}"><figcaption>Page {page} of the PDF</figcaption></figure>')
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>'
-            f"<style>{_DOCUMENT_CSS}</style></head><body><header><b>{title}</b> · "
-            f"<code>{html.escape(record.source)}</code> · the indexed text</header><main>{body}</main></body></html>")
+            f'<style>{_DOCUMENT_CSS}</style></head><body{" class=with-page" if figure else ""}>'
+            f"<header><b>{title}</b> · "
+            f"<code>{html.escape(record.source)}</code> · the indexed text</header><main>{figure}<div>{body}</div>"
+            "</main></body></html>")

@@ -23,7 +23,8 @@ def embedder():
 def make_settings(tmp: Path, **overrides):
     from rag.config import load_settings
 
-    return load_settings(corpus_dir=tmp / "corpus", index_dir=tmp / "index", embed_runtime="torch", **overrides)
+    return load_settings(corpus_dir=tmp / "corpus", index_dir=tmp / "index", collections_dir=tmp / "collections",
+                         embed_runtime="torch", **overrides)
 
 
 @pytest.fixture(scope="session")

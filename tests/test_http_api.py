@@ -215,6 +215,56 @@ def test_search_and_reindex(server):
         assert report["documents_total"] == 3 and len(report["unchanged"]) == 3
 
 
+def test_collection_parameter_on_every_route(server):
+    """Create a collection, upload into it, ask and search in it; the default collection never sees it."""
+    client = openai_client(server, READER_KEY)
+    question = [{"role": "user", "content": "How many quokkas did the Plinth Island census count?"}]
+    with http(server, EDITOR_KEY) as editor, http(server, READER_KEY) as reader:
+        assert_openai_error(reader.post("collections", json={"name": "pets"}), 403, "insufficient_role")
+        assert_openai_error(editor.post("collections", json={"name": "../pets"}), 400)
+        made = editor.post("collections", json={"name": "pets"})
+        assert made.status_code == 200 and made.json()["id"] == "pets" and made.json()["removable"] is True
+        try:
+            assert_openai_error(editor.post("collections", json={"name": "pets"}), 400)
+            uploaded = editor.post("documents", params={"collection": "pets"},
+                                   files=[("file", ("quokka.md", QUOKKA.encode(), "text/markdown"))])
+            assert uploaded.status_code == 200, uploaded.text
+            assert uploaded.json()["data"][0]["root"].endswith("collections/pets/corpus")
+
+            by_field = client.chat.completions.create(model="rag-extractive", messages=question,
+                                                      extra_body={"collection": "pets"})
+            assert "4711" in by_field.choices[0].message.content
+            assert {c["source"] for c in by_field.model_extra["citations"]} == {"quokka.md"}
+            by_model = client.chat.completions.create(model="rag-extractive/pets", messages=question, stream=True)
+            assert "4711" in "".join(chunk.choices[0].delta.content or "" for chunk in by_model if chunk.choices)
+            default = client.chat.completions.create(model="rag-extractive", messages=question)
+            assert all(c["source"] != "quokka.md" for c in default.model_extra["citations"])
+            assert "rag-extractive/pets" in [model.id for model in client.models.list()]
+
+            hits = reader.get("search", params={"q": "quokka census", "collection": "pets"}).json()["data"]
+            assert {hit["source"] for hit in hits} == {"quokka.md"}
+            listed = reader.get("documents", params={"collection": "pets"}).json()["data"]
+            assert [d["source"] for d in listed] == ["quokka.md"] and "root" not in listed[0]
+            assert "quokka.md" not in {d["source"] for d in reader.get("documents").json()["data"]}
+            collections = reader.get("collections").json()["data"]
+            assert [(c["id"], c["documents"]) for c in collections] == [("default", 3), ("pets", 1)]
+            assert "corpus_dir" not in collections[1]  # folders are for editors
+            assert editor.post("index", params={"collection": "pets"}).json()["documents_total"] == 1
+            assert_openai_error(reader.get("search", params={"q": "x", "collection": "nope"}), 404,
+                                "collection_not_found")
+            conflict = {"model": "rag-extractive/pets", "messages": question, "collection": "other"}
+            assert_openai_error(reader.post("chat/completions", json=conflict), 400, "collection_conflict")
+            doc_id = listed[0]["id"]
+            assert_openai_error(editor.delete(f"documents/{doc_id}"), 404, "document_not_found")  # not in default
+            assert editor.delete(f"documents/{doc_id}", params={"collection": "pets"}).json()["deleted"] is True
+            assert_openai_error(reader.delete("collections/pets"), 403, "insufficient_role")
+            assert_openai_error(editor.delete("collections/default"), 400)
+        finally:
+            removed = editor.delete("collections/pets")
+        assert removed.status_code == 200 and "deleted" in removed.json()["message"]
+        assert [c["id"] for c in reader.get("collections").json()["data"]] == ["default"]
+
+
 def test_langchain_chat_openai_invoke_and_stream(server):
     from langchain_core.messages import AIMessage, HumanMessage
     from langchain_openai import ChatOpenAI
@@ -400,11 +450,14 @@ def test_open_loopback_server_takes_any_key(ui):
 
 
 def test_rag_serve_api_only_serves_the_api_without_the_ui(tmp_path):
-    """`rag serve --api-only` as users start it: indexes the corpus folder, then answers through the SDK."""
+    """`rag serve --api-only` as users start it: indexes every collection's folder, then answers through the SDK."""
     from openai import OpenAI
 
     (tmp_path / "corpus").mkdir()
     (tmp_path / "corpus" / "quokka.md").write_text(QUOKKA, encoding="utf-8")
+    (tmp_path / "collections" / "birds" / "corpus").mkdir(parents=True)  # a collection filled before the start
+    (tmp_path / "collections" / "birds" / "corpus" / "heron.md").write_text(
+        "# Heron notes\n\nThe grey heron colony on Plinth Island counted 38 nests this spring.\n", encoding="utf-8")
     port = free_port()
     env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO), "HOME": str(tmp_path), "RAG_EMBED_RUNTIME": "torch",
            "RAG_CORPUS_DIR": str(tmp_path / "corpus"), "RAG_INDEX_DIR": str(tmp_path / "index"),
@@ -424,6 +477,10 @@ def test_rag_serve_api_only_serves_the_api_without_the_ui(tmp_path):
         answer = client.chat.completions.create(
             model="rag-extractive", messages=[{"role": "user", "content": "How many quokkas were counted?"}])
         assert "4711" in answer.choices[0].message.content and answer.model_extra["grounded"] is True
+        herons = client.chat.completions.create(
+            model="rag-extractive/birds", messages=[{"role": "user", "content": "How many heron nests were counted?"}])
+        assert "38" in herons.choices[0].message.content
+        assert {c["source"] for c in herons.model_extra["citations"]} == {"heron.md"}
         assert httpx.get(f"http://127.0.0.1:{port}/", timeout=30).status_code == 404  # no UI
     finally:
         process.terminate()

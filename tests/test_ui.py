@@ -508,6 +508,44 @@ def test_citation_opens_the_whole_document_at_the_cited_span(page, ui):
     clear(page)
 
 
+@pytest.mark.parametrize(("theme", "width"), [("light", 1400), ("dark", 390)])
+def test_pdf_citation_opens_its_page_beside_the_highlighted_text(browser, ui, requests_seen, tmp_path, theme, width):
+    from test_load import make_pdf
+
+    paper = ui.corpus / f"axolotl-{theme}-{width}.pdf"
+    paper.write_bytes(make_pdf([["Axolotl report", "Introduction to the survey of lake habitats."],
+                                ["Axolotls in Lake Xochimilco regrow lost limbs within nine weeks."]],
+                               title="Axolotl report"))
+    ui.assistant.index([paper])
+    page = new_page(browser, requests_seen, ui, width=width, height=900, theme=theme)
+    try:
+        turn = ask(page, "How quickly do axolotls regrow limbs?")
+        cited = page.locator(f"#cite-{turn}-1")
+        assert "page 2" in cited.inner_text()
+        with page.context.expect_page() as opened:
+            cited.locator("a.open-doc").click()
+        view = opened.value
+        view.wait_for_load_state()
+        image = view.locator(".pdf-page img")
+        assert image.get_attribute("src").endswith("/page/2.png")
+        view.wait_for_function("document.querySelector('.pdf-page img').naturalWidth > 600")  # rendered, served
+        assert "nine weeks" in view.locator("mark#cited").inner_text()
+        if width > 800:  # side by side: the page left of the highlighted text
+            shown = image.bounding_box()
+            assert shown["x"] + shown["width"] <= view.locator("mark#cited").bounding_box()["x"]
+        view.screenshot(path=str(ARTIFACTS / f"ui-pdf-page-{theme}-{width}.png"))
+        if (theme, width) == ("light", 1400):
+            view.screenshot(path=str(REPO / "docs" / "ui-pdf-page.png"))
+        view.close()
+        doc = urlsplit(cited.locator("a.open-doc").get_attribute("href")).path  # document/<id>
+        assert page.request.get(ui.url + doc + "/page/3.png").status == 404  # a page the PDF lacks
+        assert page.request.get(ui.url + doc + "/page/0.png").status == 404
+    finally:
+        page.context.close()
+        paper.unlink()
+        ui.assistant.index()
+
+
 def test_conversations_persist_in_the_browser_with_new_open_and_delete(browser, ui, requests_seen):
     page = new_page(browser, requests_seen, ui)
     try:

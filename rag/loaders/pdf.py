@@ -522,3 +522,29 @@ def _place_headings(outline: list[tuple[int, int, str]], text: str, page_starts:
         else:
             headings.append(Heading(level, name, at, at))
     return headings
+
+
+# The source view's page images: 1.5 x 72 dpi is legible beside the text and a few hundred kB a page.
+PAGE_RENDER_SCALE = 1.5
+
+
+def render_page(path: str, page: int) -> bytes:
+    """One page (1-based) of the PDF at ``path`` as PNG, for the source view; SkipFile for a page it lacks."""
+    import io
+
+    import pypdfium2 as pdfium
+
+    with _PDFIUM:
+        try:
+            pdf = pdfium.PdfDocument(path)
+        except pdfium.PdfiumError as exc:
+            raise SkipFile(f"unreadable PDF ({one_line(str(exc), 200)})") from None
+        try:
+            if not 1 <= page <= len(pdf):
+                raise SkipFile(f"the PDF has no page {page}")
+            image = pdf[page - 1].render(scale=PAGE_RENDER_SCALE).to_pil()
+        finally:
+            pdf.close()
+    png = io.BytesIO()
+    image.save(png, format="PNG")
+    return png.getvalue()

@@ -12,7 +12,8 @@ import pytest
 
 from servers import CONFIGURED_KEY, PASSWORDS, Recorder, start_secure
 
-ENDPOINTS = ["ask", "upload", "reindex", "remove", "settings", "save_settings"]
+ENDPOINTS = ["ask", "upload", "reindex", "remove", "settings", "save_settings", "create_collection",
+             "remove_collection"]
 
 
 @pytest.fixture(scope="module")
@@ -148,6 +149,11 @@ def test_reader_is_refused_every_editing_endpoint_and_nothing_changes(server, re
         reader.predict([handle_file(str(upload))], api_name="/upload")
     assert "permission denied: a reader cannot change settings" in denied(
         reader, "openai", "", recorder.url, "", "", 3, "bm25", api_name="/settings")
+    assert "permission denied: a reader cannot create collections" in denied(reader, "mine",
+                                                                            api_name="/create_collection")
+    assert "permission denied: a reader cannot remove collections" in denied(reader, "default",
+                                                                            api_name="/remove_collection")
+    assert not (server.corpus.parent / "collections").exists()
 
     assert sorted(p.name for p in server.corpus.iterdir()) == before_files
     assert server.assistant.documents() == before_documents
@@ -160,7 +166,7 @@ def test_reader_is_refused_by_raw_http_too(server):
     with http_as(server, "rita") as client:
         upload = client.post("gradio_api/upload", files={"files": ("x.md", b"# X\n\nhello\n", "text/markdown")})
         assert upload.status_code == 403 and "only editors" in upload.text
-        event = client.post("gradio_api/call/remove", json={"data": [corpus_id]})
+        event = client.post("gradio_api/call/remove", json={"data": [corpus_id, "default"]})  # id, collection
         assert event.status_code == 200  # queued; the handler refuses it
         stream = client.get(f"gradio_api/call/remove/{event.json()['event_id']}").text
         assert "event: error" in stream and "permission denied" in stream
