@@ -197,3 +197,25 @@ def test_migrate_copies_the_local_index_without_embedding(tmp_path, embedder, ca
     again = migrate_index(settings, "milvus")
     assert again.copied == ["hives.md"] and again.unchanged == ["orchard.md"]
     assert "north gate" in milvus.search("Where do the hives stand?", 1)[0].passage.text
+
+
+def test_collections_on_milvus_keep_their_own_milvus_collections(tmp_path, embedder):
+    assistant = milvus_assistant(tmp_path, embedder)
+    write(assistant, "orchard.md", ORCHARD)
+    assistant.index()
+    assistant.create_collection("bee-keeping")
+    bees = assistant.collection("bee-keeping")
+    write(bees, "hives.md", HIVES)
+    bees.index()
+    assert sources(bees.search("Where do the hives stand?", 5)) == {"hives.md"}
+    assert sources(assistant.search("Where do the hives stand?", 5)) == {"orchard.md"}
+    answer = list(bees.ask("Where do the hives stand?", backend="extractive"))[-1].answer
+    assert answer.grounded and "east wall" in answer.answer
+
+    milvus = bees.store.milvus
+    own = {"rag_c_bee_dkeeping_chunks", "rag_c_bee_dkeeping_documents", "rag_c_bee_dkeeping_meta"}
+    assert own <= set(milvus.list_collections())
+    assistant.remove_collection("bee-keeping")
+    left = set(assistant.store.milvus.list_collections())
+    assert not own & left and "rag_chunks" in left
+    assert sources(assistant.search("When does the apple harvest start?", 1)) == {"orchard.md"}
