@@ -420,6 +420,7 @@ class Assistant:
         indexed_at = float(meta["indexed_at"]) if "indexed_at" in meta else None
         return {
             "index_dir": str(self.settings.index_dir),
+            "store": self.settings.store if self.settings.store == "local" else self.store.where,
             "documents": documents,
             "chunks": chunks,
             "embed_model": meta.get("embed_model"),

@@ -45,6 +45,7 @@ def sources(hits) -> set[str]:
 def test_index_search_and_answer_with_citations(milvus_corpus_assistant):
     assistant = milvus_corpus_assistant
     status = assistant.status()
+    assert status["store"].startswith("the Milvus index rag_* at ")
     assert status["documents"] == 3 and status["chunks"] > 3 and status["generation"] >= 1
     for mode in ("dense", "bm25", "hybrid"):
         hits = assistant.search("What is specification gaming?", 5, mode)
