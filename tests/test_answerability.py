@@ -453,3 +453,45 @@ def test_an_acronym_spelled_out_far_from_its_uses_is_found(fresh_assistant):
     # An acronym spelled out nowhere is still declined.
     answer = final_answer(fresh_assistant.ask("What does TSC stand for in the report?", backend="extractive"))
     assert not answer.grounded, answer.answer
+
+
+GARDEN_API = ("<!doctype html><html><head><title>garden — tending plants</title></head><body><main>"
+              "<h1>garden — tending plants</h1><p>The garden module tends plants in a simulated plot.</p>"
+              '<dl class="py function"><dt class="sig sig-object py">garden.prune(<em>plant</em>)</dt>'
+              "<dd><p>Remove the dead stems of plant and return the weight cut, in grams.</p>"
+              "<p>Raises ValueError for a plant with no stems.</p></dd></dl>"
+              "<h2>Style notes</h2><p>Many uses of garden.prune() are clearer when written as a plain loop over the "
+              "stems.</p><p>Keep helper functions short.</p></main></body></html>")
+
+KITCHEN_NOTES = """# Kitchen notes
+
+## How do I store fresh herbs?
+
+Wrap them in a damp paper towel and keep them in the fridge door.
+Fresh herbs stored badly wilt, and how you store fresh herbs decides how long stored fresh herbs last.
+
+## Job queues
+
+It is possible to keep a job queue as a plain list of orders, but a list is not efficient for this purpose.
+To keep a job queue, use a ring of tickets that takes and gives orders cheaply at both ends.
+"""
+
+
+@pytest.fixture
+def kitchen_assistant(fresh_assistant):
+    indexed_with(fresh_assistant, "garden.html", GARDEN_API)
+    return indexed_with(fresh_assistant, "kitchen.md", KITCHEN_NOTES)
+
+
+@pytest.mark.parametrize("question, answer_starts", [
+    # An API entry's description says what it does, not a sentence elsewhere that uses the name.
+    ("What does garden.prune return?", "Remove the dead stems of plant and return the weight cut"),
+    # A FAQ entry: the heading asks the question, the first sentence under it answers it.
+    ("How do I store fresh herbs?", "Wrap them in a damp paper towel"),
+    # A how-to question wants the instruction, not the sentence that restates the topic.
+    ("How do I keep a job queue efficiently?", "To keep a job queue, use a ring of tickets"),
+])
+def test_the_sentence_shaped_like_the_answer_is_quoted_first(kitchen_assistant, question, answer_starts):
+    answer = ask_quoting(kitchen_assistant, question)
+    assert answer.grounded and answer.answer.startswith(answer_starts), answer.answer
+    assert "Many uses" not in answer.answer  # the name used elsewhere is not the API entry's description
