@@ -27,7 +27,10 @@ from rag.grounding import FOCUS_MIN, judge
 from rag.injection import instruction_like
 from rag.passage import Citation, Hit, Passage
 from rag.prompt import chat_history
-from rag.question import Question, analyse, depends_on_conversation, focus_phrase, type_phrase
+from rag.question import (
+    EXPANSION, Question, analyse, asked_acronym, depends_on_conversation, focus_phrase, spelled_out, type_phrase,
+)
+from rag.retrieve import FUSION_DEPTH
 from rag.text import content_words
 from rag.units import CODE, Unit, units_of
 
@@ -142,12 +145,14 @@ def answer_stream(
     backend: AnswerBackend,
     k: int = 5,
     idf: Callable[[list[str]], list[float]] | None = None,
+    titles: Callable[[], dict[str, str]] | None = None,
     document_text: Callable[[str], str] | None = None,
     announce_retrieval: bool = False,
 ) -> Iterator[AnswerEvent]:
     """Stream an answer to ``question``; see the module docstring for events and history format.
 
-    ``idf`` weights question terms by rarity (the index's BM25 statistics; uniform without it);
+    ``idf`` weights question terms by rarity (the index's BM25 statistics; uniform without it); ``titles`` gives
+    every indexed document's title by source, to tell which documents a question names ("the overview");
     ``document_text`` gives a source's stored text, to place each quote exactly (``quote_start``/``quote_end``).
     Raises ValueError for an empty question and rag.backends.BackendError when the backend fails.
     """
@@ -163,7 +168,9 @@ def answer_stream(
     timings["retrieval_ms"] = _ms(retrieval_start)
     if announce_retrieval:
         yield AnswerEvent("retrieved", hits=hits)
-    asked = analyse(query, idf)
+    asked = analyse(query, idf, titles() if titles else None)
+    if asked.type == EXPANSION and (acronym := asked_acronym(query)):
+        hits = with_expansion(hits, acronym, retrieve, k)
 
     embedder = MemoEmbedder(embedder)
     if relevance(query, hits, embedder) < RELEVANCE_MIN:
@@ -222,6 +229,23 @@ def answer_stream(
     uncited = [hit for original, hit in enumerate(hits, 1) if original not in order]
     timings["total_ms"] = _ms(start)
     yield AnswerEvent("done", answer=Answer(text, grounded, backend.name, citations, uncited, timings, query, state))
+
+
+# How deep to look for the passage that spells an acronym out when the top passages only use it: every candidate
+# hybrid retrieval fuses (rag.retrieve.FUSION_DEPTH), since the acronym alone is a poor query for meaning.
+EXPANSION_DEPTH = FUSION_DEPTH
+
+
+def with_expansion(hits: list[Hit], acronym: str, retrieve: Callable[[str, int], list[Hit]], k: int) -> list[Hit]:
+    """The hits, with the best passage spelling ``acronym`` out in place of the last one when none of them does:
+    a text expands an acronym once and uses it everywhere after, so "What does AGI stand for?" matches the uses."""
+    def spells(hit: Hit) -> bool:
+        return spelled_out(f"{hit.passage.section}\n{hit.passage.text}", acronym)
+
+    if any(spells(hit) for hit in hits):
+        return hits
+    found = next((hit for hit in retrieve(acronym, EXPANSION_DEPTH) if spells(hit)), None)
+    return hits if found is None else [*hits[: k - 1], found]
 
 
 def declined(asked: Question, passages: Sequence[Passage], embedder: Embedder | MemoEmbedder) -> tuple[str, Unit | None]:

@@ -18,8 +18,8 @@ from rag.config import DEFAULT_COLLECTION, Settings, load_settings
 from rag.embed import Embedder, model_id, remove_stale_exports
 from rag.ingest import IndexReport, Progress, SourceFile, files_state, index_sources, scan, signature
 from rag.passage import Hit
-from rag.question import bm25_idf
-from rag.retrieve import MODES, Retriever
+from rag.question import bm25_idf, named_documents, without_terms
+from rag.retrieve import MODES, Retriever, with_named_documents
 from rag.store import DocumentRecord, IndexMismatchError, StoreError
 from rag.stores import open_store
 
@@ -374,6 +374,24 @@ class Assistant:
             within = self.store.chunk_ids_of(pairs)
         return retriever.search(query, k or self.settings.top_k, mode or self.settings.retrieval_mode, within)
 
+    def search_for_answer(self, query: str, k: int, mode: str | None = None,
+                          documents: Sequence[str] | None = None) -> list[Hit]:
+        """:meth:`search`, holding the best passages of each document the query names ("the overview and the
+        core post": rag.question.named_documents), so an answer can draw on every one of them."""
+        hits = self.search(query, k, mode, documents)
+        named = named_documents(query, self.titles(documents))
+        if not named:
+            return hits
+        naming = set().union(*named.values())  # "overview", "core": what names a document, not what is asked of it
+        ids = {record.source: document_id(record) for record in self.store.documents()}
+        return with_named_documents(
+            hits, [self.search(without_terms(query, naming), k, mode, [ids[source]]) for source in named], k)
+
+    def titles(self, documents: Sequence[str] | None = None) -> dict[str, str]:
+        """Source -> title of the indexed documents (those ``documents`` chooses: see :meth:`filter_documents`)."""
+        allowed = set(self.filter_documents(documents)) if documents is not None else None
+        return {r.source: r.title for r in self.store.documents() if allowed is None or document_id(r) in allowed}
+
     def ask(
         self,
         question: str,
@@ -394,11 +412,12 @@ class Assistant:
         return answer_stream(
             question,
             history,
-            retrieve=lambda query, depth: self.search(query, depth, mode, documents),
+            retrieve=lambda query, depth: self.search_for_answer(query, depth, mode, documents),
             embedder=self.embedder,
             backend=chosen,
             k=k or self.settings.top_k,
             idf=self.idf(),
+            titles=lambda: self.titles(documents),
             document_text=self.document_text,
             announce_retrieval=announce_retrieval,
         )

@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rag.question import CARRIED_TYPES, DEFINITION, EXPANSION, NUMBER, Question, asked_acronym, carries, mentions
+from rag.question import (
+    CARRIED_TYPES, DEFINITION, EXPANSION, NUMBER, Question, asked_acronym, carries, mentions, stemmed_terms,
+)
 from rag.text import stemmer, terms
 from rag.units import CELL_SEPARATOR, ITEM, LABEL, METADATA, ROW, SENTENCE, Unit, field_words
 
@@ -37,6 +39,8 @@ STRUCTURE_BONUS = 0.05  # rows and items are self-contained facts
 LIST_BONUS = 0.1  # … and what a question asking for several items wants
 LOOKUP_BONUS = 0.3  # a unit whose label names what is asked and whose cell / section names its subject
 DEFINITION_BONUS = 0.1  # "What is X?": the first sentence under a heading naming X (a glossary entry, a hub page)
+API_ENTRY_BONUS = 0.25  # "What does heapq.heappop return?": the description opening heapq.heappop's own entry says
+# what it does, above any sentence elsewhere that merely uses the name
 
 _CONCLUSION = re.compile(
     r"^(?:in\s+short|in\s+summary|to\s+summari[sz]e|in\s+conclusion|overall|ultimately|the\s+upshot|"
@@ -45,6 +49,17 @@ _CONCLUSION = re.compile(
     r"best\s+is|we\s+conclude|our\s+conclusion)\b",
     re.IGNORECASE,
 )
+# What a how-to question wants is an instruction ("To implement a queue, use collections.deque", "In general, try
+# copy.copy()"); a why-question wants a reason ("The advantage is that …"): a sentence of that shape beats one that
+# only restates the topic ("It is good practice to use the with keyword …").
+_HOW_TO = re.compile(r"^\s*how\s+(?:do|can|should|would|could|may)\s+(?:i|you|one|we)\b", re.IGNORECASE)
+_INSTRUCTION = re.compile(r"(?:^|[,:;]\s*)(?:use|call|try|pass|set|add|run|write|import|create|install|open|put|"
+                          r"specify|type)\b|\byou\s+(?:can|could|should|need\s+to|must)\s+(?!not\b)", re.IGNORECASE)
+_WHY = re.compile(r"^\s*why\b", re.IGNORECASE)
+_REASON = re.compile(r"\b(?:because|since|so\s+that|the\s+(?:advantage|benefit|reason)|this\s+is\s+why|that\s+is\s+why|"
+                     r"in\s+order\s+to|otherwise|to\s+avoid|ensures?|guarantees?)\b", re.IGNORECASE)
+SHAPE_BONUS = 0.15
+
 _CONCLUSION_SECTION = re.compile(r"\b(?:conclusions?|summary|tl;?dr|takeaways?|answer|verdict|key\s+facts)\b", re.I)
 
 
@@ -144,9 +159,36 @@ def judge(question: Question, units: Sequence[Unit], embedder: Embedder, section
             own = coverage
         score = (ranked_cosine + LEXICAL_WEIGHT * (0.7 * own + 0.3 * coverage) + TYPE_BONUS * (has_type and question.type is not None)
                  + CONCLUSION_BONUS * concluding + LIST_BONUS * listed + STRUCTURE_BONUS * structured
-                 + LOOKUP_BONUS * _looks_up(question, unit) + DEFINITION_BONUS * (unit in opening))
+                 + LOOKUP_BONUS * _looks_up(question, unit) + DEFINITION_BONUS * (unit in opening)
+                 + API_ENTRY_BONUS * (unit in opening and unit.passage < len(sections)
+                                      and _documents(question, sections[unit.passage])
+                                      and _says_the_rest(question, unit.text))
+                 + SHAPE_BONUS * _has_asked_shape(question, unit.text))
         judged.append(Judged(unit, score, cosine, covers(question, unit, cosine), has_type, vector))
     return sorted(judged, key=lambda j: -j.score)
+
+
+def _documents(question: Question, section: str) -> bool:
+    """Is the section an API entry for every code name the question asks about (titled by its signature)?"""
+    entry = section.rsplit(" > ", 1)[-1]  # "most_common([n])" under "Counter objects" documents Counter.most_common
+    return bool(question.names) and all(mentions(name, section) and name.rsplit(".", 1)[-1] in entry
+                                        for name in question.names)
+
+
+def _says_the_rest(question: Question, text: str) -> bool:
+    """Does the text hold every focus term the question adds to the code names it asks about? "What does Path.mkdir
+    do when parents is true?" asks about one parameter, which the entry's opening does not mention."""
+    named = stemmed_terms(" ".join(re.sub(r"[._]+", " ", name) for name in question.names))
+    return set(question.focus) - named <= stemmed_terms(text)
+
+
+def _has_asked_shape(question: Question, text: str) -> bool:
+    """Is the text an instruction for a how-to question, a reason for a why-question?"""
+    if _HOW_TO.search(question.text):
+        return bool(_INSTRUCTION.search(text))
+    if _WHY.search(question.text):
+        return bool(_REASON.search(text))
+    return False
 
 
 def _looks_up(question: Question, unit: Unit) -> bool:
@@ -169,9 +211,8 @@ def _section_openings(question: Question, units: Sequence[Unit], sections: Seque
     """The first prose unit of each passage whose section heading names what the question asks about: for a
     definition question a heading naming the focus over a sentence that does not repeat it ("Scalable Oversight"
     / "Techniques for supervising …"); for a question about code names an API entry titled by their signature
-    ("heapq.heappop(heap)" / "Pop and return the smallest item …")."""
-    if question.type != DEFINITION and not question.names:
-        return set()
+    ("heapq.heappop(heap)" / "Pop and return the smallest item …"); for any question a heading that asks it (a FAQ
+    entry: "How do I copy an object in Python?" / "In general, try copy.copy() …")."""
     openings, seen = set(), set()
     for unit in units:
         if unit.kind not in (SENTENCE, ITEM) or unit.passage in seen:
@@ -184,7 +225,7 @@ def _section_openings(question: Question, units: Sequence[Unit], sections: Seque
         if question.names and all(mentions(name, path) for name in question.names) or (
             question.type == DEFINITION and question.coverage(heading) >= FOCUS_MIN
             and question.coverage(unit.text) < FOCUS_MIN
-        ):
+        ) or heading.endswith("?") and question.coverage(heading) >= FOCUS_MIN:
             openings.add(unit)
     return openings
 

@@ -9,9 +9,11 @@ own BM25 statistics), so any module above rag/text.py may import it.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from rag.text import content_words, stemmer
@@ -104,6 +106,7 @@ class Question:
     parts: tuple[Question, ...] = ()  # the questions of a multi-part one ("What is X, and which Y …?"), each typed
     names: tuple[str, ...] = ()  # code names it asks about ("heapq.heappop", "rel_tol"): the answer's passage has them
     unknown: tuple[str, ...] = ()  # proper names it asks about that no indexed passage holds ("Android", "SMS")
+    documents: frozenset[str] = frozenset()  # sources it names ("the overview"): only they may answer it
 
     def coverage(self, text: str, title: str = "") -> float:
         """IDF-weighted share of the focus terms present in ``text`` (1.0 when the question has no focus); terms
@@ -155,15 +158,25 @@ def mentions(name: str, text: str) -> bool:
 _SECOND_QUESTION = re.compile(r",\s+and\s+(?=(?:what|which|who|whom|whose|when|where|why|how)\b)|(?<=\?)\s+(?=\S)", _I)
 
 
-def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None) -> Question:
-    """The question's type, list intent and focus; ``idf`` maps stemmed terms to rarity weights (uniform if None).
+def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None,
+            titles: Mapping[str, str] | None = None) -> Question:
+    """The question's type, list intent and focus; ``idf`` maps stemmed terms to rarity weights (uniform if None);
+    ``titles`` (source -> title of every indexed document) tell which documents it names ("the overview").
 
-    A question asking two things gets each analysed as a part, and no type of its own (each part has one)."""
+    A question asking two things gets each analysed as a part, and no type of its own (each part has one).
+    The words naming a document are not its focus (they say where the answer is, not what it says) unless they are
+    all it asks about."""
     pieces = [piece.strip() for piece in _SECOND_QUESTION.split(question) if len(content_words(piece)) >= 2]
-    parts = tuple(analyse(piece, idf) for piece in pieces) if len(pieces) > 1 else ()
+    parts = tuple(analyse(piece, idf, titles) for piece in pieces) if len(pieces) > 1 else ()
     kind = None if parts else answer_type(question)
+    named = named_documents(question, titles) if titles else {}
+    naming = set().union(*named.values())
     said = _BOUNDS.sub(lambda m: _BOUND_WORDS[m.group(1).lower()], question)  # "at most" -> "maximum"
     words = [w for w in content_words(said) if w not in _FRAME_WORDS and not w.isdigit() or _is_year(w)]
+    # … unless the document is all it asks about ("Who wrote the AI alignment starter pack?").
+    entitled = set().union(*(stemmed_terms(titles[source]) for source in named)) if named else set()
+    if not all(stemmed_terms(w) & entitled for w in words):
+        words = [w for w in words if not stemmed_terms(w) & naming]
     stems = stemmer().stemWords(words)
     weights = idf(stems) if idf and stems else [1.0] * len(stems)
     focus: dict[str, float] = {}
@@ -173,7 +186,8 @@ def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None
     wants_code = bool(_CODE_CUE.search(question))
     names = tuple(dict.fromkeys(_CODE_NAME.findall(question)))
     unknown = _unknown_names(question, idf, focus) if idf and not parts else ()
-    return Question(question, kind, wants_list, focus, tuple(dict.fromkeys(words)), wants_code, parts, names, unknown)
+    return Question(question, kind, wants_list, focus, tuple(dict.fromkeys(words)), wants_code, parts, names, unknown,
+                    frozenset(named))
 
 
 # A proper name: a capitalised word after the question's first word ("Android", "Markdown"), an acronym ("SMS"),
@@ -230,6 +244,41 @@ def depends_on_conversation(question: str) -> bool:
                                  question, _I)
                     or re.search(r"\b(?:this|these|those)\s+\w+", question, _I))
     return len(content_words(question)) <= 1  # "Why?", "How so?", "And the year?"
+
+
+# "the overview", "the starter pack", "the core post": a document named by the words after "the".
+_THE_PHRASE = re.compile(r"\bthe\s+(?=((?:[\w'’-]+\s+){0,2}[\w'’-]+))", _I)
+MAX_NAMED_DOCUMENTS = 3  # a question naming more is about a topic, not about these documents
+
+
+def named_documents(question: str, titles: Mapping[str, str]) -> dict[str, set[str]]:
+    """The documents (keys of ``titles``, document -> title) the question names by title words no other title
+    has, in the words after a "the" ("What do the overview and the core post say …"), each with those words (as
+    stems): each document must be searched, or the best-matching one crowds the other out of the passages."""
+    own = _distinctive_title_terms(tuple(titles.items()))
+    named: dict[str, set[str]] = {}
+    asked = stemmed_terms(question)
+    for match in _THE_PHRASE.finditer(question):
+        said = stemmed_terms(match.group(1))
+        for doc, terms_ in own:
+            if said & terms_:
+                named.setdefault(doc, set()).update(asked & terms_)
+    return named if len(named) <= MAX_NAMED_DOCUMENTS else {}
+
+
+def without_terms(question: str, stems: set[str]) -> str:
+    """The question without the words whose stem is in ``stems`` (the words naming a document, to search it by
+    what is asked of it)."""
+    return " ".join(word for word in question.split()
+                    if not stemmed_terms(word) & stems or not content_words(word))
+
+
+@functools.lru_cache(maxsize=4)
+def _distinctive_title_terms(titles: tuple[tuple[str, str], ...]) -> tuple[tuple[str, frozenset[str]], ...]:
+    """Each document's title terms that no other title has (cached: the titles change only with the index)."""
+    own = [(doc, stemmed_terms(title)) for doc, title in titles]
+    seen = Counter(term for _, terms_ in own for term in terms_)
+    return tuple((doc, frozenset(term for term in terms_ if seen[term] == 1)) for doc, terms_ in own)
 
 
 # ---- does a text carry an answer of the expected type? ------------------------------------------------------
@@ -322,6 +371,17 @@ def expands(text: str, acronym: str) -> bool:
         if i == len(letters) and used >= 2:
             return True
     return False
+
+
+def spelled_out(text: str, acronym: str) -> bool:
+    """Does ``text`` write ``acronym`` out as capitalised words ("Artificial General Intelligence" for AGI, "Global
+    Interpreter Lock" for GIL)? Stricter than :func:`expands`: fit to pick passages out of many."""
+    letters = [ch for ch in acronym.upper() if ch.isalpha()]
+    if len(letters) < 2:
+        return False
+    glue = r"(?:(?:of|for|from|and|the|to|in|on|with|by|a|an)[\s-]+)?"
+    pattern = glue.join(rf"{letter}[\w'’]*[\s-]+" for letter in letters[:-1]) + glue + rf"{letters[-1]}\w*"
+    return re.search(rf"\b{pattern}", text) is not None
 
 
 def type_phrase(kind: str | None) -> str:

@@ -96,3 +96,19 @@ def score_fusion(
         for chunk_id in dense_norm.keys() | lexical_norm.keys()
     }
     return sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
+
+
+def with_named_documents(hits: list[Hit], named: list[list[Hit]], k: int, per_document: int = 2) -> list[Hit]:
+    """The top ``k`` hits, made to hold the best ``per_document`` passages of each document the question names
+    (``named``: each named document's own hits), in place of the weakest others: "What do the overview and the
+    core post say about X?" needs both documents, and the one closer to X would otherwise fill every slot."""
+    def key(hit: Hit) -> tuple[str, int, int]:
+        return hit.passage.source, hit.passage.start, hit.passage.end
+
+    wanted = list({key(hit): hit for document in named for hit in document[:per_document]}.values())[:k]
+    keys = {key(hit) for hit in wanted}
+    others = [hit for hit in hits if key(hit) not in keys]
+    kept = {key(hit) for hit in others[: k - len(wanted)]} | keys
+    merged = {key(hit): hit for hit in [*hits, *wanted] if key(hit) in kept}
+    return list(merged.values())
+

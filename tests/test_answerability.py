@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from rag.answer import answer_stream
+from rag.answer import answer_stream, final_answer
 from rag.backends import ChatBackend, get_backend
 from rag.chunk import LINKS_SECTION, METADATA_SECTION, reference_chunks
 from rag.citations import UNSUPPORTED
@@ -379,3 +379,119 @@ def test_at_most_asks_for_the_maximum(manual_assistant):
     assert "maximum" in analyse("How many answers can a question have at most?").focus_words
     answer = ask_quoting(manual_assistant, "How many answers can a single question have at most?")
     assert answer.grounded and "199" in answer.answer, answer.answer
+
+
+def _swarm_journal() -> str:
+    days = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "Holiday"]
+    return "# The Beekeeper's Journal\n\n" + "\n\n".join(
+        f"## {day}\n\nThe colony in hive {n} showed swarming signs again: queen cells along the frames, bees "
+        f"clustering at the entrance and a loud hum. Swarming hives need space, so I added a super to hive {n} "
+        f"and checked the swarm trap by the hedge. Swarming season keeps every beekeeper busy."
+        for n, day in enumerate(days, 1))
+
+
+def _pollinator_overview() -> str:
+    """A long overview whose one passage on swarming never says "overview" (its title is far above it)."""
+    plants = ["Clover", "Lavender", "Apple blossom", "Borage", "Heather", "Willow", "Thyme", "Sunflowers"]
+    sections = [f"## {plant}\n\n{plant} flowers feed pollinators for weeks. Gardeners who sow {plant.lower()} near "
+                f"vegetables see more visits to the crops, and the plants ask little care beyond watering in dry "
+                f"weeks. Butterflies, hoverflies and solitary bees all take its nectar." for plant in plants]
+    sections.insert(5, "## Colonies\n\nSwarming: a honeybee colony splits in two when its hive grows crowded, and "
+                       "the old queen leaves with half the bees.")
+    return "# Pollinator Overview\n\n" + "\n\n".join(sections) + "\n"
+
+
+@pytest.fixture
+def pollinator_assistant(fresh_assistant):
+    indexed_with(fresh_assistant, "journal.md", _swarm_journal())
+    return indexed_with(fresh_assistant, "overview.md", _pollinator_overview())
+
+
+def test_a_question_naming_two_documents_is_answered_from_each(pollinator_assistant):
+    # The journal says "swarming" in every passage and would fill all five; the overview must be searched too.
+    assert {h.passage.source for h in pollinator_assistant.search("What do the overview and the journal say about "
+                                                                  "swarming?", k=5)} == {"journal.md"}
+    answer = final_answer(pollinator_assistant.ask("What do the overview and the journal say about swarming?",
+                                                   backend="extractive"))
+    assert answer.grounded, answer.answer
+    assert {c.passage.source for c in answer.citations} == {"journal.md", "overview.md"}
+    assert "the old queen leaves with half the bees" in answer.answer
+
+
+def test_a_question_naming_one_document_is_answered_from_it(pollinator_assistant):
+    answer = final_answer(pollinator_assistant.ask("What does the overview say about swarming?", backend="extractive"))
+    assert answer.grounded, answer.answer
+    assert {c.passage.source for c in answer.citations} == {"overview.md"}
+    # The words naming the document are not what it is asked about; the document alone may be.
+    titles = pollinator_assistant.titles()
+    assert "overview" not in analyse("What does the overview say about swarming?", titles=titles).focus_words
+    assert "overview" in analyse("Who wrote the pollinator overview?", titles=titles).focus_words
+
+
+def _garden_report() -> str:
+    """A report that spells OGI out once, in a long passage about something else, and uses it everywhere after."""
+    history = ("## History\n\nThe town's allotments date from the railway years, when workers were given strips of land "
+               "beside the sidings. Later the strips were merged into larger plots and a water tower was raised. "
+               "The Open Garden Initiative (OGI) took them over after the council sold the depot. The tower is "
+               "listed now, the hedges were replanted and the old shed became a tool library for the plot holders.")
+    uses = [f"## {topic}\n\nOGI volunteers ran the {topic.lower()} this year, on three Saturdays in a row. OGI members "
+            f"voted on it at the spring meeting, the OGI committee paid for the materials and OGI plans to repeat it "
+            f"next year. OGI counts it a success: more plot holders came than last time, the weather held, and the "
+            f"{topic.lower()} raised enough to cover the hire of the hall. OGI thanks everyone who helped, and OGI "
+            f"asks that tools borrowed for the {topic.lower()} be returned to the shed by the end of the month."
+            for topic in ["Seed swap", "Compost drive", "Harvest fair", "Pond clearing", "School visits",
+                          "Tool repair", "Bee hotel build", "Hedge laying", "Path gravelling", "Apple pressing"]]
+    return "# Garden report\n\n" + "\n\n".join([*uses[:3], history, *uses[3:]]) + "\n"
+
+
+def test_an_acronym_spelled_out_far_from_its_uses_is_found(fresh_assistant):
+    (Path(fresh_assistant.settings.corpus_dir) / "report.md").write_text(_garden_report(), encoding="utf-8")
+    fresh_assistant.index()
+    assert not any("Open Garden Initiative" in h.passage.text for h in fresh_assistant.search("What does OGI stand for?", k=5))
+    answer = final_answer(fresh_assistant.ask("What does OGI stand for?", backend="extractive"))
+    assert answer.grounded and "Open Garden Initiative" in answer.answer, answer.answer
+    # An acronym spelled out nowhere is still declined.
+    answer = final_answer(fresh_assistant.ask("What does TSC stand for in the report?", backend="extractive"))
+    assert not answer.grounded, answer.answer
+
+
+GARDEN_API = ("<!doctype html><html><head><title>garden — tending plants</title></head><body><main>"
+              "<h1>garden — tending plants</h1><p>The garden module tends plants in a simulated plot.</p>"
+              '<dl class="py function"><dt class="sig sig-object py">garden.prune(<em>plant</em>)</dt>'
+              "<dd><p>Remove the dead stems of plant and return the weight cut, in grams.</p>"
+              "<p>Raises ValueError for a plant with no stems.</p></dd></dl>"
+              "<h2>Style notes</h2><p>Many uses of garden.prune() are clearer when written as a plain loop over the "
+              "stems.</p><p>Keep helper functions short.</p></main></body></html>")
+
+KITCHEN_NOTES = """# Kitchen notes
+
+## How do I store fresh herbs?
+
+Wrap them in a damp paper towel and keep them in the fridge door.
+Fresh herbs stored badly wilt, and how you store fresh herbs decides how long stored fresh herbs last.
+
+## Job queues
+
+It is possible to keep a job queue as a plain list of orders, but a list is not efficient for this purpose.
+To keep a job queue, use a ring of tickets that takes and gives orders cheaply at both ends.
+"""
+
+
+@pytest.fixture
+def kitchen_assistant(fresh_assistant):
+    indexed_with(fresh_assistant, "garden.html", GARDEN_API)
+    return indexed_with(fresh_assistant, "kitchen.md", KITCHEN_NOTES)
+
+
+@pytest.mark.parametrize("question, answer_starts", [
+    # An API entry's description says what it does, not a sentence elsewhere that uses the name.
+    ("What does garden.prune return?", "Remove the dead stems of plant and return the weight cut"),
+    # A FAQ entry: the heading asks the question, the first sentence under it answers it.
+    ("How do I store fresh herbs?", "Wrap them in a damp paper towel"),
+    # A how-to question wants the instruction, not the sentence that restates the topic.
+    ("How do I keep a job queue efficiently?", "To keep a job queue, use a ring of tickets"),
+])
+def test_the_sentence_shaped_like_the_answer_is_quoted_first(kitchen_assistant, question, answer_starts):
+    answer = ask_quoting(kitchen_assistant, question)
+    assert answer.grounded and answer.answer.startswith(answer_starts), answer.answer
+    assert "Many uses" not in answer.answer  # the name used elsewhere is not the API entry's description

@@ -49,11 +49,18 @@ class ExtractiveBackend:
         sections = [p.section for p in passages]
         if question.parts:  # "What is X, and which Y …?": the best answer to each part
             picks = [found[0] for part in question.parts
-                     if (found := [j for j in judge(part, units, embedder, sections) if j.answers])]
+                     if (found := [j for j in judge(part, _in_named(part, units, passages), embedder, sections)
+                                   if j.answers])]
             yield from _quote([judged.unit for judged in _distinct(picks, len(picks))])
             return
+        units = _in_named(question, units, passages)
         answering = [j for j in judge(question, units, embedder, sections) if j.answers]
         if not answering:
+            return
+        if len(question.documents) > 1:  # "What do the overview and the core post say about X?": each one's best
+            picks = [found[0] for source in sorted(question.documents)
+                     if (found := [j for j in answering if passages[j.unit.passage].source == source])]
+            yield from _quote([judged.unit for judged in _distinct(picks, len(picks))])
             return
         top = answering[0]
         # A list question answered from a table or list about what it asks (its lead-in / section names the focus).
@@ -72,6 +79,13 @@ class ExtractiveBackend:
     def rewrite(self, question: str, history: Sequence[dict[str, str]]) -> None:
         """No model to rewrite follow-ups with: the pipeline adds the previous question's terms itself."""
         return None
+
+
+def _in_named(question: Question, units: list[Unit], passages: Sequence[Passage]) -> list[Unit]:
+    """The units of the documents the question names ("What does the overview say …"), if it names any."""
+    if not question.documents:
+        return units
+    return [unit for unit in units if passages[unit.passage].source in question.documents]
 
 
 def _distinct(candidates: Sequence[Judged], limit: int, before: Sequence[Judged] = ()) -> list[Judged]:
