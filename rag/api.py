@@ -53,6 +53,7 @@ class Assistant:
         self._parent = parent  # a collection's Assistant: the default one, whose model it shares
         self._collections: dict[str, Assistant] = {}
         self._retriever: Retriever | None = None
+        self._titles: tuple[int, dict[str, tuple[str, str]]] = (-1, {})  # generation, doc id -> (source, title)
         self._model_lock = threading.Lock()
         self._settings_lock = threading.Lock()
 
@@ -389,8 +390,13 @@ class Assistant:
 
     def titles(self, documents: Sequence[str] | None = None) -> dict[str, str]:
         """Source -> title of the indexed documents (those ``documents`` chooses: see :meth:`filter_documents`)."""
+        generation, titles = self._titles
+        if generation != self.store.generation:  # read once per index generation, not once per question
+            generation = self.store.generation
+            titles = {document_id(r): (r.source, r.title) for r in self.store.documents()}
+            self._titles = generation, titles
         allowed = set(self.filter_documents(documents)) if documents is not None else None
-        return {r.source: r.title for r in self.store.documents() if allowed is None or document_id(r) in allowed}
+        return {source: title for doc_id, (source, title) in titles.items() if allowed is None or doc_id in allowed}
 
     def ask(
         self,
