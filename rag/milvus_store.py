@@ -91,6 +91,9 @@ class _Milvus:
         uri = settings.milvus_uri
         self.lite = uri.endswith(".db")
         if self.lite:
+            # milvus-lite's in-process gRPC server logs a traceback for each call it doesn't implement (pymilvus
+            # then falls back); once logging is configured (Ray does) that is noise on every index run.
+            logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
             Path(uri).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
             uri = str(Path(uri).expanduser().resolve())
         self.uri = uri
