@@ -292,6 +292,7 @@ class Assistant:
             k=k or self.settings.top_k,
             idf=self.idf(),
             document_text=self.document_text,
+            unit_vectors=self.store.unit_vectors,
             announce_retrieval=announce_retrieval,
         )
 

@@ -11,15 +11,18 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from functools import partial
 from pathlib import Path
+
+import numpy as np
 
 from rag.chunk import CHUNKER_VERSION, chunk_document, embedding_text, reference_chunks
 from rag.embed import Embedder
 from rag.loaders import SUPPORTED_SUFFIXES, Document, SkipFile, load_document
-from rag.passage import Span
-from rag.store import DocumentContent, DocumentRecord, Store, StoreWriter, content_key
+from rag.passage import Passage, Span
+from rag.store import DocumentContent, DocumentRecord, Store, StoreWriter, content_key, pack_unit_vectors
+from rag.units import embedded_texts, text_key
 
 # Chunks embedded per step: big enough to keep the model busy (and batches of similar length),
 # small enough for a smooth progress bar and little memory.
@@ -59,6 +62,7 @@ class IndexReport:
     missing_roots: list[str] = field(default_factory=list)  # indexed folders that no longer exist; kept
     chunks_embedded: int = 0  # chunks run through the model in this run
     chunks_copied: int = 0  # chunks whose vectors were copied from identical content already indexed
+    units_embedded: int = 0  # answer-unit texts run through the model (new chunks', and older chunks' without them)
     chunks_total: int = 0
     documents_total: int = 0
     seconds: float = 0.0
@@ -277,6 +281,7 @@ def index_sources(
                         batch.flush()
                         checkpoints.save(batch.fraction, done)
             batch.flush()
+            _add_missing_unit_vectors(writer, embedder, report, checkpoints, notify)
             _replace_moved_roots(writer, roots, set(sync_roots), report)
             # Removals last: a file moved or copied elsewhere has its content reused before the old one goes.
             for root, source in gone:
@@ -287,6 +292,30 @@ def index_sources(
     report.seconds = time.perf_counter() - started
     notify(1.0, "done")
     return report
+
+
+def unit_vector_blobs(embedder: Embedder, passages: Sequence[Passage]) -> tuple[list[bytes], int]:
+    """Each passage's answer units embedded (one encode call, each distinct text once) and packed for the store,
+    with the number of texts embedded."""
+    texts = [embedded_texts(passage) for passage in passages]
+    distinct = list(dict.fromkeys(text for passage_texts in texts for text in passage_texts))
+    vectors = dict(zip(distinct, embedder.encode(distinct)))
+    empty = np.zeros((0, embedder.dim), dtype=np.float32)
+    return [pack_unit_vectors([text_key(text) for text in passage_texts],
+                              np.stack([vectors[text] for text in passage_texts]) if passage_texts else empty)
+            for passage_texts in texts], len(distinct)
+
+
+def _add_missing_unit_vectors(writer: StoreWriter, embedder: Embedder, report: IndexReport,
+                              checkpoints: _Checkpoints, notify: Progress) -> None:
+    """Chunks indexed before answer-unit vectors were stored (layout 4) get them: their chunk vectors are kept."""
+    while passages := writer.chunks_without_unit_vectors(EMBED_STEP):
+        blobs, embedded = unit_vector_blobs(embedder, passages)
+        writer.set_unit_vectors({passage.id: blob for passage, blob in zip(passages, blobs)})
+        report.units_embedded += embedded
+        notify(0.95, f"embedded the answer units of {len(passages)} older chunks")
+        if checkpoints.due(0):
+            checkpoints.save(0.95, 0)
 
 
 def _plan(
@@ -475,11 +504,15 @@ class _EmbedBatch:
         texts = [embedding_text(item.document.title, chunk) for item in fresh.values() for chunk in item.chunks]
         vectors = self.embedder.encode(texts)
         offset = 0
+        passages = [_passage(item.document.title, item.file.source, chunk) for item in fresh.values() for chunk in item.chunks]
+        unit_vectors, embedded = unit_vector_blobs(self.embedder, passages)
+        self.report.units_embedded += embedded
         for key, item in fresh.items():
             count = len(item.chunks)
             document = item.document
             contents[key] = DocumentContent(
-                document.title, document.metadata, document.text, item.chunks, vectors[offset : offset + count]
+                document.title, document.metadata, document.text, item.chunks, vectors[offset : offset + count],
+                unit_vectors[offset : offset + count],
             )
             offset += count
         self.report.chunks_embedded += len(texts)
@@ -497,10 +530,15 @@ class _EmbedBatch:
             content = contents[item.key]
             self.writer.put(
                 file.root, file.source, item.content_hash, file.size, file.mtime_ns,
-                content.title, content.metadata, content.text, content.chunks, content.vectors,
+                content.title, content.metadata, content.text, content.chunks, content.vectors, content.unit_vectors,
             )
             self.stored.add(item.key)
             written += len(content.chunks)
             (self.report.updated if item.record else self.report.added).append(file.source)
         self.report.chunks_copied += written - len(texts)  # the rest came from identical content
         self.items, self.chunk_count = [], 0
+
+
+def _passage(title: str, source: str, span: Span) -> Passage:
+    """A chunk as the answer layer will read it back (its id is the store's; units do not depend on it)."""
+    return Passage(**{f.name: getattr(span, f.name) for f in fields(Span)}, id=0, source=source, title=title)
