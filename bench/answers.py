@@ -251,7 +251,8 @@ def add_filler(assistant: Assistant, corpus: Path, scifact: Path, chunks: int, d
     report = assistant.index()
     return {"target": chunks, "distinct_abstracts": distinct, "distinct_chunks": per_copy, "copies": copies,
             "index_distinct_s": round(embedded_s, 1), "index_copies_s": round(time.perf_counter() - started, 1),
-            "chunks": report.chunks_total, "documents": report.documents_total}
+            "chunks": report.chunks_total, "documents": report.documents_total,
+            "dense_index": assistant.store.meta().get("dense_index")}
 
 
 def unit_vector_size(index_dir: Path) -> dict:
@@ -510,7 +511,7 @@ def markdown(result: dict) -> str:
             f"Index: corpus/ plus {filler['distinct_abstracts']} SciFact abstracts as text files "
             f"({filler['distinct_chunks']} chunks, embedded in {filler['index_distinct_s']} s) and {filler['copies']} "
             f"copies of those files (vectors copied, {filler['index_copies_s']} s): {filler['chunks']} chunks, "
-            f"{filler['documents']} documents, {size['index_bytes'] / 1e6:.0f} MB on disk.",
+            f"{filler['documents']} documents, {size['index_bytes'] / 1e6:.0f} MB on disk, {filler['dense_index']} dense index.",
             "",
             f"Stored answer-unit vectors (int8 + a float32 scale + an 8-byte text key each): {size['units_per_chunk']} "
             f"per chunk, {size['bytes_per_chunk']} bytes per chunk: **{size['mb_per_100k_chunks']} MB per 100k chunks**.",
