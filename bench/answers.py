@@ -179,7 +179,8 @@ def backends_built_once():
 
 
 def ask(assistant: Assistant, backend: str, question: str, history=()) -> tuple:
-    """(final Answer, first-token ms, full-answer ms)."""
+    """(final Answer, first-token ms, full-answer ms), the question's vector not remembered from an earlier step."""
+    assistant.embedder.forget_queries()
     started = time.perf_counter()
     first = None
     final = None

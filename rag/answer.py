@@ -97,7 +97,7 @@ class MemoEmbedder:
     def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         missing = []
         for text in dict.fromkeys(t for t in texts if t not in self._vectors):
-            stored = self._stored.get(text_key(text)) if self._stored else None
+            stored = self._stored_vector(text) if self._stored else None
             if stored is None:
                 missing.append(text)
             else:
@@ -107,6 +107,14 @@ class MemoEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.stack([self._vectors[t] for t in texts])
+
+    def _stored_vector(self, text: str) -> np.ndarray | None:
+        """The stored vector of the unit ``text`` is, or that a claim quotes: an extractive answer ends each
+        quoted unit with a full stop (rag/backends/extractive.py), which is all the claim adds or drops."""
+        for variant in (text, text[:-1] if text.endswith(".") else f"{text}."):
+            if (vector := self._stored.get(text_key(variant))) is not None:
+                return vector
+        return None
 
     def encode_query(self, text: str) -> np.ndarray:
         """The question's vector as retrieval computed it (the embedder remembers recent queries)."""

@@ -38,8 +38,9 @@ _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 # or older than this (an export takes seconds to a few minutes), was interrupted: it is removed.
 STALE_EXPORT_SECONDS = 15 * 60
 EXPORT_PREFIX = ".export-"
-# Recent questions whose vectors are kept: retrieval and the answer checks embed the same question.
-QUERY_CACHE_SIZE = 64
+# Recent questions whose vectors are kept: retrieval and then the answer checks embed the same question, within
+# milliseconds; a few cover the questions in flight at once.
+QUERY_CACHE_SIZE = 8
 
 
 class EmbeddingModelError(UserError, RuntimeError):
@@ -218,6 +219,11 @@ class Embedder:
                 out[batch] = self._session.run(None, feed)[0]
                 bar.update(len(batch))
         return out
+
+    def forget_queries(self) -> None:
+        """Drop the remembered question vectors: a benchmark times each question as if asked the first time."""
+        with self._queries_lock:
+            self._queries.clear()
 
     def encode_query(self, text: str) -> np.ndarray:
         """One text's vector; a question asked again (as retrieval and then the answer layer do) is not re-encoded."""
