@@ -5,6 +5,14 @@ Also records the measurements behind the answer thresholds on the calibration ha
 
     python bench/answers.py [--backends extractive,local,openai,ollama] [--split heldout|calibration|all]
                             [--slow-subset N] [--label TEXT] [--out bench/results]
+                            [--chunks 10000 [--filler-distinct N] [--scifact PATH]]
+
+``--chunks N`` asks the same questions of a bigger index (written as answers_<N>.md/json): corpus/ plus SciFact
+abstracts written as text files — --filler-distinct of them embedded for real, then copies of those files,
+whose chunk and unit vectors ingest copies, until the index holds about N chunks (the copies are distractors for
+retrieval; an answer's cost depends on the 5 passages it reads, not on where they come from). It also records
+the stored unit vectors' size (per 100k chunks) and how long the layout-4 migration takes to add them per
+1k chunks.
 
 ``extractive`` runs by default. LLM backends run only when named: ``local`` (SmolLM2, about a minute per answer
 on a 2-core CPU) on a subset of --slow-subset questions spread over the classes; openai / ollama only when
@@ -21,10 +29,12 @@ import argparse
 import contextlib
 import functools
 import json
+import math
 import os
 import platform
 import re
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import tempfile
@@ -41,6 +51,7 @@ from rag import citations as citing
 from rag.api import Assistant
 from rag.backends import BackendError
 from rag.config import Settings, load_settings
+from rag.store import DB_NAME
 from rag.text import overlap, passage_sentences
 
 HERE = Path(__file__).resolve().parent
@@ -168,7 +179,8 @@ def backends_built_once():
 
 
 def ask(assistant: Assistant, backend: str, question: str, history=()) -> tuple:
-    """(final Answer, first-token ms, full-answer ms)."""
+    """(final Answer, first-token ms, full-answer ms), the question's vector not remembered from an earlier step."""
+    assistant.embedder.forget_queries()
     started = time.perf_counter()
     first = None
     final = None
@@ -215,6 +227,64 @@ def run_question(assistant: Assistant, backend: str, item: dict) -> dict:
         fresh, _, _ = ask(assistant, backend, item["question"])
         row["same_as_fresh"] = fresh.answer == answer.answer
     return row
+
+
+# ---- a bigger index ---------------------------------------------------------------------------
+
+
+def add_filler(assistant: Assistant, corpus: Path, scifact: Path, chunks: int, distinct: int) -> dict:
+    """Grow the index to about ``chunks`` chunks with SciFact abstracts: ``distinct`` embedded, the rest copies."""
+    original = corpus / "filler" / "original"
+    original.mkdir(parents=True)
+    with scifact.open(encoding="utf-8") as lines:
+        for line, _ in zip(lines, range(distinct)):
+            doc = json.loads(line)
+            (original / f"{doc['_id']}.txt").write_text(f"{doc['title']}\n\n{doc['text']}\n", encoding="utf-8")
+    started = time.perf_counter()
+    before = assistant.store.counts()[1]
+    report = assistant.index()
+    embedded_s = time.perf_counter() - started
+    per_copy = report.chunks_total - before
+    copies = max(0, math.ceil((chunks - report.chunks_total) / per_copy)) if per_copy else 0
+    for copy in range(1, copies + 1):
+        shutil.copytree(original, corpus / "filler" / f"copy-{copy:02d}")
+    started = time.perf_counter()
+    report = assistant.index()
+    return {"target": chunks, "distinct_abstracts": distinct, "distinct_chunks": per_copy, "copies": copies,
+            "index_distinct_s": round(embedded_s, 1), "index_copies_s": round(time.perf_counter() - started, 1),
+            "chunks": report.chunks_total, "documents": report.documents_total,
+            "dense_index": assistant.store.meta().get("dense_index")}
+
+
+def unit_vector_size(index_dir: Path) -> dict:
+    """Bytes the stored answer-unit vectors take, per chunk and scaled to 100k chunks."""
+    db = sqlite3.connect(index_dir / DB_NAME)
+    try:
+        chunks, stored, blob_bytes = db.execute(
+            "SELECT COUNT(*), COUNT(unit_vectors), COALESCE(SUM(LENGTH(unit_vectors)), 0) FROM chunks").fetchone()
+        units = sum(int.from_bytes(blob[:4], "little") for (blob,) in db.execute(
+            "SELECT unit_vectors FROM chunks WHERE unit_vectors IS NOT NULL"))
+    finally:
+        db.close()
+    index_bytes = sum(f.stat().st_size for f in index_dir.rglob("*") if f.is_file() and "models" not in f.parts)
+    return {"chunks": chunks, "chunks_with_unit_vectors": stored, "units": units, "bytes": blob_bytes,
+            "units_per_chunk": round(units / max(stored, 1), 1), "bytes_per_chunk": round(blob_bytes / max(stored, 1)),
+            "mb_per_100k_chunks": round(blob_bytes / max(stored, 1) * 100_000 / 1e6), "index_bytes": index_bytes}
+
+
+def migration_time(assistant: Assistant, sample: int) -> dict:
+    """The layout 4 -> 5 migration's cost: ``sample`` chunks lose their unit vectors (as a layout-4 index has
+    none) and the next index run adds them back, embedding only their units."""
+    db = sqlite3.connect(Path(assistant.settings.index_dir) / DB_NAME)
+    with db:
+        db.execute("UPDATE chunks SET unit_vectors = NULL WHERE id IN (SELECT id FROM chunks ORDER BY id LIMIT ?)",
+                   (sample,))
+    db.close()
+    started = time.perf_counter()
+    report = assistant.index()
+    seconds = time.perf_counter() - started
+    return {"chunks": sample, "units_embedded": report.units_embedded, "chunks_embedded": report.chunks_embedded,
+            "seconds": round(seconds, 1), "seconds_per_1k_chunks": round(seconds * 1000 / sample, 1)}
 
 
 # ---- summaries ----------------------------------------------------------------------------------
@@ -431,9 +501,27 @@ def markdown(result: dict) -> str:
         f"Code at git commit {result['commit']}; {result['date']}; {result['machine']}. Index of corpus/ "
         f"({result['index']['chunks']} chunks), k={result['k']}, retrieval {result['retrieval_mode']}, embeddings "
         f"{result['embed_runtime']}. Questions: bench/questions.json, split {result['split']}. Generated by "
-        "`python bench/answers.py`.",
+        f"`python bench/answers.py{' --chunks ' + str(result['filler']['target']) if 'filler' in result else ''}`. "
+        f"Load average (other jobs on the 2 shared cores) {result.get('load_average_before')} at the start, "
+        f"{result.get('load_average_after')} at the end.",
         "",
     ]
+    if "filler" in result:
+        filler, size, migration = result["filler"], result["unit_vectors"], result["migration"]
+        lines += [
+            f"Index: corpus/ plus {filler['distinct_abstracts']} SciFact abstracts as text files "
+            f"({filler['distinct_chunks']} chunks, embedded in {filler['index_distinct_s']} s) and {filler['copies']} "
+            f"copies of those files (vectors copied, {filler['index_copies_s']} s): {filler['chunks']} chunks, "
+            f"{filler['documents']} documents, {size['index_bytes'] / 1e6:.0f} MB on disk, {filler['dense_index']} dense index.",
+            "",
+            f"Stored answer-unit vectors (int8 + a float32 scale + an 8-byte text key each): {size['units_per_chunk']} "
+            f"per chunk, {size['bytes_per_chunk']} bytes per chunk: **{size['mb_per_100k_chunks']} MB per 100k chunks**.",
+            "",
+            f"Migration from layout 4 (unit vectors added to existing chunks by the next index run, no chunk "
+            f"re-embedded): {migration['chunks']} chunks, {migration['units_embedded']} unit texts embedded in "
+            f"{migration['seconds']} s: **{migration['seconds_per_1k_chunks']} s per 1k chunks** at this load.",
+            "",
+        ]
     for run in result["backends"]:
         if "skipped" in run:
             lines += [f"## {run['backend']}: skipped — {run['skipped']}", ""]
@@ -496,6 +584,10 @@ def main() -> None:
     parser.add_argument("--label", default="", help="shown in the report's title, e.g. BASELINE")
     parser.add_argument("--questions", type=Path, default=HERE / "questions.json")
     parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument("--chunks", type=int, default=0, help="grow the index to about this many chunks")
+    parser.add_argument("--filler-distinct", type=int, default=200, help="SciFact abstracts embedded for --chunks")
+    parser.add_argument("--scifact", type=Path, default=HERE.parent.parent / "shared" / "bench" / "scifact" / "corpus.jsonl")
+    parser.add_argument("--migration-sample", type=int, default=1000, help="chunks whose unit vectors --chunks re-adds")
     args = parser.parse_args()
     questions = json.loads(args.questions.read_text(encoding="utf-8"))["questions"]
     chosen = [q for q in questions if args.split == "all" or q["split"] == args.split]
@@ -505,6 +597,9 @@ def main() -> None:
         settings = load_settings(corpus_dir=Path(tmp) / "corpus", index_dir=Path(tmp) / "index")
         assistant = Assistant(settings)
         report = assistant.index()
+        filler = add_filler(assistant, Path(tmp) / "corpus", args.scifact, args.chunks, args.filler_distinct) if args.chunks else None
+        if filler:
+            report.documents_total, report.chunks_total = filler["documents"], filler["chunks"]
         result = {
             "label": args.label,
             "commit": git_commit(),
@@ -515,6 +610,7 @@ def main() -> None:
             "retrieval_mode": settings.retrieval_mode,
             "embed_runtime": settings.embed_runtime,
             "split": args.split,
+            "load_average_before": round(os.getloadavg()[0], 1),
             "definitions": DEFINITIONS,
             "calibration": calibrate(assistant, questions),
             "evidence_in_chunks": evidence_in_chunks(assistant, questions),
@@ -532,10 +628,16 @@ def main() -> None:
                     run = {"backend": name, "skipped": reason}
                 result["backends"].append(run)
                 print(json.dumps({k: v for k, v in run.items() if k in ("backend", "skipped", "load_s", "questions")}))
+        result["load_average_after"] = round(os.getloadavg()[0], 1)
+        if filler:
+            result["filler"] = filler
+            result["unit_vectors"] = unit_vector_size(Path(settings.index_dir))
+            result["migration"] = migration_time(assistant, min(args.migration_sample, filler["chunks"]))
 
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "answers.json").write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    (args.out / "answers.md").write_text(markdown(result), encoding="utf-8")
+    name = f"answers_{args.chunks}" if args.chunks else "answers"
+    (args.out / f"{name}.json").write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    (args.out / f"{name}.md").write_text(markdown(result), encoding="utf-8")
     print(markdown(result))
 
 

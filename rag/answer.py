@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -32,7 +32,7 @@ from rag.question import (
 )
 from rag.retrieve import FUSION_DEPTH
 from rag.text import content_words
-from rag.units import CODE, Unit, units_of
+from rag.units import CODE, Unit, text_key, units_of
 
 if TYPE_CHECKING:
     from rag.backends import AnswerBackend
@@ -88,22 +88,42 @@ class AnswerEvent:
 
 class MemoEmbedder:
     """An Embedder that encodes each distinct text once per answer: the relevance gate, the extractive
-    backend and the support check all look at the same passage sentences."""
+    backend and the support check all look at the same passage sentences. Texts whose vectors the index
+    stored (``stored``: text key -> vector, rag/units.py ``text_key``) are not encoded at all."""
 
-    def __init__(self, embedder: Embedder):
+    def __init__(self, embedder: Embedder, stored: Mapping[bytes, np.ndarray] | None = None):
         self.embedder = embedder
+        self.dim = embedder.dim
+        self._stored = stored or {}
         self._vectors: dict[str, np.ndarray] = {}
 
     def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
-        missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        missing = []
+        for text in dict.fromkeys(t for t in texts if t not in self._vectors):
+            stored = self._stored_vector(text) if self._stored else None
+            if stored is None:
+                missing.append(text)
+            else:
+                self._vectors[text] = stored
         if missing:
             self._vectors.update(zip(missing, self.embedder.encode(missing)))
         if not texts:
-            return np.zeros((0, self.embedder.dim), dtype=np.float32)
+            return np.zeros((0, self.dim), dtype=np.float32)
         return np.stack([self._vectors[t] for t in texts])
 
+    def _stored_vector(self, text: str) -> np.ndarray | None:
+        """The stored vector of the unit ``text`` is, or that a claim quotes: an extractive answer ends each
+        quoted unit with a full stop (rag/backends/extractive.py), which is all the claim adds or drops."""
+        for variant in (text, text[:-1] if text.endswith(".") else f"{text}."):
+            if (vector := self._stored.get(text_key(variant))) is not None:
+                return vector
+        return None
+
     def encode_query(self, text: str) -> np.ndarray:
-        return self.encode([text])[0]
+        """The question's vector as retrieval computed it (the embedder remembers recent queries)."""
+        if text not in self._vectors:
+            self._vectors[text] = self.embedder.encode_query(text)
+        return self._vectors[text]
 
 
 def relevance(query: str, hits: Sequence[Hit], embedder: Embedder | MemoEmbedder) -> float:
@@ -147,13 +167,16 @@ def answer_stream(
     idf: Callable[[list[str]], list[float]] | None = None,
     titles: Callable[[], dict[str, str]] | None = None,
     document_text: Callable[[str], str] | None = None,
+    unit_vectors: Callable[[list[int]], Mapping[bytes, np.ndarray]] | None = None,
     announce_retrieval: bool = False,
 ) -> Iterator[AnswerEvent]:
     """Stream an answer to ``question``; see the module docstring for events and history format.
 
     ``idf`` weights question terms by rarity (the index's BM25 statistics; uniform without it); ``titles`` gives
     every indexed document's title by source, to tell which documents a question names ("the overview");
-    ``document_text`` gives a source's stored text, to place each quote exactly (``quote_start``/``quote_end``).
+    ``document_text`` gives a source's stored text, to place each quote exactly (``quote_start``/``quote_end``);
+    ``unit_vectors`` the vectors the index stored for the retrieved chunks' answer units (Store.unit_vectors),
+    so that only the question is embedded (units it has none for are embedded here).
     Raises ValueError for an empty question and rag.backends.BackendError when the backend fails.
     """
     question = " ".join(question.split())
@@ -172,7 +195,7 @@ def answer_stream(
     if asked.type == EXPANSION and (acronym := asked_acronym(query)):
         hits = with_expansion(hits, acronym, retrieve, k)
 
-    embedder = MemoEmbedder(embedder)
+    embedder = MemoEmbedder(embedder, unit_vectors([hit.passage.id for hit in hits]) if unit_vectors and hits else None)
     if relevance(query, hits, embedder) < RELEVANCE_MIN:
         text = f"{NOT_FOUND} The closest passages are listed below." if hits else f"{NOT_FOUND} Nothing matched."
         timings["first_token_ms"] = _ms(start)

@@ -425,6 +425,7 @@ class Assistant:
             idf=self.idf(),
             titles=lambda: self.titles(documents),
             document_text=self.document_text,
+            unit_vectors=self.store.unit_vectors,
             announce_retrieval=announce_retrieval,
         )
 

@@ -15,8 +15,10 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 import warnings
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -36,6 +38,9 @@ _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 # or older than this (an export takes seconds to a few minutes), was interrupted: it is removed.
 STALE_EXPORT_SECONDS = 15 * 60
 EXPORT_PREFIX = ".export-"
+# Recent questions whose vectors are kept: retrieval and then the answer checks embed the same question, within
+# milliseconds; a few cover the questions in flight at once.
+QUERY_CACHE_SIZE = 8
 
 
 class EmbeddingModelError(UserError, RuntimeError):
@@ -127,6 +132,8 @@ class Embedder:
         self._encoder = Tokenizer.from_str(self._tokenizer_json)
         self._encoder.enable_truncation(self.max_tokens)
         self._encoder.no_padding()
+        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._queries_lock = threading.Lock()
 
     def _load_torch(self) -> None:
         from sentence_transformers import SentenceTransformer
@@ -213,8 +220,24 @@ class Embedder:
                 bar.update(len(batch))
         return out
 
+    def forget_queries(self) -> None:
+        """Drop the remembered question vectors: a benchmark times each question as if asked the first time."""
+        with self._queries_lock:
+            self._queries.clear()
+
     def encode_query(self, text: str) -> np.ndarray:
-        return self.encode([text])[0]
+        """One text's vector; a question asked again (as retrieval and then the answer layer do) is not re-encoded."""
+        with self._queries_lock:
+            vector = self._queries.get(text)
+            if vector is not None:
+                self._queries.move_to_end(text)
+                return vector.copy()
+        vector = self.encode([text])[0]
+        with self._queries_lock:
+            self._queries[text] = vector
+            if len(self._queries) > QUERY_CACHE_SIZE:
+                self._queries.popitem(last=False)
+        return vector.copy()
 
 
 def _read_json(path: Path) -> dict:

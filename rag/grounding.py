@@ -19,7 +19,7 @@ from rag.question import (
     CARRIED_TYPES, DEFINITION, EXPANSION, NUMBER, Question, asked_acronym, carries, mentions, stemmed_terms,
 )
 from rag.text import stemmer, terms
-from rag.units import CELL_SEPARATOR, ITEM, LABEL, METADATA, ROW, SENTENCE, Unit, field_words
+from rag.units import CELL_SEPARATOR, ITEM, LABEL, METADATA, ROW, SENTENCE, Unit, entry_text, field_words
 
 if TYPE_CHECKING:
     from rag.embed import Embedder
@@ -138,7 +138,7 @@ def judge(question: Question, units: Sequence[Unit], embedder: Embedder, section
     cosines = vectors @ asked
     # A definition under its term's heading is read as "Term: definition" (a glossary entry): the heading is the
     # sentence's subject, so it counts as the sentence's own words and meaning.
-    opening = {unit: f"{unit.context}: {unit.text}" for unit in _section_openings(question, units, sections)}
+    opening = {unit: entry_text(unit) for unit in _section_openings(question, units, sections)}
     entry_cosines = dict(zip(opening, embedder.encode(list(opening.values())) @ asked)) if opening else {}
     judged = []
     for unit, cosine, vector in zip(units, cosines, vectors):

@@ -11,7 +11,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from functools import partial
 from pathlib import Path
 
@@ -20,8 +20,9 @@ import numpy as np
 from rag.chunk import CHUNKER_VERSION, chunk_document, embedding_text, reference_chunks
 from rag.embed import Embedder
 from rag.loaders import SUPPORTED_SUFFIXES, Document, SkipFile, load_document
-from rag.passage import Span
-from rag.store import DocumentContent, DocumentRecord, Store, StoreWriter, content_key
+from rag.passage import Passage, Span
+from rag.store import DocumentContent, DocumentRecord, Store, StoreWriter, content_key, pack_unit_vectors
+from rag.units import embedded_texts, text_key
 
 # Chunks embedded per step: big enough to keep the model busy (and batches of similar length),
 # small enough for a smooth progress bar and little memory.
@@ -61,6 +62,7 @@ class IndexReport:
     missing_roots: list[str] = field(default_factory=list)  # indexed folders that no longer exist; kept
     chunks_embedded: int = 0  # chunks run through the model in this run
     chunks_copied: int = 0  # chunks whose vectors were copied from identical content already indexed
+    units_embedded: int = 0  # answer-unit texts run through the model (new chunks', and older chunks' without them)
     chunks_total: int = 0
     documents_total: int = 0
     seconds: float = 0.0
@@ -281,6 +283,7 @@ def index_sources(
                         batch.flush()
                         checkpoints.save(batch.fraction, done)
             batch.flush()
+            _add_missing_unit_vectors(writer, embedder, report, checkpoints, notify)
             _replace_moved_roots(writer, roots, set(sync_roots), report)
             # Removals last: a file moved or copied elsewhere has its content reused before the old one goes.
             for root, source in gone:
@@ -291,6 +294,30 @@ def index_sources(
     report.seconds = time.perf_counter() - started
     notify(1.0, "done")
     return report
+
+
+def unit_vector_blobs(embedder: Embedder, passages: Sequence[Passage]) -> tuple[list[bytes], int]:
+    """Each passage's answer units embedded (one encode call, each distinct text once) and packed for the store,
+    with the number of texts embedded."""
+    texts = [embedded_texts(passage) for passage in passages]
+    distinct = list(dict.fromkeys(text for passage_texts in texts for text in passage_texts))
+    vectors = dict(zip(distinct, embedder.encode(distinct)))
+    empty = np.zeros((0, embedder.dim), dtype=np.float32)
+    return [pack_unit_vectors([text_key(text) for text in passage_texts],
+                              np.stack([vectors[text] for text in passage_texts]) if passage_texts else empty)
+            for passage_texts in texts], len(distinct)
+
+
+def _add_missing_unit_vectors(writer: StoreWriter, embedder: Embedder, report: IndexReport,
+                              checkpoints: _Checkpoints, notify: Progress) -> None:
+    """Chunks indexed before answer-unit vectors were stored (layout 4) get them: their chunk vectors are kept."""
+    while passages := writer.chunks_without_unit_vectors(EMBED_STEP):
+        blobs, embedded = unit_vector_blobs(embedder, passages)
+        writer.set_unit_vectors({passage.id: blob for passage, blob in zip(passages, blobs)})
+        report.units_embedded += embedded
+        notify(0.95, f"embedded the answer units of {len(passages)} older chunks")
+        if checkpoints.due(0):
+            checkpoints.save(0.95, 0)
 
 
 def _plan(
@@ -388,6 +415,8 @@ class _PreparedFile:
     document: Document | None = None
     chunks: list[Span] | None = None
     vectors: np.ndarray | None = None  # when the chunks were embedded where they were prepared (Ray)
+    unit_vectors: list[bytes] | None = None  # each chunk's answer-unit vectors, packed (embedded with ``vectors``)
+    units_embedded: int = 0
     skip: str | None = None
     unreadable: bool = False  # skipped because the content cannot be indexed (not because reading failed)
     unchanged: bool = False
@@ -455,12 +484,17 @@ def _read_ahead(function: Callable, items: Sequence, depth: int) -> Iterator:
 
 
 def embed_prepared(items: Sequence[_PreparedFile], embedder: Embedder) -> None:
-    """Give every loaded item without vectors its chunks' vectors, in one encode call."""
+    """Give every loaded item without vectors its chunks' vectors and their answer units' vectors (one encode
+    call each), wherever the items were prepared (this process or a Ray actor)."""
     pending = [item for item in items if item.chunks and item.vectors is None]
     vectors = embedder.encode([embedding_text(item.document.title, chunk) for item in pending for chunk in item.chunks])
+    passages = [_passage(item.document.title, item.file.source, chunk) for item in pending for chunk in item.chunks]
+    unit_vectors, units_embedded = unit_vector_blobs(embedder, passages)
     offset = 0
-    for item in pending:
+    for number, item in enumerate(pending):
         item.vectors = vectors[offset : offset + len(item.chunks)]
+        item.unit_vectors = unit_vectors[offset : offset + len(item.chunks)]
+        item.units_embedded = units_embedded if number == 0 else 0  # counted once per encode call
         offset += len(item.chunks)
 
 
@@ -500,9 +534,11 @@ class _EmbedBatch:
         embed_prepared(list(fresh.values()), self.embedder)
         for key, item in fresh.items():
             document = item.document
-            contents[key] = DocumentContent(document.title, document.metadata, document.text, item.chunks, item.vectors)
+            contents[key] = DocumentContent(document.title, document.metadata, document.text, item.chunks, item.vectors,
+                                            item.unit_vectors)
         embedded = sum(len(item.chunks) for item in fresh.values())
         self.report.chunks_embedded += embedded
+        self.report.units_embedded += sum(item.units_embedded for item in fresh.values())
         if embedded:
             self.notify(self.fraction, f"embedded {self.report.chunks_embedded} chunks")
         written = 0
@@ -517,10 +553,15 @@ class _EmbedBatch:
             content = contents[item.key]
             self.writer.put(
                 file.root, file.source, item.content_hash, file.size, file.mtime_ns,
-                content.title, content.metadata, content.text, content.chunks, content.vectors,
+                content.title, content.metadata, content.text, content.chunks, content.vectors, content.unit_vectors,
             )
             self.stored.add(item.key)
             written += len(content.chunks)
             (self.report.updated if item.record else self.report.added).append(file.source)
         self.report.chunks_copied += written - embedded  # the rest came from identical content
         self.items, self.chunk_count = [], 0
+
+
+def _passage(title: str, source: str, span: Span) -> Passage:
+    """A chunk as the answer layer will read it back (its id is the store's; units do not depend on it)."""
+    return Passage(**{f.name: getattr(span, f.name) for f in fields(Span)}, id=0, source=source, title=title)

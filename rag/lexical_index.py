@@ -13,6 +13,7 @@ chunk's current text is idempotent).
 
 from __future__ import annotations
 
+import functools
 import logging
 import shutil
 import sqlite3
@@ -29,6 +30,7 @@ WRITER_HEAP_LARGE = 100_000_000
 BATCH = 2048
 
 
+@functools.cache
 def _bm25s():
     """bm25s (only its tokenizer and stop-word list), with the DEBUG level its import sets put back."""
     import bm25s

@@ -54,7 +54,8 @@ def migrate_index(settings: Settings, to: str) -> MigrationReport:
                     continue
                 content = source.document_content(record.root, record.source)
                 writer.put(record.root, record.source, record.content_hash, record.size, record.mtime_ns,
-                           content.title, content.metadata, content.text, content.chunks, content.vectors)
+                           content.title, content.metadata, content.text, content.chunks, content.vectors,
+                           content.unit_vectors)
                 report.copied.append(record.source)
                 report.chunks += len(content.chunks)
                 if len(report.copied) % CHECKPOINT_DOCUMENTS == 0:

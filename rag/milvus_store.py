@@ -23,6 +23,7 @@ Milvus (milvus-lite) needs a vector field in every collection, so ``documents`` 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import logging
@@ -39,7 +40,9 @@ from rag.dense_index import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M
 from rag.lexical_index import chunk_text, index_tokens, query_tokens
 from rag.passage import Passage, Span
 from rag.retrieve import DENSE_WEIGHT, FUSION_DEPTH
-from rag.store import DocumentContent, DocumentRecord, IndexMismatchError, StoreError, content_key, index_lock
+from rag.store import (
+    DocumentContent, DocumentRecord, IndexMismatchError, StoreError, content_key, index_lock, unpack_unit_vectors,
+)
 from rag.text import one_line
 
 VARCHAR_MAX = 65_535  # bytes
@@ -184,6 +187,8 @@ class MilvusStore:
         schema.add_field("page", DataType.INT64, nullable=True)
         for field in ("doc", "root", "source", "title", "text", "section", "code"):
             schema.add_field(field, DataType.VARCHAR, max_length=VARCHAR_MAX)
+        # The chunk's answer-unit vectors as rag/store.py packs them, base64 (Milvus has no bytes scalar).
+        schema.add_field("units", DataType.VARCHAR, max_length=VARCHAR_MAX)
         # Terms come stemmed by rag (as for tantivy), so Milvus' standard analyzer only splits them on spaces.
         schema.add_field("terms", DataType.VARCHAR, max_length=VARCHAR_MAX, enable_analyzer=True, enable_match=True)
         schema.add_field("dense", DataType.FLOAT_VECTOR, dim=dim)
@@ -287,6 +292,13 @@ class MilvusStore:
         if not rows:
             return ids, np.zeros((0, 0), dtype=np.float32)
         return ids, np.asarray([row["dense"] for row in rows], dtype=np.float32)
+
+    def unit_vectors(self, chunk_ids: Collection[int]) -> dict[bytes, np.ndarray]:
+        """The stored answer-unit vectors of these chunks, by text key (as :meth:`rag.store.Store.unit_vectors`)."""
+        wanted = sorted({int(i) for i in chunk_ids})
+        rows = self.milvus.query(self.chunk_collection, ids=wanted, output_fields=["units"]) if wanted else []
+        return {key: vector for row in rows if row["units"]
+                for key, vector in unpack_unit_vectors(base64.b64decode(row["units"])).items()}
 
     def chunk_root(self, chunk_id: int) -> str | None:
         rows = self.milvus.query(self.chunk_collection, ids=[int(chunk_id)], output_fields=["root"])
@@ -490,11 +502,17 @@ class MilvusWriter:
         if match is None:
             return None
         chunks = sorted(self.milvus.scan(self.store.chunk_collection, f"doc == {literal(match['doc'])} and "
-                                         f"gen == {match['gen']}", [*SPAN_FIELDS, "ordinal", "dense"]),
+                                         f"gen == {match['gen']}", [*SPAN_FIELDS, "ordinal", "dense", "units"]),
                         key=lambda row: row["ordinal"])
         spans = [Span(**{field: row[field] for field in SPAN_FIELDS}) for row in chunks]
         vectors = np.asarray([row["dense"] for row in chunks], dtype=np.float32).reshape(len(chunks), -1)
-        return DocumentContent(match["title"], json.loads(match["metadata"]), self.store._text(match), spans, vectors)
+        units = [base64.b64decode(row["units"]) if row["units"] else None for row in chunks]
+        return DocumentContent(match["title"], json.loads(match["metadata"]), self.store._text(match), spans, vectors,
+                               units)
+
+    def chunks_without_unit_vectors(self, limit: int) -> list[Passage]:
+        """None: a Milvus index stores every chunk's unit vectors from its first write (it has no older layout)."""
+        return []
 
     def touch(self, root: str, source: str, size: int, mtime_ns: int) -> None:
         """Same content, new file times: rewrite the document's rows with them (chunks are untouched)."""
@@ -506,8 +524,9 @@ class MilvusWriter:
                            [{**row, "size": size, "mtime_ns": mtime_ns, "unused": UNUSED} for row in rows])
 
     def put(self, root: str, source: str, content_hash: str, size: int, mtime_ns: int, title: str, metadata: dict,
-            text: str, chunks: Sequence[Span], vectors: np.ndarray) -> None:
-        """Insert or replace one document with its chunks and their vectors (visible from the commit on)."""
+            text: str, chunks: Sequence[Span], vectors: np.ndarray, unit_vectors: Sequence[bytes | None] = ()) -> None:
+        """Insert or replace one document with its chunks, their vectors and their answer-unit vectors (visible
+        from the commit on)."""
         self.remove(root, source)
         doc, gen = document_hash(root, source), self._pending
         self._written.add(doc)
@@ -517,7 +536,8 @@ class MilvusWriter:
         for ordinal, chunk in enumerate(chunks):
             rows.append({"id": self._next_id, "doc": doc, "gen": gen, "root": root, "source": source, "title": title,
                          "ordinal": ordinal, **{field: getattr(chunk, field) for field in SPAN_FIELDS},
-                         "terms": " ".join(terms[ordinal]), "dense": vectors[ordinal].tolist()})
+                         "terms": " ".join(terms[ordinal]), "dense": vectors[ordinal].tolist(),
+                         "units": _packed_units(unit_vectors, ordinal)})
             self._next_id += 1
         self._unsent[self.store.chunk_collection] += rows
         parts = [text[start : start + TEXT_PART_CHARS] for start in range(0, len(text), TEXT_PART_CHARS)] or [""]
@@ -528,6 +548,14 @@ class MilvusWriter:
             {**record, "key": f"{doc}:{gen}:{number}", "part": number, "text": part} for number, part in enumerate(parts)]
         if len(self._unsent[self.store.chunk_collection]) >= BATCH:
             self._send()
+
+
+def _packed_units(unit_vectors: Sequence[bytes | None], ordinal: int) -> str:
+    """A chunk's packed unit vectors as base64 text; "" when it has none or they outgrow a VARCHAR field (the
+    answer layer then embeds that chunk's units itself)."""
+    blob = unit_vectors[ordinal] if ordinal < len(unit_vectors) else None
+    text = base64.b64encode(blob).decode() if blob else ""
+    return text if len(text) <= VARCHAR_MAX else ""
 
 
 class MilvusSnapshot:

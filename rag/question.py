@@ -15,6 +15,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rag.text import content_words, stemmer
 
@@ -119,9 +120,11 @@ class Question:
         return sum(w if t in present else w * TITLE_SHARE if t in named else 0.0 for t, w in self.focus.items()) / total
 
 
-def stemmed_terms(text: str) -> set[str]:
+@lru_cache(maxsize=4096)
+def stemmed_terms(text: str) -> frozenset[str]:
+    """Content words and their stems; cached, as scoring one answer's units asks for the same texts many times."""
     words = content_words(text)
-    return set(stemmer().stemWords(words)) | set(words)
+    return frozenset(stemmer().stemWords(words)) | frozenset(words)
 
 
 _WH = re.compile(r"\b(?:what|which|who|whom|whose|when|where|how)\b", _I)

@@ -19,7 +19,7 @@ import shutil
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path, PurePosixPath
@@ -34,7 +34,7 @@ from rag.passage import Passage, Span
 
 # The layout of the SQLite store. Bump it with every change; an additive change (a new table, index or
 # nullable column) gets a migration below, anything else makes older indexes need `rag index --rebuild`.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 # Chunk ids whose lexical (tantivy) entry may differ from SQLite: written by triggers in the changing
 # transaction, emptied once tantivy has committed them (rag/lexical_index.py).
 _LEXICAL_LOG = [
@@ -44,6 +44,8 @@ _LEXICAL_LOG = [
     "CREATE TRIGGER IF NOT EXISTS chunks_logged_delete AFTER DELETE ON chunks "
     "BEGIN INSERT OR IGNORE INTO lexical_log(chunk_id) VALUES (old.id); END",
 ]
+# Finds what the next index run must add without reading every chunk row.
+_CHUNKS_WITHOUT_UNIT_VECTORS = "CREATE INDEX IF NOT EXISTS chunks_without_unit_vectors ON chunks(id) WHERE unit_vectors IS NULL"
 # version -> statements that bring an index of that version to the next one, without re-embedding.
 MIGRATIONS: dict[int, list[str]] = {
     1: ["CREATE INDEX IF NOT EXISTS documents_by_source ON documents(source)"],
@@ -55,6 +57,9 @@ MIGRATIONS: dict[int, list[str]] = {
         "INSERT OR REPLACE INTO meta(key, value) SELECT 'dense_base', value FROM meta WHERE key = 'generation'",
     ],
     3: ["ALTER TABLE chunks ADD COLUMN code TEXT NOT NULL DEFAULT ''"],
+    # The answer units' vectors: NULL until the next index run computes them (rag/ingest.py); answering embeds
+    # the units of a chunk without them meanwhile.
+    4: ["ALTER TABLE chunks ADD COLUMN unit_vectors BLOB", _CHUNKS_WITHOUT_UNIT_VECTORS],
 }
 DB_NAME = "store.sqlite3"
 LOCK_NAME = "index.lock"
@@ -85,13 +90,14 @@ CREATE TABLE IF NOT EXISTS chunks (
     char_end INTEGER NOT NULL,
     page INTEGER,
     code TEXT NOT NULL DEFAULT '',
-    vector BLOB NOT NULL
+    vector BLOB NOT NULL,
+    unit_vectors BLOB
 );
 CREATE INDEX IF NOT EXISTS chunks_by_document ON chunks(document_id);
 CREATE INDEX IF NOT EXISTS documents_by_content ON documents(content_hash);
 CREATE INDEX IF NOT EXISTS documents_by_source ON documents(source)
 """
-_SCHEMA = [statement for statement in _TABLES.split(";") if statement.strip()] + _LEXICAL_LOG
+_SCHEMA = [statement for statement in _TABLES.split(";") if statement.strip()] + _LEXICAL_LOG + [_CHUNKS_WITHOUT_UNIT_VECTORS]
 # The chunks column of each Span field, in Span's order: a new Span field needs only its column in _SCHEMA.
 _SPAN_COLUMNS = {f.name: {"start": "char_start", "end": "char_end"}.get(f.name, f.name) for f in fields(Span)}
 _SPAN_SELECT = ", ".join(f"c.{column}" for column in _SPAN_COLUMNS.values())
@@ -130,6 +136,28 @@ class DocumentContent:
     text: str
     chunks: Sequence[Span]
     vectors: np.ndarray
+    unit_vectors: Sequence[bytes | None] = ()  # per chunk, packed by pack_unit_vectors
+
+
+def pack_unit_vectors(keys: Sequence[bytes], vectors: np.ndarray) -> bytes:
+    """A chunk's answer-unit vectors, compactly: per vector its 8-byte text key, a float32 scale and int8
+    components (a quarter of float32; cosines move by ~1e-3, less than the int8 model's own rounding)."""
+    vectors = np.asarray(vectors, dtype=np.float32).reshape(len(keys), -1)
+    scales = np.maximum(np.abs(vectors).max(axis=1, initial=0.0), 1e-12) / 127
+    quantized = np.rint(vectors / scales[:, None]).astype(np.int8)
+    return np.uint32(len(keys)).tobytes() + b"".join(keys) + scales.astype(np.float32).tobytes() + quantized.tobytes()
+
+
+def unpack_unit_vectors(blob: bytes) -> dict[bytes, np.ndarray]:
+    """Text key -> float32 vector, from :func:`pack_unit_vectors`."""
+    count = int(np.frombuffer(blob, dtype=np.uint32, count=1)[0])
+    if not count:
+        return {}
+    keys_end = 4 + 8 * count
+    scales = np.frombuffer(blob, dtype=np.float32, count=count, offset=keys_end)
+    quantized = np.frombuffer(blob, dtype=np.int8, offset=keys_end + 4 * count).reshape(count, -1)
+    vectors = quantized.astype(np.float32) * scales[:, None]
+    return {blob[4 + 8 * i : 12 + 8 * i]: vectors[i] for i in range(count)}
 
 
 def content_key(content_hash: str, source: str) -> tuple[str, str]:
@@ -331,6 +359,19 @@ class Store:
             if row is None:
                 raise StoreError(f"no indexed document {source!r} in {root}")
             return _document_content(self._db, *row)
+
+    def unit_vectors(self, chunk_ids: Collection[int]) -> dict[bytes, np.ndarray]:
+        """The stored answer-unit vectors of these chunks, by text key (rag/units.py ``text_key``); chunks indexed
+        before they were stored have none (the answer layer embeds their units)."""
+        wanted = sorted({int(i) for i in chunk_ids})
+        if not wanted:
+            return {}
+        with self._lock:
+            blobs = self._db.execute(
+                f"SELECT unit_vectors FROM chunks WHERE id IN ({','.join('?' * len(wanted))}) "
+                "AND unit_vectors IS NOT NULL", wanted
+            ).fetchall()
+        return {key: vector for (blob,) in blobs for key, vector in unpack_unit_vectors(blob).items()}
 
     def chunk_root(self, chunk_id: int) -> str | None:
         """The indexed folder of a chunk's document (a passage names only its file), None once removed."""
@@ -584,6 +625,20 @@ class StoreWriter:
         document_id, _, title, metadata, text = match
         return _document_content(self._db, document_id, title, metadata, text)
 
+    def chunks_without_unit_vectors(self, limit: int) -> list[Passage]:
+        """Up to ``limit`` chunks whose answer-unit vectors are not stored yet (indexed by a layout before 5)."""
+        rows = self._db.execute(
+            f"SELECT c.id, d.source, d.title, {_SPAN_SELECT} FROM chunks c JOIN documents d ON d.id = c.document_id "
+            "WHERE c.unit_vectors IS NULL ORDER BY c.id LIMIT ?", (limit,)
+        ).fetchall()
+        return [Passage(**dict(zip(_SPAN_COLUMNS, span)), id=chunk_id, source=source, title=title)
+                for chunk_id, source, title, *span in rows]
+
+    def set_unit_vectors(self, blobs: Mapping[int, bytes]) -> None:
+        """Store chunks' packed answer-unit vectors (:func:`pack_unit_vectors`)."""
+        self._db.executemany("UPDATE chunks SET unit_vectors = ? WHERE id = ?", [(b, i) for i, b in blobs.items()])
+        self.changed = True
+
     def touch(self, root: str, source: str, size: int, mtime_ns: int) -> None:
         """Same content, new file times: remember them so the next run skips hashing."""
         self._db.execute(
@@ -602,8 +657,10 @@ class StoreWriter:
         text: str,
         chunks: Sequence[Span],
         vectors: np.ndarray,
+        unit_vectors: Sequence[bytes | None] = (),
     ) -> None:
-        """Insert or replace one document with its chunks and their vectors."""
+        """Insert or replace one document with its chunks, their vectors and (packed, per chunk) their answer
+        units' vectors; chunks given none get theirs at the next index run."""
         self.remove(root, source)
         cursor = self._db.execute(
             "INSERT INTO documents(root, source, content_hash, size, mtime_ns, title, metadata, text, chunk_count, "
@@ -614,11 +671,13 @@ class StoreWriter:
         document_id = cursor.lastrowid
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         columns = ", ".join(_SPAN_COLUMNS.values())
+        units = list(unit_vectors) or [None] * len(chunks)
         self._db.executemany(
-            f"INSERT INTO chunks(document_id, ordinal, {columns}, vector) "
-            f"VALUES (?, ?, {', '.join('?' * len(_SPAN_COLUMNS))}, ?)",
+            f"INSERT INTO chunks(document_id, ordinal, {columns}, vector, unit_vectors) "
+            f"VALUES (?, ?, {', '.join('?' * len(_SPAN_COLUMNS))}, ?, ?)",
             [
-                (document_id, ordinal, *(getattr(chunk, field) for field in _SPAN_COLUMNS), vectors[ordinal].tobytes())
+                (document_id, ordinal, *(getattr(chunk, field) for field in _SPAN_COLUMNS), vectors[ordinal].tobytes(),
+                 units[ordinal])
                 for ordinal, chunk in enumerate(chunks)
             ],
         )
@@ -655,11 +714,12 @@ def index_lock(index_dir: Path, wait: bool = True, on_wait: Callable[[str], None
 
 def _document_content(db: sqlite3.Connection, document_id: int, title: str, metadata: str, text: str) -> DocumentContent:
     chunks = db.execute(
-        f"SELECT {_SPAN_SELECT}, c.vector FROM chunks c WHERE c.document_id = ? ORDER BY c.ordinal", (document_id,)
+        f"SELECT {_SPAN_SELECT}, c.unit_vectors, c.vector FROM chunks c WHERE c.document_id = ? ORDER BY c.ordinal",
+        (document_id,),
     ).fetchall()
     vectors = np.frombuffer(b"".join(row[-1] for row in chunks), dtype=np.float32).reshape(len(chunks), -1)
-    spans = [Span(**dict(zip(_SPAN_COLUMNS, row[:-1]))) for row in chunks]
-    return DocumentContent(title, json.loads(metadata), text, spans, vectors)
+    spans = [Span(**dict(zip(_SPAN_COLUMNS, row[:-2]))) for row in chunks]
+    return DocumentContent(title, json.loads(metadata), text, spans, vectors, [row[-2] for row in chunks])
 
 
 def _compact(db: sqlite3.Connection, index_dir: Path, dim: int, exact_search_max_chunks: int, force: bool) -> bool:

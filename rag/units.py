@@ -10,8 +10,10 @@ it is matched against the question but never quoted.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from rag.chunk import LINKS_SECTION, METADATA_SECTION
 from rag.passage import Passage
@@ -25,6 +27,7 @@ _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}")
 # "Limitations: Expensive at scale. Can be gamed …": a short label over a few sentences is one fact list.
 LABEL = re.compile(r"^([A-Z][\w'’-]*(?:\s+[\w'’-]+){0,2}):\s+(?=\S)")
 MAX_LABELLED_WORDS = 60
+MAX_OPENINGS = 3  # leading sentences of a passage embedded at index time as "Heading: sentence" too
 
 
 @dataclass(frozen=True)
@@ -75,16 +78,22 @@ def _cells(line: str) -> list[str]:
 
 def passage_units(passage: Passage, index: int) -> list[Unit]:
     """The units of one passage, in passage order."""
+    return list(_passage_units(passage, index))
+
+
+@lru_cache(maxsize=256)
+def _passage_units(passage: Passage, index: int) -> tuple[Unit, ...]:
+    """Cached: one answer splits the same passages for its relevance gate, its backend, its decline and its check."""
     where = passage.section.rsplit(" > ", 1)[-1]
     if passage.section == METADATA_SECTION:
         # Fields describe the whole document: its title and its other fields identify their subject ("the post
         # dated 2024-06-09" for its title field).
         fields = [line.strip() for line in passage.text.splitlines() if line.strip()]
-        return [Unit(line, METADATA, index, " ".join([passage.title, _field_meaning(line), *(f for f in fields if f != line)]))
-                for line in fields]
+        return tuple(Unit(line, METADATA, index, " ".join([passage.title, _field_meaning(line), *(f for f in fields if f != line)]))
+                     for line in fields)
     if passage.section == LINKS_SECTION:
-        return [Unit(line.strip(), LINK, index, "link url", title=passage.title)
-                for line in passage.text.splitlines() if line.strip()]
+        return tuple(Unit(line.strip(), LINK, index, "link url", title=passage.title)
+                     for line in passage.text.splitlines() if line.strip())
     # Section headings are not in the chunk text but often name what it is about in full
     # ("Reinforcement Learning from Human Feedback (RLHF)"): units for acronym questions.
     headings = [name for name in dict.fromkeys(passage.section.split(" > ")) if name]
@@ -171,7 +180,7 @@ def passage_units(passage: Passage, index: int) -> list[Unit]:
         blank = not stripped
     flush_prose()
     flush_code()
-    return [replace(piece, title=passage.title) for unit in units if unit.text for piece in _split_long_item(unit)]
+    return tuple(replace(piece, title=passage.title) for unit in units if unit.text for piece in _split_long_item(unit))
 
 
 def _labelled_line(line: str) -> bool:
@@ -213,3 +222,31 @@ def _split_long_item(unit: Unit) -> list[Unit]:
 
 def units_of(passages: list[Passage]) -> list[Unit]:
     return [unit for n, passage in enumerate(passages) for unit in passage_units(passage, n)]
+
+
+def entry_text(unit: Unit) -> str:
+    """A sentence under its heading read as a glossary entry ("Scalable Oversight: Techniques for …"), as
+    rag/grounding.py embeds a section's opening sentence."""
+    return f"{unit.context}: {unit.text}"
+
+
+def embedded_texts(passage: Passage) -> list[str]:
+    """Every text of a passage the answer layer embeds: its units and its opening sentence read as an entry.
+    The index embeds them once (rag/ingest.py), so answering embeds only the question."""
+    units = passage_units(passage, 0)
+    texts = [unit.text for unit in units]
+    # The opening is the first prose unit the answer may quote: the leading sentences up to the first that is
+    # no label and no question (a later one, rarely, is embedded when asked).
+    for unit in [unit for unit in units if unit.kind in (SENTENCE, ITEM)][:MAX_OPENINGS]:
+        if unit.kind == ITEM:
+            break
+        if unit.context:
+            texts.append(entry_text(unit))
+        if len(unit.text.split()) >= 5 and not unit.text.endswith("?"):
+            break
+    return list(dict.fromkeys(texts))
+
+
+def text_key(text: str) -> bytes:
+    """What a stored unit vector is found by: a digest of the exact text embedded."""
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest()

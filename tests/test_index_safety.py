@@ -145,6 +145,10 @@ def test_killed_run_keeps_its_checkpoints_and_the_next_run_embeds_only_the_rest(
     assert between.search(f"zq{NOTE_COUNT - 1:03d}x", 1, mode="bm25")[0].passage.source == last
 
 
+# What layouts before 5 lacked: the answer units' vectors.
+NO_UNIT_VECTORS = ("DROP INDEX chunks_without_unit_vectors", "ALTER TABLE chunks DROP COLUMN unit_vectors")
+
+
 def set_schema(index_dir: Path, version: str, *statements: str) -> None:
     """Make the index look as another version of rag left it."""
     db = sqlite3.connect(index_dir / DB_NAME)
@@ -185,8 +189,8 @@ def test_incompatible_schema_is_refused_in_one_line_and_rebuild_fixes_it(small_i
 
 def test_additive_schema_change_migrates_without_reindexing(small_index):
     index_dir = Path(small_index.settings.index_dir)
-    # Layout 1 had neither the source index nor the chunks' code column (layout 4).
-    set_schema(index_dir, "1", "DROP INDEX documents_by_source", "ALTER TABLE chunks DROP COLUMN code")
+    # Layout 1 had neither the source index nor the chunks' code column (layout 4) nor their unit vectors (5).
+    set_schema(index_dir, "1", "DROP INDEX documents_by_source", "ALTER TABLE chunks DROP COLUMN code", *NO_UNIT_VECTORS)
     reopened = Assistant(small_index.settings, embedder=small_index.embedder)
     assert reopened.search("owls", 1)[0].passage.source == "a.md"
     assert reopened.search("owls", 1)[0].passage.code == ""  # migrated chunks mark no code
@@ -204,7 +208,8 @@ def test_layout_2_index_migrates_keeping_its_vectors_and_building_the_lexical_in
     generation = small_index.store.meta()["generation"]
     assert small_index.store.meta()["dense_base"] == generation  # as layout 2 named its files
     set_schema(index_dir, "2", "DROP TRIGGER chunks_logged_insert", "DROP TRIGGER chunks_logged_delete",
-               "DROP TABLE lexical_log", "DELETE FROM meta WHERE key = 'dense_base'", "ALTER TABLE chunks DROP COLUMN code")
+               "DROP TABLE lexical_log", "DELETE FROM meta WHERE key = 'dense_base'", "ALTER TABLE chunks DROP COLUMN code",
+               *NO_UNIT_VECTORS)
     shutil.rmtree(index_dir / "lexical")
     (index_dir / f"bm25-{generation}").mkdir()
     (index_dir / f"bm25-{generation}" / "data.csc.index.npy").write_bytes(b"\0" * 64)
