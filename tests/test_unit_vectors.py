@@ -120,3 +120,14 @@ def test_changed_document_gets_new_unit_vectors_removed_one_leaves_none_and_a_co
     db = sqlite3.connect(Path(fresh_assistant.settings.index_dir) / DB_NAME)
     assert db.execute("SELECT COUNT(*) FROM chunks WHERE unit_vectors IS NOT NULL").fetchone()[0] == 0
     db.close()
+
+
+def test_the_question_is_embedded_once_for_retrieval_and_answer(corpus_assistant, monkeypatch):
+    embedder = corpus_assistant.embedder
+    encoded: list[str] = []
+    real = embedder.encode
+    monkeypatch.setattr(embedder, "encode", lambda texts, progress=False: encoded.extend(texts) or real(texts, progress))
+    embedder.forget_queries()
+    question = "Which organisation works on causal scrubbing?"
+    assert ask(corpus_assistant, question).grounded
+    assert encoded.count(question) == 1
