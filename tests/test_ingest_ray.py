@@ -63,6 +63,12 @@ def assert_same_index(single: Assistant, on_ray: Assistant) -> None:
     assert ray_vectors.keys() == single_vectors.keys()
     for source, vectors in single_vectors.items():
         np.testing.assert_allclose(ray_vectors[source], vectors, atol=1e-5)
+    # Answer-unit vectors are embedded on the actors too (stored as int8: compared at that precision).
+    ray_units = on_ray.store.unit_vectors(range(on_ray.store.chunk_id_limit() + 1))
+    single_units = single.store.unit_vectors(range(single.store.chunk_id_limit() + 1))
+    assert ray_units and ray_units.keys() == single_units.keys()
+    for key, vector in single_units.items():
+        np.testing.assert_allclose(ray_units[key], vector, atol=0.01)
 
 
 def same_outcome(report) -> dict:

@@ -50,6 +50,8 @@ def test_index_search_and_answer_with_citations(milvus_corpus_assistant):
     for mode in ("dense", "bm25", "hybrid"):
         hits = assistant.search("What is specification gaming?", 5, mode)
         assert hits and hits[0].passage.source == "ai-alignment-overview.txt", mode
+    chunk_ids = [hit.passage.id for hit in assistant.search("What is specification gaming?", 5)]
+    assert assistant.store.unit_vectors(chunk_ids)  # answer units stored with the chunks (migrated from local)
     events = list(assistant.ask("Which organisation works on causal scrubbing?", backend="extractive"))
     answer = events[-1].answer
     assert answer.grounded and "Redwood Research" in answer.answer
