@@ -319,10 +319,7 @@ class Assistant:
             with root._settings_lock:
                 root._collections.pop(found.name, None)
             documents = child.store.counts()[0]
-            drop = getattr(child.store, "drop", None)  # a store kept outside the folder (Milvus)
-            if drop is not None:
-                drop()
-            child.store.close()
+            child.store.drop()
             shutil.rmtree(found.corpus_dir.parent)
         return (f"Removed the collection `{found.name}`: its folder `{found.corpus_dir.parent}` with "
                 f"{documents} document file{'' if documents == 1 else 's'} and its index was deleted.")
@@ -384,19 +381,24 @@ class Assistant:
         if not named:
             return hits
         naming = set().union(*named.values())  # "overview", "core": what names a document, not what is asked of it
-        ids = {record.source: document_id(record) for record in self.store.documents()}
+        ids = {source: doc_id for doc_id, (source, _) in self._document_titles().items()}
         return with_named_documents(
             hits, [self.search(without_terms(query, naming), k, mode, [ids[source]]) for source in named], k)
 
     def titles(self, documents: Sequence[str] | None = None) -> dict[str, str]:
         """Source -> title of the indexed documents (those ``documents`` chooses: see :meth:`filter_documents`)."""
-        generation, titles = self._titles
-        if generation != self.store.generation:  # read once per index generation, not once per question
-            generation = self.store.generation
-            titles = {document_id(r): (r.source, r.title) for r in self.store.documents()}
-            self._titles = generation, titles
         allowed = set(self.filter_documents(documents)) if documents is not None else None
-        return {source: title for doc_id, (source, title) in titles.items() if allowed is None or doc_id in allowed}
+        return {source: title for doc_id, (source, title) in self._document_titles().items()
+                if allowed is None or doc_id in allowed}
+
+    def _document_titles(self) -> dict[str, tuple[str, str]]:
+        """Document id -> (source, title), read once per index generation rather than once per question."""
+        generation, titles = self._titles
+        current = self.store.generation
+        if generation != current:
+            titles = {document_id(r): (r.source, r.title) for r in self.store.documents()}
+            self._titles = current, titles
+        return titles
 
     def ask(
         self,

@@ -351,11 +351,12 @@ class MilvusStore:
         writer.commit()
 
     def drop(self) -> None:
-        """Delete this index's collections from Milvus (its collection of documents was removed)."""
+        """Delete this index (its collection was removed): its Milvus collections go."""
         existing = set(self.milvus.list_collections())
         for name in (self.chunk_collection, self.document_collection, self.meta_collection):
             if name in existing:
                 self.milvus.drop_collection(name)
+        self.close()
 
     def close(self) -> None:
         self.milvus.close()

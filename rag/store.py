@@ -253,6 +253,11 @@ class Store:
     def close(self) -> None:
         self._db.close()
 
+    def drop(self) -> None:
+        """Delete this index (its collection was removed): the index folder goes, with everything in it."""
+        self.close()
+        shutil.rmtree(self.index_dir, ignore_errors=True)
+
     def index_lock(self, wait: bool = True, on_wait: Callable[[str], None] | None = None) -> AbstractContextManager[None]:
         """Hold the index for one writer, across processes and threads: see :func:`index_lock`."""
         return index_lock(self.index_dir, wait, on_wait)

@@ -98,6 +98,8 @@ class IndexStore(Protocol):
     def index_lock(self, wait: bool = True,
                    on_wait: Callable[[str], None] | None = None) -> AbstractContextManager[None]: ...
     def close(self) -> None: ...
+    def drop(self) -> None:
+        """Delete the index and close the store (its collection was removed)."""
 
 
 def open_store(settings: Settings, kind: str | None = None) -> IndexStore:

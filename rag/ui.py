@@ -22,7 +22,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -544,6 +544,14 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
     def refused(exc: PermissionDenied) -> gr.Error:
         return gr.Error(str(exc), print_exception=False)
 
+    @contextmanager
+    def refusals() -> Iterator[None]:
+        """A role's refusal as the one-line error Gradio shows (no traceback)."""
+        try:
+            yield
+        except PermissionDenied as exc:
+            raise refused(exc) from None
+
     def in_collection(name: str | None) -> Assistant:
         """The chosen collection's Assistant; one removed meanwhile is told in one line."""
         try:
@@ -552,10 +560,8 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
             raise gr.Error(one_line(exc), print_exception=False) from None
 
     def documents_outputs(collection: str | None, request: gr.Request) -> tuple:
-        try:
+        with refusals():
             view = documents_view(in_collection(collection), role(request))
-        except PermissionDenied as exc:
-            raise refused(exc) from None
         return view.table, gr.Dropdown(choices=view.choices, value=None), view.status
 
     def settings_outputs(view: SettingsView) -> tuple:
@@ -589,10 +595,8 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
 
     def on_question(message: str, within: list[str] | None, collection: str | None, request: gr.Request) -> tuple:
         """Enter or Ask: the question joins this session's queue at once and the box is free for the next."""
-        try:
+        with refusals():
             require(role(request), READ, "ask questions")
-        except PermissionDenied as exc:
-            raise refused(exc) from None
         question = (message or "").strip()
         if not question:
             return gr.skip(), gr.skip()
@@ -652,10 +656,8 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
 
     def on_remember(chat: list[dict], panel: str, saved: dict | None, collection: str | None,
                     request: gr.Request) -> tuple:
-        try:
+        with refusals():
             saved = remember_conversation(role(request), kept(saved, request), chat, panel, collection)
-        except PermissionDenied as exc:
-            raise refused(exc) from None
         keep(saved, request)
         return saved, gr.Radio(choices=conversation_choices(saved), value=saved["current"])
 
@@ -664,10 +666,8 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
         if queues.busy(request.session_hash):
             gr.Warning("An answer is still being written: wait for it or press Stop first.")
             return (gr.skip(),) * 6
-        try:
+        with refusals():
             saved, chat, panel = action(role(request), kept(saved, request), key)
-        except PermissionDenied as exc:
-            raise refused(exc) from None
         keep(saved, request)
         choices = conversation_choices(saved)
         asked_in = gr.skip()  # a new chat keeps the chosen collection; an old one asks in its own (if still there)
@@ -700,33 +700,25 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
 
     def on_upload(files: list[str] | None, collection: str | None, request: gr.Request,
                   progress=gr.Progress()) -> tuple:
-        try:
+        with refusals():
             report = upload_files(in_collection(collection), role(request), files,
                                   lambda f, message: progress(f, desc=message))
-        except PermissionDenied as exc:
-            raise refused(exc) from None
         return (report, *documents_outputs(collection, request))
 
     def on_reindex(collection: str | None, request: gr.Request, progress=gr.Progress()) -> tuple:
-        try:
+        with refusals():
             report = reindex(in_collection(collection), role(request), lambda f, message: progress(f, desc=message))
-        except PermissionDenied as exc:
-            raise refused(exc) from None
         return (report, *documents_outputs(collection, request))
 
     def on_remove(doc_id: str | None, collection: str | None, request: gr.Request) -> tuple:
-        try:
+        with refusals():
             message = remove_document(in_collection(collection), role(request), doc_id)
-        except PermissionDenied as exc:
-            raise refused(exc) from None
         return (message, *documents_outputs(collection, request))
 
     def on_remove_question(doc_id: str | None, collection: str | None, request: gr.Request) -> tuple:
         """First step of a removal: say what will happen (file deleted, or only unindexed) and ask."""
-        try:
+        with refusals():
             question_text = removal_question(in_collection(collection), role(request), doc_id)
-        except PermissionDenied as exc:
-            raise refused(exc) from None
         if question_text is None:
             return "Choose a document to remove first.", gr.Row(visible=False)
         return question_text, gr.Row(visible=True)
@@ -734,10 +726,8 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
     def on_chat_status(collection: str | None, request: gr.Request) -> tuple:
         """The Chat tab's document count, and the documents a question can be asked within (the collection's)."""
         asked_in = in_collection(collection)
-        try:
+        with refusals():
             return chat_status(asked_in, role(request)), gr.Dropdown(choices=filter_choices(asked_in, role(request)))
-        except PermissionDenied as exc:
-            raise refused(exc) from None
 
     def on_collection_chosen(collection: str | None, request: gr.Request) -> tuple:
         """Another collection in the chat: its count, its documents to ask within (none chosen yet)."""
@@ -746,59 +736,45 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
 
     def on_collections(chat_choice: str | None, documents_choice: str | None, request: gr.Request) -> tuple:
         """Both collection choosers, with fresh counts; a choice whose collection is gone falls back to default."""
-        try:
+        with refusals():
             choices = collection_choices(assistant, role(request))
-        except PermissionDenied as exc:
-            raise refused(exc) from None
         return tuple(gr.Dropdown(choices=choices) if value in choices else gr.Dropdown(choices=choices,
                                                                                       value=DEFAULT_COLLECTION)
                      for value in (chat_choice, documents_choice))
 
     def on_create_collection(name: str | None, request: gr.Request) -> tuple:
-        try:
+        with refusals():
             message = create_collection(assistant, role(request), name)
-        except PermissionDenied as exc:
-            raise refused(exc) from None
         made = message.startswith("Created")
         return message, (name or "").strip() if made else gr.skip(), "" if made else gr.skip()
 
     def on_remove_collection_question(name: str | None, request: gr.Request) -> tuple:
-        try:
+        with refusals():
             question_text, possible = collection_removal_question(assistant, role(request), name)
-        except PermissionDenied as exc:
-            raise refused(exc) from None
         if not possible:  # said where the outcome of removals is said; no question to confirm
             return gr.skip(), gr.Row(visible=False), question_text
         return question_text, gr.Row(visible=True), ""
 
     def on_remove_collection(name: str | None, request: gr.Request) -> str:
-        try:
+        with refusals():
             return remove_collection(assistant, role(request), name)
-        except PermissionDenied as exc:
-            raise refused(exc) from None
 
     def on_save(request: gr.Request) -> str:
-        try:
+        with refusals():
             return save_settings(assistant, role(request))
-        except PermissionDenied as exc:
-            raise refused(exc) from None
 
     def on_pick(event: gr.SelectData):
         """Clicking a table row chooses that document (its id, the last column) for removal."""
         return gr.Dropdown(value=event.row_value[-1]) if event.row_value else gr.skip()
 
     def on_settings_view(request: gr.Request) -> tuple:
-        try:
+        with refusals():
             return settings_outputs(settings_view(assistant, role(request)))
-        except PermissionDenied as exc:
-            raise refused(exc) from None
 
     def on_apply(backend, model, openai_url, api_key, ollama_url, top_k, mode, request: gr.Request) -> tuple:
-        try:
+        with refusals():
             view = apply_settings(assistant, role(request), backend, model, openai_url, api_key, ollama_url, top_k,
                                   mode)
-        except PermissionDenied as exc:
-            raise refused(exc) from None
         return settings_outputs(view)
 
     def on_backend(backend: str) -> tuple:
