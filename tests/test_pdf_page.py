@@ -42,3 +42,22 @@ def test_a_pdf_page_is_rendered_from_the_corpus_file_only(fresh_assistant, tmp_p
                                  (found["notes.md"], 1, "no PDF file"), ("0" * 12, 1, "no indexed document")):
         with pytest.raises(StoreError, match=reason):
             fresh_assistant.pdf_page(doc_id, page)
+
+
+def test_a_page_opened_again_is_not_rendered_again_unless_its_file_changed(fresh_assistant):
+    from rag.loaders.pdf import _render_page
+
+    corpus = fresh_assistant.settings.corpus_dir
+    pdf = corpus / "axolotl.pdf"
+    pdf.write_bytes(make_pdf(PAGES, title="Axolotl report"))
+    fresh_assistant.index()
+    doc_id = ids(fresh_assistant)["axolotl.pdf"]
+
+    first = fresh_assistant.pdf_page(doc_id, 1)
+    rendered = _render_page.cache_info().misses
+    assert fresh_assistant.pdf_page(doc_id, 1) == first
+    assert _render_page.cache_info().misses == rendered  # served from the kept pages
+
+    pdf.write_bytes(make_pdf([["A different first page about newts."], *PAGES[1:]], title="Axolotl report"))
+    changed = fresh_assistant.pdf_page(doc_id, 1)
+    assert _render_page.cache_info().misses == rendered + 1 and changed != first

@@ -21,7 +21,9 @@ and ``body`` the same string: offsets are exact by construction.
 from __future__ import annotations
 
 import ctypes
+import functools
 import logging
+import os
 import re
 import shutil
 import threading
@@ -526,10 +528,20 @@ def _place_headings(outline: list[tuple[int, int, str]], text: str, page_starts:
 
 # The source view's page images: 1.5 x 72 dpi is legible beside the text and a few hundred kB a page.
 PAGE_RENDER_SCALE = 1.5
+# Rendering costs a CPU for up to a second: the pages readers open again are kept (about 20 MB at most),
+# so a reader reloading a page cannot keep the server rendering.
+RENDERED_PAGES_KEPT = 64
 
 
 def render_page(path: str, page: int) -> bytes:
-    """One page (1-based) of the PDF at ``path`` as PNG, for the source view; SkipFile for a page it lacks."""
+    """One page (1-based) of the PDF at ``path`` as PNG, for the source view; SkipFile for a page it lacks.
+    A file changed since it was rendered is rendered again (the cache key holds its size and mtime)."""
+    status = os.stat(path)
+    return _render_page(path, page, (status.st_size, status.st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=RENDERED_PAGES_KEPT)
+def _render_page(path: str, page: int, version: tuple[int, int]) -> bytes:
     import io
 
     import pypdfium2 as pdfium
