@@ -224,7 +224,7 @@ def answer_stream(
     if text and not order and not says_absent(text):
         text, order = attribute(text, passages, embedder)  # a model that wrote no [n] markers
     cited = [passages[original - 1] for original in order]
-    verdicts = check_claims(text, cited, asked, embedder)
+    verdicts = check_claims(text, cited, asked, embedder, passages)
     grounded = any(v.supported and v.answers for v in verdicts) and not says_absent(text)
     state = VERIFIED if grounded else NOT_IN_DOCUMENTS if not text or says_absent(text) else UNVERIFIED
     if not grounded and not says_absent(text):
@@ -235,7 +235,7 @@ def answer_stream(
                 text = f'{decline} The closest they come: "{quote.text}" [1].'
                 order = [quote.passage + 1]
                 cited = [passages[quote.passage]]
-                verdicts = check_claims(text, cited, asked, embedder)
+                verdicts = check_claims(text, cited, asked, embedder, passages)
             yield AnswerEvent("delta", text)
         else:
             note = UNVERIFIED_NOTE if not any(v.supported for v in verdicts) else f"({decline})"

@@ -495,3 +495,32 @@ def test_the_sentence_shaped_like_the_answer_is_quoted_first(kitchen_assistant, 
     answer = ask_quoting(kitchen_assistant, question)
     assert answer.grounded and answer.answer.startswith(answer_starts), answer.answer
     assert "Many uses" not in answer.answer  # the name used elsewhere is not the API entry's description
+
+
+# ---- titles, inline lists and several documents (issue 10) ----------------------------------------------------
+
+TITLED = {
+    "bees.txt": "Honey Bee Field Notes\n\nThese notes were kept during the summer season at the Lowland apiary. "
+                "Colonies were inspected weekly for queen cells and varroa mites.\n",
+    "ferns.html": "<html><head><title>Fern Propagation Guide</title></head><body><h1>Fern Propagation Guide</h1>"
+                  "<p>Spores germinate on damp sterile peat kept under glass in indirect light.</p></body></html>",
+    "tides.md": "# Tidal Pools of the North Coast\n\nCompiled for the shoreline survey of the marine naturalists' "
+                "society. Anemones and limpets cling to the rocks between the tides.\n",
+}
+
+
+def test_every_documents_title_is_a_citable_unit(fresh_assistant):
+    """A title from a plain-text first line, an HTML h1 or a markdown H1 answers "what is the title of …", the
+    document named by what it says, and the citation points at the title in the source."""
+    for name, text in TITLED.items():
+        indexed_with(fresh_assistant, name, text)
+    for question, title in [
+        ("What is the title of the notes kept at the Lowland apiary?", "Honey Bee Field Notes"),
+        ("What is the title of the guide about spores germinating on peat?", "Fern Propagation Guide"),
+        ("What is the title of the document compiled for the shoreline survey?", "Tidal Pools of the North Coast"),
+    ]:
+        answer = ask_quoting(fresh_assistant, question)
+        assert answer.grounded and answer.answer == f"title: {title} [1].", question
+        (citation,) = answer.citations
+        assert citation.passage.section == METADATA_SECTION and citation.answers
+        assert title in quoted(fresh_assistant, citation) and len(quoted(fresh_assistant, citation)) <= len(title) + 2

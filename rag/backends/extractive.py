@@ -15,9 +15,9 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from rag.config import Settings
-from rag.grounding import Judged, judge, names_found
+from rag.grounding import Judged, judge, names_field, names_found
 from rag.question import CARRIED_TYPES, EXPANSION, stemmed_terms
-from rag.units import CODE, HEADING, ITEM, LINK, METADATA, ROW, SENTENCE, Unit, units_of
+from rag.units import CODE, HEADING, ITEM, LINK, METADATA, ROW, SENTENCE, Unit, units_of, with_documents
 
 if TYPE_CHECKING:
     from rag.embed import Embedder
@@ -44,7 +44,7 @@ class ExtractiveBackend:
 
     def answer(self, question: Question, passages: Sequence[Passage], embedder: Embedder) -> Iterator[str]:
         """Yield the chosen units one by one, each ending with its passage's [n] marker."""
-        every = units_of(list(passages))
+        every = with_documents(units_of(list(passages)), passages, passages)
         units = [unit for unit in every if _quotable(unit, question) and names_found(question, passages[unit.passage])]
         sections = [p.section for p in passages]
         if question.parts:  # "What is X, and which Y …?": the best answer to each part
@@ -55,6 +55,8 @@ class ExtractiveBackend:
             return
         units = _in_named(question, units, passages)
         answering = [j for j in judge(question, units, embedder, sections) if j.answers]
+        if any(names_field(question, j.unit) for j in answering):  # "What is the title of …": a title, not prose
+            answering = [j for j in answering if names_field(question, j.unit)]
         if not answering:
             return
         if len(question.documents) > 1:  # "What do the overview and the core post say about X?": each one's best
