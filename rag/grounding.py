@@ -19,7 +19,7 @@ from rag.question import (
     CARRIED_TYPES, DEFINITION, EXPANSION, NUMBER, Question, asked_acronym, carries, mentions, stemmed_terms,
 )
 from rag.text import stemmer, terms
-from rag.units import CELL_SEPARATOR, ITEM, LABEL, METADATA, ROW, SENTENCE, Unit, entry_text, field_key, field_words
+from rag.units import CELL_SEPARATOR, ITEM, LABEL, METADATA, ROW, SENTENCE, Unit, entry_text, field_key, field_words, inline_lead_in
 
 if TYPE_CHECKING:
     from rag.embed import Embedder
@@ -37,6 +37,7 @@ CONCLUSION_BONUS = 0.08  # "What we landed on is …", "In short, …", the answ
 # a conclusion beats a restatement
 STRUCTURE_BONUS = 0.05  # rows and items are self-contained facts
 LIST_BONUS = 0.1  # … and what a question asking for several items wants
+LEAD_IN_BONUS = 0.3  # … above all a list whose lead-in / section (with the list's context) names what is asked
 LOOKUP_BONUS = 0.3  # a unit whose label names what is asked and whose cell / section names its subject
 DEFINITION_BONUS = 0.1  # "What is X?": the first sentence under a heading naming X (a glossary entry, a hub page)
 FIELD_BONUS = 0.3  # "What is the title of …": the title field, above the sentence that describes the document
@@ -163,12 +164,17 @@ def judge(question: Question, units: Sequence[Unit], embedder: Embedder, section
             unit.passage < len(sections) and bool(_CONCLUSION_SECTION.search(sections[unit.passage].rsplit(" > ", 1)[-1]))
         )
         structured = unit.kind in (ROW, ITEM)
-        # A list question wants a list about what it asks: one whose lead-in or section names part of the focus.
-        listed = structured and question.wants_list and question.coverage(unit.context) > 0
+        # A list question wants a list about what it asks: one whose lead-in or section names part of the focus,
+        # a table or list, or items listed inline after a lead-in ("The follow-up videos are also worth watching: …").
+        lead_in = f"{inline_lead_in(unit)} {unit.context}" if question.wants_list and inline_lead_in(unit) else ""
+        listed = question.wants_list and (structured or bool(lead_in)) and question.coverage(lead_in or unit.context) > 0
         if listed:
             own = coverage
+        # … and most a list whose lead-in names what is asked: the items, not a sentence that shares their words.
+        led = listed and question.coverage(lead_in or unit.context, unit.title) >= FOCUS_MIN
         score = (ranked_cosine + LEXICAL_WEIGHT * (0.7 * own + 0.3 * coverage) + TYPE_BONUS * (has_type and question.type is not None)
-                 + CONCLUSION_BONUS * concluding + LIST_BONUS * listed + STRUCTURE_BONUS * structured
+                 + CONCLUSION_BONUS * concluding + LIST_BONUS * listed + LEAD_IN_BONUS * led
+                 + STRUCTURE_BONUS * structured
                  + LOOKUP_BONUS * _looks_up(question, unit) + DEFINITION_BONUS * (unit in opening)
                  + API_ENTRY_BONUS * (unit in opening and unit.passage < len(sections)
                                       and _documents(question, sections[unit.passage])

@@ -54,7 +54,7 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                        r"founded|take\s+place|took\s+place|happen|meet|hosted)", _I)),
 ]
 _LIST_CUE = re.compile(
-    r"^\s*(?:list|name|enumerate|give)\b|\bwhat\s+are\s+(?:the|some)\b|\bwhich\s+\w+(?:s|ies)\b(?!\s+(?:is|was)\b)"
+    r"^\s*(?:list|name|enumerate|give)\b|\bwhat\s+are\s+(?:the|some)\b|\bwhich\s+(?:\w+-[\w-]+\s+)?\w+(?:s|ies)\b(?!\s+(?:is|was)\b)"
     r"|\b(?:lists?|listed|enumerates?|enumerated)\b"
     r"|\b(?:what|which)\s+(?:\w+\s+){0,2}(?:organi[sz]ations|companies|labs|techniques|problems|approaches|methods|"
     r"resources|posts|papers|examples|frames|risks)\b"

@@ -28,6 +28,8 @@ _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}")
 # "Limitations: Expensive at scale. Can be gamed …": a short label over a few sentences is one fact list.
 LABEL = re.compile(r"^([A-Z][\w'’-]*(?:\s+[\w'’-]+){0,2}):\s+(?=\S)")
 MAX_LABELLED_WORDS = 60
+# "The follow-up videos are also worth watching: A, and B.": a lead-in, its colon, then items joined by commas / and.
+_INLINE_LIST = re.compile(r"^([^:]{8,160}?):\s+\S[^:]*(?:,|\band\b|\bor\b)")
 MAX_OPENINGS = 3  # leading sentences of a passage embedded at index time as "Heading: sentence" too
 
 
@@ -237,6 +239,13 @@ def with_documents(units: Sequence[Unit], passages: Sequence[Passage], retrieved
             said.setdefault(passage.source, []).append(passage.text)
     return [replace(unit, document=" ".join(said.get(passages[unit.passage].source, []))) if unit.kind == METADATA
             else unit for unit in units]
+
+
+def inline_lead_in(unit: Unit) -> str:
+    """The lead-in of a sentence that lists its items inline after a colon ("The follow-up videos are also worth
+    watching"), else ""."""
+    found = _INLINE_LIST.match(unit.text) if unit.kind == SENTENCE else None
+    return found.group(1) if found else ""
 
 
 def field_key(unit: Unit) -> str:

@@ -524,3 +524,52 @@ def test_every_documents_title_is_a_citable_unit(fresh_assistant):
         (citation,) = answer.citations
         assert citation.passage.section == METADATA_SECTION and citation.answers
         assert title in quoted(fresh_assistant, citation) and len(quoted(fresh_assistant, citation)) <= len(title) + 2
+
+
+BIRDING_NOTES = """\
+# Birding notes
+
+## Estuary walks
+
+ * [The Estuary in Winter][winter] by Mara Quint is a calm guide to waders,
+   gulls and the tides that move them.
+   The follow-up films are also worth watching:
+   [Where Did the Godwits Go? A Winter Count][godwits],
+   and [Knots Everywhere! Roosts at High Water][knots].
+ * Mara Quint's blog that I mentioned before is worth following in general.
+
+## Migration
+
+ * Godwits fly south each autumn along the coast, stopping on the estuary mud.
+   For weeks they feed on worms before the long flight to the African wetlands.
+
+[winter]: https://example.org/estuary-in-winter
+[godwits]: https://example.org/godwits
+[knots]: https://example.org/knots
+"""
+
+
+@pytest.fixture
+def birding_assistant(fresh_assistant):
+    return indexed_with(fresh_assistant, "birding.md", BIRDING_NOTES)
+
+
+def test_a_list_question_gets_the_items_listed_inline_under_the_lead_in_naming_them(birding_assistant):
+    """Titles with their own "?" and "!" stay one list after the lead-in "The follow-up films are also worth
+    watching:", and that list answers, not the sentence that merely shares the author's name."""
+    answer = ask_quoting(birding_assistant, "Which follow-up films by Mara Quint are recommended?")
+    assert answer.grounded
+    assert ("The follow-up films are also worth watching: Where Did the Godwits Go? A Winter Count, and Knots "
+            "Everywhere! Roosts at High Water [1].") in answer.answer
+    assert "blog" not in answer.answer and "https://" not in answer.answer  # a link line is no answer to this
+    source = birding_assistant.document_text("birding.md")
+    quote = " ".join(quoted(birding_assistant, answer.citations[0]).split())
+    assert "Where Did the Godwits Go? A Winter Count][godwits], and [Knots Everywhere! Roosts at High Water" in quote
+    assert source.count("https://") == 3
+
+
+def test_a_sentence_inside_a_long_list_item_is_quoted_with_the_items_first_sentence(birding_assistant):
+    answer = ask_quoting(birding_assistant, "What do godwits do before the long flight to the African wetlands?")
+    assert answer.grounded
+    first, second = split_sentences(answer.answer)[:2]
+    assert first.startswith("Godwits fly south each autumn") and second.startswith("For weeks they feed on worms")

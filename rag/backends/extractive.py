@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from rag.config import Settings
 from rag.grounding import Judged, judge, names_field, names_found
-from rag.question import CARRIED_TYPES, EXPANSION, stemmed_terms
+from rag.question import CARRIED_TYPES, EXPANSION, URL, stemmed_terms
 from rag.units import CODE, HEADING, ITEM, LINK, METADATA, ROW, SENTENCE, Unit, units_of, with_documents
 
 if TYPE_CHECKING:
@@ -28,6 +28,7 @@ MARGIN = 0.12  # units scoring this far below the best one are not worth quoting
 DUPLICATE_COSINE = 0.9  # overlapping chunks repeat sentences; quote each once
 MIN_WORDS = 5  # shorter sentences and items are labels, not answers (rows and fields may be short; so may
 # the items a list question asks for)
+PER_DOCUMENT = 2  # a question naming several documents quotes at most this many units of each
 MAX_LIST_ITEMS = 8  # a list answer quotes at most this many rows / items
 # A sentence that opens by pointing back at the one before ("They can also …", "It also …").
 _POINTS_BACK = re.compile(r"^(?:they|it|this|these|those|both|he|she)\b", re.IGNORECASE)
@@ -59,10 +60,13 @@ class ExtractiveBackend:
             answering = [j for j in answering if names_field(question, j.unit)]
         if not answering:
             return
-        if len(question.documents) > 1:  # "What do the overview and the core post say about X?": each one's best
-            picks = [found[0] for source in sorted(question.documents)
-                     if (found := [j for j in answering if passages[j.unit.passage].source == source])]
-            yield from _quote([judged.unit for judged in _distinct(picks, len(picks))])
+        if len(question.documents) > 1:  # "What do the overview and the core post say about X?": each one's best,
+            # and what comes close to it there (a document's best-worded sentence is not always the one saying it)
+            picks = []
+            for source in sorted(question.documents):
+                found = [j for j in answering if passages[j.unit.passage].source == source]
+                picks += _distinct([j for j in found if j.score >= found[0].score - MARGIN], PER_DOCUMENT, picks)
+            yield from _quote(_with_item_heads([judged.unit for judged in picks], every))
             return
         top = answering[0]
         # A list question answered from a table or list about what it asks (its lead-in / section names the focus).
@@ -76,7 +80,7 @@ class ExtractiveBackend:
         close = [judged for judged in answering if judged.score >= top.score - margin]
         chosen = _distinct(close, self.max_sentences)
         chosen += _distinct(_complement(question, answering, chosen), 1, chosen)
-        yield from _quote(_with_continuations(question, chosen, every))
+        yield from _quote(_with_item_heads(_with_continuations(question, chosen, every), every))
 
     def rewrite(self, question: str, history: Sequence[dict[str, str]]) -> None:
         """No model to rewrite follow-ups with: the pipeline adds the previous question's terms itself."""
@@ -136,6 +140,21 @@ def _with_continuations(question: Question, chosen: Sequence[Judged], every: Seq
     return units
 
 
+def _with_item_heads(units: Sequence[Unit], every: Sequence[Unit]) -> list[Unit]:
+    """The units, a sentence from inside a long list item preceded by the item's first sentence, which says what
+    it is about ("Evolution producing humans is the only known example …" before "For a long time humans pursuing
+    their inner goal helped to achieve evolution's outer goal …"), unless that is quoted already."""
+    out: list[Unit] = []
+    for unit in units:
+        at = every.index(unit) if unit.kind == SENTENCE and unit in every else -1
+        head = next((u for u in reversed(every[:at]) if u.kind == ITEM or u.passage != unit.passage), None) if at > 0 else None
+        if (head is not None and head.kind == ITEM and head.passage == unit.passage and unit.context.endswith(head.text)
+                and head not in units and head not in out):
+            out.append(head)
+        out.append(unit)
+    return out
+
+
 def _quote(units: Sequence[Unit]) -> Iterator[str]:
     """The chosen units as answer sentences, each ending with its passage's [n] marker."""
     for position, unit in enumerate(units):
@@ -148,9 +167,12 @@ def _quotable(unit: Unit, question: Question) -> bool:
     """Could this unit be the answer? Not a question the document asks ("What's the evidence that …?"), except a
     heading expanding the acronym asked about ("Can't we get rid of the Global Interpreter Lock?"); not code
     unless the question asks for code; not a label (sentences and items shorter than MIN_WORDS, except the answer
-    to a question the text asks)."""
+    to a question the text asks); a link definition only for a question asking for a link (its words are the body
+    sentence that uses the link, a unit of its own)."""
     if unit.kind == HEADING:
         return question.type == EXPANSION
+    if unit.kind == LINK:
+        return question.type == URL
     if unit.text.endswith("?"):
         return False
     if unit.kind == CODE:
