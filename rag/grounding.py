@@ -228,9 +228,12 @@ def _section_openings(question: Question, units: Sequence[Unit], sections: Seque
     definition question a heading naming the focus over a sentence that does not repeat it ("Scalable Oversight"
     / "Techniques for supervising …"); for a question about code names an API entry titled by their signature
     ("heapq.heappop(heap)" / "Pop and return the smallest item …"); for any question a heading that asks it (a FAQ
-    entry: "How do I copy an object in Python?" / "In general, try copy.copy() …")."""
+    entry: "How do I copy an object in Python?" / "In general, try copy.copy() …"); and the answer to a question the
+    text asks itself, when that question asks what this one does."""
     openings, seen = set(), set()
     for unit in units:
+        if unit.after_question and question.coverage(unit.context) >= FOCUS_MIN:
+            openings.add(unit)  # the text asks what the question asks ("What is my take on this? I am ambivalent.")
         if unit.kind not in (SENTENCE, ITEM) or unit.passage in seen:
             continue
         seen.add(unit.passage)

@@ -573,3 +573,11 @@ def test_a_sentence_inside_a_long_list_item_is_quoted_with_the_items_first_sente
     assert answer.grounded
     first, second = split_sentences(answer.answer)[:2]
     assert first.startswith("Godwits fly south each autumn") and second.startswith("For weeks they feed on worms")
+
+
+def test_the_answer_to_a_question_the_text_asks_itself_beats_its_restatement(fresh_assistant):
+    indexed_with(fresh_assistant, "garden.md", "# My garden\n\n## Verdict\n\nThe seed catalogues I compared range from "
+                 "\"grow only heirlooms\" to \"buy every hybrid\".\nWhat is my opinion on this?\nI am undecided.\n\n"
+                 "## Soil\n\nClay soil holds water well but drains slowly after heavy rain.\n")
+    answer = ask_quoting(fresh_assistant, "What is the gardener's opinion on the range of seed catalogues?")
+    assert answer.grounded and split_sentences(answer.answer)[0] == "I am undecided [1]."
