@@ -28,7 +28,8 @@ from rag.injection import instruction_like
 from rag.passage import Citation, Hit, Passage
 from rag.prompt import chat_history
 from rag.question import (
-    EXPANSION, Question, analyse, asked_acronym, depends_on_conversation, focus_phrase, spelled_out, type_phrase,
+    EXPANSION, Question, analyse, asked_acronym, depends_on_conversation, focus_phrase, person_names, spelled_out,
+    type_phrase,
 )
 from rag.retrieve import FUSION_DEPTH
 from rag.text import content_words
@@ -141,9 +142,16 @@ def standalone_query(question: str, history: Iterable[dict[str, Any]], backend: 
     previous = [message["content"] for message in turns if message["role"] == "user"]
     if not previous or not depends_on_conversation(question):
         return question
+    asked_last = max(i for i, message in enumerate(turns) if message["role"] == "user")
+    replies = [message["content"] for message in turns[asked_last:] if message["role"] == "assistant"]
+    # "he" / "she" is the person the last answer named ("Takeoff speeds by Paul Christiano …" -> Paul Christiano).
+    people = person_names(replies[-1]) if replies and _PERSONAL_PRONOUN.search(question) else []
     return backend.rewrite(question, turns) or " ".join(
-        [word for word in content_words(previous[-1]) if word not in content_words(question)] + [question]
+        [word for word in content_words(previous[-1]) if word not in content_words(question)] + people + [question]
     )
+
+
+_PERSONAL_PRONOUN = re.compile(r"\b(?:he|him|his|she|her|hers)\b", re.IGNORECASE)
 
 
 def _tidy(text: str) -> str:

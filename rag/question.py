@@ -345,6 +345,12 @@ def carries(text: str, kind: str | None, acronym: str | None = None) -> bool:
     return True
 
 
+def person_names(text: str) -> list[str]:
+    """The people a text names by first and last name ("by Paul Christiano" -> "Paul Christiano"), once each."""
+    text = _URL_RE.sub(" ", text)
+    return list(dict.fromkeys(m.group(1) for m in re.finditer(rf"\b(?:by|from|with|and)\s+({_CAP}\s+{_CAP})\b", text)))
+
+
 def asked_acronym(question: str) -> str | None:
     """The acronym an expansion question asks about ("What does RLHF stand for?" -> "RLHF")."""
     candidates = re.findall(r"\b[A-Z][A-Za-z]*[A-Z]\w*\b", question)

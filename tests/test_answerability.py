@@ -581,3 +581,36 @@ def test_the_answer_to_a_question_the_text_asks_itself_beats_its_restatement(fre
                  "## Soil\n\nClay soil holds water well but drains slowly after heavy rain.\n")
     answer = ask_quoting(fresh_assistant, "What is the gardener's opinion on the range of seed catalogues?")
     assert answer.grounded and split_sentences(answer.answer)[0] == "I am undecided [1]."
+
+
+TIDE_NOTES = """\
+# Reading list
+
+## Tides
+
+ * [Tide Tables for Birders][tides] by Ines Marlow
+   — This book does a good job of explaining spring and neap tides, and why each matters on the mudflats.
+   Ines prefers the neap tides for counting waders.
+   Tom Reed later replied preferring spring tides.
+
+## Gear
+
+Waterproof boots and a telescope on a tripod are the basics for estuary counts.
+
+[tides]: https://example.org/tide-tables
+"""
+
+
+def test_a_follow_up_about_he_or_she_searches_the_person_the_last_answer_named(fresh_assistant):
+    """"What kind of tides does she prefer?" after "Who wrote Tide Tables for Birders?" searches for Ines Marlow, and the
+    list item's head is followed by the sentence of the same item that says what is asked (prefers)."""
+    indexed_with(fresh_assistant, "reading.md", TIDE_NOTES)
+    extractive = get_backend("extractive", fresh_assistant.settings)
+    first = ask(fresh_assistant, extractive, "Who wrote Tide Tables for Birders?")
+    assert first.grounded and "Ines Marlow" in first.answer
+    history = [{"role": "user", "content": "Who wrote Tide Tables for Birders?"},
+               {"role": "assistant", "content": first.answer}]
+    follow = ask(fresh_assistant, extractive, "What kind of tides does she prefer?", history)
+    assert "Ines Marlow" in follow.query
+    assert follow.grounded and "Ines prefers the neap tides for counting waders [1]." in follow.answer
+    assert "Tom Reed" not in follow.answer

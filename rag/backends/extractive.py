@@ -125,16 +125,20 @@ def _complement(question: Question, answering: Sequence[Judged], chosen: Sequenc
 def _with_continuations(question: Question, chosen: Sequence[Judged], every: Sequence[Unit]) -> list[Unit]:
     """The chosen units, each followed by the sentence that goes on with it, when that sentence starts by
     pointing back at it ("They can also be installed on MAC OS X" after "The utilities have been written for
-    Linux") and says focus terms the chosen units do not: the rest of the answer, not a new topic."""
+    Linux") or going on with the list item it opens ("Paul argues in favor of a soft takeoff." after "Takeoff speeds
+    by Paul Christiano — This post …"), and says focus terms the chosen units do not: the rest of the answer, not a
+    new topic."""
     held = set().union(*(stemmed_terms(j.unit.text) for j in chosen))
     wanted = {term for term in question.focus if term not in held}
     units: list[Unit] = []
     for judged in chosen:
         units.append(judged.unit)
-        at = every.index(judged.unit) if judged.unit.kind == SENTENCE and judged.unit in every else -1
+        at = every.index(judged.unit) if judged.unit.kind in (SENTENCE, ITEM) and judged.unit in every else -1
         following = every[at + 1] if 0 <= at < len(every) - 1 else None
+        goes_on = following is not None and (_POINTS_BACK.match(following.text) or judged.unit.kind == ITEM
+                                             and following.context.endswith(judged.unit.text))  # the item's rest
         if (following is not None and following.kind == SENTENCE and following.passage == judged.unit.passage
-                and _POINTS_BACK.match(following.text) and wanted & stemmed_terms(following.text)
+                and goes_on and wanted & stemmed_terms(following.text)
                 and following not in units and all(following != j.unit for j in chosen)):
             units.append(following)
     return units
