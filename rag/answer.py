@@ -28,7 +28,8 @@ from rag.injection import instruction_like
 from rag.passage import Citation, Hit, Passage
 from rag.prompt import chat_history
 from rag.question import (
-    EXPANSION, Question, analyse, asked_acronym, depends_on_conversation, focus_phrase, spelled_out, type_phrase,
+    EXPANSION, Question, analyse, asked_acronym, depends_on_conversation, focus_phrase, person_names, spelled_out,
+    type_phrase,
 )
 from rag.retrieve import FUSION_DEPTH
 from rag.text import content_words
@@ -141,9 +142,16 @@ def standalone_query(question: str, history: Iterable[dict[str, Any]], backend: 
     previous = [message["content"] for message in turns if message["role"] == "user"]
     if not previous or not depends_on_conversation(question):
         return question
+    asked_last = max(i for i, message in enumerate(turns) if message["role"] == "user")
+    replies = [message["content"] for message in turns[asked_last:] if message["role"] == "assistant"]
+    # "he" / "she" is the person the last answer named ("Takeoff speeds by Paul Christiano …" -> Paul Christiano).
+    people = person_names(replies[-1]) if replies and _PERSONAL_PRONOUN.search(question) else []
     return backend.rewrite(question, turns) or " ".join(
-        [word for word in content_words(previous[-1]) if word not in content_words(question)] + [question]
+        [word for word in content_words(previous[-1]) if word not in content_words(question)] + people + [question]
     )
+
+
+_PERSONAL_PRONOUN = re.compile(r"\b(?:he|him|his|she|her|hers)\b", re.IGNORECASE)
 
 
 def _tidy(text: str) -> str:
@@ -224,7 +232,7 @@ def answer_stream(
     if text and not order and not says_absent(text):
         text, order = attribute(text, passages, embedder)  # a model that wrote no [n] markers
     cited = [passages[original - 1] for original in order]
-    verdicts = check_claims(text, cited, asked, embedder)
+    verdicts = check_claims(text, cited, asked, embedder, passages)
     grounded = any(v.supported and v.answers for v in verdicts) and not says_absent(text)
     state = VERIFIED if grounded else NOT_IN_DOCUMENTS if not text or says_absent(text) else UNVERIFIED
     if not grounded and not says_absent(text):
@@ -235,7 +243,7 @@ def answer_stream(
                 text = f'{decline} The closest they come: "{quote.text}" [1].'
                 order = [quote.passage + 1]
                 cited = [passages[quote.passage]]
-                verdicts = check_claims(text, cited, asked, embedder)
+                verdicts = check_claims(text, cited, asked, embedder, passages)
             yield AnswerEvent("delta", text)
         else:
             note = UNVERIFIED_NOTE if not any(v.supported for v in verdicts) else f"({decline})"

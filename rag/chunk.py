@@ -22,9 +22,9 @@ from rag.passage import Span
 from rag.text import clean_line, one_line
 
 # Stored with an index: bump whenever the same document would be chunked differently.
-CHUNKER_VERSION = "4"  # 2: front-matter and link chunks; 3: HTML main content only, API entries as sections;
+CHUNKER_VERSION = "5"  # 2: front-matter and link chunks; 3: HTML main content only, API entries as sections;
 # 4: PDF text from pypdfium2 (words kept apart), no headers/footers or contents pages, code blocks apart;
-# chunks mark their code (Span.code)
+# chunks mark their code (Span.code); 5: a title chunk for every format
 SECTION_SEPARATOR = " > "
 CONTEXT_SEPARATOR = " — "
 # Sections of the reference chunks (see reference_chunks): what the answer layer reads as metadata / links.
@@ -228,23 +228,24 @@ _FENCE_LINE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.MULTILINE)
 
 
 def reference_chunks(doc: Document, count_tokens: Callable[[str], int], max_tokens: int) -> list[Span]:
-    """Chunks for what a markdown body leaves out but readers ask about: one for the front matter fields
-    ("date: 2024-06-09"), spanning the front matter, and one per block of link reference definitions, each
-    line keeping the body line that uses the link with its label ("Intro to AI Safety by Robert Miles
-    [miles-intro]: https://…") and the span pointing at the definitions. Both are searched and cited like any
+    """Chunks for what a body leaves out but readers ask about: one for the front matter fields ("date:
+    2024-06-09"), spanning the front matter, or else one for the title of a document of any format ("title: AI
+    Alignment Overview"), spanning it where the text has it; and in markdown one per block of link reference
+    definitions, each line keeping the body line that uses the link with its label ("Intro to AI Safety by Robert
+    Miles [miles-intro]: https://…") and the span pointing at the definitions. All are searched and cited like any
     passage."""
-    if doc.kind != "markdown":
-        return []
     chunks: list[Span] = []
-    front = _FRONT_MATTER.match(doc.text)
+    front = _FRONT_MATTER.match(doc.text) if doc.kind == "markdown" else None
     if front and doc.metadata:
         lines = [f"{key}: {value}" for key, value in doc.metadata.items() if re.search(r"\w", value)]
         chunks += _line_chunks(doc.title, lines, front.start(), front.end(), METADATA_SECTION, count_tokens, max_tokens)
-    elif doc.headings and one_line(doc.headings[0].text, MAX_TITLE_CHARS).casefold() == doc.title.casefold():
-        # No front matter: the title comes from the first heading, which chunks leave out (it is their context).
-        heading = doc.headings[0]
-        start, end = doc.offsets.start(heading.start), doc.offsets.end(heading.end)
+    elif doc.title.strip():
+        # Every other document's title (first heading, plain-text title line, HTML <title> / h1, PDF metadata):
+        # chunks leave it out (it is their context), so it is its own unit, spanning it where the text has it.
+        start, end = _title_span(doc)
         chunks += _line_chunks(doc.title, [f"title: {doc.title}"], start, end, METADATA_SECTION, count_tokens, max_tokens)
+    if doc.kind != "markdown":
+        return chunks
     fenced = _fenced_ranges(doc.text)
     texts: dict[str, str] = {}
     for m in _LINK_USE.finditer(doc.text):
@@ -262,6 +263,20 @@ def reference_chunks(doc: Document, count_tokens: Callable[[str], int], max_toke
     if block:
         chunks += _link_block(doc, block, texts, count_tokens, max_tokens)
     return chunks
+
+
+def _title_span(doc: Document) -> tuple[int, int]:
+    """Source offsets of the document's title: its first heading when that is the title, else the title's first
+    occurrence in the body (a plain-text title line, an HTML h1), else an empty span at the start (a PDF's metadata
+    title or an HTML <title> the text never shows)."""
+    wanted = doc.title.casefold()
+    heading = next((h for h in doc.headings if h.text), None)
+    if heading is not None and one_line(heading.text, MAX_TITLE_CHARS).casefold() == wanted:
+        return doc.offsets.start(heading.start), doc.offsets.end(heading.end)
+    found = doc.body.casefold().find(wanted)
+    if found < 0 or len(doc.body.casefold()) != len(doc.body):  # casefolding changed lengths: offsets would drift
+        return 0, 0
+    return doc.offsets.start(found), doc.offsets.end(found + len(doc.title))
 
 
 def _sentence_start(text: str, line_start: int, max_lines: int = 3) -> int:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from rag.grounding import carries_answer, covers, names_found
 from rag.text import overlap, split_sentences
-from rag.units import CODE, SENTENCE, Unit, passage_units, units_of
+from rag.units import CODE, SENTENCE, Unit, passage_units, units_of, with_documents
 
 if TYPE_CHECKING:
     from rag.embed import Embedder
@@ -96,12 +96,14 @@ def claims_of(answer: str) -> list[tuple[str, list[int]]]:
     return claims
 
 
-def check_claims(answer: str, cited: Sequence[Passage], question: Question, embedder: Embedder) -> list[Verdict]:
+def check_claims(answer: str, cited: Sequence[Passage], question: Question, embedder: Embedder,
+                 retrieved: Sequence[Passage] = ()) -> list[Verdict]:
     """Per cited passage (new numbering): is every claim citing it in the passage (``supported``), and does some
     claim citing it answer the question (``answers``: the unit backing it covers the question's focus, is not code
-    unless code was asked for, and for a typed question both claim and unit carry an answer of that type)?"""
+    unless code was asked for, and for a typed question both claim and unit carry an answer of that type)?
+    ``retrieved`` (all passages the answer was drawn from) say what a cited field's document is about."""
     claims = claims_of(answer)
-    units = [[u for u in passage_units(passage, n)] or [Unit(passage.text, SENTENCE, n)]
+    units = [with_documents(passage_units(passage, n), cited, retrieved) or [Unit(passage.text, SENTENCE, n)]
              for n, passage in enumerate(cited)]
     supported: list[list[bool]] = [[] for _ in cited]
     answers = [False] * len(cited)

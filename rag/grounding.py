@@ -19,7 +19,7 @@ from rag.question import (
     CARRIED_TYPES, DEFINITION, EXPANSION, NUMBER, Question, asked_acronym, carries, mentions, stemmed_terms,
 )
 from rag.text import stemmer, terms
-from rag.units import CELL_SEPARATOR, ITEM, LABEL, METADATA, ROW, SENTENCE, Unit, entry_text, field_words
+from rag.units import CELL_SEPARATOR, ITEM, LABEL, METADATA, ROW, SENTENCE, Unit, entry_text, field_key, field_words, inline_lead_in
 
 if TYPE_CHECKING:
     from rag.embed import Embedder
@@ -37,8 +37,10 @@ CONCLUSION_BONUS = 0.08  # "What we landed on is …", "In short, …", the answ
 # a conclusion beats a restatement
 STRUCTURE_BONUS = 0.05  # rows and items are self-contained facts
 LIST_BONUS = 0.1  # … and what a question asking for several items wants
+LEAD_IN_BONUS = 0.3  # … above all a list whose lead-in / section (with the list's context) names what is asked
 LOOKUP_BONUS = 0.3  # a unit whose label names what is asked and whose cell / section names its subject
 DEFINITION_BONUS = 0.1  # "What is X?": the first sentence under a heading naming X (a glossary entry, a hub page)
+FIELD_BONUS = 0.3  # "What is the title of …": the title field, above the sentence that describes the document
 API_ENTRY_BONUS = 0.25  # "What does heapq.heappop return?": the description opening heapq.heappop's own entry says
 # what it does, above any sentence elsewhere that merely uses the name
 
@@ -86,6 +88,8 @@ def covers(question: Question, unit: Unit, cosine: float) -> bool:
         return False  # "title: X" is no answer to "what does X do?"
     if restates(question, unit):
         return False  # "date: 2024-06-09" is no answer to "what is the title of the post dated 2024-06-09?"
+    if names_field(question, unit) and question.coverage(f"{unit.matched} {unit.document}", unit.title) >= FOCUS_MIN:
+        return True  # "the title of the post produced in the SERI … program": the document is named by its content
     typed = question.type in CARRIED_TYPES
     return (question.coverage(unit.matched, unit.title) >= FOCUS_MIN
             or cosine >= (FOCUS_COSINE_TYPED if typed else FOCUS_COSINE))
@@ -109,6 +113,11 @@ def asks_about_field(question: Question, unit: Unit) -> bool:
     asked = set(re.findall(r"[a-z]+", question.text.lower()))
     fields = field_words(unit)
     return bool(asked & fields or set(stemmer().stemWords(list(asked))) & set(stemmer().stemWords(list(fields))))
+
+
+def names_field(question: Question, unit: Unit) -> bool:
+    """Does the question name this metadata unit's field itself ("What is the title of …")?"""
+    return unit.kind == METADATA and stemmer().stemWord(field_key(unit)) in stemmed_terms(question.text)
 
 
 def carries_answer(question: Question, text: str) -> bool:
@@ -147,23 +156,30 @@ def judge(question: Question, units: Sequence[Unit], embedder: Embedder, section
         # otherwise every sentence of a document whose title repeats the question would tie.
         coverage = question.coverage(unit.matched, unit.title)
         own = question.coverage(opening.get(unit, unit.text))
+        if names_field(question, unit):  # the field's own words are its value; what it is the field of, its document
+            own = coverage = question.coverage(f"{unit.matched} {unit.document}", unit.title)
         ranked_cosine = max(cosine, float(entry_cosines.get(unit, cosine)))
         has_type = carries_answer(question, unit.text)
         concluding = bool(_CONCLUSION.search(unit.text)) or unit.after_question or (
             unit.passage < len(sections) and bool(_CONCLUSION_SECTION.search(sections[unit.passage].rsplit(" > ", 1)[-1]))
         )
         structured = unit.kind in (ROW, ITEM)
-        # A list question wants a list about what it asks: one whose lead-in or section names part of the focus.
-        listed = structured and question.wants_list and question.coverage(unit.context) > 0
+        # A list question wants a list about what it asks: one whose lead-in or section names part of the focus,
+        # a table or list, or items listed inline after a lead-in ("The follow-up videos are also worth watching: …").
+        lead_in = f"{inline_lead_in(unit)} {unit.context}" if question.wants_list and inline_lead_in(unit) else ""
+        listed = question.wants_list and (structured or bool(lead_in)) and question.coverage(lead_in or unit.context) > 0
         if listed:
             own = coverage
+        # … and most a list whose lead-in names what is asked: the items, not a sentence that shares their words.
+        led = listed and question.coverage(lead_in or unit.context, unit.title) >= FOCUS_MIN
         score = (ranked_cosine + LEXICAL_WEIGHT * (0.7 * own + 0.3 * coverage) + TYPE_BONUS * (has_type and question.type is not None)
-                 + CONCLUSION_BONUS * concluding + LIST_BONUS * listed + STRUCTURE_BONUS * structured
+                 + CONCLUSION_BONUS * concluding + LIST_BONUS * listed + LEAD_IN_BONUS * led
+                 + STRUCTURE_BONUS * structured
                  + LOOKUP_BONUS * _looks_up(question, unit) + DEFINITION_BONUS * (unit in opening)
                  + API_ENTRY_BONUS * (unit in opening and unit.passage < len(sections)
                                       and _documents(question, sections[unit.passage])
                                       and _says_the_rest(question, unit.text))
-                 + SHAPE_BONUS * _has_asked_shape(question, unit.text))
+                 + SHAPE_BONUS * _has_asked_shape(question, unit.text) + FIELD_BONUS * names_field(question, unit))
         judged.append(Judged(unit, score, cosine, covers(question, unit, cosine), has_type, vector))
     return sorted(judged, key=lambda j: -j.score)
 
@@ -212,9 +228,12 @@ def _section_openings(question: Question, units: Sequence[Unit], sections: Seque
     definition question a heading naming the focus over a sentence that does not repeat it ("Scalable Oversight"
     / "Techniques for supervising …"); for a question about code names an API entry titled by their signature
     ("heapq.heappop(heap)" / "Pop and return the smallest item …"); for any question a heading that asks it (a FAQ
-    entry: "How do I copy an object in Python?" / "In general, try copy.copy() …")."""
+    entry: "How do I copy an object in Python?" / "In general, try copy.copy() …"); and the answer to a question the
+    text asks itself, when that question asks what this one does."""
     openings, seen = set(), set()
     for unit in units:
+        if unit.after_question and question.coverage(unit.context) >= FOCUS_MIN:
+            openings.add(unit)  # the text asks what the question asks ("What is my take on this? I am ambivalent.")
         if unit.kind not in (SENTENCE, ITEM) or unit.passage in seen:
             continue
         seen.add(unit.passage)

@@ -54,7 +54,7 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                        r"founded|take\s+place|took\s+place|happen|meet|hosted)", _I)),
 ]
 _LIST_CUE = re.compile(
-    r"^\s*(?:list|name|enumerate|give)\b|\bwhat\s+are\s+(?:the|some)\b|\bwhich\s+\w+(?:s|ies)\b(?!\s+(?:is|was)\b)"
+    r"^\s*(?:list|name|enumerate|give)\b|\bwhat\s+are\s+(?:the|some)\b|\bwhich\s+(?:\w+-[\w-]+\s+)?\w+(?:s|ies)\b(?!\s+(?:is|was)\b)"
     r"|\b(?:lists?|listed|enumerates?|enumerated)\b"
     r"|\b(?:what|which)\s+(?:\w+\s+){0,2}(?:organi[sz]ations|companies|labs|techniques|problems|approaches|methods|"
     r"resources|posts|papers|examples|frames|risks)\b"
@@ -343,6 +343,12 @@ def carries(text: str, kind: str | None, acronym: str | None = None) -> bool:
     if kind == EXPANSION:
         return bool(acronym) and expands(text, acronym)
     return True
+
+
+def person_names(text: str) -> list[str]:
+    """The people a text names by first and last name ("by Paul Christiano" -> "Paul Christiano"), once each."""
+    text = _URL_RE.sub(" ", text)
+    return list(dict.fromkeys(m.group(1) for m in re.finditer(rf"\b(?:by|from|with|and)\s+({_CAP}\s+{_CAP})\b", text)))
 
 
 def asked_acronym(question: str) -> str | None:

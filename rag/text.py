@@ -89,8 +89,9 @@ def passage_sentences(text: str) -> list[str]:
         continues = (
             current
             and not starts_block
-            # a line going on in lower case, after a comma or dash, or quoting after a word ("range from / “…”")
-            and (line[:1].islower() or current[-1:] in ",;—–-(" or current[-1:].isalnum() and line[:1] in "“\"‘(")
+            # a line going on in lower case, after a comma, dash or lead-in colon, or quoting after a word ("range
+            # from / “…”")
+            and (line[:1].islower() or current[-1:] in ",;:—–-(" or current[-1:].isalnum() and line[:1] in "“\"‘(")
         )
         if continues:
             current = f"{current} {line}"
@@ -98,10 +99,25 @@ def passage_sentences(text: str) -> list[str]:
             blocks.append(current)
             current = line
     blocks.append(current)
-    sentences = []
+    sentences: list[str] = []
     for block in blocks:
-        sentences.extend(s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[\"“(A-Z0-9])", block) if s.strip())
+        for sentence in (s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[\"“(A-Z0-9])", block) if s.strip()):
+            if sentences and _inside_listed_title(sentences[-1], sentence):
+                sentences[-1] = f"{sentences[-1]} {sentence}"
+            else:
+                sentences.append(sentence)
     return sentences
+
+
+def _inside_listed_title(before: str, piece: str) -> bool:
+    """Is ``piece`` the rest of a title in a list after a lead-in ("… worth watching: Deceptive Misaligned
+    Mesa-Optimisers? It’s More Likely Than You Think…, and We Were Right! Real Inner Misalignment."), cut at the
+    title's own "?" or "!"? Then the sentence before ends with it, holds a lead-in colon, and the piece opens in
+    Title Case."""
+    if not before.endswith(("?", "!")) or ": " not in before:
+        return False
+    words = [w for w in re.split(r"[,;]", piece, 1)[0].split() if len(w) > 3 or not w.islower()]
+    return len(words) >= 2 and all(w[:1].isupper() for w in words)
 
 
 def split_sentences(text: str) -> list[str]:

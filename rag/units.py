@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -27,6 +28,8 @@ _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}")
 # "Limitations: Expensive at scale. Can be gamed …": a short label over a few sentences is one fact list.
 LABEL = re.compile(r"^([A-Z][\w'’-]*(?:\s+[\w'’-]+){0,2}):\s+(?=\S)")
 MAX_LABELLED_WORDS = 60
+# "The follow-up videos are also worth watching: A, and B.": a lead-in, its colon, then items joined by commas / and.
+_INLINE_LIST = re.compile(r"^([^:]{8,160}?):\s+\S[^:]*(?:,|\band\b|\bor\b)")
 MAX_OPENINGS = 3  # leading sentences of a passage embedded at index time as "Heading: sentence" too
 
 
@@ -40,6 +43,9 @@ class Unit:
     title: str = ""  # the document title: names the document, so it counts a quarter (Question.coverage)
     raw: str = ""  # the words as the source has them, when the text adds some (a row's header labels)
     after_question: bool = False  # a sentence right after a question the text asks itself: its answer
+    # Fields only: what the document's retrieved passages say, by which a question asking for the field may name the
+    # document ("the title of the post produced in the SERI … program"); see with_documents
+    document: str = ""
 
     @property
     def quoted(self) -> str:
@@ -222,6 +228,29 @@ def _split_long_item(unit: Unit) -> list[Unit]:
 
 def units_of(passages: list[Passage]) -> list[Unit]:
     return [unit for n, passage in enumerate(passages) for unit in passage_units(passage, n)]
+
+
+def with_documents(units: Sequence[Unit], passages: Sequence[Passage], retrieved: Sequence[Passage]) -> list[Unit]:
+    """The units (of ``passages``), each front-matter / title field with what the ``retrieved`` passages of its
+    document say: a question may name a document by its content and ask for its title."""
+    said: dict[str, list[str]] = {}
+    for passage in retrieved:
+        if passage.section not in (METADATA_SECTION, LINKS_SECTION):
+            said.setdefault(passage.source, []).append(passage.text)
+    return [replace(unit, document=" ".join(said.get(passages[unit.passage].source, []))) if unit.kind == METADATA
+            else unit for unit in units]
+
+
+def inline_lead_in(unit: Unit) -> str:
+    """The lead-in of a sentence that lists its items inline after a colon ("The follow-up videos are also worth
+    watching"), else ""."""
+    found = _INLINE_LIST.match(unit.text) if unit.kind == SENTENCE else None
+    return found.group(1) if found else ""
+
+
+def field_key(unit: Unit) -> str:
+    """The name of a metadata unit's field ("title" for "title: AI Alignment Overview")."""
+    return unit.text.split(":", 1)[0].strip().lower()
 
 
 def entry_text(unit: Unit) -> str:

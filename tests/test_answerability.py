@@ -495,3 +495,122 @@ def test_the_sentence_shaped_like_the_answer_is_quoted_first(kitchen_assistant, 
     answer = ask_quoting(kitchen_assistant, question)
     assert answer.grounded and answer.answer.startswith(answer_starts), answer.answer
     assert "Many uses" not in answer.answer  # the name used elsewhere is not the API entry's description
+
+
+# ---- titles, inline lists and several documents (issue 10) ----------------------------------------------------
+
+TITLED = {
+    "bees.txt": "Honey Bee Field Notes\n\nThese notes were kept during the summer season at the Lowland apiary. "
+                "Colonies were inspected weekly for queen cells and varroa mites.\n",
+    "ferns.html": "<html><head><title>Fern Propagation Guide</title></head><body><h1>Fern Propagation Guide</h1>"
+                  "<p>Spores germinate on damp sterile peat kept under glass in indirect light.</p></body></html>",
+    "tides.md": "# Tidal Pools of the North Coast\n\nCompiled for the shoreline survey of the marine naturalists' "
+                "society. Anemones and limpets cling to the rocks between the tides.\n",
+}
+
+
+def test_every_documents_title_is_a_citable_unit(fresh_assistant):
+    """A title from a plain-text first line, an HTML h1 or a markdown H1 answers "what is the title of …", the
+    document named by what it says, and the citation points at the title in the source."""
+    for name, text in TITLED.items():
+        indexed_with(fresh_assistant, name, text)
+    for question, title in [
+        ("What is the title of the notes kept at the Lowland apiary?", "Honey Bee Field Notes"),
+        ("What is the title of the guide about spores germinating on peat?", "Fern Propagation Guide"),
+        ("What is the title of the document compiled for the shoreline survey?", "Tidal Pools of the North Coast"),
+    ]:
+        answer = ask_quoting(fresh_assistant, question)
+        assert answer.grounded and answer.answer == f"title: {title} [1].", question
+        (citation,) = answer.citations
+        assert citation.passage.section == METADATA_SECTION and citation.answers
+        assert title in quoted(fresh_assistant, citation) and len(quoted(fresh_assistant, citation)) <= len(title) + 2
+
+
+BIRDING_NOTES = """\
+# Birding notes
+
+## Estuary walks
+
+ * [The Estuary in Winter][winter] by Mara Quint is a calm guide to waders,
+   gulls and the tides that move them.
+   The follow-up films are also worth watching:
+   [Where Did the Godwits Go? A Winter Count][godwits],
+   and [Knots Everywhere! Roosts at High Water][knots].
+ * Mara Quint's blog that I mentioned before is worth following in general.
+
+## Migration
+
+ * Godwits fly south each autumn along the coast, stopping on the estuary mud.
+   For weeks they feed on worms before the long flight to the African wetlands.
+
+[winter]: https://example.org/estuary-in-winter
+[godwits]: https://example.org/godwits
+[knots]: https://example.org/knots
+"""
+
+
+@pytest.fixture
+def birding_assistant(fresh_assistant):
+    return indexed_with(fresh_assistant, "birding.md", BIRDING_NOTES)
+
+
+def test_a_list_question_gets_the_items_listed_inline_under_the_lead_in_naming_them(birding_assistant):
+    """Titles with their own "?" and "!" stay one list after the lead-in "The follow-up films are also worth
+    watching:", and that list answers, not the sentence that merely shares the author's name."""
+    answer = ask_quoting(birding_assistant, "Which follow-up films by Mara Quint are recommended?")
+    assert answer.grounded
+    assert ("The follow-up films are also worth watching: Where Did the Godwits Go? A Winter Count, and Knots "
+            "Everywhere! Roosts at High Water [1].") in answer.answer
+    assert "blog" not in answer.answer and "https://" not in answer.answer  # a link line is no answer to this
+    source = birding_assistant.document_text("birding.md")
+    quote = " ".join(quoted(birding_assistant, answer.citations[0]).split())
+    assert "Where Did the Godwits Go? A Winter Count][godwits], and [Knots Everywhere! Roosts at High Water" in quote
+    assert source.count("https://") == 3
+
+
+def test_a_sentence_inside_a_long_list_item_is_quoted_with_the_items_first_sentence(birding_assistant):
+    answer = ask_quoting(birding_assistant, "What do godwits do before the long flight to the African wetlands?")
+    assert answer.grounded
+    first, second = split_sentences(answer.answer)[:2]
+    assert first.startswith("Godwits fly south each autumn") and second.startswith("For weeks they feed on worms")
+
+
+def test_the_answer_to_a_question_the_text_asks_itself_beats_its_restatement(fresh_assistant):
+    indexed_with(fresh_assistant, "garden.md", "# My garden\n\n## Verdict\n\nThe seed catalogues I compared range from "
+                 "\"grow only heirlooms\" to \"buy every hybrid\".\nWhat is my opinion on this?\nI am undecided.\n\n"
+                 "## Soil\n\nClay soil holds water well but drains slowly after heavy rain.\n")
+    answer = ask_quoting(fresh_assistant, "What is the gardener's opinion on the range of seed catalogues?")
+    assert answer.grounded and split_sentences(answer.answer)[0] == "I am undecided [1]."
+
+
+TIDE_NOTES = """\
+# Reading list
+
+## Tides
+
+ * [Tide Tables for Birders][tides] by Ines Marlow
+   — This book does a good job of explaining spring and neap tides, and why each matters on the mudflats.
+   Ines prefers the neap tides for counting waders.
+   Tom Reed later replied preferring spring tides.
+
+## Gear
+
+Waterproof boots and a telescope on a tripod are the basics for estuary counts.
+
+[tides]: https://example.org/tide-tables
+"""
+
+
+def test_a_follow_up_about_he_or_she_searches_the_person_the_last_answer_named(fresh_assistant):
+    """"What kind of tides does she prefer?" after "Who wrote Tide Tables for Birders?" searches for Ines Marlow, and the
+    list item's head is followed by the sentence of the same item that says what is asked (prefers)."""
+    indexed_with(fresh_assistant, "reading.md", TIDE_NOTES)
+    extractive = get_backend("extractive", fresh_assistant.settings)
+    first = ask(fresh_assistant, extractive, "Who wrote Tide Tables for Birders?")
+    assert first.grounded and "Ines Marlow" in first.answer
+    history = [{"role": "user", "content": "Who wrote Tide Tables for Birders?"},
+               {"role": "assistant", "content": first.answer}]
+    follow = ask(fresh_assistant, extractive, "What kind of tides does she prefer?", history)
+    assert "Ines Marlow" in follow.query
+    assert follow.grounded and "Ines prefers the neap tides for counting waders [1]." in follow.answer
+    assert "Tom Reed" not in follow.answer

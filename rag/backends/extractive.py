@@ -15,9 +15,9 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from rag.config import Settings
-from rag.grounding import Judged, judge, names_found
-from rag.question import CARRIED_TYPES, EXPANSION, stemmed_terms
-from rag.units import CODE, HEADING, ITEM, LINK, METADATA, ROW, SENTENCE, Unit, units_of
+from rag.grounding import Judged, judge, names_field, names_found
+from rag.question import CARRIED_TYPES, EXPANSION, URL, stemmed_terms
+from rag.units import CODE, HEADING, ITEM, LINK, METADATA, ROW, SENTENCE, Unit, units_of, with_documents
 
 if TYPE_CHECKING:
     from rag.embed import Embedder
@@ -28,6 +28,7 @@ MARGIN = 0.12  # units scoring this far below the best one are not worth quoting
 DUPLICATE_COSINE = 0.9  # overlapping chunks repeat sentences; quote each once
 MIN_WORDS = 5  # shorter sentences and items are labels, not answers (rows and fields may be short; so may
 # the items a list question asks for)
+PER_DOCUMENT = 2  # a question naming several documents quotes at most this many units of each
 MAX_LIST_ITEMS = 8  # a list answer quotes at most this many rows / items
 # A sentence that opens by pointing back at the one before ("They can also …", "It also …").
 _POINTS_BACK = re.compile(r"^(?:they|it|this|these|those|both|he|she)\b", re.IGNORECASE)
@@ -44,7 +45,7 @@ class ExtractiveBackend:
 
     def answer(self, question: Question, passages: Sequence[Passage], embedder: Embedder) -> Iterator[str]:
         """Yield the chosen units one by one, each ending with its passage's [n] marker."""
-        every = units_of(list(passages))
+        every = with_documents(units_of(list(passages)), passages, passages)
         units = [unit for unit in every if _quotable(unit, question) and names_found(question, passages[unit.passage])]
         sections = [p.section for p in passages]
         if question.parts:  # "What is X, and which Y …?": the best answer to each part
@@ -55,12 +56,17 @@ class ExtractiveBackend:
             return
         units = _in_named(question, units, passages)
         answering = [j for j in judge(question, units, embedder, sections) if j.answers]
+        if any(names_field(question, j.unit) for j in answering):  # "What is the title of …": a title, not prose
+            answering = [j for j in answering if names_field(question, j.unit)]
         if not answering:
             return
-        if len(question.documents) > 1:  # "What do the overview and the core post say about X?": each one's best
-            picks = [found[0] for source in sorted(question.documents)
-                     if (found := [j for j in answering if passages[j.unit.passage].source == source])]
-            yield from _quote([judged.unit for judged in _distinct(picks, len(picks))])
+        if len(question.documents) > 1:  # "What do the overview and the core post say about X?": each one's best,
+            # and what comes close to it there (a document's best-worded sentence is not always the one saying it)
+            picks = []
+            for source in sorted(question.documents):
+                found = [j for j in answering if passages[j.unit.passage].source == source]
+                picks += _distinct([j for j in found if j.score >= found[0].score - MARGIN], PER_DOCUMENT, picks)
+            yield from _quote(_with_item_heads([judged.unit for judged in picks], every))
             return
         top = answering[0]
         # A list question answered from a table or list about what it asks (its lead-in / section names the focus).
@@ -74,7 +80,7 @@ class ExtractiveBackend:
         close = [judged for judged in answering if judged.score >= top.score - margin]
         chosen = _distinct(close, self.max_sentences)
         chosen += _distinct(_complement(question, answering, chosen), 1, chosen)
-        yield from _quote(_with_continuations(question, chosen, every))
+        yield from _quote(_with_item_heads(_with_continuations(question, chosen, every), every))
 
     def rewrite(self, question: str, history: Sequence[dict[str, str]]) -> None:
         """No model to rewrite follow-ups with: the pipeline adds the previous question's terms itself."""
@@ -119,19 +125,38 @@ def _complement(question: Question, answering: Sequence[Judged], chosen: Sequenc
 def _with_continuations(question: Question, chosen: Sequence[Judged], every: Sequence[Unit]) -> list[Unit]:
     """The chosen units, each followed by the sentence that goes on with it, when that sentence starts by
     pointing back at it ("They can also be installed on MAC OS X" after "The utilities have been written for
-    Linux") and says focus terms the chosen units do not: the rest of the answer, not a new topic."""
+    Linux") or going on with the list item it opens ("Paul argues in favor of a soft takeoff." after "Takeoff speeds
+    by Paul Christiano — This post …"), and says focus terms the chosen units do not: the rest of the answer, not a
+    new topic."""
     held = set().union(*(stemmed_terms(j.unit.text) for j in chosen))
     wanted = {term for term in question.focus if term not in held}
     units: list[Unit] = []
     for judged in chosen:
         units.append(judged.unit)
-        at = every.index(judged.unit) if judged.unit.kind == SENTENCE and judged.unit in every else -1
+        at = every.index(judged.unit) if judged.unit.kind in (SENTENCE, ITEM) and judged.unit in every else -1
         following = every[at + 1] if 0 <= at < len(every) - 1 else None
+        goes_on = following is not None and (_POINTS_BACK.match(following.text) or judged.unit.kind == ITEM
+                                             and following.context.endswith(judged.unit.text))  # the item's rest
         if (following is not None and following.kind == SENTENCE and following.passage == judged.unit.passage
-                and _POINTS_BACK.match(following.text) and wanted & stemmed_terms(following.text)
+                and goes_on and wanted & stemmed_terms(following.text)
                 and following not in units and all(following != j.unit for j in chosen)):
             units.append(following)
     return units
+
+
+def _with_item_heads(units: Sequence[Unit], every: Sequence[Unit]) -> list[Unit]:
+    """The units, a sentence from inside a long list item preceded by the item's first sentence, which says what
+    it is about ("Evolution producing humans is the only known example …" before "For a long time humans pursuing
+    their inner goal helped to achieve evolution's outer goal …"), unless that is quoted already."""
+    out: list[Unit] = []
+    for unit in units:
+        at = every.index(unit) if unit.kind == SENTENCE and unit in every else -1
+        head = next((u for u in reversed(every[:at]) if u.kind == ITEM or u.passage != unit.passage), None) if at > 0 else None
+        if (head is not None and head.kind == ITEM and head.passage == unit.passage and unit.context.endswith(head.text)
+                and head not in units and head not in out):
+            out.append(head)
+        out.append(unit)
+    return out
 
 
 def _quote(units: Sequence[Unit]) -> Iterator[str]:
@@ -146,9 +171,12 @@ def _quotable(unit: Unit, question: Question) -> bool:
     """Could this unit be the answer? Not a question the document asks ("What's the evidence that …?"), except a
     heading expanding the acronym asked about ("Can't we get rid of the Global Interpreter Lock?"); not code
     unless the question asks for code; not a label (sentences and items shorter than MIN_WORDS, except the answer
-    to a question the text asks)."""
+    to a question the text asks); a link definition only for a question asking for a link (its words are the body
+    sentence that uses the link, a unit of its own)."""
     if unit.kind == HEADING:
         return question.type == EXPANSION
+    if unit.kind == LINK:
+        return question.type == URL
     if unit.text.endswith("?"):
         return False
     if unit.kind == CODE:
