@@ -111,3 +111,29 @@ def test_a_changed_or_removed_file_changes_unit_search_and_removed_text_never_co
     left = {chunk_id for chunk_id, _ in bees.retriever.unit_chunks(QUESTION, 20)}
     garden = set(bees.store.chunk_ids_of([(r.root, r.source) for r in bees.documents()]))
     assert left and left <= garden
+
+
+def test_an_index_whose_base_predates_unit_search_searches_units_at_once_and_gets_a_unit_base_next_run(tmp_path, embedder):
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "bees.md").write_text(guide())
+    settings = make_settings(tmp_path, chunk_tokens=64, chunk_overlap_tokens=8)
+    Assistant(settings, embedder=embedder).index()
+    index_dir = Path(settings.index_dir)
+    expected = Assistant(settings, embedder=embedder).retriever.unit_chunks(QUESTION, 5)
+    unit_files = sorted(index_dir.glob("unit*-*"))
+    assert sorted(path.suffix for path in unit_files) == [".faiss", ".npy"]
+    for path in unit_files:  # as an index written before unit search left it
+        path.unlink()
+
+    reopened = Assistant(settings, embedder=embedder)
+    found = reopened.retriever.unit_chunks(QUESTION, 5)  # every unit from the store, searched exactly
+    assert same_ranking(found, expected)
+    reopened.index()  # nothing changed, but the base lacks its unit index: written now
+    assert len(sorted(index_dir.glob("unit*-*"))) == 2
+    assert same_ranking(Assistant(settings, embedder=embedder).retriever.unit_chunks(QUESTION, 5), expected)
+
+
+def same_ranking(found: list[tuple[int, float]], expected: list[tuple[int, float]]) -> bool:
+    """The same chunks with the same scores, up to the unit base's 8-bit quantization (near-ties may swap)."""
+    return (found[0][0] == expected[0][0] and {c for c, _ in found} == {c for c, _ in expected}
+            and all(abs(score - dict(expected)[chunk_id]) < 0.01 for chunk_id, score in found))
