@@ -18,7 +18,7 @@ as a whole, does not rank (sentence-window retrieval).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,14 +80,21 @@ def _all_threads() -> Iterator[None]:
         faiss.omp_set_num_threads(1)
 
 
-def build_unit_index(vectors: np.ndarray) -> faiss.Index:
+def build_unit_index(batches: Iterable[tuple[np.ndarray, np.ndarray]], dim: int) -> tuple[faiss.Index, np.ndarray]:
     """Unit vectors as 8-bit scalar-quantized rows (a quarter of float32, like their store packing), searched
-    exactly: 70k 384-d units (about 10k chunks) take 1.8 ms a query on one thread, as float32 4.3 ms."""
-    index = faiss.IndexScalarQuantizer(vectors.shape[1], faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
-    if vectors.shape[0]:
-        index.train(vectors)
+    exactly: 70k 384-d units (about 10k chunks) take 1.8 ms a query on one thread, as float32 4.3 ms. Built from
+    (owning chunk ids, vectors) batches, so a big index never holds its units as float32 at once; the quantizer's
+    per-component ranges are learnt from the first batch (thousands of chunks' units)."""
+    index = faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
+    owners = [np.zeros(0, dtype=np.int64)]
+    for chunk_ids, vectors in batches:
+        if not len(chunk_ids):
+            continue
+        if not index.is_trained:
+            index.train(vectors)
         index.add(vectors)
-    return index
+        owners.append(np.asarray(chunk_ids, dtype=np.int64))
+    return index, np.concatenate(owners)
 
 
 def write_base(
@@ -99,9 +106,10 @@ def write_base(
     return kind
 
 
-def write_unit_base(index_dir: Path, generation: int, owners: np.ndarray, vectors: np.ndarray) -> None:
-    """Write (and fsync) the unit base of ``generation``: ``owners`` is each row's chunk id, ascending."""
-    _write_index_files(index_dir, generation, build_unit_index(vectors), owners, "units", "unitrows")
+def write_unit_base(index_dir: Path, generation: int, batches: Iterable[tuple[np.ndarray, np.ndarray]], dim: int) -> None:
+    """Write (and fsync) the unit base of ``generation`` from (owning chunk ids, vectors) batches in chunk id order."""
+    index, owners = build_unit_index(batches, dim)
+    _write_index_files(index_dir, generation, index, owners, "units", "unitrows")
 
 
 def _write_index_files(index_dir: Path, generation: int, index: faiss.Index, row_ids: np.ndarray,

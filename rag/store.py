@@ -792,9 +792,7 @@ def _compact(db: sqlite3.Connection, index_dir: Path, dim: int, exact_search_max
         chunk_ids, vectors = _all_vectors(db, dim)
         kind = dense_index.write_base(index_dir, generation, chunk_ids, vectors, exact_search_max_chunks)
         del vectors
-        owners, unit_vectors = _all_unit_vectors(db, dim)
-        dense_index.write_unit_base(index_dir, generation, owners, unit_vectors)
-        del unit_vectors
+        dense_index.write_unit_base(index_dir, generation, _all_unit_vectors(db), dim)
         meta = {"generation": generation, "dense_base": generation, "dense_index": kind}
         db.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", [(k, str(v)) for k, v in meta.items()])
         db.execute("COMMIT")
@@ -817,16 +815,11 @@ def _all_vectors(db: sqlite3.Connection, dim: int, batch: int = 4096) -> tuple[n
     return np.asarray(chunk_ids, dtype=np.int64), vectors
 
 
-def _all_unit_vectors(db: sqlite3.Connection, dim: int, batch: int = 4096) -> tuple[np.ndarray, np.ndarray]:
-    """Every stored answer-unit vector with its owning chunk id, in chunk id order."""
-    owners, parts = [np.zeros(0, dtype=np.int64)], [np.zeros((0, dim), dtype=np.float32)]
+def _all_unit_vectors(db: sqlite3.Connection, batch: int = 4096) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Every stored answer-unit vector with its owning chunk id, in chunk id order, ``batch`` chunks at a time."""
     cursor = db.execute("SELECT id, unit_vectors FROM chunks WHERE unit_vectors IS NOT NULL ORDER BY id")
     while rows := cursor.fetchmany(batch):
-        ids, vectors = unpacked_unit_rows(rows)
-        if len(ids):
-            owners.append(ids)
-            parts.append(vectors)
-    return np.concatenate(owners), np.concatenate(parts)
+        yield unpacked_unit_rows(rows)
 
 
 def _unit_base_behind(db: sqlite3.Connection, index_dir: Path, base_generation: int, last: int, kept: int) -> bool:
