@@ -377,14 +377,15 @@ class Assistant:
 
     def search_for_answer(self, query: str, k: int, mode: str | None = None,
                           documents: Sequence[str] | None = None) -> list[Hit]:
-        """:meth:`search`, plus the chunk holding the answer unit nearest the query when the chunk search missed it
-        (rag.retrieve.with_unit_hits: a paraphrased sentence), holding the best passages of each document the query
-        names ("the overview and the core post": rag.question.named_documents), so an answer can draw on every one."""
+        """:meth:`search`, with the chunk holding the answer unit nearest the query in place of the k-th when the
+        chunk search missed it (rag.retrieve.with_unit_hits: a paraphrased sentence), holding the best passages of
+        each document the query names ("the overview and the core post": rag.question.named_documents), so an
+        answer can draw on every one of them."""
         hits = self.search(query, k, mode, documents)
         if (mode or self.settings.retrieval_mode) != "bm25":
             within = self._within(documents)
             units = self.retriever.unit_chunks(query, UNIT_SEARCH_DEPTH, within)
-            hits = with_unit_hits(hits, self.store.chunks, units)
+            hits = with_unit_hits(hits, self.store.chunks, units, k)
         named = named_documents(query, self.titles(documents))
         if not named:
             return hits
