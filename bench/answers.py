@@ -193,13 +193,13 @@ def ask(assistant: Assistant, backend: str, question: str, history=()) -> tuple:
     return final, round(first if first is not None else total, 1), round(total, 1)
 
 
-def citation_row(citation) -> dict:
+def citation_row(citation, text_of=source_text) -> dict:
     row = {"n": citation.n, "source": citation.passage.source, "start": citation.passage.start,
            "end": citation.passage.end, "supported": citation.supported}
     for name in ("quote_start", "quote_end", "answers"):
         if hasattr(citation, name):
             row[name] = getattr(citation, name)
-    row["quote"] = quote_of(citation)[0][:300]
+    row["quote"] = quote_of(citation, text_of)[0][:300]
     return row
 
 
@@ -213,7 +213,9 @@ def run_question(assistant: Assistant, backend: str, item: dict) -> dict:
     answer, first_ms, total_ms = ask(assistant, backend, item["question"], history)
     row.update(
         answer=answer.answer, grounded=answer.grounded, query=answer.query, first_token_ms=first_ms, total_ms=total_ms,
-        citations=[citation_row(c) for c in answer.citations],
+        # A --chunks run may cite a filler document, which is no corpus/ file: its text comes from the index.
+        citations=[citation_row(c, lambda source: source_text(source) if (REPO / "corpus" / source).is_file()
+                                else assistant.document_text(source)) for c in answer.citations],
     )
     if item["answerable"]:
         spans = [covered(e, answer.citations) for e in item["evidence"]]
@@ -267,9 +269,13 @@ def unit_vector_size(index_dir: Path) -> dict:
     finally:
         db.close()
     index_bytes = sum(f.stat().st_size for f in index_dir.rglob("*") if f.is_file() and "models" not in f.parts)
+    # The unit search's base (rag/dense_index.py): loaded whole into memory, so this is also its memory cost.
+    unit_index_bytes = sum(f.stat().st_size for f in index_dir.glob("unit*-*.*") if f.suffix in (".faiss", ".npy"))
     return {"chunks": chunks, "chunks_with_unit_vectors": stored, "units": units, "bytes": blob_bytes,
             "units_per_chunk": round(units / max(stored, 1), 1), "bytes_per_chunk": round(blob_bytes / max(stored, 1)),
-            "mb_per_100k_chunks": round(blob_bytes / max(stored, 1) * 100_000 / 1e6), "index_bytes": index_bytes}
+            "mb_per_100k_chunks": round(blob_bytes / max(stored, 1) * 100_000 / 1e6), "index_bytes": index_bytes,
+            "unit_index_bytes": unit_index_bytes,
+            "unit_index_mb_per_100k_chunks": round(unit_index_bytes / max(chunks, 1) * 100_000 / 1e6)}
 
 
 def migration_time(assistant: Assistant, sample: int) -> dict:
@@ -516,6 +522,9 @@ def markdown(result: dict) -> str:
             "",
             f"Stored answer-unit vectors (int8 + a float32 scale + an 8-byte text key each): {size['units_per_chunk']} "
             f"per chunk, {size['bytes_per_chunk']} bytes per chunk: **{size['mb_per_100k_chunks']} MB per 100k chunks**.",
+            "",
+            f"Unit search index (8-bit FAISS scalar quantizer + row → chunk ids; held in memory): "
+            f"{size['unit_index_bytes'] / 1e6:.1f} MB, **{size['unit_index_mb_per_100k_chunks']} MB per 100k chunks**.",
             "",
             f"Migration from layout 4 (unit vectors added to existing chunks by the next index run, no chunk "
             f"re-embedded): {migration['chunks']} chunks, {migration['units_embedded']} unit texts embedded in "

@@ -19,7 +19,7 @@ from rag.embed import Embedder, model_id, remove_stale_exports
 from rag.ingest import IndexReport, Progress, SourceFile, files_state, index_sources, scan, signature
 from rag.passage import Hit
 from rag.question import bm25_idf, named_documents, without_terms
-from rag.retrieve import MODES, Retriever, with_named_documents
+from rag.retrieve import MODES, UNIT_SEARCH_DEPTH, Retriever, with_named_documents, with_unit_hits
 from rag.store import DocumentRecord, IndexMismatchError, StoreError
 from rag.stores import open_store
 
@@ -365,18 +365,27 @@ class Assistant:
                documents: Sequence[str] | None = None) -> list[Hit]:
         """Top passages for ``query``; ``documents`` (see :meth:`filter_documents`) restricts the search."""
         retriever = self.retriever
-        within = None
-        if documents is not None:
-            chosen = set(self.filter_documents(documents))
-            pairs = [(r.root, r.source) for r in self.store.documents() if document_id(r) in chosen]
-            within = self.store.chunk_ids_of(pairs)
-        return retriever.search(query, k or self.settings.top_k, mode or self.settings.retrieval_mode, within)
+        return retriever.search(query, k or self.settings.top_k, mode or self.settings.retrieval_mode,
+                                self._within(documents))
+
+    def _within(self, documents: Sequence[str] | None) -> list[int] | None:
+        """The chunk ids of the documents a filter chooses (see :meth:`filter_documents`); None: every chunk."""
+        if documents is None:
+            return None
+        chosen = set(self.filter_documents(documents))
+        return self.store.chunk_ids_of([(r.root, r.source) for r in self.store.documents() if document_id(r) in chosen])
 
     def search_for_answer(self, query: str, k: int, mode: str | None = None,
                           documents: Sequence[str] | None = None) -> list[Hit]:
-        """:meth:`search`, holding the best passages of each document the query names ("the overview and the
-        core post": rag.question.named_documents), so an answer can draw on every one of them."""
+        """:meth:`search`, with the chunk holding the answer unit nearest the query in place of the k-th when the
+        chunk search missed it (rag.retrieve.with_unit_hits: a paraphrased sentence), holding the best passages of
+        each document the query names ("the overview and the core post": rag.question.named_documents), so an
+        answer can draw on every one of them."""
         hits = self.search(query, k, mode, documents)
+        if (mode or self.settings.retrieval_mode) != "bm25":
+            within = self._within(documents)
+            units = self.retriever.unit_chunks(query, UNIT_SEARCH_DEPTH, within)
+            hits = with_unit_hits(hits, self.store.chunks, units, k)
         named = named_documents(query, self.titles(documents))
         if not named:
             return hits

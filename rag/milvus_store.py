@@ -1,11 +1,18 @@
 """The index in Milvus (``store = "milvus"``): a Milvus cluster or a milvus-lite file holds everything.
 
-Three collections per index, named ``<milvus_collection_prefix>_…``:
+Four collections per index, named ``<milvus_collection_prefix>_…``:
 
 - ``chunks``: one row per chunk: its span and document fields as scalars, the dense vector, and ``terms``
   (the chunk's BM25 terms, stemmed by rag as for the local index) from which a BM25 ``Function`` makes a
   sparse vector inside Milvus, so dense, BM25 and hybrid (``hybrid_search`` + ``WeightedRanker``) search
   all run in Milvus;
+- ``units``: one row per answer unit (sentence, table row, list item: rag/units.py) with its owning chunk's id,
+  its vector (from the chunk's packed unit vectors: nothing is embedded twice) and the chunk's doc, root and
+  generation, so the same generations and cleanups govern it; unit search finds the chunk holding the one
+  sentence a question paraphrases (rag/dense_index.py says why). A collection rather than a field of ``chunks``:
+  Milvus searches one vector per row, and its rows are filtered and cleaned up like the chunks'. Its cost, measured
+  on corpus/ in milvus-lite: 1.6 KB per unit (float32 vector and scalars; milvus-lite has no float16 vectors),
+  about 1 GB per 100k chunks at corpus/'s 6 units a chunk;
 - ``documents``: the incremental state (root, source, size, mtime, content hash, title, metadata) and the
   document text, split into parts (a VARCHAR holds 64 KB);
 - ``meta``: the index signature, the committed generation, the next chunk id, and pending cleanups.
@@ -36,12 +43,13 @@ from pathlib import Path
 import numpy as np
 
 from rag.config import Settings
-from rag.dense_index import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M
+from rag.dense_index import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M, UNIT_ROWS_PER_CHUNK, best_per_chunk
 from rag.lexical_index import chunk_text, index_tokens, query_tokens
 from rag.passage import Passage, Span
 from rag.retrieve import DENSE_WEIGHT, FUSION_DEPTH
 from rag.store import (
     DocumentContent, DocumentRecord, IndexMismatchError, StoreError, content_key, index_lock, unpack_unit_vectors,
+    unpacked_unit_rows,
 )
 from rag.text import one_line
 
@@ -151,6 +159,7 @@ class MilvusStore:
         self.chunk_collection = f"{prefix}_chunks"
         self.document_collection = f"{prefix}_documents"
         self.meta_collection = f"{prefix}_meta"
+        self.unit_collection = f"{prefix}_units"
         self.where = f"the Milvus index {prefix}_* at {self.milvus.uri}"
         self._ensure_collections(dim=None)
 
@@ -173,9 +182,49 @@ class MilvusStore:
                 self.milvus.create_collection(name, schema=schema, index_params=index, consistency_level="Strong")
         if dim is not None and self.chunk_collection not in existing:
             self._create_chunks(dim)
+        if dim is not None and self.unit_collection not in existing:
+            self._create_units(dim)
+            if self.chunk_collection in existing:
+                self._add_units_of_existing_chunks()
         for name in existing:  # a server (milvus-lite) that restarted holds them released
-            if name in (self.meta_collection, self.document_collection, self.chunk_collection):
+            if name in self.collections:
                 self.milvus.load_collection(name)
+
+    @property
+    def collections(self) -> tuple[str, ...]:
+        return self.chunk_collection, self.unit_collection, self.document_collection, self.meta_collection
+
+    @property
+    def row_collections(self) -> tuple[str, ...]:
+        """The collections whose rows carry a generation (see the module docstring)."""
+        return self.chunk_collection, self.unit_collection, self.document_collection
+
+    def _create_units(self, dim: int) -> None:
+        DataType = self.milvus.pymilvus.DataType
+        schema = self.milvus.create_schema(auto_id=True)
+        schema.add_field("key", DataType.INT64, is_primary=True)
+        for field in ("chunk", "gen"):
+            schema.add_field(field, DataType.INT64)
+        for field in ("doc", "root"):
+            schema.add_field(field, DataType.VARCHAR, max_length=VARCHAR_MAX)
+        schema.add_field("dense", DataType.FLOAT_VECTOR, dim=dim)
+        index = self.milvus.prepare_index_params()
+        index.add_index("dense", index_type="HNSW", metric_type="IP",
+                        params={"M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION})
+        self.milvus.create_collection(self.unit_collection, schema=schema, index_params=index,
+                                      consistency_level="Strong")
+
+    def _add_units_of_existing_chunks(self) -> None:
+        """An index written before the units collection existed: its chunks' stored unit vectors become unit rows
+        (of the chunks' own generations, so they are visible exactly when their chunks are)."""
+        rows: list[dict] = []
+        for chunk in self.milvus.scan(self.chunk_collection, "gen >= 0", ["id", "doc", "gen", "root", "units"]):
+            rows += _unit_rows(chunk, chunk["units"])
+            if len(rows) >= BATCH:
+                self.milvus.insert(self.unit_collection, rows)
+                rows = []
+        if rows:
+            self.milvus.insert(self.unit_collection, rows)
 
     def _create_chunks(self, dim: int) -> None:
         pymilvus = self.milvus.pymilvus
@@ -300,6 +349,14 @@ class MilvusStore:
         return {key: vector for row in rows if row["units"]
                 for key, vector in unpack_unit_vectors(base64.b64decode(row["units"])).items()}
 
+    def unit_rows(self, chunk_ids: Collection[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(owning chunk id, vector) of every stored answer-unit vector of these chunks (as rag/store.py's)."""
+        wanted = sorted({int(i) for i in chunk_ids})
+        rows = []
+        for start in range(0, len(wanted), BATCH):
+            rows += self.milvus.query(self.chunk_collection, ids=wanted[start : start + BATCH], output_fields=["id", "units"])
+        return unpacked_unit_rows((row["id"], base64.b64decode(row["units"])) for row in rows if row["units"])
+
     def chunk_root(self, chunk_id: int) -> str | None:
         rows = self.milvus.query(self.chunk_collection, ids=[int(chunk_id)], output_fields=["root"])
         return rows[0]["root"] if rows else None
@@ -353,7 +410,7 @@ class MilvusStore:
     def drop(self) -> None:
         """Delete this index (its collection was removed): its Milvus collections go."""
         existing = set(self.milvus.list_collections())
-        for name in (self.chunk_collection, self.document_collection, self.meta_collection):
+        for name in self.collections:
             if name in existing:
                 self.milvus.drop_collection(name)
         self.close()
@@ -407,13 +464,13 @@ class MilvusWriter:
         self._finish_cleanup(meta)
         self._committed = int(meta.get("generation", "0"))
         # Rows of a generation that never committed (a killed run) are deleted before writing this one's.
-        for collection in (store.chunk_collection, store.document_collection):
+        for collection in store.row_collections:
             self.milvus.delete(collection, filter=f"gen > {self._committed}")
         self._next_id = int(meta.get("next_chunk_id", "1"))
         self._dropped = _Cleanup()
         self._written: set[str] = set()  # documents put in the pending generation
         # Rows put but not yet sent, by collection: inserted a batch at a time, and before anything reads or deletes.
-        self._unsent: dict[str, list[dict]] = {store.chunk_collection: [], store.document_collection: []}
+        self._unsent: dict[str, list[dict]] = {name: [] for name in store.row_collections}
 
     def _send(self) -> None:
         for collection, rows in self._unsent.items():
@@ -430,7 +487,7 @@ class MilvusWriter:
         cleanup = _Cleanup.load(meta)
         if cleanup:
             below = int(meta.get("generation", "0"))
-            for collection in (self.store.chunk_collection, self.store.document_collection):
+            for collection in self.store.row_collections:
                 self.milvus.delete(collection, filter=f"({cleanup.expr()}) and gen < {below}")
         self.milvus.upsert(self.store.meta_collection, [_meta_row(_Cleanup.KEY, _Cleanup().dump())])
 
@@ -458,7 +515,7 @@ class MilvusWriter:
     def _drop(self, expr: str) -> None:
         """Delete this generation's rows matching ``expr`` now (older ones go at the commit)."""
         self._send()
-        for collection in (self.store.chunk_collection, self.store.document_collection):
+        for collection in self.store.row_collections:
             self.milvus.delete(collection, filter=f"({expr}) and gen == {self._pending}")
         self.changed = True
 
@@ -539,6 +596,7 @@ class MilvusWriter:
                          "ordinal": ordinal, **{field: getattr(chunk, field) for field in SPAN_FIELDS},
                          "terms": " ".join(terms[ordinal]), "dense": vectors[ordinal].tolist(),
                          "units": _packed_units(unit_vectors, ordinal)})
+            self._unsent[self.store.unit_collection] += _unit_rows(rows[-1], rows[-1]["units"])
             self._next_id += 1
         self._unsent[self.store.chunk_collection] += rows
         parts = [text[start : start + TEXT_PART_CHARS] for start in range(0, len(text), TEXT_PART_CHARS)] or [""]
@@ -549,6 +607,14 @@ class MilvusWriter:
             {**record, "key": f"{doc}:{gen}:{number}", "part": number, "text": part} for number, part in enumerate(parts)]
         if len(self._unsent[self.store.chunk_collection]) >= BATCH:
             self._send()
+
+
+def _unit_rows(chunk: dict, units: str) -> list[dict]:
+    """The units collection's rows for one chunk row, from its base64 packed unit vectors."""
+    if not units:
+        return []
+    owner = {"chunk": chunk["id"], "doc": chunk["doc"], "gen": chunk["gen"], "root": chunk["root"]}
+    return [{**owner, "dense": vector.tolist()} for vector in unpack_unit_vectors(base64.b64decode(units)).values()]
 
 
 def _packed_units(unit_vectors: Sequence[bytes | None], ordinal: int) -> str:
@@ -570,6 +636,7 @@ class MilvusSnapshot:
         self.visible = visible
         self._size = size
         self.dense = self
+        self.units = _MilvusUnits(self, store.unit_collection in store.milvus.list_collections())
         self.lexical = _MilvusLexical(self)
 
     def __len__(self) -> int:
@@ -610,6 +677,25 @@ class MilvusSnapshot:
         hits = self.store.milvus.hybrid_search(self.store.chunk_collection, [dense, lexical], fusion, limit=k,
                                                output_fields=["id"])[0]
         return self._ranked(hits)
+
+
+class _MilvusUnits:
+    """Unit search in the units collection; implements :class:`rag.stores.DenseSearch` for chunks."""
+
+    def __init__(self, snapshot: MilvusSnapshot, present: bool):
+        self.snapshot = snapshot
+        self.present = present  # an index written before unit search has none until its next index run
+
+    def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """(chunk id, best unit inner product) of the ``k`` chunks owning the nearest units."""
+        depth = k * UNIT_ROWS_PER_CHUNK
+        store = self.snapshot.store
+        if k <= 0 or not self.present:
+            return []
+        hits = store.milvus.search(store.unit_collection, data=[_as_list(vector)], anns_field="dense", limit=depth,
+                                   filter=self.snapshot.visible, search_params={"params": {"ef": max(HNSW_EF_SEARCH, depth)}},
+                                   output_fields=["chunk"])[0]
+        return best_per_chunk([(int(hit["entity"]["chunk"]), float(hit["distance"])) for hit in hits], k)
 
 
 class _MilvusLexical:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 import numpy as np
 
+from rag.dense_index import best_per_chunk
 from rag.embed import Embedder
-from rag.passage import Hit
+from rag.passage import Hit, Passage
 from rag.stores import IndexStore, SearchSnapshot
 
 MODES = ("hybrid", "dense", "bm25")
@@ -16,6 +17,15 @@ MODES = ("hybrid", "dense", "bm25")
 DENSE_WEIGHT = 0.5
 # Each retriever contributes this many candidates (at least) to the fusion.
 FUSION_DEPTH = 100
+# Answers: the chunk owning the best answer unit the chunk search missed takes the last of the k passages
+# (UNIT_PASSAGES of them, from the top UNIT_SEARCH_DEPTH unit-search chunks). Chosen on the calibration half of
+# bench/questions.json: replacing 1 or adding 1-3 each gained one paraphrase and lost nothing; replacing 2 lost a
+# 4th-ranked evidence chunk; looking at only the top 2 unit chunks gained nothing. Replacing, not adding: adding
+# a 6th passage lost a cited evidence on the PDF manuals (bench/pdfs.py 24/27 -> 23/27: a competing unit), while
+# replacing lost one on the Python docs (bench/pydocs.py 31/43 -> 30/43: the 5th hit held it); replacing also
+# keeps an answer reading k passages.
+UNIT_PASSAGES = 1
+UNIT_SEARCH_DEPTH = 5
 
 
 class Retriever:
@@ -73,6 +83,19 @@ class Retriever:
         top = np.argsort(-scores, kind="stable")[:k]
         return [(int(chunk_ids[i]), float(scores[i])) for i in top]
 
+    def unit_chunks(self, query: str, k: int, within: Collection[int] | None = None) -> list[tuple[int, float]]:
+        """The ``k`` chunks owning the answer units (sentences, rows, items) nearest the query, each scored by its
+        best unit's cosine: finds the one sentence a question paraphrases when its chunk as a whole ranks low."""
+        vector = self.embedder.encode_query(query)
+        if within is None:
+            return self.artifacts.units.search(vector, k)
+        owners, vectors = self.store.unit_rows(within)  # exact, as for a filtered chunk search
+        if not len(owners):
+            return []
+        scores = vectors @ np.asarray(vector, dtype=np.float32).reshape(-1)
+        order = np.argsort(-scores, kind="stable")
+        return best_per_chunk([(int(owners[i]), float(scores[i])) for i in order], k)
+
     def bm25_chunks(self, query: str, k: int, within: Collection[int] | None = None) -> list[tuple[int, float]]:
         lexical = self.artifacts.lexical
         return lexical.search(query, k, within) if lexical is not None else []
@@ -112,3 +135,16 @@ def with_named_documents(hits: list[Hit], named: list[list[Hit]], k: int, per_do
     merged = {key(hit): hit for hit in [*hits, *wanted] if key(hit) in kept}
     return list(merged.values())
 
+
+
+def with_unit_hits(hits: list[Hit], passages: Callable[[Sequence[int]], Mapping[int, Passage]],
+                   unit_hits: list[tuple[int, float]], k: int, extra: int = UNIT_PASSAGES) -> list[Hit]:
+    """The top ``k`` hits with the chunks owning the best answer units (``unit_hits``: chunk id, best unit cosine,
+    which is their score) that they lack, up to ``extra`` of them, in place of the weakest: a question that
+    paraphrases one sentence of a long chunk shares too little with the chunk as a whole to rank it
+    (sentence-window retrieval)."""
+    held = {hit.passage.id for hit in hits}
+    missing = [(chunk_id, score) for chunk_id, score in unit_hits if chunk_id not in held][:extra]
+    found = passages([chunk_id for chunk_id, _ in missing]) if missing else {}
+    added = [Hit(found[chunk_id], score) for chunk_id, score in missing if chunk_id in found]
+    return [*hits[: max(k - len(added), 0)], *added] if added else hits

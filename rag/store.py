@@ -27,7 +27,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from rag import dense_index, lexical_index
-from rag.dense_index import DenseSnapshot
+from rag.dense_index import DenseSnapshot, UnitSnapshot
 from rag.errors import UserError
 from rag.lexical_index import LexicalIndex
 from rag.passage import Passage, Span
@@ -160,6 +160,18 @@ def unpack_unit_vectors(blob: bytes) -> dict[bytes, np.ndarray]:
     return {blob[4 + 8 * i : 12 + 8 * i]: vectors[i] for i in range(count)}
 
 
+def unpacked_unit_rows(rows: Iterable[tuple[int, bytes]]) -> tuple[np.ndarray, np.ndarray]:
+    """(chunk id, packed unit vectors) rows as one row per unit: (owning chunk ids, float32 vectors)."""
+    owners: list[int] = []
+    vectors: list[np.ndarray] = []
+    for chunk_id, blob in rows:
+        unpacked = list(unpack_unit_vectors(blob).values())
+        owners += [int(chunk_id)] * len(unpacked)
+        vectors += unpacked
+    matrix = np.stack(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)
+    return np.asarray(owners, dtype=np.int64), matrix
+
+
 def content_key(content_hash: str, source: str) -> tuple[str, str]:
     """Same bytes under the same suffix load, chunk and embed the same (loaders go by suffix)."""
     return content_hash, PurePosixPath(source).suffix.lower()
@@ -168,12 +180,14 @@ def content_key(content_hash: str, source: str) -> tuple[str, str]:
 @dataclass
 class SearchArtifacts:
     """What a query needs in memory for one committed generation: the dense snapshot and the lexical
-    index handle (no chunk text). ``lexical_behind``: tantivy had not yet applied that generation."""
+    index handle (no chunk text), and the answer units' index. ``lexical_behind``: tantivy had not yet applied
+    that generation."""
 
     generation: int
     dense: DenseSnapshot
     lexical: LexicalIndex | None
     lexical_behind: bool
+    units: UnitSnapshot
 
     def __len__(self) -> int:
         return len(self.dense)
@@ -470,6 +484,10 @@ class Store:
                 )
                 delta = self._db.execute("SELECT id, vector FROM chunks WHERE id > ? ORDER BY id", (last,)).fetchall()
                 behind = lexical_index.pending(self._db)
+                unit_base = previous.units.rows.base if previous is not None else None
+                if unit_base is None or unit_base.generation != base_generation:
+                    unit_base = _load_unit_base(self.index_dir, base_generation)
+                unit_delta = self._unit_delta(live, last, unit_base)
             base = reused or (dense_index.load_base(self.index_dir, base_generation) if base_generation else None)
             if self._lexical is None:
                 self._lexical = lexical_index.open_lexical(self.index_dir)
@@ -484,7 +502,36 @@ class Store:
         tombstones = np.flatnonzero(~np.isin(base_ids, live, assume_unique=True))
         delta_ids = np.asarray([row[0] for row in delta], dtype=np.int64)
         vectors = np.frombuffer(b"".join(row[1] for row in delta), dtype=np.float32).reshape(len(delta), dim)
-        return SearchArtifacts(generation, DenseSnapshot(base, tombstones, delta_ids, vectors), self._lexical, behind)
+        units = _unit_snapshot(unit_base, live, unit_delta, dim)
+        return SearchArtifacts(generation, DenseSnapshot(base, tombstones, delta_ids, vectors), self._lexical, behind,
+                               units)
+
+    def _unit_delta(self, live: np.ndarray, last: int, unit_base: dense_index.DenseBase | None) -> list[tuple[int, bytes]]:
+        """(chunk id, packed unit vectors) of the live chunks whose units the unit base lacks: those added after
+        it (ids above ``last``) and older ones given units since (an index of layout 4, or a base written before
+        unit search)."""
+        rows = self._db.execute("SELECT id, unit_vectors FROM chunks WHERE id > ? AND unit_vectors IS NOT NULL "
+                                "ORDER BY id", (last,)).fetchall()
+        without = {row[0] for row in self._db.execute(
+            "SELECT id FROM chunks WHERE id <= ? AND unit_vectors IS NULL", (last,))}
+        covered = unit_base.chunk_ids if unit_base is not None else np.zeros(0, dtype=np.int64)
+        late = [int(i) for i in live[~np.isin(live, covered)] if int(i) not in without]
+        for start in range(0, len(late), 900):  # SQLite's bound-parameter limit
+            batch = late[start : start + 900]
+            rows += self._db.execute(f"SELECT id, unit_vectors FROM chunks WHERE id IN ({','.join('?' * len(batch))})",
+                                     batch).fetchall()
+        return rows
+
+    def unit_rows(self, chunk_ids: Collection[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(owning chunk id, vector) of every stored answer-unit vector of these chunks: a filtered unit search."""
+        wanted = sorted({int(i) for i in chunk_ids})
+        rows: list[tuple[int, bytes]] = []
+        with self._lock:
+            for start in range(0, len(wanted), 900):
+                batch = wanted[start : start + 900]
+                rows += self._db.execute(f"SELECT id, unit_vectors FROM chunks WHERE id IN ({','.join('?' * len(batch))}) "
+                                         "AND unit_vectors IS NOT NULL", batch).fetchall()
+        return unpacked_unit_rows(rows)
 
     # ---- writing ---------------------------------------------------------------------------
 
@@ -737,13 +784,15 @@ def _compact(db: sqlite3.Connection, index_dir: Path, dim: int, exact_search_max
         last = int(base_ids[-1]) if len(base_ids) else 0
         kept = db.execute("SELECT COUNT(*) FROM chunks WHERE id <= ?", (last,)).fetchone()[0]
         delta = db.execute("SELECT COUNT(*) FROM chunks WHERE id > ?", (last,)).fetchone()[0]
-        if not (force or dense_index.compaction_due(len(base_ids), len(base_ids) - kept, delta, exact_search_max_chunks)):
+        due = dense_index.compaction_due(len(base_ids), len(base_ids) - kept, delta, exact_search_max_chunks)
+        if not (force or due or _unit_base_behind(db, index_dir, base_generation, last, kept)):
             db.execute("ROLLBACK")
             return False
         generation = int(_meta_value(db, "generation") or 0) + 1
         chunk_ids, vectors = _all_vectors(db, dim)
         kind = dense_index.write_base(index_dir, generation, chunk_ids, vectors, exact_search_max_chunks)
         del vectors
+        dense_index.write_unit_base(index_dir, generation, _all_unit_vectors(db), dim)
         meta = {"generation": generation, "dense_base": generation, "dense_index": kind}
         db.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", [(k, str(v)) for k, v in meta.items()])
         db.execute("COMMIT")
@@ -764,6 +813,40 @@ def _all_vectors(db: sqlite3.Connection, dim: int, batch: int = 4096) -> tuple[n
         parts.append(b"".join(row[1] for row in rows))
     vectors = np.frombuffer(b"".join(parts), dtype=np.float32).reshape(len(chunk_ids), dim)
     return np.asarray(chunk_ids, dtype=np.int64), vectors
+
+
+def _all_unit_vectors(db: sqlite3.Connection, batch: int = 4096) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Every stored answer-unit vector with its owning chunk id, in chunk id order, ``batch`` chunks at a time."""
+    cursor = db.execute("SELECT id, unit_vectors FROM chunks WHERE unit_vectors IS NOT NULL ORDER BY id")
+    while rows := cursor.fetchmany(batch):
+        yield unpacked_unit_rows(rows)
+
+
+def _unit_base_behind(db: sqlite3.Connection, index_dir: Path, base_generation: int, last: int, kept: int) -> bool:
+    """Whether the unit base is missing (a base written before unit search) or lacks the units of more than
+    ``COMPACT_SHARE`` of the base's live chunks (given theirs after it was written: an index of layout 4)."""
+    if not base_generation:
+        return False
+    if not dense_index.has_unit_base(index_dir, base_generation):
+        return True
+    owners = np.load(dense_index.base_paths(index_dir, base_generation)["unitrows"], mmap_mode="r")
+    without = db.execute("SELECT COUNT(*) FROM chunks WHERE id <= ? AND unit_vectors IS NULL", (last,)).fetchone()[0]
+    late = kept - without - len(np.unique(owners))
+    return late > dense_index.COMPACT_SHARE * kept
+
+
+def _load_unit_base(index_dir: Path, base_generation: int) -> dense_index.DenseBase | None:
+    if not base_generation or not dense_index.has_unit_base(index_dir, base_generation):
+        return None
+    return dense_index.load_unit_base(index_dir, base_generation)
+
+
+def _unit_snapshot(base: dense_index.DenseBase | None, live: np.ndarray, delta: list[tuple[int, bytes]],
+                   dim: int) -> UnitSnapshot:
+    """The unit index of a generation: base rows of removed chunks are tombstones, ``delta`` is searched exactly."""
+    tombstones = np.flatnonzero(~np.isin(base.chunk_ids, live)) if base is not None else np.zeros(0, dtype=np.int64)
+    owners, vectors = unpacked_unit_rows(delta)
+    return UnitSnapshot(DenseSnapshot(base, tombstones, owners, vectors.reshape(len(owners), dim)))
 
 
 def _chunk_contexts(db: sqlite3.Connection) -> list[tuple[int, str, str, str, str]]:
@@ -788,7 +871,7 @@ def _remove_stale_artifacts(index_dir: Path, keep_base: int) -> None:
     keep = {path.name for path in dense_index.base_paths(index_dir, keep_base).values()}
     for path in index_dir.iterdir():
         stem = path.name.split("-", 1)[0]
-        if stem in {"dense", "rows", "bm25"} and path.name not in keep:
+        if stem in {"dense", "rows", "units", "unitrows", "bm25"} and path.name not in keep:
             _remove_paths([path])
 
 

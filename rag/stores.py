@@ -39,6 +39,7 @@ class SearchSnapshot(Protocol):
 
     generation: int
     dense: DenseSearch
+    units: DenseSearch  # answer units (sentences, rows, items), each chunk scored by its best unit
     lexical: LexicalSearch | None
     lexical_behind: bool  # the lexical index had not yet applied this generation
 
@@ -88,6 +89,8 @@ class IndexStore(Protocol):
     def vectors_of(self, chunk_ids: Collection[int]) -> tuple[np.ndarray, np.ndarray]: ...
     def unit_vectors(self, chunk_ids: Collection[int]) -> dict[bytes, np.ndarray]:
         """The chunks' stored answer-unit vectors by text key (rag/units.py text_key); missing ones are embedded."""
+    def unit_rows(self, chunk_ids: Collection[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(owning chunk id, vector) of every stored answer-unit vector of these chunks."""
     def chunk_root(self, chunk_id: int) -> str | None: ...
     def chunks(self, chunk_ids: Sequence[int]) -> dict[int, Passage]: ...
     def chunk_contexts(self) -> list[tuple[int, str, str, str, str]]: ...
