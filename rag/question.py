@@ -262,9 +262,9 @@ def named_documents(question: str, titles: Mapping[str, str]) -> dict[str, set[s
     named: dict[str, set[str]] = {}
     asked = stemmed_terms(question)
     for match in _THE_PHRASE.finditer(question):
-        said = stemmed_terms(match.group(1))
+        said, naming = stemmed_terms(match.group(1)), _naming_words(match.group(1))
         for doc, terms_ in own:
-            if said & terms_:
+            if said & terms_ and all(stemmed_terms(word) & stemmed_terms(titles[doc]) for word in naming):
                 named.setdefault(doc, set()).update(asked & terms_)
     return named if len(named) <= MAX_NAMED_DOCUMENTS else {}
 
@@ -274,6 +274,19 @@ def without_terms(question: str, stems: set[str]) -> str:
     what is asked of it)."""
     return " ".join(word for word in question.split()
                     if not stemmed_terms(word) & stems or not content_words(word))
+
+
+def _naming_words(phrase: str) -> list[str]:
+    """The words of a "the …" phrase that say which thing it is, up to its first function word ("core" in "core
+    post say", "overview" in "overview and the"): a document is named only when its title has them all, so "the
+    array module" does not name "An introduction to the ipaddress module" for sharing "module"."""
+    words = []
+    for word in phrase.split():
+        if not content_words(word):
+            break
+        if word.lower() not in _FRAME_WORDS:
+            words.append(word)
+    return words
 
 
 @functools.lru_cache(maxsize=4)

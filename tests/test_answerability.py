@@ -495,3 +495,18 @@ def test_the_sentence_shaped_like_the_answer_is_quoted_first(kitchen_assistant, 
     answer = ask_quoting(kitchen_assistant, question)
     assert answer.grounded and answer.answer.startswith(answer_starts), answer.answer
     assert "Many uses" not in answer.answer  # the name used elsewhere is not the API entry's description
+
+
+def test_a_title_word_alone_does_not_name_a_document(fresh_assistant):
+    # "the array module" shares "module" with one title only, but "array" is not in it: no document is named, so
+    # the page that does describe the array module answers.
+    indexed_with(fresh_assistant, "ipaddress.md", "# An introduction to the ipaddress module\n\nThe ipaddress "
+                 "module creates and inspects IPv4 and IPv6 addresses and networks from strings and integers.\n")
+    indexed_with(fresh_assistant, "tools.md", "# Tools for working with lists\n\nThe array module provides an array() "
+                 "object that is like a list that stores only homogeneous data and stores it more compactly.\n")
+    titles = fresh_assistant.titles()
+    assert analyse("What is the array module for?", titles=titles).documents == frozenset()
+    assert analyse("What does the ipaddress module say about networks?", titles=titles).documents == {"ipaddress.md"}
+    answer = final_answer(fresh_assistant.ask("What is the array module for?", backend="extractive"))
+    assert answer.grounded, answer.answer
+    assert "stores only homogeneous data" in answer.answer
