@@ -84,6 +84,8 @@ def covers(question: Question, unit: Unit, cosine: float) -> bool:
         return False  # the question asks about a name no indexed passage holds
     if unit.kind == METADATA and not asks_about_field(question, unit):
         return False  # "title: X" is no answer to "what does X do?"
+    if question.asks_what_it_is and (unit.cross_reference or unit.text.rstrip().endswith(":")):
+        return False  # "The specification for the nonlocal statement." / "Here's a simple example of a generator:"
     if restates(question, unit):
         return False  # "date: 2024-06-09" is no answer to "what is the title of the post dated 2024-06-09?"
     typed = question.type in CARRIED_TYPES

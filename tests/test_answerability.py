@@ -172,6 +172,8 @@ def test_an_llm_answer_without_the_asked_type_is_not_grounded(indexed_assistant)
     ("Who wrote the starter pack?", PERSON),
     ("Which company developed Constitutional AI?", ORGANISATION),
     ("What URL does it give for the Clippy story?", URL),
+    ("What is the address of Robert Miles' YouTube channel?", URL),
+    ("How do I make ipaddress.ip_network accept an address with host bits set?", None),  # an IP address, no URL
     ("What does RLHF stand for?", EXPANSION),
     ("Is scalable oversight solved?", "yes/no"),
     ("What is a mesa-optimizer?", "definition"),
@@ -510,3 +512,25 @@ def test_a_title_word_alone_does_not_name_a_document(fresh_assistant):
     answer = final_answer(fresh_assistant.ask("What is the array module for?", backend="extractive"))
     assert answer.grounded, answer.answer
     assert "stores only homogeneous data" in answer.answer
+
+
+def test_a_see_also_box_or_an_example_lead_in_does_not_say_what_a_thing_is(fresh_assistant):
+    # A Sphinx "See also" box (link label, then its description) and a line introducing an example name the thing
+    # asked about more closely than the sentence that defines it; neither says what it is or does.
+    page = ("<html><head><title>Simple statements</title></head><body><div class='body' role='main'>"
+            "<h2>The nonlocal statement</h2><p>Names listed in a nonlocal statement must not collide with "
+            "pre-existing bindings in the local scope. The nonlocal statement causes the listed identifiers to refer "
+            "to previously bound variables in the nearest enclosing scope excluding globals.</p>"
+            "<div class='admonition seealso'><p class='admonition-title'>See also</p><dl><dt>PEP 3104 - Access to "
+            "Names in Outer Scopes</dt><dd><p>The specification for the nonlocal statement.</p></dd></dl></div>"
+            "<h2>Generators</h2><p>Here is the simplest example of a generator function:</p>"
+            "<pre>def generate_ints(n):\n    for i in range(n):\n        yield i</pre>"
+            "<p>Any function containing a yield keyword is a generator function; calling it returns an iterator."
+            "</p></div></body></html>")
+    indexed_with(fresh_assistant, "simple_stmts.html", page)
+    answer = final_answer(fresh_assistant.ask("What does the nonlocal statement do?", backend="extractive"))
+    assert answer.grounded and "causes the listed identifiers" in answer.answer, answer.answer
+    assert "specification" not in answer.answer
+    answer = final_answer(fresh_assistant.ask("What is a generator function?", backend="extractive"))
+    assert answer.grounded and "Any function containing a yield keyword" in answer.answer, answer.answer
+    assert "simplest example" not in answer.answer
