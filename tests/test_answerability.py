@@ -534,3 +534,17 @@ def test_a_see_also_box_or_an_example_lead_in_does_not_say_what_a_thing_is(fresh
     answer = final_answer(fresh_assistant.ask("What is a generator function?", backend="extractive"))
     assert answer.grounded and "Any function containing a yield keyword" in answer.answer, answer.answer
     assert "simplest example" not in answer.answer
+
+
+def test_what_is_is_answered_by_the_sentence_saying_what_it_is(fresh_assistant):
+    # Sentences that mention UTF-8 in passing, or hold it in a list of its properties, are as close in meaning;
+    # the answer is the one whose subject is UTF-8 and that goes on to say what it is.
+    indexed_with(fresh_assistant, "unicode.md", (
+        "# Encodings\n\nThe byte order mark simply announces that the file is encoded in UTF-8.\n\n"
+        "Many tools decode UTF-8 text without being told so.\n\n"
+        "UTF-8 is one of the most commonly used encodings, and Python often defaults to using it.\n\n"
+        "UTF-8 has several convenient properties:\n\n- UTF-8 is a byte oriented encoding.\n"
+        "- It handles any Unicode code point.\n"))
+    answer = final_answer(fresh_assistant.ask("What is UTF-8?", backend="extractive"))
+    assert answer.grounded and "UTF-8 is one of the most commonly used encodings" in answer.answer, answer.answer
+    assert "byte order mark" not in answer.answer and "Many tools" not in answer.answer
