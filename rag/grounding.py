@@ -19,7 +19,7 @@ from rag.question import (
     CARRIED_TYPES, DEFINITION, EXPANSION, NUMBER, Question, asked_acronym, carries, mentions, stemmed_terms,
 )
 from rag.text import stemmer, terms
-from rag.units import CELL_SEPARATOR, ITEM, LABEL, METADATA, ROW, SENTENCE, Unit, entry_text, field_words
+from rag.units import CELL_SEPARATOR, CODE, ITEM, LABEL, METADATA, ROW, SENTENCE, Unit, entry_text, field_words
 
 if TYPE_CHECKING:
     from rag.embed import Embedder
@@ -162,13 +162,17 @@ def judge(question: Question, units: Sequence[Unit], embedder: Embedder, section
     entry_cosines = dict(zip(opening, embedder.encode(list(opening.values())) @ asked)) if opening else {}
     defining = question.asks_what_it_is and not question.wants_list
     judged = []
-    for unit, cosine, vector in zip(units, cosines, vectors):
+    for at, (unit, cosine, vector) in enumerate(zip(units, cosines, vectors)):
         cosine = float(cosine)
         # The context (header, lead-in, section, title) decides coverage but ranks less than the unit's own words:
         # otherwise every sentence of a document whose title repeats the question would tie.
         coverage = question.coverage(unit.matched, unit.title)
         own = question.coverage(opening.get(unit, unit.text))
         ranked_cosine = max(cosine, float(entry_cosines.get(unit, cosine)))
+        carried = at and _carries_on(question, units[at - 1], unit)
+        if carried:  # ranked as the sentence it finishes: that one says what is asked about, this one answers it
+            ranked_cosine = max(ranked_cosine, float(cosines[at - 1]))
+            own = max(own, question.coverage(units[at - 1].text))
         has_type = carries_answer(question, unit.text)
         concluding = bool(_CONCLUSION.search(unit.text)) or unit.after_question or (
             unit.passage < len(sections) and bool(_CONCLUSION_SECTION.search(sections[unit.passage].rsplit(" > ", 1)[-1]))
@@ -185,7 +189,7 @@ def judge(question: Question, units: Sequence[Unit], embedder: Embedder, section
                  + API_ENTRY_BONUS * (unit in opening and unit.passage < len(sections)
                                       and _documents(question, sections[unit.passage])
                                       and _says_the_rest(question, unit.text))
-                 + SHAPE_BONUS * _has_asked_shape(question, unit.text)
+                 + SHAPE_BONUS * (_has_asked_shape(question, unit.text) or carried)
                  + DEFINES_BONUS * (defining and _defines(question, unit)))
         judged.append(Judged(unit, score, cosine, covers(question, unit, cosine), has_type, vector))
     return sorted(judged, key=lambda j: -j.score)
@@ -232,6 +236,18 @@ def _defines(question: Question, unit: Unit) -> bool:
         if named and stemmed_terms(named[0]) & focus and focus <= stemmed_terms(" ".join(named[:span])):
             return True
     return False
+
+
+def _carries_on(question: Question, before: Unit, unit: Unit) -> bool:
+    """Does ``unit`` give what the question asks for right after the sentence ``before`` that states what it asks
+    about: the reason after the statement for a why-question ("It is good practice to use the with keyword …" /
+    "The advantage is that the file is properly closed …"), the code under the prose introducing it for a question
+    asking for code ("To create a virtual environment, … run the venv module …:" / "python3 -m venv tutorial-env")?"""
+    if before.passage != unit.passage or before.kind != SENTENCE:
+        return False
+    if _WHY.search(question.text):
+        return unit.kind == SENTENCE and bool(_REASON.search(unit.text)) and not _REASON.search(before.text)
+    return question.wants_code and unit.kind == CODE and before.text.rstrip().endswith(":")
 
 
 def _has_asked_shape(question: Question, text: str) -> bool:

@@ -548,3 +548,19 @@ def test_what_is_is_answered_by_the_sentence_saying_what_it_is(fresh_assistant):
     answer = final_answer(fresh_assistant.ask("What is UTF-8?", backend="extractive"))
     assert answer.grounded and "UTF-8 is one of the most commonly used encodings" in answer.answer, answer.answer
     assert "byte order mark" not in answer.answer and "Many tools" not in answer.answer
+
+
+def test_why_gets_the_reason_after_the_statement_and_a_code_question_the_code_under_its_prose(fresh_assistant):
+    # The statement ("It is good practice …") and the prose introducing a command are closer to the questions
+    # than what answers them: the reason that follows, and the code block under the prose.
+    indexed_with(fresh_assistant, "files.md", (
+        "# Reading and Writing Files\n\nIt is good practice to use the with keyword when dealing with file objects. "
+        "The advantage is that the file is properly closed after its suite finishes, even if an exception is "
+        "raised at some point.\n\n## Creating Virtual Environments\n\nTo create a virtual environment, decide upon "
+        "a directory where you want to place it, and run the venv module as a script with the directory path:\n\n"
+        "```\npython3 -m venv tutorial-env\n```\n\nThis will create the tutorial-env directory if it doesn't exist.\n"))
+    answer = final_answer(fresh_assistant.ask("Why should I use the with keyword when opening files?",
+                                              backend="extractive"))
+    assert answer.grounded and answer.answer.startswith("The advantage is that the file is properly closed"), answer.answer
+    answer = final_answer(fresh_assistant.ask("What command creates a virtual environment?", backend="extractive"))
+    assert answer.grounded and answer.answer.startswith("python3 -m venv tutorial-env"), answer.answer
