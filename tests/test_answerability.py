@@ -564,3 +564,18 @@ def test_why_gets_the_reason_after_the_statement_and_a_code_question_the_code_un
     assert answer.grounded and answer.answer.startswith("The advantage is that the file is properly closed"), answer.answer
     answer = final_answer(fresh_assistant.ask("What command creates a virtual environment?", backend="extractive"))
     assert answer.grounded and answer.answer.startswith("python3 -m venv tutorial-env"), answer.answer
+
+
+def test_python_special_names_are_quoted_as_written_not_as_bold(fresh_assistant):
+    # "__slots__" and "__init__.py" are names, not Markdown bold: an answer must quote them as the page has them.
+    indexed_with(fresh_assistant, "datamodel.html", (
+        "<html><head><title>Data model</title></head><body><main><h2>__slots__</h2><p>__slots__ allow us to "
+        "explicitly declare data members (like properties) and deny the creation of __dict__ and __weakref__. "
+        "The __init__.py files are required to make Python treat directories containing the file as packages."
+        "</p></main></body></html>"))
+    answer = final_answer(fresh_assistant.ask("What does __slots__ do?", backend="extractive"))
+    assert answer.grounded and "__slots__ allow us to explicitly declare data members" in answer.answer, answer.answer
+    assert "deny the creation of __dict__ and __weakref__" in answer.answer
+    (citation,) = answer.citations
+    source = fresh_assistant.document_text("datamodel.html")
+    assert source[citation.quote_start:citation.quote_end].startswith("__slots__ allow us")
