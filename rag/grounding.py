@@ -66,8 +66,9 @@ DEFINES_BONUS = 0.15
 _SUBJECT_LEAD = re.compile(r"^(?:the|a|an|any|every|each)\s+", re.IGNORECASE)
 _REPORTS = re.compile(r"\b(?:has\s+been|have\s+been|was|were)\b", re.IGNORECASE)  # "X has been observed …" tells
 # of X, not what it is
-_NAMED_AS = re.compile(r"\b(?:is|are)\s+(?:(?:called|known\s+as|what\s+we\s+call)\s+(?:an?\s+|the\s+)?|an?\s+|the\s+)(.+)$"
-                       r"|\((?:also\s+)?(?:called|known\s+as)\s+([^)]+)\)", re.IGNORECASE)
+_NAMED_AS = [re.compile(pattern, re.IGNORECASE) for pattern in (
+    r"\b(?:is|are)\s+(?:(?:called|known\s+as|what\s+we\s+call)\s+(?:an?\s+|the\s+)?|an?\s+|the\s+)(.+)$",
+    r"\((?:also\s+)?(?:called|known\s+as)\s+([^)]+)\)", r",\s+(?:called|known\s+as)\s+(.+)$")]
 
 _CONCLUSION_SECTION = re.compile(r"\b(?:conclusions?|summary|tl;?dr|takeaways?|answer|verdict|key\s+facts)\b", re.I)
 
@@ -219,7 +220,7 @@ def _a_property(question: Question, unit: Unit) -> bool:
 def _defines(question: Question, unit: Unit) -> bool:
     """Does the prose sentence say what the question's focus is: the focus opens it (as its subject, followed by
     more than a few words) or is what the sentence names something ("… is a generator function", "(also called
-    f-strings …)")? An item does only as a glossary entry ("Specification gaming: A system …"), not as one of a
+    f-strings …)", "…, called name mangling")? An item does only as a glossary entry ("Specification gaming: A system …"), not as one of a
     list of properties ("UTF-8 has several convenient properties:" / "UTF-8 is a byte oriented encoding.")."""
     focus, text = set(question.focus), unit.text
     if not focus or unit.kind not in (SENTENCE, ITEM):
@@ -231,10 +232,16 @@ def _defines(question: Question, unit: Unit) -> bool:
     if (len(words) > span + 3 and focus <= stemmed_terms(" ".join(words[:span]))
             and not _REPORTS.search(" ".join(words[:span + 2]))):
         return True
-    for m in _NAMED_AS.finditer(text):  # the name opens what the sentence calls it ("… is encoded in UTF-8" does not)
-        named = re.split(r"[;,.:(]", m.group(1) or m.group(2))[0].split()
-        if named and stemmed_terms(named[0]) & focus and focus <= stemmed_terms(" ".join(named[:span])):
-            return True
+    # The name opens what the sentence calls it ("… is encoded in UTF-8" does not) …
+    for calling, pattern in enumerate(_NAMED_AS):
+        for m in pattern.finditer(text):
+            named = re.split(r"[;,.:(]", m.group(1))[0].split()
+            # … its rarer words at least: "a mechanism, called name mangling" names what "name mangling in Python
+            # classes" asks about; after "is a" the name comes first ("… is the core research agenda" is no name)
+            opening, name = " ".join(named[:2] if calling else named[:1]), " ".join(named[:span])
+            if stemmed_terms(opening) & focus and (question.coverage(name) >= FOCUS_MIN if calling
+                                                   else focus <= stemmed_terms(name)):
+                return True
     return False
 
 

@@ -64,7 +64,9 @@ _DUNDER = re.compile(r"((?<![\w*])__[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*__(?:\
 
 
 def _without_emphasis(text: str) -> str:
-    text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
+    text = re.sub(r"\*\*(.+?)\*\*", r"\1", text)
+    # "__" is bold only around words (CommonMark): not inside "_classname__spam", not in "__spam (…) is …"
+    text = re.sub(r"(?<!\w)__(?=\S)(.+?)(?<=\S)__(?!\w)", r"\1", text)
     # Emphasis opens before a word and closes after one: "[_ and _]" is markup a manual teaches, kept as written.
     return re.sub(r"(?<![\w\[])[_*](\w(?:.*?[^\s\[])?)[_*](?![\w\]])", r"\1", text)
 

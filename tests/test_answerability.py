@@ -572,10 +572,27 @@ def test_python_special_names_are_quoted_as_written_not_as_bold(fresh_assistant)
         "<html><head><title>Data model</title></head><body><main><h2>__slots__</h2><p>__slots__ allow us to "
         "explicitly declare data members (like properties) and deny the creation of __dict__ and __weakref__. "
         "The __init__.py files are required to make Python treat directories containing the file as packages."
-        "</p></main></body></html>"))
+        "</p><h2>Private variables</h2><p>Any identifier of the form __spam (at least two leading underscores, at "
+        "most one trailing underscore) is textually replaced with _classname__spam, where classname is the current "
+        "class name.</p></main></body></html>"))
     answer = final_answer(fresh_assistant.ask("What does __slots__ do?", backend="extractive"))
     assert answer.grounded and "__slots__ allow us to explicitly declare data members" in answer.answer, answer.answer
     assert "deny the creation of __dict__ and __weakref__" in answer.answer
     (citation,) = answer.citations
     source = fresh_assistant.document_text("datamodel.html")
     assert source[citation.quote_start:citation.quote_end].startswith("__slots__ allow us")
+    answer = final_answer(fresh_assistant.ask("What is an identifier like __spam replaced with in a class?",
+                                              backend="extractive"))
+    assert answer.grounded and "of the form __spam (at least two" in answer.answer, answer.answer
+    assert "textually replaced with _classname__spam" in answer.answer
+
+
+def test_a_sentence_naming_the_term_defines_it(fresh_assistant):
+    # "…, called name mangling" says what name mangling is; "This mangling is done …" only tells more about it.
+    indexed_with(fresh_assistant, "classes.md", (
+        "# Private Variables\n\nThis mangling is done without regard to the syntactic position of the identifier, "
+        "as long as it occurs within the definition of a class.\n\nSince there is a valid use-case for class-private "
+        "members (namely to avoid name clashes of names with names defined by subclasses), there is limited support "
+        "for such a mechanism, called name mangling.\n"))
+    answer = final_answer(fresh_assistant.ask("What is name mangling in classes?", backend="extractive"))
+    assert answer.grounded and "there is limited support for such a mechanism, called name mangling" in answer.answer, answer.answer
