@@ -499,6 +499,11 @@ def test_the_sentence_shaped_like_the_answer_is_quoted_first(kitchen_assistant, 
     assert "Many uses" not in answer.answer  # the name used elsewhere is not the API entry's description
 
 
+def extractive_answer(assistant, question: str):
+    """The extractive backend's final answer to ``question``."""
+    return final_answer(assistant.ask(question, backend="extractive"))
+
+
 def test_a_title_word_alone_does_not_name_a_document(fresh_assistant):
     # "the array module" shares "module" with one title only, but "array" is not in it: no document is named, so
     # the page that does describe the array module answers.
@@ -509,7 +514,7 @@ def test_a_title_word_alone_does_not_name_a_document(fresh_assistant):
     titles = fresh_assistant.titles()
     assert analyse("What is the array module for?", titles=titles).documents == frozenset()
     assert analyse("What does the ipaddress module say about networks?", titles=titles).documents == {"ipaddress.md"}
-    answer = final_answer(fresh_assistant.ask("What is the array module for?", backend="extractive"))
+    answer = extractive_answer(fresh_assistant, "What is the array module for?")
     assert answer.grounded, answer.answer
     assert "stores only homogeneous data" in answer.answer
 
@@ -528,10 +533,10 @@ def test_a_see_also_box_or_an_example_lead_in_does_not_say_what_a_thing_is(fresh
             "<p>Any function containing a yield keyword is a generator function; calling it returns an iterator."
             "</p></div></body></html>")
     indexed_with(fresh_assistant, "simple_stmts.html", page)
-    answer = final_answer(fresh_assistant.ask("What does the nonlocal statement do?", backend="extractive"))
+    answer = extractive_answer(fresh_assistant, "What does the nonlocal statement do?")
     assert answer.grounded and "causes the listed identifiers" in answer.answer, answer.answer
     assert "specification" not in answer.answer
-    answer = final_answer(fresh_assistant.ask("What is a generator function?", backend="extractive"))
+    answer = extractive_answer(fresh_assistant, "What is a generator function?")
     assert answer.grounded and "Any function containing a yield keyword" in answer.answer, answer.answer
     assert "simplest example" not in answer.answer
 
@@ -545,7 +550,7 @@ def test_what_is_is_answered_by_the_sentence_saying_what_it_is(fresh_assistant):
         "UTF-8 is one of the most commonly used encodings, and Python often defaults to using it.\n\n"
         "UTF-8 has several convenient properties:\n\n- UTF-8 is a byte oriented encoding.\n"
         "- It handles any Unicode code point.\n"))
-    answer = final_answer(fresh_assistant.ask("What is UTF-8?", backend="extractive"))
+    answer = extractive_answer(fresh_assistant, "What is UTF-8?")
     assert answer.grounded and "UTF-8 is one of the most commonly used encodings" in answer.answer, answer.answer
     assert "byte order mark" not in answer.answer and "Many tools" not in answer.answer
 
@@ -559,10 +564,9 @@ def test_why_gets_the_reason_after_the_statement_and_a_code_question_the_code_un
         "raised at some point.\n\n## Creating Virtual Environments\n\nTo create a virtual environment, decide upon "
         "a directory where you want to place it, and run the venv module as a script with the directory path:\n\n"
         "```\npython3 -m venv tutorial-env\n```\n\nThis will create the tutorial-env directory if it doesn't exist.\n"))
-    answer = final_answer(fresh_assistant.ask("Why should I use the with keyword when opening files?",
-                                              backend="extractive"))
+    answer = extractive_answer(fresh_assistant, "Why should I use the with keyword when opening files?")
     assert answer.grounded and answer.answer.startswith("The advantage is that the file is properly closed"), answer.answer
-    answer = final_answer(fresh_assistant.ask("What command creates a virtual environment?", backend="extractive"))
+    answer = extractive_answer(fresh_assistant, "What command creates a virtual environment?")
     assert answer.grounded and answer.answer.startswith("python3 -m venv tutorial-env"), answer.answer
 
 
@@ -575,14 +579,13 @@ def test_python_special_names_are_quoted_as_written_not_as_bold(fresh_assistant)
         "</p><h2>Private variables</h2><p>Any identifier of the form __spam (at least two leading underscores, at "
         "most one trailing underscore) is textually replaced with _classname__spam, where classname is the current "
         "class name.</p></main></body></html>"))
-    answer = final_answer(fresh_assistant.ask("What does __slots__ do?", backend="extractive"))
+    answer = extractive_answer(fresh_assistant, "What does __slots__ do?")
     assert answer.grounded and "__slots__ allow us to explicitly declare data members" in answer.answer, answer.answer
     assert "deny the creation of __dict__ and __weakref__" in answer.answer
     (citation,) = answer.citations
     source = fresh_assistant.document_text("datamodel.html")
     assert source[citation.quote_start:citation.quote_end].startswith("__slots__ allow us")
-    answer = final_answer(fresh_assistant.ask("What is an identifier like __spam replaced with in a class?",
-                                              backend="extractive"))
+    answer = extractive_answer(fresh_assistant, "What is an identifier like __spam replaced with in a class?")
     assert answer.grounded and "of the form __spam (at least two" in answer.answer, answer.answer
     assert "textually replaced with _classname__spam" in answer.answer
 
@@ -594,5 +597,5 @@ def test_a_sentence_naming_the_term_defines_it(fresh_assistant):
         "as long as it occurs within the definition of a class.\n\nSince there is a valid use-case for class-private "
         "members (namely to avoid name clashes of names with names defined by subclasses), there is limited support "
         "for such a mechanism, called name mangling.\n"))
-    answer = final_answer(fresh_assistant.ask("What is name mangling in classes?", backend="extractive"))
+    answer = extractive_answer(fresh_assistant, "What is name mangling in classes?")
     assert answer.grounded and "there is limited support for such a mechanism, called name mangling" in answer.answer, answer.answer
