@@ -24,7 +24,8 @@ from rag.text import clean_line, one_line
 # Stored with an index: bump whenever the same document would be chunked differently.
 CHUNKER_VERSION = "5"  # 2: front-matter and link chunks; 3: HTML main content only, API entries as sections;
 # 4: PDF text from pypdfium2 (words kept apart), no headers/footers or contents pages, code blocks apart;
-# chunks mark their code (Span.code); 5: a title chunk for every format
+# chunks mark their code (Span.code); 5: a title chunk for every format, and a code mark placed on lines of its
+# own (the word "deactivate" in the prose before a <pre>deactivate</pre> block no longer takes the block's mark)
 SECTION_SEPARATOR = " > "
 CONTEXT_SEPARATOR = " — "
 # Sections of the reference chunks (see reference_chunks): what the answer layer reads as metadata / links.
@@ -125,11 +126,24 @@ def _code_marks(body: str, code: list[tuple[int, int]], start: int, end: int, ch
         if a >= end:
             break
         piece = tidy(body[max(a, start) : min(b, end)]) if b > start else ""
-        found = chunk_text.find(piece, cursor) if piece else -1
+        found = _on_own_lines(chunk_text, piece, cursor) if piece else -1
         if found >= 0:
             cursor = found + len(piece)
             marks.append(f"{found}:{cursor}")
     return " ".join(marks)
+
+
+def _on_own_lines(text: str, piece: str, cursor: int) -> int:
+    """Where ``piece`` (a code block) is in ``text`` from ``cursor``: the first place where it starts and ends a
+    line, as a block does, else its first occurrence (a short block, "deactivate", is also a word of the prose
+    that introduces it: "To deactivate a virtual environment, type:")."""
+    first = found = text.find(piece, cursor)
+    while found >= 0:
+        end = found + len(piece)
+        if (found == 0 or text[found - 1] == "\n") and (end == len(text) or text[end] == "\n"):
+            return found
+        found = text.find(piece, found + 1)
+    return first
 
 
 def _fit(text: str, offset: int, budget: int, length: Callable[[str], int]) -> list[tuple[int, str]]:

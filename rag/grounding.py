@@ -19,7 +19,9 @@ from rag.question import (
     CARRIED_TYPES, DEFINITION, EXPANSION, NUMBER, Question, asked_acronym, carries, mentions, stemmed_terms,
 )
 from rag.text import stemmer, terms
-from rag.units import CELL_SEPARATOR, ITEM, LABEL, METADATA, ROW, SENTENCE, Unit, entry_text, field_key, field_words, inline_lead_in
+from rag.units import (
+    CELL_SEPARATOR, CODE, ITEM, LABEL, METADATA, ROW, SENTENCE, Unit, entry_text, field_key, field_words, inline_lead_in,
+)
 
 if TYPE_CHECKING:
     from rag.embed import Embedder
@@ -61,6 +63,16 @@ _WHY = re.compile(r"^\s*why\b", re.IGNORECASE)
 _REASON = re.compile(r"\b(?:because|since|so\s+that|the\s+(?:advantage|benefit|reason)|this\s+is\s+why|that\s+is\s+why|"
                      r"in\s+order\s+to|otherwise|to\s+avoid|ensures?|guarantees?)\b", re.IGNORECASE)
 SHAPE_BONUS = 0.15
+# A what-is question wants a sentence saying what the thing is: it is the sentence's subject ("The nonlocal statement
+# causes …", "An Enum is a set of …") or what the sentence calls something ("Any function containing a yield
+# keyword is a generator function", "… (also called f-strings)"; a glossary item "Term: what it is").
+DEFINES_BONUS = 0.15
+_SUBJECT_LEAD = re.compile(r"^(?:the|a|an|any|every|each)\s+", re.IGNORECASE)
+_REPORTS = re.compile(r"\b(?:has\s+been|have\s+been|was|were)\b", re.IGNORECASE)  # "X has been observed …" tells
+# of X, not what it is
+_NAMED_AS = [re.compile(pattern, re.IGNORECASE) for pattern in (
+    r"\b(?:is|are)\s+(?:(?:called|known\s+as|what\s+we\s+call)\s+(?:an?\s+|the\s+)?|an?\s+|the\s+)(.+)$",
+    r"\((?:also\s+)?(?:called|known\s+as)\s+([^)]+)\)", r",\s+(?:called|known\s+as)\s+(.+)$")]
 
 _CONCLUSION_SECTION = re.compile(r"\b(?:conclusions?|summary|tl;?dr|takeaways?|answer|verdict|key\s+facts)\b", re.I)
 
@@ -86,6 +98,8 @@ def covers(question: Question, unit: Unit, cosine: float) -> bool:
         return False  # the question asks about a name no indexed passage holds
     if unit.kind == METADATA and not asks_about_field(question, unit):
         return False  # "title: X" is no answer to "what does X do?"
+    if question.asks_what_it_is and (unit.cross_reference or _lead_in(unit.text)):
+        return False  # "The specification for the nonlocal statement." / "Here's a simple example of a generator:"
     if restates(question, unit):
         return False  # "date: 2024-06-09" is no answer to "what is the title of the post dated 2024-06-09?"
     if names_field(question, unit) and question.coverage(f"{unit.matched} {unit.document}", unit.title) >= FOCUS_MIN:
@@ -93,6 +107,15 @@ def covers(question: Question, unit: Unit, cosine: float) -> bool:
     typed = question.type in CARRIED_TYPES
     return (question.coverage(unit.matched, unit.title) >= FOCUS_MIN
             or cosine >= (FOCUS_COSINE_TYPED if typed else FOCUS_COSINE))
+
+
+LEAD_IN_WORDS = 12  # a line ending in ":" this short only introduces what follows (an example, a list)
+
+
+def _lead_in(text: str) -> bool:
+    """"Here's the simplest example of a generator function:", "UTF-8 has several convenient properties:" (not
+    "When the answer is not to count toward the mark, one uses the \\QuestionIndicative command, as in …:")."""
+    return text.rstrip().endswith(":") and len(text.split()) < LEAD_IN_WORDS
 
 
 def names_found(question: Question, passage: Passage) -> bool:
@@ -149,8 +172,9 @@ def judge(question: Question, units: Sequence[Unit], embedder: Embedder, section
     # sentence's subject, so it counts as the sentence's own words and meaning.
     opening = {unit: entry_text(unit) for unit in _section_openings(question, units, sections)}
     entry_cosines = dict(zip(opening, embedder.encode(list(opening.values())) @ asked)) if opening else {}
+    defining = question.asks_what_it_is and not question.wants_list
     judged = []
-    for unit, cosine, vector in zip(units, cosines, vectors):
+    for at, (unit, cosine, vector) in enumerate(zip(units, cosines, vectors)):
         cosine = float(cosine)
         # The context (header, lead-in, section, title) decides coverage but ranks less than the unit's own words:
         # otherwise every sentence of a document whose title repeats the question would tie.
@@ -159,6 +183,10 @@ def judge(question: Question, units: Sequence[Unit], embedder: Embedder, section
         if names_field(question, unit):  # the field's own words are its value; what it is the field of, its document
             own = coverage = question.coverage(f"{unit.matched} {unit.document}", unit.title)
         ranked_cosine = max(cosine, float(entry_cosines.get(unit, cosine)))
+        carried = at and _carries_on(question, units[at - 1], unit)
+        if carried:  # ranked as the sentence it finishes: that one says what is asked about, this one answers it
+            ranked_cosine = max(ranked_cosine, float(cosines[at - 1]))
+            own = max(own, question.coverage(units[at - 1].text))
         has_type = carries_answer(question, unit.text)
         concluding = bool(_CONCLUSION.search(unit.text)) or unit.after_question or (
             unit.passage < len(sections) and bool(_CONCLUSION_SECTION.search(sections[unit.passage].rsplit(" > ", 1)[-1]))
@@ -174,12 +202,13 @@ def judge(question: Question, units: Sequence[Unit], embedder: Embedder, section
         led = listed and question.coverage(lead_in or unit.context, unit.title) >= FOCUS_MIN
         score = (ranked_cosine + LEXICAL_WEIGHT * (0.7 * own + 0.3 * coverage) + TYPE_BONUS * (has_type and question.type is not None)
                  + CONCLUSION_BONUS * concluding + LIST_BONUS * listed + LEAD_IN_BONUS * led
-                 + STRUCTURE_BONUS * structured
+                 + STRUCTURE_BONUS * (structured and not (defining and _a_property(question, unit)))
                  + LOOKUP_BONUS * _looks_up(question, unit) + DEFINITION_BONUS * (unit in opening)
                  + API_ENTRY_BONUS * (unit in opening and unit.passage < len(sections)
                                       and _documents(question, sections[unit.passage])
                                       and _says_the_rest(question, unit.text))
-                 + SHAPE_BONUS * _has_asked_shape(question, unit.text) + FIELD_BONUS * names_field(question, unit))
+                 + SHAPE_BONUS * (_has_asked_shape(question, unit.text) or carried) + FIELD_BONUS * names_field(question, unit)
+                 + DEFINES_BONUS * (defining and _defines(question, unit)))
         judged.append(Judged(unit, score, cosine, covers(question, unit, cosine), has_type, vector))
     return sorted(judged, key=lambda j: -j.score)
 
@@ -196,6 +225,53 @@ def _says_the_rest(question: Question, text: str) -> bool:
     do when parents is true?" asks about one parameter, which the entry's opening does not mention."""
     named = stemmed_terms(" ".join(re.sub(r"[._]+", " ", name) for name in question.names))
     return set(question.focus) - named <= stemmed_terms(text)
+
+
+def _a_property(question: Question, unit: Unit) -> bool:
+    """Is the item one of a list of properties of what a what-is question asks about ("UTF-8 has several
+    convenient properties:" / "UTF-8 is a byte oriented encoding."), not a glossary entry? No self-contained fact
+    to prefer over the sentence defining it."""
+    return unit.kind == ITEM and not LABEL.match(unit.text) and question.coverage(unit.context) >= FOCUS_MIN
+
+
+def _defines(question: Question, unit: Unit) -> bool:
+    """Does the prose sentence say what the question's focus is: the focus opens it (as its subject, followed by
+    more than a few words) or is what the sentence names something ("… is a generator function", "(also called
+    f-strings …)", "…, called name mangling")? An item does only as a glossary entry ("Specification gaming: A system …"), not as one of a
+    list of properties ("UTF-8 has several convenient properties:" / "UTF-8 is a byte oriented encoding.")."""
+    focus, text = set(question.focus), unit.text
+    if not focus or unit.kind not in (SENTENCE, ITEM):
+        return False
+    if unit.kind == ITEM:
+        return bool(m := LABEL.match(text)) and focus <= stemmed_terms(m.group(1))
+    words = _SUBJECT_LEAD.sub("", text).split()
+    span = len(focus) + 1
+    if (len(words) > span + 3 and focus <= stemmed_terms(" ".join(words[:span]))
+            and not _REPORTS.search(" ".join(words[:span + 2]))):
+        return True
+    # The name opens what the sentence calls it ("… is encoded in UTF-8" does not) …
+    for calling, pattern in enumerate(_NAMED_AS):
+        for m in pattern.finditer(text):
+            named = re.split(r"[;,.:(]", m.group(1))[0].split()
+            # … its rarer words at least: "a mechanism, called name mangling" names what "name mangling in Python
+            # classes" asks about; after "is a" the name comes first ("… is the core research agenda" is no name)
+            opening, name = " ".join(named[:2] if calling else named[:1]), " ".join(named[:span])
+            if stemmed_terms(opening) & focus and (question.coverage(name) >= FOCUS_MIN if calling
+                                                   else focus <= stemmed_terms(name)):
+                return True
+    return False
+
+
+def _carries_on(question: Question, before: Unit, unit: Unit) -> bool:
+    """Does ``unit`` give what the question asks for right after the sentence ``before`` that states what it asks
+    about: the reason after the statement for a why-question ("It is good practice to use the with keyword …" /
+    "The advantage is that the file is properly closed …"), the code under the prose introducing it for a question
+    asking for code ("To create a virtual environment, … run the venv module …:" / "python3 -m venv tutorial-env")?"""
+    if before.passage != unit.passage or before.kind != SENTENCE:
+        return False
+    if _WHY.search(question.text):
+        return unit.kind == SENTENCE and bool(_REASON.search(unit.text)) and not _REASON.search(before.text)
+    return question.wants_code and unit.kind == CODE and before.text.rstrip().endswith(":")
 
 
 def _has_asked_shape(question: Question, text: str) -> bool:

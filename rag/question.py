@@ -31,7 +31,9 @@ _I = re.IGNORECASE
 _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (EXPANSION, re.compile(r"\b(?:stand|stands)\s+for\b|\bshort\s+for\b|\bacronym\b|\babbreviat|\bexpan(?:d|sion)\b"
                            r"|\bfull\s+(?:name|form)\b", _I)),
-    (URL, re.compile(r"\b(?:url|urls|link|links|web\s*site|web\s*page|address)\b|\bwhere\s+can\s+(?:i|one|you)\s+"
+    # "address" is a web address when it is asked for ("the address of …"), not an IP address in a how-to
+    (URL, re.compile(r"\b(?:url|urls|link|links|web\s*site|web\s*page|(?:web|e-?mail|site|page|channel)\s+address)\b"
+                     r"|\baddress(?:es)?\s+of\b|\bwhere\s+can\s+(?:i|one|you)\s+"
                      r"(?:find|read|watch|see|get)\b", _I)),
     (PERCENTAGE, re.compile(r"\bpercent(?:age)?\b|\bwhat\s+(?:share|proportion|fraction)\b|\bby\s+how\s+much\b"
                             r"|\bwhat\s+(?:accuracy|success\s+rate|error\s+rate|rate)\b", _I)),
@@ -73,6 +75,7 @@ _CODE_CUE = re.compile(
 )
 _YES_NO = re.compile(r"(?:^|^[^?,]{1,40},)\s*(?:is|are|was|were|does|do|did|can|could|should|will|would|has|have|had)\b",
                      _I)  # "Is …?", "On a rational level, is …?"
+_WHAT_IT_DOES = re.compile(r"^\s*what\s+(?:does|do)\s+.+\s+do\s*\??\s*$", _I)
 _DEFINITION = re.compile(r"^\s*(?:what\s+(?:is|are)\s+(?:an?\s+|the\s+)?|define\b|what\s+does\s+.+\s+mean\b)", _I)
 
 # Words that ask for the type or frame the question, not what it is about: left out of the focus.
@@ -108,6 +111,12 @@ class Question:
     names: tuple[str, ...] = ()  # code names it asks about ("heapq.heappop", "rel_tol"): the answer's passage has them
     unknown: tuple[str, ...] = ()  # proper names it asks about that no indexed passage holds ("Android", "SMS")
     documents: frozenset[str] = frozenset()  # sources it names ("the overview"): only they may answer it
+
+    @property
+    def asks_what_it_is(self) -> bool:
+        """"What is X?", "What does X do?": answered by a sentence saying what X is or does, not by one pointing
+        elsewhere or introducing an example."""
+        return self.type == DEFINITION or bool(_WHAT_IT_DOES.search(self.text))
 
     def coverage(self, text: str, title: str = "") -> float:
         """IDF-weighted share of the focus terms present in ``text`` (1.0 when the question has no focus); terms
@@ -262,9 +271,9 @@ def named_documents(question: str, titles: Mapping[str, str]) -> dict[str, set[s
     named: dict[str, set[str]] = {}
     asked = stemmed_terms(question)
     for match in _THE_PHRASE.finditer(question):
-        said = stemmed_terms(match.group(1))
+        said, naming = stemmed_terms(match.group(1)), _naming_words(match.group(1))
         for doc, terms_ in own:
-            if said & terms_:
+            if said & terms_ and all(stemmed_terms(word) & stemmed_terms(titles[doc]) for word in naming):
                 named.setdefault(doc, set()).update(asked & terms_)
     return named if len(named) <= MAX_NAMED_DOCUMENTS else {}
 
@@ -274,6 +283,19 @@ def without_terms(question: str, stems: set[str]) -> str:
     what is asked of it)."""
     return " ".join(word for word in question.split()
                     if not stemmed_terms(word) & stems or not content_words(word))
+
+
+def _naming_words(phrase: str) -> list[str]:
+    """The words of a "the …" phrase that say which thing it is, up to its first function word ("core" in "core
+    post say", "overview" in "overview and the"): a document is named only when its title has them all, so "the
+    array module" does not name "An introduction to the ipaddress module" for sharing "module"."""
+    words = []
+    for word in phrase.split():
+        if not content_words(word):
+            break
+        if word.lower() not in _FRAME_WORDS:
+            words.append(word)
+    return words
 
 
 @functools.lru_cache(maxsize=4)

@@ -60,14 +60,24 @@ def overlap(claim: str, passage: str) -> float:
     return len(claim_terms & terms(passage)) / len(claim_terms) if claim_terms else 0.0
 
 
+_DUNDER = re.compile(r"((?<![\w*])__[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*__(?:\.\w+)?(?![\w*]))")
+
+
+def _without_emphasis(text: str) -> str:
+    text = re.sub(r"\*\*(.+?)\*\*", r"\1", text)
+    # "__" is bold only around words (CommonMark): not inside "_classname__spam", not in "__spam (…) is …"
+    text = re.sub(r"(?<!\w)__(?=\S)(.+?)(?<=\S)__(?!\w)", r"\1", text)
+    # Emphasis opens before a word and closes after one: "[_ and _]" is markup a manual teaches, kept as written.
+    return re.sub(r"(?<![\w\[])[_*](\w(?:.*?[^\s\[])?)[_*](?![\w\]])", r"\1", text)
+
+
 def clean_line(line: str) -> str:
     """Markdown/HTML residue out of a passage line: what a reader should see quoted."""
     line = re.sub(r"<!--.*?-->|</?[a-zA-Z][^>]*>", "", line)
     line = re.sub(r"\[([^\]]+)\]\[[^\]]*\]|\[([^\]]+)\]\([^)]*\)", lambda m: m.group(1) or m.group(2), line)
     line = re.sub(r"\[\d+\]", "", line)  # a bare [n] in a document would read as one of our citations
-    line = re.sub(r"(\*\*|__)(.+?)\1", r"\2", line)
-    # Emphasis opens before a word and closes after one: "[_ and _]" is markup a manual teaches, kept as written.
-    line = re.sub(r"(?<![\w\[])[_*](\w(?:.*?[^\s\[])?)[_*](?![\w\]])", r"\1", line)
+    # Python's special names (__slots__, __init__.py) are words, not bold: emphasis is taken off around them.
+    line = "".join(part if _DUNDER.fullmatch(part) else _without_emphasis(part) for part in _DUNDER.split(line))
     if line.lstrip().startswith("|"):
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         line = "" if all(set(c) <= set("-: ") for c in cells) else ": ".join(c for c in cells if c)

@@ -46,6 +46,8 @@ class Unit:
     # Fields only: what the document's retrieved passages say, by which a question asking for the field may name the
     # document ("the title of the post produced in the SERI … program"); see with_documents
     document: str = ""
+    cross_reference: bool = False  # in a "See also" block: points elsewhere ("The specification for the nonlocal
+    # statement."), never says what a thing is
 
     @property
     def quoted(self) -> str:
@@ -113,16 +115,18 @@ def _passage_units(passage: Passage, index: int) -> tuple[Unit, ...]:
     lead_in = last_prose = ""
     blank = True
     introduces = False  # the current item is one line ending in ":"
+    see_also = False  # in a "See also" block: its label, then link labels, up to the first full sentence or list
     group = 0
     previous_kind = ""
 
-    def flush_prose() -> None:
+    def flush_prose(cross_reference: bool = False) -> None:
         sentences = passage_sentences("\n".join(prose))
         for i, sentence in enumerate(sentences):
             # The sentence after a question the text asks itself answers it ("What is my take on this? I am
             # ambivalent."): that question, and what it asks about, are its context.
             asked = " ".join(sentences[max(0, i - 2) : i]) if i and sentences[i - 1].endswith("?") else ""
-            units.append(Unit(sentence, SENTENCE, index, f"{where} {asked}".strip(), after_question=bool(asked)))
+            units.append(Unit(sentence, SENTENCE, index, f"{where} {asked}".strip(), after_question=bool(asked),
+                              cross_reference=cross_reference))
         prose.clear()
 
     def flush_code() -> None:
@@ -139,6 +143,11 @@ def _passage_units(passage: Passage, index: int) -> tuple[Unit, ...]:
             previous_kind, blank = CODE, False
             continue
         flush_code()
+        if stripped.lower() == "see also":  # a documentation site's cross-reference box (Sphinx, MkDocs)
+            flush_prose()
+            see_also = True
+        elif see_also and stripped and previous_kind == ITEM and not _ITEM.match(raw):
+            see_also = False  # the box's list of links has ended
         if stripped.startswith("|"):
             flush_prose()
             if previous_kind != ROW:
@@ -165,13 +174,13 @@ def _passage_units(passage: Passage, index: int) -> tuple[Unit, ...]:
             if previous_kind != ITEM:
                 group += 1
                 lead_in = last_prose if last_prose.endswith(":") else ""
-            units.append(Unit(clean_line(raw), ITEM, index, f"{where} {lead_in}".strip(), group))
+            units.append(Unit(clean_line(raw), ITEM, index, f"{where} {lead_in}".strip(), group, cross_reference=see_also))
             previous_kind, blank, introduces = ITEM, False, stripped.endswith(":")
         elif previous_kind == ITEM and stripped and not blank and (not introduces or raw[:1].isspace()):
             # A continuation line of the item above; a one-line item ending in ":" introduces the unindented lines
             # after it instead (the example under "• environment choiceshoriz is chosen for short answers:" in a PDF).
             last = units[-1]
-            units[-1] = Unit(f"{last.text} {clean_line(raw)}", ITEM, index, last.context, last.group)
+            units[-1] = replace(last, text=f"{last.text} {clean_line(raw)}")
         elif stripped and _labelled_line(stripped) and _own_line(lines, i):
             flush_prose()
             last_prose = clean_line(raw)
@@ -181,6 +190,9 @@ def _passage_units(passage: Passage, index: int) -> tuple[Unit, ...]:
             last_prose = clean_line(raw)
             previous_kind = SENTENCE
             prose.append(raw)
+            if see_also and stripped.endswith((".", "!")):  # the link's description ends the box
+                flush_prose(cross_reference=True)
+                see_also = False
         else:
             prose.append(raw)
         blank = not stripped
@@ -222,8 +234,9 @@ def _split_long_item(unit: Unit) -> list[Unit]:
     sentences = passage_sentences(unit.text)
     if len(sentences) <= 1:
         return [unit]
-    head = Unit(sentences[0], ITEM, unit.passage, unit.context, unit.group)
-    return [head] + [Unit(s, SENTENCE, unit.passage, f"{unit.context} {sentences[0]}") for s in sentences[1:]]
+    head = replace(unit, text=sentences[0])
+    return [head] + [Unit(s, SENTENCE, unit.passage, f"{unit.context} {sentences[0]}",
+                          cross_reference=unit.cross_reference) for s in sentences[1:]]
 
 
 def units_of(passages: list[Passage]) -> list[Unit]:

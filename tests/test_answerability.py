@@ -172,6 +172,8 @@ def test_an_llm_answer_without_the_asked_type_is_not_grounded(indexed_assistant)
     ("Who wrote the starter pack?", PERSON),
     ("Which company developed Constitutional AI?", ORGANISATION),
     ("What URL does it give for the Clippy story?", URL),
+    ("What is the address of Robert Miles' YouTube channel?", URL),
+    ("How do I make ipaddress.ip_network accept an address with host bits set?", None),  # an IP address, no URL
     ("What does RLHF stand for?", EXPANSION),
     ("Is scalable oversight solved?", "yes/no"),
     ("What is a mesa-optimizer?", "definition"),
@@ -614,3 +616,105 @@ def test_a_follow_up_about_he_or_she_searches_the_person_the_last_answer_named(f
     assert "Ines Marlow" in follow.query
     assert follow.grounded and "Ines prefers the neap tides for counting waders [1]." in follow.answer
     assert "Tom Reed" not in follow.answer
+
+
+def extractive_answer(assistant, question: str):
+    """The extractive backend's final answer to ``question``."""
+    return final_answer(assistant.ask(question, backend="extractive"))
+
+
+def test_a_title_word_alone_does_not_name_a_document(fresh_assistant):
+    # "the array module" shares "module" with one title only, but "array" is not in it: no document is named, so
+    # the page that does describe the array module answers.
+    indexed_with(fresh_assistant, "ipaddress.md", "# An introduction to the ipaddress module\n\nThe ipaddress "
+                 "module creates and inspects IPv4 and IPv6 addresses and networks from strings and integers.\n")
+    indexed_with(fresh_assistant, "tools.md", "# Tools for working with lists\n\nThe array module provides an array() "
+                 "object that is like a list that stores only homogeneous data and stores it more compactly.\n")
+    titles = fresh_assistant.titles()
+    assert analyse("What is the array module for?", titles=titles).documents == frozenset()
+    assert analyse("What does the ipaddress module say about networks?", titles=titles).documents == {"ipaddress.md"}
+    answer = extractive_answer(fresh_assistant, "What is the array module for?")
+    assert answer.grounded, answer.answer
+    assert "stores only homogeneous data" in answer.answer
+
+
+def test_a_see_also_box_or_an_example_lead_in_does_not_say_what_a_thing_is(fresh_assistant):
+    # A Sphinx "See also" box (link label, then its description) and a line introducing an example name the thing
+    # asked about more closely than the sentence that defines it; neither says what it is or does.
+    page = ("<html><head><title>Simple statements</title></head><body><div class='body' role='main'>"
+            "<h2>The nonlocal statement</h2><p>Names listed in a nonlocal statement must not collide with "
+            "pre-existing bindings in the local scope. The nonlocal statement causes the listed identifiers to refer "
+            "to previously bound variables in the nearest enclosing scope excluding globals.</p>"
+            "<div class='admonition seealso'><p class='admonition-title'>See also</p><dl><dt>PEP 3104 - Access to "
+            "Names in Outer Scopes</dt><dd><p>The specification for the nonlocal statement.</p></dd></dl></div>"
+            "<h2>Generators</h2><p>Here is the simplest example of a generator function:</p>"
+            "<pre>def generate_ints(n):\n    for i in range(n):\n        yield i</pre>"
+            "<p>Any function containing a yield keyword is a generator function; calling it returns an iterator."
+            "</p></div></body></html>")
+    indexed_with(fresh_assistant, "simple_stmts.html", page)
+    answer = extractive_answer(fresh_assistant, "What does the nonlocal statement do?")
+    assert answer.grounded and "causes the listed identifiers" in answer.answer, answer.answer
+    assert "specification" not in answer.answer
+    answer = extractive_answer(fresh_assistant, "What is a generator function?")
+    assert answer.grounded and "Any function containing a yield keyword" in answer.answer, answer.answer
+    assert "simplest example" not in answer.answer
+
+
+def test_what_is_is_answered_by_the_sentence_saying_what_it_is(fresh_assistant):
+    # Sentences that mention UTF-8 in passing, or hold it in a list of its properties, are as close in meaning;
+    # the answer is the one whose subject is UTF-8 and that goes on to say what it is.
+    indexed_with(fresh_assistant, "unicode.md", (
+        "# Encodings\n\nThe byte order mark simply announces that the file is encoded in UTF-8.\n\n"
+        "Many tools decode UTF-8 text without being told so.\n\n"
+        "UTF-8 is one of the most commonly used encodings, and Python often defaults to using it.\n\n"
+        "UTF-8 has several convenient properties:\n\n- UTF-8 is a byte oriented encoding.\n"
+        "- It handles any Unicode code point.\n"))
+    answer = extractive_answer(fresh_assistant, "What is UTF-8?")
+    assert answer.grounded and "UTF-8 is one of the most commonly used encodings" in answer.answer, answer.answer
+    assert "byte order mark" not in answer.answer and "Many tools" not in answer.answer
+
+
+def test_why_gets_the_reason_after_the_statement_and_a_code_question_the_code_under_its_prose(fresh_assistant):
+    # The statement ("It is good practice …") and the prose introducing a command are closer to the questions
+    # than what answers them: the reason that follows, and the code block under the prose.
+    indexed_with(fresh_assistant, "files.md", (
+        "# Reading and Writing Files\n\nIt is good practice to use the with keyword when dealing with file objects. "
+        "The advantage is that the file is properly closed after its suite finishes, even if an exception is "
+        "raised at some point.\n\n## Creating Virtual Environments\n\nTo create a virtual environment, decide upon "
+        "a directory where you want to place it, and run the venv module as a script with the directory path:\n\n"
+        "```\npython3 -m venv tutorial-env\n```\n\nThis will create the tutorial-env directory if it doesn't exist.\n"))
+    answer = extractive_answer(fresh_assistant, "Why should I use the with keyword when opening files?")
+    assert answer.grounded and answer.answer.startswith("The advantage is that the file is properly closed"), answer.answer
+    answer = extractive_answer(fresh_assistant, "What command creates a virtual environment?")
+    assert answer.grounded and answer.answer.startswith("python3 -m venv tutorial-env"), answer.answer
+
+
+def test_python_special_names_are_quoted_as_written_not_as_bold(fresh_assistant):
+    # "__slots__" and "__init__.py" are names, not Markdown bold: an answer must quote them as the page has them.
+    indexed_with(fresh_assistant, "datamodel.html", (
+        "<html><head><title>Data model</title></head><body><main><h2>__slots__</h2><p>__slots__ allow us to "
+        "explicitly declare data members (like properties) and deny the creation of __dict__ and __weakref__. "
+        "The __init__.py files are required to make Python treat directories containing the file as packages."
+        "</p><h2>Private variables</h2><p>Any identifier of the form __spam (at least two leading underscores, at "
+        "most one trailing underscore) is textually replaced with _classname__spam, where classname is the current "
+        "class name.</p></main></body></html>"))
+    answer = extractive_answer(fresh_assistant, "What does __slots__ do?")
+    assert answer.grounded and "__slots__ allow us to explicitly declare data members" in answer.answer, answer.answer
+    assert "deny the creation of __dict__ and __weakref__" in answer.answer
+    (citation,) = answer.citations
+    source = fresh_assistant.document_text("datamodel.html")
+    assert source[citation.quote_start:citation.quote_end].startswith("__slots__ allow us")
+    answer = extractive_answer(fresh_assistant, "What is an identifier like __spam replaced with in a class?")
+    assert answer.grounded and "of the form __spam (at least two" in answer.answer, answer.answer
+    assert "textually replaced with _classname__spam" in answer.answer
+
+
+def test_a_sentence_naming_the_term_defines_it(fresh_assistant):
+    # "…, called name mangling" says what name mangling is; "This mangling is done …" only tells more about it.
+    indexed_with(fresh_assistant, "classes.md", (
+        "# Private Variables\n\nThis mangling is done without regard to the syntactic position of the identifier, "
+        "as long as it occurs within the definition of a class.\n\nSince there is a valid use-case for class-private "
+        "members (namely to avoid name clashes of names with names defined by subclasses), there is limited support "
+        "for such a mechanism, called name mangling.\n"))
+    answer = extractive_answer(fresh_assistant, "What is name mangling in classes?")
+    assert answer.grounded and "there is limited support for such a mechanism, called name mangling" in answer.answer, answer.answer

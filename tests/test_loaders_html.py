@@ -6,6 +6,7 @@ Most checks run over every page of a real documentation site (62 pages of the Py
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from html.parser import HTMLParser
@@ -15,6 +16,8 @@ import pytest
 
 from loader_checks import assert_exact_spans, assert_skipped, chunks_of, find
 from rag.chunk import SECTION_SEPARATOR
+from rag.passage import Passage
+from rag.units import CODE, SENTENCE, passage_units
 from test_load import load
 
 PYDOCS = Path(__file__).resolve().parents[2] / "shared" / "bench" / "pydocs"
@@ -307,6 +310,23 @@ def test_code_blocks_are_marked_in_the_document_and_its_chunks(tmp_path, embedde
     assert all("failure" not in code and "give up" not in code for code in marked)  # prose is not code
     assert len(in_chunks) == len(marked) and all("time.sleep(2 ** attempt)" in code for code in in_chunks)
     assert all("failure" not in code and "give up" not in code for code in in_chunks)
+
+
+@pytest.mark.parametrize("name", ["v.html", "v.md"])
+def test_a_short_code_block_is_marked_on_its_own_line_not_in_the_prose_naming_it(tmp_path, embedder, name):
+    # "deactivate" is a word of the sentence introducing the block: the mark must land on the block's line.
+    if name.endswith(".html"):
+        data = page("<main><h1>Environments</h1><p>To deactivate a virtual environment, type:</p>"
+                    "<pre>deactivate</pre><p>into the terminal.</p></main>")
+    else:
+        data = "# Environments\n\nTo deactivate a virtual environment, type:\n\n```\ndeactivate\n```\n\ninto the terminal.\n"
+    chunks = chunks_of(load(tmp_path, name, data), embedder)
+    (chunk,) = [c for c in chunks if c.code_ranges]
+    (a, b), = chunk.code_ranges
+    assert chunk.text[a:b].strip("`\n") == "deactivate" and chunk.text[a - 1] == "\n"
+    passage = Passage(**dataclasses.asdict(chunk), id=0, source=name, title="Environments")
+    kinds = {unit.text: unit.kind for unit in passage_units(passage, 0)}
+    assert kinds["To deactivate a virtual environment, type:"] == SENTENCE and kinds["deactivate"] == CODE
 
 
 @pytest.mark.skipif(not PAGES, reason="the pydocs set is not on this machine")
