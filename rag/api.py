@@ -377,8 +377,8 @@ class Assistant:
 
     def search_for_answer(self, query: str, k: int, mode: str | None = None,
                           documents: Sequence[str] | None = None) -> list[Hit]:
-        """:meth:`search`, with the chunk holding the answer unit nearest the query in place of the k-th when the
-        chunk search missed it (rag.retrieve.with_unit_hits: a paraphrased sentence), holding the best passages of
+        """:meth:`search`, plus the chunk holding the answer unit nearest the query when the chunk search missed
+        it (rag.retrieve.with_unit_hits: a paraphrased sentence), holding the best passages of
         each document the query names ("the overview and the core post": rag.question.named_documents), so an
         answer can draw on every one of them."""
         hits = self.search(query, k, mode, documents)
