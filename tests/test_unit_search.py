@@ -77,7 +77,7 @@ def test_a_paraphrase_whose_chunk_loses_the_chunk_search_reaches_the_answer(bees
     assert holding(bees, [unit_hits[0][0]], ANSWER)
     # The passages an answer reads hold it, after the k chunk hits, which all stay.
     hits = bees.search_for_answer(QUESTION, 2)
-    assert len(hits) == 3 and ANSWER in hits[2].passage.text
+    assert 3 <= len(hits) <= 4 and any(ANSWER in hit.passage.text for hit in hits[2:])
     assert [hit.passage.id for hit in hits[:2]] == [hit.passage.id for hit in bees.search(QUESTION, k=2)]
     answer = final_answer(bees.ask(QUESTION, backend="extractive", k=2))
     read = [c.passage for c in answer.citations] + [hit.passage for hit in answer.uncited]
