@@ -27,6 +27,7 @@ from rag.text import one_line
 
 MODES = ("hybrid", "dense", "bm25")
 K = 5
+TUNING = "tuning"  # questions without a "split": the rules may be tuned on them
 
 
 def flat(text: str) -> str:
@@ -126,16 +127,22 @@ def answer_metrics(assistant: Assistant, questions: dict, backend: str = "extrac
             evidence = {"source": item["source"], "text": item["evidence"],
                         "or": [{"source": a["source"], "text": a["evidence"]} for a in item.get("also", [])]}
             cited = covered(evidence, answer.citations, text_of=assistant.document_text)
-            rows.append({"question": item["question"], "answer": answer.answer, "grounded": answer.grounded,
-                         "evidence_cited": answer.grounded and cited, "falsely_declined": not answer.grounded,
-                         "first_token_ms": first_ms, "total_ms": total_ms})
+            rows.append({"question": item["question"], "split": item.get("split", TUNING), "answer": answer.answer,
+                         "grounded": answer.grounded, "evidence_cited": answer.grounded and cited,
+                         "falsely_declined": not answer.grounded, "first_token_ms": first_ms, "total_ms": total_ms})
         for item in questions["unanswerable"]:
             answer, first_ms, total_ms = ask(assistant, backend, item["question"])
-            rows.append({"question": item["question"], "answer": answer.answer, "grounded": answer.grounded,
-                         "declined": not answer.grounded, "first_token_ms": first_ms, "total_ms": total_ms})
-    answerable = [r for r in rows if "evidence_cited" in r]
-    return {"backend": backend, "answerable": summarise(answerable),
-            "unanswerable": summarise([r for r in rows if "declined" in r]), "rows": rows}
+            rows.append({"question": item["question"], "split": item.get("split", TUNING), "answer": answer.answer,
+                         "grounded": answer.grounded, "declined": not answer.grounded, "first_token_ms": first_ms,
+                         "total_ms": total_ms})
+    metrics = {"backend": backend, "answerable": summarise([r for r in rows if "evidence_cited" in r]),
+               "unanswerable": summarise([r for r in rows if "declined" in r]), "rows": rows}
+    splits = sorted({r["split"] for r in rows})
+    if len(splits) > 1:  # questions kept apart from tuning are reported apart
+        metrics["splits"] = {split: {"answerable": summarise([r for r in rows if r["split"] == split and "evidence_cited" in r]),
+                                     "unanswerable": summarise([r for r in rows if r["split"] == split and "declined" in r])}
+                             for split in splits}
+    return metrics
 
 
 def report_lines(results: dict, questions_file: str) -> list[str]:
@@ -158,6 +165,9 @@ def report_lines(results: dict, questions_file: str) -> list[str]:
             f"{pct(a['answerable'].get('evidence_cited'))}, falsely declined {pct(a['answerable'].get('falsely_declined'))}, "
             f"unanswerable declined {pct(a['unanswerable'].get('declined'))}; full answer p50 "
             f"{a['answerable']['total_ms']['p50']} ms.",
+            *(f"- {split} questions: evidence cited {pct(part['answerable'].get('evidence_cited'))}, falsely declined "
+              f"{pct(part['answerable'].get('falsely_declined'))}, unanswerable declined "
+              f"{pct(part['unanswerable'].get('declined'))}" for split, part in a.get("splits", {}).items()),
             "",
             "Answerable questions whose evidence was not cited:",
             "",
