@@ -282,3 +282,19 @@ def test_ligatures_are_expanded(tmp_path):
     # Helvetica's built-in encoding puts the fi and fl ligature glyphs at 0xAE and 0xAF.
     doc = load(tmp_path, "ligatures.pdf", make_pdf([["A \xaele of \xaegures, \xafoating."]]))
     assert doc.text == "A file of figures, floating."
+
+
+def test_ocr_stops_at_its_page_cap_and_says_which_pages_it_left(tmp_path, monkeypatch):
+    import rag.loaders.pdf as pdf_loader
+
+    monkeypatch.setattr(pdf_loader, "MAX_OCR_PAGES", 1)
+    merged = pdfium.PdfDocument.new()
+    for text in (SCANNED_TEXT, "Newts breathe through their skin"):
+        merged.import_pages(pdfium.PdfDocument(image_pdf(text)))
+    out = io.BytesIO()
+    merged.save(out)
+    doc = load(tmp_path, "two-scans.pdf", out.getvalue())
+    assert doc.metadata["ocr_pages"] == "1" and SCANNED_TEXT.casefold() in doc.text.casefold()
+    assert "newts" not in doc.text.casefold()
+    assert doc.metadata["skipped_pages"] == "2: no text layer; OCR reads at most 1 pages of a document " \
+                                           "(rag.loaders.pdf.MAX_OCR_PAGES)"

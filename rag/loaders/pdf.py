@@ -89,6 +89,9 @@ _MIN_TEXT_WIDTH = 0.5  # share of the page width the text must span for its line
 
 # OCR of pages without a text layer.
 _OCR_DPI = 300
+# OCR takes seconds a page on a laptop CPU: a document gets at most this many OCR pages (about ten minutes), so
+# one huge scan cannot hold the index run (and its lock) for an hour; the rest are listed as skipped, saying why.
+MAX_OCR_PAGES = 200
 _OCR_SECTION = "(OCR)"
 _OCR_LEVEL = 99  # below every outline level: the marker nests in the section the page belongs to
 _OCR_HINT = (
@@ -145,7 +148,7 @@ def _load_open(source: str, pdf) -> Document:
             failures.append(f"page {index + 1}: {type(exc).__name__}")
             pages.append(_Page([]))
     outline = _outline(pdf, count)
-    skipped_pages = _ocr_scanned(pdf, pages)
+    skipped_pages, skip_reason = _ocr_scanned(pdf, pages)
     _drop_running_lines(pages)
     listing_pages = _listing_pages(pages, outline)
     for index in listing_pages:
@@ -158,7 +161,7 @@ def _load_open(source: str, pdf) -> Document:
         if failures:
             raise SkipFile(f"unreadable PDF (text extraction failed: {'; '.join(failures[:3])})")
         if skipped_pages:
-            raise SkipFile(f"PDF has no text layer (scanned pages); {_OCR_HINT}")
+            raise SkipFile(f"PDF has no text layer (scanned pages); {skip_reason}")
         raise SkipFile("PDF has no extractable text")
 
     metadata: dict[str, str] = {"pages": str(count)}
@@ -169,8 +172,8 @@ def _load_open(source: str, pdf) -> Document:
     if ocr_pages:
         metadata["ocr_pages"] = _page_list(ocr_pages)
     if skipped_pages:
-        metadata["skipped_pages"] = f"{_page_list(skipped_pages)}: no text layer; {_OCR_HINT}"
-        log.warning("%s: pages %s have no text layer; %s", source, _page_list(skipped_pages), _OCR_HINT)
+        metadata["skipped_pages"] = f"{_page_list(skipped_pages)}: no text layer; {skip_reason}"
+        log.warning("%s: pages %s have no text layer; %s", source, _page_list(skipped_pages), skip_reason)
     first = next((line for line in text.split("\n") if line.strip()), "")
     title = metadata.get("title") or one_line(first)
     headings = _place_headings(outline, text, page_starts)
@@ -300,14 +303,14 @@ def _ocr_available() -> bool:
     return True
 
 
-def _ocr_scanned(pdf, pages: list[_Page]) -> list[int]:
-    """OCR every scanned page when tesseract is there; without it, returns the pages left unread."""
+def _ocr_scanned(pdf, pages: list[_Page]) -> tuple[list[int], str]:
+    """OCR the scanned pages when tesseract is there, up to MAX_OCR_PAGES; returns the pages left unread and why."""
     scanned = [i for i, page in enumerate(pages) if page.scanned]
     if not scanned or not _ocr_available():
-        return scanned
+        return scanned, _OCR_HINT
     import pytesseract
 
-    for index in scanned:
+    for index in scanned[:MAX_OCR_PAGES]:
         page = pdf[index]
         try:
             image = page.render(scale=_OCR_DPI / 72).to_pil()
@@ -320,7 +323,7 @@ def _ocr_scanned(pdf, pages: list[_Page]) -> list[int]:
         found = [line for line in (_clean(raw_line) for raw_line in text.splitlines()) if line]
         if found:  # an image without words (a photo) stays an empty page
             pages[index] = _Page([_Line(line, None) for line in found], ocr=True)
-    return []
+    return scanned[MAX_OCR_PAGES:], f"OCR reads at most {MAX_OCR_PAGES} pages of a document (rag.loaders.pdf.MAX_OCR_PAGES)"
 
 
 def _ocr_markers(pages: list[_Page], text: str, page_starts: list[int]) -> list[Heading]:
