@@ -204,7 +204,9 @@ def answer_stream(
         hits = with_expansion(hits, acronym, retrieve, k)
 
     embedder = MemoEmbedder(embedder, unit_vectors([hit.passage.id for hit in hits]) if unit_vectors and hits else None)
-    if relevance(query, hits, embedder) < RELEVANCE_MIN:
+    # The gate reads the chunk search's top k only: the passages unit search adds hold the sentence nearest the
+    # query by construction, so they would pass any vague question ("Where has it been observed?").
+    if relevance(query, hits[:k], embedder) < RELEVANCE_MIN:
         text = f"{NOT_FOUND} The closest passages are listed below." if hits else f"{NOT_FOUND} Nothing matched."
         timings["first_token_ms"] = _ms(start)
         yield AnswerEvent("delta", text)

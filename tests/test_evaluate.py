@@ -62,7 +62,8 @@ def test_eval_retrieval_cli_scores_and_reuses_its_index(dataset, tmp_path):
     assert result["mode"] == "hybrid" and result["queries"] == 4
     assert result["recall@100"] == 1.0  # six documents: every relevant one is somewhere in the top 100
     assert result["mrr@10"] == 1.0 and result["ndcg@10"] > 0.9  # unambiguous questions rank their answer first
-    assert "6 documents" in first.stderr and "6 embedded now" in first.stderr
+    # each document: its title (a citable "title:" chunk, as for every format) and its text
+    assert "6 documents" in first.stderr and "12 embedded now" in first.stderr
 
     again = run_cli("eval-retrieval", str(dataset), "--json", "--mode", "bm25", "--index-dir", str(index), cwd=tmp_path)
     assert again.returncode == 0, again.stderr
