@@ -141,7 +141,10 @@ class DocumentContent:
 
 def pack_unit_vectors(keys: Sequence[bytes], vectors: np.ndarray) -> bytes:
     """A chunk's answer-unit vectors, compactly: per vector its 8-byte text key, a float32 scale and int8
-    components (a quarter of float32; cosines move by ~1e-3, less than the int8 model's own rounding)."""
+    components (a quarter of float32; cosines move by ~1e-3, less than the int8 model's own rounding). A chunk
+    with no units (a line of only heading marks and words) packs to a count of 0."""
+    if not keys:
+        return np.uint32(0).tobytes()
     vectors = np.asarray(vectors, dtype=np.float32).reshape(len(keys), -1)
     scales = np.maximum(np.abs(vectors).max(axis=1, initial=0.0), 1e-12) / 127
     quantized = np.rint(vectors / scales[:, None]).astype(np.int8)

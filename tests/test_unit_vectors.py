@@ -131,3 +131,17 @@ def test_the_question_is_embedded_once_for_retrieval_and_answer(corpus_assistant
     question = "Which organisation works on causal scrubbing?"
     assert ask(corpus_assistant, question).grounded
     assert encoded.count(question) == 1
+
+
+
+def test_a_chunk_without_answer_units_packs_to_none():
+    """A chunk can have no answer unit to embed (SciFact's record 19332616 ends in a heading run into its cut-off
+    text: "### Mature Plaques: … mature …"); packing its unit vectors crashed the whole index run."""
+    import numpy as np
+
+    from rag.store import pack_unit_vectors, unpack_unit_vectors
+
+    assert unpack_unit_vectors(pack_unit_vectors([], np.zeros((0, 384), dtype=np.float32))) == {}
+    vector = np.full(384, 0.05, dtype=np.float32)
+    unpacked = unpack_unit_vectors(pack_unit_vectors([text_key("A sentence.")], vector[None, :]))
+    assert list(unpacked) == [text_key("A sentence.")] and np.allclose(unpacked[text_key("A sentence.")], vector, atol=1e-3)
