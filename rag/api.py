@@ -381,9 +381,10 @@ class Assistant:
         it (rag.retrieve.with_unit_hits: a paraphrased sentence), holding the best passages of
         each document the query names ("the overview and the core post": rag.question.named_documents), so an
         answer can draw on every one of them."""
-        hits = self.search(query, k, mode, documents)
-        if (mode or self.settings.retrieval_mode) != "bm25":
-            within = self._within(documents)
+        mode = mode or self.settings.retrieval_mode
+        within = self._within(documents)
+        hits = self.retriever.search(query, k, mode, within)
+        if mode != "bm25":
             units = self.retriever.unit_chunks(query, UNIT_SEARCH_DEPTH, within)
             hits = with_unit_hits(hits, self.store.chunks, units, k)
         named = named_documents(query, self.titles(documents))

@@ -137,7 +137,6 @@ def with_named_documents(hits: list[Hit], named: list[list[Hit]], k: int, per_do
     return list(merged.values())
 
 
-
 def with_unit_hits(hits: list[Hit], passages: Callable[[Sequence[int]], Mapping[int, Passage]],
                    unit_hits: list[tuple[int, float]], k: int, extra: int = UNIT_PASSAGES) -> list[Hit]:
     """The top ``k`` hits, then the chunks owning the best answer units (``unit_hits``: chunk id, best unit cosine,

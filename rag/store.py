@@ -359,14 +359,8 @@ class Store:
 
     def vectors_of(self, chunk_ids: Collection[int]) -> tuple[np.ndarray, np.ndarray]:
         """(chunk ids, their stored vectors) for the chunks still in the store, in id order."""
-        wanted = sorted({int(i) for i in chunk_ids})
-        rows: list[tuple[int, bytes]] = []
         with self._lock:
-            for start in range(0, len(wanted), 900):  # SQLite's bound-parameter limit
-                batch = wanted[start : start + 900]
-                rows += self._db.execute(
-                    f"SELECT id, vector FROM chunks WHERE id IN ({','.join('?' * len(batch))}) ORDER BY id", batch
-                ).fetchall()
+            rows = self._rows_by_id("vector", chunk_ids)
         ids = np.asarray([row[0] for row in rows], dtype=np.int64)
         if not rows:
             return ids, np.zeros((0, 0), dtype=np.float32)
@@ -518,23 +512,24 @@ class Store:
         without = {row[0] for row in self._db.execute(
             "SELECT id FROM chunks WHERE id <= ? AND unit_vectors IS NULL", (last,))}
         covered = unit_base.chunk_ids if unit_base is not None else np.zeros(0, dtype=np.int64)
-        late = [int(i) for i in live[~np.isin(live, covered)] if int(i) not in without]
-        for start in range(0, len(late), 900):  # SQLite's bound-parameter limit
-            batch = late[start : start + 900]
-            rows += self._db.execute(f"SELECT id, unit_vectors FROM chunks WHERE id IN ({','.join('?' * len(batch))})",
-                                     batch).fetchall()
-        return rows
+        late = [int(i) for i in live[~np.isin(live, covered) & (live <= last)] if int(i) not in without]
+        return rows + self._rows_by_id("unit_vectors", late)
 
     def unit_rows(self, chunk_ids: Collection[int]) -> tuple[np.ndarray, np.ndarray]:
         """(owning chunk id, vector) of every stored answer-unit vector of these chunks: a filtered unit search."""
+        with self._lock:
+            return unpacked_unit_rows(self._rows_by_id("unit_vectors", chunk_ids))
+
+    def _rows_by_id(self, column: str, chunk_ids: Collection[int]) -> list[tuple[int, bytes]]:
+        """(chunk id, ``column``) of the chunks still in the store that have it, in id order (caller holds the
+        lock when other threads may write)."""
         wanted = sorted({int(i) for i in chunk_ids})
         rows: list[tuple[int, bytes]] = []
-        with self._lock:
-            for start in range(0, len(wanted), 900):
-                batch = wanted[start : start + 900]
-                rows += self._db.execute(f"SELECT id, unit_vectors FROM chunks WHERE id IN ({','.join('?' * len(batch))}) "
-                                         "AND unit_vectors IS NOT NULL", batch).fetchall()
-        return unpacked_unit_rows(rows)
+        for start in range(0, len(wanted), 900):  # SQLite's bound-parameter limit
+            batch = wanted[start : start + 900]
+            rows += self._db.execute(f"SELECT id, {column} FROM chunks WHERE id IN ({','.join('?' * len(batch))}) "
+                                     f"AND {column} IS NOT NULL ORDER BY id", batch).fetchall()
+        return rows
 
     # ---- writing ---------------------------------------------------------------------------
 
