@@ -145,6 +145,10 @@ def answer_metrics(assistant: Assistant, questions: dict, backend: str = "extrac
     return metrics
 
 
+def _held_out(row: dict) -> str:
+    return "" if row["split"] == TUNING else f"({row['split']}) "
+
+
 def report_lines(results: dict, questions_file: str) -> list[str]:
     """Markdown for the retrieval table, its misses, the answer metrics and the unanswerable questions' top hits."""
     lines = [
@@ -172,10 +176,10 @@ def report_lines(results: dict, questions_file: str) -> list[str]:
             "Answerable questions whose evidence was not cited:",
             "",
         ]
-        lines += [f"- {r['question']} → {one_line(r['answer'], 120)}" for r in a["rows"]
+        lines += [f"- {_held_out(r)}{r['question']} → {one_line(r['answer'], 120)}" for r in a["rows"]
                   if "evidence_cited" in r and not r["evidence_cited"]] or ["- none"]
         lines += ["", "Unanswerable questions answered anyway:", ""]
-        lines += [f"- {r['question']} → {one_line(r['answer'], 120)}" for r in a["rows"]
+        lines += [f"- {_held_out(r)}{r['question']} → {one_line(r['answer'], 120)}" for r in a["rows"]
                   if "declined" in r and not r["declined"]] or ["- none"]
     lines += ["", f"Unanswerable questions ({len(results['unanswerable'])}): top hybrid hit and score", ""]
     lines += [f"- {u['question']} → {u['top']} ({u['score']})" for u in results["unanswerable"]]

@@ -197,7 +197,9 @@ def locate(quote: str, passage: Passage, document: str | None) -> tuple[int, int
     for i in range(len(words) - size + 1):
         for first in _find_all(tokens, words[i : i + size]):
             for j in range(len(words), max(i + size, size) - 1, -1):
-                last = _find(tokens, words[j - size : j], first)
+                # … at least half as far on as in the quote: "… literal or f-string is … prefixed with 'f' or 'F'"
+                # closes on its last "or f", not on the one its fifth word opens
+                last = _find(tokens, words[j - size : j], first + (j - size - i) // 2)
                 if last is not None and last - first <= 2 * len(words):
                     span = tokens[first : last + size]
                     hits = sum(token in wanted for token in span)

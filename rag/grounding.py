@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rag.question import (
-    CARRIED_TYPES, DEFINITION, EXPANSION, NUMBER, Question, asked_acronym, carries, mentions, stemmed_terms,
+    CARRIED_TYPES, DEFINITION, EXPANSION, NUMBER, Question, asked_acronym, carries, mentions, says_literally,
+    stemmed_terms,
 )
 from rag.text import stemmer, terms
 from rag.units import (
@@ -43,6 +44,7 @@ LEAD_IN_BONUS = 0.3  # … above all a list whose lead-in / section (with the li
 LOOKUP_BONUS = 0.3  # a unit whose label names what is asked and whose cell / section names its subject
 DEFINITION_BONUS = 0.1  # "What is X?": the first sentence under a heading naming X (a glossary entry, a hub page)
 FIELD_BONUS = 0.3  # "What is the title of …": the title field, above the sentence that describes the document
+LITERAL_BONUS = 0.15  # the unit says every version / decimal / address the question names, as written
 API_ENTRY_BONUS = 0.25  # "What does heapq.heappop return?": the description opening heapq.heappop's own entry says
 # what it does, above any sentence elsewhere that merely uses the name
 
@@ -58,7 +60,11 @@ _CONCLUSION = re.compile(
 # only restates the topic ("It is good practice to use the with keyword …").
 _HOW_TO = re.compile(r"^\s*how\s+(?:do|can|should|would|could|may)\s+(?:i|you|one|we)\b", re.IGNORECASE)
 _INSTRUCTION = re.compile(r"(?:^|[,:;]\s*)(?:use|call|try|pass|set|add|run|write|import|create|install|open|put|"
-                          r"specify|type)\b|\byou\s+(?:can|could|should|need\s+to|must)\s+(?!not\b)", re.IGNORECASE)
+                          r"specify|type)\b|\byou\s+(?:can|could|should|need\s+to|must)\s+(?!not\b)"
+                          # "To request that the bits be zeroed, the flag strict=False can be passed …"
+                          r"|^to\s+[a-z]+\b[^,.]{0,100},|\b(?:can|could|should|must|may)\s+(?:also\s+)?be\s+(?:used|passed|"
+                          r"set|given|specified|supplied|added|enabled|disabled|changed|overridden|installed)\b",
+                          re.IGNORECASE)
 _WHY = re.compile(r"^\s*why\b", re.IGNORECASE)
 _REASON = re.compile(r"\b(?:because|since|so\s+that|the\s+(?:advantage|benefit|reason)|this\s+is\s+why|that\s+is\s+why|"
                      r"in\s+order\s+to|otherwise|to\s+avoid|ensures?|guarantees?)\b", re.IGNORECASE)
@@ -85,6 +91,8 @@ class Judged:
     covers: bool  # the unit covers the question's focus
     carries: bool  # the unit carries an answer of the question's type (always true for untyped questions)
     vector: np.ndarray = field(repr=False, compare=False, default=None)  # the unit's text embedding
+    finishes: Unit | None = None  # the sentence before it stating what is asked about, which it answers (quoted
+    # with it: "By default, enumerations allow aliases." / "When this isn't desired, use the unique() decorator:")
 
     @property
     def answers(self) -> bool:
@@ -183,7 +191,7 @@ def judge(question: Question, units: Sequence[Unit], embedder: Embedder, section
         if names_field(question, unit):  # the field's own words are its value; what it is the field of, its document
             own = coverage = question.coverage(f"{unit.matched} {unit.document}", unit.title)
         ranked_cosine = max(cosine, float(entry_cosines.get(unit, cosine)))
-        carried = at and _carries_on(question, units[at - 1], unit)
+        carried = units[at - 1] if at and _carries_on(question, units[at - 1], unit) else None
         if carried:  # ranked as the sentence it finishes: that one says what is asked about, this one answers it
             ranked_cosine = max(ranked_cosine, float(cosines[at - 1]))
             own = max(own, question.coverage(units[at - 1].text))
@@ -200,16 +208,22 @@ def judge(question: Question, units: Sequence[Unit], embedder: Embedder, section
             own = coverage
         # … and most a list whose lead-in names what is asked: the items, not a sentence that shares their words.
         led = listed and question.coverage(lead_in or unit.context, unit.title) >= FOCUS_MIN
+        literal = bool(question.literals) and all(says_literally(value, unit.text) for value in question.literals)
         score = (ranked_cosine + LEXICAL_WEIGHT * (0.7 * own + 0.3 * coverage) + TYPE_BONUS * (has_type and question.type is not None)
+                 + LITERAL_BONUS * literal
                  + CONCLUSION_BONUS * concluding + LIST_BONUS * listed + LEAD_IN_BONUS * led
                  + STRUCTURE_BONUS * (structured and not (defining and _a_property(question, unit)))
                  + LOOKUP_BONUS * _looks_up(question, unit) + DEFINITION_BONUS * (unit in opening)
                  + API_ENTRY_BONUS * (unit in opening and unit.passage < len(sections)
                                       and _documents(question, sections[unit.passage])
                                       and _says_the_rest(question, unit.text))
-                 + SHAPE_BONUS * (_has_asked_shape(question, unit.text) or carried) + FIELD_BONUS * names_field(question, unit)
+                 + SHAPE_BONUS * (_has_asked_shape(question, unit.text) or bool(carried))
+                 + FIELD_BONUS * names_field(question, unit)
                  + DEFINES_BONUS * (defining and _defines(question, unit)))
-        judged.append(Judged(unit, score, cosine, covers(question, unit, cosine), has_type, vector))
+        # … and quoted after it unless it says what it answers itself ("To keep a job queue, use a ring of tickets …")
+        finishes = carried if carried and question.coverage(unit.text) < FOCUS_MIN else None
+        judged.append(Judged(unit, score, cosine, covers(question, unit, ranked_cosine if carried else cosine), has_type,
+                             vector, finishes))
     return sorted(judged, key=lambda j: -j.score)
 
 
@@ -265,18 +279,26 @@ def _defines(question: Question, unit: Unit) -> bool:
 def _carries_on(question: Question, before: Unit, unit: Unit) -> bool:
     """Does ``unit`` give what the question asks for right after the sentence ``before`` that states what it asks
     about: the reason after the statement for a why-question ("It is good practice to use the with keyword …" /
-    "The advantage is that the file is properly closed …"), the code under the prose introducing it for a question
-    asking for code ("To create a virtual environment, … run the venv module …:" / "python3 -m venv tutorial-env")?"""
+    "The advantage is that the file is properly closed …"), the instruction after the behaviour a how-to question
+    wants changed ("By default, enumerations allow multiple names as aliases …" / "When this behavior isn't desired,
+    you can use the unique() decorator:"), the code under the prose introducing it for a question asking for code
+    ("To create a virtual environment, … run the venv module …:" / "python3 -m venv tutorial-env")?"""
     if before.passage != unit.passage or before.kind != SENTENCE:
         return False
     if _WHY.search(question.text):
         return unit.kind == SENTENCE and bool(_REASON.search(unit.text)) and not _REASON.search(before.text)
+    if is_how_to(question) and unit.kind == SENTENCE:
+        return bool(_INSTRUCTION.search(unit.text)) and not _INSTRUCTION.search(before.text)
     return question.wants_code and unit.kind == CODE and before.text.rstrip().endswith(":")
+
+
+def is_how_to(question: Question) -> bool:
+    return bool(_HOW_TO.search(question.text))
 
 
 def _has_asked_shape(question: Question, text: str) -> bool:
     """Is the text an instruction for a how-to question, a reason for a why-question?"""
-    if _HOW_TO.search(question.text):
+    if is_how_to(question):
         return bool(_INSTRUCTION.search(text))
     if _WHY.search(question.text):
         return bool(_REASON.search(text))

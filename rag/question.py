@@ -69,7 +69,9 @@ _LIST_CUE = re.compile(
 )
 # A question that asks to see code; any other is answered in prose (code may only illustrate it).
 _CODE_CUE = re.compile(
-    r"\b(?:code|snippet|syntax|example|examples|sample|one-liner|command|commands|idiom)\b|\bshow\s+(?:me|how)\b"
+    r"\b(?:snippet|syntax|example|examples|sample|one-liner|command|commands|idiom)\b|\bshow\s+(?:me|how)\b"
+    # code asked for ("What code …", "code that …"), not code worked on ("When porting code to run on …")
+    r"|\b(?:what|which|some|me|any|example|sample)\s+code\b|\bcode\s+(?:that|which|for)\b"
     r"|\bhow\s+(?:do|can|would|should)\s+(?:i|you|one|we)\s+(?:write|call|invoke|import|spell|type)\b",
     _I,
 )
@@ -111,6 +113,7 @@ class Question:
     names: tuple[str, ...] = ()  # code names it asks about ("heapq.heappop", "rel_tol"): the answer's passage has them
     unknown: tuple[str, ...] = ()  # proper names it asks about that no indexed passage holds ("Android", "SMS")
     documents: frozenset[str] = frozenset()  # sources it names ("the overview"): only they may answer it
+    literals: tuple[str, ...] = ()  # dotted numbers it names ("3.10", "0.1", "192.0.2.0/24"): said as written
 
     @property
     def asks_what_it_is(self) -> bool:
@@ -156,6 +159,14 @@ def answer_type(question: str) -> str | None:
 _CODE_NAME = re.compile(r"(?<![\w.])(?:[A-Za-z_]\w+(?:\.[A-Za-z_]\w*)+|\w*[A-Za-z]_\w*|__\w+__)(?![\w.])")
 
 
+# A version, decimal or address: "Python 3.10" is not answered by what holds for "Python 3.9", nor "0.1" by "0.125".
+_LITERAL = re.compile(r"(?<![\w.])\d+(?:[./:]\d+)+(?![\w]|\.\d)")
+
+
+def says_literally(literal: str, text: str) -> bool:
+    return re.search(rf"(?<![\w.]){re.escape(literal)}(?![\w]|\.\d)", text) is not None
+
+
 def mentions(name: str, text: str) -> bool:
     """Does ``text`` (a passage with its section path) name ``name`` as code: the whole dotted name, or its last
     part as code ("heappop(", ".most_common", "most_common([n])") next to its first part ("heapq")?"""
@@ -199,7 +210,7 @@ def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None
     names = tuple(dict.fromkeys(_CODE_NAME.findall(question)))
     unknown = _unknown_names(question, idf, focus) if idf and not parts else ()
     return Question(question, kind, wants_list, focus, tuple(dict.fromkeys(words)), wants_code, parts, names, unknown,
-                    frozenset(named))
+                    frozenset(named), tuple(dict.fromkeys(_LITERAL.findall(question))))
 
 
 # A proper name: a capitalised word after the question's first word ("Android", "Markdown"), an acronym ("SMS"),

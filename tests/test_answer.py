@@ -139,3 +139,17 @@ def test_markers_split_across_deltas_are_renumbered_and_out_of_range_dropped():
     out = "".join(rewriter.feed(p) for p in pieces) + rewriter.flush()
     assert out == "Alpha [1]. Beta [2][1] [3]. Gamma ."
     assert rewriter.order == [3, 2, 1]
+
+
+def test_a_quote_is_located_to_its_end_when_its_last_words_also_come_early():
+    # The quote's closing words ("or f") first occur in its own opening ("literal or f-string"): the highlight must
+    # still run to the end of the sentence, not stop after five words.
+    from rag.citations import locate
+    from rag.passage import Passage
+
+    document = ("New in version 3.6.\n\nA formatted string literal or f-string is a string literal that is prefixed "
+                "with 'f' or 'F'. These strings may contain replacement fields.")
+    passage = Passage(document, 0, len(document), "Formatted string literals", None, id=1, source="x.html", title="x")
+    quote = "A formatted string literal or f-string is a string literal that is prefixed with 'f' or 'F'."
+    start, end = locate(quote, passage, document)
+    assert document[start:end] == quote

@@ -268,6 +268,9 @@ def test_code_questions_are_recognised():
     assert analyse("Give an example of a list comprehension").wants_code
     assert not analyse("What is a namedtuple?").wants_code
     assert not analyse("How does the retry helper wait between attempts?").wants_code
+    assert analyse("What code reads a file line by line?").wants_code
+    assert analyse("Write me some code that parses dates").wants_code
+    assert not analyse("When porting code to run on both versions, should I check the version?").wants_code
 
 
 PYDOCS = Path("/work/shared/bench/pydocs")
@@ -683,10 +686,55 @@ def test_why_gets_the_reason_after_the_statement_and_a_code_question_the_code_un
         "raised at some point.\n\n## Creating Virtual Environments\n\nTo create a virtual environment, decide upon "
         "a directory where you want to place it, and run the venv module as a script with the directory path:\n\n"
         "```\npython3 -m venv tutorial-env\n```\n\nThis will create the tutorial-env directory if it doesn't exist.\n"))
+    # Each is quoted after the statement it answers, which says what it is the reason / the command for.
     answer = extractive_answer(fresh_assistant, "Why should I use the with keyword when opening files?")
-    assert answer.grounded and answer.answer.startswith("The advantage is that the file is properly closed"), answer.answer
+    assert answer.grounded and answer.answer.startswith("It is good practice to use the with keyword"), answer.answer
+    assert "[1]. The advantage is that the file is properly closed" in answer.answer
     answer = extractive_answer(fresh_assistant, "What command creates a virtual environment?")
-    assert answer.grounded and answer.answer.startswith("python3 -m venv tutorial-env"), answer.answer
+    assert answer.grounded and answer.answer.startswith("To create a virtual environment"), answer.answer
+    assert "[1]. python3 -m venv tutorial-env [1]" in answer.answer
+
+
+def test_how_to_gets_the_instruction_after_the_behaviour_it_changes_with_its_example(fresh_assistant):
+    # The sentence stating the default behaviour is closest to "How do I stop / make …"; what answers it is the
+    # instruction after it (its own words barely overlap the question's), with the example it introduces shown
+    # under it. A how-to that does not ask for code gets no code without prose.
+    indexed_with(fresh_assistant, "registry.html", (
+        "<html><head><title>Registries</title></head><body><main><h2>Unique names</h2><p>Registries are created "
+        "with the Registry class. By default, a registry lets several names stand for the same value. When this "
+        "behaviour isn’t wanted, you can use the distinct() decorator:</p><pre>@distinct\nclass Colour(Registry):\n"
+        "    RED = 1</pre><h2>Host ranges</h2><p>Host ranges cannot contain any bits past the prefix. By default, "
+        "building a host range with such bits raises ValueError. To request that the extra bits be cleared instead, "
+        "the flag loose=True can be passed to the constructor:</p><pre>hostrange('10.0.0.7/24', loose=True)</pre>"
+        "<p>Host ranges are printed in their compact form.</p></main></body></html>"))
+    answer = extractive_answer(fresh_assistant, "How do I stop a registry from giving one value two names?")
+    assert answer.grounded and "By default, a registry lets several names stand for the same value [1]. When this "\
+        "behaviour isn’t wanted, you can use the distinct() decorator [1]." in answer.answer, answer.answer
+    assert "@distinct" in answer.answer  # the example, under the prose
+    answer = extractive_answer(fresh_assistant, "How can I make a host range accept an address with bits past the prefix?")
+    assert answer.grounded and "the flag loose=True can be passed to the constructor [1]" in answer.answer, answer.answer
+    assert "hostrange('10.0.0.7/24', loose=True)" in answer.answer
+    (citation,) = answer.citations  # the highlight spans the statement, the instruction and its example
+    highlighted = fresh_assistant.document_text("registry.html")[citation.quote_start:citation.quote_end]
+    assert "By default, building a host range" in highlighted and highlighted.endswith("loose=True)"), highlighted
+
+
+def test_a_sentence_drawing_on_the_one_before_is_quoted_after_it_and_a_named_version_is_matched(fresh_assistant):
+    # "This means …" and "… calling this function …" are closest to the questions but say nothing alone: the sentence
+    # before them is what they mean. "Python 3.10" is answered by what holds for 3.10, not by a closer sentence
+    # about 3.9.
+    indexed_with(fresh_assistant, "interactive.md", (
+        "# Interactive mode\n\nThe interpreter prints the value of each expression you type. In interactive mode, "
+        "the last printed expression is assigned to the variable _. This means that when you use the interpreter as a "
+        "calculator, it is easier to carry on with the next calculation.\n\n## Annotations\n\nIn Python 3.9 and "
+        "older, getting the annotations of a class is complicated and error-prone. Python 3.10 adds a new function to "
+        "the standard library: inspect.get_annotations(). In Python 3.10 and newer, calling this function is the best "
+        "practice for getting annotations.\n"))
+    answer = extractive_answer(fresh_assistant, "Using the interpreter as a calculator, how do I reuse the last result?")
+    assert answer.grounded and "the last printed expression is assigned to the variable _ [1]. This means" in answer.answer, answer.answer
+    answer = extractive_answer(fresh_assistant, "What is the recommended way to get annotations on Python 3.10?")
+    assert answer.grounded and "inspect.get_annotations() [1]. In Python 3.10 and newer, calling this function" in answer.answer, answer.answer
+    assert "3.9" not in answer.answer
 
 
 def test_python_special_names_are_quoted_as_written_not_as_bold(fresh_assistant):

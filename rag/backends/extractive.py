@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from rag.config import Settings
-from rag.grounding import Judged, judge, names_field, names_found
+from rag.grounding import Judged, is_how_to, judge, names_field, names_found
 from rag.question import CARRIED_TYPES, EXPANSION, URL, stemmed_terms
 from rag.units import CODE, HEADING, ITEM, LINK, METADATA, ROW, SENTENCE, Unit, units_of, with_documents
 
@@ -32,6 +32,11 @@ PER_DOCUMENT = 2  # a question naming several documents quotes at most this many
 MAX_LIST_ITEMS = 8  # a list answer quotes at most this many rows / items
 # A sentence that opens by pointing back at the one before ("They can also …", "It also …").
 _POINTS_BACK = re.compile(r"^(?:they|it|this|these|those|both|he|she)\b", re.IGNORECASE)
+# "This means that … it is easier to continue calculations", "… calling this function is the best practice …": what
+# it means, which function, is the sentence before, said first
+_DRAWS_ON = re.compile(r"^(?:this|that)\s+(?:means|implies|is\s+(?:why|because|how)|way\b|makes|allows|lets|ensures)"
+                       r"|\b(?:this|these)\s+(?:functions?|methods?|class|classes|modules?|options?|flags?|behaviou?r|"
+                       r"approach|features?|attributes?|parameters?|arguments?|decorators?|techniques?)\b", re.IGNORECASE)
 COMPLEMENT_SHARE = 0.3  # focus weight the chosen units leave out before a unit holding it is added
 
 
@@ -127,14 +132,24 @@ def _with_continuations(question: Question, chosen: Sequence[Judged], every: Seq
     pointing back at it ("They can also be installed on MAC OS X" after "The utilities have been written for
     Linux") or going on with the list item it opens ("Paul argues in favor of a soft takeoff." after "Takeoff speeds
     by Paul Christiano — This post …"), and says focus terms the chosen units do not: the rest of the answer, not a
-    new topic."""
+    new topic. A unit answering the sentence before it (a reason, an instruction, "This means …") comes after
+    that sentence."""
     held = set().union(*(stemmed_terms(j.unit.text) for j in chosen))
     wanted = {term for term in question.focus if term not in held}
     units: list[Unit] = []
     for judged in chosen:
-        units.append(judged.unit)
+        if judged.unit in units:
+            continue
         at = every.index(judged.unit) if judged.unit.kind in (SENTENCE, ITEM) and judged.unit in every else -1
+        before = judged.finishes or (every[at - 1] if at > 0 and _DRAWS_ON.search(judged.unit.text) else None)
+        if (before is not None and before.kind == SENTENCE and before.passage == judged.unit.passage
+                and before not in units):
+            units.append(before)  # the statement the reason / instruction / conclusion answers, said first
+        units.append(judged.unit)
         following = every[at + 1] if 0 <= at < len(every) - 1 else None
+        if _shows_how(question, judged.unit, following):
+            units.append(following)
+            continue
         goes_on = following is not None and (_POINTS_BACK.match(following.text) or judged.unit.kind == ITEM
                                              and following.context.endswith(judged.unit.text))  # the item's rest
         if (following is not None and following.kind == SENTENCE and following.passage == judged.unit.passage
@@ -142,6 +157,15 @@ def _with_continuations(question: Question, chosen: Sequence[Judged], every: Seq
                 and following not in units and all(following != j.unit for j in chosen)):
             units.append(following)
     return units
+
+
+def _shows_how(question: Question, unit: Unit, following: Unit | None) -> bool:
+    """Is ``following`` the example a how-to answer introduces ("… the flag strict=False can be passed to the
+    constructor:" / ">>> ipaddress.ip_network('192.0.2.1/24', strict=False)")? Shown under the prose, never
+    instead of it (a question asking for code gets its code as the answer itself)."""
+    return (following is not None and following.kind == CODE and following.passage == unit.passage
+            and unit.kind == SENTENCE and unit.text.rstrip().endswith(":") and not question.wants_code
+            and is_how_to(question))
 
 
 def _with_item_heads(units: Sequence[Unit], every: Sequence[Unit]) -> list[Unit]:
