@@ -289,7 +289,7 @@ def _carries_on(question: Question, before: Unit, unit: Unit) -> bool:
         return unit.kind == SENTENCE and bool(_REASON.search(unit.text)) and not _REASON.search(before.text)
     if is_how_to(question) and unit.kind == SENTENCE:
         return bool(_INSTRUCTION.search(unit.text)) and not _INSTRUCTION.search(before.text)
-    return question.wants_code and unit.kind == CODE and before.text.rstrip().endswith(":")
+    return question.wants_code and unit.kind == CODE
 
 
 def is_how_to(question: Question) -> bool:

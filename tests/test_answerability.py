@@ -685,7 +685,9 @@ def test_why_gets_the_reason_after_the_statement_and_a_code_question_the_code_un
         "The advantage is that the file is properly closed after its suite finishes, even if an exception is "
         "raised at some point.\n\n## Creating Virtual Environments\n\nTo create a virtual environment, decide upon "
         "a directory where you want to place it, and run the venv module as a script with the directory path:\n\n"
-        "```\npython3 -m venv tutorial-env\n```\n\nThis will create the tutorial-env directory if it doesn't exist.\n"))
+        "```\npython3 -m venv tutorial-env\n```\n\nThis will create the tutorial-env directory if it doesn't exist.\n\n"
+        "## Data Compression\n\nCommon archive formats are supported directly by modules such as zlib and gzip.\n\n"
+        "```\n>>> t = zlib.compress(s)\n>>> zlib.decompress(t)\n```\n"))
     # Each is quoted after the statement it answers, which says what it is the reason / the command for.
     answer = extractive_answer(fresh_assistant, "Why should I use the with keyword when opening files?")
     assert answer.grounded and answer.answer.startswith("It is good practice to use the with keyword"), answer.answer
@@ -693,6 +695,9 @@ def test_why_gets_the_reason_after_the_statement_and_a_code_question_the_code_un
     answer = extractive_answer(fresh_assistant, "What command creates a virtual environment?")
     assert answer.grounded and answer.answer.startswith("To create a virtual environment"), answer.answer
     assert "[1]. python3 -m venv tutorial-env [1]" in answer.answer
+    # … also when the prose before the code does not end in a colon
+    answer = extractive_answer(fresh_assistant, "What code compresses bytes in memory and gets them back?")
+    assert answer.grounded and "t = zlib.compress(s)" in answer.answer, answer.answer
 
 
 def test_how_to_gets_the_instruction_after_the_behaviour_it_changes_with_its_example(fresh_assistant):

@@ -160,12 +160,11 @@ def _with_continuations(question: Question, chosen: Sequence[Judged], every: Seq
 
 
 def _shows_how(question: Question, unit: Unit, following: Unit | None) -> bool:
-    """Is ``following`` the example a how-to answer introduces ("… the flag strict=False can be passed to the
-    constructor:" / ">>> ipaddress.ip_network('192.0.2.1/24', strict=False)")? Shown under the prose, never
-    instead of it (a question asking for code gets its code as the answer itself)."""
+    """Is ``following`` the example a how-to or code answer introduces ("… the flag strict=False can be passed to
+    the constructor:" / ">>> ipaddress.ip_network('192.0.2.1/24', strict=False)")? Shown under the prose; a
+    question that does not ask how, or for code, gets none."""
     return (following is not None and following.kind == CODE and following.passage == unit.passage
-            and unit.kind == SENTENCE and unit.text.rstrip().endswith(":") and not question.wants_code
-            and is_how_to(question))
+            and unit.kind == SENTENCE and unit.text.rstrip().endswith(":") and (question.wants_code or is_how_to(question)))
 
 
 def _with_item_heads(units: Sequence[Unit], every: Sequence[Unit]) -> list[Unit]:
