@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
+from functools import partial
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -18,8 +19,9 @@ from rag.config import DEFAULT_COLLECTION, Settings, load_settings
 from rag.embed import Embedder, model_id, remove_stale_exports
 from rag.ingest import IndexReport, Progress, SourceFile, files_state, index_sources, scan, signature
 from rag.passage import Hit
-from rag.question import bm25_idf, named_documents, without_terms
-from rag.retrieve import MODES, UNIT_SEARCH_DEPTH, Retriever, with_named_documents, with_unit_hits
+from rag.grounding import heading_names
+from rag.question import analyse, bm25_idf, named_documents, without_terms
+from rag.retrieve import MODES, UNIT_SEARCH_DEPTH, Retriever, with_named_documents, with_section_leads, with_unit_hits
 from rag.store import DocumentRecord, IndexMismatchError, StoreError
 from rag.stores import open_store
 
@@ -378,7 +380,9 @@ class Assistant:
     def search_for_answer(self, query: str, k: int, mode: str | None = None,
                           documents: Sequence[str] | None = None) -> list[Hit]:
         """:meth:`search`, plus the chunk holding the answer unit nearest the query when the chunk search missed
-        it (rag.retrieve.with_unit_hits: a paraphrased sentence), holding the best passages of
+        it (rag.retrieve.with_unit_hits: a paraphrased sentence), the passage opening the section titled by what a
+        "What is X?" question asks about when a hit sits further into it (rag.retrieve.with_section_leads), holding
+        the best passages of
         each document the query names ("the overview and the core post": rag.question.named_documents), so an
         answer can draw on every one of them."""
         mode = mode or self.settings.retrieval_mode
@@ -387,6 +391,9 @@ class Assistant:
         if mode != "bm25":
             units = self.retriever.unit_chunks(query, UNIT_SEARCH_DEPTH, within)
             hits = with_unit_hits(hits, self.store.chunks, units, k)
+        asked = analyse(query, self.idf())
+        if asked.asks_what_it_is:
+            hits = with_section_leads(hits, k, partial(heading_names, asked), self.store.chunks)
         named = named_documents(query, self.titles(documents))
         if not named:
             return hits

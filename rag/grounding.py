@@ -17,7 +17,7 @@ import numpy as np
 
 from rag.question import (
     CARRIED_TYPES, DEFINITION, EXPANSION, NUMBER, Question, asked_acronym, carries, mentions, says_literally,
-    stemmed_terms,
+    stemmed_terms, titled_by,
 )
 from rag.text import stemmer, terms
 from rag.units import (
@@ -227,11 +227,18 @@ def judge(question: Question, units: Sequence[Unit], embedder: Embedder, section
     return sorted(judged, key=lambda j: -j.score)
 
 
+def heading_names(question: Question, heading: str) -> bool:
+    """Is the heading titled by what the question asks about: every code name it asks ("__slots__",
+    "@functools.cache(user_function)"), or, with none, most of its focus ("Formatted string literals")?"""
+    if question.names:
+        return all(titled_by(name, heading) for name in question.names)
+    return question.coverage(heading) >= FOCUS_MIN
+
+
 def _documents(question: Question, section: str) -> bool:
     """Is the section an API entry for every code name the question asks about (titled by its signature)?"""
     entry = section.rsplit(" > ", 1)[-1]  # "most_common([n])" under "Counter objects" documents Counter.most_common
-    return bool(question.names) and all(mentions(name, section) and name.rsplit(".", 1)[-1] in entry
-                                        for name in question.names)
+    return bool(question.names) and all(mentions(name, section) and titled_by(name, entry) for name in question.names)
 
 
 def _says_the_rest(question: Question, text: str) -> bool:
@@ -339,7 +346,7 @@ def _section_openings(question: Question, units: Sequence[Unit], sections: Seque
         path = sections[unit.passage] if unit.passage < len(sections) else heading
         if not heading:
             continue
-        if question.names and all(mentions(name, path) for name in question.names) or (
+        if question.names and _documents(question, path) or (
             question.type == DEFINITION and question.coverage(heading) >= FOCUS_MIN
             and question.coverage(unit.text) < FOCUS_MIN
         ) or heading.endswith("?") and question.coverage(heading) >= FOCUS_MIN:

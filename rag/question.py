@@ -177,6 +177,21 @@ def mentions(name: str, text: str) -> bool:
     return bool(as_code) and re.search(rf"\b{re.escape(first)}\b", text) is not None
 
 
+_HEADING_NUMBER = re.compile(r"^\s*\d+(?:\.\d+)*\.?\s+")
+_SIGNATURE_KEYWORDS = re.compile(r"^(?:(?:abstract|async|class|classmethod|staticmethod|exception|method|function|"
+                                 r"property|decorator|attribute|data|coroutine)\s+)+", _I)
+
+
+def titled_by(name: str, heading: str) -> bool:
+    """Is the heading the entry of ``name`` itself ("3.3.2.4. __slots__", "@functools.cache(user_function)",
+    "classmethod Path.cwd()", "most_common([n])" for Counter.most_common), not one that only mentions it ("Notes on
+    using __slots__")? Numbering, signature keywords, "@" and the parameter list are left out."""
+    core = _SIGNATURE_KEYWORDS.sub("", _HEADING_NUMBER.sub("", heading)).lstrip("@")
+    core = re.split(r"[(\[;]", core, maxsplit=1)[0].strip()
+    last = name.rsplit(".", 1)[-1]
+    return core in (name, last) or core.endswith(f".{last}")
+
+
 # Where a question asks a second thing: ", and which …", "? How …".
 _SECOND_QUESTION = re.compile(r",\s+and\s+(?=(?:what|which|who|whom|whose|when|where|why|how)\b)|(?<=\?)\s+(?=\S)", _I)
 

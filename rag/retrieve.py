@@ -8,6 +8,7 @@ import numpy as np
 
 from rag.dense_index import best_per_chunk
 from rag.embed import Embedder
+from rag.chunk import SECTION_SEPARATOR
 from rag.passage import Hit, Passage
 from rag.stores import IndexStore, SearchSnapshot
 
@@ -27,6 +28,10 @@ FUSION_DEPTH = 100
 # held-out 42/46 either way); adding 3 changed nothing more.
 UNIT_PASSAGES = 2
 UNIT_SEARCH_DEPTH = 5
+# "What does __slots__ do?": the passage opening the section titled by what is asked joins them when a hit sits
+# further into that section (looked for this many chunks back; chunks of a document have consecutive ids).
+SECTION_LEADS = 1
+SECTION_LEAD_REACH = 16
 
 
 class Retriever:
@@ -147,3 +152,31 @@ def with_unit_hits(hits: list[Hit], passages: Callable[[Sequence[int]], Mapping[
     found = passages(missing) if missing else {}
     scores = dict(unit_hits)
     return [*hits[:k], *(Hit(found[chunk_id], scores[chunk_id]) for chunk_id in missing if chunk_id in found)]
+
+
+def with_section_leads(hits: list[Hit], k: int, names_subject: Callable[[str], bool],
+                       passages: Callable[[Sequence[int]], Mapping[int, Passage]], extra: int = SECTION_LEADS) -> list[Hit]:
+    """``hits``, then the chunk opening the section a top-``k`` hit is in (or under) when that section's heading
+    names what the question asks about (``names_subject``): a definition opens the section of its term, and a
+    question about the term finds the notes further down as readily ("Notes on using __slots__" under
+    "__slots__")."""
+    openings: dict[int, tuple[Hit, str]] = {}
+    for hit in hits[:k]:
+        path = hit.passage.section.split(SECTION_SEPARATOR)
+        depth = next((d for d, heading in enumerate(path) if heading and names_subject(heading)), None)
+        if depth is not None:
+            openings[hit.passage.id] = hit, SECTION_SEPARATOR.join(path[: depth + 1])
+    if not openings:
+        return hits
+    earlier = passages(sorted({i for chunk_id in openings for i in range(max(0, chunk_id - SECTION_LEAD_REACH), chunk_id)}))
+    held, leads = {hit.passage.id for hit in hits}, []
+    for chunk_id, (hit, section) in openings.items():
+        lead = chunk_id
+        while (p := earlier.get(lead - 1)) is not None and p.source == hit.passage.source and (
+                p.section == section or p.section.startswith(section + SECTION_SEPARATOR)):
+            lead -= 1
+        reached_start = lead == 0 or lead - 1 in earlier  # the chunk before is known to be outside the section
+        if lead != chunk_id and reached_start and lead not in held and lead not in (h.passage.id for h in leads):
+            leads.append(Hit(earlier[lead], hit.score))
+    return [*hits, *leads[:extra]]
+

@@ -731,7 +731,8 @@ def test_a_sentence_drawing_on_the_one_before_is_quoted_after_it_and_a_named_ver
     indexed_with(fresh_assistant, "interactive.md", (
         "# Interactive mode\n\nThe interpreter prints the value of each expression you type. In interactive mode, "
         "the last printed expression is assigned to the variable _. This means that when you use the interpreter as a "
-        "calculator, it is easier to carry on with the next calculation.\n\n## Annotations\n\nIn Python 3.9 and "
+        "calculator, it is easier to carry on with the next calculation.\n\n## Conditions\n\nComparisons can be chained. "
+        "For example, a < b == c tests whether a is less than b and moreover b equals c.\n\n## Annotations\n\nIn Python 3.9 and "
         "older, getting the annotations of a class is complicated and error-prone. Python 3.10 adds a new function to "
         "the standard library: inspect.get_annotations(). In Python 3.10 and newer, calling this function is the best "
         "practice for getting annotations.\n"))
@@ -740,6 +741,8 @@ def test_a_sentence_drawing_on_the_one_before_is_quoted_after_it_and_a_named_ver
     answer = extractive_answer(fresh_assistant, "What is the recommended way to get annotations on Python 3.10?")
     assert answer.grounded and "inspect.get_annotations() [1]. In Python 3.10 and newer, calling this function" in answer.answer, answer.answer
     assert "3.9" not in answer.answer
+    answer = extractive_answer(fresh_assistant, "Does Python evaluate x < y < z as x < y and y < z?")
+    assert answer.grounded and "Comparisons can be chained [1]. For example, a < b == c" in answer.answer, answer.answer
 
 
 def test_python_special_names_are_quoted_as_written_not_as_bold(fresh_assistant):

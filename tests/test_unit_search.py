@@ -1,6 +1,7 @@
 """Answer-unit search (sentence-window retrieval): an answer finds the one sentence a question paraphrases even
 when that sentence's chunk, as a whole, loses the chunk-level search; on both stores, with filters, and as the
-living index changes (issue 10)."""
+living index changes (issue 10). Also the opening of the section titled by what a what-is question asks about
+(issue 15)."""
 
 from __future__ import annotations
 
@@ -137,3 +138,41 @@ def same_ranking(found: list[tuple[int, float]], expected: list[tuple[int, float
     """The same chunks with the same scores, up to the unit base's 8-bit quantization (near-ties may swap)."""
     return (found[0][0] == expected[0][0] and {c for c, _ in found} == {c for c, _ in expected}
             and all(abs(score - dict(expected)[chunk_id]) < 0.01 for chunk_id, score in found))
+
+
+NOTES = [
+    "Setting widget_cache to zero does not clear widgets that are already drawn.",
+    "When widget_cache is set in both the user and the site file, the user file wins.",
+    "The widget_cache option does nothing for widgets created with the nocache flag.",
+    "A widget_cache larger than the free memory does not fail, it only makes the pager swap.",
+    "Changing widget_cache does not take effect until the next login.",
+    "Reports do not count hits served by widget_cache as page views.",
+    "The widget_cache value does not need a unit; a bare number is read as megabytes.",
+    "Administrators can lock widget_cache so that users cannot change it.",
+    "On shared machines widget_cache is divided evenly between logged-in users.",
+    "Older releases did not have widget_cache and always redrew every widget.",
+    "Exporting a profile does not carry widget_cache with it.",
+    "Widgets from plugins use widget_cache only when the plugin declares them cacheable.",
+    *(f"For {thing}, what widget_cache does is decided by the {thing} plugin." for thing in
+      ["fonts", "icons", "tables", "charts", "maps", "forms", "menus", "tooltips", "dialogs", "images", "videos",
+       "frames", "borders", "shadows", "colours", "themes"]),
+]
+
+
+@pytest.mark.parametrize("store", ["local", "milvus"])
+def test_a_what_is_question_gets_the_opening_of_the_section_its_subject_titles(tmp_path, embedder, store):
+    # The notes under the entry "widget_cache(…)" name it in every sentence and fill the top passages, of the chunk
+    # search and of the answer-unit search; the description opens the entry without naming it again. The answer
+    # reads that opening, fetched as the start of the section a hit sits in.
+    manual = ("# Pager manual\n\n## Display\n\nThe pager draws each widget in its own frame.\n\n## widget_cache(size_in_megabytes, evict=\"oldest\")\n\n"
+              "Keeps every rendered widget in memory, so that a page opened again shows at once instead of being drawn "
+              "anew.\n\n### Notes on using widget_cache\n\n" + "\n\n".join(NOTES) + "\n")
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "pager.md").write_text(manual)
+    settings = {"store": "milvus", "milvus_uri": str(tmp_path / "milvus.db")} if store == "milvus" else {}
+    assistant = Assistant(make_settings(tmp_path, chunk_tokens=64, chunk_overlap_tokens=8, **settings), embedder=embedder)
+    assistant.index()
+    top = assistant.search("What does widget_cache do?", k=5)
+    assert all("Keeps every rendered widget" not in hit.passage.text for hit in top)  # the chunk search misses it
+    answer = final_answer(assistant.ask("What does widget_cache do?", backend="extractive"))
+    assert answer.grounded and "Keeps every rendered widget in memory" in answer.answer, answer.answer

@@ -32,9 +32,10 @@ PER_DOCUMENT = 2  # a question naming several documents quotes at most this many
 MAX_LIST_ITEMS = 8  # a list answer quotes at most this many rows / items
 # A sentence that opens by pointing back at the one before ("They can also …", "It also …").
 _POINTS_BACK = re.compile(r"^(?:they|it|this|these|those|both|he|she)\b", re.IGNORECASE)
-# "This means that … it is easier to continue calculations", "… calling this function is the best practice …": what
-# it means, which function, is the sentence before, said first
+# "This means that … it is easier to continue calculations", "… calling this function is the best practice …", "For
+# example, a < b == c tests …": what it means, which function, what it is an example of is the sentence before
 _DRAWS_ON = re.compile(r"^(?:this|that)\s+(?:means|implies|is\s+(?:why|because|how)|way\b|makes|allows|lets|ensures)"
+                       r"|^for\s+(?:example|instance)\b"
                        r"|\b(?:this|these)\s+(?:functions?|methods?|class|classes|modules?|options?|flags?|behaviou?r|"
                        r"approach|features?|attributes?|parameters?|arguments?|decorators?|techniques?)\b", re.IGNORECASE)
 COMPLEMENT_SHARE = 0.3  # focus weight the chosen units leave out before a unit holding it is added
