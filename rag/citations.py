@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rag.grounding import carries_answer, covers, names_found
+from rag.grounding import carries_answer, covers, names_found, says_how
 from rag.text import overlap, split_sentences
 from rag.units import CODE, SENTENCE, Unit, passage_units, units_of, with_documents
 
@@ -100,8 +100,9 @@ def check_claims(answer: str, cited: Sequence[Passage], question: Question, embe
                  retrieved: Sequence[Passage] = ()) -> list[Verdict]:
     """Per cited passage (new numbering): is every claim citing it in the passage (``supported``), and does some
     claim citing it answer the question (``answers``: the unit backing it covers the question's focus, is not code
-    unless code was asked for, and for a typed question both claim and unit carry an answer of that type)?
-    ``retrieved`` (all passages the answer was drawn from) say what a cited field's document is about."""
+    unless code was asked for, and for a typed question both claim and unit carry an answer of that type; for a
+    how-to question one claim's unit at least must say how: grounding.says_how)? ``retrieved`` (all passages the
+    answer was drawn from) say what a cited field's document is about."""
     claims = claims_of(answer)
     units = [with_documents(passage_units(passage, n), cited, retrieved) or [Unit(passage.text, SENTENCE, n)]
              for n, passage in enumerate(cited)]
@@ -110,6 +111,7 @@ def check_claims(answer: str, cited: Sequence[Passage], question: Question, embe
     quotes: list[list[str]] = [[] for _ in cited]
     asked = [question, *question.parts]  # a unit answering one part of a multi-part question answers
     named = [names_found(question, passage) for passage in cited]
+    tells_how = False
     if claims:
         question_vecs = [embedder.encode_query(q.text) for q in asked]
         claim_vecs = embedder.encode([c for c, _ in claims])
@@ -128,6 +130,9 @@ def check_claims(answer: str, cited: Sequence[Passage], question: Question, embe
                     covers(q, unit, float(unit_vecs[best] @ vec)) and carries_answer(q, claim)
                     and carries_answer(q, unit.text) for q, vec in zip(asked, question_vecs)
                 )
+                tells_how = tells_how or ok and says_how(question, unit, float(unit_vecs[best] @ question_vecs[0]))
+    if not tells_how:
+        answers = [False] * len(cited)  # a how-to question whose answer nowhere says how to do what it asks
     return [Verdict(bool(s) and all(s), a, tuple(q)) for s, a, q in zip(supported, answers, quotes)]
 
 

@@ -34,6 +34,10 @@ if TYPE_CHECKING:
 FOCUS_MIN = 0.5
 FOCUS_COSINE = 0.38
 FOCUS_COSINE_TYPED = 0.7  # a typed question's verb ("coined", "founded") matters: meaning alone must be closer
+# … and so does what a how-to question wants done: a sentence about the same module or topic is as close in meaning
+# as one doing a different thing with it ("To get curses to do the job, … enable keypad mode" for mouse clicks), so
+# one unit of a how-to answer must be this close (or hold most of its words): see says_how
+FOCUS_COSINE_HOW_TO = 0.6
 LEXICAL_WEIGHT = 0.3  # score = cosine + LEXICAL_WEIGHT * focus coverage (+ bonuses below)
 TYPE_BONUS = 0.15  # a typed question prefers units carrying its type
 CONCLUSION_BONUS = 0.08  # "What we landed on is …", "In short, …", the answer after a question the text asks:
@@ -115,6 +119,14 @@ def covers(question: Question, unit: Unit, cosine: float) -> bool:
     typed = question.type in CARRIED_TYPES
     return (question.coverage(unit.matched, unit.title) >= FOCUS_MIN
             or cosine >= (FOCUS_COSINE_TYPED if typed else FOCUS_COSINE))
+
+
+def says_how(question: Question, unit: Unit, cosine: float) -> bool:
+    """Could the unit tell how to do what a how-to question asks: it holds most of the question's words, or is
+    closer in meaning than FOCUS_COSINE_HOW_TO? An answer to a how-to question needs one such unit; the others may
+    be looser (the statement before the instruction, the instruction after it). True for any other question."""
+    return (not is_how_to(question) or question.coverage(unit.matched, unit.title) >= FOCUS_MIN
+            or cosine >= FOCUS_COSINE_HOW_TO)
 
 
 LEAD_IN_WORDS = 12  # a line ending in ":" this short only introduces what follows (an example, a list)

@@ -724,6 +724,26 @@ def test_how_to_gets_the_instruction_after_the_behaviour_it_changes_with_its_exa
     assert "By default, building a host range" in highlighted and highlighted.endswith("loose=True)"), highlighted
 
 
+def test_a_how_to_the_pages_do_not_answer_is_declined_not_answered_with_the_nearest_instruction(fresh_assistant):
+    # Every instruction here is about the curses library; none says how to react to mouse clicks or make a window
+    # scroll. A sentence about the same library is as close in meaning as one doing the thing asked, so a how-to
+    # answer needs one unit holding most of the question's words or much closer in meaning.
+    indexed_with(fresh_assistant, "curses.md", (
+        "# Curses programming\n\n## Keys\n\nTo get curses to return special keys such as the arrow keys, you have to "
+        "enable keypad mode with stdscr.keypad(True). Without it, an arrow key arrives as a sequence of escape codes.\n\n"
+        "## Colours\n\nTo use colours, call start_color() right after creating the screen, then define colour pairs "
+        "with init_pair().\n\n## Windows\n\nA new window is created with newwin(), giving its height, width and the "
+        "position of its top left corner.\n"))
+    for question in ("How do I react to mouse clicks in a curses program?",
+                     "How do I make a curses window scroll when text reaches the bottom line?"):
+        answer = extractive_answer(fresh_assistant, question)
+        assert not answer.grounded, answer.answer
+    answer = extractive_answer(fresh_assistant, "How can I read the arrow keys in a curses program?")
+    assert answer.grounded and "enable keypad mode" in answer.answer, answer.answer
+    answer = extractive_answer(fresh_assistant, "How do I get colours on the screen with curses?")
+    assert answer.grounded and "call start_color()" in answer.answer, answer.answer
+
+
 def test_a_sentence_drawing_on_the_one_before_is_quoted_after_it_and_a_named_version_is_matched(fresh_assistant):
     # "This means …" and "… calling this function …" are closest to the questions but say nothing alone: the sentence
     # before them is what they mean. "Python 3.10" is answered by what holds for 3.10, not by a closer sentence

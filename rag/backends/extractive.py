@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from rag.config import Settings
-from rag.grounding import Judged, is_how_to, judge, names_field, names_found
+from rag.grounding import Judged, is_how_to, judge, names_field, names_found, says_how
 from rag.question import CARRIED_TYPES, EXPANSION, URL, stemmed_terms
 from rag.units import CODE, HEADING, ITEM, LINK, METADATA, ROW, SENTENCE, Unit, units_of, with_documents
 
@@ -64,8 +64,8 @@ class ExtractiveBackend:
         answering = [j for j in judge(question, units, embedder, sections) if j.answers]
         if any(names_field(question, j.unit) for j in answering):  # "What is the title of …": a title, not prose
             answering = [j for j in answering if names_field(question, j.unit)]
-        if not answering:
-            return
+        if not any(says_how(question, j.unit, j.cosine) for j in answering):
+            return  # "How do I react to mouse clicks in curses?" is not answered by "… enable keypad mode"
         if len(question.documents) > 1:  # "What do the overview and the core post say about X?": each one's best,
             # and what comes close to it there (a document's best-worded sentence is not always the one saying it)
             picks = []
