@@ -155,7 +155,7 @@ _PERSONAL_PRONOUN = re.compile(r"\b(?:he|him|his|she|her|hers)\b", re.IGNORECASE
 
 
 def _tidy(text: str) -> str:
-    text = re.sub(r"[ \t]+([.,;:!?])", r"\1", text)
+    text = re.sub(r"[ \t]+([.,;:!?])(?=\s|$)", r"\1", text)  # "… [1] ." but not "Python for .NET"
     text = re.sub(r"[ \t]{2,}", " ", text)
     return text.strip()
 

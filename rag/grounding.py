@@ -66,12 +66,16 @@ _HOW_TO = re.compile(r"^\s*how\s+(?:do|can|should|would|could|may)\s+(?:i|you|on
 _INSTRUCTION = re.compile(r"(?:^|[,:;]\s*)(?:use|call|try|pass|set|add|run|write|import|create|install|open|put|"
                           r"specify|type)\b|\byou\s+(?:can|could|should|need\s+to|must)\s+(?!not\b)"
                           # "To request that the bits be zeroed, the flag strict=False can be passed …"
-                          r"|^to\s+[a-z]+\b[^,.]{0,100},|\b(?:can|could|should|must|may)\s+(?:also\s+)?be\s+(?:used|passed|"
-                          r"set|given|specified|supplied|added|enabled|disabled|changed|overridden|installed)\b",
+                          r"|^to\s+[a-z]+\b[^,.]{0,100},|\b(?:can|could|should|must|may)\s+(?:also\s+|\w+ly\s+)?be\s+(?:used|passed|"
+                          r"set|given|specified|supplied|added|enabled|disabled|changed|overridden|installed|derived|"
+                          r"subclassed|defined|created|written)\b",
                           re.IGNORECASE)
-_WHY = re.compile(r"^\s*why\b", re.IGNORECASE)
+# "Why …?", "What could be causing it?"
+_WHY = re.compile(r"^\s*why\b|\bwhat\s+(?:could|might|would|can|may)?\s*(?:be\s+)?caus(?:e|es|ing)\b"
+                  r"|\bwhat\s+is\s+the\s+(?:reason|cause)\b", re.IGNORECASE)
 _REASON = re.compile(r"\b(?:because|since|so\s+that|the\s+(?:advantage|benefit|reason)|this\s+is\s+why|that\s+is\s+why|"
-                     r"in\s+order\s+to|otherwise|to\s+avoid|ensures?|guarantees?)\b", re.IGNORECASE)
+                     r"in\s+order\s+to|otherwise|to\s+avoid|ensures?|guarantees?|caused\s+by|due\s+to|"
+                     r"the\s+(?:cause|problem)\s+(?:is|may\s+be|might\s+be|can\s+be))\b", re.IGNORECASE)
 SHAPE_BONUS = 0.15
 # A what-is question wants a sentence saying what the thing is: it is the sentence's subject ("The nonlocal statement
 # causes …", "An Enum is a set of …") or what the sentence calls something ("Any function containing a yield
@@ -110,8 +114,9 @@ def covers(question: Question, unit: Unit, cosine: float) -> bool:
         return False  # the question asks about a name no indexed passage holds
     if unit.kind == METADATA and not asks_about_field(question, unit):
         return False  # "title: X" is no answer to "what does X do?"
-    if question.asks_what_it_is and (unit.cross_reference or _lead_in(unit.text)):
-        return False  # "The specification for the nonlocal statement." / "Here's a simple example of a generator:"
+    if question.asks_what_it_is and (unit.cross_reference or _lead_in(unit.text) or _POINTER.match(unit.text)):
+        return False  # "The specification for the nonlocal statement." / "Here's a simple example of a generator:" /
+        # "More information can be found at the Jython website."
     if restates(question, unit):
         return False  # "date: 2024-06-09" is no answer to "what is the title of the post dated 2024-06-09?"
     if names_field(question, unit) and question.coverage(f"{unit.matched} {unit.document}", unit.title) >= FOCUS_MIN:
@@ -129,6 +134,8 @@ def says_how(question: Question, unit: Unit, cosine: float) -> bool:
             or cosine >= FOCUS_COSINE_HOW_TO)
 
 
+_POINTER = re.compile(r"(?:(?:more|further)\s+(?:information|details)\b|for\s+(?:more|further)\s+(?:information|details)\b"
+                      r"|see\s|refer\s+to\b)", re.IGNORECASE)
 LEAD_IN_WORDS = 12  # a line ending in ":" this short only introduces what follows (an example, a list)
 
 

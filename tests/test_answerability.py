@@ -744,6 +744,27 @@ def test_a_how_to_the_pages_do_not_answer_is_declined_not_answered_with_the_near
     assert answer.grounded and "call start_color()" in answer.answer, answer.answer
 
 
+def test_answer_shapes_of_pointers_causes_and_passive_instructions(fresh_assistant):
+    # "More information can be found at …" names the thing but says nothing about what it is; "what could be causing
+    # it?" asks for a cause like a why-question; "should typically be derived from …" is an instruction.
+    indexed_with(fresh_assistant, "notes.md", (
+        "# Implementations\n\n## IronPython\n\nMore information can be found at the IronPython website. IronPython is "
+        "an alternate Python for .NET, written by the same author as Jython.\n\n## Slow builds\n\nUsually the build "
+        "finishes in a minute, but sometimes it suddenly takes an hour on one machine. The problem may be caused by "
+        "a virus scanner that checks every file the compiler writes. A build that suddenly became slow on one machine "
+        "is the most common complaint in the forum.\n\n## Errors\n\nPrograms can report errors through exceptions. "
+        "Your own kinds of exception are reported exactly like the built-in ones. New exception classes should "
+        "typically be derived from the Exception class, either directly or indirectly.\n"))
+    answer = extractive_answer(fresh_assistant, "What is IronPython?")
+    assert answer.grounded and "an alternate Python for .NET" in answer.answer, answer.answer
+    assert "More information" not in answer.answer
+    answer = extractive_answer(fresh_assistant, "My build has suddenly become very slow on one machine; what could be causing it?")
+    assert answer.grounded and "[1]. The problem may be caused by a virus scanner" in answer.answer, answer.answer
+    assert "most common complaint" not in answer.answer.split("caused by")[0]  # the cause before what restates it
+    answer = extractive_answer(fresh_assistant, "How do I make my own kind of exception?")
+    assert answer.grounded and "[1]. New exception classes should typically be derived" in answer.answer, answer.answer
+
+
 def test_a_sentence_drawing_on_the_one_before_is_quoted_after_it_and_a_named_version_is_matched(fresh_assistant):
     # "This means …" and "… calling this function …" are closest to the questions but say nothing alone: the sentence
     # before them is what they mean. "Python 3.10" is answered by what holds for 3.10, not by a closer sentence
