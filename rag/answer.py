@@ -32,7 +32,7 @@ from rag.question import (
     type_phrase,
 )
 from rag.retrieve import FUSION_DEPTH
-from rag.text import content_words
+from rag.text import content_words, outside_code
 from rag.units import CODE, Unit, text_key, units_of
 
 if TYPE_CHECKING:
@@ -155,9 +155,12 @@ _PERSONAL_PRONOUN = re.compile(r"\b(?:he|him|his|she|her|hers)\b", re.IGNORECASE
 
 
 def _tidy(text: str) -> str:
+    return outside_code(text, _tidy_prose).strip()
+
+
+def _tidy_prose(text: str) -> str:
     text = re.sub(r"[ \t]+([.,;:!?])(?=\s|$)", r"\1", text)  # "… [1] ." but not "Python for .NET"
-    text = re.sub(r"[ \t]{2,}", " ", text)
-    return text.strip()
+    return re.sub(r"[ \t]{2,}", " ", text)
 
 
 def _ms(start: float) -> float:

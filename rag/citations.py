@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rag.grounding import carries_answer, covers, names_found, says_how
-from rag.text import overlap, split_sentences
+from rag.text import fenced_spans, overlap, split_sentences
 from rag.units import CODE, SENTENCE, Unit, passage_units, units_of, with_documents
 
 if TYPE_CHECKING:
@@ -48,6 +48,7 @@ class MarkerRewriter:
         self.passages = passages
         self.order: list[int] = []  # original passage numbers, in order of first citation
         self._pending = ""
+        self._seen = ""  # the text fed so far: whether a bracket is inside a code block ("[3, 4, 5]") depends on it
 
     def _renumber(self, match: re.Match[str]) -> str:
         new: list[int] = []
@@ -69,11 +70,22 @@ class MarkerRewriter:
             self._pending, buffer = buffer[cut:], buffer[:cut]  # maybe a marker split across deltas
         else:
             self._pending = ""
-        return MARKER.sub(self._renumber, buffer)
+        return self._rewrite(buffer)
 
     def flush(self) -> str:
         rest, self._pending = self._pending, ""
-        return MARKER.sub(self._renumber, rest)
+        return self._rewrite(rest)
+
+    def _rewrite(self, text: str) -> str:
+        """Markers renumbered outside fenced code; code is quoted as written."""
+        start, self._seen = len(self._seen), self._seen + text
+        code = fenced_spans(self._seen)
+
+        def outside(match: re.Match[str]) -> str:
+            at = start + match.start()
+            return match.group(0) if any(a <= at < b for a, b in code) else self._renumber(match)
+
+        return MARKER.sub(outside, text)
 
 
 @dataclass(frozen=True)
@@ -85,10 +97,18 @@ class Verdict:
     quotes: tuple[str, ...]  # the passage's units backing the claims that cite it: what the UI highlights
 
 
+_CODE_CLAIM = re.compile(r"(`{3,}|~{3,})[^\n]*\n(.*?)\n?\1[`~]*\s*((?:\[\d+\]\s*)*)", re.DOTALL)
+
+
 def claims_of(answer: str) -> list[tuple[str, list[int]]]:
-    """(claim without markers, the passage numbers it cites) per sentence of an answer that cites something."""
+    """(claim without markers, the passage numbers it cites) per sentence of an answer that cites something; a
+    fenced code block is one claim, citing the markers after it (its own brackets are code)."""
     claims = []
     for sentence in split_sentences(answer):
+        if code := _CODE_CLAIM.fullmatch(sentence):
+            if numbers := [int(n) for n in re.findall(r"\[(\d+)\]", code.group(3))]:
+                claims.append((code.group(2).strip(), numbers))
+            continue
         numbers = [int(n) for n in re.findall(r"\[(\d+)\]", sentence)]
         claim = re.sub(r"\s*\[\d+\]", "", sentence).strip().lstrip("-•* ").strip()
         if numbers and claim:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 
 _WORD = re.compile(r"[a-z0-9]+(?:['’-][a-z0-9]+)*")
 _STOPWORDS = frozenset(
@@ -130,13 +131,61 @@ def _inside_listed_title(before: str, piece: str) -> bool:
     return len(words) >= 2 and all(w[:1].isupper() for w in words)
 
 
+# CommonMark's fence lines: a backtick fence's info string holds no backtick
+_FENCE_LINE = re.compile(r"^[ \t]{0,3}(`{3,}(?=[^`\n]*$)|~{3,})[^\n]*$", re.MULTILINE)
+
+
+def fenced_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each fenced code block of a Markdown answer, fences included; one left open runs to the end
+    (an answer still streaming). Quoted code keeps its brackets, spacing and sentence ends as written."""
+    spans: list[tuple[int, int]] = []
+    opened: tuple[int, str] | None = None
+    for m in _FENCE_LINE.finditer(text):
+        fence = m.group(1)
+        if opened is None:
+            opened = m.start(), fence
+        elif fence[0] == opened[1][0] and len(fence) >= len(opened[1]) and not m.group(0).strip().strip(fence[0]):
+            spans.append((opened[0], m.end()))
+            opened = None
+    if opened is not None:
+        spans.append((opened[0], len(text)))
+    return spans
+
+
+def code_fence(code: str) -> str:
+    """A fence longer than any backtick run inside ``code``, so that the code cannot close it."""
+    return "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", code)), default=0))
+
+
+def outside_code(text: str, change: Callable[[str], str]) -> str:
+    """``text`` with ``change`` applied to its prose only, fenced code left as it is."""
+    out, at = [], 0
+    for start, end in fenced_spans(text):
+        out += [change(text[at:start]), text[start:end]]
+        at = end
+    out.append(change(text[at:]))
+    return "".join(out)
+
+
 def split_sentences(text: str) -> list[str]:
-    """Sentences of an answer, each keeping the [n] markers that follow it."""
+    """Sentences of an answer, each keeping the [n] markers that follow it; a fenced code block is one sentence."""
+    out: list[str] = []
+    at = 0
+    for start, end in fenced_spans(text):
+        out += _prose_sentences(text[at:start], out)
+        out.append(text[start:end].strip())
+        at = end
+    out += _prose_sentences(text[at:], out)
+    return out
+
+
+def _prose_sentences(text: str, before: list[str]) -> list[str]:
     out: list[str] = []
     for piece in re.split(r"(?<=[.!?])\s+|\n+", text):
         lead = re.match(r"^\s*((?:\[\d+\]\s*)+)", piece)
-        if lead and out:
-            out[-1] = f"{out[-1]} {lead.group(1).strip()}"
+        if lead and (out or before):
+            target = out if out else before  # markers after a code block cite the block
+            target[-1] = f"{target[-1]} {lead.group(1).strip()}"
             piece = piece[lead.end():]
         if piece.strip():
             out.append(piece.strip())

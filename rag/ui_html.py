@@ -20,7 +20,7 @@ from rag.injection import instruction_like
 from rag.loaders.markdown import _FRONT_MATTER, _LINK_DEFINITION
 from rag.passage import Hit, Passage
 from rag.store import StoreError
-from rag.text import split_sentences
+from rag.text import outside_code, split_sentences
 
 # Characters of document text shown around a cited span (extended to whole blocks for Markdown).
 CONTEXT_CHARS = 240
@@ -91,7 +91,8 @@ def linked_answer(text: str, citations: Sequence, turn: int) -> str:
             f'data-source="{html.escape(source_label(passage), quote=True)}">[{citation.n}]</a>'
         )
 
-    return re.sub(r"\[(\d+)\]", link, html.escape(text, quote=False))
+    # Prose is escaped and its markers linked; fenced code goes to the Markdown renderer as written (it escapes code)
+    return outside_code(text, lambda prose: re.sub(r"\[(\d+)\]", link, html.escape(prose, quote=False)))
 
 
 def unverified_sentences(answer) -> list[str]:

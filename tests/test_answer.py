@@ -9,7 +9,7 @@ import pytest
 
 from rag.answer import Answer, answer_stream
 from rag.backends import BACKEND_NAMES, BackendError, get_backend
-from rag.citations import MarkerRewriter
+from rag.citations import MarkerRewriter, claims_of
 from rag.text import split_sentences
 
 
@@ -139,6 +139,16 @@ def test_markers_split_across_deltas_are_renumbered_and_out_of_range_dropped():
     out = "".join(rewriter.feed(p) for p in pieces) + rewriter.flush()
     assert out == "Alpha [1]. Beta [2][1] [3]. Gamma ."
     assert rewriter.order == [3, 2, 1]
+
+
+def test_brackets_inside_code_blocks_are_code_not_markers():
+    # Streamed in pieces that split the fence and the code: only the markers outside the block are renumbered.
+    rewriter = MarkerRewriter(passages=7)
+    pieces = ["Use it [3]:\n\n``", "`\n>>> list(range(3, 6))\n[3, ", "4, 5]\n>>> x[1]\n```\n[3]\n\nThen [", "5]."]
+    out = "".join(rewriter.feed(p) for p in pieces) + rewriter.flush()
+    assert out == "Use it [1]:\n\n```\n>>> list(range(3, 6))\n[3, 4, 5]\n>>> x[1]\n```\n[1]\n\nThen [2]."
+    assert rewriter.order == [3, 5]
+    assert claims_of(out) == [("Use it:", [1]), (">>> list(range(3, 6))\n[3, 4, 5]\n>>> x[1]", [1]), ("Then.", [2])]
 
 
 def test_a_quote_is_located_to_its_end_when_its_last_words_also_come_early():

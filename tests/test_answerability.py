@@ -694,10 +694,23 @@ def test_why_gets_the_reason_after_the_statement_and_a_code_question_the_code_un
     assert "[1]. The advantage is that the file is properly closed" in answer.answer
     answer = extractive_answer(fresh_assistant, "What command creates a virtual environment?")
     assert answer.grounded and answer.answer.startswith("To create a virtual environment"), answer.answer
-    assert "[1]. python3 -m venv tutorial-env [1]" in answer.answer
+    assert "[1].\n\n```\npython3 -m venv tutorial-env\n```\n[1]" in answer.answer  # the code as a block, as written
     # … also when the prose before the code does not end in a colon
     answer = extractive_answer(fresh_assistant, "What code compresses bytes in memory and gets them back?")
     assert answer.grounded and "t = zlib.compress(s)" in answer.answer, answer.answer
+
+
+def test_quoted_code_keeps_its_brackets_and_spacing_and_cites_only_its_passage(fresh_assistant):
+    # "[3, 4, 5]" and "args[1]" in quoted code are Python, not citations of passages 3, 4 and 5.
+    indexed_with(fresh_assistant, "unpacking.md", (
+        "# Unpacking argument lists\n\nWhen the arguments are already in a list, write the call with the * operator "
+        "to unpack them out of the list:\n\n```\n>>> list(range(3, 6))    # separate arguments\n[3, 4, 5]\n"
+        ">>> args = [3, 6]\n>>> if args[1] > 5:\n...     print(list(range(*args)))\n[3, 4, 5]\n```\n"))
+    answer = extractive_answer(fresh_assistant, "Show me code that unpacks a list into the arguments of a call")
+    assert answer.grounded, answer.answer
+    assert ">>> list(range(3, 6)) # separate arguments\n[3, 4, 5]\n>>> args = [3, 6]\n>>> if args[1] > 5:\n"\
+        "... print(list(range(*args)))" in answer.answer, answer.answer
+    assert [citation.n for citation in answer.citations] == [1]
 
 
 def test_how_to_gets_the_instruction_after_the_behaviour_it_changes_with_its_example(fresh_assistant):

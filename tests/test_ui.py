@@ -360,6 +360,21 @@ def test_unverified_answer_is_told_apart_and_names_its_sentences(page, ui, llm):
     clear(page)
 
 
+def test_code_in_an_answer_shows_as_written_in_a_code_block(page, ui, llm):
+    # "[3, 4, 5]" in quoted code is a list, not three citations; markup inside code is shown, never run.
+    clear(page)
+    with use_model(ui, llm, "code"):
+        turn = ask(page, "What is specification gaming?")
+    answer = page.locator('#chat [data-testid="bot"]').last
+    code = answer.locator("pre code").first
+    assert "[3, 4, 5]" in code.inner_text() and "<img src=x onerror=window.pwned=1>" in code.inner_text()
+    assert page.evaluate("window.pwned") is None
+    links = answer.locator("a.cite-ref")
+    assert {links.nth(i).inner_text() for i in range(links.count())} == {"[1]"}
+    assert page.locator(f'#sources .sources[data-turn="{turn}"] .source').count() >= 1
+    clear(page)
+
+
 def test_markdown_passages_read_as_the_document_shows_them(page):
     turn = ask(page, "What is a corrigible AI?")
     cited = page.locator(f'#sources .sources[data-turn="{turn}"] .source').first

@@ -1,5 +1,6 @@
 """A scripted OpenAI-compatible model on 127.0.0.1 for the browser tests: it streams slowly (so a test can queue
-a question or press Stop mid-answer) or writes a claim its passages do not back (an unverified answer)."""
+a question or press Stop mid-answer), writes a claim its passages do not back (an unverified answer) or quotes
+code."""
 
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ def reply_for(model: str, messages: list[dict]) -> str:
     other = max(n for n in numbered if n != fact) if len(numbered) > 1 else fact
     if model == "unverified":
         return f"{OFF_TOPIC} [{other}]."
+    if model == "code":  # a code block whose brackets are code, not markers, and whose markup is text
+        return (f"{FACT} [{fact}].\n\n```\n>>> list(range(3, 6))\n[3, 4, 5]\n>>> print('<img src=x "
+                f"onerror=window.pwned=1>')\n```\n[{fact}]")
     return f"{FACT} [{fact}]. {SLOW_TAIL}"
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from rag.config import Settings
 from rag.grounding import Judged, is_how_to, judge, names_field, names_found, says_how
 from rag.question import CARRIED_TYPES, EXPANSION, URL, stemmed_terms
+from rag.text import code_fence
 from rag.units import CODE, HEADING, ITEM, LINK, METADATA, ROW, SENTENCE, Unit, units_of, with_documents
 
 if TYPE_CHECKING:
@@ -184,11 +185,19 @@ def _with_item_heads(units: Sequence[Unit], every: Sequence[Unit]) -> list[Unit]
 
 
 def _quote(units: Sequence[Unit]) -> Iterator[str]:
-    """The chosen units as answer sentences, each ending with its passage's [n] marker."""
+    """The chosen units as answer sentences, each ending with its passage's [n] marker; code as a fenced block,
+    exactly as written, its marker on the line after it."""
+    after_code = False
     for position, unit in enumerate(units):
+        if unit.kind == CODE:
+            fence = code_fence(unit.text)
+            yield f"{chr(10) * 2 if position else ''}{fence}\n{unit.text}\n{fence}\n[{unit.passage + 1}]"
+            after_code = True
+            continue
         text = unit.text.lstrip("—–-:;,. ")
         body, end = text.rstrip(" .!?…:;,"), text[-1] if text[-1] in "!?" else "."
-        yield f"{' ' if position else ''}{body} [{unit.passage + 1}]{end}"
+        yield f"{chr(10) * 2 if after_code else ' ' if position else ''}{body} [{unit.passage + 1}]{end}"
+        after_code = False
 
 
 def _quotable(unit: Unit, question: Question) -> bool:
