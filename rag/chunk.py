@@ -22,10 +22,11 @@ from rag.passage import Span
 from rag.text import clean_line, one_line
 
 # Stored with an index: bump whenever the same document would be chunked differently.
-CHUNKER_VERSION = "5"  # 2: front-matter and link chunks; 3: HTML main content only, API entries as sections;
+CHUNKER_VERSION = "6"  # 2: front-matter and link chunks; 3: HTML main content only, API entries as sections;
 # 4: PDF text from pypdfium2 (words kept apart), no headers/footers or contents pages, code blocks apart;
 # chunks mark their code (Span.code); 5: a title chunk for every format, and a code mark placed on lines of its
-# own (the word "deactivate" in the prose before a <pre>deactivate</pre> block no longer takes the block's mark)
+# own (the word "deactivate" in the prose before a <pre>deactivate</pre> block no longer takes the block's mark);
+# 6: code keeps its indentation and spacing
 SECTION_SEPARATOR = " > "
 CONTEXT_SEPARATOR = " — "
 # Sections of the reference chunks (see reference_chunks): what the answer layer reads as metadata / links.
@@ -104,7 +105,7 @@ def _emit(doc, chunks, at, text, section, page, budget, length, count_tokens, ma
     The exact count of the embedded string is the one check every chunk gets; it catches both pieces
     no separator could cut and tokenizers whose piece counts do not add up exactly.
     """
-    tidied = tidy(text)
+    tidied = _tidy_keeping_code(text, _code_within(doc.code_spans, at, at + len(text)))
     chunk = Span(tidied, doc.offsets.start(at), doc.offsets.end(at + len(text)), section, page,
                  _code_marks(doc.body, doc.code_spans, at, at + len(text), tidied))
     excess = count_tokens(embedding_text(doc.title, chunk)) - max_tokens
@@ -125,12 +126,38 @@ def _code_marks(body: str, code: list[tuple[int, int]], start: int, end: int, ch
     for a, b in code[max(0, bisect.bisect_right(code, (start, start)) - 1):]:
         if a >= end:
             break
-        piece = tidy(body[max(a, start) : min(b, end)]) if b > start else ""
+        piece = body[max(a, start) : min(b, end)] if b > start else ""
+        piece = _tidy_keeping_code(piece, [(0, len(piece))])
         found = _on_own_lines(chunk_text, piece, cursor) if piece else -1
         if found >= 0:
             cursor = found + len(piece)
             marks.append(f"{found}:{cursor}")
     return " ".join(marks)
+
+
+# Spaces and tabs inside code stand in as these while the chunk is tidied: indentation is what Python code means.
+_CODE_SPACE, _CODE_TAB = "\ue000", "\ue001"
+
+
+def _code_within(code: list[tuple[int, int]], start: int, end: int) -> list[tuple[int, int]]:
+    """The code spans overlapping body[start:end], relative to ``start``."""
+    first = max(0, bisect.bisect_right(code, (start, start)) - 1)
+    return [(max(a, start) - start, min(b, end) - start) for a, b in code[first:] if a < end and b > start]
+
+
+def _tidy_keeping_code(text: str, code: list[tuple[int, int]]) -> str:
+    """``tidy``, except that the spacing of the code in ``text`` (spans relative to it) stays as laid out."""
+    if not code:
+        return tidy(text)
+    chars = list(text)
+    for a, b in code:
+        for i in range(a, b):
+            if chars[i] == " ":
+                chars[i] = _CODE_SPACE
+            elif chars[i] == "\t":
+                chars[i] = _CODE_TAB
+    kept = tidy("".join(chars)).replace(_CODE_SPACE, " ").replace(_CODE_TAB, "\t")
+    return "\n".join(line.rstrip() for line in kept.split("\n"))
 
 
 def _on_own_lines(text: str, piece: str, cursor: int) -> int:

@@ -701,15 +701,16 @@ def test_why_gets_the_reason_after_the_statement_and_a_code_question_the_code_un
 
 
 def test_quoted_code_keeps_its_brackets_and_spacing_and_cites_only_its_passage(fresh_assistant):
-    # "[3, 4, 5]" and "args[1]" in quoted code are Python, not citations of passages 3, 4 and 5.
+    # "[3, 4, 5]" and "args[1]" in quoted code are Python, not citations of passages 3, 4 and 5; its indentation
+    # and spacing stay as written.
     indexed_with(fresh_assistant, "unpacking.md", (
         "# Unpacking argument lists\n\nWhen the arguments are already in a list, write the call with the * operator "
         "to unpack them out of the list:\n\n```\n>>> list(range(3, 6))    # separate arguments\n[3, 4, 5]\n"
         ">>> args = [3, 6]\n>>> if args[1] > 5:\n...     print(list(range(*args)))\n[3, 4, 5]\n```\n"))
     answer = extractive_answer(fresh_assistant, "Show me code that unpacks a list into the arguments of a call")
     assert answer.grounded, answer.answer
-    assert ">>> list(range(3, 6)) # separate arguments\n[3, 4, 5]\n>>> args = [3, 6]\n>>> if args[1] > 5:\n"\
-        "... print(list(range(*args)))" in answer.answer, answer.answer
+    assert ">>> list(range(3, 6))    # separate arguments\n[3, 4, 5]\n>>> args = [3, 6]\n>>> if args[1] > 5:\n"\
+        "...     print(list(range(*args)))" in answer.answer, answer.answer
     assert [citation.n for citation in answer.citations] == [1]
 
 

@@ -185,6 +185,22 @@ def test_a_table_that_fits_is_not_split_by_the_text_before_it(tmp_path, embedder
     assert len(holders) == 1 and all(f"| name {i} | role {i} |" in holders[0].text for i in range(8))
 
 
+@pytest.mark.parametrize("name, wrap", [
+    ("example.md", lambda code: f"```python\n{code}\n```"),
+    ("example.html", lambda code: f"<pre>{html.escape(code)}</pre>"),
+])
+def test_code_keeps_its_indentation_while_prose_is_tidied(tmp_path, embedder, name, wrap):
+    code = "def total(items):\n    result = 0      # running sum\n    for item in items:\n        result += item\n    return result"
+    body = f"<p>Add   the\t items  up:</p>{wrap(code)}" if name.endswith(".html") else f"Add   the\t items  up:\n\n{wrap(code)}\n"
+    page = f"<html><body><main><h1>Sums</h1>{body}</main></body></html>" if name.endswith(".html") else f"# Sums\n\n{body}"
+    doc = load(tmp_path, name, page)
+    (chunk,) = chunk_document(doc, embedder.count_tokens, MAX_TOKENS, OVERLAP)
+    assert "Add the items up:" in chunk.text and code in chunk.text, chunk.text
+    (start, end), = chunk.code_ranges
+    assert code in chunk.text[start:end]
+    assert cleaned(doc.text[chunk.start : chunk.end]) == cleaned(chunk.text)
+
+
 def test_plain_sentences_split_at_sentence_ends(tmp_path, embedder):
     text = "Notes\n" + " ".join(f"Statement {i} says something ordinary about topic {i}." for i in range(60)) + "\n"
     doc = load(tmp_path, "notes.txt", text)
