@@ -239,8 +239,9 @@ def judge(question: Question, units: Sequence[Unit], embedder: Embedder, section
                  + SHAPE_BONUS * (_has_asked_shape(question, unit.text) or bool(carried))
                  + FIELD_BONUS * names_field(question, unit)
                  + DEFINES_BONUS * (defining and _defines(question, unit)))
-        # … and quoted after it unless it says what it answers itself ("To keep a job queue, use a ring of tickets …")
-        finishes = carried if carried and question.coverage(unit.text) < FOCUS_MIN else None
+        # … and quoted after it unless it says what it answers itself ("To keep a job queue, use a ring of tickets …");
+        # code always comes under the prose that introduces it
+        finishes = carried if carried and (unit.kind == CODE or question.coverage(unit.text) < FOCUS_MIN) else None
         judged.append(Judged(unit, score, cosine, covers(question, unit, ranked_cosine if carried else cosine), has_type,
                              vector, finishes))
     return sorted(judged, key=lambda j: -j.score)

@@ -707,8 +707,8 @@ def test_quoted_code_keeps_its_brackets_and_spacing_and_cites_only_its_passage(f
         "# Unpacking argument lists\n\nWhen the arguments are already in a list, write the call with the * operator "
         "to unpack them out of the list:\n\n```\n>>> list(range(3, 6))    # separate arguments\n[3, 4, 5]\n"
         ">>> args = [3, 6]\n>>> if args[1] > 5:\n...     print(list(range(*args)))\n[3, 4, 5]\n```\n"))
-    answer = extractive_answer(fresh_assistant, "Show me code that unpacks a list into the arguments of a call")
-    assert answer.grounded, answer.answer
+    answer = extractive_answer(fresh_assistant, "Show me code that calls range with args unpacked from a list")
+    assert answer.grounded and answer.answer.startswith("When the arguments are already in a list"), answer.answer
     assert ">>> list(range(3, 6))    # separate arguments\n[3, 4, 5]\n>>> args = [3, 6]\n>>> if args[1] > 5:\n"\
         "...     print(list(range(*args)))" in answer.answer, answer.answer
     assert [citation.n for citation in answer.citations] == [1]
