@@ -626,6 +626,13 @@ def extractive_answer(assistant, question: str):
     return final_answer(assistant.ask(question, backend="extractive"))
 
 
+def answered_with(assistant, question: str, *quotes: str):
+    """The extractive answer to ``question``, checked to be grounded and to hold every one of ``quotes``."""
+    answer = extractive_answer(assistant, question)
+    assert answer.grounded and all(quote in answer.answer for quote in quotes), answer.answer
+    return answer
+
+
 def test_a_title_word_alone_does_not_name_a_document(fresh_assistant):
     # "the array module" shares "module" with one title only, but "array" is not in it: no document is named, so
     # the page that does describe the array module answers.
@@ -696,8 +703,7 @@ def test_why_gets_the_reason_after_the_statement_and_a_code_question_the_code_un
     assert answer.grounded and answer.answer.startswith("To create a virtual environment"), answer.answer
     assert "[1].\n\n```\npython3 -m venv tutorial-env\n```\n[1]" in answer.answer  # the code as a block, as written
     # … also when the prose before the code does not end in a colon
-    answer = extractive_answer(fresh_assistant, "What code compresses bytes in memory and gets them back?")
-    assert answer.grounded and "t = zlib.compress(s)" in answer.answer, answer.answer
+    answered_with(fresh_assistant, "What code compresses bytes in memory and gets them back?", "t = zlib.compress(s)")
 
 
 def test_quoted_code_keeps_its_brackets_and_spacing_and_cites_only_its_passage(fresh_assistant):
@@ -752,10 +758,8 @@ def test_a_how_to_the_pages_do_not_answer_is_declined_not_answered_with_the_near
                      "How do I make a curses window scroll when text reaches the bottom line?"):
         answer = extractive_answer(fresh_assistant, question)
         assert not answer.grounded, answer.answer
-    answer = extractive_answer(fresh_assistant, "How can I read the arrow keys in a curses program?")
-    assert answer.grounded and "enable keypad mode" in answer.answer, answer.answer
-    answer = extractive_answer(fresh_assistant, "How do I get colours on the screen with curses?")
-    assert answer.grounded and "call start_color()" in answer.answer, answer.answer
+    answered_with(fresh_assistant, "How can I read the arrow keys in a curses program?", "enable keypad mode")
+    answered_with(fresh_assistant, "How do I get colours on the screen with curses?", "call start_color()")
 
 
 def test_answer_shapes_of_pointers_causes_and_passive_instructions(fresh_assistant):
@@ -769,14 +773,13 @@ def test_answer_shapes_of_pointers_causes_and_passive_instructions(fresh_assista
         "is the most common complaint in the forum.\n\n## Errors\n\nPrograms can report errors through exceptions. "
         "Your own kinds of exception are reported exactly like the built-in ones. New exception classes should "
         "typically be derived from the Exception class, either directly or indirectly.\n"))
-    answer = extractive_answer(fresh_assistant, "What is IronPython?")
-    assert answer.grounded and "an alternate Python for .NET" in answer.answer, answer.answer
+    answer = answered_with(fresh_assistant, "What is IronPython?", "an alternate Python for .NET")
     assert "More information" not in answer.answer
-    answer = extractive_answer(fresh_assistant, "My build has suddenly become very slow on one machine; what could be causing it?")
-    assert answer.grounded and "[1]. The problem may be caused by a virus scanner" in answer.answer, answer.answer
+    answer = answered_with(fresh_assistant, "My build has suddenly become very slow on one machine; what could be causing "
+                           "it?", "[1]. The problem may be caused by a virus scanner")
     assert "most common complaint" not in answer.answer.split("caused by")[0]  # the cause before what restates it
-    answer = extractive_answer(fresh_assistant, "How do I make my own kind of exception?")
-    assert answer.grounded and "[1]. New exception classes should typically be derived" in answer.answer, answer.answer
+    answered_with(fresh_assistant, "How do I make my own kind of exception?",
+                  "[1]. New exception classes should typically be derived")
 
 
 def test_a_sentence_drawing_on_the_one_before_is_quoted_after_it_and_a_named_version_is_matched(fresh_assistant):
@@ -791,13 +794,13 @@ def test_a_sentence_drawing_on_the_one_before_is_quoted_after_it_and_a_named_ver
         "older, getting the annotations of a class is complicated and error-prone. Python 3.10 adds a new function to "
         "the standard library: inspect.get_annotations(). In Python 3.10 and newer, calling this function is the best "
         "practice for getting annotations.\n"))
-    answer = extractive_answer(fresh_assistant, "Using the interpreter as a calculator, how do I reuse the last result?")
-    assert answer.grounded and "the last printed expression is assigned to the variable _ [1]. This means" in answer.answer, answer.answer
-    answer = extractive_answer(fresh_assistant, "What is the recommended way to get annotations on Python 3.10?")
-    assert answer.grounded and "inspect.get_annotations() [1]. In Python 3.10 and newer, calling this function" in answer.answer, answer.answer
+    answered_with(fresh_assistant, "Using the interpreter as a calculator, how do I reuse the last result?",
+                  "the last printed expression is assigned to the variable _ [1]. This means")
+    answer = answered_with(fresh_assistant, "What is the recommended way to get annotations on Python 3.10?",
+                           "inspect.get_annotations() [1]. In Python 3.10 and newer, calling this function")
     assert "3.9" not in answer.answer
-    answer = extractive_answer(fresh_assistant, "Does Python evaluate x < y < z as x < y and y < z?")
-    assert answer.grounded and "Comparisons can be chained [1]. For example, a < b == c" in answer.answer, answer.answer
+    answered_with(fresh_assistant, "Does Python evaluate x < y < z as x < y and y < z?",
+                  "Comparisons can be chained [1]. For example, a < b == c")
 
 
 def test_python_special_names_are_quoted_as_written_not_as_bold(fresh_assistant):
