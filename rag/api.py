@@ -18,8 +18,8 @@ from rag.collections import (Collection, create_collection, find_collection, lis
 from rag.config import DEFAULT_COLLECTION, Settings, load_settings
 from rag.embed import Embedder, model_id, remove_stale_exports
 from rag.ingest import IndexReport, Progress, SourceFile, files_state, index_sources, scan, signature
-from rag.passage import Hit
 from rag.grounding import heading_names
+from rag.passage import Hit
 from rag.question import analyse, bm25_idf, named_documents, without_terms
 from rag.retrieve import MODES, UNIT_SEARCH_DEPTH, Retriever, with_named_documents, with_section_leads, with_unit_hits
 from rag.store import DocumentRecord, IndexMismatchError, StoreError

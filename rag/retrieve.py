@@ -6,9 +6,9 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 
 import numpy as np
 
+from rag.chunk import SECTION_SEPARATOR
 from rag.dense_index import best_per_chunk
 from rag.embed import Embedder
-from rag.chunk import SECTION_SEPARATOR
 from rag.passage import Hit, Passage
 from rag.stores import IndexStore, SearchSnapshot
 
