@@ -38,6 +38,7 @@ FOCUS_COSINE_TYPED = 0.7  # a typed question's verb ("coined", "founded") matter
 # as one doing a different thing with it ("To get curses to do the job, … enable keypad mode" for mouse clicks), so
 # one unit of a how-to answer must be this close (or hold most of its words): see says_how
 FOCUS_COSINE_HOW_TO = 0.6
+HOW_TO_COSINE_FLOOR, HOW_TO_COVERAGE_FLOOR = 0.4, 0.2
 LEXICAL_WEIGHT = 0.3  # score = cosine + LEXICAL_WEIGHT * focus coverage (+ bonuses below)
 TYPE_BONUS = 0.15  # a typed question prefers units carrying its type
 CONCLUSION_BONUS = 0.08  # "What we landed on is …", "In short, …", the answer after a question the text asks:
@@ -119,6 +120,8 @@ def covers(question: Question, unit: Unit, cosine: float) -> bool:
         # "More information can be found at the Jython website."
     if restates(question, unit):
         return False  # "date: 2024-06-09" is no answer to "what is the title of the post dated 2024-06-09?"
+    if _NOT_COVERED.search(unit.text):
+        return False  # "This HOWTO doesn't cover … capturing mouse events": it says the answer is elsewhere
     if names_field(question, unit) and question.coverage(f"{unit.matched} {unit.document}", unit.title) >= FOCUS_MIN:
         return True  # "the title of the post produced in the SERI … program": the document is named by its content
     typed = question.type in CARRIED_TYPES
@@ -130,10 +133,18 @@ def says_how(question: Question, unit: Unit, cosine: float) -> bool:
     """Could the unit tell how to do what a how-to question asks: it holds most of the question's words, or is
     closer in meaning than FOCUS_COSINE_HOW_TO? An answer to a how-to question needs one such unit; the others may
     be looser (the statement before the instruction, the instruction after it). True for any other question."""
-    return (not is_how_to(question) or question.coverage(unit.matched, unit.title) >= FOCUS_MIN
-            or cosine >= FOCUS_COSINE_HOW_TO)
+    if not is_how_to(question):
+        return True
+    coverage = question.coverage(unit.matched, unit.title)
+    # … each with some of the other, unless the meaning is very close: the words of an API entry's signature without
+    # its meaning ("Changed in version 3.6: fp can now be a binary file." for JSON with comments), or the meaning of
+    # the same module without the thing asked ("… enable keypad mode" for mouse clicks in curses, 0.67)
+    return (coverage >= FOCUS_MIN and cosine >= HOW_TO_COSINE_FLOOR or cosine >= FOCUS_COSINE_TYPED
+            or cosine >= FOCUS_COSINE_HOW_TO and coverage >= HOW_TO_COVERAGE_FLOOR)
 
 
+_NOT_COVERED = re.compile(r"\b(?:does|do|will)\s*(?:n[o’']t|not)\s+(?:cover|discuss|describe|explain|address|go\s+into)\b"
+                          r"|\bbeyond\s+the\s+scope\b|\bnot\s+covered\s+(?:here|in\s+this)\b", re.IGNORECASE)
 _POINTER = re.compile(r"(?:(?:more|further)\s+(?:information|details)\b|for\s+(?:more|further)\s+(?:information|details)\b"
                       r"|see\s|refer\s+to\b)", re.IGNORECASE)
 LEAD_IN_WORDS = 12  # a line ending in ":" this short only introduces what follows (an example, a list)

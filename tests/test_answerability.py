@@ -758,6 +758,15 @@ def test_a_how_to_the_pages_do_not_answer_is_declined_not_answered_with_the_near
                      "How do I make a curses window scroll when text reaches the bottom line?"):
         answer = extractive_answer(fresh_assistant, question)
         assert not answer.grounded, answer.answer
+    # … and no unit whose words match only through its API entry's signature ("json.load(fp, …)": JSON, load, file)
+    indexed_with(fresh_assistant, "json.md", (
+        "# json\n\n## json.load(fp, *, cls=None, object_hook=None)\n\nDeserialize fp (a text or binary file holding a "
+        "JSON document) to a Python object.\n\nChanged in version 3.6: fp can now be a binary file.\n\n## json.dumps(obj, "
+        "*, indent=None)\n\nSerialize obj to a JSON formatted str. If indent is a non-negative integer, the output is "
+        "pretty-printed with that indent level.\n"))
+    answer = extractive_answer(fresh_assistant, "How do I load a JSON file with comments?")
+    assert not answer.grounded, answer.answer
+    answered_with(fresh_assistant, "How do I pretty-print JSON with an indent?", "pretty-printed with that indent level")
     answered_with(fresh_assistant, "How can I read the arrow keys in a curses program?", "enable keypad mode")
     answered_with(fresh_assistant, "How do I get colours on the screen with curses?", "call start_color()")
 
@@ -780,6 +789,19 @@ def test_answer_shapes_of_pointers_causes_and_passive_instructions(fresh_assista
     assert "most common complaint" not in answer.answer.split("caused by")[0]  # the cause before what restates it
     answered_with(fresh_assistant, "How do I make my own kind of exception?",
                   "[1]. New exception classes should typically be derived")
+
+
+@pytest.mark.skipif(not (PYDOCS / "howto" / "curses.html").is_file(), reason="the pydocs set is not on this machine")
+def test_the_curses_howto_does_not_answer_mouse_clicks_with_its_keypad_instruction(fresh_assistant):
+    # Issue 15: "To get curses to do the job, you'll have to enable keypad mode." is as close in meaning to a
+    # question about mouse clicks (0.67) as a real paraphrased answer, while holding none of its other words.
+    shutil.copy(PYDOCS / "howto" / "curses.html", Path(fresh_assistant.settings.corpus_dir) / "curses.html")
+    fresh_assistant.index()
+    for question in ("How do I react to mouse clicks in a curses program?",
+                     "How do I make a curses window scroll up when text reaches its bottom line?"):
+        answer = extractive_answer(fresh_assistant, question)
+        assert not answer.grounded, answer.answer
+    answered_with(fresh_assistant, "How can I get curses to handle the cursor keys instead of escape sequences?", "keypad")
 
 
 def test_a_sentence_drawing_on_the_one_before_is_quoted_after_it_and_a_named_version_is_matched(fresh_assistant):
