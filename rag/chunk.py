@@ -137,6 +137,8 @@ def _code_marks(body: str, code: list[tuple[int, int]], start: int, end: int, ch
 
 # Spaces and tabs inside code stand in as these while the chunk is tidied: indentation is what Python code means.
 _CODE_SPACE, _CODE_TAB = "\ue000", "\ue001"
+_HIDE_SPACING = str.maketrans({" ": _CODE_SPACE, "\t": _CODE_TAB})
+_SHOW_SPACING = str.maketrans({_CODE_SPACE: " ", _CODE_TAB: "\t"})
 
 
 def _code_within(code: list[tuple[int, int]], start: int, end: int) -> list[tuple[int, int]]:
@@ -149,14 +151,11 @@ def _tidy_keeping_code(text: str, code: list[tuple[int, int]]) -> str:
     """``tidy``, except that the spacing of the code in ``text`` (spans relative to it) stays as laid out."""
     if not code:
         return tidy(text)
-    chars = list(text)
+    parts, at = [], 0
     for a, b in code:
-        for i in range(a, b):
-            if chars[i] == " ":
-                chars[i] = _CODE_SPACE
-            elif chars[i] == "\t":
-                chars[i] = _CODE_TAB
-    kept = tidy("".join(chars)).replace(_CODE_SPACE, " ").replace(_CODE_TAB, "\t")
+        parts += [text[at:a], text[a:b].translate(_HIDE_SPACING)]
+        at = b
+    kept = tidy("".join([*parts, text[at:]])).translate(_SHOW_SPACING)
     return "\n".join(line.rstrip() for line in kept.split("\n"))
 
 

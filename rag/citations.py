@@ -79,6 +79,8 @@ class MarkerRewriter:
     def _rewrite(self, text: str) -> str:
         """Markers renumbered outside fenced code; code is quoted as written."""
         start, self._seen = len(self._seen), self._seen + text
+        if not MARKER.search(text):
+            return text  # most deltas: no need to find the code blocks of the answer so far
         code = fenced_spans(self._seen)
 
         def outside(match: re.Match[str]) -> str:
@@ -97,7 +99,7 @@ class Verdict:
     quotes: tuple[str, ...]  # the passage's units backing the claims that cite it: what the UI highlights
 
 
-_CODE_CLAIM = re.compile(r"(`{3,}|~{3,})[^\n]*\n(.*?)\n?\1[`~]*\s*((?:\[\d+\]\s*)*)", re.DOTALL)
+_TRAILING_MARKERS = re.compile(r"(.*?)((?:\s*\[\d+\])*)\s*", re.DOTALL)
 
 
 def claims_of(answer: str) -> list[tuple[str, list[int]]]:
@@ -105,9 +107,10 @@ def claims_of(answer: str) -> list[tuple[str, list[int]]]:
     fenced code block is one claim, citing the markers after it (its own brackets are code)."""
     claims = []
     for sentence in split_sentences(answer):
-        if code := _CODE_CLAIM.fullmatch(sentence):
-            if numbers := [int(n) for n in re.findall(r"\[(\d+)\]", code.group(3))]:
-                claims.append((code.group(2).strip(), numbers))
+        block, markers = _TRAILING_MARKERS.fullmatch(sentence).groups()
+        if fenced_spans(block) == [(0, len(block))]:  # "```\n<code>\n``` [1]": its own brackets are code
+            if numbers := [int(n) for n in re.findall(r"\[(\d+)\]", markers)]:
+                claims.append(("\n".join(block.split("\n")[1:-1]).strip(), numbers))
             continue
         numbers = [int(n) for n in re.findall(r"\[(\d+)\]", sentence)]
         claim = re.sub(r"\s*\[\d+\]", "", sentence).strip().lstrip("-•* ").strip()
