@@ -854,3 +854,18 @@ def test_a_sentence_naming_the_term_defines_it(fresh_assistant):
         "for such a mechanism, called name mangling.\n"))
     answer = extractive_answer(fresh_assistant, "What is name mangling in classes?")
     assert answer.grounded and "there is limited support for such a mechanism, called name mangling" in answer.answer, answer.answer
+
+
+def test_the_best_sentence_is_read_on_with_the_next_one_in_its_section(fresh_assistant):
+    # The sentence sharing the question's words sets the scene; the one after it says what is wrong. The next
+    # section's first sentence is another topic and is not quoted with it.
+    indexed_with(fresh_assistant, "builds.md", (
+        "# Slow builds\n\nUsually the build finishes in a minute, but occasionally a build suddenly takes an hour "
+        "on one machine. A misconfigured virus scanner that checks every file the compiler writes is the usual "
+        "culprit.\n\n## Caching\n\nThe cache lives in the home folder and is shared between all projects.\n"))
+    answer = answered_with(fresh_assistant, "Why does a build suddenly take an hour on one machine?",
+                           "occasionally a build suddenly takes an hour", "virus scanner that checks every file")
+    assert "home folder" not in answer.answer
+    (citation,) = answer.citations
+    quote = fresh_assistant.document_text("builds.md")[citation.quote_start:citation.quote_end]
+    assert quote.startswith("Usually the build") and quote.endswith("is the usual culprit."), quote
