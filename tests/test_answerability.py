@@ -862,10 +862,19 @@ def test_the_best_sentence_is_read_on_with_the_next_one_in_its_section(fresh_ass
     indexed_with(fresh_assistant, "builds.md", (
         "# Slow builds\n\nUsually the build finishes in a minute, but occasionally a build suddenly takes an hour "
         "on one machine. A misconfigured virus scanner that checks every file the compiler writes is the usual "
-        "culprit.\n\n## Caching\n\nThe cache lives in the home folder and is shared between all projects.\n"))
+        "culprit.\n\n## Caching\n\nThe cache lives in the home folder and is shared between all projects.\n\n"
+        "## History\n\nThe build farm opened in 2019 with two machines. It has grown to forty machines since then.\n"))
     answer = answered_with(fresh_assistant, "Why does a build suddenly take an hour on one machine?",
                            "occasionally a build suddenly takes an hour", "virus scanner that checks every file")
     assert "home folder" not in answer.answer
     (citation,) = answer.citations
     quote = fresh_assistant.document_text("builds.md")[citation.quote_start:citation.quote_end]
     assert quote.startswith("Usually the build") and quote.endswith("is the usual culprit."), quote
+    # A pointer elsewhere says nothing itself: not read on to.
+    indexed_with(fresh_assistant, "flaky.md", "# Flaky tests\n\nA flaky test passes on one run and fails on the next "
+                 "without any change to the code. See the testing guide for the ways we track them down.\n")
+    answer = answered_with(fresh_assistant, "What is a flaky test?", "passes on one run and fails on the next")
+    assert "testing guide" not in answer.answer, answer.answer
+    # A question asking for one fact (a year) gets that fact, not the sentence after it.
+    answer = answered_with(fresh_assistant, "In which year did the build farm open?", "opened in 2019")
+    assert "forty machines" not in answer.answer, answer.answer

@@ -3,10 +3,10 @@
 Units are sentences, table rows with their header, list items with their lead-in, front-matter fields and link
 definitions (rag/units.py). Each is scored by embedding cosine with the question plus its coverage of the
 question's rare terms, with bonuses for carrying the expected answer type and for conclusions
-(rag/grounding.py). Only units that answer the question are quoted: the best one, read on with the sentence after
-it in its section, and others within a margin of it; when the question asks for several items and the best unit is
-a table row or list item, its table or list is quoted row by row. Nothing is yielded when no unit answers: the
-pipeline then declines.
+(rag/grounding.py). Only units that answer the question are quoted: the best one (read on with the sentence after
+it in its section, unless a typed question asks for one fact) and others within a margin of it; when the question
+asks for several items and the best unit is a table row or list item, its table or list is quoted row by row.
+Nothing is yielded when no unit answers: the pipeline then declines.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from rag.config import Settings
-from rag.grounding import Judged, is_how_to, judge, names_field, names_found, says_how
+from rag.grounding import POINTER, Judged, is_how_to, judge, names_field, names_found, says_how
 from rag.question import CARRIED_TYPES, EXPANSION, URL, stemmed_terms
 from rag.text import code_fence
 from rag.units import CODE, HEADING, ITEM, LINK, METADATA, ROW, SENTENCE, Unit, units_of, with_documents
@@ -153,8 +153,8 @@ def _with_continuations(question: Question, chosen: Sequence[Judged], every: Seq
         if _shows_how(question, judged.unit, following):
             units.append(following)
             continue
-        if (judged is chosen[0] and _next_in_section(judged.unit, following) and following not in units
-                and all(following != j.unit for j in chosen)):
+        if (judged is chosen[0] and question.type not in CARRIED_TYPES and _next_in_section(judged.unit, following)
+                and following not in units and all(following != j.unit for j in chosen)):
             units.append(following)  # the best sentence is read on with the next one: see _next_in_section
             continue
         goes_on = following is not None and (_POINTS_BACK.match(following.text) or judged.unit.kind == ITEM
@@ -172,9 +172,13 @@ def _next_in_section(unit: Unit, following: Unit | None) -> bool:
     after the one sharing its words ("… occasionally Python suddenly begins to take a long time to start up." /
     "The problem may be caused by a misconfiguration of virus checking software …"). Measured on
     bench/pydocs_questions.json: evidence cited 80 → 83 of 111, the held-out questions gaining as the tuned ones
-    did; no corpus question changes."""
+    did; the corpus set's counts unchanged. The next sentence must say something itself: not a question the text
+    asks, a line introducing an example, or a pointer elsewhere. A typed question ("In which year did Codex
+    appear?") has its one fact and is not read on (the caller's check)."""
     return (following is not None and unit.kind == SENTENCE and following.kind == SENTENCE
-            and following.passage == unit.passage and following.context == unit.context)
+            and following.passage == unit.passage and following.context == unit.context
+            and len(following.text.split()) >= MIN_WORDS and following.text.rstrip()[-1:] not in "?:"
+            and not POINTER.match(following.text))  # not "What is my take on this?", "This code:", "See …"
 
 
 def _shows_how(question: Question, unit: Unit, following: Unit | None) -> bool:
