@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -28,8 +28,8 @@ from rag.injection import instruction_like
 from rag.passage import Citation, Hit, Passage
 from rag.prompt import chat_history
 from rag.question import (
-    EXPANSION, Question, analyse, asked_acronym, depends_on_conversation, focus_phrase, person_names, spelled_out,
-    type_phrase,
+    EXPANSION, Question, acronyms, analyse, asked_acronym, depends_on_conversation, focus_phrase, person_names,
+    spelled_out, type_phrase,
 )
 from rag.retrieve import FUSION_DEPTH
 from rag.text import content_words, outside_code
@@ -205,6 +205,7 @@ def answer_stream(
     asked = analyse(query, idf, titles() if titles else None)
     if asked.type == EXPANSION and (acronym := asked_acronym(query)):
         hits = with_expansion(hits, acronym, retrieve, k)
+    asked = replace(asked, unwritten=unwritten_acronyms(query, [hit.passage for hit in hits]))
 
     embedder = MemoEmbedder(embedder, unit_vectors([hit.passage.id for hit in hits]) if unit_vectors and hits else None)
     # The gate reads the chunk search's top k only: the passages unit search adds hold the sentence nearest the
@@ -284,11 +285,24 @@ def with_expansion(hits: list[Hit], acronym: str, retrieve: Callable[[str, int],
     return hits if found is None else [*hits[: k - 1], found]
 
 
+def unwritten_acronyms(question: str, passages: Sequence[Passage]) -> tuple[str, ...]:
+    """The acronyms the question writes that no passage writes (or spells out): "How do I send an HTTP PUT request
+    with urllib.request?" is not answered by pages about urllib that never write PUT, however close their other
+    words. Acronyms are matched as written: the index's statistics behind Question.unknown fold case, and "put" is a
+    common word."""
+    texts = [f"{passage.title}\n{passage.section}\n{passage.text}" for passage in passages]
+    return tuple(acronym for acronym in acronyms(question)
+                 if not any(re.search(rf"(?<![A-Za-z]){acronym}(?![A-Za-z])", text) or spelled_out(text, acronym)
+                            for text in texts))
+
+
 def declined(asked: Question, passages: Sequence[Passage], embedder: Embedder | MemoEmbedder) -> tuple[str, Unit | None]:
     """What to say when nothing cited answers: what the documents discuss and what they lack, and the unit that
     comes closest (covers the focus but lacks the answer type), if any."""
     if asked.unknown:
         return f"The indexed documents never mention {' or '.join(asked.unknown)}.", None
+    if asked.unwritten:
+        return f"None of the passages found mentions {' or '.join(asked.unwritten)}.", None
     units = [unit for unit in units_of(list(passages))
              if not unit.text.endswith("?") and (unit.kind != CODE or asked.wants_code)]
     # Here a front-matter field about the topic counts too ("title: AI alignment starter pack" for "who wrote it").

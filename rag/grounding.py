@@ -111,7 +111,7 @@ class Judged:
 def covers(question: Question, unit: Unit, cosine: float) -> bool:
     """Enough of the question's rare terms are in the unit (with its context), or its meaning is close enough
     (paraphrases share no words)."""
-    if question.unknown:
+    if question.unknown or question.unwritten:
         return False  # the question asks about a name no indexed passage holds
     if unit.kind == METADATA and not asks_about_field(question, unit):
         return False  # "title: X" is no answer to "what does X do?"

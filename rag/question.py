@@ -114,6 +114,8 @@ class Question:
     unknown: tuple[str, ...] = ()  # proper names it asks about that no indexed passage holds ("Android", "SMS")
     documents: frozenset[str] = frozenset()  # sources it names ("the overview"): only they may answer it
     literals: tuple[str, ...] = ()  # dotted numbers it names ("3.10", "0.1", "192.0.2.0/24"): said as written
+    unwritten: tuple[str, ...] = ()  # acronyms it writes that no retrieved passage writes ("HTTP PUT"): see
+    # rag.answer.unwritten_acronyms
 
     @property
     def asks_what_it_is(self) -> bool:
@@ -397,6 +399,18 @@ def person_names(text: str) -> list[str]:
     """The people a text names by first and last name ("by Paul Christiano" -> "Paul Christiano"), once each."""
     text = _URL_RE.sub(" ", text)
     return list(dict.fromkeys(m.group(1) for m in re.finditer(rf"\b(?:by|from|with|and)\s+({_CAP}\s+{_CAP})\b", text)))
+
+
+_ACRONYM = re.compile(r"(?<=\S)\s+([A-Z]{3,})\b")  # after the first word; "OK", "IT", "US" are words
+
+
+def acronyms(question: str) -> tuple[str, ...]:
+    """The acronyms a question writes ("How do I send an HTTP PUT request?" -> HTTP, PUT), except words that frame
+    what it asks ("What URL …"); none in a question written in capitals."""
+    letters = [ch for ch in question if ch.isalpha()]
+    if sum(ch.isupper() for ch in letters) > len(letters) / 2:
+        return ()
+    return tuple(dict.fromkeys(a for a in _ACRONYM.findall(question) if a.lower() not in _FRAME_WORDS))
 
 
 def asked_acronym(question: str) -> str | None:

@@ -17,7 +17,7 @@ from rag.chunk import LINKS_SECTION, METADATA_SECTION, reference_chunks
 from rag.citations import UNSUPPORTED
 from rag.loaders import load_document
 from rag.question import (
-    DATE, EXPANSION, NUMBER, ORGANISATION, PERCENTAGE, PERSON, URL, YEAR, analyse, answer_type,
+    DATE, EXPANSION, NUMBER, ORGANISATION, PERCENTAGE, PERSON, URL, YEAR, acronyms, analyse, answer_type,
     depends_on_conversation, expands,
 )
 from rag.text import split_sentences
@@ -321,6 +321,23 @@ def test_a_question_about_a_name_no_passage_holds_is_declined(fresh_assistant):
     answer = ask_quoting(fresh_assistant, "What does the darkmode option of the scanning program do?")
     assert not answer.grounded and "darkmode" in answer.answer, answer.answer
     assert analyse("Can the marks be sent by SMS?").unknown == ()  # no index statistics: nothing is unknown
+
+
+def test_an_acronym_no_retrieved_passage_writes_is_declined(fresh_assistant):
+    # "put" is all over the notes as a word, so the index's case-folded statistics know it; the acronym PUT is not
+    # there: the notes tell how to send GET and POST requests only.
+    indexed_with(fresh_assistant, "requests.md", (
+        "# Sending HTTP requests\n\nTo send an HTTP GET request, put the parameters in the URL with urlencode(). To "
+        "send an HTTP POST request, put the encoded data in the data argument of Request. Put the headers in a "
+        "dictionary and pass it as headers.\n"))
+    answer = ask_quoting(fresh_assistant, "How do I send an HTTP PUT request?")
+    assert not answer.grounded and "PUT" in answer.answer and not answer.citations, answer.answer
+    answer = ask_quoting(fresh_assistant, "How do I send an HTTP POST request?")
+    assert answer.grounded and "put the encoded data in the data argument" in answer.answer, answer.answer
+    assert acronyms("How do I send an HTTP PUT request?") == ("HTTP", "PUT")
+    # Words, not acronyms: two-letter capitals, words framing the question, a question written in capitals.
+    assert acronyms("Is it OK to call an API from here, and what URL does it use?") == ("API",)
+    assert acronyms("HOW DO I SEND A PUT REQUEST?") == ()
 
 
 MANUAL_NOTES = """# Installing the utilities
