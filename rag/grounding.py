@@ -112,7 +112,7 @@ def covers(question: Question, unit: Unit, cosine: float) -> bool:
     """Enough of the question's rare terms are in the unit (with its context), or its meaning is close enough
     (paraphrases share no words)."""
     if question.unknown or question.unwritten:
-        return False  # the question asks about a name no indexed passage holds
+        return False  # the question asks about a name no indexed passage holds, or an acronym none found writes
     if unit.kind == METADATA and not asks_about_field(question, unit):
         return False  # "title: X" is no answer to "what does X do?"
     if question.asks_what_it_is and (unit.cross_reference or _lead_in(unit.text) or POINTER.match(unit.text)):
@@ -146,7 +146,7 @@ def says_how(question: Question, unit: Unit, cosine: float) -> bool:
 _NOT_COVERED = re.compile(r"\b(?:does|do|will)\s*(?:n[o’']t|not)\s+(?:cover|discuss|describe|explain|address|go\s+into)\b"
                           r"|\bbeyond\s+the\s+scope\b|\bnot\s+covered\s+(?:here|in\s+this)\b", re.IGNORECASE)
 POINTER = re.compile(r"(?:(?:more|further)\s+(?:information|details)\b|for\s+(?:more|further)\s+(?:information|details)\b"
-                      r"|see\s|refer\s+to\b)", re.IGNORECASE)
+                     r"|see\s|refer\s+to\b)", re.IGNORECASE)
 LEAD_IN_WORDS = 12  # a line ending in ":" this short only introduces what follows (an example, a list)
 
 
