@@ -41,11 +41,16 @@ def stemmer():
     return instance
 
 
+# "can't", "doesn't": function words too, which the index never holds as one token (it splits them), so a question's
+# "Why can't …" would otherwise weigh "can't" as its rarest term
+_NEGATED = re.compile(r"n['’]t$")
+
+
 def content_words(text: str) -> list[str]:
     """Lower-cased words minus stop words, first occurrence order."""
     seen: dict[str, None] = {}
     for word in _WORD.findall(text.lower()):
-        if word not in _STOPWORDS and word not in seen:
+        if word not in _STOPWORDS and word not in seen and not _NEGATED.search(word):
             seen[word] = None
     return list(seen)
 

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from conftest import CORPUS
 from rag.prompt import chat_history
-from rag.text import one_line, stemmer, terms
+from rag.text import content_words, one_line, stemmer, terms
 
 THREADS = 8
 
@@ -17,6 +17,13 @@ def test_one_line_collapses_whitespace_and_cuts_at_a_word():
     assert one_line(ValueError("bad\nthing")) == "bad thing"
     assert one_line("alpha beta, gamma delta", 14) == "alpha beta…"
     assert one_line("supercalifragilistic", 5) == "super…"
+
+
+def test_negative_contractions_are_function_words():
+    # The index splits "can't" into pieces it never finds rare; as one focus term it would outweigh every other.
+    assert content_words("Why can't 0.1 be represented exactly? It doesn’t fit, isn't exact.") == [
+        "0", "1", "represented", "exactly", "fit", "exact"]
+    assert terms("The cannot-fail test's ending") == {"cannot-fail", "test", "end"}
 
 
 def test_terms_from_many_threads_match_one_thread():
