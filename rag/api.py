@@ -47,8 +47,9 @@ class Assistant:
     This is the default collection's; :meth:`collection` gives the Assistant of another collection."""
 
     def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None,
-                 parent: Assistant | None = None):
+                 parent: Assistant | None = None, folder: Path | None = None):
         self.settings = settings or load_settings()
+        self._folder = folder  # a collection the app made: its folder, whose removal ends it (see removed)
         self.store = open_store(self.settings)
         remove_stale_exports(self._models_dir)
         self._embedder = embedder  # shared by callers that hold several indexes open
@@ -58,6 +59,12 @@ class Assistant:
         self._titles: tuple[int, dict[str, tuple[str, str]]] = (-1, {})  # generation, doc id -> (source, title)
         self._model_lock = threading.Lock()
         self._settings_lock = threading.Lock()
+
+    @property
+    def removed(self) -> bool:
+        """Was this collection removed after it was opened (by this process or another)? Its folder is gone, and
+        a file written into it would bring the collection back."""
+        return self._folder is not None and not self._folder.is_dir()
 
     @property
     def _models_dir(self) -> Path:
@@ -289,7 +296,8 @@ class Assistant:
             if child is None:
                 where = {"corpus_dir": found.corpus_dir, "index_dir": found.index_dir,
                          "milvus_collection_prefix": milvus_prefix(self.settings.milvus_collection_prefix, found.name)}
-                child = Assistant(self.settings.model_copy(update=where), embedder=self._embedder, parent=self)
+                child = Assistant(self.settings.model_copy(update=where), embedder=self._embedder, parent=self,
+                                  folder=found.corpus_dir.parent if found.made_here else None)
                 self._collections[found.name] = child
             return child
 

@@ -17,10 +17,12 @@ from pathlib import Path
 
 from rag.api import Assistant
 from rag.auth import EDIT, Role, require
+from rag.collections import UnknownCollection
 from rag.ingest import IndexReport, Progress
 from rag.loaders import SUPPORTED_SUFFIXES, SkipFile, load_document
 
 UPLOAD_TYPES = sorted(SUPPORTED_SUFFIXES)
+REMOVED = "the collection was removed; upload to another one"
 
 
 def safe_filename(name: str) -> str | None:
@@ -104,11 +106,21 @@ def store_uploads(assistant: Assistant, role: Role | None, uploads: Sequence[tup
     folder = Path(assistant.settings.corpus_dir)
     max_bytes = int(assistant.settings.max_file_mb * 1_000_000)
     result = Uploaded()
-    for name, data in uploads:
-        target, note = save_upload(name, data, folder, max_bytes)
-        result.notes.append(note)
-        if target is not None:
-            result.saved.append(target)
-    if result.saved:
-        result.report = assistant.index(result.saved, progress=progress)
+    notify = progress or (lambda fraction, message: None)
+    try:
+        # Removing a collection holds its index lock: no file lands in a folder being deleted, or recreates it after.
+        with assistant.store.index_lock(on_wait=lambda message: notify(0.0, message)):
+            if assistant.removed:
+                raise UnknownCollection(REMOVED)
+            for name, data in uploads:
+                target, note = save_upload(name, data, folder, max_bytes)
+                result.notes.append(note)
+                if target is not None:
+                    result.saved.append(target)
+        if result.saved:
+            result.report = assistant.index(result.saved, progress=progress)
+    except Exception:
+        if assistant.removed:  # removed before the lock could be taken, or before the saved files were indexed
+            raise UnknownCollection(REMOVED) from None
+        raise
     return result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 
 import pytest
 
@@ -64,6 +65,39 @@ def test_removing_a_collection_says_what_is_deleted_then_deletes_its_folder(two_
     with pytest.raises(UserError, match="no collection named 'pets'"):
         two_collections.collection("pets")
     assert len(two_collections.documents()) == 3  # the default collection is untouched
+
+
+def test_an_upload_racing_the_removal_of_its_collection_never_brings_it_back(two_collections, tmp_path):
+    # A request that looked the collection up just before it was removed still holds its Assistant.
+    from rag.uploads import REMOVED, store_uploads
+
+    pets = two_collections.collection("pets")
+    two_collections.remove_collection("pets")
+    with pytest.raises(UserError, match=REMOVED):
+        store_uploads(pets, "editor", [("wombat.md", QUOKKA.replace("quokka", "wombat").encode())])
+    assert not (tmp_path / "collections/pets").exists()
+    # … and one waiting for the index lock while another process removes the collection: it finds it gone.
+    two_collections.create_collection("birds")
+    birds = two_collections.collection("birds")
+    waiting, outcome = threading.Event(), []
+
+    def upload():
+        try:
+            store_uploads(birds, "editor", [("emu.md", QUOKKA.replace("quokka", "emu").encode())],
+                          progress=lambda fraction, message: waiting.set())
+            outcome.append("uploaded")
+        except UserError as exc:
+            outcome.append(str(exc))
+
+    with birds.store.index_lock():
+        uploader = threading.Thread(target=upload)
+        uploader.start()
+        assert waiting.wait(60), "the upload did not wait for the index lock"
+        shutil.rmtree(tmp_path / "collections/birds")
+    uploader.join(60)
+    assert outcome == [REMOVED]
+    assert not (tmp_path / "collections/birds").exists()
+    assert [c.name for c, _ in two_collections.collections()] == ["default"]
 
 
 @pytest.mark.parametrize("name", ["../etc", "a/b", ".hidden", "-x", "", "x" * 65, "naïve", "default"])
