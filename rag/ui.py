@@ -35,7 +35,7 @@ from pydantic import field_validator
 from rag.api import ANSWER_SETTINGS, Assistant, document_id
 from rag.auth import EDIT, READ, Access, PermissionDenied, Role, allows, require
 from rag.backends import BACKEND_NAMES, effective_model
-from rag.collections import list_collections
+from rag.collections import UnknownCollection, list_collections
 from rag.config import DEFAULT_COLLECTION, Settings, config_file
 from rag.conversations import ConversationStore
 from rag.errors import USER_ERRORS, UserError
@@ -311,6 +311,8 @@ def upload_files(assistant: Assistant, role: Role | None, files: Sequence[str] |
             unreadable.append(f"{path.name}: cannot read the upload ({exc.strerror or exc})")
     try:
         result = store_uploads(assistant, role, uploads, progress)
+    except UnknownCollection as exc:  # removed since the page listed it: nothing was saved
+        return f"Not uploaded: {html.escape(one_line(exc), quote=False)}"
     except Exception as exc:
         return f"Indexing failed: {html.escape(_one_line_error(exc))}"
     notes = unreadable + result.notes

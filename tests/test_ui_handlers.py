@@ -11,6 +11,7 @@ from rag.ui import (
     apply_settings,
     ask_turns,
     backend_fields,
+    collection_choices,
     documents_view,
     reindex,
     remove_document,
@@ -56,6 +57,17 @@ def test_editor_uploads_lists_and_removes_by_id(fresh_assistant, tmp_path):
     assert [row[1] for row in view.table] == ["heron.md"] and view.choices == [("heron.md", view.table[0][-1])]
     assert "deleted its file" in remove_document(fresh_assistant, "editor", view.table[0][-1])
     assert documents_view(fresh_assistant, "reader").table == []
+
+
+def test_an_upload_into_a_collection_removed_meanwhile_says_so(fresh_assistant, tmp_path):
+    fresh_assistant.create_collection("birds")
+    birds = fresh_assistant.collection("birds")  # the page chose it before another editor removed it
+    fresh_assistant.remove_collection("birds")
+    note = tmp_path / "emu.md"
+    note.write_text("# Emu\n\nThe emu is the tallest native bird of Australia.\n")
+    assert upload_files(birds, "editor", [str(note)]) == (
+        "Not uploaded: the collection was removed; upload to another one")
+    assert collection_choices(fresh_assistant, "reader") == ["default"]
 
 
 def test_apply_settings_clears_a_key_when_the_url_changes(fresh_assistant):
