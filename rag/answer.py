@@ -28,8 +28,8 @@ from rag.injection import instruction_like
 from rag.passage import Citation, Hit, Passage
 from rag.prompt import chat_history
 from rag.question import (
-    EXPANSION, Question, acronyms, analyse, asked_acronym, depends_on_conversation, focus_phrase, person_names,
-    spelled_out, type_phrase,
+    EXPANSION, Question, acronyms, analyse, asked_acronym, depends_on_conversation, focus_phrase, mentions,
+    person_names, spelled_out, type_phrase,
 )
 from rag.retrieve import FUSION_DEPTH
 from rag.text import content_words, outside_code
@@ -292,8 +292,7 @@ def unwritten_acronyms(question: str, passages: Sequence[Passage]) -> tuple[str,
     common word."""
     texts = [f"{passage.title}\n{passage.section}\n{passage.text}" for passage in passages]
     return tuple(acronym for acronym in acronyms(question)
-                 if not any(re.search(rf"(?<![A-Za-z]){acronym}(?![A-Za-z])", text) or spelled_out(text, acronym)
-                            for text in texts))
+                 if not any(mentions(acronym, text) or spelled_out(text, acronym) for text in texts))
 
 
 def declined(asked: Question, passages: Sequence[Passage], embedder: Embedder | MemoEmbedder) -> tuple[str, Unit | None]:
