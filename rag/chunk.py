@@ -22,11 +22,11 @@ from rag.passage import Span
 from rag.text import clean_line, one_line
 
 # Stored with an index: bump whenever the same document would be chunked differently.
-CHUNKER_VERSION = "6"  # 2: front-matter and link chunks; 3: HTML main content only, API entries as sections;
+CHUNKER_VERSION = "7"  # 2: front-matter and link chunks; 3: HTML main content only, API entries as sections;
 # 4: PDF text from pypdfium2 (words kept apart), no headers/footers or contents pages, code blocks apart;
 # chunks mark their code (Span.code); 5: a title chunk for every format, and a code mark placed on lines of its
 # own (the word "deactivate" in the prose before a <pre>deactivate</pre> block no longer takes the block's mark);
-# 6: code keeps its indentation and spacing
+# 6: code keeps its indentation and spacing; 7: HTML glossary entries (plain <dl>) as sections titled by their term
 SECTION_SEPARATOR = " > "
 CONTEXT_SEPARATOR = " — "
 # Sections of the reference chunks (see reference_chunks): what the answer layer reads as metadata / links.

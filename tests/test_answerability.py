@@ -701,6 +701,23 @@ def test_what_is_is_answered_by_the_sentence_saying_what_it_is(fresh_assistant):
     assert "byte order mark" not in answer.answer and "Many tools" not in answer.answer
 
 
+def test_a_glossary_entry_answers_what_its_term_is_however_short(fresh_assistant):
+    # A definition list's term titles its entry; its definition may be shorter than a label ("Python implemented
+    # in Java."), and is the answer, not the pointer to a website that names the term.
+    indexed_with(fresh_assistant, "implementations.html", (
+        "<html><head><title>Implementations</title></head><body><main><h1>Implementations</h1>"
+        "<h2>Alternate Implementations</h2><p>Known implementations include:</p><dl class=\"simple\">"
+        "<dt>CPython</dt><dd><p>This is the original and most-maintained implementation of Python, written in C.</p></dd>"
+        "<dt>Jython</dt><dd><p>Python implemented in Java. This implementation can be used as a scripting language "
+        "for Java applications. More information can be found at the Jython website.</p></dd>"
+        "<dt>IronPython</dt><dd><p>An alternate Python for .NET. It was created by Jim Hugunin, the original "
+        "creator of Jython.</p></dd></dl></main></body></html>"))
+    answer = extractive_answer(fresh_assistant, "What is Jython?")
+    assert answer.grounded and answer.answer.startswith("Python implemented in Java [1]."), answer.answer
+    assert "website" not in answer.answer
+    assert answer.citations[0].passage.section == "Alternate Implementations > Jython"
+
+
 def test_why_gets_the_reason_after_the_statement_and_a_code_question_the_code_under_its_prose(fresh_assistant):
     # The statement ("It is good practice …") and the prose introducing a command are closer to the questions
     # than what answers them: the reason that follows, and the code block under the prose.

@@ -30,8 +30,9 @@ NAVIGATION = ("Navigation", "Previous topic", "Next topic", "This Page", "Quick 
 
 class ReferenceOutline(HTMLParser):
     """What a page's headings are, read independently of the loader: the text of h1–h6 elements and of
-    Sphinx signature terms (``dt.sig``), without permalink anchors; and the ``#`` comment lines of its
-    ``<pre>`` blocks."""
+    definition-list terms (``dt``: API signatures, glossary terms; not a field list's "Parameters", not the links
+    of a "See also" box), without
+    permalink anchors; and the ``#`` comment lines of its ``<pre>`` blocks."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -41,10 +42,17 @@ class ReferenceOutline(HTMLParser):
         self.closing = ""
         self.in_anchor = 0
         self.pre: list[str] | None = None
+        self.lists: list[bool] = []  # per open <dl>: are its terms no headings (a field list, links)?
+        self.divs: list[bool] = []  # per open <div>: is it a "See also" box?
 
     def handle_starttag(self, tag, attrs):
         values = dict(attrs)
-        if tag in ("h1", "h2", "h3", "h4", "h5", "h6") or tag == "dt" and "sig" in (values.get("class") or "").split():
+        classes = (values.get("class") or "").split()
+        if tag == "div":
+            self.divs.append("seealso" in classes)
+        if tag == "dl":
+            self.lists.append("field-list" in classes or any(self.divs))
+        if tag in ("h1", "h2", "h3", "h4", "h5", "h6") or tag == "dt" and self.lists and not self.lists[-1]:
             self.current, self.closing = [], tag
         elif tag == "a" and "headerlink" in (values.get("class") or ""):
             self.in_anchor += 1
@@ -52,6 +60,10 @@ class ReferenceOutline(HTMLParser):
             self.pre = []
 
     def handle_endtag(self, tag):
+        if tag == "dl" and self.lists:
+            self.lists.pop()
+        if tag == "div" and self.divs:
+            self.divs.pop()
         if tag == self.closing and self.current is not None:
             self.headings.add(" ".join("".join(self.current).split()))
             self.current = None
@@ -230,6 +242,28 @@ def test_api_entry_is_a_section_and_overloads_share_it(tmp_path, embedder):
         ("Functions", "All functions accept any shape."),
         ("Constants", "None yet."),
     ]
+
+
+def test_glossary_entry_is_a_section_titled_by_its_term(tmp_path, embedder):
+    # A definition list in prose (Sphinx's "simple" / glossary lists, a hand-written <dl>) defines its terms:
+    # the definition is cited under the term it defines, and synonyms over one definition share it.
+    body = (
+        "<h1>Implementations</h1><p>Known implementations include:</p>"
+        '<dl class="simple"><dt>Jython</dt><dd><p>Python implemented in Java. It runs on the JVM.</p></dd>'
+        "<dt>PyPy</dt><dt>RPython</dt><dd><p>An implementation of Python written in Python.</p></dd></dl>"
+        "<p>Each has its own release schedule.</p>"
+        '<div class="admonition seealso"><p class="admonition-title">See also</p>'
+        '<dl class="simple"><dt>PEP 999 - Implementations</dt><dd><p>The list of them.</p></dd></dl></div>'
+    )
+    doc = load(tmp_path, "impl.html", page(body, "<title>Implementations — Docs</title>"))
+    chunks = chunks_of(doc, embedder)
+    assert_exact_spans(doc, chunks)
+    assert [(c.section, c.text) for c in chunks] == [
+        ("", "Known implementations include:"),
+        ("Jython", "Python implemented in Java. It runs on the JVM."),
+        ("PyPy; RPython", "An implementation of Python written in Python."),
+        ("", "Each has its own release schedule.\n\nSee also\n\nPEP 999 - Implementations\n\nThe list of them."),
+    ]  # a "See also" box's links are cross-references, not terms it defines
 
 
 def test_headings_are_searchable_by_both_retrievers(fresh_assistant):

@@ -16,8 +16,8 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from rag.config import Settings
-from rag.grounding import POINTER, Judged, is_how_to, judge, names_field, names_found, says_how
-from rag.question import CARRIED_TYPES, EXPANSION, URL, stemmed_terms
+from rag.grounding import FOCUS_MIN, POINTER, Judged, is_how_to, judge, names_field, names_found, says_how
+from rag.question import CARRIED_TYPES, DEFINITION, EXPANSION, URL, stemmed_terms
 from rag.text import code_fence
 from rag.units import CODE, HEADING, ITEM, LINK, METADATA, ROW, SENTENCE, Unit, units_of, with_documents
 
@@ -224,7 +224,8 @@ def _quotable(unit: Unit, question: Question) -> bool:
     """Could this unit be the answer? Not a question the document asks ("What's the evidence that …?"), except a
     heading expanding the acronym asked about ("Can't we get rid of the Global Interpreter Lock?"); not code
     unless the question asks for code; not a label (sentences and items shorter than MIN_WORDS, except the answer
-    to a question the text asks); a link definition only for a question asking for a link (its words are the body
+    to a question the text asks and a definition under the term asked about: "Jython" / "Python implemented in
+    Java."); a link definition only for a question asking for a link (its words are the body
     sentence that uses the link, a unit of its own)."""
     if unit.kind == HEADING:
         return question.type == EXPANSION
@@ -235,7 +236,8 @@ def _quotable(unit: Unit, question: Question) -> bool:
     if unit.kind == CODE:
         return question.wants_code
     return (unit.kind in (ROW, METADATA, LINK) or question.wants_list or unit.after_question  # "I am ambivalent."
-            or len(unit.text.split()) >= (2 if question.type in CARRIED_TYPES else MIN_WORDS))
+            or len(unit.text.split()) >= (2 if question.type in CARRIED_TYPES else MIN_WORDS)
+            or unit.kind == SENTENCE and question.type == DEFINITION and question.coverage(unit.context) >= FOCUS_MIN)
 
 
 def build(settings: Settings) -> ExtractiveBackend:

@@ -6,8 +6,10 @@ with the same :func:`page_text`.
 What a reader of a documentation site came for is the page's main content: the first landmark that
 marks it (``<main>``, ``role="main"``, Sphinx's ``div.body``, MkDocs' ``<article>``) is kept and
 navigation, sidebars, footers, permalink anchors and generated tables of contents are not. Headings
-come from ``h1``–``h6`` elements only (a ``# comment`` in a code block is code), and an API entry of
-a definition list (Sphinx's ``dl.py.function`` and kin) is a section titled by its signature.
+come from ``h1``–``h6`` elements only (a ``# comment`` in a code block is code), and an entry of a
+definition list is a section titled by its term: an API entry (Sphinx's ``dl.py.function`` and kin) by
+its signature, a glossary entry ("Jython" / "Python implemented in Java.", "\\d" / "Matches any decimal
+digit") by its term, so the definition is found, read and cited under what it defines.
 """
 
 from __future__ import annotations
@@ -43,20 +45,23 @@ _DROP_ROLES = frozenset({"navigation", "search", "contentinfo"})
 _DROP_CLASSES = frozenset(
     {"headerlink", "toctree-wrapper", "sphinxsidebar", "related", "viewcode-link", "viewcode-back"}
 )
-# Definition lists of API objects: Sphinx domains (py, c, cpp, js, rst, std) and its generic "object".
-_API_LIST_CLASSES = frozenset({"py", "c", "cpp", "js", "rst", "std", "object", "describe"})
+# Definition lists whose terms are labels of the entry's fields ("Parameters", "Returns"), not what it defines.
+_FIELD_LIST_CLASSES = frozenset({"field-list", "option-list", "footnote", "citation"})
+# A "See also" box lists links with a line on each ("PEP 343" / "The specification …"): cross-references, not
+# definitions (rag/units.py reads the box as one).
+_SEE_ALSO_CLASS = "seealso"
 _PERMALINK_MARKS = re.compile("¶")
 
 
 @dataclass
 class _Region:
-    """An element whose end matters (a landmark, a dropped element, an API list), found by its tag depth."""
+    """An element whose end matters (a landmark, a dropped element, a definition list), found by its tag depth."""
 
     tag: str
     depth: int  # how many ``tag`` elements were open, this one included
-    kind: str  # "drop", "api", or a main-content kind from _MAIN_KINDS
+    kind: str  # "drop", "entries" (a definition list), "seealso", or a main-content kind from _MAIN_KINDS
     start: int = 0  # output offset where it opened
-    level: int = 0  # for "api": the level of the signature headings of its entries
+    level: int = 0  # for "entries": the level of the headings its terms make
 
 
 @dataclass
@@ -66,8 +71,8 @@ class _Capture:
     level: int
     start: int = -1
     first_piece: int = -1  # index in the output list of its first piece
-    after: int = -1  # output length when it opened: a signature right after another is an overload
-    signature: bool = False  # a definition-list term (API signature) rather than an h1–h6
+    after: int = -1  # output length when it opened: a term right after another shares its entry
+    term: bool = False  # a definition-list term (API signature, glossary term) rather than an h1–h6
 
 
 class _HTMLText(HTMLParser):
@@ -107,8 +112,8 @@ class _HTMLText(HTMLParser):
         self.candidates: list[tuple[int, int, int]] = []  # (kind rank, start, end) of main-content landmarks
         self.headings: list[Heading] = []
         self.capture: _Capture | None = None
-        self.section_level = 0  # level of the last h1–h6: API entries nest below it
-        self.api_lists = 0  # open API definition lists
+        self.section_level = 0  # level of the last h1–h6: definition-list entries nest below it
+        self.entry_lists = 0  # open definition lists (not field lists)
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -173,8 +178,8 @@ class _HTMLText(HTMLParser):
         if not text:
             return
         last = self.headings[-1] if self.headings else None
-        if capture.signature and last and last.text and last.level == capture.level and last.end == capture.after:
-            # Overloads: several signatures over one description are one entry.
+        if capture.term and last and last.text and last.level == capture.level and last.end == capture.after:
+            # Overloads, synonyms: several terms over one description are one entry.
             merged = last.text if last.text.endswith("…") else one_line(f"{last.text}; {text}")
             self.headings[-1] = Heading(last.level, merged, last.start, self.length)
         else:
@@ -188,8 +193,8 @@ class _HTMLText(HTMLParser):
         self.region_depths.setdefault(tag, []).append(region.depth)
         if kind == "drop":
             self.dropping += 1
-        elif kind == "api":
-            self.api_lists += 1
+        elif kind == "entries":
+            self.entry_lists += 1
 
     def _close_regions(self, tag: str) -> None:
         """Close the region this end tag ends, and any left unclosed inside it."""
@@ -201,8 +206,8 @@ class _HTMLText(HTMLParser):
             self.region_depths[region.tag].pop()
             if region.kind == "drop":
                 self.dropping -= 1
-            elif region.kind == "api":
-                self.api_lists -= 1
+            elif region.kind == "entries":
+                self.entry_lists -= 1
                 self._end_capture()
                 # An empty heading closes the entry: text after the list belongs to the section again.
                 self.headings.append(Heading(region.level, "", self.length, self.length))
@@ -224,18 +229,20 @@ class _HTMLText(HTMLParser):
             return "body"
         if tag == "article":
             return "article"
-        if tag == "dl" and classes & _API_LIST_CLASSES:
-            return "api"
+        if tag == "dl" and not classes & _FIELD_LIST_CLASSES and not any(r.kind == "seealso" for r in self.regions):
+            return "entries"  # an API entry's signature and a glossary term title their entries alike
+        if _SEE_ALSO_CLASS in classes:
+            return "seealso"
         return None
 
-    def _in_api_list(self) -> bool:
-        """Whether the innermost open definition list is an API list (not a field list inside one)."""
+    def _in_entry_list(self) -> bool:
+        """Whether the innermost open definition list is one of entries (not a field list inside one)."""
         last = self.regions[-1] if self.regions else None
-        return last is not None and last.kind == "api" and last.depth == self.open_count.get("dl", 0)
+        return last is not None and last.kind == "entries" and last.depth == self.open_count.get("dl", 0)
 
-    def _api_level(self) -> int:
-        """Level of a signature heading: one below the section, one more per enclosing API entry."""
-        return self.section_level + self.api_lists
+    def _entry_level(self) -> int:
+        """Level of a term heading: one below the section, one more per enclosing definition list."""
+        return self.section_level + self.entry_lists
 
     # -- parser events ------------------------------------------------------------------------
 
@@ -259,7 +266,7 @@ class _HTMLText(HTMLParser):
             self.open_count[tag] = self.open_count.get(tag, 0) + 1
             kind = self._region_kind(tag, values)
             if kind:
-                self._open_region(tag, kind, self._api_level() + 1 if kind == "api" else 0)
+                self._open_region(tag, kind, self._entry_level() + 1 if kind == "entries" else 0)
         if tag == "a" and "href" in values:
             self.in_link += 1
         if tag in ("td", "th"):
@@ -284,9 +291,9 @@ class _HTMLText(HTMLParser):
         elif tag in _HEADING_LEVELS:
             self.section_level = _HEADING_LEVELS[tag]
             self.capture = _Capture(self.section_level)
-        elif tag == "dt" and self._in_api_list():
+        elif tag == "dt" and self._in_entry_list():
             self._break(2)
-            self.capture = _Capture(self.regions[-1].level, after=self.length, signature=True)
+            self.capture = _Capture(self.regions[-1].level, after=self.length, term=True)
         elif tag == "li":
             self.marker = "- "
         if tag == "tr":
