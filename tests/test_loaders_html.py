@@ -220,6 +220,14 @@ def test_permalinks_and_pilcrows_are_not_part_of_headings(tmp_path):
     assert doc.title == "Input and Output" and doc.metadata["title"] == "Input and Output — Docs"
 
 
+def sections_and_texts(tmp_path, embedder, name: str, html: str) -> list[tuple[str, str]]:
+    """The page's chunks as (section path, text), each checked to map back to the page's text."""
+    doc = load(tmp_path, name, html)
+    chunks = chunks_of(doc, embedder)
+    assert_exact_spans(doc, chunks)
+    return [(c.section, c.text) for c in chunks]
+
+
 def test_api_entry_is_a_section_and_overloads_share_it(tmp_path, embedder):
     body = (
         "<h1>shapes</h1><h2>Functions</h2><p>The module offers these functions.</p>"
@@ -231,10 +239,7 @@ def test_api_entry_is_a_section_and_overloads_share_it(tmp_path, embedder):
         '<dl class="py method"><dt class="sig sig-object py">scale(factor)</dt><dd><p>Grow the circle.</p></dd></dl>'
         "</dd></dl><p>All functions accept any shape.</p><h2>Constants</h2><p>None yet.</p>"
     )
-    doc = load(tmp_path, "shapes.html", page(body, "<title>shapes — Docs</title>"))
-    chunks = chunks_of(doc, embedder)
-    assert_exact_spans(doc, chunks)
-    assert [(c.section, c.text) for c in chunks] == [
+    assert sections_and_texts(tmp_path, embedder, "shapes.html", page(body, "<title>shapes — Docs</title>")) == [
         ("Functions", "The module offers these functions."),
         ("Functions > shapes.area(shape)", "Return the area of shape in square metres.\n\nParameters\nshape – any shape"),
         ("Functions > class shapes.Circle(r); class shapes.Circle(x, y, r)", "A round shape."),
@@ -255,10 +260,7 @@ def test_glossary_entry_is_a_section_titled_by_its_term(tmp_path, embedder):
         '<div class="admonition seealso"><p class="admonition-title">See also</p>'
         '<dl class="simple"><dt>PEP 999 - Implementations</dt><dd><p>The list of them.</p></dd></dl></div>'
     )
-    doc = load(tmp_path, "impl.html", page(body, "<title>Implementations — Docs</title>"))
-    chunks = chunks_of(doc, embedder)
-    assert_exact_spans(doc, chunks)
-    assert [(c.section, c.text) for c in chunks] == [
+    assert sections_and_texts(tmp_path, embedder, "impl.html", page(body, "<title>Implementations — Docs</title>")) == [
         ("", "Known implementations include:"),
         ("Jython", "Python implemented in Java. It runs on the JVM."),
         ("PyPy; RPython", "An implementation of Python written in Python."),
