@@ -116,6 +116,7 @@ class Question:
     literals: tuple[str, ...] = ()  # dotted numbers it names ("3.10", "0.1", "192.0.2.0/24"): said as written
     unwritten: tuple[str, ...] = ()  # acronyms it writes that no retrieved passage writes ("HTTP PUT"): see
     # rag.answer.unwritten_acronyms
+    rarest: str | None = None  # the focus term fewest passages hold, of those some passage holds ("schema")
 
     @property
     def asks_what_it_is(self) -> bool:
@@ -227,7 +228,16 @@ def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None
     names = tuple(dict.fromkeys(_CODE_NAME.findall(question)))
     unknown = _unknown_names(question, idf, focus) if idf and not parts else ()
     return Question(question, kind, wants_list, focus, tuple(dict.fromkeys(words)), wants_code, parts, names, unknown,
-                    frozenset(named), tuple(dict.fromkeys(_LITERAL.findall(question))))
+                    frozenset(named), tuple(dict.fromkeys(_LITERAL.findall(question))),
+                    rarest=_rarest_held(focus, idf) if idf else None)
+
+
+def _rarest_held(focus: dict[str, float], idf: Callable[[list[str]], list[float]]) -> str | None:
+    """The focus term with the highest IDF short of the IDF of a term no passage holds (a word of the question's
+    own, "piling up", says nothing of what the passages hold)."""
+    unheld = idf([""])[0]
+    held = [term for term, weight in focus.items() if weight < unheld]
+    return max(held, key=focus.__getitem__, default=None)
 
 
 # A proper name: a capitalised word after the question's first word ("Android", "Markdown"), an acronym ("SMS"),

@@ -805,6 +805,21 @@ def test_a_how_to_the_pages_do_not_answer_is_declined_not_answered_with_the_near
     answered_with(fresh_assistant, "How do I get colours on the screen with curses?", "call start_color()")
 
 
+def test_a_how_to_answer_close_in_meaning_must_name_the_most_specific_thing_asked(fresh_assistant):
+    # The json.tool lines are close in meaning to validating against a schema and share "validate" and "JSON",
+    # but never name a schema, which the index knows from another page: no answer says how.
+    indexed_with(fresh_assistant, "json_tool.md", (
+        "# json.tool\n\nThe json.tool module provides a simple command line interface to validate and pretty-print "
+        "JSON objects.\n\nUsing json.tool from the shell to validate and pretty-print:\n\n"
+        "```\n$ echo '{\"json\": \"obj\"}' | python -m json.tool\n```\n"))
+    indexed_with(fresh_assistant, "database.md", (
+        "# Database notes\n\nThe database schema is versioned, and every migration script upgrades it by one step.\n\n"
+        "## Imports\n\nThe importer validates every JSON document it reads before it writes a row.\n"))
+    answer = extractive_answer(fresh_assistant, "How do I validate a JSON document against a JSON Schema?")
+    assert not answer.grounded, answer.answer
+    answered_with(fresh_assistant, "How do I check from the shell that a file holds valid JSON?", "json.tool")
+
+
 def test_answer_shapes_of_pointers_causes_and_passive_instructions(fresh_assistant):
     # "More information can be found at …" names the thing but says nothing about what it is; "what could be causing
     # it?" asks for a cause like a why-question; "should typically be derived from …" is an instruction.
