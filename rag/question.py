@@ -311,9 +311,31 @@ def named_documents(question: str, titles: Mapping[str, str]) -> dict[str, set[s
     for match in _THE_PHRASE.finditer(question):
         said, naming = stemmed_terms(match.group(1)), _naming_words(match.group(1))
         for doc, terms_ in own:
-            if said & terms_ and all(stemmed_terms(word) & stemmed_terms(titles[doc]) for word in naming):
+            if (said & terms_ and all(stemmed_terms(word) & stemmed_terms(titles[doc]) for word in naming)
+                    and _refers_to_a_document(question[match.start(1):], asked, titles[doc])):
                 named.setdefault(doc, set()).update(asked & terms_)
     return named if len(named) <= MAX_NAMED_DOCUMENTS else {}
+
+
+# What a phrase naming a document goes on with: a word for a document ("the core post") or for what a document does
+# ("the overview give", "the starter pack list"), or a possessive ("the starter pack's author").
+_DOCUMENT_CUE = re.compile(
+    r"[’']s\b|\b(?:says?|said|give[sn]?|gave|lists?|listed|describes?|described|mentions?|mentioned|recommends?|"
+    r"recommended|defines?|defined|explains?|explained|covers?|covered|states?|stated|writes?|wrote|written|claims?|"
+    r"argues?|argued|suggests?|suggested|post|posts|page|pages|guide|article|paper|document|manual|book|chapter|"
+    r"notes|report)\b", _I)
+DOCUMENT_CUE_WORDS = 6  # … within this many words of where the phrase starts ("the overview and the core post say")
+
+
+def _refers_to_a_document(phrase_on: str, asked: frozenset[str], title: str) -> bool:
+    """Does a "the …" phrase sharing a title's words refer to that document, not to the thing the site is about?
+    On a documentation site "stay in the interpreter", "the language called Python" and "so the output is small"
+    ask about the interpreter, the language and the output, not about the pages titled "Using the Python
+    Interpreter", "The Python Language Reference" and "Input and Output". A phrase refers to the document when it
+    goes on like one (_DOCUMENT_CUE), or the question holds every word of the title ("When was the AI Alignment
+    Overview published?")."""
+    return (bool(_DOCUMENT_CUE.search(" ".join(phrase_on.split()[:DOCUMENT_CUE_WORDS])))
+            or set(stemmer().stemWords(content_words(title))) <= asked)
 
 
 def without_terms(question: str, stems: set[str]) -> str:

@@ -665,6 +665,25 @@ def test_a_title_word_alone_does_not_name_a_document(fresh_assistant):
     assert "stores only homogeneous data" in answer.answer
 
 
+def test_a_phrase_about_what_the_site_covers_names_no_document(fresh_assistant):
+    # "stay in the interpreter" shares "interpreter" with one title only, but asks about the interpreter, not about
+    # the page "Using the Interpreter": only a phrase going on like a document ("the tour says", "the tour's
+    # author", "the tour page") or the whole title names one, and the answer may come from any page.
+    indexed_with(fresh_assistant, "tour.md", (
+        "# A Tour of the Language\n\nWhen a script file is given, the interpreter runs it and exits. Passing -i "
+        "before the script runs the script and then enters interactive mode, so its variables can be inspected.\n"))
+    indexed_with(fresh_assistant, "invoking.md", (
+        "# Using the Interpreter\n\nThe interpreter is usually installed as /usr/local/bin/python3 on machines where "
+        "it is available.\n"))
+    titles = fresh_assistant.titles()
+    question = "How can I run a script and then stay in the interpreter to look at its variables?"
+    assert analyse(question, titles=titles).documents == frozenset()
+    for naming in ("What does the tour say about scripts?", "Who is the tour's author?",
+                   "What is on the tour page?", "Is the Tour of the Language worth reading?"):
+        assert analyse(naming, titles=titles).documents == {"tour.md"}, naming
+    answered_with(fresh_assistant, question, "Passing -i before the script")
+
+
 def test_a_see_also_box_or_an_example_lead_in_does_not_say_what_a_thing_is(fresh_assistant):
     # A Sphinx "See also" box (link label, then its description) and a line introducing an example name the thing
     # asked about more closely than the sentence that defines it; neither says what it is or does.
