@@ -363,6 +363,13 @@ def _looks_up(question: Question, unit: Unit) -> bool:
     return bool(asked) and bool(named) and question.coverage(unit.matched, unit.title) >= FOCUS_MIN
 
 
+def under_term_asked(question: Question, unit: Unit) -> bool:
+    """Is the unit a sentence under a heading naming what a definition question asks about ("Jython" / "Python
+    implemented in Java.", a glossary entry or a section titled by the term)?"""
+    return (unit.kind == SENTENCE and bool(unit.context) and question.type == DEFINITION
+            and question.coverage(unit.context) >= FOCUS_MIN)
+
+
 def _section_openings(question: Question, units: Sequence[Unit], sections: Sequence[str] = ()) -> set[Unit]:
     """The first prose unit of each passage whose section heading names what the question asks about: for a
     definition question a heading naming the focus over a sentence that does not repeat it ("Scalable Oversight"
@@ -382,8 +389,7 @@ def _section_openings(question: Question, units: Sequence[Unit], sections: Seque
         if not heading:
             continue
         if question.names and _documents(question, path) or (
-            question.type == DEFINITION and question.coverage(heading) >= FOCUS_MIN
-            and question.coverage(unit.text) < FOCUS_MIN
+            under_term_asked(question, unit) and question.coverage(unit.text) < FOCUS_MIN
         ) or heading.endswith("?") and question.coverage(heading) >= FOCUS_MIN:
             openings.add(unit)
     return openings

@@ -16,8 +16,8 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from rag.config import Settings
-from rag.grounding import FOCUS_MIN, POINTER, Judged, is_how_to, judge, names_field, names_found, says_how
-from rag.question import CARRIED_TYPES, DEFINITION, EXPANSION, URL, stemmed_terms
+from rag.grounding import POINTER, Judged, is_how_to, judge, names_field, names_found, says_how, under_term_asked
+from rag.question import CARRIED_TYPES, EXPANSION, URL, stemmed_terms
 from rag.text import code_fence
 from rag.units import CODE, HEADING, ITEM, LINK, METADATA, ROW, SENTENCE, Unit, units_of, with_documents
 
@@ -237,7 +237,7 @@ def _quotable(unit: Unit, question: Question) -> bool:
         return question.wants_code
     return (unit.kind in (ROW, METADATA, LINK) or question.wants_list or unit.after_question  # "I am ambivalent."
             or len(unit.text.split()) >= (2 if question.type in CARRIED_TYPES else MIN_WORDS)
-            or unit.kind == SENTENCE and question.type == DEFINITION and question.coverage(unit.context) >= FOCUS_MIN)
+            or under_term_asked(question, unit))
 
 
 def build(settings: Settings) -> ExtractiveBackend:
