@@ -2,7 +2,7 @@
 
 The Milvus index is made by `rag migrate --to milvus` from a local SciFact index (nothing embedded twice), so
 any difference comes from the engines: FAISS HNSW vs Milvus HNSW (same M/ef), tantivy BM25 vs Milvus' BM25
-Function over the same stemmed terms, min-max fusion in rag vs Milvus' WeightedRanker (arctan-normalised).
+Function over the same stemmed terms, min-max fusion in rag vs Milvus' WeightedRanker (arctan-normalised) for dense and BM25.
 Writes bench/results/milvus.json and milvus.md.
 
     nice .venv/bin/python bench/milvus.py --local-index /path/to/a/local/scifact/index [--dataset ../shared/bench/scifact]
@@ -27,7 +27,7 @@ from rag.embed import Embedder
 from rag.evaluate import CHUNK_DEPTH, corpus_sources, documents_ranked, load_beir, mean_metrics
 from rag.ingest import index_sources
 from rag.migrate import migrate_index
-from rag.retrieve import MODES, Retriever
+from rag.retrieve import FUSION_WEIGHTS, MODES, Retriever
 from rag.stores import open_store
 
 HERE = Path(__file__).resolve().parent
@@ -105,6 +105,8 @@ def main() -> None:
 
 
 def markdown(result: dict) -> str:
+    weights = " / ".join(str(FUSION_WEIGHTS[side]) for side in ("dense", "bm25", "units"))
+    dense_share = FUSION_WEIGHTS["dense"] / (FUSION_WEIGHTS["dense"] + FUSION_WEIGHTS["bm25"])
     lines = [
         f"SciFact (BEIR test: {result['queries']} evenly spaced of its {result['queries_of']} queries, {result['documents']} abstracts → {result['chunks']} chunks; "
         f"index by `{result['index_meta']['embed_model']}`, chunker {result['index_meta']['chunker']}), "
@@ -120,8 +122,9 @@ def markdown(result: dict) -> str:
                      f"{theirs['recall@100']:.4f} | {ours['p50_ms']} | {theirs['p50_ms']} |")
     lines += [
         "",
-        "Hybrid: local = min-max normalised scores, 0.5/0.5 (rag/retrieve.py); Milvus = `hybrid_search` with",
-        "`WeightedRanker(0.5, 0.5)` (arctan-normalised scores); max(100, k) candidates a side in both (300 here). BM25 in both indexes",
+        f"Hybrid: local = min-max normalised dense / BM25 / best-unit scores at {weights} (rag/retrieve.py); Milvus =",
+        f"`hybrid_search` with `WeightedRanker({dense_share:.2f}, {1 - dense_share:.2f})` over dense and BM25 (arctan-normalised scores), then",
+        "its fused score and the same best-unit score min-max fused in rag; max(100, k) candidates a side in both (300 here). BM25 in both indexes",
         "the same Snowball-stemmed terms (rag.lexical_index); milvus-lite computes IDF per segment, so its BM25",
         "differs from a cluster's. Latency (top 300 chunks, query embedding included) is milvus-lite's in-process engine on a busy",
         "machine, not a Milvus cluster's: a record, not a claim.",

@@ -24,7 +24,7 @@ from rag.chunk import embedding_text
 from rag.config import load_settings
 from rag.evaluate import CHUNK_DEPTH, corpus_sources, documents_ranked, load_beir, mean_metrics
 from rag.passage import Span
-from rag.retrieve import score_fusion
+from rag.retrieve import FUSION_WEIGHTS, score_fusion
 
 HERE = Path(__file__).resolve().parent
 PUBLISHED = {
@@ -75,25 +75,30 @@ def main() -> None:
     retriever = assistant.retriever
     sources = {chunk_id: source for chunk_id, source, *_ in contexts}
 
+    two_way = lambda w: lambda d, l, u, k: score_fusion([(d, w), (l, 1 - w)], k)  # noqa: E731
     variants = {
-        "dense": lambda d, l, k: d[:k],
-        "bm25": lambda d, l, k: l[:k],
-        "hybrid: RRF k=60": lambda d, l, k: reciprocal_rank_fusion([d, l], k),
+        "dense": lambda d, l, u, k: d[:k],
+        "bm25": lambda d, l, u, k: l[:k],
+        "hybrid: RRF k=60": lambda d, l, u, k: reciprocal_rank_fusion([d, l], k),
+        **{f"hybrid: min-max score fusion, dense weight {w}": two_way(w) for w in (0.3, 0.5, 0.7)},
+        "hybrid: min-max score fusion, dense / BM25 / best unit 0.4 / 0.4 / 0.2":
+            lambda d, l, u, k: score_fusion([(d, 0.4), (l, 0.4), (u, 0.2)], k),
+        "hybrid (default): min-max score fusion, dense / BM25 / best unit "
+        f"{FUSION_WEIGHTS['dense']} / {FUSION_WEIGHTS['bm25']} / {FUSION_WEIGHTS['units']}":
+            lambda d, l, u, k: score_fusion([(d, FUSION_WEIGHTS["dense"]), (l, FUSION_WEIGHTS["bm25"]),
+                                             (u, FUSION_WEIGHTS["units"])], k),
     }
-    for weight in (0.3, 0.5, 0.7):
-        variants[f"hybrid: min-max score fusion, dense weight {weight}"] = (
-            lambda d, l, k, w=weight: score_fusion(d, l, k, w)
-        )
 
     candidates = {}
     for query_id, text in queries.items():
-        candidates[query_id] = (retriever.dense_chunks(text, CHUNK_DEPTH), retriever.bm25_chunks(text, CHUNK_DEPTH))
+        candidates[query_id] = (retriever.dense_chunks(text, CHUNK_DEPTH), retriever.bm25_chunks(text, CHUNK_DEPTH),
+                                retriever.unit_chunks(text, CHUNK_DEPTH))
 
     quality = {}
     for name, fuse in variants.items():
         rankings = {
-            query_id: documents_ranked(sources[chunk_id] for chunk_id, _ in fuse(dense, lexical, CHUNK_DEPTH))
-            for query_id, (dense, lexical) in candidates.items()
+            query_id: documents_ranked(sources[chunk_id] for chunk_id, _ in fuse(dense, lexical, units, CHUNK_DEPTH))
+            for query_id, (dense, lexical, units) in candidates.items()
         }
         quality[name] = mean_metrics(rankings, qrels)
         print(name, quality[name], file=sys.stderr)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping, Sequence
 
 import numpy as np
@@ -13,9 +15,13 @@ from rag.passage import Hit, Passage
 from rag.stores import IndexStore, SearchSnapshot
 
 MODES = ("hybrid", "dense", "bm25")
-# Hybrid = DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * BM25, both min-max normalised over their candidates:
-# on SciFact this beat reciprocal-rank fusion (nDCG@10 0.7169 vs 0.7109; bench/results/retrieval.md).
-DENSE_WEIGHT = 0.5
+# Hybrid = a weighted sum of three min-max normalised scores over their candidates: the chunk's cosine (dense),
+# its BM25 score, and the cosine of its best answer unit (a sentence, row or item: a question paraphrasing one
+# sentence of a long chunk is closer to that sentence than to the chunk). Measured in bench/results/retrieval.md
+# (SciFact nDCG@10: dense + BM25 at 0.5/0.5 0.7219, with the unit score at 0.3/0.4/0.3 0.7368) and
+# bench/results/pydocs.md (recall@5 139 -> 148 of 159); weights between 0.2 and 0.4 for the unit score all gained
+# on both.
+FUSION_WEIGHTS = {"dense": 0.3, "bm25": 0.4, "units": 0.3}
 # Each retriever contributes this many candidates (at least) to the fusion.
 FUSION_DEPTH = 100
 # Answers: the chunks owning the best answer units the chunk search missed join the k passages (UNIT_PASSAGES of
@@ -27,6 +33,7 @@ FUSION_DEPTH = 100
 # and gave the best of every bench (bench/pydocs.py original questions 35 -> 38/43, PDFs 23 -> 24/27, corpus
 # held-out 42/46 either way); adding 3 changed nothing more.
 UNIT_PASSAGES = 2
+UNIT_RANKINGS_KEPT = 32
 UNIT_SEARCH_DEPTH = 5
 # "What does __slots__ do?": the passage opening the section titled by what is asked joins them when a hit sits
 # further into that section (looked for this many chunks back; chunks of a document have consecutive ids).
@@ -41,6 +48,8 @@ class Retriever:
         self.store = store
         self.embedder = embedder
         self.artifacts = artifacts
+        self._unit_rankings: OrderedDict[tuple[str, frozenset[int] | None], tuple[int, list[tuple[int, float]]]] = OrderedDict()
+        self._units_lock = threading.Lock()
 
     def search(self, query: str, k: int = 5, mode: str = "hybrid", within: Collection[int] | None = None) -> list[Hit]:
         """Top ``k`` passages; ``within`` (chunk ids) restricts the search to those chunks."""
@@ -55,19 +64,22 @@ class Retriever:
 
     def ranked_chunks(self, query: str, k: int, mode: str,
                       within: Collection[int] | None = None) -> list[tuple[int, float]]:
-        """Top ``k`` chunk ids with their scores: cosine (dense), BM25 (bm25) or fused in [0, 1] (hybrid; an engine
-        that fuses inside itself, Milvus, scores by its own ranker)."""
+        """Top ``k`` chunk ids with their scores: cosine (dense), BM25 (bm25) or fused in [0, 1] (hybrid, weighted by
+        FUSION_WEIGHTS; an engine that fuses dense and BM25 inside itself, Milvus, does that part by its own ranker)."""
         vector = self.embedder.encode_query(query) if mode != "bm25" else None
-        if mode == "hybrid" and (fused := self.artifacts.hybrid_search(vector, query, k, within)) is not None:
-            return fused
-        depth = k if mode != "hybrid" else max(FUSION_DEPTH, k)
-        dense = self._nearest(vector, depth, within) if vector is not None else []
-        lexical = self.bm25_chunks(query, depth, within) if mode != "dense" else []
         if mode == "dense":
-            return dense
+            return self._nearest(vector, k, within)
         if mode == "bm25":
-            return lexical
-        return score_fusion(dense, lexical, k)
+            return self.bm25_chunks(query, k, within)
+        depth = max(FUSION_DEPTH, k)
+        units = self.unit_chunks(query, depth, within)
+        engine = self.artifacts.hybrid_search(vector, query, depth, within)
+        if engine is not None:  # dense and BM25 fused inside the engine (Milvus), at the same relative weights
+            return score_fusion([(engine, FUSION_WEIGHTS["dense"] + FUSION_WEIGHTS["bm25"]),
+                                 (units, FUSION_WEIGHTS["units"])], k)
+        return score_fusion([(self._nearest(vector, depth, within), FUSION_WEIGHTS["dense"]),
+                             (self.bm25_chunks(query, depth, within), FUSION_WEIGHTS["bm25"]),
+                             (units, FUSION_WEIGHTS["units"])], k)
 
     def document_frequency(self, term: str) -> int:
         """How many chunks hold the (stemmed) BM25 term: the index's own rarity statistics."""
@@ -91,8 +103,24 @@ class Retriever:
 
     def unit_chunks(self, query: str, k: int, within: Collection[int] | None = None) -> list[tuple[int, float]]:
         """The ``k`` chunks owning the answer units (sentences, rows, items) nearest the query, each scored by its
-        best unit's cosine: finds the one sentence a question paraphrases when its chunk as a whole ranks low."""
-        vector = self.embedder.encode_query(query)
+        best unit's cosine: finds the one sentence a question paraphrases when its chunk as a whole ranks low.
+        The last few rankings are kept: hybrid search and the answer's unit hits ask for the same one, and an
+        exact unit scan costs about 20 ms at 100k chunks."""
+        key = query, None if within is None else frozenset(within)
+        with self._units_lock:
+            depth, ranking = self._unit_rankings.get(key, (0, []))
+            if depth >= k:
+                self._unit_rankings.move_to_end(key)
+                return ranking[:k]
+        depth = max(k, FUSION_DEPTH)
+        ranking = self._unit_search(self.embedder.encode_query(query), depth, within)
+        with self._units_lock:
+            self._unit_rankings[key] = depth, ranking
+            if len(self._unit_rankings) > UNIT_RANKINGS_KEPT:
+                self._unit_rankings.popitem(last=False)
+        return ranking[:k]
+
+    def _unit_search(self, vector: np.ndarray, k: int, within: Collection[int] | None) -> list[tuple[int, float]]:
         if within is None:
             return self.artifacts.units.search(vector, k)
         owners, vectors = self.store.unit_rows(within)  # exact, as for a filtered chunk search
@@ -115,15 +143,11 @@ def _min_max(ranking: list[tuple[int, float]]) -> dict[int, float]:
     return {chunk_id: (score - low) / (high - low) if high > low else 1.0 for chunk_id, score in ranking}
 
 
-def score_fusion(
-    dense: list[tuple[int, float]], lexical: list[tuple[int, float]], k: int, dense_weight: float = DENSE_WEIGHT
-) -> list[tuple[int, float]]:
-    """Convex combination of normalised scores; a chunk missing from one ranking scores 0 there."""
-    dense_norm, lexical_norm = _min_max(dense), _min_max(lexical)
-    fused = {
-        chunk_id: dense_weight * dense_norm.get(chunk_id, 0.0) + (1 - dense_weight) * lexical_norm.get(chunk_id, 0.0)
-        for chunk_id in dense_norm.keys() | lexical_norm.keys()
-    }
+def score_fusion(rankings: Sequence[tuple[list[tuple[int, float]], float]], k: int) -> list[tuple[int, float]]:
+    """Weighted sum of each (ranking, weight)'s normalised scores; a chunk missing from a ranking scores 0 there."""
+    normalised = [(_min_max(ranking), weight) for ranking, weight in rankings]
+    fused = {chunk_id: sum(weight * scores.get(chunk_id, 0.0) for scores, weight in normalised)
+             for chunk_id in set().union(*(scores.keys() for scores, _ in normalised))}
     return sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
 
 

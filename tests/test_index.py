@@ -255,9 +255,14 @@ def test_hybrid_fuses_normalised_scores():
 
     dense = [(1, 0.9), (2, 0.5), (3, 0.1)]
     lexical = [(3, 12.0), (4, 6.0), (1, 0.0)]
-    fused = dict(score_fusion(dense, lexical, k=10, dense_weight=0.5))
+    units = [(2, 0.8), (1, 0.4)]
+    fused = dict(score_fusion([(dense, 0.5), (lexical, 0.5)], k=10))
     assert fused == pytest.approx({1: 0.5, 2: 0.25, 3: 0.5, 4: 0.25})
-    assert [row for row, _ in score_fusion(dense, lexical, k=2, dense_weight=0.8)] == [1, 2]
+    assert [row for row, _ in score_fusion([(dense, 0.8), (lexical, 0.2)], k=2)] == [1, 2]
+    # a chunk whose best sentence is nearest the query climbs: 2 is first once the unit score counts
+    fused = dict(score_fusion([(dense, 0.3), (lexical, 0.4), (units, 0.3)], k=10))
+    assert fused == pytest.approx({1: 0.3, 2: 0.15 + 0.3, 3: 0.4, 4: 0.2})
+    assert max(fused, key=fused.get) == 2
 
 
 def next_report(child: subprocess.Popen, seconds: float = 300) -> dict:

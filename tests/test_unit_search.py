@@ -11,6 +11,7 @@ import pytest
 
 from rag.answer import final_answer
 from rag.api import Assistant, document_id
+from rag.retrieve import FUSION_DEPTH, FUSION_WEIGHTS, score_fusion
 
 from conftest import make_settings
 
@@ -72,17 +73,28 @@ def doc_id(assistant: Assistant, source: str) -> str:
 
 
 def test_a_paraphrase_whose_chunk_loses_the_chunk_search_reaches_the_answer(bees):
-    # The chunk search (k=2) misses the chunk; the unit search puts it first.
-    assert not [hit for hit in bees.search(QUESTION, k=2) if ANSWER in hit.passage.text]
+    # The dense chunk search (k=2) misses the chunk; the unit search puts it first.
+    assert not [hit for hit in bees.search(QUESTION, k=2, mode="dense") if ANSWER in hit.passage.text]
     unit_hits = bees.retriever.unit_chunks(QUESTION, 5)
     assert holding(bees, [unit_hits[0][0]], ANSWER)
     # The passages an answer reads hold it, after the k chunk hits, which all stay.
-    hits = bees.search_for_answer(QUESTION, 2)
+    hits = bees.search_for_answer(QUESTION, 2, mode="dense")
     assert 3 <= len(hits) <= 4 and any(ANSWER in hit.passage.text for hit in hits[2:])
-    assert [hit.passage.id for hit in hits[:2]] == [hit.passage.id for hit in bees.search(QUESTION, k=2)]
-    answer = final_answer(bees.ask(QUESTION, backend="extractive", k=2))
+    assert [hit.passage.id for hit in hits[:2]] == [hit.passage.id for hit in bees.search(QUESTION, k=2, mode="dense")]
+    answer = final_answer(bees.ask(QUESTION, backend="extractive", k=2, mode="dense"))
     read = [c.passage for c in answer.citations] + [hit.passage for hit in answer.uncited]
     assert any(ANSWER in passage.text for passage in read)
+
+
+def test_hybrid_search_weighs_each_chunk_by_its_best_sentence_too(bees):
+    # Fused from the chunk's cosine and BM25 alone the chunk of the sentence this paraphrases ranks third; with its
+    # best unit's cosine as the third score it is among the top two.
+    question, answer = "Why shouldn't I give my bees honey bought elsewhere?", "Never feed honey from an unknown source"
+    retriever = bees.retriever
+    dense, lexical = retriever.dense_chunks(question, FUSION_DEPTH), retriever.bm25_chunks(question, FUSION_DEPTH)
+    two_way = score_fusion([(dense, FUSION_WEIGHTS["dense"]), (lexical, FUSION_WEIGHTS["bm25"])], 2)
+    assert not holding(bees, [chunk_id for chunk_id, _ in two_way], answer)
+    assert [hit for hit in bees.search(question, k=2) if answer in hit.passage.text]
 
 
 def test_unit_search_honours_a_document_filter(bees):
