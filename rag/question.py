@@ -149,7 +149,8 @@ def answer_type(question: str) -> str | None:
     if _YES_NO.search(question) and not _WH.search(question):
         return YES_NO  # "Is the author worried …?" asks yes or no, not for a person
     for kind, pattern in _TYPE_PATTERNS:
-        if pattern.search(question):
+        # "What do the three parts of a version number stand for?" writes no acronym: it asks what they mean
+        if pattern.search(question) and (kind != EXPANSION or asked_acronym(question)):
             return kind
     if _YES_NO.search(question):
         return YES_NO

@@ -175,6 +175,7 @@ def test_an_llm_answer_without_the_asked_type_is_not_grounded(indexed_assistant)
     ("What is the address of Robert Miles' YouTube channel?", URL),
     ("How do I make ipaddress.ip_network accept an address with host bits set?", None),  # an IP address, no URL
     ("What does RLHF stand for?", EXPANSION),
+    ("What do the three parts of a version number like 3.11.4 stand for?", None),  # no acronym: what they mean
     ("Is scalable oversight solved?", "yes/no"),
     ("What is a mesa-optimizer?", "definition"),
 ])
@@ -387,6 +388,30 @@ def test_a_list_item_ending_in_a_colon_does_not_swallow_the_lines_it_introduces(
     assert answer.grounded and "choiceshoriz is chosen for short answers" in answer.answer, answer.answer
     # The example question the item introduces (a figure's caption in a PDF) is not part of it.
     assert "insect" not in answer.answer
+
+
+RELEASE_NOTES = """# Release numbering
+
+Our releases are numbered “X.Y.Z”:
+
+- X is the major number, raised only for incompatible changes.
+- Y is the minor number, raised when features are added.
+- Z is the patch number, raised for each bug-fix release.
+
+Release candidates carry an rc suffix and are never installed by default.
+"""
+
+
+def test_a_sentence_introducing_a_list_is_quoted_with_its_items(fresh_assistant):
+    # "… are numbered “X.Y.Z”:" says nothing by itself; a question with "stand for" but no acronym is no
+    # expansion question (it used to be declined as one: "don't spell out the acronym")
+    assistant = indexed_with(fresh_assistant, "releases.md", RELEASE_NOTES)
+    answer = ask_quoting(assistant, "What do the three parts of a release number like 2.4.1 stand for?")
+    assert answer.grounded, answer.answer
+    for item in ("X is the major number", "Y is the minor number", "Z is the patch number"):
+        assert item in answer.answer, answer.answer
+    said = " ".join(quoted(assistant, c) for c in answer.citations)
+    assert "numbered “X.Y.Z”" in said and "raised for each bug-fix release" in said
 
 
 def test_a_count_of_other_things_does_not_answer_how_many(manual_assistant):

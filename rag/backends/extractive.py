@@ -153,6 +153,9 @@ def _with_continuations(question: Question, chosen: Sequence[Judged], every: Seq
         if _shows_how(question, judged.unit, following):
             units.append(following)
             continue
+        if listed := _introduced_list(judged.unit, every[at + 1:] if at >= 0 else []):
+            units += [item for item in listed if item not in units]  # "… are numbered “A.B.C”:" says nothing alone
+            continue
         if (judged is chosen[0] and question.type not in CARRIED_TYPES and _next_in_section(judged.unit, following)
                 and following not in units and all(following != j.unit for j in chosen)):
             units.append(following)  # the best sentence is read on with the next one: see _next_in_section
@@ -187,6 +190,19 @@ def _shows_how(question: Question, unit: Unit, following: Unit | None) -> bool:
     question that does not ask how, or for code, gets none."""
     return (following is not None and following.kind == CODE and following.passage == unit.passage
             and unit.kind == SENTENCE and unit.text.rstrip().endswith(":") and (question.wants_code or is_how_to(question)))
+
+
+def _introduced_list(unit: Unit, after: Sequence[Unit]) -> list[Unit]:
+    """The items of the list a sentence ending in ":" introduces ("Python versions are numbered “A.B.C” or “A.B”:"
+    / "A is the major version number …"), up to MAX_LIST_ITEMS; none for any other unit."""
+    if unit.kind != SENTENCE or not unit.text.rstrip().endswith(":"):
+        return []
+    items = []
+    for item in after[:MAX_LIST_ITEMS]:
+        if item.kind != ITEM or item.passage != unit.passage or not item.context.endswith(unit.text.rstrip()):
+            break
+        items.append(item)
+    return items
 
 
 def _with_item_heads(units: Sequence[Unit], every: Sequence[Unit]) -> list[Unit]:
