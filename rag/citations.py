@@ -10,6 +10,7 @@ finds the quoted unit's exact source offsets.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -217,7 +218,7 @@ def locate(quote: str, passage: Passage, document: str | None) -> tuple[int, int
     tokens = [p[0] for p in positions]
     if not words or not tokens:
         return passage.start, passage.end
-    wanted = set(words)
+    wanted, counts = set(words), Counter(words)
     size = min(2, len(words))
     best: tuple[float, int, int] | None = None
     # Every occurrence of an opening word pair, closed by the nearest closing pair: the span that holds the most
@@ -226,14 +227,18 @@ def locate(quote: str, passage: Passage, document: str | None) -> tuple[int, int
         for first in _find_all(tokens, words[i : i + size]):
             for j in range(len(words), max(i + size, size) - 1, -1):
                 # … at least half as far on as in the quote: "… literal or f-string is … prefixed with 'f' or 'F'"
-                # closes on its last "or f", not on the one its fifth word opens
-                last = _find(tokens, words[j - size : j], first + (j - size - i) // 2)
-                if last is not None and last - first <= 2 * len(words):
+                # closes on its last "or f", not on the one its fifth word opens; of the closings within reach the
+                # one holding the most of the quote wins ("… its value is returned; otherwise, … the resulting value
+                # is returned" closes on its second "is returned")
+                closings = [last for last in _find_all(tokens, words[j - size : j])
+                            if first + (j - size - i) // 2 <= last and last - first <= 2 * len(words)]
+                for last in closings:
                     span = tokens[first : last + size]
-                    hits = sum(token in wanted for token in span)
-                    score = hits - 0.5 * (len(span) - hits)
+                    hits = sum((Counter(span) & counts).values())  # a word twice in the span, once in the quote,
+                    score = hits - 0.5 * (len(span) - hits)  # counts once: the twin sentence after it is no match
                     if best is None or score > best[0]:
                         best = (score, first, last + size - 1)
+                if closings:
                     break
         if best is not None:
             break
@@ -291,13 +296,6 @@ def _whole(document: str, start: int, end: int, low: int, high: int) -> tuple[in
 
 
 _WORDS = re.compile(r"[A-Za-z0-9]+")
-
-
-def _find(tokens: list[str], words: list[str], start: int) -> int | None:
-    for i in range(start, len(tokens) - len(words) + 1):
-        if tokens[i : i + len(words)] == words:
-            return i
-    return None
 
 
 def says_absent(text: str) -> bool:

@@ -163,3 +163,20 @@ def test_a_quote_is_located_to_its_end_when_its_last_words_also_come_early():
     quote = "A formatted string literal or f-string is a string literal that is prefixed with 'f' or 'F'."
     start, end = locate(quote, passage, document)
     assert document[start:end] == quote
+
+
+def test_a_quote_is_located_to_its_end_and_not_into_its_twin():
+    # "is returned" closes the quote and first comes halfway through it; the next sentence, its near twin, holds
+    # every word of it again: the highlight is the quoted sentence, whole, and only it.
+    from rag.citations import locate
+    from rag.passage import Passage
+
+    first = ("The expression x and y first evaluates x; if x is false, its value is returned; otherwise, y is "
+             "evaluated and the resulting value is returned.")
+    second = ("The expression x or y first evaluates x; if x is true, its value is returned; otherwise, y is "
+              "evaluated and the resulting value is returned.")
+    document = f"Boolean operations\n\n{first}\n\n{second}\n\nNeither and nor or restrict the value and type."
+    passage = Passage(document, 0, len(document), "Boolean operations", None, id=1, source="x.html", title="x")
+    for quote in (first, second):
+        start, end = locate(quote, passage, document)
+        assert document[start:end] == quote
