@@ -414,6 +414,29 @@ def test_a_sentence_introducing_a_list_is_quoted_with_its_items(fresh_assistant)
     assert "numbered “X.Y.Z”" in said and "raised for each bug-fix release" in said
 
 
+BACKUP_NOTES = """# Keeping backups small
+
+Sometimes you want to keep a backup folder from filling the disk, starting a fresh archive once the current one grows large.
+You may want to keep only a handful of old archives and drop the oldest when a new one starts.
+For this usage pattern, the toolkit provides a RollingArchive class:
+
+```python
+archive = RollingArchive("backups", max_bytes=10_000_000, keep=5)
+```
+
+Archives are compressed with zstd by default.
+"""
+
+
+def test_a_sentence_setting_a_problem_up_is_read_on_to_its_answer(fresh_assistant):
+    # The setup shares the question's words; the answer is two sentences on, with the code it introduces.
+    assistant = indexed_with(fresh_assistant, "backups.md", BACKUP_NOTES)
+    answer = ask_quoting(assistant, "How do I stop my backups from filling the disk and start a new archive when one gets big?")
+    assert answer.grounded and answer.answer.startswith("Sometimes you want to keep a backup folder"), answer.answer
+    assert "the toolkit provides a RollingArchive class" in answer.answer, answer.answer
+    assert "max_bytes=10_000_000" in answer.answer and "zstd" not in answer.answer, answer.answer
+
+
 def test_a_count_of_other_things_does_not_answer_how_many(manual_assistant):
     # "the number of answers for a given question" shares the words, but counts answers, not questions.
     answer = ask_quoting(manual_assistant, "What is the maximum number of questions in one test?")

@@ -32,6 +32,10 @@ MIN_WORDS = 5  # shorter sentences and items are labels, not answers (rows and f
 # the items a list question asks for)
 PER_DOCUMENT = 2  # a question naming several documents quotes at most this many units of each
 MAX_LIST_ITEMS = 8  # a list answer quotes at most this many rows / items
+# A sentence setting a problem up: its answer follows it ("Sometimes you want to …", "A common problem when … is …")
+_SETUP = re.compile(r"^(?:sometimes\b|say\s+you\b|suppose\b|imagine\b|a\s+common\s+(?:problem|mistake|situation)\b|"
+                    r"it\s+can\s+be\s+a\s+surprise\b|you\s+(?:may|might)\s+(?:want|need|wish)\s+to\b)", re.IGNORECASE)
+SETUP_REACH = 3  # … read on this many sentences at most (2 gained one question of bench/pydocs_questions.json, 3 two)
 # A sentence that opens by pointing back at the one before ("They can also …", "It also …").
 _POINTS_BACK = re.compile(r"^(?:they|it|this|these|those|both|he|she)\b", re.IGNORECASE)
 # "This means that … it is easier to continue calculations", "… calling this function is the best practice …", "For
@@ -153,6 +157,9 @@ def _with_continuations(question: Question, chosen: Sequence[Judged], every: Seq
         if _shows_how(question, judged.unit, following):
             units.append(following)
             continue
+        if judged is chosen[0] and (resolved := _resolution(judged.unit, every[at + 1:] if at >= 0 else [])):
+            units += [unit for unit in resolved if unit not in units]
+            continue
         if listed := _introduced_list(judged.unit, every[at + 1:] if at >= 0 else []):
             units += [item for item in listed if item not in units]  # "… are numbered “A.B.C”:" says nothing alone
             continue
@@ -190,6 +197,28 @@ def _shows_how(question: Question, unit: Unit, following: Unit | None) -> bool:
     question that does not ask how, or for code, gets none."""
     return (following is not None and following.kind == CODE and following.passage == unit.passage
             and unit.kind == SENTENCE and unit.text.rstrip().endswith(":") and (question.wants_code or is_how_to(question)))
+
+
+def _resolution(unit: Unit, after: Sequence[Unit]) -> list[Unit]:
+    """The sentences going on from a best sentence that only sets a problem up ("Sometimes you want to let a log file
+    grow to a certain size, then open a new file …" / "You may want to keep a certain number of these files …" /
+    "For this usage pattern, the logging package provides a RotatingFileHandler:"), in its section, up to
+    SETUP_REACH of them and the code the last one introduces: the answer comes after the setup that shares the
+    question's words. None for any other unit."""
+    if unit.kind != SENTENCE or not _SETUP.match(unit.text):
+        return []
+    going_on: list[Unit] = []
+    for following in after[:SETUP_REACH + 1]:
+        if following.passage != unit.passage:
+            break
+        if following.kind == CODE:
+            if going_on and going_on[-1].text.rstrip().endswith(":"):
+                going_on.append(following)
+            break
+        if following.kind != SENTENCE or following.context != unit.context or len(going_on) == SETUP_REACH:
+            break
+        going_on.append(following)
+    return going_on
 
 
 def _introduced_list(unit: Unit, after: Sequence[Unit]) -> list[Unit]:
