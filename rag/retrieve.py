@@ -18,9 +18,9 @@ MODES = ("hybrid", "dense", "bm25")
 # Hybrid = a weighted sum of three min-max normalised scores over their candidates: the chunk's cosine (dense),
 # its BM25 score, and the cosine of its best answer unit (a sentence, row or item: a question paraphrasing one
 # sentence of a long chunk is closer to that sentence than to the chunk). Measured in bench/results/retrieval.md
-# (SciFact nDCG@10: dense + BM25 at 0.5/0.5 0.7219, with the unit score at 0.3/0.4/0.3 0.7368) and
-# bench/results/pydocs.md (recall@5 139 -> 148 of 159); weights between 0.2 and 0.4 for the unit score all gained
-# on both.
+# (SciFact nDCG@10: dense + BM25 at 0.5/0.5 0.7212, with the unit score at 0.3/0.4/0.3 0.7382) and
+# bench/results/pydocs.md (recall@5 139 -> 148 of its first 159 questions); weights between 0.2 and 0.4 for the unit
+# score all gained on both.
 FUSION_WEIGHTS = {"dense": 0.3, "bm25": 0.4, "units": 0.3}
 # Each retriever contributes this many candidates (at least) to the fusion.
 FUSION_DEPTH = 100
@@ -33,7 +33,7 @@ FUSION_DEPTH = 100
 # and gave the best of every bench (bench/pydocs.py original questions 35 -> 38/43, PDFs 23 -> 24/27, corpus
 # held-out 42/46 either way); adding 3 changed nothing more.
 UNIT_PASSAGES = 2
-UNIT_RANKINGS_KEPT = 32
+UNIT_RANKINGS_KEPT = 32  # recent questions' unit rankings kept per index generation (see unit_chunks)
 UNIT_SEARCH_DEPTH = 5
 # "What does __slots__ do?": the passage opening the section titled by what is asked joins them when a hit sits
 # further into that section (looked for this many chunks back; chunks of a document have consecutive ids).

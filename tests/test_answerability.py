@@ -437,6 +437,27 @@ def test_a_sentence_setting_a_problem_up_is_read_on_to_its_answer(fresh_assistan
     assert "max_bytes=10_000_000" in answer.answer and "zstd" not in answer.answer, answer.answer
 
 
+SHELTER_NOTES = """# Winter shelters for hedgehogs
+
+Gardeners can choose between several kinds of shelter:
+
+- A log pile in a quiet corner. It stays damp and attracts beetles the hedgehog can eat.
+- A wooden hedgehog house with a tunnel entrance. The tunnel keeps foxes and badgers out.
+- A heap of dry leaves under a hedge. It is free but blows away in storms.
+
+Shelters are best set up in October, before the first frosts.
+"""
+
+
+def test_a_list_answer_quotes_each_item_whole(fresh_assistant):
+    assistant = indexed_with(fresh_assistant, "shelters.md", SHELTER_NOTES)
+    answer = ask_quoting(assistant, "Which kinds of winter shelter can gardeners give hedgehogs?")
+    assert answer.grounded and answer.answer.count("\n- ") == 2, answer.answer
+    for rest in ("attracts beetles", "keeps foxes and badgers out", "blows away in storms"):
+        assert rest in answer.answer, answer.answer
+    assert "October" not in answer.answer
+
+
 def test_a_count_of_other_things_does_not_answer_how_many(manual_assistant):
     # "the number of answers for a given question" shares the words, but counts answers, not questions.
     answer = ask_quoting(manual_assistant, "What is the maximum number of questions in one test?")

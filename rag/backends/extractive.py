@@ -32,6 +32,7 @@ MIN_WORDS = 5  # shorter sentences and items are labels, not answers (rows and f
 # the items a list question asks for)
 PER_DOCUMENT = 2  # a question naming several documents quotes at most this many units of each
 MAX_LIST_ITEMS = 8  # a list answer quotes at most this many rows / items
+ITEM_SENTENCES = 2  # … each with at most this many sentences after an item's first
 # A sentence setting a problem up: its answer follows it ("Sometimes you want to …", "A common problem when … is …")
 _SETUP = re.compile(r"^(?:sometimes\b|say\s+you\b|suppose\b|imagine\b|a\s+common\s+(?:problem|mistake|situation)\b|"
                     r"it\s+can\s+be\s+a\s+surprise\b|you\s+(?:may|might)\s+(?:want|need|wish)\s+to\b)", re.IGNORECASE)
@@ -85,7 +86,8 @@ class ExtractiveBackend:
         if question.wants_list and top.unit.kind in (ROW, ITEM) and question.coverage(top.unit.context) > 0:
             members = [u for u in units if (u.passage, u.group) == (top.unit.passage, top.unit.group)]
             for position, unit in enumerate(members[:MAX_LIST_ITEMS]):
-                yield f"{chr(10) if position else ''}- {unit.text.rstrip('.;,:')} [{unit.passage + 1}]"
+                said = [part.text.rstrip(".;,:") for part in [unit, *_item_rest(unit, every)]]
+                yield f"{chr(10) if position else ''}- {f' [{unit.passage + 1}]. '.join(said)} [{unit.passage + 1}]"
             return
         # A typed question has one answer: quote a second unit only when it is nearly as good.
         margin = MARGIN / 3 if question.type in CARRIED_TYPES else MARGIN
@@ -219,6 +221,18 @@ def _resolution(unit: Unit, after: Sequence[Unit]) -> list[Unit]:
             break
         going_on.append(following)
     return going_on
+
+
+def _item_rest(item: Unit, every: Sequence[Unit]) -> list[Unit]:
+    """The sentences after a list item's first, up to ITEM_SENTENCES of them: a list answer quotes each item whole
+    ("Make a copy when using a list as a key." / "This doesn't work because the list, being a mutable object, …")."""
+    at = every.index(item) if item in every else -1
+    rest: list[Unit] = []
+    for unit in every[at + 1 : at + 1 + ITEM_SENTENCES] if at >= 0 else []:
+        if unit.kind != SENTENCE or unit.passage != item.passage or not unit.context.endswith(item.text):
+            break
+        rest.append(unit)
+    return rest
 
 
 def _introduced_list(unit: Unit, after: Sequence[Unit]) -> list[Unit]:
