@@ -2,8 +2,8 @@
 
 The Milvus index is made by `rag migrate --to milvus` from a local SciFact index (nothing embedded twice), so
 any difference comes from the engines: FAISS HNSW vs Milvus HNSW (same M/ef), tantivy BM25 vs Milvus' BM25
-Function over the same stemmed terms, min-max fusion in rag vs Milvus' WeightedRanker (arctan-normalised) for dense and BM25.
-Writes bench/results/milvus.json and milvus.md.
+Function over the same stemmed terms, and hybrid: min-max fusion of dense, BM25 and best-unit scores in rag vs
+Milvus' WeightedRanker (arctan-normalised) of dense and BM25. Writes bench/results/milvus.json and milvus.md.
 
     nice .venv/bin/python bench/milvus.py --local-index /path/to/a/local/scifact/index [--dataset ../shared/bench/scifact]
 
@@ -27,6 +27,7 @@ from rag.embed import Embedder
 from rag.evaluate import CHUNK_DEPTH, corpus_sources, documents_ranked, load_beir, mean_metrics
 from rag.ingest import index_sources
 from rag.migrate import migrate_index
+from rag.milvus_store import RANKER_WEIGHTS
 from rag.retrieve import FUSION_WEIGHTS, MODES, Retriever
 from rag.stores import open_store
 
@@ -106,7 +107,6 @@ def main() -> None:
 
 def markdown(result: dict) -> str:
     weights = " / ".join(str(FUSION_WEIGHTS[side]) for side in ("dense", "bm25", "units"))
-    dense_share = FUSION_WEIGHTS["dense"] / (FUSION_WEIGHTS["dense"] + FUSION_WEIGHTS["bm25"])
     lines = [
         f"SciFact (BEIR test: {result['queries']} evenly spaced of its {result['queries_of']} queries, {result['documents']} abstracts → {result['chunks']} chunks; "
         f"index by `{result['index_meta']['embed_model']}`, chunker {result['index_meta']['chunker']}), "
@@ -123,8 +123,8 @@ def markdown(result: dict) -> str:
     lines += [
         "",
         f"Hybrid: local = min-max normalised dense / BM25 / best-unit scores at {weights} (rag/retrieve.py); Milvus =",
-        f"`hybrid_search` with `WeightedRanker({dense_share:.2f}, {1 - dense_share:.2f})` over dense and BM25 (arctan-normalised scores), then",
-        "its fused score and the same best-unit score min-max fused in rag; max(100, k) candidates a side in both (300 here). BM25 in both indexes",
+        f"`hybrid_search` with `WeightedRanker{RANKER_WEIGHTS}` over dense and BM25 only (arctan-normalised scores); max(100, k)",
+        "candidates a side in both (300 here). BM25 in both indexes",
         "the same Snowball-stemmed terms (rag.lexical_index); milvus-lite computes IDF per segment, so its BM25",
         "differs from a cluster's. Latency (top 300 chunks, query embedding included) is milvus-lite's in-process engine on a busy",
         "machine, not a Milvus cluster's: a record, not a claim.",

@@ -46,12 +46,16 @@ from rag.config import Settings
 from rag.dense_index import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M, UNIT_ROWS_PER_CHUNK, best_per_chunk
 from rag.lexical_index import chunk_text, index_tokens, query_tokens
 from rag.passage import Passage, Span
-from rag.retrieve import FUSION_DEPTH, FUSION_WEIGHTS
+from rag.retrieve import FUSION_DEPTH
 from rag.store import (
     DocumentContent, DocumentRecord, IndexMismatchError, StoreError, content_key, index_lock, unpack_unit_vectors,
     unpacked_unit_rows,
 )
 from rag.text import one_line
+
+# Dense and BM25 in Milvus' WeightedRanker (issue 12: hybrid search runs inside Milvus). The local index adds the
+# best answer unit's score to these two (rag.retrieve.FUSION_WEIGHTS); here that lost nDCG@10 on milvus-lite.
+RANKER_WEIGHTS = (0.5, 0.5)
 
 VARCHAR_MAX = 65_535  # bytes
 TEXT_PART_CHARS = 16_000  # at most 4 bytes a character in UTF-8: a part fits a VARCHAR
@@ -660,8 +664,8 @@ class MilvusSnapshot:
 
     def hybrid_search(self, vector: np.ndarray, query: str, k: int,
                       within: Collection[int] | None) -> list[tuple[int, float]]:
-        """Dense and BM25 fused inside Milvus by its WeightedRanker (each side's scores normalised, weighted against
-        each other as the local fusion weighs them); the retriever adds the unit score."""
+        """Dense and BM25 fused inside Milvus by its WeightedRanker (each side's scores normalised, then weighted by
+        RANKER_WEIGHTS)."""
         if k <= 0 or (within is not None and not within):
             return []
         expr = self.filter(within)
@@ -673,8 +677,7 @@ class MilvusSnapshot:
         dense = pymilvus.AnnSearchRequest([_as_list(vector)], "dense", {"params": {"ef": max(HNSW_EF_SEARCH, depth)}},
                                           depth, expr=expr)
         lexical = pymilvus.AnnSearchRequest([terms], "sparse", {}, depth, expr=expr)
-        dense_share = FUSION_WEIGHTS["dense"] / (FUSION_WEIGHTS["dense"] + FUSION_WEIGHTS["bm25"])
-        fusion = pymilvus.WeightedRanker(dense_share, 1 - dense_share)
+        fusion = pymilvus.WeightedRanker(*RANKER_WEIGHTS)
         hits = self.store.milvus.hybrid_search(self.store.chunk_collection, [dense, lexical], fusion, limit=k,
                                                output_fields=["id"])[0]
         return self._ranked(hits)

@@ -20,7 +20,9 @@ MODES = ("hybrid", "dense", "bm25")
 # sentence of a long chunk is closer to that sentence than to the chunk). Measured in bench/results/retrieval.md
 # (SciFact nDCG@10: dense + BM25 at 0.5/0.5 0.7212, with the unit score at 0.3/0.4/0.3 0.7382) and
 # bench/results/pydocs.md (recall@5 139 -> 148 of its first 159 questions); weights between 0.2 and 0.4 for the unit
-# score all gained on both.
+# score all gained on both. Milvus fuses dense and BM25 inside itself (rag/milvus_store.py) without the unit score:
+# its arctan-normalised fused scores min-max fused with the unit score lost nDCG@10 on milvus-lite (0.68 -> 0.62,
+# 30 SciFact queries), where the same three scores fused here, from Milvus' own searches, matched the local index.
 FUSION_WEIGHTS = {"dense": 0.3, "bm25": 0.4, "units": 0.3}
 # Each retriever contributes this many candidates (at least) to the fusion.
 FUSION_DEPTH = 100
@@ -65,18 +67,16 @@ class Retriever:
     def ranked_chunks(self, query: str, k: int, mode: str,
                       within: Collection[int] | None = None) -> list[tuple[int, float]]:
         """Top ``k`` chunk ids with their scores: cosine (dense), BM25 (bm25) or fused in [0, 1] (hybrid, weighted by
-        FUSION_WEIGHTS; an engine that fuses dense and BM25 inside itself, Milvus, does that part by its own ranker)."""
+        FUSION_WEIGHTS; an engine that fuses inside itself, Milvus, scores by its own ranker)."""
         vector = self.embedder.encode_query(query) if mode != "bm25" else None
         if mode == "dense":
             return self._nearest(vector, k, within)
         if mode == "bm25":
             return self.bm25_chunks(query, k, within)
+        if (engine := self.artifacts.hybrid_search(vector, query, k, within)) is not None:
+            return engine  # dense and BM25 fused inside the engine (Milvus): see FUSION_WEIGHTS
         depth = max(FUSION_DEPTH, k)
         units = self.unit_chunks(query, depth, within)
-        engine = self.artifacts.hybrid_search(vector, query, depth, within)
-        if engine is not None:  # dense and BM25 fused inside the engine (Milvus), at the same relative weights
-            return score_fusion([(engine, FUSION_WEIGHTS["dense"] + FUSION_WEIGHTS["bm25"]),
-                                 (units, FUSION_WEIGHTS["units"])], k)
         return score_fusion([(self._nearest(vector, depth, within), FUSION_WEIGHTS["dense"]),
                              (self.bm25_chunks(query, depth, within), FUSION_WEIGHTS["bm25"]),
                              (units, FUSION_WEIGHTS["units"])], k)

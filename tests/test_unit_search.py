@@ -86,6 +86,7 @@ def test_a_paraphrase_whose_chunk_loses_the_chunk_search_reaches_the_answer(bees
     assert any(ANSWER in passage.text for passage in read)
 
 
+@pytest.mark.parametrize("bees", ["local"], indirect=True)  # Milvus fuses dense and BM25 inside itself
 def test_hybrid_search_weighs_each_chunk_by_its_best_sentence_too(bees):
     # Fused from the chunk's cosine and BM25 alone the chunk of the sentence this paraphrases ranks third; with its
     # best unit's cosine as the third score it is among the top two.
