@@ -123,7 +123,7 @@ def markdown(result: dict) -> str:
     lines += [
         "",
         f"Hybrid: local = min-max normalised dense / BM25 / best-unit scores at {weights} (rag/retrieve.py); Milvus =",
-        f"`hybrid_search` with `WeightedRanker{RANKER_WEIGHTS}` over dense and BM25 only (arctan-normalised scores); max(100, k)",
+        f"`hybrid_search` with `WeightedRanker({RANKER_WEIGHTS[0]:.2f}, {RANKER_WEIGHTS[1]:.2f})` over dense and BM25 only (arctan-normalised scores); max(100, k)",
         "candidates a side in both (300 here). BM25 in both indexes",
         "the same Snowball-stemmed terms (rag.lexical_index); milvus-lite computes IDF per segment, so its BM25",
         "differs from a cluster's. Latency (top 300 chunks, query embedding included) is milvus-lite's in-process engine on a busy",

