@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rag.question import (
-    CARRIED_TYPES, DEFINITION, EXPANSION, NUMBER, Question, asked_acronym, carries, mentions, says_literally,
-    stemmed_terms, titled_by,
+    CARRIED_TYPES, DEFINITION, EXPANSION, NUMBER, PERSON, Question, asked_acronym, carries, mentions,
+    names_another_doer, says_literally, stemmed_terms, titled_by,
 )
 from rag.text import stemmer, terms
 from rag.units import (
@@ -187,7 +187,8 @@ def names_field(question: Question, unit: Unit) -> bool:
 
 def carries_answer(question: Question, text: str) -> bool:
     acronym = asked_acronym(question.text) if question.type == EXPANSION else None
-    return carries(text, question.type, acronym) and not (question.type == NUMBER and counts_something_else(question, text))
+    return carries(text, question.type, acronym) and not (question.type == NUMBER and counts_something_else(question, text)
+                                                          or question.type == PERSON and names_another_doer(question.text, text))
 
 
 _COUNTED = re.compile(r"\b(?:how\s+many|number\s+of)\s+([a-z]+)", re.IGNORECASE)

@@ -389,6 +389,27 @@ _PERSON_RE = re.compile(
     rf"introduced|describes|described|claims|claimed|notes|noted|suggests|suggested)\b"
     rf"|\b{_CAP}\s+{_CAP}'s\b|\bauthors?:\s*\S+",
 )
+_PERSON_BY = re.compile(rf"\b(?:by|from|under|author:?|authors:?|written\s+by)\s+{_NAME}|\bauthors?:\s*\S+")
+_PERSON_ACTS = re.compile(rf"\b{_NAME}\s+([a-z]+)\b")
+_WHO_DOES = re.compile(r"^\s*who\s+([a-z]+)\b", _I)
+_IRREGULAR = {"wrote": "write", "written": "write", "led": "lead", "won": "win", "made": "make", "began": "begin",
+              "said": "say", "thought": "think", "taught": "teach", "found": "find", "built": "build"}
+
+
+def names_another_doer(question: str, text: str) -> bool:
+    """Does the text name a person only as doing something else than a "Who <verb> …?" question asks? "In this 2023
+    podcast Eliezer explains why …" names no writer for "Who wrote the starter pack?"; "Paul argues in favor of a
+    soft takeoff" does answer "Who argues …", and "by Gwern" / "author: …" answer any of them."""
+    asked = _WHO_DOES.match(question)
+    if not asked or asked.group(1).lower() in {"is", "was", "are", "were", "did", "does", "do", "has", "had"}:
+        return False
+    if _PERSON_BY.search(text):
+        return False
+    base = lambda verb: stemmer().stemWord(_IRREGULAR.get(verb.lower(), verb.lower()))  # noqa: E731
+    doing = {base(m.group(1)) for m in _PERSON_ACTS.finditer(text)}
+    return bool(doing) and base(asked.group(1)) not in doing
+
+
 _ORG_SUFFIX = re.compile(r"\b(?:[A-Z][\w&-]*\s+){0,4}(?:Research|Institute|Lab|Labs|Laboratory|Center|Centre|University|"
                          r"Foundation|Inc|Ltd|LLC|Corporation|Company|Group|Team|Council|Society|Initiative)\b")
 _ORG_TOKEN = re.compile(

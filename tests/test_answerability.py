@@ -458,6 +458,24 @@ def test_a_list_answer_quotes_each_item_whole(fresh_assistant):
     assert "October" not in answer.answer
 
 
+READING_LIST = """# Honeybee navigation
+
+## The honeybee navigation reading list
+
+- In this 2021 lecture Karl explains how bees use the sun as a compass on cloudy days.
+- The waggle dance is decoded step by step in a short illustrated guide for beginners.
+"""
+
+
+def test_a_person_doing_something_else_is_no_answer_to_who_did_it(fresh_assistant):
+    # "Karl explains …" names who explains, not who wrote the list
+    assistant = indexed_with(fresh_assistant, "reading.md", READING_LIST)
+    answer = ask_quoting(assistant, "Who wrote the reading list on honeybee navigation?")
+    assert not answer.grounded and "Karl" not in answer.answer.split("closest")[0], answer.answer
+    answer = ask_quoting(assistant, "Who explains how bees use the sun as a compass?")
+    assert answer.grounded and "Karl explains" in answer.answer, answer.answer
+
+
 def test_a_count_of_other_things_does_not_answer_how_many(manual_assistant):
     # "the number of answers for a given question" shares the words, but counts answers, not questions.
     answer = ask_quoting(manual_assistant, "What is the maximum number of questions in one test?")
