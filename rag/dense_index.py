@@ -219,8 +219,7 @@ class DenseSnapshot:
         return list(zip(chunk_ids.tolist(), scores.tolist()))
 
     def nearest(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`search` as arrays (chunk ids, scores), best first, ties by chunk id: a unit search reduces hundreds
-        of rows to chunks without making a Python tuple of each."""
+        """:meth:`search` as arrays (chunk ids, scores), best first, ties by chunk id."""
         query = np.ascontiguousarray(vector, dtype=np.float32).reshape(1, -1)
         ids, found = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.float32)]
         if self._base_live > 0 and k > 0:
@@ -250,18 +249,18 @@ class UnitSnapshot:
 
     def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         """(chunk id, best unit inner product) of the ``k`` chunks owning the nearest units."""
-        chunk_ids, scores = self.rows.nearest(vector, k * UNIT_ROWS_PER_CHUNK)
-        _, first = np.unique(chunk_ids, return_index=True)  # each chunk's best unit: rows come best first
-        first = first[np.lexsort((chunk_ids[first], -scores[first]))][:k]
-        return list(zip(chunk_ids[first].tolist(), scores[first].tolist()))
+        return best_per_chunk(*self.rows.nearest(vector, k * UNIT_ROWS_PER_CHUNK), k)
 
 
-def best_per_chunk(unit_hits: list[tuple[int, float]], k: int) -> list[tuple[int, float]]:
-    """(chunk id, score) hits of units, best first, reduced to each chunk's first: the top ``k`` chunks."""
-    best: dict[int, float] = {}
-    for chunk_id, score in unit_hits:
-        best.setdefault(chunk_id, score)
-    return sorted(best.items(), key=lambda hit: (-hit[1], hit[0]))[:k]
+def best_per_chunk(chunk_ids: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """(chunk id, score) of the top ``k`` chunks, each scored by its best unit: ``chunk_ids`` and ``scores`` are the
+    units' owners and scores (any order). In numpy: a unit search reduces hundreds of rows a question."""
+    chunk_ids, scores = np.asarray(chunk_ids, dtype=np.int64), np.asarray(scores, dtype=np.float32)
+    order = np.lexsort((chunk_ids, -scores))
+    _, first = np.unique(chunk_ids[order], return_index=True)  # each chunk's first row, best first: its best unit
+    best = order[first]
+    best = best[np.lexsort((chunk_ids[best], -scores[best]))][:k]
+    return list(zip(chunk_ids[best].tolist(), scores[best].tolist()))
 
 
 def compaction_due(base_rows: int, tombstones: int, delta_rows: int, exact_search_max_chunks: int) -> bool:

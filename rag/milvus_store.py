@@ -701,7 +701,7 @@ class _MilvusUnits:
         hits = store.milvus.search(store.unit_collection, data=[_as_list(vector)], anns_field="dense", limit=depth,
                                    filter=self.snapshot.visible, search_params={"params": {"ef": max(HNSW_EF_SEARCH, depth)}},
                                    output_fields=["chunk"])[0]
-        return best_per_chunk([(int(hit["entity"]["chunk"]), float(hit["distance"])) for hit in hits], k)
+        return best_per_chunk([hit["entity"]["chunk"] for hit in hits], [hit["distance"] for hit in hits], k)
 
 
 class _MilvusLexical:

@@ -383,14 +383,12 @@ _AMOUNT_RE = re.compile(r"[$€£¥]\s*\d|\d\s*(?:k|m|bn)?\s*(?:usd|eur|gbp|doll
 _URL_RE = re.compile(r"\bhttps?://\S+|\bwww\.\S+|\b[a-z0-9-]+\.(?:com|org|net|io|ai|dev|edu|gov)(?:/\S*)?\b", _I)
 _CAP = r"[A-Z][a-z]+(?:-[A-Z][a-z]+)?"
 _NAME = rf"{_CAP}(?:\s+(?:[A-Z]\.\s*)?{_CAP}){{0,2}}"
-_PERSON_RE = re.compile(
-    rf"\b(?:by|from|under|with|author:?|authors:?|according\s+to|written\s+by|interview\s+with)\s+{_NAME}"
-    rf"|\b{_NAME}\s+(?:wrote|writes|says|said|argues|argued|explains|explained|believes|believed|proposed|coined|"
-    rf"introduced|describes|described|claims|claimed|notes|noted|suggests|suggested)\b"
-    rf"|\b{_CAP}\s+{_CAP}'s\b|\bauthors?:\s*\S+",
-)
-_PERSON_BY = re.compile(rf"\b(?:by|from|under|author:?|authors:?|written\s+by)\s+{_NAME}|\bauthors?:\s*\S+")
-_PERSON_ACTS = re.compile(rf"\b{_NAME}\s+([a-z]+)\b")
+_PERSON_BY = re.compile(rf"\b(?:by|from|under|with|author:?|authors:?|according\s+to|written\s+by|interview\s+with)"
+                        rf"\s+{_NAME}|\bauthors?:\s*\S+")  # a person tied to what is said by a preposition
+_PERSON_ACTS = re.compile(rf"\b{_NAME}\s+(wrote|writes|says|said|argues|argued|explains|explained|believes|believed|"
+                          rf"proposed|coined|introduced|describes|described|claims|claimed|notes|noted|suggests|"
+                          rf"suggested)\b")  # … or as the one doing it
+_PERSON_RE = re.compile(rf"{_PERSON_BY.pattern}|{_PERSON_ACTS.pattern}|\b{_CAP}\s+{_CAP}'s\b")
 _WHO_DOES = re.compile(r"^\s*who\s+([a-z]+)\b", _I)
 _IRREGULAR = {"wrote": "write", "written": "write", "led": "lead", "won": "win", "made": "make", "began": "begin",
               "said": "say", "thought": "think", "taught": "teach", "found": "find", "built": "build"}

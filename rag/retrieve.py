@@ -126,9 +126,7 @@ class Retriever:
         owners, vectors = self.store.unit_rows(within)  # exact, as for a filtered chunk search
         if not len(owners):
             return []
-        scores = vectors @ np.asarray(vector, dtype=np.float32).reshape(-1)
-        order = np.argsort(-scores, kind="stable")
-        return best_per_chunk([(int(owners[i]), float(scores[i])) for i in order], k)
+        return best_per_chunk(owners, vectors @ np.asarray(vector, dtype=np.float32).reshape(-1), k)
 
     def bm25_chunks(self, query: str, k: int, within: Collection[int] | None = None) -> list[tuple[int, float]]:
         lexical = self.artifacts.lexical
