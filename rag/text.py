@@ -70,11 +70,13 @@ _DUNDER = re.compile(r"((?<![\w*])__[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*__(?:\
 
 
 def _without_emphasis(text: str) -> str:
-    text = re.sub(r"\*\*(.+?)\*\*", r"\1", text)
-    # "__" is bold only around words (CommonMark): not inside "_classname__spam", not in "__spam (…) is …"
-    text = re.sub(r"(?<!\w)__(?=\S)(.+?)(?<=\S)__(?!\w)", r"\1", text)
+    # Bold is "**" or "__" around words, not touching other words: not Python's power operator ("Since ** has
+    # higher precedence than -, -3**2 …"), not inside "_classname__spam", not in "__spam (…) is …"
+    text = re.sub(r"(?<!\w)(\*\*|__)(?=\S)(.+?)(?<=\S)\1(?!\w)", r"\2", text)
     # Emphasis opens before a word and closes after one: "[_ and _]" is markup a manual teaches, kept as written.
-    return re.sub(r"(?<![\w\[])[_*](\w(?:.*?[^\s\[])?)[_*](?![\w\]])", r"\1", text)
+    # "*" emphasis holds no "*" and touches none: "f(*args, **kwargs)" is code.
+    text = re.sub(r"(?<![\w\[*])\*(\w(?:[^*]*?[^\s\[*])?)\*(?![\w\]*])", r"\1", text)
+    return re.sub(r"(?<![\w\[])_(\w(?:.*?[^\s\[])?)_(?![\w\]])", r"\1", text)
 
 
 def clean_line(line: str) -> str:

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from conftest import CORPUS
 from rag.prompt import chat_history
-from rag.text import content_words, one_line, stemmer, terms
+from rag.text import clean_line, content_words, one_line, stemmer, terms
 
 THREADS = 8
 
@@ -17,6 +17,14 @@ def test_one_line_collapses_whitespace_and_cuts_at_a_word():
     assert one_line(ValueError("bad\nthing")) == "bad thing"
     assert one_line("alpha beta, gamma delta", 14) == "alpha beta…"
     assert one_line("supercalifragilistic", 5) == "super…"
+
+
+def test_markdown_emphasis_is_taken_off_but_python_operators_are_kept():
+    # Quoted from the Python tutorial: the power operator is no bold markup, "*args" no emphasis.
+    power = "Since ** has higher precedence than -, -3**2 will be interpreted as -(3**2) and thus result in -9."
+    assert clean_line(power) == power
+    assert clean_line("def f(*args, **kwargs): uses *x*") == "def f(*args, **kwargs): uses x"
+    assert clean_line("a **bold** and _emphasised_ word") == "a bold and emphasised word"
 
 
 def test_negative_contractions_are_function_words():
