@@ -1033,3 +1033,24 @@ def test_the_best_sentence_is_read_on_with_the_next_one_in_its_section(fresh_ass
     # A question asking for one fact (a year) gets that fact, not the sentence after it.
     answer = answered_with(fresh_assistant, "In which year did the build farm open?", "opened in 2019")
     assert "forty machines" not in answer.answer, answer.answer
+
+
+def test_each_part_of_a_two_part_question_gets_its_own_sentence(fresh_assistant):
+    # "What does it give me, and where does it start?": the sentence saying what it returns answers both parts'
+    # words best, but the second part is answered by the defaults after it.
+    indexed_with(fresh_assistant, "counters.md", (
+        "# Counting iterators\n\nticker.count(start, step) returns an infinite stream of evenly spaced values. "
+        "You can optionally supply the starting number, which defaults to 0, and the interval between numbers, "
+        "which defaults to 1.\n\n## Repeating\n\nticker.repeat(elem) returns the element over and over.\n"))
+    answered_with(fresh_assistant, "What does ticker.count give me, and where does it start counting?",
+                  "returns an infinite stream of evenly spaced values", "which defaults to 0")
+
+
+def test_a_quoted_sentence_is_read_on_with_the_sentence_pointing_back_at_it(fresh_assistant):
+    # Issue 15: "This way, …" is the rest of the sentence before it, though it adds no word of the question.
+    indexed_with(fresh_assistant, "hooks.md", (
+        "# Defaults\n\nThe default subclass hook does nothing, but raises an error if it is called with any arguments."
+        "\n\n# Inheritance\n\n- The subclass hook is called on the parent class whenever a class inherits from "
+        "another class.\n\nThis way, it is possible to write classes which change the behavior of their subclasses.\n"))
+    answered_with(fresh_assistant, "What is the subclass hook used for?", "called on the parent class whenever",
+                  "This way, it is possible to write classes which change the behavior of their subclasses")

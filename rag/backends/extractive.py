@@ -61,11 +61,14 @@ class ExtractiveBackend:
         every = with_documents(units_of(list(passages)), passages, passages)
         units = [unit for unit in every if _quotable(unit, question) and names_found(question, passages[unit.passage])]
         sections = [p.section for p in passages]
-        if question.parts:  # "What is X, and which Y …?": the best answer to each part
-            picks = [found[0] for part in question.parts
-                     if (found := [j for j in judge(part, _in_named(part, units, passages), embedder, sections)
-                                   if j.answers])]
-            yield from _quote([judged.unit for judged in _distinct(picks, len(picks))])
+        if question.parts:  # "What is X, and which Y …?": the best answer to each part, another unit than the
+            # other parts' ("What does itertools.count give me, and where does it start counting?": the sentence
+            # saying what it returns, then the one giving its defaults)
+            picks: list[Judged] = []
+            for part in question.parts:
+                picks += _distinct([j for j in judge(part, _in_named(part, units, passages), embedder, sections)
+                                    if j.answers], 1, picks)
+            yield from _quote([judged.unit for judged in picks])
             return
         units = _in_named(question, units, passages)
         answering = [j for j in judge(question, units, embedder, sections) if j.answers]
@@ -140,8 +143,11 @@ def _with_continuations(question: Question, chosen: Sequence[Judged], every: Seq
     """The chosen units, each followed by the sentence that goes on with it, when that sentence starts by
     pointing back at it ("They can also be installed on MAC OS X" after "The utilities have been written for
     Linux") or going on with the list item it opens ("Paul argues in favor of a soft takeoff." after "Takeoff speeds
-    by Paul Christiano — This post …"), and says focus terms the chosen units do not: the rest of the answer, not a
-    new topic. A unit answering the sentence before it (a reason, an instruction, "This means …") comes after
+    by Paul Christiano — This post …") and says focus terms the chosen units do not: the rest of the answer, not a
+    new topic. A sentence pointing back is read on even without them ("This way, it is possible to write classes
+    which change the behavior of subclasses." after "Whenever a class inherits from another class,
+    __init_subclass__() is called on the parent class."), unless the question asks for one fact ("In which year did
+    the build farm open?"). A unit answering the sentence before it (a reason, an instruction, "This means …") comes after
     that sentence."""
     held = set().union(*(stemmed_terms(j.unit.text) for j in chosen))
     wanted = {term for term in question.focus if term not in held}
@@ -169,10 +175,11 @@ def _with_continuations(question: Question, chosen: Sequence[Judged], every: Seq
                 and following not in units and all(following != j.unit for j in chosen)):
             units.append(following)  # the best sentence is read on with the next one: see _next_in_section
             continue
-        goes_on = following is not None and (_POINTS_BACK.match(following.text) or judged.unit.kind == ITEM
-                                             and following.context.endswith(judged.unit.text))  # the item's rest
+        points_back = following is not None and bool(_POINTS_BACK.match(following.text))
+        item_rest = following is not None and judged.unit.kind == ITEM and following.context.endswith(judged.unit.text)
+        adds = following is not None and bool(wanted & stemmed_terms(following.text))
         if (following is not None and following.kind == SENTENCE and following.passage == judged.unit.passage
-                and goes_on and wanted & stemmed_terms(following.text)
+                and (points_back and question.type not in CARRIED_TYPES or (points_back or item_rest) and adds)
                 and following not in units and all(following != j.unit for j in chosen)):
             units.append(following)
     return units
