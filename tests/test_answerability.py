@@ -13,14 +13,17 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from rag.answer import answer_stream, final_answer
 from rag.backends import ChatBackend, get_backend
+from rag.backends.extractive import _code_rest
 from rag.chunk import LINKS_SECTION, METADATA_SECTION, reference_chunks
 from rag.citations import UNSUPPORTED
 from rag.loaders import load_document
+from rag.passage import Passage
 from rag.question import (
     DATE, EXPANSION, NUMBER, ORGANISATION, PERCENTAGE, PERSON, URL, YEAR, acronyms, analyse, answer_type,
     depends_on_conversation, expands,
 )
 from rag.text import split_sentences
+from rag.units import CODE, units_of
 
 from conftest import CORPUS
 
@@ -1054,3 +1057,62 @@ def test_a_quoted_sentence_is_read_on_with_the_sentence_pointing_back_at_it(fres
         "another class.\n\nThis way, it is possible to write classes which change the behavior of their subclasses.\n"))
     answered_with(fresh_assistant, "What is the subclass hook used for?", "called on the parent class whenever",
                   "This way, it is possible to write classes which change the behavior of their subclasses")
+
+
+# A threading tutorial's example, longer than a chunk: the class in one chunk, how to start it in the next.
+THREADS = (
+    "# Multi-threading\n\nThreading is a technique for decoupling tasks which are not sequentially dependent. The "
+    "following code shows how the threading module can run tasks in background while the main program continues "
+    "to run:\n\n```python\n"
+    "import threading, zipfile\n"
+    "\n"
+    "class AsyncZip(threading.Thread):\n"
+    "    def __init__(self, infile, outfile):\n"
+    "        threading.Thread.__init__(self)\n"
+    "        self.infile = infile\n"
+    "        self.outfile = outfile\n"
+    "        self.compression = zipfile.ZIP_DEFLATED\n"
+    "        self.finished = threading.Event()\n"
+    "\n"
+    "    def run(self):\n"
+    "        archive = zipfile.ZipFile(self.outfile, 'w', self.compression)\n"
+    "        archive.write(self.infile)\n"
+    "        archive.close()\n"
+    "        self.finished.set()\n"
+    "        print('Finished background zip of:', self.infile)\n"
+    "\n"
+    "    def wait_quietly(self, timeout=None):\n"
+    "        return self.finished.wait(timeout)\n"
+    "\n"
+    "background = AsyncZip('mydata.txt', 'myarchive.zip')\n"
+    "background.start()\n"
+    "print('The main program continues to run in foreground.')\n"
+    "\n"
+    "background.join()    # Wait for the background task to finish\n"
+    "print('Main program waited until background was done.')\n"
+    "```\n\n## Locks\n\nThe principal challenge of multi-threaded applications is coordinating threads that share "
+    "data or other resources.\n")
+
+
+def test_a_code_example_split_across_chunks_is_quoted_whole(fresh_assistant):
+    indexed_with(fresh_assistant, "threads.md", THREADS)
+    chunks = [hit.passage for hit in fresh_assistant.search("AsyncZip background zip", k=20)
+              if hit.passage.source == "threads.md"]
+    assert not any("class AsyncZip" in p.text and "background.start()" in p.text for p in chunks)  # it is split
+    answer = answered_with(fresh_assistant, "Show me how to run a task in a background thread while the main "
+                           "program keeps going.", "class AsyncZip(threading.Thread):", "background.start()")
+    code = re.findall(r"```\n(.*?)\n```", answer.answer, flags=re.S)
+    lines = [line for block in code for line in block.splitlines() if line.strip()]
+    assert len(lines) == len(set(lines)) and len(lines) == len([l for l in THREADS.split("```python")[1]
+                                                                 .split("```")[0].splitlines() if l.strip()])
+
+
+def test_the_lines_two_chunks_of_a_code_block_share_are_quoted_once():
+    # Chunks overlap: the second piece of a block starts with the last lines of the first.
+    first = Passage("Example:\nx = 1\ny = 2\nz = 3", 0, 26, "Code", None, code="9:26", id=1, source="a.md", title="A")
+    second = Passage("y = 2\nz = 3\nprint(x + y + z)", 18, 46, "Code", None, code="0:28", id=2, source="a.md",
+                     title="A")
+    every = units_of([first, second])
+    (block,) = [unit for unit in every if unit.kind == CODE and unit.passage == 0]
+    rest = _code_rest(block, every, [first, second])
+    assert rest is not None and rest.text == "print(x + y + z)" and rest.passage == 1

@@ -5,7 +5,8 @@ definitions (rag/units.py). Each is scored by embedding cosine with the question
 question's rare terms, with bonuses for carrying the expected answer type and for conclusions
 (rag/grounding.py). Only units that answer the question are quoted: the best one (read on with the sentence after
 it in its section, unless a typed question asks for one fact) and others within a margin of it; when the question
-asks for several items and the best unit is a table row or list item, its table or list is quoted row by row.
+asks for several items and the best unit is a table row or list item, its table or list is quoted row by row. A
+code block cut by the end of its chunk is quoted with its rest when another passage holds it.
 Nothing is yielded when no unit answers: the pipeline then declines.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from rag.config import Settings
@@ -45,6 +47,7 @@ _DRAWS_ON = re.compile(r"^(?:this|that)\s+(?:means|implies|is\s+(?:why|because|h
                        r"|^for\s+(?:example|instance)\b"
                        r"|\b(?:this|these)\s+(?:functions?|methods?|class|classes|modules?|options?|flags?|behaviou?r|"
                        r"approach|features?|attributes?|parameters?|arguments?|decorators?|techniques?)\b", re.IGNORECASE)
+CODE_GAP = 16  # characters between two chunks of one code block: a blank line and an indentation
 COMPLEMENT_SHARE = 0.3  # focus weight the chosen units leave out before a unit holding it is added
 
 
@@ -97,7 +100,8 @@ class ExtractiveBackend:
         close = [judged for judged in answering if judged.score >= top.score - margin]
         chosen = _distinct(close, self.max_sentences)
         chosen += _distinct(_complement(question, answering, chosen), 1, chosen)
-        yield from _quote(_with_item_heads(_with_continuations(question, chosen, every), every))
+        yield from _quote(_with_code_rest(_with_item_heads(_with_continuations(question, chosen, every), every),
+                                          every, passages))
 
     def rewrite(self, question: str, history: Sequence[dict[str, str]]) -> None:
         """No model to rewrite follow-ups with: the pipeline adds the previous question's terms itself."""
@@ -268,6 +272,39 @@ def _with_item_heads(units: Sequence[Unit], every: Sequence[Unit]) -> list[Unit]
             out.append(head)
         out.append(unit)
     return out
+
+
+def _with_code_rest(units: Sequence[Unit], every: Sequence[Unit], passages: Sequence[Passage]) -> list[Unit]:
+    """The units, a code block cut off by the end of its chunk followed by its rest, when another passage given
+    holds it: a long example ("class AsyncZip(threading.Thread): …" / "background = AsyncZip(…)") is split across
+    chunks, and the lines that show how to use it are often in the second. The lines the chunks share (their
+    overlap) are quoted once."""
+    out: list[Unit] = []
+    for unit in units:
+        out.append(unit)
+        rest = _code_rest(unit, every, passages) if unit.kind == CODE else None
+        if rest is not None and rest not in units and rest not in out:
+            out.append(rest)
+    return out
+
+
+def _code_rest(unit: Unit, every: Sequence[Unit], passages: Sequence[Passage]) -> Unit | None:
+    """The rest of a code block that ends its passage, from the given passage that goes on from it, if any."""
+    own = [u for u in every if u.passage == unit.passage]
+    cut = passages[unit.passage]
+    if not own or own[-1] != unit:
+        return None
+    for at, passage in enumerate(passages):
+        if at == unit.passage or passage.source != cut.source or not cut.start < passage.start <= cut.end + CODE_GAP:
+            continue
+        opening = next((u for u in every if u.passage == at and u.kind != HEADING), None)
+        if opening is None or opening.kind != CODE:
+            continue
+        mine, theirs = unit.text.splitlines(), opening.text.splitlines()
+        shared = max((n for n in range(1, min(len(mine), len(theirs)) + 1) if mine[-n:] == theirs[:n]), default=0)
+        if shared < len(theirs):
+            return replace(opening, text="\n".join(theirs[shared:]).strip("\n"))
+    return None
 
 
 def _quote(units: Sequence[Unit]) -> Iterator[str]:
