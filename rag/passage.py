@@ -11,6 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 
+CODE_GAP = 16  # characters between two chunks of one code block: a blank line and an indentation
+
+
 @dataclass(frozen=True)
 class Span:
     text: str  # cleaned passage: what is shown, searched and (with context) embedded
@@ -31,6 +34,13 @@ class Passage(Span):
     id: int  # the chunk's row in one index: internal, never shown
     source: str  # document path relative to the folder it was indexed from
     title: str
+
+    def continues_code_of(self, before: Passage) -> bool:
+        """Does this passage go on with the code block that ``before`` ends with (a long example split across
+        chunks): same document, starting inside ``before`` or within CODE_GAP characters after it, with code?"""
+        ends_in_code = bool(before.code_ranges) and before.code_ranges[-1][1] >= len(before.text.rstrip())
+        return (ends_in_code and self.source == before.source and before.start < self.start <= before.end + CODE_GAP
+                and bool(self.code_ranges) and self.code_ranges[0][0] == 0)
 
     def to_dict(self) -> dict:
         """Flat JSON: where the passage comes from, then its span (the internal id is left out)."""

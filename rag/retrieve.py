@@ -176,6 +176,19 @@ def with_unit_hits(hits: list[Hit], passages: Callable[[Sequence[int]], Mapping[
     return [*hits[:k], *(Hit(found[chunk_id], scores[chunk_id]) for chunk_id in missing if chunk_id in found)]
 
 
+def with_code_rests(hits: list[Hit], passages: Callable[[Sequence[int]], Mapping[int, Passage]], k: int) -> list[Hit]:
+    """The hits, then for each of the top ``k`` whose passage ends inside a code block the chunk after it that goes
+    on with the block, when they lack it: a long example is split across chunks, and the lines that show how to use
+    it are often in the second (the answer quotes the rest after the cut block). Chunks are stored in document
+    order, so the next chunk's id is one more; a chunk that does not continue the block is not added."""
+    held = {hit.passage.id for hit in hits}
+    cut = [hit for hit in hits[:k] if hit.passage.id + 1 not in held]
+    found = passages([hit.passage.id + 1 for hit in cut]) if cut else {}
+    rests = [Hit(found[hit.passage.id + 1], hit.score) for hit in cut
+             if hit.passage.id + 1 in found and found[hit.passage.id + 1].continues_code_of(hit.passage)]
+    return [*hits, *rests]
+
+
 def with_section_leads(hits: list[Hit], k: int, names_subject: Callable[[str], bool],
                        passages: Callable[[Sequence[int]], Mapping[int, Passage]], extra: int = SECTION_LEADS) -> list[Hit]:
     """``hits``, then the chunk opening the section a top-``k`` hit is in (or under) when that section's heading

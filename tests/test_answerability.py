@@ -17,7 +17,8 @@ from rag.backends.extractive import _code_rest
 from rag.chunk import LINKS_SECTION, METADATA_SECTION, reference_chunks
 from rag.citations import UNSUPPORTED
 from rag.loaders import load_document
-from rag.passage import Passage
+from rag.passage import Hit, Passage
+from rag.retrieve import with_code_rests
 from rag.question import (
     DATE, EXPANSION, NUMBER, ORGANISATION, PERCENTAGE, PERSON, URL, YEAR, acronyms, analyse, answer_type,
     depends_on_conversation, expands,
@@ -1116,3 +1117,18 @@ def test_the_lines_two_chunks_of_a_code_block_share_are_quoted_once():
     (block,) = [unit for unit in every if unit.kind == CODE and unit.passage == 0]
     rest = _code_rest(block, every, [first, second])
     assert rest is not None and rest.text == "print(x + y + z)" and rest.passage == 1
+
+
+def test_the_chunk_going_on_with_a_cut_code_block_joins_the_answer_passages():
+    # rag.retrieve.with_code_rests: the next chunk (id + 1) is added when it goes on with the block a top hit ends
+    # in, not when it starts with prose, belongs to another document or the hit does not end in code.
+    cut = Passage("Run it:\nclass Job:\n    pass", 0, 30, "Jobs", None, code="8:28", id=7, source="a.md", title="A")
+    rest = Passage("job = Job()\njob.start()", 36, 60, "Jobs", None, code="0:23", id=8, source="a.md", title="A")
+    prose = Passage("No code here at all.", 0, 20, "Other", None, id=3, source="b.md", title="B")
+    after_prose = Passage("x = 1", 25, 30, "Other", None, code="0:5", id=4, source="b.md", title="B")
+    stored = {passage.id: passage for passage in (cut, rest, prose, after_prose)}
+    fetch = lambda ids: {i: stored[i] for i in ids if i in stored}  # noqa: E731
+    assert [hit.passage.id for hit in with_code_rests([Hit(cut, 0.9), Hit(prose, 0.8)], fetch, 5)] == [7, 3, 8]
+    assert [hit.passage.id for hit in with_code_rests([Hit(cut, 0.9), Hit(rest, 0.5)], fetch, 5)] == [7, 8]
+    moved = Passage(rest.text, 90, 114, "Jobs", None, code="0:23", id=8, source="a.md", title="A")  # not adjacent
+    assert [hit.passage.id for hit in with_code_rests([Hit(cut, 0.9)], lambda ids: {8: moved}, 5)] == [7]

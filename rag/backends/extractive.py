@@ -47,7 +47,6 @@ _DRAWS_ON = re.compile(r"^(?:this|that)\s+(?:means|implies|is\s+(?:why|because|h
                        r"|^for\s+(?:example|instance)\b"
                        r"|\b(?:this|these)\s+(?:functions?|methods?|class|classes|modules?|options?|flags?|behaviou?r|"
                        r"approach|features?|attributes?|parameters?|arguments?|decorators?|techniques?)\b", re.IGNORECASE)
-CODE_GAP = 16  # characters between two chunks of one code block: a blank line and an indentation
 COMPLEMENT_SHARE = 0.3  # focus weight the chosen units leave out before a unit holding it is added
 
 
@@ -291,11 +290,10 @@ def _with_code_rest(units: Sequence[Unit], every: Sequence[Unit], passages: Sequ
 def _code_rest(unit: Unit, every: Sequence[Unit], passages: Sequence[Passage]) -> Unit | None:
     """The rest of a code block that ends its passage, from the given passage that goes on from it, if any."""
     own = [u for u in every if u.passage == unit.passage]
-    cut = passages[unit.passage]
     if not own or own[-1] != unit:
         return None
     for at, passage in enumerate(passages):
-        if at == unit.passage or passage.source != cut.source or not cut.start < passage.start <= cut.end + CODE_GAP:
+        if at == unit.passage or not passage.continues_code_of(passages[unit.passage]):
             continue
         opening = next((u for u in every if u.passage == at and u.kind != HEADING), None)
         if opening is None or opening.kind != CODE:
