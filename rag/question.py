@@ -241,9 +241,9 @@ def _rarest_held(focus: dict[str, float], idf: Callable[[list[str]], list[float]
     return max(held, key=focus.__getitem__, default=None)
 
 
-# A proper name: a capitalised word after the question's first word ("Android", "Markdown"), an acronym ("SMS"),
-# or the name of an option, command or package ("the darkmode option").
-_PROPER_NAME = re.compile(r"(?<=\S)\s+([A-Z][a-z]+[A-Za-z]*|[A-Z]{2,})\b"
+# A proper name: a capitalised word after the question's first word ("Android", "Markdown"), an acronym ("SMS"), a
+# word with a capital inside ("eBPF", "iPhone"), or the name of an option, command or package ("the darkmode option").
+_PROPER_NAME = re.compile(r"(?<=\S)\s+([A-Z][a-z]+[A-Za-z]*|[A-Z]{2,}|[a-z]+[A-Z][A-Za-z]*)\b"
                           r"|\bthe\s+([a-z][a-z0-9]+)\s+(?:option|command|package|environment|parameter|flag|setting)s?\b")
 
 

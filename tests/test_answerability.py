@@ -316,7 +316,8 @@ def test_a_question_about_a_name_no_passage_holds_is_declined(fresh_assistant):
     # Near-topic: the words of the question are all over the notes, but not the name it asks about.
     indexed_with(fresh_assistant, "scanning.md", SCANNING_NOTES)
     for question, name in [("Can the marks be sent to the students by SMS?", "SMS"),
-                           ("Which Android app can scan the answer sheets?", "Android")]:
+                           ("Which Android app can scan the answer sheets?", "Android"),
+                           ("Can the scans be read from an iPhone camera?", "iPhone")]:  # a name in mixed case
         answer = ask_quoting(fresh_assistant, question)
         assert not answer.grounded and name in answer.answer, answer.answer
     # The same question about what the notes do name is answered.
