@@ -178,6 +178,7 @@ def test_an_llm_answer_without_the_asked_type_is_not_grounded(indexed_assistant)
     ("What URL does it give for the Clippy story?", URL),
     ("What is the address of Robert Miles' YouTube channel?", URL),
     ("How do I make ipaddress.ip_network accept an address with host bits set?", None),  # an IP address, no URL
+    ("What code loops over all the usable host addresses of a network with ipaddress?", None),
     ("What does RLHF stand for?", EXPANSION),
     ("What do the three parts of a version number like 3.11.4 stand for?", None),  # no acronym: what they mean
     ("Is scalable oversight solved?", "yes/no"),
