@@ -28,6 +28,12 @@ class Span:
         """(start, end) offsets into ``text`` of code (fenced / <pre> blocks, listings): searched, never a prose answer."""
         return [(int(a), int(b)) for a, b in (pair.split(":") for pair in self.code.split())]
 
+    @property
+    def ends_in_code(self) -> bool:
+        """Does the text end inside a code block (which the next chunk may go on with)?"""
+        ranges = self.code_ranges
+        return bool(ranges) and ranges[-1][1] >= len(self.text.rstrip())
+
 
 @dataclass(frozen=True, kw_only=True)
 class Passage(Span):
@@ -38,8 +44,8 @@ class Passage(Span):
     def continues_code_of(self, before: Passage) -> bool:
         """Does this passage go on with the code block that ``before`` ends with (a long example split across
         chunks): same document, starting inside ``before`` or within CODE_GAP characters after it, with code?"""
-        ends_in_code = bool(before.code_ranges) and before.code_ranges[-1][1] >= len(before.text.rstrip())
-        return (ends_in_code and self.source == before.source and before.start < self.start <= before.end + CODE_GAP
+        return (before.ends_in_code and self.source == before.source
+                and before.start < self.start <= before.end + CODE_GAP
                 and bool(self.code_ranges) and self.code_ranges[0][0] == 0)
 
     def to_dict(self) -> dict:

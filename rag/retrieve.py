@@ -182,7 +182,8 @@ def with_code_rests(hits: list[Hit], passages: Callable[[Sequence[int]], Mapping
     it are often in the second (the answer quotes the rest after the cut block). Chunks are stored in document
     order, so the next chunk's id is one more; a chunk that does not continue the block is not added."""
     held = {hit.passage.id for hit in hits}
-    cut = [hit for hit in hits[:k] if hit.passage.id + 1 not in held]
+    # Most hits end in prose: the store is read only for those that end in code.
+    cut = [hit for hit in hits[:k] if hit.passage.ends_in_code and hit.passage.id + 1 not in held]
     found = passages([hit.passage.id + 1 for hit in cut]) if cut else {}
     rests = [Hit(found[hit.passage.id + 1], hit.score) for hit in cut
              if hit.passage.id + 1 in found and found[hit.passage.id + 1].continues_code_of(hit.passage)]

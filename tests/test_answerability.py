@@ -1132,5 +1132,8 @@ def test_the_chunk_going_on_with_a_cut_code_block_joins_the_answer_passages():
     fetch = lambda ids: {i: stored[i] for i in ids if i in stored}  # noqa: E731
     assert [hit.passage.id for hit in with_code_rests([Hit(cut, 0.9), Hit(prose, 0.8)], fetch, 5)] == [7, 3, 8]
     assert [hit.passage.id for hit in with_code_rests([Hit(cut, 0.9), Hit(rest, 0.5)], fetch, 5)] == [7, 8]
+    read: list[list[int]] = []
+    assert with_code_rests([Hit(prose, 0.8)], lambda ids: read.append(list(ids)) or {}, 5) == [Hit(prose, 0.8)]
+    assert read == []  # no hit ends in code: the store is not read
     moved = Passage(rest.text, 90, 114, "Jobs", None, code="0:23", id=8, source="a.md", title="A")  # not adjacent
     assert [hit.passage.id for hit in with_code_rests([Hit(cut, 0.9)], lambda ids: {8: moved}, 5)] == [7]
