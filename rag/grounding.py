@@ -72,10 +72,10 @@ _INSTRUCTION = re.compile(r"(?:^|[,:;]\s*)(?:use|call|try|pass|set|add|run|write
                           r"subclassed|defined|created|written)\b",
                           re.IGNORECASE)
 # "Why …?", "What could be causing it?"
-_WHY = re.compile(r"^\s*why\b|\bwhat\s+(?:could|might|would|can|may)?\s*(?:be\s+)?caus(?:e|es|ing)\b"
+_WHY = re.compile(r"^\s*why\b|\bwhy\s*\?\s*$|\b(?:explain|reason|wonder|know|understand)\s+why\b|^\s*how\s+come\b|\bwhat\s+(?:could|might|would|can|may)?\s*(?:be\s+)?caus(?:e|es|ing)\b"
                   r"|\bwhat\s+is\s+the\s+(?:reason|cause)\b", re.IGNORECASE)
 _REASON = re.compile(r"\b(?:because|since|so\s+that|the\s+(?:advantage|benefit|reason)|this\s+is\s+why|that\s+is\s+why|"
-                     r"in\s+order\s+to|otherwise|to\s+avoid|ensures?|guarantees?|caused\s+by|due\s+to|"
+                     r"in\s+order\s+to|this\s+means|driven\s+by|otherwise|to\s+avoid|ensures?|guarantees?|caused\s+by|due\s+to|"
                      r"the\s+(?:cause|problem)\s+(?:is|may\s+be|might\s+be|can\s+be))\b", re.IGNORECASE)
 SHAPE_BONUS = 0.15
 # A what-is question wants a sentence saying what the thing is: it is the sentence's subject ("The nonlocal statement

@@ -58,7 +58,8 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 ]
 _LIST_CUE = re.compile(
     r"^\s*(?:list|name|enumerate|give)\b|\bwhat\s+are\s+(?:the|some)\b|\bwhich\s+(?:\w+-[\w-]+\s+)?\w+(?:s|ies)\b(?!\s+(?:is|was)\b)"
-    r"|\b(?:lists?|listed|enumerates?|enumerated)\b"
+    # … the verb, not Python's list ("the overview lists", "is listed", "does the pack list"; not "a list as a key")
+    r"|\b(?:listed|enumerates?|enumerated)\b|\b(?:does|do|did)\s+(?:the\s+|this\s+|that\s+)?(?:\w+\s+){1,2}list\b|\blists\s+(?:the|a|an|some|all)\b"
     r"|\b(?:what|which)\s+(?:\w+\s+){0,2}(?:organi[sz]ations|companies|labs|techniques|problems|approaches|methods|"
     r"resources|posts|papers|examples|frames|risks)\b"
     r"|\b(?:examples|kinds|types)\s+of\b"

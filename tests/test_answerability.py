@@ -195,6 +195,21 @@ def test_focus_terms_are_weighted_by_the_index_rarity(indexed_assistant):
     assert analyse("Which organisations work on alignment research?").wants_list
 
 
+@pytest.mark.parametrize("question, wants_list", [
+    ("What open problems in alignment does the overview list?", True),
+    ("Which OpenAI team is listed among the alignment research organisations?", True),
+    ("What does the starter pack list as essential reading?", True),
+    ("The starter pack lists the posts about what?", True),
+    ("Which organisations work on alignment research?", True),
+    # Python's list is what is asked about, not a list asked for
+    ("How do I sort a list from largest to smallest?", False),
+    ("Why won't Python let me use a list as a dictionary key?", False),
+    ("How do I iterate over two lists side by side in one for loop?", False),
+])
+def test_a_list_is_asked_for_by_the_verb_not_by_naming_python_lists(question, wants_list):
+    assert analyse(question).wants_list == wants_list
+
+
 def test_conversation_dependence_and_acronyms():
     assert depends_on_conversation("And which company developed it?")
     assert depends_on_conversation("What about DeepMind?")
@@ -850,6 +865,26 @@ def test_why_gets_the_reason_after_the_statement_and_a_code_question_the_code_un
     assert "[1].\n\n```\npython3 -m venv tutorial-env\n```\n[1]" in answer.answer  # the code as a block, as written
     # … also when the prose before the code does not end in a colon
     answered_with(fresh_assistant, "What code compresses bytes in memory and gets them back?", "t = zlib.compress(s)")
+
+
+def test_a_why_asked_after_a_statement_gets_the_reason_not_the_symptom_restated(fresh_assistant):
+    # "… Why?" at the end asks for a reason as "Why …?" does; the sentences restating the symptom or the advice are
+    # closer to the question than the one saying why ("The reason is …", "This means …").
+    indexed_with(fresh_assistant, "lists.md", (
+        "# Multidimensional lists\n\nYou may have tried to make a grid by multiplying a list of lists.\n\n"
+        "But when you assign to one cell, the value shows up in every row:\n\n```\n>>> grid = [[0] * 3] * 3\n"
+        ">>> grid[0][0] = 5\n```\n\nThe reason is that replicating a list with * doesn't create copies, it only "
+        "creates references to the existing objects. Changes to one row will show in all rows, which is almost "
+        "certainly not what you want.\n\nThe suggested approach is to build each row with a list comprehension.\n\n"
+        "# Loggers\n\nLoggers are created on first use and kept for the life of the process. A good convention is "
+        "to name each module's logger after the module, with getLogger(__name__):\n\n```\n"
+        "logger = logging.getLogger(__name__)\n```\n\nThis means that logger names track the package hierarchy, "
+        "so where an event was logged is obvious from the logger's name alone.\n"))
+    answer = extractive_answer(
+        fresh_assistant, "I made a grid with [[0] * 3] * 3 and setting one cell changes that cell in every row. Why?")
+    assert answer.grounded and "The reason is that replicating a list" in answer.answer, answer.answer
+    answer = extractive_answer(fresh_assistant, "Why is it recommended to create loggers with getLogger(__name__)?")
+    assert answer.grounded and "This means that logger names track the package hierarchy" in answer.answer, answer.answer
 
 
 def test_quoted_code_keeps_its_brackets_and_spacing_and_cites_only_its_passage(fresh_assistant):
