@@ -64,6 +64,11 @@ _CONCLUSION = re.compile(
 # copy.copy()"); a why-question wants a reason ("The advantage is that …"): a sentence of that shape beats one that
 # only restates the topic ("It is good practice to use the with keyword …").
 _HOW_TO = re.compile(r"^\s*how\s+(?:do|can|should|would|could|may)\s+(?:i|you|one|we)\b", re.IGNORECASE)
+# … also asked after what sets it up ("I'm done in my virtual environment; how do I leave it?", "… re-raise it. How?"):
+# it wants an instruction all the same, but its words are mostly the setup's, so the how-to gate (says_how) reads
+# only a question opening with "How do I …".
+_ASKS_HOW = re.compile(r"(?:^|[;:,.?!]\s+)how\s+(?:do|can|should|would|could|may)\s+(?:i|you|one|we)\b|\bhow\s*\?\s*$",
+                       re.IGNORECASE)
 _INSTRUCTION = re.compile(r"(?:^|[,:;]\s*)(?:use|call|try|pass|set|add|run|write|import|create|install|open|put|"
                           r"specify|type)\b|\byou\s+(?:can|could|should|need\s+to|must)\s+(?!not\b)"
                           # "To request that the bits be zeroed, the flag strict=False can be passed …"
@@ -133,7 +138,7 @@ def says_how(question: Question, unit: Unit, cosine: float) -> bool:
     """Could the unit tell how to do what a how-to question asks: it holds most of the question's words, or is
     closer in meaning than FOCUS_COSINE_HOW_TO? An answer to a how-to question needs one such unit; the others may
     be looser (the statement before the instruction, the instruction after it). True for any other question."""
-    if not is_how_to(question):
+    if not _HOW_TO.search(question.text):
         return True
     coverage = question.coverage(unit.matched, unit.title)
     # … each with some of the other, unless the meaning is very close: the words of an API entry's signature without
@@ -336,7 +341,7 @@ def _carries_on(question: Question, before: Unit, unit: Unit) -> bool:
 
 
 def is_how_to(question: Question) -> bool:
-    return bool(_HOW_TO.search(question.text))
+    return bool(_ASKS_HOW.search(question.text))
 
 
 def _has_asked_shape(question: Question, text: str) -> bool:

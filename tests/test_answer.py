@@ -180,3 +180,19 @@ def test_a_quote_is_located_to_its_end_and_not_into_its_twin():
     for quote in (first, second):
         start, end = locate(quote, passage, document)
         assert document[start:end] == quote
+
+
+def test_a_quoted_code_block_is_located_where_it_stands_not_in_the_sentence_sharing_its_words():
+    # The command "deactivate" is also the second word of the sentence introducing it: the quote of the code block
+    # is the block's own line, so the highlight runs from the sentence over the command.
+    from rag.citations import locate
+    from rag.passage import Passage
+
+    document = ("12.2. Creating Virtual Environments\n\nTo deactivate a virtual environment, type:\n\ndeactivate\n\n"
+                "into the terminal.\n\n>>> for line in lines:\n...     print(line)\n")
+    passage = Passage(document, 0, len(document), "12.2. Creating Virtual Environments", None, id=1, source="x.html",
+                      title="x")
+    start, end = locate("deactivate", passage, document)
+    assert (start, end) == (document.index("\ndeactivate\n") + 1, document.index("\ndeactivate\n") + 11)
+    code = ">>> for line in lines:\n...     print(line)"
+    assert locate(code, passage, document) == (document.index(code), document.index(code) + len(code))

@@ -616,6 +616,8 @@ def kitchen_assistant(fresh_assistant):
 @pytest.mark.parametrize("question, answer_starts", [
     # An API entry's description says what it does, not a sentence elsewhere that uses the name.
     ("What does garden.prune return?", "Remove the dead stems of plant and return the weight cut"),
+    # … also when the question writes the name as a call without its module ("prune()")
+    ("What does prune() return?", "Remove the dead stems of plant and return the weight cut"),
     # A FAQ entry: the heading asks the question, the first sentence under it answers it.
     ("How do I store fresh herbs?", "Wrap them in a damp paper towel"),
     # A how-to question wants the instruction, not the sentence that restates the topic.
@@ -885,6 +887,18 @@ def test_a_why_asked_after_a_statement_gets_the_reason_not_the_symptom_restated(
     assert answer.grounded and "The reason is that replicating a list" in answer.answer, answer.answer
     answer = extractive_answer(fresh_assistant, "Why is it recommended to create loggers with getLogger(__name__)?")
     assert answer.grounded and "This means that logger names track the package hierarchy" in answer.answer, answer.answer
+
+
+def test_a_how_to_asked_after_its_setup_gets_the_command_the_instruction_introduces(fresh_assistant):
+    # "…; how do I leave it?" asks how as "How do I …?" does: the instruction is shown with the command under it.
+    indexed_with(fresh_assistant, "venv.md", (
+        "# Virtual environments\n\nOnce you have created a virtual environment, you may activate it. Activating it "
+        "changes your shell's prompt to show which environment you are using.\n\nTo deactivate a virtual "
+        "environment, type:\n\n```\ndeactivate\n```\n\ninto the terminal.\n"))
+    answer = extractive_answer(
+        fresh_assistant, "I'm done working inside my virtual environment; how do I leave it and get back to my shell?")
+    assert answer.grounded and "To deactivate a virtual environment, type" in answer.answer, answer.answer
+    assert "```\ndeactivate\n```" in answer.answer, answer.answer
 
 
 def test_quoted_code_keeps_its_brackets_and_spacing_and_cites_only_its_passage(fresh_assistant):
