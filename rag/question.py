@@ -162,7 +162,8 @@ def answer_type(question: str) -> str | None:
 
 
 # Names from code: dotted ("os.walk", "Counter.most_common") or with an underscore ("rel_tol", "__slots__").
-_CODE_NAME = re.compile(r"(?<![\w.])(?:[A-Za-z_]\w+(?:\.[A-Za-z_]\w*)+|\w*[A-Za-z]_\w*|__\w+__)(?![\w.])")
+# … and a plain name written as a call ("remove()", "eval()"), whose entry is titled by its signature ("list.remove(x)")
+_CODE_NAME = re.compile(r"(?<![\w.])(?:[A-Za-z_]\w+(?:\.[A-Za-z_]\w*)+|\w*[A-Za-z]_\w*|__\w+__|[A-Za-z]\w+(?=\(\)))(?![\w.])")
 
 
 # A version, decimal or address: "Python 3.10" is not answered by what holds for "Python 3.9", nor "0.1" by "0.125".
