@@ -120,7 +120,7 @@ def covers(question: Question, unit: Unit, cosine: float) -> bool:
         return False  # the question asks about a name no indexed passage holds, or an acronym none found writes
     if unit.kind == METADATA and not asks_about_field(question, unit):
         return False  # "title: X" is no answer to "what does X do?"
-    if question.asks_what_it_is and (unit.cross_reference or _lead_in(unit.text) or POINTER.match(unit.text)):
+    if question.asks_what_it_is and (unit.cross_reference or lead_in(unit.text) or POINTER.match(unit.text)):
         return False  # "The specification for the nonlocal statement." / "Here's a simple example of a generator:" /
         # "More information can be found at the Jython website."
     if restates(question, unit):
@@ -159,7 +159,7 @@ POINTER = re.compile(r"(?:(?:more|further)\s+(?:information|details)\b|for\s+(?:
 LEAD_IN_WORDS = 12  # a line ending in ":" this short only introduces what follows (an example, a list)
 
 
-def _lead_in(text: str) -> bool:
+def lead_in(text: str) -> bool:
     """"Here's the simplest example of a generator function:", "UTF-8 has several convenient properties:" (not
     "When the answer is not to count toward the mark, one uses the \\QuestionIndicative command, as in …:")."""
     return text.rstrip().endswith(":") and len(text.split()) < LEAD_IN_WORDS
@@ -242,12 +242,12 @@ def judge(question: Question, units: Sequence[Unit], embedder: Embedder, section
         structured = unit.kind in (ROW, ITEM)
         # A list question wants a list about what it asks: one whose lead-in or section names part of the focus,
         # a table or list, or items listed inline after a lead-in ("The follow-up videos are also worth watching: …").
-        lead_in = f"{inline_lead_in(unit)} {unit.context}" if question.wants_list and inline_lead_in(unit) else ""
-        listed = question.wants_list and (structured or bool(lead_in)) and question.coverage(lead_in or unit.context) > 0
+        list_lead = f"{inline_lead_in(unit)} {unit.context}" if question.wants_list and inline_lead_in(unit) else ""
+        listed = question.wants_list and (structured or bool(list_lead)) and question.coverage(list_lead or unit.context) > 0
         if listed:
             own = coverage
         # … and most a list whose lead-in names what is asked: the items, not a sentence that shares their words.
-        led = listed and question.coverage(lead_in or unit.context, unit.title) >= FOCUS_MIN
+        led = listed and question.coverage(list_lead or unit.context, unit.title) >= FOCUS_MIN
         literal = bool(question.literals) and all(says_literally(value, unit.text) for value in question.literals)
         score = (ranked_cosine + LEXICAL_WEIGHT * (0.7 * own + 0.3 * coverage) + TYPE_BONUS * (has_type and question.type is not None)
                  + LITERAL_BONUS * literal

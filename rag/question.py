@@ -213,7 +213,11 @@ def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None
     all it asks about."""
     pieces = [piece.strip() for piece in _SECOND_QUESTION.split(question) if len(content_words(piece)) >= 2]
     parts = tuple(analyse(piece, idf, titles) for piece in pieces) if len(pieces) > 1 else ()
+    wants_code = bool(_CODE_CUE.search(question))
+    # A question asking for code wants the code, not the one fact a type names ("Show me how to work out how many
+    # days old someone is": a date computation, not a number).
     kind = None if parts else answer_type(question)
+    kind = None if wants_code and kind in CARRIED_TYPES else kind
     named = named_documents(question, titles) if titles else {}
     naming = set().union(*named.values())
     said = _BOUNDS.sub(lambda m: _BOUND_WORDS[m.group(1).lower()], question)  # "at most" -> "maximum"
@@ -228,7 +232,6 @@ def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None
     for stem, weight in zip(stems, weights):
         focus[stem] = max(focus.get(stem, 0.0), float(weight))
     wants_list = not parts and kind in (None, ORGANISATION, DEFINITION, PERSON) and bool(_LIST_CUE.search(question))
-    wants_code = bool(_CODE_CUE.search(question))
     names = tuple(dict.fromkeys(_CODE_NAME.findall(question)))
     unknown = _unknown_names(question, idf, focus) if idf and not parts else ()
     return Question(question, kind, wants_list, focus, tuple(dict.fromkeys(words)), wants_code, parts, names, unknown,

@@ -901,6 +901,32 @@ def test_a_how_to_asked_after_its_setup_gets_the_command_the_instruction_introdu
     assert "```\ndeactivate\n```" in answer.answer, answer.answer
 
 
+def test_the_best_sentence_reads_on_into_a_long_sentence_that_introduces_an_example():
+    # The sentence after the best one ends in ":" because code follows it, yet it says something itself: it is read
+    # on ("What is an IntEnum?"), as a short lead-in ("For example:") or a question the text asks is not.
+    from rag.backends.extractive import _next_in_section
+    from rag.units import SENTENCE, Unit
+
+    best = Unit("The first variation of Enum that is provided is also a subclass of int.", SENTENCE, 0, "IntEnum")
+    saying = Unit("Members of an IntEnum can be compared to integers; by extension, integer enumerations of different "
+                  "types can also be compared to each other:", SENTENCE, 0, "IntEnum")
+    assert _next_in_section(best, saying)
+    for following in ("Here is a simple example of one:", "So why would you want to subclass int at all?"):
+        assert not _next_in_section(best, Unit(following, SENTENCE, 0, "IntEnum"))
+
+
+def test_a_code_question_that_counts_gets_the_code_not_a_number(fresh_assistant):
+    # "Show me how to work out how many days …" asks for code: "how many" does not make it a number question, whose
+    # answer would have to be a sentence stating one.
+    indexed_with(fresh_assistant, "dates.md", (
+        "# Dates and times\n\nThe datetime module supplies classes for manipulating dates and times. While date "
+        "and time arithmetic is supported, the focus of the implementation is on efficient member extraction.\n\n"
+        "```\n>>> # dates support calendar arithmetic\n>>> birthday = date(1964, 7, 31)\n>>> age = now - birthday\n"
+        ">>> age.days\n14368\n```\n\nA week has 7 days and a leap year has 366 days.\n"))
+    answer = extractive_answer(fresh_assistant, "Show me how to work out how many days old someone is from their birth date.")
+    assert answer.grounded and ">>> age = now - birthday" in answer.answer, answer.answer
+
+
 def test_quoted_code_keeps_its_brackets_and_spacing_and_cites_only_its_passage(fresh_assistant):
     # "[3, 4, 5]" and "args[1]" in quoted code are Python, not citations of passages 3, 4 and 5; its indentation
     # and spacing stay as written.

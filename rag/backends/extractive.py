@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from rag.config import Settings
-from rag.grounding import POINTER, Judged, is_how_to, judge, names_field, names_found, says_how, under_term_asked
+from rag.grounding import POINTER, Judged, is_how_to, judge, lead_in, names_field, names_found, says_how, under_term_asked
 from rag.question import CARRIED_TYPES, EXPANSION, URL, stemmed_terms
 from rag.text import code_fence
 from rag.units import CODE, HEADING, ITEM, LINK, METADATA, ROW, SENTENCE, Unit, units_of, with_documents
@@ -195,12 +195,14 @@ def _next_in_section(unit: Unit, following: Unit | None) -> bool:
     "The problem may be caused by a misconfiguration of virus checking software …"). Measured on
     bench/pydocs_questions.json: evidence cited 80 → 83 of 111, the held-out questions gaining as the tuned ones
     did; the corpus set's counts unchanged. The next sentence must say something itself: not a question the text
-    asks, a line introducing an example, or a pointer elsewhere. A typed question ("In which year did Codex
+    asks, a short line introducing an example, or a pointer elsewhere (a long one ending in ":" does: "Members of an
+    IntEnum can be compared to integers; …:"). A typed question ("In which year did Codex
     appear?") has its one fact and is not read on (the caller's check)."""
     return (following is not None and unit.kind == SENTENCE and following.kind == SENTENCE
             and following.passage == unit.passage and following.context == unit.context
-            and len(following.text.split()) >= MIN_WORDS and following.text.rstrip()[-1:] not in "?:"
-            and not POINTER.match(following.text))  # not "What is my take on this?", "This code:", "See …"
+            and len(following.text.split()) >= MIN_WORDS and not following.text.rstrip().endswith("?")
+            and not lead_in(following.text) and not POINTER.match(following.text))  # not "What is my take on
+    # this?", "Here's a simple example of a generator function:", "See …"
 
 
 def _shows_how(question: Question, unit: Unit, following: Unit | None) -> bool:
