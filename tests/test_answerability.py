@@ -882,11 +882,10 @@ def test_a_why_asked_after_a_statement_gets_the_reason_not_the_symptom_restated(
         "to name each module's logger after the module, with getLogger(__name__):\n\n```\n"
         "logger = logging.getLogger(__name__)\n```\n\nThis means that logger names track the package hierarchy, "
         "so where an event was logged is obvious from the logger's name alone.\n"))
-    answer = extractive_answer(
-        fresh_assistant, "I made a grid with [[0] * 3] * 3 and setting one cell changes that cell in every row. Why?")
-    assert answer.grounded and "The reason is that replicating a list" in answer.answer, answer.answer
-    answer = extractive_answer(fresh_assistant, "Why is it recommended to create loggers with getLogger(__name__)?")
-    assert answer.grounded and "This means that logger names track the package hierarchy" in answer.answer, answer.answer
+    answered_with(fresh_assistant, "I made a grid with [[0] * 3] * 3 and setting one cell changes that cell in every "
+                  "row. Why?", "The reason is that replicating a list")
+    answered_with(fresh_assistant, "Why is it recommended to create loggers with getLogger(__name__)?",
+                  "This means that logger names track the package hierarchy")
 
 
 def test_a_how_to_asked_after_its_setup_gets_the_command_the_instruction_introduces(fresh_assistant):
@@ -895,10 +894,8 @@ def test_a_how_to_asked_after_its_setup_gets_the_command_the_instruction_introdu
         "# Virtual environments\n\nOnce you have created a virtual environment, you may activate it. Activating it "
         "changes your shell's prompt to show which environment you are using.\n\nTo deactivate a virtual "
         "environment, type:\n\n```\ndeactivate\n```\n\ninto the terminal.\n"))
-    answer = extractive_answer(
-        fresh_assistant, "I'm done working inside my virtual environment; how do I leave it and get back to my shell?")
-    assert answer.grounded and "To deactivate a virtual environment, type" in answer.answer, answer.answer
-    assert "```\ndeactivate\n```" in answer.answer, answer.answer
+    answered_with(fresh_assistant, "I'm done working inside my virtual environment; how do I leave it and get back to my "
+                  "shell?", "To deactivate a virtual environment, type", "```\ndeactivate\n```")
 
 
 def test_the_best_sentence_reads_on_into_a_long_sentence_that_introduces_an_example():
@@ -923,8 +920,8 @@ def test_a_code_question_that_counts_gets_the_code_not_a_number(fresh_assistant)
         "and time arithmetic is supported, the focus of the implementation is on efficient member extraction.\n\n"
         "```\n>>> # dates support calendar arithmetic\n>>> birthday = date(1964, 7, 31)\n>>> age = now - birthday\n"
         ">>> age.days\n14368\n```\n\nA week has 7 days and a leap year has 366 days.\n"))
-    answer = extractive_answer(fresh_assistant, "Show me how to work out how many days old someone is from their birth date.")
-    assert answer.grounded and ">>> age = now - birthday" in answer.answer, answer.answer
+    answered_with(fresh_assistant, "Show me how to work out how many days old someone is from their birth date.",
+                  ">>> age = now - birthday")
 
 
 def test_quoted_code_keeps_its_brackets_and_spacing_and_cites_only_its_passage(fresh_assistant):
