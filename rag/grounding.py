@@ -76,8 +76,9 @@ _INSTRUCTION = re.compile(r"(?:^|[,:;]\s*)(?:use|call|try|pass|set|add|run|write
                           r"set|given|specified|supplied|added|enabled|disabled|changed|overridden|installed|derived|"
                           r"subclassed|defined|created|written)\b",
                           re.IGNORECASE)
-# "Why …?", "What could be causing it?"
-_WHY = re.compile(r"^\s*why\b|\bwhy\s*\?\s*$|\b(?:explain|reason|wonder|know|understand)\s+why\b|^\s*how\s+come\b|\bwhat\s+(?:could|might|would|can|may)?\s*(?:be\s+)?caus(?:e|es|ing)\b"
+# "Why …?", also asked after its statement ("… changes that cell in every row. Why?"), "What could be causing it?"
+_WHY = re.compile(r"^\s*why\b|\bwhy\s*\?\s*$|\b(?:explain|reason|wonder|know|understand)\s+why\b|^\s*how\s+come\b"
+                  r"|\bwhat\s+(?:could|might|would|can|may)?\s*(?:be\s+)?caus(?:e|es|ing)\b"
                   r"|\bwhat\s+is\s+the\s+(?:reason|cause)\b", re.IGNORECASE)
 _REASON = re.compile(r"\b(?:because|since|so\s+that|the\s+(?:advantage|benefit|reason)|this\s+is\s+why|that\s+is\s+why|"
                      r"in\s+order\s+to|this\s+means|driven\s+by|otherwise|to\s+avoid|ensures?|guarantees?|caused\s+by|due\s+to|"
