@@ -211,10 +211,9 @@ def locate(quote: str, passage: Passage, document: str | None) -> tuple[int, int
     # A quote that is whole lines of the source as written (a code block) is placed there: its words alone may open
     # an earlier sentence ("deactivate" after "To deactivate a virtual environment, type:").
     if "\n" in quote.strip() or len(_WORDS.findall(quote)) <= 3:
-        block = re.search(r"(?m)^[ \t]*" + re.escape(quote.strip()) + r"[ \t]*$", window)
+        block = re.search(r"(?m)^[ \t]*(" + re.escape(quote.strip()) + r")[ \t]*$", window)
         if block is not None:
-            return passage.start + block.start() + len(block.group()) - len(block.group().lstrip()), \
-                passage.start + block.start() + len(block.group().rstrip())
+            return passage.start + block.start(1), passage.start + block.end(1)
     visible = re.sub(r"<!--.*?-->|</?[A-Za-z][^<>]*>", lambda m: "\0" * len(m.group()), window, flags=re.DOTALL)
     positions: list[tuple[str, int, int]] = []
     for m in _WORDS.finditer(visible.replace("\0", "")):
