@@ -81,6 +81,14 @@ _YES_NO = re.compile(r"(?:^|^[^?,]{1,40},)\s*(?:is|are|was|were|does|do|did|can|
                      _I)  # "Is …?", "On a rational level, is …?"
 _WHAT_IT_DOES = re.compile(r"^\s*what\s+(?:does|do)\s+.+\s+do\s*\??\s*$", _I)
 _DEFINITION = re.compile(r"^\s*(?:what\s+(?:is|are)\s+(?:an?\s+|the\s+)?|define\b|what\s+does\s+.+\s+mean\b)", _I)
+# Where a question sets its scope before asking ("In Argument Clinic, what is a converter?", "On Windows, how do I …"):
+# what it asks is read after it. Not a condition ("If I call pop() …, which element …"): that is part of what is asked.
+_SCOPE = re.compile(r"^\s*(?:in|on|with|using|inside|within|from|for|under)\s+[^?,]{1,60},\s*", _I)
+
+
+def unscoped(question: str) -> str:
+    """The question without the scope it opens with."""
+    return _SCOPE.sub("", question, count=1)
 
 # Words that ask for the type or frame the question, not what it is about: left out of the focus.
 _FRAME_WORDS = frozenset(
@@ -124,7 +132,7 @@ class Question:
     def asks_what_it_is(self) -> bool:
         """"What is X?", "What does X do?": answered by a sentence saying what X is or does, not by one pointing
         elsewhere or introducing an example."""
-        return self.type == DEFINITION or bool(_WHAT_IT_DOES.search(self.text))
+        return self.type == DEFINITION or bool(_WHAT_IT_DOES.search(unscoped(self.text)))
 
     def coverage(self, text: str, title: str = "") -> float:
         """IDF-weighted share of the focus terms present in ``text`` (1.0 when the question has no focus); terms
@@ -156,7 +164,7 @@ def answer_type(question: str) -> str | None:
             return kind
     if _YES_NO.search(question):
         return YES_NO
-    if _DEFINITION.search(question):
+    if _DEFINITION.search(unscoped(question)):
         return DEFINITION
     return None
 
