@@ -205,7 +205,8 @@ def answer_stream(
     asked = analyse(query, idf, titles() if titles else None)
     if asked.type == EXPANSION and (acronym := asked_acronym(query)):
         hits = with_expansion(hits, acronym, retrieve, k)
-    asked = replace(asked, unwritten=unwritten_acronyms(query, [hit.passage for hit in hits]))
+    found = [hit.passage for hit in hits]
+    asked = replace(asked, unwritten=unwritten_acronyms(query, found), names=names_as_written(asked.names, found))
 
     embedder = MemoEmbedder(embedder, unit_vectors([hit.passage.id for hit in hits]) if unit_vectors and hits else None)
     # The gate reads the chunk search's top k only: the passages unit search adds hold the sentence nearest the
@@ -293,6 +294,24 @@ def unwritten_acronyms(question: str, passages: Sequence[Passage]) -> tuple[str,
     texts = [f"{passage.title}\n{passage.section}\n{passage.text}" for passage in passages]
     return tuple(acronym for acronym in acronyms(question)
                  if not any(mentions(acronym, text) or spelled_out(text, acronym) for text in texts))
+
+
+def names_as_written(names: Sequence[str], passages: Sequence[Passage]) -> tuple[str, ...]:
+    """The code names asked about, a dotted one whose qualifier is the asker's own variable ("my_list.sort()",
+    "mylist.len", "x.append": named like one, and written on no passage) reduced to the attribute it names ("sort"):
+    the page documents list.sort(), and requiring the asker's variable would decline every question written with
+    one. A qualifier named like a module ("numpy.sort") is kept: pages that never name it do not answer."""
+    texts = [f"{passage.title}\n{passage.section}\n{passage.text}" for passage in passages]
+    kept = []
+    for name in names:
+        qualifier, _, attribute = name.rpartition(".")
+        own = bool(_VARIABLE.match(qualifier)) and not any(
+            re.search(rf"(?<![\w.]){re.escape(qualifier)}\b", text) for text in texts)
+        kept.append(attribute if own else name)
+    return tuple(dict.fromkeys(kept))
+
+
+_VARIABLE = re.compile(r"^(?:(?:my|your|our)_?[a-z]\w*|[a-z]{1,2})$", re.IGNORECASE)
 
 
 def declined(asked: Question, passages: Sequence[Passage], embedder: Embedder | MemoEmbedder) -> tuple[str, Unit | None]:
