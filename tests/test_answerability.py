@@ -1209,3 +1209,33 @@ def test_the_chunk_going_on_with_a_cut_code_block_joins_the_answer_passages():
     assert read == []  # no hit ends in code: the store is not read
     moved = Passage(rest.text, 90, 114, "Jobs", None, code="0:23", id=8, source="a.md", title="A")  # not adjacent
     assert [hit.passage.id for hit in with_code_rests([Hit(cut, 0.9)], lambda ids: {8: moved}, 5)] == [7]
+
+
+def test_a_method_called_on_the_askers_own_variable_is_asked_about_by_its_name(fresh_assistant):
+    # "my_list" is the asker's variable, written on no page: the question asks about list.sort(), which the page
+    # documents, and is answered instead of declined for a name no passage holds.
+    indexed_with(fresh_assistant, "design.md", (
+        "# Why doesn't list.sort() return the sorted list?\n\nSorting a copy would waste memory when the list is "
+        "large. Therefore, list.sort() sorts the list in place and returns None, not the sorted list.\n"))
+    answered_with(fresh_assistant, "Why does my_list.sort() hand back None?", "sorts the list in place")
+    # A qualifier named like a module is still required: a question about another library's function is declined.
+    assert not extractive_answer(fresh_assistant, "Why does numpy.sort() hand back None?").grounded
+
+
+def test_a_short_answer_under_a_faq_heading_asking_the_question_is_quoted_with_what_follows(fresh_assistant):
+    # "You can't." is shorter than any sentence quoted as an answer, but it opens the entry that asks the question,
+    # and the sentence after it, short too, says what to do instead.
+    indexed_with(fresh_assistant, "extending.md", (
+        "# Extending FAQ\n\n## Can I use Py_BuildValue() to create a tuple of arbitrary length?\n\nYou can't. Use "
+        "PyTuple_Pack() instead.\n\n## How do I extract C values from a Python object?\n\nThat depends on the "
+        "object's type. If it's a tuple, PyTuple_Size() returns its length and PyTuple_GetItem() returns the item "
+        "at a given index.\n"))
+    answered_with(fresh_assistant, "Can I use Py_BuildValue() to make a tuple of any length?",
+                  "You can't", "Use PyTuple_Pack() instead")
+
+
+def test_a_question_that_sets_its_scope_first_is_typed_by_what_it_then_asks():
+    assert answer_type("In Argument Clinic, what is a converter?") == "definition"
+    assert analyse("In the deception frame, what does the overseer do?").asks_what_it_is
+    # A condition is part of what is asked, not a scope.
+    assert answer_type("If I call pop() without an argument, what is a default?") is None

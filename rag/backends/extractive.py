@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from rag.config import Settings
-from rag.grounding import POINTER, Judged, is_how_to, judge, lead_in, names_field, names_found, says_how, under_term_asked
+from rag.grounding import FOCUS_MIN, POINTER, Judged, is_how_to, judge, lead_in, names_field, names_found, says_how, under_term_asked
 from rag.question import CARRIED_TYPES, EXPANSION, URL, stemmed_terms
 from rag.text import code_fence
 from rag.units import CODE, HEADING, ITEM, LINK, METADATA, ROW, SENTENCE, Unit, units_of, with_documents
@@ -200,7 +200,9 @@ def _next_in_section(unit: Unit, following: Unit | None) -> bool:
     appear?") has its one fact and is not read on (the caller's check)."""
     return (following is not None and unit.kind == SENTENCE and following.kind == SENTENCE
             and following.passage == unit.passage and following.context == unit.context
-            and len(following.text.split()) >= MIN_WORDS and not following.text.rstrip().endswith("?")
+            and (len(following.text.split()) >= MIN_WORDS or len(unit.text.split()) < MIN_WORDS)  # "You can't." /
+            # "Use PyTuple_Pack() instead."
+            and not following.text.rstrip().endswith("?")
             and not lead_in(following.text) and not POINTER.match(following.text))  # not "What is my take on
     # this?", "Here's a simple example of a generator function:", "See …"
 
@@ -340,7 +342,13 @@ def _quotable(unit: Unit, question: Question) -> bool:
         return question.wants_code
     return (unit.kind in (ROW, METADATA, LINK) or question.wants_list or unit.after_question  # "I am ambivalent."
             or len(unit.text.split()) >= (2 if question.type in CARRIED_TYPES else MIN_WORDS)
-            or under_term_asked(question, unit))
+            or under_term_asked(question, unit) or _under_question_asked(question, unit))
+
+
+def _under_question_asked(question: Question, unit: Unit) -> bool:
+    """Is the unit a sentence under a heading asking what the question asks (a FAQ entry: "How do I check for a
+    keypress without blocking?" / "Use the msvcrt module.")? A short one is the answer, not a label."""
+    return unit.kind == SENTENCE and unit.context.endswith("?") and question.coverage(unit.context) >= FOCUS_MIN
 
 
 def build(settings: Settings) -> ExtractiveBackend:
