@@ -1239,3 +1239,16 @@ def test_a_question_that_sets_its_scope_first_is_typed_by_what_it_then_asks():
     assert analyse("In the deception frame, what does the overseer do?").asks_what_it_is
     # A condition is part of what is asked, not a scope.
     assert answer_type("If I call pop() without an argument, what is a default?") is None
+
+
+def test_a_list_a_quoted_sentence_introduces_is_quoted_item_by_item_whole(fresh_assistant):
+    # The best sentence only introduces the list; the item saying what not to do gives its reason in its second
+    # sentence, which is the answer as much as the first.
+    indexed_with(fresh_assistant, "embedding.md", (
+        "# Embedding on Windows\n\nEmbedding the Python interpreter in a Windows application can be summarized as "
+        "follows:\n\n- Do not build Python into your .exe file directly. On Windows, Python must be a DLL to "
+        "handle importing modules that are themselves DLLs.\n- Link your application against the import library "
+        "of the Python DLL. The DLL is then loaded when the application starts.\n"))
+    answered_with(fresh_assistant, "I'm embedding Python in a Windows application. Can I just compile the "
+                  "interpreter statically into my .exe?", "Do not build Python into your .exe file directly",
+                  "Python must be a DLL")

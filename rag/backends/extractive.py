@@ -172,7 +172,8 @@ def _with_continuations(question: Question, chosen: Sequence[Judged], every: Seq
             units += [unit for unit in resolved if unit not in units]
             continue
         if listed := _introduced_list(judged.unit, every[at + 1:] if at >= 0 else []):
-            units += [item for item in listed if item not in units]  # "… are numbered “A.B.C”:" says nothing alone
+            units += [said for item in listed for said in [item, *_item_rest(item, every)] if said not in units]
+            # "… are numbered “A.B.C”:" says nothing alone; each item is quoted whole, as a list answer's are
             continue
         if (judged is chosen[0] and question.type not in CARRIED_TYPES and _next_in_section(judged.unit, following)
                 and following not in units and all(following != j.unit for j in chosen)):
