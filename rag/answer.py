@@ -29,10 +29,10 @@ from rag.passage import Citation, Hit, Passage
 from rag.prompt import chat_history
 from rag.question import (
     EXPANSION, Question, acronyms, analyse, asked_acronym, depends_on_conversation, focus_phrase, mentions,
-    person_names, spelled_out, type_phrase,
+    person_names, proper_names, spelled_out, type_phrase,
 )
 from rag.retrieve import FUSION_DEPTH
-from rag.text import content_words, outside_code
+from rag.text import content_words, outside_code, stemmer
 from rag.units import CODE, Unit, text_key, units_of
 
 if TYPE_CHECKING:
@@ -44,6 +44,9 @@ if TYPE_CHECKING:
 # off-corpus ones <= 0.19. Whole-passage cosine separates worse (0.25 vs 0.15): a factoid is one sentence of a
 # 200-token chunk.
 RELEVANCE_MIN = 0.26
+# A proper name the question writes must be written by one of the passages found when the index holds it this rarely
+# (BM25 IDF; in the Python docs "Python" is 1.3, "Windows" 3.5, "Rust" 7.7): see rare_names
+RARE_NAME_IDF = 2.0
 
 # What an answer is, for people: its cited sentences are backed by the passages ("verified"); something was
 # answered but the check could not back it ("unverified"); or the documents do not hold the answer ("not_found").
@@ -206,7 +209,8 @@ def answer_stream(
     if asked.type == EXPANSION and (acronym := asked_acronym(query)):
         hits = with_expansion(hits, acronym, retrieve, k)
     found = [hit.passage for hit in hits]
-    asked = replace(asked, unwritten=unwritten_acronyms(query, found), names=names_as_written(asked.names, found))
+    asked = replace(asked, unwritten=unwritten_names(query, found, rare_names(query, idf)),
+                    names=names_as_written(asked.names, found))
 
     embedder = MemoEmbedder(embedder, unit_vectors([hit.passage.id for hit in hits]) if unit_vectors and hits else None)
     # The gate reads the chunk search's top k only: the passages unit search adds hold the sentence nearest the
@@ -286,14 +290,28 @@ def with_expansion(hits: list[Hit], acronym: str, retrieve: Callable[[str, int],
     return hits if found is None else [*hits[: k - 1], found]
 
 
-def unwritten_acronyms(question: str, passages: Sequence[Passage]) -> tuple[str, ...]:
-    """The acronyms the question writes that no passage writes (or spells out): "How do I send an HTTP PUT request
-    with urllib.request?" is not answered by pages about urllib that never write PUT, however close their other
-    words. Acronyms are matched as written: the index's statistics behind Question.unknown fold case, and "put" is a
-    common word."""
+def rare_names(question: str, idf: Callable[[list[str]], list[float]] | None) -> tuple[str, ...]:
+    """The proper names the question writes that the index holds rarely (IDF >= RARE_NAME_IDF): passages answering
+    "Can I write an extension module in Rust instead of C?" write "Rust", or they answer about C. A name on most
+    pages ("Python" in the Python docs) is the documents' subject, which passages need not repeat."""
+    if idf is None:
+        return ()
+    return tuple(name for name in proper_names(question) if idf([stemmer().stemWord(name.lower())])[0] >= RARE_NAME_IDF)
+
+
+def unwritten_names(question: str, passages: Sequence[Passage], rare: Sequence[str] = ()) -> tuple[str, ...]:
+    """The acronyms and ``rare`` names the question writes that no passage writes: "How do I send an HTTP PUT
+    request with urllib.request?" is not answered by pages about urllib that never write PUT, however close their
+    other words, nor a question about extension modules in Rust by pages about them in C. (Required of any one
+    passage, not of the one quoted: a name may be written in the chunk beside the answer, a link definition or a
+    title.) Acronyms are matched as written (or spelled out): the index's statistics behind Question.unknown
+    fold case, and "put" is a common word; names in any case ("Tkinter", "tkinter")."""
     texts = [f"{passage.title}\n{passage.section}\n{passage.text}" for passage in passages]
-    return tuple(acronym for acronym in acronyms(question)
-                 if not any(mentions(acronym, text) or spelled_out(text, acronym) for text in texts))
+    unwritten = [acronym for acronym in acronyms(question)
+                 if not any(mentions(acronym, text) or spelled_out(text, acronym) for text in texts)]
+    unwritten += [name for name in rare
+                  if not any(re.search(rf"\b{re.escape(name)}\b", text, re.IGNORECASE) for text in texts)]
+    return tuple(unwritten)
 
 
 def names_as_written(names: Sequence[str], passages: Sequence[Passage]) -> tuple[str, ...]:

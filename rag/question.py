@@ -124,8 +124,8 @@ class Question:
     unknown: tuple[str, ...] = ()  # proper names it asks about that no indexed passage holds ("Android", "SMS")
     documents: frozenset[str] = frozenset()  # sources it names ("the overview"): only they may answer it
     literals: tuple[str, ...] = ()  # dotted numbers it names ("3.10", "0.1", "192.0.2.0/24"): said as written
-    unwritten: tuple[str, ...] = ()  # acronyms it writes that no retrieved passage writes ("HTTP PUT"): see
-    # rag.answer.unwritten_acronyms
+    unwritten: tuple[str, ...] = ()  # acronyms and rare names it writes that no retrieved passage writes ("HTTP PUT",
+    # "Rust"): see rag.answer.unwritten_names
     rarest: str | None = None  # the focus term fewest passages hold, of those some passage holds ("schema")
 
     @property
@@ -259,6 +259,15 @@ def _rarest_held(focus: dict[str, float], idf: Callable[[list[str]], list[float]
 # word with a capital inside ("eBPF", "iPhone"), or the name of an option, command or package ("the darkmode option").
 _PROPER_NAME = re.compile(r"(?<=\S)\s+([A-Z][a-z]+[A-Za-z]*|[A-Z]{2,}|[a-z]+[A-Z][A-Za-z]*)\b"
                           r"|\bthe\s+([a-z][a-z0-9]+)\s+(?:option|command|package|environment|parameter|flag|setting)s?\b")
+
+
+def proper_names(question: str) -> tuple[str, ...]:
+    """The capitalised names a question writes inside a sentence ("Rust", "Schema" in "a JSON Schema"): not a word
+    opening a sentence it asks ("… What's going on?"), a common word ("Which"), or an acronym (see acronyms)."""
+    names = [m.group(1) for m in _PROPER_NAME.finditer(question)
+             if m.group(1) and not m.group(1).isupper() and m.group(1).lower() not in _FRAME_WORDS
+             and content_words(m.group(1)) and not re.search(r"[.?!:;]\s*$", question[: m.start() + 1])]
+    return tuple(dict.fromkeys(names))
 
 
 def _unknown_names(question: str, idf: Callable[[list[str]], list[float]], focus: dict[str, float]) -> tuple[str, ...]:

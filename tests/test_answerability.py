@@ -1252,3 +1252,23 @@ def test_a_list_a_quoted_sentence_introduces_is_quoted_item_by_item_whole(fresh_
     answered_with(fresh_assistant, "I'm embedding Python in a Windows application. Can I just compile the "
                   "interpreter statically into my .exe?", "Do not build Python into your .exe file directly",
                   "Python must be a DLL")
+
+
+def test_a_rare_name_the_question_asks_about_must_be_written_by_the_passages_answering(fresh_assistant):
+    # The FAQ on extension modules names C and C++ only; "Rust" is written on one other page, about something else,
+    # which the search does not find. A question about writing one in Rust is declined, not answered with how to
+    # write one in C.
+    indexed_with(fresh_assistant, "extending.md", (
+        "# Extending FAQ\n\n## Can I create my own functions in C?\n\nYes, you can create built-in modules "
+        "containing functions, variables, exceptions and even new types in C. To write extension modules in C or "
+        "C++, read the guide to extending and embedding the interpreter.\n"))
+    indexed_with(fresh_assistant, "languages.md", (
+        "# Iron\n\nRust forms on iron left out in the rain.\n"))
+    for n in range(30):  # more pages on extension modules, so that "Rust" is rare and its page is not found
+        (Path(fresh_assistant.settings.corpus_dir) / f"module{n}.md").write_text(
+            f"# Extension module {n}\n\nExtension module {n} is written in C and wraps part {n} of the system "
+            "library for the interpreter.\n", encoding="utf-8")
+    fresh_assistant.index()
+    answered_with(fresh_assistant, "Can I write an extension module in C?", "extension modules in C")
+    answer = extractive_answer(fresh_assistant, "Can I write an extension module in Rust instead of C?")
+    assert not answer.grounded and answer.answer == "None of the passages found mentions Rust.", answer.answer
