@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rag.question import (
-    CARRIED_TYPES, DEFINITION, EXPANSION, NUMBER, PERSON, Question, asked_acronym, carries, mentions,
+    CARRIED_TYPES, DEFINITION, EXPANSION, NUMBER, PERSON, Question, asked_acronym, asks_how, carries, mentions,
     names_another_doer, says_literally, stemmed_terms, titled_by,
 )
 from rag.text import stemmer, terms
@@ -64,11 +64,8 @@ _CONCLUSION = re.compile(
 # copy.copy()"); a why-question wants a reason ("The advantage is that …"): a sentence of that shape beats one that
 # only restates the topic ("It is good practice to use the with keyword …").
 _HOW_TO = re.compile(r"^\s*how\s+(?:do|can|should|would|could|may)\s+(?:i|you|one|we)\b", re.IGNORECASE)
-# … also asked after what sets it up ("I'm done in my virtual environment; how do I leave it?", "… re-raise it. How?"):
-# it wants an instruction all the same, but its words are mostly the setup's, so the how-to gate (says_how) reads
-# only a question opening with "How do I …".
-_ASKS_HOW = re.compile(r"(?:^|[;:,.?!]\s+)how\s+(?:do|can|should|would|could|may)\s+(?:i|you|one|we)\b|\bhow\s*\?\s*$",
-                       re.IGNORECASE)
+# … also asked after what sets it up (rag.question.asks_how): it wants an instruction all the same, but its words are
+# mostly the setup's, so the how-to gate (says_how) reads only a question opening with "How do I …".
 _INSTRUCTION = re.compile(r"(?:^|[,:;]\s*)(?:use|call|try|pass|set|add|run|write|import|create|install|open|put|"
                           r"specify|type)\b|\byou\s+(?:can|could|should|need\s+to|must)\s+(?!not\b)"
                           # "To request that the bits be zeroed, the flag strict=False can be passed …"
@@ -342,7 +339,7 @@ def _carries_on(question: Question, before: Unit, unit: Unit) -> bool:
 
 
 def is_how_to(question: Question) -> bool:
-    return bool(_ASKS_HOW.search(question.text))
+    return asks_how(question.text)
 
 
 def _has_asked_shape(question: Question, text: str) -> bool:

@@ -80,6 +80,16 @@ _CODE_CUE = re.compile(
 _YES_NO = re.compile(r"(?:^|^[^?,]{1,40},)\s*(?:is|are|was|were|does|do|did|can|could|should|will|would|has|have|had)\b",
                      _I)  # "Is …?", "On a rational level, is …?"
 _WHAT_IT_DOES = re.compile(r"^\s*what\s+(?:does|do)\s+.+\s+do\s*\??\s*$", _I)
+# How-to, also asked after what sets it up ("I'm done in my virtual environment; how do I leave it?", "… re-raise it.
+# How?").
+_ASKS_HOW = re.compile(r"(?:^|[;:,.?!]\s+)how\s+(?:do|can|should|would|could|may)\s+(?:i|you|one|we)\b|\bhow\s*\?\s*$", _I)
+
+
+def asks_how(question: str) -> bool:
+    """Does the question ask how to do something?"""
+    return _ASKS_HOW.search(question) is not None
+
+
 _DEFINITION = re.compile(r"^\s*(?:what\s+(?:is|are)\s+(?:an?\s+|the\s+)?|define\b|what\s+does\s+.+\s+mean\b)", _I)
 # Where a question sets its scope before asking ("In Argument Clinic, what is a converter?", "On Windows, how do I …"):
 # what it asks is read after it. Not a condition ("If I call pop() …, which element …"): that is part of what is asked.
@@ -223,9 +233,10 @@ def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None
     parts = tuple(analyse(piece, idf, titles) for piece in pieces) if len(pieces) > 1 else ()
     wants_code = bool(_CODE_CUE.search(question))
     # A question asking for code wants the code, not the one fact a type names ("Show me how to work out how many
-    # days old someone is": a date computation, not a number).
+    # days old someone is": a date computation, not a number); so does one asking how to find it out ("How can I see
+    # how many calls hit the cache?", "How do I find out which URL the page came from?"): a way, not the number.
     kind = None if parts else answer_type(question)
-    kind = None if wants_code and kind in CARRIED_TYPES else kind
+    kind = None if (wants_code or asks_how(question)) and kind in CARRIED_TYPES else kind
     named = named_documents(question, titles) if titles else {}
     naming = set().union(*named.values())
     said = _BOUNDS.sub(lambda m: _BOUND_WORDS[m.group(1).lower()], question)  # "at most" -> "maximum"

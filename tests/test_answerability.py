@@ -1272,3 +1272,20 @@ def test_a_rare_name_the_question_asks_about_must_be_written_by_the_passages_ans
     answered_with(fresh_assistant, "Can I write an extension module in C?", "extension modules in C")
     answer = extractive_answer(fresh_assistant, "Can I write an extension module in Rust instead of C?")
     assert not answer.grounded and answer.answer == "None of the passages found mentions Rust.", answer.answer
+
+
+def test_a_how_to_that_counts_or_asks_which_url_wants_the_way_not_a_number_or_a_link(fresh_assistant):
+    # "How can I see how many calls hit the cache?" asks for a way to find the number out, not for a sentence
+    # stating one; "how do I find out which URL …" for a method, not a link.
+    assert answer_type("How many calls hit the cache?") == NUMBER
+    assert analyse("How can I see how many calls hit the cache and how many missed?").type is None
+    assert analyse("After fetching, how do I find out which URL the page really came from?").type is None
+    indexed_with(fresh_assistant, "caching.md", (
+        "# Caching results\n\nThe cache decorator keeps the results of recent calls. To help measure the "
+        "effectiveness of the cache, the wrapped function is instrumented with a cache_info() function that returns "
+        "a named tuple showing hits, misses, maxsize and currsize.\n\n# Fetching pages\n\nThe response has a geturl() "
+        "method: it returns the real URL of the page fetched, which may differ after a redirect.\n"))
+    answered_with(fresh_assistant, "I put the cache decorator on a slow function. How can I see how many calls hit "
+                  "the cache and how many missed?", "cache_info() function that returns a named tuple")
+    answered_with(fresh_assistant, "The fetch may follow redirects. How do I find out which URL the page really came "
+                  "from?", "geturl() method: it returns the real URL")
