@@ -71,7 +71,8 @@ _LIST_CUE = re.compile(
 )
 # A question that asks to see code; any other is answered in prose (code may only illustrate it).
 _CODE_CUE = re.compile(
-    r"\b(?:snippet|syntax|example|examples|sample|one-liner|command|commands|idiom)\b|\bshow\s+(?:me|how)\b"
+    # "What command …", not "from the command line" (where it is run, not what is asked for)
+    r"\b(?:snippet|syntax|example|examples|sample|one-liner|command|commands|idiom)\b(?![\s-]+line)|\bshow\s+(?:me|how)\b"
     # code asked for ("What code …", "code that …"), not code worked on ("When porting code to run on …")
     r"|\b(?:what|which|some|me|any|example|sample)\s+code\b|\bcode\s+(?:that|which|for)\b"
     r"|\bhow\s+(?:do|can|would|should)\s+(?:i|you|one|we)\s+(?:write|call|invoke|import|spell|type)\b",

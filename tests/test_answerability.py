@@ -292,6 +292,10 @@ def test_code_questions_are_recognised():
     assert analyse("What code reads a file line by line?").wants_code
     assert analyse("Write me some code that parses dates").wants_code
     assert not analyse("When porting code to run on both versions, should I check the version?").wants_code
+    assert analyse("What command starts the server?").wants_code
+    # The command line is where something is run, not a command asked for.
+    assert not analyse("How do I run just one test method from the command line?").wants_code
+    assert not analyse("How can my program read its command-line arguments from a file?").wants_code
 
 
 PYDOCS = Path("/work/shared/bench/pydocs")
@@ -1289,3 +1293,16 @@ def test_a_how_to_that_counts_or_asks_which_url_wants_the_way_not_a_number_or_a_
                   "the cache and how many missed?", "cache_info() function that returns a named tuple")
     answered_with(fresh_assistant, "The fetch may follow redirects. How do I find out which URL the page really came "
                   "from?", "geturl() method: it returns the real URL")
+
+
+def test_a_how_to_run_from_the_command_line_is_not_answered_with_an_unrelated_code_example(fresh_assistant):
+    # The page shows a test case's code and never says how to run one test; asking how to do it "from the command
+    # line" does not ask for code, so the example is no answer, nor what the decline quotes as closest.
+    indexed_with(fresh_assistant, "testing.md", (
+        "# Quality control\n\nThe unittest module is a fuller testing framework that keeps tests in a separate "
+        "file:\n\n```\nimport unittest\n\nclass TestStatistics(unittest.TestCase):\n\n    def test_average(self):\n"
+        "        self.assertEqual(average([20, 30, 70]), 40.0)\n\nunittest.main()  # run all tests from the command "
+        "line\n```\n"))
+    answer = extractive_answer(fresh_assistant, "How do I run just one test method of my unittest TestCase from the "
+                               "command line?")
+    assert not answer.grounded and "import unittest" not in answer.answer, answer.answer
