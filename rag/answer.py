@@ -315,21 +315,28 @@ def unwritten_names(question: str, passages: Sequence[Passage], rare: Sequence[s
 
 
 def names_as_written(names: Sequence[str], passages: Sequence[Passage]) -> tuple[str, ...]:
-    """The code names asked about, a dotted one whose qualifier is the asker's own variable ("my_list.sort()",
-    "mylist.len", "x.append": named like one, and written on no passage) reduced to the attribute it names ("sort"):
-    the page documents list.sort(), and requiring the asker's variable would decline every question written with
-    one. A qualifier named like a module ("numpy.sort") is kept: pages that never name it do not answer."""
+    """The code names asked about, as the passages can write them. A dotted one whose qualifier is the asker's own
+    variable ("my_list.sort()", "mylist.len", "x.append": named like one, and written on no passage) is reduced to
+    the attribute it names ("sort"): the page documents list.sort(), and requiring the asker's variable would decline
+    every question written with one. The asker's own file ("I saved my script as random.py", written on no
+    passage) is no code name at all. A qualifier named like a module ("numpy.sort") is kept: pages that never name
+    it do not answer."""
     texts = [f"{passage.title}\n{passage.section}\n{passage.text}" for passage in passages]
+
+    def written(name: str) -> bool:
+        return any(re.search(rf"(?<![\w.]){re.escape(name)}\b", text) for text in texts)
+
     kept = []
     for name in names:
+        if _FILE_NAME.match(name) and not written(name):
+            continue
         qualifier, _, attribute = name.rpartition(".")
-        own = bool(_VARIABLE.match(qualifier)) and not any(
-            re.search(rf"(?<![\w.]){re.escape(qualifier)}\b", text) for text in texts)
-        kept.append(attribute if own else name)
+        kept.append(attribute if _VARIABLE.match(qualifier) and not written(qualifier) else name)
     return tuple(dict.fromkeys(kept))
 
 
 _VARIABLE = re.compile(r"^(?:(?:my|your|our)_?[a-z]\w*|[a-z]{1,2})$", re.IGNORECASE)
+_FILE_NAME = re.compile(r"^[\w-]+\.(?:py|pyw|txt|csv|json|cfg|ini|toml|md|rst|log|html|xml|ya?ml)$", re.IGNORECASE)
 
 
 def declined(asked: Question, passages: Sequence[Passage], embedder: Embedder | MemoEmbedder) -> tuple[str, Unit | None]:

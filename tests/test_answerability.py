@@ -1215,7 +1215,8 @@ def test_the_chunk_going_on_with_a_cut_code_block_joins_the_answer_passages():
     assert [hit.passage.id for hit in with_code_rests([Hit(cut, 0.9)], lambda ids: {8: moved}, 5)] == [7]
 
 
-def test_a_method_called_on_the_askers_own_variable_is_asked_about_by_its_name(fresh_assistant):
+def test_a_method_called_on_the_askers_own_variable_or_their_own_file_is_asked_about_as_the_pages_write_it(
+        fresh_assistant):
     # "my_list" is the asker's variable, written on no page: the question asks about list.sort(), which the page
     # documents, and is answered instead of declined for a name no passage holds.
     indexed_with(fresh_assistant, "design.md", (
@@ -1224,6 +1225,13 @@ def test_a_method_called_on_the_askers_own_variable_is_asked_about_by_its_name(f
     answered_with(fresh_assistant, "Why does my_list.sort() hand back None?", "sorts the list in place")
     # A qualifier named like a module is still required: a question about another library's function is declined.
     assert not extractive_answer(fresh_assistant, "Why does numpy.sort() hand back None?").grounded
+    # The asker's own file is no code name the pages must write.
+    indexed_with(fresh_assistant, "modules.md", (
+        "# The module search path\n\nWhen a module is imported, the interpreter searches the directories of "
+        "sys.path in order. The directory containing the script being run is placed at the beginning of the search "
+        "path, ahead of the standard library path.\n"))
+    answered_with(fresh_assistant, "I saved my script as random.py, and now import random loads my own file instead "
+                  "of the standard module. Why?", "ahead of the standard library path")
 
 
 def test_a_short_answer_under_a_faq_heading_asking_the_question_is_quoted_with_what_follows(fresh_assistant):
