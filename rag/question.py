@@ -70,6 +70,8 @@ _LIST_CUE = re.compile(
     _I,
 )
 # A question that asks to see code; any other is answered in prose (code may only illustrate it).
+# Text the question quotes (an error message: "gives 'command not found'") asks for nothing.
+_QUOTED = re.compile(r"(?<!\w)(['\"‘“])[^'\"‘’“”]{1,80}['\"’”](?!\w)")
 _CODE_CUE = re.compile(
     # "What command …", not "from the command line" (where it is run, not what is asked for)
     r"\b(?:snippet|syntax|example|examples|sample|one-liner|command|commands|idiom)\b(?![\s-]+line)|\bshow\s+(?:me|how)\b"
@@ -232,7 +234,7 @@ def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None
     all it asks about."""
     pieces = [piece.strip() for piece in _SECOND_QUESTION.split(question) if len(content_words(piece)) >= 2]
     parts = tuple(analyse(piece, idf, titles) for piece in pieces) if len(pieces) > 1 else ()
-    wants_code = bool(_CODE_CUE.search(question))
+    wants_code = bool(_CODE_CUE.search(_QUOTED.sub(" ", question)))  # not "gives 'command not found'"
     # A question asking for code wants the code, not the one fact a type names ("Show me how to work out how many
     # days old someone is": a date computation, not a number); so does one asking how to find it out ("How can I see
     # how many calls hit the cache?", "How do I find out which URL the page came from?"): a way, not the number.

@@ -296,6 +296,9 @@ def test_code_questions_are_recognised():
     # The command line is where something is run, not a command asked for.
     assert not analyse("How do I run just one test method from the command line?").wants_code
     assert not analyse("How can my program read its command-line arguments from a file?").wants_code
+    # Text the question quotes, such as an error message, asks for nothing.
+    assert not analyse("Typing python gives 'command not found', but python3 works. Why?").wants_code
+    assert analyse("What's the command for 'x'?").wants_code
 
 
 PYDOCS = Path("/work/shared/bench/pydocs")
@@ -1314,3 +1317,15 @@ def test_a_how_to_run_from_the_command_line_is_not_answered_with_an_unrelated_co
     answer = extractive_answer(fresh_assistant, "How do I run just one test method of my unittest TestCase from the "
                                "command line?")
     assert not answer.grounded and "import unittest" not in answer.answer, answer.answer
+
+
+def test_an_error_message_the_question_quotes_does_not_make_it_ask_for_a_command(fresh_assistant):
+    # "gives 'command not found'" quotes an error; the why-question wants the reason, not the command line shown.
+    indexed_with(fresh_assistant, "install.md", (
+        "# Installing\n\nThe interpreter is usually installed under the name of its version:\n\n```\npython3.11\n```\n\n"
+        "On Unix, the interpreter is by default not installed with the executable named python, so that it does not "
+        "conflict with an older interpreter installed under that name.\n"))
+    answer = answered_with(fresh_assistant, "On my Unix machine typing python gives 'command not found', but python3 "
+                           "works. Why isn't it installed under the plain name python?",
+                           "does not conflict with an older interpreter")
+    assert "```" not in answer.answer, answer.answer
