@@ -305,12 +305,13 @@ def unwritten_names(question: str, passages: Sequence[Passage], rare: Sequence[s
     other words, nor a question about extension modules in Rust by pages about them in C. (Required of any one
     passage, not of the one quoted: a name may be written in the chunk beside the answer, a link definition or a
     title.) Acronyms are matched as written (or spelled out): the index's statistics behind Question.unknown
-    fold case, and "put" is a common word; names in any case ("Tkinter", "tkinter")."""
+    fold case, and "put" is a common word; names as a word in any case ("Tkinter", "tkinter") or as written inside
+    one ("TeX" in "LaTeX")."""
     texts = [f"{passage.title}\n{passage.section}\n{passage.text}" for passage in passages]
     unwritten = [acronym for acronym in acronyms(question)
                  if not any(mentions(acronym, text) or spelled_out(text, acronym) for text in texts)]
-    unwritten += [name for name in rare
-                  if not any(re.search(rf"\b{re.escape(name)}\b", text, re.IGNORECASE) for text in texts)]
+    unwritten += [name for name in rare if not any(name in text or re.search(rf"\b{re.escape(name)}\b", text, re.IGNORECASE)
+                                                   for text in texts)]
     return tuple(unwritten)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from rag.answer import answer_stream, final_answer
+from rag.answer import answer_stream, final_answer, unwritten_names
 from rag.backends import ChatBackend, get_backend
 from rag.backends.extractive import _code_rest
 from rag.chunk import LINKS_SECTION, METADATA_SECTION, reference_chunks
@@ -1287,6 +1287,17 @@ def test_a_rare_name_the_question_asks_about_must_be_written_by_the_passages_ans
     answered_with(fresh_assistant, "Can I write an extension module in C?", "extension modules in C")
     answer = extractive_answer(fresh_assistant, "Can I write an extension module in Rust instead of C?")
     assert not answer.grounded and answer.answer == "None of the passages found mentions Rust.", answer.answer
+
+
+def test_a_rare_name_counts_as_written_in_any_case_or_inside_a_longer_name():
+    def passage(text):
+        return Passage(text=text, start=0, end=len(text), section="", page=None, id=0, source="a.md", title="")
+
+    rare = ("TeX", "Tkinter")
+    assert unwritten_names("Which TeX engine typesets Japanese with Tkinter?", [
+        passage("Japanese questionnaires need the platex engine of LaTeX."), passage("The tkinter module.")], rare) == ()
+    assert unwritten_names("Which TeX engine typesets Japanese with Tkinter?",
+                           [passage("Japanese questionnaires need the platex engine.")], rare) == rare
 
 
 def test_a_how_to_that_counts_or_asks_which_url_wants_the_way_not_a_number_or_a_link(fresh_assistant):
