@@ -310,8 +310,8 @@ def unwritten_names(question: str, passages: Sequence[Passage], rare: Sequence[s
     texts = [f"{passage.title}\n{passage.section}\n{passage.text}" for passage in passages]
     unwritten = [acronym for acronym in acronyms(question)
                  if not any(mentions(acronym, text) or spelled_out(text, acronym) for text in texts)]
-    unwritten += [name for name in rare if not any(name in text or re.search(rf"\b{re.escape(name)}\b", text, re.IGNORECASE)
-                                                   for text in texts)]
+    unwritten += [name for name in rare
+                  if not any(name in text or re.search(rf"\b{re.escape(name)}\b", text, re.IGNORECASE) for text in texts)]
     return tuple(unwritten)
 
 

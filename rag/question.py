@@ -74,7 +74,8 @@ _LIST_CUE = re.compile(
 _QUOTED = re.compile(r"(?<!\w)(['\"‘“])[^'\"‘’“”]{1,80}['\"’”](?!\w)")
 _CODE_CUE = re.compile(
     # "What command …", not "from the command line" (where it is run, not what is asked for)
-    r"\b(?:snippet|syntax|example|examples|sample|one-liner|command|commands|idiom)\b(?![\s-]+line)|\bshow\s+(?:me|how)\b"
+    r"\b(?:snippet|syntax|example|examples|sample|one-liner|command|commands|idiom)\b(?![\s-]+line)"
+    r"|\bshow\s+(?:me|how)\b"
     # code asked for ("What code …", "code that …"), not code worked on ("When porting code to run on …")
     r"|\b(?:what|which|some|me|any|example|sample)\s+code\b|\bcode\s+(?:that|which|for)\b"
     r"|\bhow\s+(?:do|can|would|should)\s+(?:i|you|one|we)\s+(?:write|call|invoke|import|spell|type)\b",
@@ -85,7 +86,8 @@ _YES_NO = re.compile(r"(?:^|^[^?,]{1,40},)\s*(?:is|are|was|were|does|do|did|can|
 _WHAT_IT_DOES = re.compile(r"^\s*what\s+(?:does|do)\s+.+\s+do\s*\??\s*$", _I)
 # How-to, also asked after what sets it up ("I'm done in my virtual environment; how do I leave it?", "… re-raise it.
 # How?").
-_ASKS_HOW = re.compile(r"(?:^|[;:,.?!]\s+)how\s+(?:do|can|should|would|could|may)\s+(?:i|you|one|we)\b|\bhow\s*\?\s*$", _I)
+_ASKS_HOW = re.compile(r"(?:^|[;:,.?!]\s+)how\s+(?:do|can|should|would|could|may)\s+(?:i|you|one|we)\b"
+                       r"|\bhow\s*\?\s*$", _I)
 
 
 def asks_how(question: str) -> bool:

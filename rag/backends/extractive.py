@@ -18,7 +18,9 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from rag.config import Settings
-from rag.grounding import FOCUS_MIN, POINTER, Judged, is_how_to, judge, lead_in, names_field, names_found, says_how, under_term_asked
+from rag.grounding import (
+    FOCUS_MIN, POINTER, Judged, is_how_to, judge, lead_in, names_field, names_found, says_how, under_term_asked,
+)
 from rag.question import CARRIED_TYPES, EXPANSION, URL, stemmed_terms
 from rag.text import code_fence
 from rag.units import CODE, HEADING, ITEM, LINK, METADATA, ROW, SENTENCE, Unit, units_of, with_documents
