@@ -28,8 +28,8 @@ from rag.injection import instruction_like
 from rag.passage import Citation, Hit, Passage
 from rag.prompt import chat_history
 from rag.question import (
-    EXPANSION, Question, acronyms, analyse, asked_acronym, depends_on_conversation, focus_phrase, mentions,
-    person_names, proper_names, spelled_out, type_phrase,
+    EXPANSION, Question, acronyms, analyse, asked_acronym, asked_clause, depends_on_conversation, focus_phrase,
+    mentions, person_names, proper_names, spelled_out, type_phrase,
 )
 from rag.retrieve import FUSION_DEPTH
 from rag.text import content_words, outside_code, stemmer
@@ -300,14 +300,18 @@ def rare_names(question: str, idf: Callable[[list[str]], list[float]] | None) ->
 
 
 def unwritten_names(question: str, passages: Sequence[Passage], rare: Sequence[str] = ()) -> tuple[str, ...]:
-    """The acronyms and ``rare`` names the question writes that no passage writes: "How do I send an HTTP PUT
+    """The acronyms and ``rare`` names the question asks about that no passage writes: "How do I send an HTTP PUT
     request with urllib.request?" is not answered by pages about urllib that never write PUT, however close their
-    other words, nor a question about extension modules in Rust by pages about them in C. (Required of any one
+    other words, nor a question about extension modules in Rust by pages about them in C. Only the clause that asks
+    counts: what sets it up ("I read a CSV file that Excel saved …", "My regular expression START(.*)END finds
+    nothing …") is the asker's situation, which the answer need not repeat. (Required of any one
     passage, not of the one quoted: a name may be written in the chunk beside the answer, a link definition or a
     title.) Acronyms are matched as written (or spelled out): the index's statistics behind Question.unknown
     fold case, and "put" is a common word; names as a word in any case ("Tkinter", "tkinter") or as written inside
     one ("TeX" in "LaTeX")."""
     texts = [f"{passage.title}\n{passage.section}\n{passage.text}" for passage in passages]
+    question = asked_clause(question)  # not the setup: "I read a CSV file that Excel saved as UTF-8, …. How do I …?"
+    rare = [name for name in rare if name in question]
     unwritten = [acronym for acronym in acronyms(question)
                  if not any(mentions(acronym, text) or spelled_out(text, acronym) for text in texts)]
     unwritten += [name for name in rare

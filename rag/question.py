@@ -90,6 +90,12 @@ _ASKS_HOW = re.compile(r"(?:^|[;:,.?!]\s+)how\s+(?:do|can|should|would|could|may
                        r"|\bhow\s*\?\s*$", _I)
 
 
+def asked_clause(question: str) -> str:
+    """The last sentence or clause of a question, which asks it, without the ones setting it up ("I read a CSV file
+    … ; how do I …?", "… finds nothing. How do I make the dot match newlines?")."""
+    return [piece for piece in re.split(r"(?<=[.?!;])\s+", question.strip()) if piece][-1] if question.strip() else ""
+
+
 def asks_how(question: str) -> bool:
     """Does the question ask how to do something?"""
     return _ASKS_HOW.search(question) is not None

@@ -20,7 +20,7 @@ from rag.loaders import load_document
 from rag.passage import Hit, Passage
 from rag.retrieve import with_code_rests
 from rag.question import (
-    DATE, EXPANSION, NUMBER, ORGANISATION, PERCENTAGE, PERSON, URL, YEAR, acronyms, analyse, answer_type,
+    DATE, EXPANSION, NUMBER, ORGANISATION, PERCENTAGE, PERSON, URL, YEAR, acronyms, analyse, answer_type, asked_clause,
     depends_on_conversation, expands,
 )
 from rag.text import split_sentences
@@ -1340,3 +1340,17 @@ def test_an_error_message_the_question_quotes_does_not_make_it_ask_for_a_command
                            "works. Why isn't it installed under the plain name python?",
                            "does not conflict with an older interpreter")
     assert "```" not in answer.answer, answer.answer
+
+
+
+def test_an_acronym_or_name_in_the_setup_of_a_question_need_not_be_written_by_the_pages():
+    # "I read a CSV file that Excel saved …" is the asker's situation; the question is how to skip the mark, which
+    # the page on encodings answers without writing CSV or Excel. Asked about in the question itself, they still
+    # have to be written by a passage found.
+    text = "For reading such files, use the 'utf-8-sig' codec to automatically skip the mark if present."
+    found = [Passage(text=text, start=0, end=len(text), section="Encodings", page=None, id=0, source="u.md", title="")]
+    assert asked_clause("I read a CSV file that Excel saved. How do I skip the mark?") == "How do I skip the mark?"
+    assert asked_clause("I'm done in my environment; how do I leave it?") == "how do I leave it?"
+    assert unwritten_names("I read a CSV file that Excel saved as UTF-8, and the first name starts with a mark. How do "
+                           "I skip it?", found, ("Excel",)) == ()
+    assert unwritten_names("How do I skip the mark of a CSV file that Excel saved?", found, ("Excel",)) == ("CSV", "Excel")
