@@ -85,9 +85,9 @@ _YES_NO = re.compile(r"(?:^|^[^?,]{1,40},)\s*(?:is|are|was|were|does|do|did|can|
                      _I)  # "Is …?", "On a rational level, is …?"
 _WHAT_IT_DOES = re.compile(r"^\s*what\s+(?:does|do)\s+.+\s+do\s*\??\s*$", _I)
 # How-to, also asked after what sets it up ("I'm done in my virtual environment; how do I leave it?", "… re-raise it.
-# How?").
+# How?", "… it won't let me set a breakpoint. What can I do?").
 _ASKS_HOW = re.compile(r"(?:^|[;:,.?!]\s+)how\s+(?:do|can|should|would|could|may)\s+(?:i|you|one|we)\b"
-                       r"|\bhow\s*\?\s*$", _I)
+                       r"|\bhow\s*\?\s*$|\bwhat\s+(?:can|should|do|could|must)\s+(?:i|you|we|one)\s+do\b", _I)
 
 
 def asked_clause(question: str) -> str:

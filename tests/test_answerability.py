@@ -1354,3 +1354,15 @@ def test_an_acronym_or_name_in_the_setup_of_a_question_need_not_be_written_by_th
     assert unwritten_names("I read a CSV file that Excel saved as UTF-8, and the first name starts with a mark. How do "
                            "I skip it?", found, ("Excel",)) == ()
     assert unwritten_names("How do I skip the mark of a CSV file that Excel saved?", found, ("Excel",)) == ("CSV", "Excel")
+
+
+def test_what_can_i_do_asks_for_an_instruction_and_gets_the_command_it_introduces(fresh_assistant):
+    # "… it won't let me set a breakpoint. What can I do?" asks how, as "How do I …?" does: the instruction and the
+    # command it introduces are quoted, not only the sentence restating the problem.
+    indexed_with(fresh_assistant, "debugging.md", (
+        "# Debugging extensions\n\nWhen using GDB with dynamically loaded extensions, you can't set a breakpoint in "
+        "your extension until your extension is loaded. In your .gdbinit file (or interactively), add the command:\n\n"
+        "```\nbr _PyImport_LoadDynamicModule\n```\n"))
+    assert analyse("It won't let me set a breakpoint. What can I do?").type is None
+    answered_with(fresh_assistant, "I'm debugging my extension module with GDB, but it won't let me set a breakpoint "
+                  "in the extension's code. What can I do?", "add the command", "br _PyImport_LoadDynamicModule")
