@@ -90,7 +90,8 @@ _REPORTS = re.compile(r"\b(?:has\s+been|have\s+been|was|were)\b", re.IGNORECASE)
 # of X, not what it is
 _NAMED_AS = [re.compile(pattern, re.IGNORECASE) for pattern in (
     r"\b(?:is|are)\s+(?:(?:called|known\s+as|what\s+we\s+call)\s+(?:an?\s+|the\s+)?|an?\s+|the\s+)(.+)$",
-    r"\((?:also\s+)?(?:called|known\s+as)\s+([^)]+)\)", r",\s+(?:called|known\s+as)\s+(.+)$")]
+    r"\((?:also\s+)?(?:called|known\s+as)\s+([^)]+)\)", r",\s+(?:called|known\s+as)\s+(.+)$",
+    r",\s+or\s+(.+?)(?:\s+for\s+short)?\s*[.;]?$")]  # "… the function's documentation string, or docstring."
 
 _CONCLUSION_SECTION = re.compile(r"\b(?:conclusions?|summary|tl;?dr|takeaways?|answer|verdict|key\s+facts)\b", re.I)
 

@@ -1094,6 +1094,15 @@ def test_a_sentence_naming_the_term_defines_it(fresh_assistant):
         "for such a mechanism, called name mangling.\n"))
     answer = extractive_answer(fresh_assistant, "What is name mangling in classes?")
     assert answer.grounded and "there is limited support for such a mechanism, called name mangling" in answer.answer, answer.answer
+    # "…, or docstring" names it too, after the longer name it is short for.
+    indexed_with(fresh_assistant, "functions.md", (
+        "# Defining functions\n\nThe keyword def introduces a function definition, and the statements that form the "
+        "body of the function start at the next line. The first statement of the function body can optionally be a "
+        "string literal; this string literal is the function's documentation string, or docstring.\n\n"
+        "# Checking docstrings\n\nIf your docstring doesn't have a summary line, the checker will complain. A "
+        "docstring that spans several lines should start with that summary line.\n"))
+    answer = answered_with(fresh_assistant, "What is a docstring?", "the function's documentation string, or docstring")
+    assert answer.answer.startswith("The first statement of the function body"), answer.answer  # the definition first
 
 
 def test_the_best_sentence_is_read_on_with_the_next_one_in_its_section(fresh_assistant):
