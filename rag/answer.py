@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from rag.citations import MarkerRewriter, attribute, check_claims, locate_all, says_absent
-from rag.grounding import FOCUS_MIN, judge
+from rag.grounding import FOCUS_MIN, judge, written_text
 from rag.injection import instruction_like
 from rag.passage import Citation, Hit, Passage
 from rag.prompt import chat_history
@@ -208,9 +208,10 @@ def answer_stream(
     asked = analyse(query, idf, titles() if titles else None)
     if asked.type == EXPANSION and (acronym := asked_acronym(query)):
         hits = with_expansion(hits, acronym, retrieve, k)
-    found = [hit.passage for hit in hits]
-    asked = replace(asked, unwritten=unwritten_names(query, found, rare_names(query, idf)),
-                    names=names_as_written(asked.names, found))
+    passages = [hit.passage for hit in hits]
+    written = [written_text(passage) for passage in passages]
+    asked = replace(asked, unwritten=unwritten_names(query, written, rare_names(query, idf)),
+                    names=names_as_written(asked.names, written))
 
     embedder = MemoEmbedder(embedder, unit_vectors([hit.passage.id for hit in hits]) if unit_vectors and hits else None)
     # The gate reads the chunk search's top k only: the passages unit search adds hold the sentence nearest the
@@ -223,7 +224,6 @@ def answer_stream(
         yield AnswerEvent("done", answer=Answer(text, False, backend.name, [], hits, timings, query))
         return
 
-    passages = [hit.passage for hit in hits]
     rewriter = MarkerRewriter(len(hits))
     emitted: list[str] = []
     for piece in backend.answer(asked, passages, embedder):
@@ -299,8 +299,9 @@ def rare_names(question: str, idf: Callable[[list[str]], list[float]] | None) ->
     return tuple(name for name in proper_names(question) if idf([stemmer().stemWord(name.lower())])[0] >= RARE_NAME_IDF)
 
 
-def unwritten_names(question: str, passages: Sequence[Passage], rare: Sequence[str] = ()) -> tuple[str, ...]:
-    """The acronyms and ``rare`` names the question asks about that no passage writes: "How do I send an HTTP PUT
+def unwritten_names(question: str, texts: Sequence[str], rare: Sequence[str] = ()) -> tuple[str, ...]:
+    """The acronyms and ``rare`` names the question asks about that none of the passages' ``texts``
+    (grounding.written_text) writes: "How do I send an HTTP PUT
     request with urllib.request?" is not answered by pages about urllib that never write PUT, however close their
     other words, nor a question about extension modules in Rust by pages about them in C. Only the clause that asks
     counts: what sets it up ("I read a CSV file that Excel saved …", "My regular expression START(.*)END finds
@@ -309,7 +310,6 @@ def unwritten_names(question: str, passages: Sequence[Passage], rare: Sequence[s
     title.) Acronyms are matched as written (or spelled out): the index's statistics behind Question.unknown
     fold case, and "put" is a common word; names as a word in any case ("Tkinter", "tkinter") or as written inside
     one ("TeX" in "LaTeX")."""
-    texts = [f"{passage.title}\n{passage.section}\n{passage.text}" for passage in passages]
     question = asked_clause(question)  # not the setup: "I read a CSV file that Excel saved as UTF-8, …. How do I …?"
     rare = [name for name in rare if name in question]
     unwritten = [acronym for acronym in acronyms(question)
@@ -319,14 +319,13 @@ def unwritten_names(question: str, passages: Sequence[Passage], rare: Sequence[s
     return tuple(unwritten)
 
 
-def names_as_written(names: Sequence[str], passages: Sequence[Passage]) -> tuple[str, ...]:
-    """The code names asked about, as the passages can write them. A dotted one whose qualifier is the asker's own
+def names_as_written(names: Sequence[str], texts: Sequence[str]) -> tuple[str, ...]:
+    """The code names asked about, as the passages (their ``texts``: grounding.written_text) can write them. A dotted one whose qualifier is the asker's own
     variable ("my_list.sort()", "mylist.len", "x.append": named like one, and written on no passage) is reduced to
     the attribute it names ("sort"): the page documents list.sort(), and requiring the asker's variable would decline
     every question written with one. The asker's own file ("I saved my script as random.py", written on no
     passage) is no code name at all. A qualifier named like a module ("numpy.sort") is kept: pages that never name
     it do not answer."""
-    texts = [f"{passage.title}\n{passage.section}\n{passage.text}" for passage in passages]
 
     def written(name: str) -> bool:
         return any(re.search(rf"(?<![\w.]){re.escape(name)}\b", text) for text in texts)

@@ -164,11 +164,22 @@ def lead_in(text: str) -> bool:
     return text.rstrip().endswith(":") and len(text.split()) < LEAD_IN_WORDS
 
 
+def written_text(passage: Passage) -> str:
+    """What a passage writes, for telling whether it names something: its document title, section path and text."""
+    return f"{passage.title}\n{passage.section}\n{passage.text}"
+
+
 def names_found(question: Question, passage: Passage) -> bool:
     """Does the passage (text, section path, document title) name every code name the question asks about? "What
     does os.walk yield?" is not answered by a page that never names os.walk, however close its words."""
-    where = f"{passage.title}\n{passage.section}\n{passage.text}"
+    where = written_text(passage)
     return all(mentions(name, where) for name in question.names)
+
+
+def heading_asks(question: Question, heading: str) -> bool:
+    """Is the heading a question asking what this one asks (a FAQ entry's: "How do I check for a keypress without
+    blocking?")?"""
+    return heading.endswith("?") and question.coverage(heading) >= FOCUS_MIN
 
 
 def restates(question: Question, unit: Unit) -> bool:
@@ -395,7 +406,7 @@ def _section_openings(question: Question, units: Sequence[Unit], sections: Seque
             continue
         if question.names and _documents(question, path) or (
             under_term_asked(question, unit) and question.coverage(unit.text) < FOCUS_MIN
-        ) or heading.endswith("?") and question.coverage(heading) >= FOCUS_MIN:
+        ) or heading_asks(question, heading):
             openings.add(unit)
     return openings
 

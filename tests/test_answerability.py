@@ -14,6 +14,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from rag.answer import answer_stream, final_answer, unwritten_names
 from rag.backends import ChatBackend, get_backend
 from rag.backends.extractive import _code_rest
+from rag.grounding import written_text
 from rag.chunk import LINKS_SECTION, METADATA_SECTION, reference_chunks
 from rag.citations import UNSUPPORTED
 from rag.loaders import load_document
@@ -1299,14 +1300,15 @@ def test_a_rare_name_the_question_asks_about_must_be_written_by_the_passages_ans
 
 
 def test_a_rare_name_counts_as_written_in_any_case_or_inside_a_longer_name():
-    def passage(text):
-        return Passage(text=text, start=0, end=len(text), section="", page=None, id=0, source="a.md", title="")
+    def written(text):
+        return written_text(Passage(text=text, start=0, end=len(text), section="", page=None, id=0, source="a.md",
+                                    title=""))
 
     rare = ("TeX", "Tkinter")
     assert unwritten_names("Which TeX engine typesets Japanese with Tkinter?", [
-        passage("Japanese questionnaires need the platex engine of LaTeX."), passage("The tkinter module.")], rare) == ()
+        written("Japanese questionnaires need the platex engine of LaTeX."), written("The tkinter module.")], rare) == ()
     assert unwritten_names("Which TeX engine typesets Japanese with Tkinter?",
-                           [passage("Japanese questionnaires need the platex engine.")], rare) == rare
+                           [written("Japanese questionnaires need the platex engine.")], rare) == rare
 
 
 def test_a_how_to_that_counts_or_asks_which_url_wants_the_way_not_a_number_or_a_link(fresh_assistant):
@@ -1357,7 +1359,8 @@ def test_an_acronym_or_name_in_the_setup_of_a_question_need_not_be_written_by_th
     # the page on encodings answers without writing CSV or Excel. Asked about in the question itself, they still
     # have to be written by a passage found.
     text = "For reading such files, use the 'utf-8-sig' codec to automatically skip the mark if present."
-    found = [Passage(text=text, start=0, end=len(text), section="Encodings", page=None, id=0, source="u.md", title="")]
+    found = [written_text(Passage(text=text, start=0, end=len(text), section="Encodings", page=None, id=0,
+                                  source="u.md", title=""))]
     assert asked_clause("I read a CSV file that Excel saved. How do I skip the mark?") == "How do I skip the mark?"
     assert asked_clause("I'm done in my environment; how do I leave it?") == "how do I leave it?"
     assert unwritten_names("I read a CSV file that Excel saved as UTF-8, and the first name starts with a mark. How do "

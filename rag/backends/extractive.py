@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from rag.config import Settings
 from rag.grounding import (
-    FOCUS_MIN, POINTER, Judged, is_how_to, judge, lead_in, names_field, names_found, says_how, under_term_asked,
+    POINTER, Judged, heading_asks, is_how_to, judge, lead_in, names_field, names_found, says_how, under_term_asked,
 )
 from rag.question import CARRIED_TYPES, EXPANSION, URL, stemmed_terms
 from rag.text import code_fence
@@ -351,7 +351,7 @@ def _quotable(unit: Unit, question: Question) -> bool:
 def _under_question_asked(question: Question, unit: Unit) -> bool:
     """Is the unit a sentence under a heading asking what the question asks (a FAQ entry: "How do I check for a
     keypress without blocking?" / "Use the msvcrt module.")? A short one is the answer, not a label."""
-    return unit.kind == SENTENCE and unit.context.endswith("?") and question.coverage(unit.context) >= FOCUS_MIN
+    return unit.kind == SENTENCE and heading_asks(question, unit.context)
 
 
 def build(settings: Settings) -> ExtractiveBackend:
