@@ -32,8 +32,10 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (EXPANSION, re.compile(r"\b(?:stand|stands)\s+for\b|\bshort\s+for\b|\bacronym\b|\babbreviat|\bexpan(?:d|sion)\b"
                            r"|\bfull\s+(?:name|form)\b", _I)),
     # "address" is a web address when it is asked for ("the address of …"), not an IP address in a how-to nor
-    # "the usable host addresses of a network"
-    (URL, re.compile(r"\b(?:url|urls|link|links|web\s*site|web\s*page|(?:web|e-?mail|site|page|channel)\s+address)\b"
+    # "the usable host addresses of a network"; a URL or link is one when it is the thing asked ("What URL …", "the
+    # link to …"), not a kind of value the question handles ("a database URL") nor a verb ("compile and link")
+    (URL, re.compile(r"\b(?:what|which|the|its|their|any|an?)\s+(?:urls?|links?|web\s*sites?|web\s*pages?)\b"
+                     r"|\b(?:web|e-?mail|site|page|channel)\s+address\b"
                      r"|\b(?:the|its|their|an?)\s+address(?:es)?\s+of\b|\bwhere\s+can\s+(?:i|one|you)\s+"
                      r"(?:find|read|watch|see|get)\b", _I)),
     (PERCENTAGE, re.compile(r"\bpercent(?:age)?\b|\bwhat\s+(?:share|proportion|fraction)\b|\bby\s+how\s+much\b"

@@ -178,6 +178,10 @@ def test_an_llm_answer_without_the_asked_type_is_not_grounded(indexed_assistant)
     ("Which company developed Constitutional AI?", ORGANISATION),
     ("What URL does it give for the Clippy story?", URL),
     ("What is the address of Robert Miles' YouTube channel?", URL),
+    ("What is the link to the quantilizers paper?", URL),
+    # a URL the question handles, and "link" as a verb, ask for no link
+    ("What's the usual way to share a few settings, say a debug flag and a database URL, between my modules?", None),
+    ("I come from C. Do I have to compile and link my Python programs each time before I can run them?", None),
     ("How do I make ipaddress.ip_network accept an address with host bits set?", None),  # an IP address, no URL
     ("What code loops over all the usable host addresses of a network with ipaddress?", None),
     ("What does RLHF stand for?", EXPANSION),
