@@ -357,7 +357,8 @@ def declined(asked: Question, passages: Sequence[Passage], embedder: Embedder | 
              if j.covers or asked.coverage(j.unit.matched, j.unit.title) >= FOCUS_MIN]
     if not close:
         return NOT_FOUND, None
-    return f"The documents discuss {focus_phrase(asked)} but {type_phrase(asked.type)}.", close[0].unit
+    held = "\n".join(written_text(passage) for passage in passages)
+    return f"The documents discuss {focus_phrase(asked, held)} but {type_phrase(asked.type)}.", close[0].unit
 
 
 def _source_text(source: str, document_text: Callable[[str], str] | None, cache: dict[str, str | None]) -> str | None:

@@ -564,13 +564,24 @@ def type_phrase(kind: str | None) -> str:
     }.get(kind or "", "don't answer this question")
 
 
-def focus_phrase(question: Question, limit: int = 4) -> str:
-    """The focus words as the question spells them, rarest first (for "The documents discuss X …")."""
+def focus_phrase(question: Question, held: str | None = None, limit: int = 4) -> str:
+    """The rarest focus words, as and where the question writes them (for "The documents discuss X …"): only those
+    the passages' text ``held`` holds, when given, and no particle or pronoun ("out", "my"). The rarest words are
+    often the asker's own ("invoices"), which the documents do not discuss at all."""
     stems = stemmer().stemWords(list(question.focus_words))
-    ranked = sorted(zip(question.focus_words, stems), key=lambda pair: -question.focus.get(pair[1], 0.0))
+    found = stemmed_terms(held) if held is not None else set(stems)
+    ranked = sorted(((word, stem) for word, stem in zip(question.focus_words, stems)
+                     if stem in found and word.lower() not in _NO_TOPIC),
+                    key=lambda pair: -question.focus.get(pair[1], 0.0))
     chosen = {word for word, _ in ranked[:limit]}
-    words = [word for word in _original_words(question.text) if word.lower() in chosen]
-    return " ".join(dict.fromkeys(words)) or "this topic"
+    said: dict[str, str] = {}
+    for word in _original_words(question.text):
+        if word.lower() in chosen:
+            said.setdefault(word.lower(), word)
+    return " ".join(said.values()) or "this topic"
+
+
+_NO_TOPIC = frozenset("my mine own out up off over down away back lot lots just really still even ever".split())
 
 
 def _original_words(text: str) -> Iterable[str]:

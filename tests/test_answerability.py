@@ -88,6 +88,14 @@ def test_a_typed_question_whose_answer_is_absent_is_declined(indexed_assistant, 
     assert len(answer.citations) + len(answer.uncited) == 5
 
 
+def test_a_decline_names_only_what_the_documents_discuss(indexed_assistant, extractive):
+    # The rarest words of a question are often the asker's own: "The documents discuss startup's" would be false.
+    answer = ask(indexed_assistant, extractive, "What percentage of my startup's AI failures are caused by distributional shift?")
+    said = split_sentences(answer.answer)[0]
+    assert not answer.grounded and said.startswith("The documents discuss ") and "distributional shift" in said
+    assert "startup" not in said and "my" not in said.split()
+
+
 @pytest.mark.parametrize("question, fact", [
     ("In which year did OpenAI Codex appear?", "2021"),
     ("By how much does Constitutional AI reduce human labelling cost for safety training?", "80%"),
