@@ -29,7 +29,7 @@ from rag.passage import Citation, Hit, Passage
 from rag.prompt import chat_history
 from rag.question import (
     EXPANSION, Question, acronyms, analyse, asked_acronym, asked_clause, depends_on_conversation, focus_phrase,
-    mentions, person_names, proper_names, spelled_out, type_phrase,
+    mentions, person_names, proper_names, spelled_out, titled_by, type_phrase,
 )
 from rag.retrieve import FUSION_DEPTH
 from rag.text import content_words, outside_code, stemmer
@@ -212,6 +212,7 @@ def answer_stream(
     written = [written_text(passage) for passage in passages]
     asked = replace(asked, unwritten=unwritten_names(query, written, rare_names(query, idf)),
                     names=names_as_written(asked.names, written))
+    asked = replace(asked, deferred=deferring(asked.names, written))
 
     embedder = MemoEmbedder(embedder, unit_vectors([hit.passage.id for hit in hits]) if unit_vectors and hits else None)
     # The gate reads the chunk search's top k only: the passages unit search adds hold the sentence nearest the
@@ -337,6 +338,25 @@ def names_as_written(names: Sequence[str], texts: Sequence[str]) -> tuple[str, .
         qualifier, _, attribute = name.rpartition(".")
         kept.append(attribute if _VARIABLE.match(qualifier) and not written(qualifier) else name)
     return tuple(dict.fromkeys(kept))
+
+
+def deferring(names: Sequence[str], texts: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """(name, the entry documenting its arguments) for each code name whose own entry among the passages' ``texts``
+    defers to another ("json.dumps(obj, …)" / "… The arguments have the same meaning as in dump()": json.dump).
+    A passage naming that entry may answer a question about the name ("Does json.dumps escape non-ASCII characters by
+    default?": "If ensure_ascii is true (the default) …" in json.dump's entry)."""
+    deferred = []
+    for name in names:
+        qualifier = name.rpartition(".")[0]
+        for text in texts:
+            _title, section, body = text.split("\n", 2)
+            if titled_by(name, section.rsplit(" > ", 1)[-1]) and (same := _SAME_AS.search(body)):
+                deferred.append((name, f"{qualifier}.{same.group(1)}" if qualifier else same.group(1)))
+                break
+    return tuple(deferred)
+
+
+_SAME_AS = re.compile(r"\bsame\s+(?:meaning|meanings)?\s*as\s+(?:in|for)\s+([A-Za-z_]\w*)\(\)")
 
 
 _VARIABLE = re.compile(r"^(?:(?:my|your|our)_?[a-z]\w*|[a-z]{1,2})$", re.IGNORECASE)

@@ -150,6 +150,8 @@ class Question:
     unwritten: tuple[str, ...] = ()  # acronyms and rare names it writes that no retrieved passage writes ("HTTP PUT",
     # "Rust"): see rag.answer.unwritten_names
     rarest: str | None = None  # the focus term fewest passages hold, of those some passage holds ("schema")
+    deferred: tuple[tuple[str, str], ...] = ()  # (name, the entry its own defers its arguments to): json.dumps,
+    # json.dump ("The arguments have the same meaning as in dump()"); see rag.answer.deferring
 
     @property
     def asks_what_it_is(self) -> bool:

@@ -1390,3 +1390,20 @@ def test_what_can_i_do_asks_for_an_instruction_and_gets_the_command_it_introduce
     assert analyse("It won't let me set a breakpoint. What can I do?").type is None
     answered_with(fresh_assistant, "I'm debugging my extension module with GDB, but it won't let me set a breakpoint "
                   "in the extension's code. What can I do?", "add the command", "br _PyImport_LoadDynamicModule")
+
+
+def test_an_entry_deferring_its_arguments_lets_the_entry_it_defers_to_answer(fresh_assistant):
+    # json.dumps' entry says its arguments "have the same meaning as in dump()": a question about json.dumps is
+    # answered by json.dump's entry, which never names json.dumps, and the deferring entry names json.dump too.
+    indexed_with(fresh_assistant, "json.md", (
+        "# json — JSON encoder and decoder\n\n## json.dump(obj, fp, *, sort_keys=False, indent=None)\n\n"
+        "Serialize obj as a JSON formatted stream to fp, a file-like object. If sort_keys is true (default: False), "
+        "then the output of dictionaries will be sorted by key. If indent is a non-negative integer, array elements "
+        "and object members will be pretty-printed with that indent level.\n\n"
+        "## json.dumps(obj, *, sort_keys=False, indent=None)\n\n"
+        "Serialize obj to a JSON formatted str using this conversion table. The arguments have the same meaning as in "
+        "dump().\n"))
+    answered_with(fresh_assistant, "How do I make json.dumps sort the keys of dictionaries?",
+                  "the output of dictionaries will be sorted by key")
+    # A name whose entry defers to none still has to be named by the passage that answers
+    assert not extractive_answer(fresh_assistant, "How do I make json.loads sort the keys of dictionaries?").grounded
