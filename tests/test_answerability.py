@@ -1407,3 +1407,13 @@ def test_an_entry_deferring_its_arguments_lets_the_entry_it_defers_to_answer(fre
                   "the output of dictionaries will be sorted by key")
     # A name whose entry defers to none still has to be named by the passage that answers
     assert not extractive_answer(fresh_assistant, "How do I make json.loads sort the keys of dictionaries?").grounded
+
+
+@pytest.mark.skipif(not (PYDOCS / "faq" / "library.html").is_file(), reason="the pydocs set is not on this machine")
+def test_a_unit_holding_most_of_the_question_is_quoted_beside_a_better_scored_one(fresh_assistant):
+    # The scorer puts the FAQ's general sentences on file objects first; the one saying what sys.stdout.close() does
+    # holds most of the question's words and is quoted beside them, though it scores more than the margin below.
+    shutil.copy(PYDOCS / "faq" / "library.html", Path(fresh_assistant.settings.corpus_dir) / "library.html")
+    fresh_assistant.index()
+    answered_with(fresh_assistant, "Why doesn't calling sys.stdout.close() really close standard output?",
+                  "does not close the associated C file descriptor")
