@@ -289,11 +289,32 @@ _PROPER_NAME = re.compile(r"(?<=\S)\s+([A-Z][a-z]+[A-Za-z]*|[A-Z]{2,}|[a-z]+[A-Z
 
 def proper_names(question: str) -> tuple[str, ...]:
     """The capitalised names a question writes inside a sentence ("Rust", "Schema" in "a JSON Schema"): not a word
-    opening a sentence it asks ("… What's going on?"), a common word ("Which"), or an acronym (see acronyms)."""
+    opening a sentence it asks ("… What's going on?"), a common word ("Which"), an acronym (see acronyms) or a name
+    of the asker's own (see own_names)."""
+    own = own_names(question)
     names = [m.group(1) for m in _PROPER_NAME.finditer(question)
              if m.group(1) and not m.group(1).isupper() and m.group(1).lower() not in _FRAME_WORDS
-             and content_words(m.group(1)) and not re.search(r"[.?!:;]\s*$", question[: m.start() + 1])]
+             and content_words(m.group(1)) and not _opens_sentence(question, m.start()) and m.group(1) not in own]
     return tuple(dict.fromkeys(names))
+
+
+def _opens_sentence(question: str, at: int) -> bool:
+    """Does the word after position ``at`` (the space before it) open a sentence ("… in a method. Now when …")?"""
+    return re.search(r"[.?!:;]\s*$", question[: at + 1]) is not None
+
+
+# "In my Player class", "an Enum called Color": a name the asker gives their own code.
+_CODE_NOUN = r"(?:class|classes|enum|enums|function|module|package|object|type|exception|instance|method|variable|dataclass)"
+_OWN_NAME = re.compile(rf"\b(?:my|our)\s+(?:own\s+)?([A-Z]\w*)\s+{_CODE_NOUN}\b"
+                       rf"|\b{_CODE_NOUN}\s+(?:called|named)\s+([A-Z]\w*)", re.IGNORECASE)
+
+
+def own_names(question: str) -> frozenset[str]:
+    """The names the asker gives their own code ("In my Player class …", "an Enum called Color"), and the names
+    made from them ("… to make an ExtendedColor"): no page writes them, and none need to."""
+    given = {name for match in _OWN_NAME.finditer(question) for name in match.groups() if name}
+    made = {word for word in re.findall(r"\b[A-Z]\w*", question) if any(name in word for name in given)}
+    return frozenset(given | made)
 
 
 def _unknown_names(question: str, idf: Callable[[list[str]], list[float]], focus: dict[str, float]) -> tuple[str, ...]:
@@ -305,9 +326,12 @@ def _unknown_names(question: str, idf: Callable[[list[str]], list[float]], focus
     if not focus or all(weight >= rarest for weight in focus.values()):
         return ()
     unknown = []
-    for name in dict.fromkeys(capitalised or named for capitalised, named in _PROPER_NAME.findall(question)):
+    own = own_names(question)
+    found = [match.group(1) or match.group(2) for match in _PROPER_NAME.finditer(question)
+             if not (match.group(1) and _opens_sentence(question, match.start()))]
+    for name in dict.fromkeys(found):
         stem = stemmer().stemWord(name.lower())
-        if name.lower() not in _FRAME_WORDS and focus.get(stem, 0.0) >= rarest:
+        if name.lower() not in _FRAME_WORDS and focus.get(stem, 0.0) >= rarest and name not in own:
             unknown.append(name)
     return tuple(unknown)
 

@@ -22,7 +22,7 @@ from rag.passage import Hit, Passage
 from rag.retrieve import with_code_rests
 from rag.question import (
     DATE, EXPANSION, NUMBER, ORGANISATION, PERCENTAGE, PERSON, URL, YEAR, acronyms, analyse, answer_type, asked_clause,
-    depends_on_conversation, expands,
+    depends_on_conversation, expands, own_names, proper_names,
 )
 from rag.text import split_sentences
 from rag.units import CODE, units_of
@@ -1417,3 +1417,19 @@ def test_a_unit_holding_most_of_the_question_is_quoted_beside_a_better_scored_on
     fresh_assistant.index()
     answered_with(fresh_assistant, "Why doesn't calling sys.stdout.close() really close standard output?",
                   "does not close the associated C file descriptor")
+
+
+@pytest.mark.skipif(not (PYDOCS / "tutorial" / "classes.html").is_file(), reason="the pydocs set is not on this machine")
+def test_a_name_the_asker_gives_their_own_code_need_not_be_written_by_the_pages(fresh_assistant):
+    # "In my Player class …", "an Enum called Color … an ExtendedColor": the asker's own names, which no page writes;
+    # the question is answered by what the tutorial says of class variables, not declined as about an unknown
+    # "Player". A proper name of the asker's situation that is no code of theirs ("on my Mac") is still one, and
+    # a word opening a sentence ("… in a method. Now when …") is none.
+    assert own_names("In my Player class I wrote inventory = [] under the class line. Why?") == {"Player"}
+    assert own_names("I have an Enum called Color. Can I subclass it to make an ExtendedColor?") == {"Color", "ExtendedColor"}
+    assert "Mac" in proper_names("I installed Python myself on my Mac; how do I uninstall it?")
+    shutil.copy(PYDOCS / "tutorial" / "classes.html", Path(fresh_assistant.settings.corpus_dir) / "classes.html")
+    fresh_assistant.index()
+    answered_with(fresh_assistant, "In my Player class I wrote inventory = [] right under the class line and call "
+                  "self.inventory.append(item) in a method. Now when one player picks something up, it appears in "
+                  "every player's inventory. Why?", "just a single list would be shared by all Dog instances")
