@@ -385,10 +385,19 @@ def named_documents(question: str, titles: Mapping[str, str]) -> dict[str, set[s
     for match in _THE_PHRASE.finditer(question):
         said, naming = stemmed_terms(match.group(1)), _naming_words(match.group(1))
         for doc, terms_ in own:
-            if (said & terms_ and all(stemmed_terms(word) & stemmed_terms(titles[doc]) for word in naming)
+            if (said & terms_ and not _opens_a_part(doc, titles) and all(stemmed_terms(word) & stemmed_terms(titles[doc]) for word in naming)
                     and _refers_to_a_document(question[match.start(1):], asked, titles[doc])):
                 named.setdefault(doc, set()).update(asked & terms_)
     return named if len(named) <= MAX_NAMED_DOCUMENTS else {}
+
+
+def _opens_a_part(doc: str, titles: Mapping[str, str]) -> bool:
+    """Is the document the index page of a folder holding others ("reference/index.html", titled "The Python Language
+    Reference")? Its title names that part of the site, whose pages say what "the language reference" says, not
+    the page listing them."""
+    folder, _, name = doc.rpartition("/")
+    return (name.rsplit(".", 1)[0].lower() in ("index", "readme")
+            and any(other != doc and other.rpartition("/")[0] == folder for other in titles))
 
 
 # What a phrase naming a document goes on with: a word for a document ("the core post") or for what a document does

@@ -1433,3 +1433,13 @@ def test_a_name_the_asker_gives_their_own_code_need_not_be_written_by_the_pages(
     answered_with(fresh_assistant, "In my Player class I wrote inventory = [] right under the class line and call "
                   "self.inventory.append(item) in a method. Now when one player picks something up, it appears in "
                   "every player's inventory. Why?", "just a single list would be shared by all Dog instances")
+
+
+def test_the_title_of_a_folder_index_page_names_that_part_of_the_site_not_the_page():
+    # "the Python language reference" is the title of reference/index.html, which only lists the reference's
+    # pages: what the reference says is on those pages (reference/datamodel.html defines containers).
+    titles = {"reference/index.html": "The Python Language Reference", "reference/datamodel.html": "3. Data model",
+              "tutorial/index.html": "The Python Tutorial", "howto/sorting.html": "Sorting HOW TO"}
+    question = "What does the Python language reference say it means when it calls an object a container?"
+    assert analyse(question, titles=titles).documents == frozenset()
+    assert analyse("What does the sorting how to say about stability?", titles=titles).documents == {"howto/sorting.html"}
