@@ -210,9 +210,9 @@ def answer_stream(
         hits = with_expansion(hits, acronym, retrieve, k)
     passages = [hit.passage for hit in hits]
     written = [written_text(passage) for passage in passages]
-    asked = replace(asked, unwritten=unwritten_names(query, written, rare_names(query, idf)),
-                    names=names_as_written(asked.names, written))
-    asked = replace(asked, deferred=deferring(asked.names, written))
+    names = names_as_written(asked.names, written)
+    asked = replace(asked, unwritten=unwritten_names(query, written, rare_names(query, idf)), names=names,
+                    deferred=deferring(names, written))
 
     embedder = MemoEmbedder(embedder, unit_vectors([hit.passage.id for hit in hits]) if unit_vectors and hits else None)
     # The gate reads the chunk search's top k only: the passages unit search adds hold the sentence nearest the

@@ -173,8 +173,8 @@ def names_found(question: Question, passage: Passage) -> bool:
     """Does the passage (text, section path, document title) name every code name the question asks about? "What
     does os.walk yield?" is not answered by a page that never names os.walk, however close its words."""
     where = written_text(passage)
-    return all(mentions(name, where) or any(mentions(entry, where) for named, entry in question.deferred if named == name)
-               for name in question.names)
+    deferred = dict(question.deferred)
+    return all(mentions(name, where) or name in deferred and mentions(deferred[name], where) for name in question.names)
 
 
 def heading_asks(question: Question, heading: str) -> bool:

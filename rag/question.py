@@ -304,7 +304,8 @@ def _opens_sentence(question: str, at: int) -> bool:
 
 
 # "In my Player class", "an Enum called Color": a name the asker gives their own code.
-_CODE_NOUN = r"(?:class|classes|enum|enums|function|module|package|object|type|exception|instance|method|variable|dataclass)"
+_CODE_NOUN = (r"(?:class|classes|enum|enums|function|module|package|object|type|exception|instance|method|variable|"
+              r"dataclass)")
 _OWN_NAME = re.compile(rf"\b(?:my|our)\s+(?:own\s+)?([A-Z]\w*)\s+{_CODE_NOUN}\b"
                        rf"|\b{_CODE_NOUN}\s+(?:called|named)\s+([A-Z]\w*)", re.IGNORECASE)
 
@@ -385,7 +386,8 @@ def named_documents(question: str, titles: Mapping[str, str]) -> dict[str, set[s
     for match in _THE_PHRASE.finditer(question):
         said, naming = stemmed_terms(match.group(1)), _naming_words(match.group(1))
         for doc, terms_ in own:
-            if (said & terms_ and not _opens_a_part(doc, titles) and all(stemmed_terms(word) & stemmed_terms(titles[doc]) for word in naming)
+            if (said & terms_ and not _opens_a_part(doc, titles)
+                    and all(stemmed_terms(word) & stemmed_terms(titles[doc]) for word in naming)
                     and _refers_to_a_document(question[match.start(1):], asked, titles[doc])):
                 named.setdefault(doc, set()).update(asked & terms_)
     return named if len(named) <= MAX_NAMED_DOCUMENTS else {}
