@@ -29,7 +29,7 @@ from rag.passage import Citation, Hit, Passage
 from rag.prompt import chat_history
 from rag.question import (
     EXPANSION, Question, acronyms, analyse, asked_acronym, asked_clause, depends_on_conversation, focus_phrase,
-    mentions, person_names, proper_names, spelled_out, titled_by, type_phrase,
+    mentions, person_names, proper_names, quoted_names, spelled_out, titled_by, type_phrase,
 )
 from rag.retrieve import FUSION_DEPTH
 from rag.text import content_words, outside_code, stemmer
@@ -210,7 +210,7 @@ def answer_stream(
         hits = with_expansion(hits, acronym, retrieve, k)
     passages = [hit.passage for hit in hits]
     written = [written_text(passage) for passage in passages]
-    names = names_as_written(asked.names, written)
+    names = names_as_written(asked.names, written, query)
     asked = replace(asked, unwritten=unwritten_names(query, written, rare_names(query, idf)), names=names,
                     deferred=deferring(names, written))
 
@@ -320,20 +320,22 @@ def unwritten_names(question: str, texts: Sequence[str], rare: Sequence[str] = (
     return tuple(unwritten)
 
 
-def names_as_written(names: Sequence[str], texts: Sequence[str]) -> tuple[str, ...]:
-    """The code names asked about, as the passages (their ``texts``: grounding.written_text) can write them. A dotted one whose qualifier is the asker's own
-    variable ("my_list.sort()", "mylist.len", "x.append": named like one, and written on no passage) is reduced to
-    the attribute it names ("sort"): the page documents list.sort(), and requiring the asker's variable would decline
-    every question written with one. The asker's own file ("I saved my script as random.py", written on no
-    passage) is no code name at all. A qualifier named like a module ("numpy.sort") is kept: pages that never name
-    it do not answer."""
+def names_as_written(names: Sequence[str], texts: Sequence[str], question: str = "") -> tuple[str, ...]:
+    """The code names asked about, as the passages (their ``texts``: grounding.written_text) can write them. A
+    dotted one whose qualifier is the asker's own variable ("my_list.sort()", "mylist.len", "x.append": named like
+    one, and written on no passage) is reduced to the attribute it names ("sort"): the page documents list.sort(),
+    and requiring the asker's variable would decline every question written with one. The asker's own variable
+    alone ("reading my_list[50000]"), file ("I saved my script as random.py") or any value the ``question`` quotes
+    ("Path('done.flag').touch()"), written on no passage, is no code name at all. A qualifier named like a module
+    ("numpy.sort") is kept: pages that never name it do not answer."""
 
     def written(name: str) -> bool:
         return any(re.search(rf"(?<![\w.]){re.escape(name)}\b", text) for text in texts)
 
+    quoted = quoted_names(question)
     kept = []
     for name in names:
-        if _FILE_NAME.match(name) and not written(name):
+        if (_FILE_NAME.match(name) or _VARIABLE.match(name) or name in quoted) and not written(name):
             continue
         qualifier, _, attribute = name.rpartition(".")
         kept.append(attribute if _VARIABLE.match(qualifier) and not written(qualifier) else name)

@@ -217,6 +217,11 @@ def mentions(name: str, text: str) -> bool:
     return bool(as_code) and re.search(rf"\b{re.escape(first)}\b", text) is not None
 
 
+def quoted_names(question: str) -> frozenset[str]:
+    """The code-like names inside the values a question quotes ("Path('done.flag')" -> done.flag): the asker's data."""
+    return frozenset(name for match in _QUOTED.finditer(question) for name in _CODE_NAME.findall(match.group(0)))
+
+
 _HEADING_NUMBER = re.compile(r"^\s*\d+(?:\.\d+)*\.?\s+")
 _SIGNATURE_KEYWORDS = re.compile(r"^(?:(?:abstract|async|class|classmethod|staticmethod|exception|method|function|"
                                  r"property|decorator|attribute|data|coroutine)\s+)+", _I)

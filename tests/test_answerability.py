@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from rag.answer import answer_stream, final_answer, unwritten_names
+from rag.answer import answer_stream, final_answer, names_as_written, unwritten_names
 from rag.backends import ChatBackend, get_backend
 from rag.backends.extractive import _code_rest
 from rag.grounding import written_text
@@ -1443,3 +1443,18 @@ def test_the_title_of_a_folder_index_page_names_that_part_of_the_site_not_the_pa
     question = "What does the Python language reference say it means when it calls an object a container?"
     assert analyse(question, titles=titles).documents == frozenset()
     assert analyse("What does the sorting how to say about stability?", titles=titles).documents == {"howto/sorting.html"}
+
+
+def test_the_askers_own_variable_or_quoted_value_is_no_code_name_a_page_must_write():
+    # "Path('done.flag').touch()": done.flag is the asker's file, "reading my_list[50000]" their variable; no page
+    # writes them, so requiring them declined both questions. A code name written unquoted, or a quoted one some
+    # passage writes, is still required.
+    text = ("Create a file at this given path. If the file already exists, the function succeeds if exist_ok is true "
+            "(and its modification time is updated to the current time), otherwise FileExistsError is raised.")
+    found = [written_text(Passage(text=text, start=0, end=len(text), section="Path.touch(mode=0o666, exist_ok=True)",
+                                  page=None, id=0, source="pathlib.html", title="pathlib"))]
+    assert names_as_written(("done.flag", "touch"), found, "My script calls Path('done.flag').touch(). What does "
+                            "touch() do when the file already exists?") == ("touch",)
+    assert names_as_written(("my_list",), found, "Does reading my_list[50000] walk past all the items?") == ()
+    assert names_as_written(("numpy.sort",), found, "What does numpy.sort return?") == ("numpy.sort",)
+    assert names_as_written(("exist_ok",), found, "What does 'exist_ok' do?") == ("exist_ok",)
