@@ -608,12 +608,12 @@ def type_phrase(kind: str | None) -> str:
 
 def focus_phrase(question: Question, held: str | None = None, limit: int = 4) -> str:
     """The rarest focus words, as and where the question writes them (for "The documents discuss X …"): only those
-    the passages' text ``held`` holds, when given, and no particle or pronoun ("out", "my"). The rarest words are
-    often the asker's own ("invoices"), which the documents do not discuss at all."""
+    the passages' text ``held`` holds, when given, and no particle, pronoun or single letter ("out", "my", the "n" of
+    "%n"). The rarest words are often the asker's own ("invoices"), which the documents do not discuss at all."""
     stems = stemmer().stemWords(list(question.focus_words))
     found = stemmed_terms(held) if held is not None else set(stems)
     ranked = sorted(((word, stem) for word, stem in zip(question.focus_words, stems)
-                     if stem in found and word.lower() not in _NO_TOPIC),
+                     if stem in found and len(word) > 1 and word.lower() not in _NO_TOPIC),
                     key=lambda pair: -question.focus.get(pair[1], 0.0))
     chosen = {word for word, _ in ranked[:limit]}
     said: dict[str, str] = {}

@@ -22,7 +22,7 @@ from rag.passage import Hit, Passage
 from rag.retrieve import with_code_rests
 from rag.question import (
     DATE, EXPANSION, NUMBER, ORGANISATION, PERCENTAGE, PERSON, URL, YEAR, acronyms, analyse, answer_type, asked_clause,
-    depends_on_conversation, expands, own_names, proper_names,
+    depends_on_conversation, expands, focus_phrase, own_names, proper_names,
 )
 from rag.text import split_sentences
 from rag.units import CODE, units_of
@@ -94,6 +94,9 @@ def test_a_decline_names_only_what_the_documents_discuss(indexed_assistant, extr
     said = split_sentences(answer.answer)[0]
     assert not answer.grounded and said.startswith("The documents discuss ") and "distributional shift" in said
     assert "startup" not in said and "my" not in said.split()
+    # … nor a single letter of the asker's pattern ("Holiday_%n%f")
+    asked = analyse("How can I make Template use % to mark the placeholders of patterns such as Holiday_%n%f?")
+    assert focus_phrase(asked, "Template placeholders n f patterns").split() == ["Template", "placeholders", "patterns"]
 
 
 @pytest.mark.parametrize("question, fact", [
