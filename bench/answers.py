@@ -478,7 +478,8 @@ def git_commit() -> str:
 
 
 def pct(entry: dict | None) -> str:
-    return f"{entry['yes']}/{entry['n']} ({entry['rate']:.0%})" if entry else "–"
+    # from the counts, not the stored rate (rounded to 3 places: 299/471 = 0.6348 would show as 64%)
+    return f"{entry['yes']}/{entry['n']} ({entry['yes'] / entry['n']:.0%})" if entry else "–"
 
 
 def target_line(heldout: dict) -> str:
