@@ -212,7 +212,7 @@ def answer_stream(
     written = [written_text(passage) for passage in passages]
     names = names_as_written(asked.names, written, query)
     asked = replace(asked, unwritten=unwritten_names(query, written, rare_names(query, idf)), names=names,
-                    deferred=deferring(names, written))
+                    deferred=deferring(names, passages))
 
     embedder = MemoEmbedder(embedder, unit_vectors([hit.passage.id for hit in hits]) if unit_vectors and hits else None)
     # The gate reads the chunk search's top k only: the passages unit search adds hold the sentence nearest the
@@ -342,20 +342,19 @@ def names_as_written(names: Sequence[str], texts: Sequence[str], question: str =
     return tuple(dict.fromkeys(kept))
 
 
-def deferring(names: Sequence[str], texts: Sequence[str]) -> tuple[tuple[str, str], ...]:
-    """(name, the entry documenting its arguments) for each code name whose own entry among the passages' ``texts``
-    defers to another ("json.dumps(obj, …)" / "… The arguments have the same meaning as in dump()": json.dump).
+def deferring(names: Sequence[str], passages: Sequence[Passage]) -> dict[str, str]:
+    """For each code name whose own entry among the ``passages`` defers to another, that entry, the one documenting
+    its arguments ("json.dumps(obj, …)" / "… The arguments have the same meaning as in dump()": json.dump).
     A passage naming that entry may answer a question about the name ("Does json.dumps escape non-ASCII characters by
     default?": "If ensure_ascii is true (the default) …" in json.dump's entry)."""
-    deferred = []
+    deferred = {}
     for name in names:
         qualifier = name.rpartition(".")[0]
-        for text in texts:
-            _title, section, body = text.split("\n", 2)
-            if titled_by(name, section.rsplit(" > ", 1)[-1]) and (same := _SAME_AS.search(body)):
-                deferred.append((name, f"{qualifier}.{same.group(1)}" if qualifier else same.group(1)))
+        for passage in passages:
+            if titled_by(name, passage.section.rsplit(" > ", 1)[-1]) and (same := _SAME_AS.search(passage.text)):
+                deferred[name] = f"{qualifier}.{same.group(1)}" if qualifier else same.group(1)
                 break
-    return tuple(deferred)
+    return deferred
 
 
 _SAME_AS = re.compile(r"\bsame\s+(?:meaning|meanings)?\s*as\s+(?:in|for)\s+([A-Za-z_]\w*)\(\)")

@@ -172,8 +172,7 @@ def written_text(passage: Passage) -> str:
 def names_found(question: Question, passage: Passage) -> bool:
     """Does the passage (text, section path, document title) name every code name the question asks about? "What
     does os.walk yield?" is not answered by a page that never names os.walk, however close its words."""
-    where = written_text(passage)
-    deferred = dict(question.deferred)
+    where, deferred = written_text(passage), question.deferred
     return all(mentions(name, where) or name in deferred and mentions(deferred[name], where) for name in question.names)
 
 

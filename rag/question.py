@@ -150,8 +150,8 @@ class Question:
     unwritten: tuple[str, ...] = ()  # acronyms and rare names it writes that no retrieved passage writes ("HTTP PUT",
     # "Rust"): see rag.answer.unwritten_names
     rarest: str | None = None  # the focus term fewest passages hold, of those some passage holds ("schema")
-    deferred: tuple[tuple[str, str], ...] = ()  # (name, the entry its own defers its arguments to): json.dumps,
-    # json.dump ("The arguments have the same meaning as in dump()"); see rag.answer.deferring
+    deferred: dict[str, str] = field(default_factory=dict)  # code name -> the entry its own defers its arguments
+    # to: json.dumps -> json.dump ("The arguments have the same meaning as in dump()"); see rag.answer.deferring
 
     @property
     def asks_what_it_is(self) -> bool:
@@ -296,16 +296,19 @@ def proper_names(question: str) -> tuple[str, ...]:
     """The capitalised names a question writes inside a sentence ("Rust", "Schema" in "a JSON Schema"): not a word
     opening a sentence it asks ("… What's going on?"), a common word ("Which"), an acronym (see acronyms) or a name
     of the asker's own (see own_names)."""
-    own = own_names(question)
-    names = [m.group(1) for m in _PROPER_NAME.finditer(question)
+    names = [m.group(1) for m in _names_written(question)
              if m.group(1) and not m.group(1).isupper() and m.group(1).lower() not in _FRAME_WORDS
-             and content_words(m.group(1)) and not _opens_sentence(question, m.start()) and m.group(1) not in own]
+             and content_words(m.group(1))]
     return tuple(dict.fromkeys(names))
 
 
-def _opens_sentence(question: str, at: int) -> bool:
-    """Does the word after position ``at`` (the space before it) open a sentence ("… in a method. Now when …")?"""
-    return re.search(r"[.?!:;]\s*$", question[: at + 1]) is not None
+def _names_written(question: str) -> list[re.Match[str]]:
+    """The _PROPER_NAME matches of the question, but a capitalised word opening a sentence ("… in a method. Now
+    when …") and a name of the asker's own code (see own_names)."""
+    own = own_names(question)
+    return [m for m in _PROPER_NAME.finditer(question)
+            if not (m.group(1) and re.search(r"[.?!:;]\s*$", question[: m.start() + 1]))
+            and (m.group(1) or m.group(2)) not in own]
 
 
 # "In my Player class", "an Enum called Color": a name the asker gives their own code.
@@ -332,12 +335,9 @@ def _unknown_names(question: str, idf: Callable[[list[str]], list[float]], focus
     if not focus or all(weight >= rarest for weight in focus.values()):
         return ()
     unknown = []
-    own = own_names(question)
-    found = [match.group(1) or match.group(2) for match in _PROPER_NAME.finditer(question)
-             if not (match.group(1) and _opens_sentence(question, match.start()))]
-    for name in dict.fromkeys(found):
+    for name in dict.fromkeys(match.group(1) or match.group(2) for match in _names_written(question)):
         stem = stemmer().stemWord(name.lower())
-        if name.lower() not in _FRAME_WORDS and focus.get(stem, 0.0) >= rarest and name not in own:
+        if name.lower() not in _FRAME_WORDS and focus.get(stem, 0.0) >= rarest:
             unknown.append(name)
     return tuple(unknown)
 
@@ -391,9 +391,9 @@ def named_documents(question: str, titles: Mapping[str, str]) -> dict[str, set[s
     for match in _THE_PHRASE.finditer(question):
         said, naming = stemmed_terms(match.group(1)), _naming_words(match.group(1))
         for doc, terms_ in own:
-            if (said & terms_ and not _opens_a_part(doc, titles)
-                    and all(stemmed_terms(word) & stemmed_terms(titles[doc]) for word in naming)
-                    and _refers_to_a_document(question[match.start(1):], asked, titles[doc])):
+            if (said & terms_ and all(stemmed_terms(word) & stemmed_terms(titles[doc]) for word in naming)
+                    and _refers_to_a_document(question[match.start(1):], asked, titles[doc])
+                    and not _opens_a_part(doc, titles)):  # last: it reads every title
                 named.setdefault(doc, set()).update(asked & terms_)
     return named if len(named) <= MAX_NAMED_DOCUMENTS else {}
 

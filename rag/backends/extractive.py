@@ -66,7 +66,8 @@ class ExtractiveBackend:
     def answer(self, question: Question, passages: Sequence[Passage], embedder: Embedder) -> Iterator[str]:
         """Yield the chosen units one by one, each ending with its passage's [n] marker."""
         every = with_documents(units_of(list(passages)), passages, passages)
-        units = [unit for unit in every if _quotable(unit, question) and names_found(question, passages[unit.passage])]
+        named = [names_found(question, passage) for passage in passages]
+        units = [unit for unit in every if _quotable(unit, question) and named[unit.passage]]
         sections = [p.section for p in passages]
         if question.parts:  # "What is X, and which Y …?": the best answer to each part, another unit than the
             # other parts' ("What does itertools.count give me, and where does it start counting?": the sentence
