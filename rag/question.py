@@ -194,6 +194,12 @@ def answer_type(question: str) -> str | None:
     return None
 
 
+# "A built-in function such as open()", "something like obj.na": a name the asker gives as an example of what they
+# ask about is no name the answer must write (the page says how to override any builtin).
+_EXAMPLE_CUE = re.compile(r"(?:\bsuch\s+as|(?<!\bwould\s)(?<!'d\s)\blike|\be\.g\.,?|\bfor\s+(?:example|instance),?)\s+$",
+                          re.IGNORECASE)
+
+
 # Names from code: dotted ("os.walk", "Counter.most_common") or with an underscore ("rel_tol", "__slots__").
 # … and a plain name written as a call ("remove()", "eval()"), whose entry is titled by its signature ("list.remove(x)")
 _CODE_NAME = re.compile(r"(?<![\w.])(?:[A-Za-z_]\w+(?:\.[A-Za-z_]\w*)+|\w*[A-Za-z]_\w*|__\w+__|[A-Za-z]\w+(?=\(\)))(?![\w.])")
@@ -271,7 +277,8 @@ def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None
     for stem, weight in zip(stems, weights):
         focus[stem] = max(focus.get(stem, 0.0), float(weight))
     wants_list = not parts and kind in (None, ORGANISATION, DEFINITION, PERSON) and bool(_LIST_CUE.search(question))
-    names = tuple(dict.fromkeys(_CODE_NAME.findall(question)))
+    names = tuple(dict.fromkeys(m.group(0) for m in _CODE_NAME.finditer(question)
+                                if not _EXAMPLE_CUE.search(question, 0, m.start())))
     unknown = _unknown_names(question, idf, focus) if idf and not parts else ()
     return Question(question, kind, wants_list, focus, tuple(dict.fromkeys(words)), wants_code, parts, names, unknown,
                     frozenset(named), tuple(dict.fromkeys(_LITERAL.findall(question))),

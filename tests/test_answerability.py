@@ -1461,3 +1461,19 @@ def test_the_askers_own_variable_or_quoted_value_is_no_code_name_a_page_must_wri
     assert names_as_written(("my_list",), found, "Does reading my_list[50000] walk past all the items?") == ()
     assert names_as_written(("numpy.sort",), found, "What does numpy.sort return?") == ("numpy.sort",)
     assert names_as_written(("exist_ok",), found, "What does 'exist_ok' do?") == ("exist_ok",)
+
+
+def test_a_name_the_asker_gives_as_an_example_need_not_be_written_by_the_pages(fresh_assistant):
+    # "a built-in function such as open()": the asker asks how to override any builtin, and the page answering says
+    # so without naming open(); requiring it declined the question. A name asked about itself is still required.
+    assert analyse("How do I swap out a built-in function such as open() for every module?").names == ()
+    assert analyse("Can Tab completion of something like obj.na run my code?").names == ()
+    assert analyse("I would like os.walk to skip hidden folders. How?").names == ("os.walk",)
+    indexed_with(fresh_assistant, "builtins.md", (
+        "# The builtins namespace\n\nThe builtins namespace associated with the execution of a code block is found "
+        "by looking up the name __builtins__ in its global namespace. Users wanting to override values in the "
+        "builtins namespace should import the builtins module and modify its attributes appropriately.\n\n"
+        "# Files\n\nThe open() function returns a file object.\n"))
+    answered_with(fresh_assistant, "For a test harness I want to swap out a built-in function such as open() for "
+                  "every module in my program. What's the proper way to override a builtin?",
+                  "should import the builtins module and modify its attributes")
