@@ -178,8 +178,11 @@ def names_found(question: Question, passage: Passage) -> bool:
 
 def heading_asks(question: Question, heading: str) -> bool:
     """Is the heading a question asking what this one asks (a FAQ entry's: "How do I check for a keypress without
-    blocking?")?"""
-    return heading.endswith("?") and question.coverage(heading) >= FOCUS_MIN
+    blocking?"), a remark in brackets after it or not ("How do I delete a file? (And other file questions…)")?"""
+    return _ASIDE.sub("", heading).endswith("?") and question.coverage(heading) >= FOCUS_MIN
+
+
+_ASIDE = re.compile(r"\s*\([^()]*\)\s*$")
 
 
 def restates(question: Question, unit: Unit) -> bool:

@@ -1477,3 +1477,14 @@ def test_a_name_the_asker_gives_as_an_example_need_not_be_written_by_the_pages(f
     answered_with(fresh_assistant, "For a test harness I want to swap out a built-in function such as open() for "
                   "every module in my program. What's the proper way to override a builtin?",
                   "should import the builtins module and modify its attributes")
+
+
+@pytest.mark.skipif(not (PYDOCS / "faq" / "installed.html").is_file(), reason="the pydocs set is not on this machine")
+def test_a_faq_heading_asking_the_question_with_a_remark_after_it_still_asks_it(fresh_assistant):
+    # "How do I delete a file? (And other file questions…)" is a FAQ entry asking the question, its opening the
+    # answer; the remark in brackets after the "?" made it read as no question, and the entry "Can I delete
+    # Python?" answered instead ("That depends on where Python came from.").
+    for page in ("library.html", "installed.html"):
+        shutil.copy(PYDOCS / "faq" / page, Path(fresh_assistant.settings.corpus_dir) / page)
+    fresh_assistant.index()
+    answered_with(fresh_assistant, "How do I delete a file from Python?", "Use os.remove(filename)")
