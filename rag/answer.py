@@ -323,8 +323,9 @@ def unwritten_names(question: str, texts: Sequence[str], rare: Sequence[str] = (
 def names_as_written(names: Sequence[str], texts: Sequence[str], question: str = "") -> tuple[str, ...]:
     """The code names asked about, as the passages (their ``texts``: grounding.written_text) can write them. A
     dotted one whose qualifier is the asker's own variable ("my_list.sort()", "mylist.len", "x.append": named like
-    one, and written on no passage) is reduced to the attribute it names ("sort"): the page documents list.sort(),
-    and requiring the asker's variable would decline every question written with one. The asker's own variable
+    one and written on no passage, or assigned in the question: "groups = defaultdict(list) … groups.get()") is
+    reduced to the attribute it names ("sort"): the page documents list.sort(), and requiring the asker's variable
+    would decline every question written with one. The asker's own variable
     alone ("reading my_list[50000]"), file ("I saved my script as random.py") or any value the ``question`` quotes
     ("Path('done.flag').touch()"), written on no passage, is no code name at all. A qualifier named like a module
     ("numpy.sort") is kept: pages that never name it do not answer."""
@@ -338,7 +339,9 @@ def names_as_written(names: Sequence[str], texts: Sequence[str], question: str =
         if (_FILE_NAME.match(name) or _VARIABLE.match(name) or name in quoted) and not written(name):
             continue
         qualifier, _, attribute = name.rpartition(".")
-        kept.append(attribute if _VARIABLE.match(qualifier) and not written(qualifier) else name)
+        assigned = re.search(rf"(?<![\w.]){re.escape(qualifier)}\s*=(?!=)", question) if qualifier else None
+        own = assigned or _VARIABLE.match(qualifier) and not written(qualifier)
+        kept.append(attribute if own else name)
     return tuple(dict.fromkeys(kept))
 
 

@@ -196,7 +196,8 @@ def answer_type(question: str) -> str | None:
 
 # "A built-in function such as open()", "something like obj.na": a name the asker gives as an example of what they
 # ask about is no name the answer must write (the page says how to override any builtin).
-_EXAMPLE_CUE = re.compile(r"(?:\bsuch\s+as|(?<!\bwould\s)(?<!'d\s)\blike|\be\.g\.,?|\bfor\s+(?:example|instance),?)\s+$",
+# … so is one inside a value it gives as one ("Windows paths like C:\Users\me\report.docx").
+_EXAMPLE_CUE = re.compile(r"(?:\bsuch\s+as|(?<!\bwould\s)(?<!'d\s)\blike|\be\.g\.,?|\bfor\s+(?:example|instance),?)\s+\S*$",
                           re.IGNORECASE)
 
 

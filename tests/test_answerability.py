@@ -1488,3 +1488,20 @@ def test_a_faq_heading_asking_the_question_with_a_remark_after_it_still_asks_it(
         shutil.copy(PYDOCS / "faq" / page, Path(fresh_assistant.settings.corpus_dir) / page)
     fresh_assistant.index()
     answered_with(fresh_assistant, "How do I delete a file from Python?", "Use os.remove(filename)")
+
+
+def test_a_variable_the_question_assigns_or_a_path_it_gives_as_an_example_is_the_askers_own(fresh_assistant):
+    # "groups = defaultdict(list) … groups.get('missing')": groups is the asker's variable, though "groups" is a
+    # word the pages write; the question asks about get(), which the page documents. "Windows paths like
+    # C:\Users\me\report.docx": report.docx is the asker's file, given as an example.
+    assert names_as_written(("groups.get",), ["get() returns None"], "I made groups = defaultdict(list). What does "
+                            "groups.get('missing') return?") == ("get",)
+    assert names_as_written(("groups.get",), ["get() returns None"], "Does groups.get() exist?") == ("groups.get",)
+    assert analyse(r"How do I pick apart Windows paths like C:\Users\me\report.docx on Linux?").names == ()
+    indexed_with(fresh_assistant, "collections.md", (
+        "# defaultdict objects\n\nA defaultdict calls default_factory to supply a value for a missing key. Note "
+        "that __missing__() is not called for any operations besides __getitem__(). This means that get() will, "
+        "like normal dictionaries, return None as a default rather than using default_factory. Groups of values "
+        "are often collected with a defaultdict.\n"))
+    answered_with(fresh_assistant, "I made groups = defaultdict(list). If I call groups.get('missing') for a key "
+                  "that isn't there yet, do I get a fresh empty list back?", "return None as a default")
