@@ -119,12 +119,18 @@ def passage_sentences(text: str) -> list[str]:
     blocks.append(current)
     sentences: list[str] = []
     for block in blocks:
-        for sentence in (s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[\"“(A-Z0-9])", block) if s.strip()):
+        for sentence in (s.strip() for s in _SENTENCE_BREAK.split(block) if s.strip()):
             if sentences and _inside_listed_title(sentences[-1], sentence):
                 sentences[-1] = f"{sentences[-1]} {sentence}"
             else:
                 sentences.append(sentence)
     return sentences
+
+
+# A full stop, "!" or "?" and a space before what opens a sentence; not the stop of "i.e." or "e.g.", which go on
+# ("… if there is no module state, i.e. PyModuleDef.m_size was zero.").
+_SENTENCE_END = r"(?<=[.!?])(?<!\b[iI]\.[eE]\.)(?<!\b[eE]\.[gG]\.)"
+_SENTENCE_BREAK = re.compile(rf"{_SENTENCE_END}\s+(?=[\"“(A-Z0-9])")
 
 
 def _inside_listed_title(before: str, piece: str) -> bool:
@@ -188,7 +194,7 @@ def split_sentences(text: str) -> list[str]:
 
 def _prose_sentences(text: str, before: list[str]) -> list[str]:
     out: list[str] = []
-    for piece in re.split(r"(?<=[.!?])\s+|\n+", text):
+    for piece in re.split(rf"{_SENTENCE_END}\s+|\n+", text):
         lead = re.match(r"^\s*((?:\[\d+\]\s*)+)", piece)
         if lead and (out or before):
             target = out if out else before  # markers after a code block cite the block

@@ -25,7 +25,7 @@ from rag.question import (
     depends_on_conversation, expands, focus_phrase, own_names, proper_names,
 )
 from rag.text import split_sentences
-from rag.units import CODE, units_of
+from rag.units import CODE, SENTENCE, units_of
 
 from conftest import CORPUS
 
@@ -1505,3 +1505,18 @@ def test_a_variable_the_question_assigns_or_a_path_it_gives_as_an_example_is_the
         "are often collected with a defaultdict.\n"))
     answered_with(fresh_assistant, "I made groups = defaultdict(list). If I call groups.get('missing') for a key "
                   "that isn't there yet, do I get a fresh empty list back?", "return None as a default")
+
+
+def test_a_sentence_goes_on_after_i_e_and_e_g(fresh_assistant):
+    # "… if there is no module state, i.e. PyModuleDef.m_size was zero." was cut after "i.e.", and the answer quoted
+    # a sentence ending in "i.e".
+    text = ("PyModule_GetState may return NULL without setting an exception if there is no module state, i.e. "
+            "PyModuleDef.m_size was zero. Use e.g. PyModule_New to create one. It returns a new module.")
+    span = Passage(text=text, start=0, end=len(text), section="Module state", page=None, id=0, source="c.md",
+                   title="Module state")
+    assert [unit.text for unit in units_of([span]) if unit.kind == SENTENCE] == [
+        "PyModule_GetState may return NULL without setting an exception if there is no module state, i.e. "
+        "PyModuleDef.m_size was zero.", "Use e.g. PyModule_New to create one.", "It returns a new module."]
+    indexed_with(fresh_assistant, "isolating.md", f"# Module state\n\n{text}\n")
+    answered_with(fresh_assistant, "In which case can PyModule_GetState() return NULL without an exception being "
+                  "set?", "i.e. PyModuleDef.m_size was zero")
