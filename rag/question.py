@@ -295,9 +295,11 @@ def _rarest_held(focus: dict[str, float], idf: Callable[[list[str]], list[float]
 
 
 # A proper name: a capitalised word after the question's first word ("Android", "Markdown"), an acronym ("SMS"), a
-# word with a capital inside ("eBPF", "iPhone"), or the name of an option, command or package ("the darkmode option").
+# word with a capital inside ("eBPF", "iPhone"), or the name of an option, command, package or module ("the darkmode
+# option", "the faulthandler module").
+_NAMED_THING = r"(?:option|command|package|module|library|environment|parameter|flag|setting)s?"
 _PROPER_NAME = re.compile(r"(?<=\S)\s+([A-Z][a-z]+[A-Za-z]*|[A-Z]{2,}|[a-z]+[A-Z][A-Za-z]*)\b"
-                          r"|\bthe\s+([a-z][a-z0-9]+)\s+(?:option|command|package|environment|parameter|flag|setting)s?\b")
+                          rf"|\bthe\s+([a-z][a-z0-9]+)\s+{_NAMED_THING}\b")
 
 
 def proper_names(question: str) -> tuple[str, ...]:

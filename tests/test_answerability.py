@@ -365,6 +365,10 @@ def test_a_question_about_a_name_no_passage_holds_is_declined(fresh_assistant):
     # An option, command or package the notes never name is as unknown as a capitalised name.
     answer = ask_quoting(fresh_assistant, "What does the darkmode option of the scanning program do?")
     assert not answer.grounded and "darkmode" in answer.answer, answer.answer
+    # … and so is a module: the notes say how the marks are sent, not how to log with the mailtrace module.
+    answer = ask_quoting(fresh_assistant, "How can the marks sent by email be logged, for example with the mailtrace "
+                         "module?")
+    assert not answer.grounded and "mailtrace" in answer.answer, answer.answer
     assert analyse("Can the marks be sent by SMS?").unknown == ()  # no index statistics: nothing is unknown
 
 
