@@ -626,11 +626,22 @@ def focus_phrase(question: Question, held: str | None = None, limit: int = 4) ->
                      if stem in found and len(word) > 1 and word.lower() not in _NO_TOPIC),
                     key=lambda pair: -question.focus.get(pair[1], 0.0))
     chosen = {word for word, _ in ranked[:limit]}
-    said: dict[str, str] = {}
-    for word in _original_words(question.text):
-        if word.lower() in chosen:
-            said.setdefault(word.lower(), word)
-    return " ".join(said.values()) or "this topic"
+    # Words the question writes side by side stay one phrase ("zip archive"); phrases are listed ("create, zip
+    # archive and shutil"), not run together into words the question never wrote in that order.
+    phrases: list[list[str]] = []
+    seen, last = set(), -2
+    for at, word in enumerate(_original_words(question.text)):
+        if word.lower() in chosen and word.lower() not in seen:
+            seen.add(word.lower())
+            if at == last + 1:
+                phrases[-1].append(word)
+            else:
+                phrases.append([word])
+            last = at
+    listed = [" ".join(phrase) for phrase in phrases]
+    if len(listed) > 1:
+        return f"{', '.join(listed[:-1])} and {listed[-1]}"
+    return listed[0] if listed else "this topic"
 
 
 _NO_TOPIC = frozenset("my mine own out up off over down away back lot lots just really still even ever".split())
