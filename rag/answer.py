@@ -322,11 +322,10 @@ def unwritten_names(question: str, texts: Sequence[str], rare: Sequence[str] = (
 
 def names_as_written(names: Sequence[str], texts: Sequence[str], question: str = "") -> tuple[str, ...]:
     """The code names asked about, as the passages (their ``texts``: grounding.written_text) can write them. A
-    dotted one whose qualifier is the asker's own variable ("my_list.sort()", "mylist.len", "x.append": named like
-    one and written on no passage, or assigned in the question: "groups = defaultdict(list) … groups.get()") is
-    reduced to the attribute it names ("sort"): the page documents list.sort(), and requiring the asker's variable
-    would decline every question written with one. The asker's own variable
-    alone ("reading my_list[50000]"), file ("I saved my script as random.py") or any value the ``question`` quotes
+    dotted one whose qualifier is the asker's own ("my_list.sort()", "mylist.len"; "x.append" when no passage writes
+    an "x"; one the question binds: "groups = defaultdict(list) … groups.get()", "def foo(a) … foo.__annotations__")
+    is reduced to the attribute it names ("sort"): the page documents list.sort(), and requiring the asker's variable
+    would decline every question written with one. The asker's own variable alone ("reading my_list[50000]"), file ("I saved my script as random.py") or any value the ``question`` quotes
     ("Path('done.flag').touch()"), written on no passage, is no code name at all. A qualifier named like a module
     ("numpy.sort") is kept: pages that never name it do not answer."""
 
@@ -339,8 +338,8 @@ def names_as_written(names: Sequence[str], texts: Sequence[str], question: str =
         if (_FILE_NAME.match(name) or _VARIABLE.match(name) or name in quoted) and not written(name):
             continue
         qualifier, _, attribute = name.rpartition(".")
-        assigned = re.search(rf"(?<![\w.]){re.escape(qualifier)}\s*=(?!=)", question) if qualifier else None
-        own = assigned or _VARIABLE.match(qualifier) and not written(qualifier)
+        own = qualifier and (_POSSESSED.match(qualifier) or _defines(question, qualifier)
+                             or _VARIABLE.match(qualifier) and not written(qualifier))
         kept.append(attribute if own else name)
     return tuple(dict.fromkeys(kept))
 
@@ -363,7 +362,14 @@ def deferring(names: Sequence[str], passages: Sequence[Passage]) -> dict[str, st
 _SAME_AS = re.compile(r"\bsame\s+(?:meaning|meanings)?\s*as\s+(?:in|for)\s+([A-Za-z_]\w*)\(\)")
 
 
-_VARIABLE = re.compile(r"^(?:(?:my|your|our)_?[a-z]\w*|[a-z]{1,2})$", re.IGNORECASE)
+_POSSESSED = re.compile(r"^(?:my|your|our)_?[a-z]\w*$", re.IGNORECASE)  # "mylist": a page's example may name one too
+_VARIABLE = re.compile(rf"{_POSSESSED.pattern}|^[a-z]{{1,2}}$", re.IGNORECASE)  # "x", but "os" and "re" are modules
+
+
+def _defines(question: str, name: str) -> bool:
+    """Does the question bind ``name`` in code of its own ("groups = defaultdict(list)", "def foo(a)", "class Foo")?"""
+    escaped = re.escape(name)
+    return re.search(rf"(?<![\w.]){escaped}\s*=(?!=)|\b(?:def|class)\s+{escaped}\b", question) is not None
 _FILE_NAME = re.compile(r"^[\w-]+\.(?:py|pyw|txt|csv|json|cfg|ini|toml|md|rst|log|html|xml|ya?ml)$", re.IGNORECASE)
 
 

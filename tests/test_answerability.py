@@ -1503,6 +1503,11 @@ def test_a_variable_the_question_assigns_or_a_path_it_gives_as_an_example_is_the
     assert names_as_written(("groups.get",), ["get() returns None"], "I made groups = defaultdict(list). What does "
                             "groups.get('missing') return?") == ("get",)
     assert names_as_written(("groups.get",), ["get() returns None"], "Does groups.get() exist?") == ("groups.get",)
+    # A function the question defines is the asker's too; so is "mylist" though a page's example names one.
+    assert names_as_written(("foo.__annotations__",), ["__annotations__ holds strings"], 'I wrote def foo(a: "str"). '
+                            "What is in foo.__annotations__?") == ("__annotations__",)
+    assert names_as_written(("mylist.len",), ["mylist = list(set(mylist))", "len(list)"],
+                            "Why len(mylist) and not mylist.len()?") == ("len",)
     assert analyse(r"How do I pick apart Windows paths like C:\Users\me\report.docx on Linux?").names == ()
     indexed_with(fresh_assistant, "collections.md", (
         "# defaultdict objects\n\nA defaultdict calls default_factory to supply a value for a missing key. Note "
