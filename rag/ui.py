@@ -767,6 +767,7 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
 
     def on_pick(event: gr.SelectData):
         """Clicking a table row chooses that document (its id, the last column) for removal."""
+        import sys, time as _t; print("PICK", _t.time(), event.row_value, event.index, file=sys.stderr)
         return gr.Dropdown(value=event.row_value[-1]) if event.row_value else gr.skip()
 
     def on_settings_view(request: gr.Request) -> tuple:
@@ -961,14 +962,16 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
                                  api_visibility="private", queue=False)
         # One index run at a time; asks have their own concurrency group, so they keep being answered meanwhile.
         uploaded = upload_button.click(on_upload, inputs=[files, docs_collection], outputs=documents_io,
-                                       api_name="upload", concurrency_id="index", concurrency_limit=1)
+                                       api_name="upload", concurrency_id="index", concurrency_limit=1,
+                                       show_progress_on=report)
         uploaded.then(lambda: None, outputs=files, api_visibility="private", queue=False)
         reindexed = reindex_button.click(on_reindex, inputs=docs_collection, outputs=documents_io, api_name="reindex",
-                                         concurrency_id="index", concurrency_limit=1)
+                                         concurrency_id="index", concurrency_limit=1, show_progress_on=report)
         remove_button.click(on_remove_question, inputs=[to_remove, docs_collection],
                             outputs=[confirm_text, confirm_row], api_visibility="private", queue=False)
         removed = remove_yes.click(on_remove, inputs=[to_remove, docs_collection], outputs=documents_io,
-                                   api_name="remove", concurrency_id="index", concurrency_limit=1)
+                                   api_name="remove", concurrency_id="index", concurrency_limit=1,
+                                   show_progress_on=report)
         removed.then(lambda: gr.Row(visible=False), outputs=confirm_row, api_visibility="private", queue=False)
         for index_run in (uploaded, reindexed, removed):  # the Chat tab's document count follows the index
             index_run.then(**chat_status_io)
