@@ -14,7 +14,9 @@ rag/text.py (sentences and terms), rag/citations.py (markers and the support che
 
 from __future__ import annotations
 
+import builtins
 import re
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -321,13 +323,16 @@ def unwritten_names(question: str, texts: Sequence[str], rare: Sequence[str] = (
 
 
 def names_as_written(names: Sequence[str], texts: Sequence[str], question: str = "") -> tuple[str, ...]:
-    """The code names asked about, as the passages (their ``texts``: grounding.written_text) can write them. A
-    dotted one whose qualifier is the asker's own ("my_list.sort()", "mylist.len"; "x.append" when no passage writes
-    an "x"; one the question binds: "groups = defaultdict(list) … groups.get()", "def foo(a) … foo.__annotations__")
-    is reduced to the attribute it names ("sort"): the page documents list.sort(), and requiring the asker's variable
-    would decline every question written with one. The asker's own variable alone ("reading my_list[50000]"), file ("I saved my script as random.py") or any value the ``question`` quotes
-    ("Path('done.flag').touch()"), written on no passage, is no code name at all. A qualifier named like a module
-    ("numpy.sort") is kept: pages that never name it do not answer."""
+    """The code names asked about, as the passages (their ``texts``: grounding.written_text) can write them.
+
+    A dotted one whose qualifier is the asker's own object is reduced to the attribute it names: "my_list.sort()",
+    "mylist.len"; "x.append" when no passage writes an "x"; one the question binds ("groups = defaultdict(list) …
+    groups.get()", "def foo(a) … foo.__annotations__"); one named in lower case that the passages write but as no
+    built-in type and no module ("counts.update()", "sock.connect()", "stdscr.getch()", which pages write in their own
+    examples too). The page documents list.sort(), and requiring the asker's variable would decline every question
+    written with one. The asker's own variable alone ("reading my_list[50000]"), file ("I saved my script as
+    random.py") or any value the ``question`` quotes ("Path('done.flag').touch()"), written on no passage, is no code
+    name at all. A qualifier no passage writes ("numpy.sort") is kept: pages that never name it do not answer."""
 
     def written(name: str) -> bool:
         return any(re.search(rf"(?<![\w.]){re.escape(name)}\b", text) for text in texts)
@@ -339,7 +344,8 @@ def names_as_written(names: Sequence[str], texts: Sequence[str], question: str =
             continue
         qualifier, _, attribute = name.rpartition(".")
         own = qualifier and (_POSSESSED.match(qualifier) or _defines(question, qualifier)
-                             or _VARIABLE.match(qualifier) and not written(qualifier))
+                             or _VARIABLE.match(qualifier) and not written(qualifier)
+                             or _an_object(qualifier) and written(qualifier) and not _a_module(qualifier, texts, question))
         kept.append(attribute if own else name)
     return tuple(dict.fromkeys(kept))
 
@@ -364,6 +370,23 @@ _SAME_AS = re.compile(r"\bsame\s+(?:meaning|meanings)?\s*as\s+(?:in|for)\s+([A-Z
 
 _POSSESSED = re.compile(r"^(?:my|your|our)_?[a-z]\w*$", re.IGNORECASE)  # "mylist": a page's example may name one too
 _VARIABLE = re.compile(rf"{_POSSESSED.pattern}|^[a-z]{{1,2}}$", re.IGNORECASE)  # "x", but "os" and "re" are modules
+
+
+def _an_object(name: str) -> bool:
+    """A lower-case name that is no built-in type ("counts", "sock", "stdscr"; not "str", "dict")."""
+    return name.isidentifier() and name.islower() and name not in _BUILTIN_TYPES
+
+
+_BUILTIN_TYPES = frozenset(name for name, value in vars(builtins).items() if isinstance(value, type))
+
+
+def _a_module(name: str, texts: Sequence[str], question: str) -> bool:
+    """Is ``name`` a module: one of Python's own, or imported, called a module or titled as one ("json — JSON
+    encoder and decoder") by the passages' ``texts`` or the ``question``?"""
+    escaped = re.escape(name)
+    said = re.compile(rf"\bimport\s+{escaped}\b|\bfrom\s+{escaped}\s+import\b|\b{escaped}\s+module\b|\bmodule\s+{escaped}\b"
+                      rf"|^{escaped}\s+—", re.MULTILINE)
+    return name in sys.stdlib_module_names or any(said.search(text) for text in (*texts, question))
 
 
 def _defines(question: str, name: str) -> bool:

@@ -1531,3 +1531,23 @@ def test_a_sentence_goes_on_after_i_e_and_e_g(fresh_assistant):
     indexed_with(fresh_assistant, "isolating.md", f"# Module state\n\n{text}\n")
     answered_with(fresh_assistant, "In which case can PyModule_GetState() return NULL without an exception being "
                   "set?", "i.e. PyModuleDef.m_size was zero")
+
+
+def test_a_lower_case_object_that_is_no_module_or_type_is_the_askers_own(fresh_assistant):
+    # "sock.connect()", "counts.update()", "stdscr.getch()": the asker's objects, though the pages write "sock" and
+    # "stdscr" in examples of their own; the question asks about connect(), which the page documents. A module
+    # (imported, called one or Python's own) or a built-in type qualifies what is asked.
+    texts = ["import json\nsock = socket.socket()\ncounts = Counter()\nYou can set the socket to non-blocking mode "
+             "before connect(). str.join() and json.dumps() and subprocess.run() and update()."]
+    for name, asked in [("sock.connect", "connect"), ("counts.update", "update"), ("json.dumps", "json.dumps"),
+                        ("str.join", "str.join"), ("subprocess.run", "subprocess.run")]:
+        assert names_as_written((name,), texts, f"My code calls {name}(). What does it do?") == (asked,)
+    indexed_with(fresh_assistant, "client.md", (
+        "# A client\n\nA client makes a socket with sock = socket.socket() and calls sock.send() to write to it; "
+        "the server answers when it is ready.\n"))
+    indexed_with(fresh_assistant, "sockets.md", (
+        "# Non-blocking sockets\n\nTo prevent the TCP connect from blocking, you can set the socket to "
+        "non-blocking mode before calling connect().\n"))
+    answered_with(fresh_assistant, "My client calls sock.connect() and the whole program freezes until the server "
+                  "answers. How can I start the connection without sitting blocked inside connect()?",
+                  "set the socket to non-blocking mode")
