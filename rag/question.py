@@ -278,8 +278,9 @@ def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None
     for stem, weight in zip(stems, weights):
         focus[stem] = max(focus.get(stem, 0.0), float(weight))
     wants_list = not parts and kind in (None, ORGANISATION, DEFINITION, PERSON) and bool(_LIST_CUE.search(question))
+    own = own_names(question)
     names = tuple(dict.fromkeys(m.group(0) for m in _CODE_NAME.finditer(question)
-                                if not _EXAMPLE_CUE.search(question, 0, m.start())))
+                                if not _EXAMPLE_CUE.search(question, 0, m.start()) and m.group(0) not in own))
     unknown = _unknown_names(question, idf, focus) if idf and not parts else ()
     return Question(question, kind, wants_list, focus, tuple(dict.fromkeys(words)), wants_code, parts, names, unknown,
                     frozenset(named), tuple(dict.fromkeys(_LITERAL.findall(question))),
@@ -322,9 +323,10 @@ def _names_written(question: str) -> list[re.Match[str]]:
 
 
 # "In my Player class", "an Enum called Color": a name the asker gives their own code.
-_CODE_NOUN = (r"(?:class|classes|enum|enums|function|module|package|object|type|exception|instance|method|variable|"
-              r"dataclass)")
-_OWN_NAME = re.compile(rf"\b(?:my|our)\s+(?:own\s+)?([A-Z]\w*)\s+{_CODE_NOUN}\b"
+# "… raises its own StorageUnavailable error", "my area() function" too.
+_CODE_NOUN = (r"(?:class|classes|enum|enums|function|module|package|object|type|exception|error|instance|method|"
+              r"variable|dataclass)")
+_OWN_NAME = re.compile(rf"\b(?:my|our|its|their)\s+(?:own\s+)?([A-Z]\w*|[a-z_]\w*(?=\(\)))(?:\(\))?\s+{_CODE_NOUN}\b"
                        rf"|\b{_CODE_NOUN}\s+(?:called|named)\s+([A-Z]\w*)", re.IGNORECASE)
 
 

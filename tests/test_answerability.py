@@ -1437,6 +1437,11 @@ def test_a_name_the_asker_gives_their_own_code_need_not_be_written_by_the_pages(
     assert own_names("In my Player class I wrote inventory = [] under the class line. Why?") == {"Player"}
     assert own_names("I have an Enum called Color. Can I subclass it to make an ExtendedColor?") == {"Color", "ExtendedColor"}
     assert "Mac" in proper_names("I installed Python myself on my Mac; how do I uninstall it?")
+    # … an error class of its own, and a function of the asker's written as a call, which is then no code name
+    # the pages must write.
+    assert own_names("My storage layer raises its own StorageUnavailable error instead.") == {"StorageUnavailable"}
+    assert own_names("With @functools.lru_cache on my area() function, is area(3) cached?") == {"area"}
+    assert analyse("With @functools.lru_cache on my area() function, is area(3) cached?").names == ("functools.lru_cache",)
     shutil.copy(PYDOCS / "tutorial" / "classes.html", Path(fresh_assistant.settings.corpus_dir) / "classes.html")
     fresh_assistant.index()
     answered_with(fresh_assistant, "In my Player class I wrote inventory = [] right under the class line and call "
