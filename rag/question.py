@@ -319,7 +319,8 @@ def _names_written(question: str) -> list[re.Match[str]]:
     own = own_names(question)
     return [m for m in _PROPER_NAME.finditer(question)
             if not (m.group(1) and re.search(r"[.?!:;]\s*$", question[: m.start() + 1]))
-            and (m.group(1) or m.group(2)) not in own]
+            and (m.group(1) or m.group(2)) not in own
+            and not _EXAMPLE_CUE.search(question, 0, m.start(m.lastindex))]
 
 
 # "In my Player class", "an Enum called Color": a name the asker gives their own code.

@@ -1484,6 +1484,9 @@ def test_a_name_the_asker_gives_as_an_example_need_not_be_written_by_the_pages(f
     assert analyse("How do I swap out a built-in function such as open() for every module?").names == ()
     assert analyse("Can Tab completion of something like obj.na run my code?").names == ()
     assert analyse("I would like os.walk to skip hidden folders. How?").names == ("os.walk",)
+    # So is a proper name it compares with ("a garbage collector like Java's"): no "never mentions Java" decline.
+    assert proper_names("Does CPython count references, or does it have a garbage collector like Java's?") == ()
+    assert proper_names("Can CPython call into Java classes?") == ("Java",)
     indexed_with(fresh_assistant, "builtins.md", (
         "# The builtins namespace\n\nThe builtins namespace associated with the execution of a code block is found "
         "by looking up the name __builtins__ in its global namespace. Users wanting to override values in the "
