@@ -315,7 +315,8 @@ def proper_names(question: str) -> tuple[str, ...]:
 
 def _names_written(question: str) -> list[re.Match[str]]:
     """The _PROPER_NAME matches of the question, but a capitalised word opening a sentence ("… in a method. Now
-    when …") and a name of the asker's own code (see own_names)."""
+    when …"), a name of the asker's own code (see own_names) and one given as an example or comparison ("like
+    Java's")."""
     own = own_names(question)
     return [m for m in _PROPER_NAME.finditer(question)
             if not (m.group(1) and re.search(r"[.?!:;]\s*$", question[: m.start() + 1]))
