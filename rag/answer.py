@@ -331,16 +331,16 @@ def names_as_written(names: Sequence[str], texts: Sequence[str], question: str =
     built-in type and no module ("counts.update()", "sock.connect()", "stdscr.getch()", which pages write in their own
     examples too). The page documents list.sort(), and requiring the asker's variable would decline every question
     written with one. The asker's own variable alone ("reading my_list[50000]"), file ("I saved my script as
-    random.py") or any value the ``question`` quotes ("Path('done.flag').touch()"), written on no passage, is no code
-    name at all. A qualifier no passage writes ("numpy.sort") is kept: pages that never name it do not answer."""
+    random.py"), name imported from their own file ("customers.py … from customers import find_customer") or any value
+    the ``question`` quotes ("Path('done.flag').touch()"), written on no passage, is no code name at all. A qualifier no passage writes ("numpy.sort") is kept: pages that never name it do not answer."""
 
     def written(name: str) -> bool:
         return any(re.search(rf"(?<![\w.]){re.escape(name)}\b", text) for text in texts)
 
-    quoted = quoted_names(question)
+    given = quoted_names(question) | _imported_from_own_files(question)
     kept = []
     for name in names:
-        if (_FILE_NAME.match(name) or _VARIABLE.match(name) or name in quoted) and not written(name):
+        if (_FILE_NAME.match(name) or _VARIABLE.match(name) or name in given) and not written(name):
             continue
         qualifier, _, attribute = name.rpartition(".")
         own = qualifier and (_POSSESSED.match(qualifier) or _defines(question, qualifier)
@@ -371,6 +371,13 @@ _SAME_AS = re.compile(r"\bsame\s+(?:meaning|meanings)?\s*as\s+(?:in|for)\s+([A-Z
 _POSSESSED = re.compile(r"^(?:my|your|our)_?[a-z]\w*$", re.IGNORECASE)  # "mylist": a page's example may name one too
 # … and one named like a placeholder ("some_text", "other_counter"), or "x" (but "os" and "re" are modules)
 _VARIABLE = re.compile(rf"{_POSSESSED.pattern}|^(?:some|other|another|new|old)_[a-z]\w*$|^[a-z]{{1,2}}$", re.IGNORECASE)
+
+
+def _imported_from_own_files(question: str) -> frozenset[str]:
+    """The names the question imports from a module whose file it names as the asker's ("My module orders.py does
+    from customers import find_customer, and customers.py …"): their own code."""
+    return frozenset(name.strip() for match in re.finditer(r"\bfrom\s+(\w+)\s+import\s+(\w+(?:\s*,\s*\w+)*)", question)
+                     if re.search(rf"\b{re.escape(match.group(1))}\.py\b", question) for name in match.group(2).split(","))
 
 
 def _an_object(name: str) -> bool:

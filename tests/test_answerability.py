@@ -1470,6 +1470,9 @@ def test_the_askers_own_variable_or_quoted_value_is_no_code_name_a_page_must_wri
     assert names_as_written(("done.flag", "touch"), found, "My script calls Path('done.flag').touch(). What does "
                             "touch() do when the file already exists?") == ("touch",)
     assert names_as_written(("my_list",), found, "Does reading my_list[50000] walk past all the items?") == ()
+    # … nor a name imported from a file of the asker's …
+    assert names_as_written(("find_customer",), found, "My module orders.py does from customers import find_customer, "
+                            "and customers.py imports orders. Why does it fail?") == ()
     # … nor one named like a placeholder ("some_text", "other_counter").
     assert names_as_written(("some_text",), found, "Is '' in some_text always True?") == ()
     assert names_as_written(("counts.update", "other_counter"), found + ["update() adds counts"],
