@@ -332,7 +332,8 @@ def names_as_written(names: Sequence[str], texts: Sequence[str], question: str =
     examples too). The page documents list.sort(), and requiring the asker's variable would decline every question
     written with one. The asker's own variable alone ("reading my_list[50000]"), file ("I saved my script as
     random.py"), name imported from their own file ("customers.py … from customers import find_customer") or any value
-    the ``question`` quotes ("Path('done.flag').touch()"), written on no passage, is no code name at all. A qualifier no passage writes ("numpy.sort") is kept: pages that never name it do not answer."""
+    the ``question`` quotes ("Path('done.flag').touch()"), written on no passage, is no code name at all. A qualifier
+    no passage writes ("numpy.sort") is kept: pages that never name it do not answer."""
 
     def written(name: str) -> bool:
         return any(re.search(rf"(?<![\w.]){re.escape(name)}\b", text) for text in texts)
@@ -343,9 +344,10 @@ def names_as_written(names: Sequence[str], texts: Sequence[str], question: str =
         if (_FILE_NAME.match(name) or _VARIABLE.match(name) or name in given) and not written(name):
             continue
         qualifier, _, attribute = name.rpartition(".")
-        own = qualifier and (_POSSESSED.match(qualifier) or _defines(question, qualifier)
-                             or _VARIABLE.match(qualifier) and not written(qualifier)
-                             or _an_object(qualifier) and written(qualifier) and not _a_module(qualifier, texts, question))
+        own = qualifier and (
+            _POSSESSED.match(qualifier) or _defines(question, qualifier)
+            or _VARIABLE.match(qualifier) and not written(qualifier)
+            or _an_object(qualifier) and written(qualifier) and not _a_module(qualifier, texts, question))
         kept.append(attribute if own else name)
     return tuple(dict.fromkeys(kept))
 
@@ -376,8 +378,9 @@ _VARIABLE = re.compile(rf"{_POSSESSED.pattern}|^(?:some|other|another|new|old)_[
 def _imported_from_own_files(question: str) -> frozenset[str]:
     """The names the question imports from a module whose file it names as the asker's ("My module orders.py does
     from customers import find_customer, and customers.py …"): their own code."""
-    return frozenset(name.strip() for match in re.finditer(r"\bfrom\s+(\w+)\s+import\s+(\w+(?:\s*,\s*\w+)*)", question)
-                     if re.search(rf"\b{re.escape(match.group(1))}\.py\b", question) for name in match.group(2).split(","))
+    imports = re.finditer(r"\bfrom\s+(\w+)\s+import\s+(\w+(?:\s*,\s*(?!(?:and|or)\b)\w+)*)", question)
+    return frozenset(name.strip() for match in imports if re.search(rf"\b{re.escape(match.group(1))}\.py\b", question)
+                     for name in match.group(2).split(","))
 
 
 def _an_object(name: str) -> bool:
@@ -392,8 +395,8 @@ def _a_module(name: str, texts: Sequence[str], question: str) -> bool:
     """Is ``name`` a module: one of Python's own, or imported, called a module or titled as one ("json — JSON
     encoder and decoder") by the passages' ``texts`` or the ``question``?"""
     escaped = re.escape(name)
-    said = re.compile(rf"\bimport\s+{escaped}\b|\bfrom\s+{escaped}\s+import\b|\b{escaped}\s+module\b|\bmodule\s+{escaped}\b"
-                      rf"|^{escaped}\s+—", re.MULTILINE)
+    said = re.compile(rf"\bimport\s+{escaped}\b|\bfrom\s+{escaped}\s+import\b|\b{escaped}\s+module\b"
+                      rf"|\bmodule\s+{escaped}\b|^{escaped}\s+—", re.MULTILINE)
     return name in sys.stdlib_module_names or any(said.search(text) for text in (*texts, question))
 
 
@@ -401,6 +404,8 @@ def _defines(question: str, name: str) -> bool:
     """Does the question bind ``name`` in code of its own ("groups = defaultdict(list)", "def foo(a)", "class Foo")?"""
     escaped = re.escape(name)
     return re.search(rf"(?<![\w.]){escaped}\s*=(?!=)|\b(?:def|class)\s+{escaped}\b", question) is not None
+
+
 _FILE_NAME = re.compile(r"^[\w-]+\.(?:py|pyw|txt|csv|json|cfg|ini|toml|md|rst|log|html|xml|ya?ml)$", re.IGNORECASE)
 
 

@@ -767,7 +767,6 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
 
     def on_pick(event: gr.SelectData):
         """Clicking a table row chooses that document (its id, the last column) for removal."""
-        import sys, time as _t; print("PICK", _t.time(), event.row_value, event.index, file=sys.stderr)
         return gr.Dropdown(value=event.row_value[-1]) if event.row_value else gr.skip()
 
     def on_settings_view(request: gr.Request) -> tuple:
