@@ -31,7 +31,7 @@ from rag.passage import Citation, Hit, Passage
 from rag.prompt import chat_history
 from rag.question import (
     EXPANSION, Question, acronyms, analyse, asked_acronym, asked_clause, depends_on_conversation, focus_phrase,
-    mentions, person_names, proper_names, quoted_names, spelled_out, titled_by, type_phrase,
+    mentions, own_names, person_names, proper_names, quoted_names, spelled_out, titled_by, type_phrase,
 )
 from rag.retrieve import FUSION_DEPTH
 from rag.text import content_words, outside_code, stemmer
@@ -338,17 +338,18 @@ def names_as_written(names: Sequence[str], texts: Sequence[str], question: str =
     def written(name: str) -> bool:
         return any(re.search(rf"(?<![\w.]){re.escape(name)}\b", text) for text in texts)
 
-    given = quoted_names(question) | _imported_from_own_files(question)
+    own = own_names(question)
+    given = quoted_names(question) | own
     kept = []
     for name in names:
         if (_FILE_NAME.match(name) or _VARIABLE.match(name) or name in given) and not written(name):
             continue
         qualifier, _, attribute = name.rpartition(".")
-        own = qualifier and (
-            _POSSESSED.match(qualifier) or _defines(question, qualifier)
+        askers = qualifier and (
+            _POSSESSED.match(qualifier) or qualifier in own
             or _VARIABLE.match(qualifier) and not written(qualifier)
             or _an_object(qualifier) and written(qualifier) and not _a_module(qualifier, texts, question))
-        kept.append(attribute if own else name)
+        kept.append(attribute if askers else name)
     return tuple(dict.fromkeys(kept))
 
 
@@ -375,14 +376,6 @@ _POSSESSED = re.compile(r"^(?:my|your|our)_?[a-z]\w*$", re.IGNORECASE)  # "mylis
 _VARIABLE = re.compile(rf"{_POSSESSED.pattern}|^(?:some|other|another|new|old)_[a-z]\w*$|^[a-z]{{1,2}}$", re.IGNORECASE)
 
 
-def _imported_from_own_files(question: str) -> frozenset[str]:
-    """The names the question imports from a module whose file it names as the asker's ("My module orders.py does
-    from customers import find_customer, and customers.py …"): their own code."""
-    imports = re.finditer(r"\bfrom\s+(\w+)\s+import\s+(\w+(?:\s*,\s*(?!(?:and|or)\b)\w+)*)", question)
-    return frozenset(name.strip() for match in imports if re.search(rf"\b{re.escape(match.group(1))}\.py\b", question)
-                     for name in match.group(2).split(","))
-
-
 def _an_object(name: str) -> bool:
     """A lower-case name that is no built-in type ("counts", "sock", "stdscr"; not "str", "dict")."""
     return name.isidentifier() and name.islower() and name not in _BUILTIN_TYPES
@@ -398,12 +391,6 @@ def _a_module(name: str, texts: Sequence[str], question: str) -> bool:
     said = re.compile(rf"\bimport\s+{escaped}\b|\bfrom\s+{escaped}\s+import\b|\b{escaped}\s+module\b"
                       rf"|\bmodule\s+{escaped}\b|^{escaped}\s+—", re.MULTILINE)
     return name in sys.stdlib_module_names or any(said.search(text) for text in (*texts, question))
-
-
-def _defines(question: str, name: str) -> bool:
-    """Does the question bind ``name`` in code of its own ("groups = defaultdict(list)", "def foo(a)", "class Foo")?"""
-    escaped = re.escape(name)
-    return re.search(rf"(?<![\w.]){escaped}\s*=(?!=)|\b(?:def|class)\s+{escaped}\b", question) is not None
 
 
 _FILE_NAME = re.compile(r"^[\w-]+\.(?:py|pyw|txt|csv|json|cfg|ini|toml|md|rst|log|html|xml|ya?ml)$", re.IGNORECASE)

@@ -332,11 +332,23 @@ _OWN_NAME = re.compile(rf"\b(?:my|our|its|their)\s+(?:own\s+)?([A-Z]\w*|[a-z_]\w
                        rf"|\b{_CODE_NOUN}\s+(?:called|named)\s+([A-Z]\w*)", re.IGNORECASE)
 
 
+# "I made groups = defaultdict(list)", "def foo(a)", "class Foo": a name the asker's code binds (not a keyword
+# argument, "basicConfig(level=…)", which names the API's own parameter).
+_BOUND = re.compile(r"(?<![\w.(,])(?<![(,]\s)([A-Za-z_]\w*)\s*=(?!=)|\b(?:def|class)\s+([A-Za-z_]\w*)\s*[(:]")
+# "My module orders.py does from customers import find_customer, and customers.py …": from a file of the asker's.
+_IMPORTED = re.compile(r"\bfrom\s+(\w+)\s+import\s+(\w+(?:\s*,\s*(?!(?:and|or)\b)\w+)*)")
+
+
 def own_names(question: str) -> frozenset[str]:
-    """The names the asker gives their own code ("In my Player class …", "an Enum called Color"), and the names
-    made from them ("… to make an ExtendedColor"): no page writes them, and none need to."""
+    """The names the asker gives their own code ("In my Player class …", "an Enum called Color"), binds in it
+    ("groups = defaultdict(list)", "def foo(a)") or imports from a file of theirs, and the names made from them
+    ("… to make an ExtendedColor"): no page writes them, and none need to."""
     given = {name for match in _OWN_NAME.finditer(question) for name in match.groups() if name}
-    made = {word for word in re.findall(r"\b[A-Z]\w*", question) if any(name in word for name in given)}
+    given |= {name for match in _BOUND.finditer(question) for name in match.groups() if name}
+    given |= {name.strip() for match in _IMPORTED.finditer(question)
+              if re.search(rf"\b{re.escape(match.group(1))}\.py\b", question) for name in match.group(2).split(",")}
+    made = {word for word in re.findall(r"\b[A-Z]\w*", question)
+            if any(name[:1].isupper() and name in word for name in given)}
     return frozenset(given | made)
 
 

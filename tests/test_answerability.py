@@ -1434,7 +1434,7 @@ def test_a_name_the_asker_gives_their_own_code_need_not_be_written_by_the_pages(
     # the question is answered by what the tutorial says of class variables, not declined as about an unknown
     # "Player". A proper name of the asker's situation that is no code of theirs ("on my Mac") is still one, and
     # a word opening a sentence ("… in a method. Now when …") is none.
-    assert own_names("In my Player class I wrote inventory = [] under the class line. Why?") == {"Player"}
+    assert own_names("In my Player class I wrote inventory = [] under the class line. Why?") == {"Player", "inventory"}
     assert own_names("I have an Enum called Color. Can I subclass it to make an ExtendedColor?") == {"Color", "ExtendedColor"}
     assert "Mac" in proper_names("I installed Python myself on my Mac; how do I uninstall it?")
     # … an error class of its own, and a function of the asker's written as a call, which is then no code name
