@@ -339,6 +339,7 @@ _BOUND = re.compile(r"(?<![\w.(,])(?<![(,]\s)([A-Za-z_]\w*)\s*=(?!=)|\b(?:def|cl
 _IMPORTED = re.compile(r"\bfrom\s+(\w+)\s+import\s+(\w+(?:\s*,\s*(?!(?:and|or)\b)\w+)*)")
 
 
+@lru_cache(maxsize=1024)  # analyse, the proper and unknown names and rag.answer each ask it of the same question
 def own_names(question: str) -> frozenset[str]:
     """The names the asker gives their own code ("In my Player class …", "an Enum called Color"), binds in it
     ("groups = defaultdict(list)", "def foo(a)") or imports from a file of theirs, and the names made from them
