@@ -314,7 +314,7 @@ def _defines(question: Question, unit: Unit) -> bool:
     more than a few words) or is what the sentence names something ("… is a generator function", "(also called
     f-strings …)", "…, called name mangling")? An item does only as a glossary entry ("Specification gaming: A system …"), not as one of a
     list of properties ("UTF-8 has several convenient properties:" / "UTF-8 is a byte oriented encoding.")."""
-    focus, text = set(question.focus), unit.text
+    focus, text = set(question.defined), unit.text
     if not focus or unit.kind not in (SENTENCE, ITEM):
         return False
     if unit.kind == ITEM:
@@ -331,10 +331,16 @@ def _defines(question: Question, unit: Unit) -> bool:
             # … its rarer words at least: "a mechanism, called name mangling" names what "name mangling in Python
             # classes" asks about; after "is a" the name comes first ("… is the core research agenda" is no name)
             opening, name = " ".join(named[:2] if calling else named[:1]), " ".join(named[:span])
-            if stemmed_terms(opening) & focus and (question.coverage(name) >= FOCUS_MIN if calling
+            if stemmed_terms(opening) & focus and (_share(question.defined, name) >= FOCUS_MIN if calling
                                                    else focus <= stemmed_terms(name)):
                 return True
     return False
+
+
+def _share(terms: dict[str, float], text: str) -> float:
+    """The weighted share of ``terms`` the text holds."""
+    held = stemmed_terms(text)
+    return sum(weight for term, weight in terms.items() if term in held) / (sum(terms.values()) or 1.0)
 
 
 def _carries_on(question: Question, before: Unit, unit: Unit) -> bool:

@@ -103,7 +103,10 @@ def asks_how(question: str) -> bool:
     return _ASKS_HOW.search(question) is not None
 
 
-_DEFINITION = re.compile(r"^\s*(?:what\s+(?:is|are)\s+(?:an?\s+|the\s+)?|define\b|what\s+does\s+.+\s+mean\b)", _I)
+_DEFINITION = re.compile(r"^\s*(?:what\s+(?:exactly\s+)?(?:is|are)\s+(?:an?\s+|the\s+)?|define\b|"
+                         r"what\s+does\s+.+\s+mean\b)", _I)
+_DEFINED = re.compile(r"^\s*what\s+(?:exactly\s+)?(?:is|are)\s+(?:an?\s+|the\s+)?(?P<term>[^?]+?)"
+                      r"(?:\s+(?:in|within|inside)\s+[^?]+)?\s*\??\s*$", _I)
 # Where a question sets its scope before asking ("In Argument Clinic, what is a converter?", "On Windows, how do I …"):
 # what it asks is read after it. Not a condition ("If I call pop() …, which element …"): that is part of what is asked.
 _SCOPE = re.compile(r"^\s*(?:in|on|with|using|inside|within|from|for|under)\s+[^?,]{1,60},\s*", _I)
@@ -159,6 +162,15 @@ class Question:
         elsewhere or introducing an example."""
         return self.type == DEFINITION or bool(_WHAT_IT_DOES.search(unscoped(self.text)))
 
+    @property
+    def defined(self) -> dict[str, float]:
+        """The focus terms of what a definition question asks to be defined: "What is a guard in a match statement's
+        case clause?" asks what a guard is; the place it names is where, not what (a sentence defining a guard need
+        not say "match")."""
+        match = _DEFINED.search(unscoped(self.text))
+        term = stemmed_terms(match.group("term")) if match else set()
+        return {stem: weight for stem, weight in self.focus.items() if stem in term} or self.focus
+
     def coverage(self, text: str, title: str = "") -> float:
         """IDF-weighted share of the focus terms present in ``text`` (1.0 when the question has no focus); terms
         found only in the document's ``title`` count a quarter: a question naming the document is not answered
@@ -183,9 +195,10 @@ _WH = re.compile(r"\b(?:what|which|who|whom|whose|when|where|how)\b", _I)
 def answer_type(question: str) -> str | None:
     if _YES_NO.search(question) and not _WH.search(question):
         return YES_NO  # "Is the author worried …?" asks yes or no, not for a person
+    asked = asked_clause(question)  # "A website answers my calls differently. … what does urllib tell it it is?"
     for kind, pattern in _TYPE_PATTERNS:
         # "What do the three parts of a version number stand for?" writes no acronym: it asks what they mean
-        if pattern.search(question) and (kind != EXPANSION or asked_acronym(question)):
+        if pattern.search(asked) and (kind != EXPANSION or asked_acronym(question)):
             return kind
     if _YES_NO.search(question):
         return YES_NO
@@ -326,8 +339,8 @@ def _names_written(question: str) -> list[re.Match[str]]:
 
 # "In my Player class", "an Enum called Color": a name the asker gives their own code.
 # "… raises its own StorageUnavailable error", "my area() function" too.
-_CODE_NOUN = (r"(?:class|classes|enum|enums|function|module|package|object|type|exception|error|instance|method|"
-              r"variable|dataclass)")
+_CODE_NOUN = (r"(?:class|classes|subclass|subclasses|enum|enums|function|module|package|object|type|exception|error|"
+              r"instance|method|variable|dataclass|decorator|script|program|app|application|library|project|tool)")
 _OWN_NAME = re.compile(rf"\b(?:my|our|its|their)\s+(?:own\s+)?([A-Z]\w*|[a-z_]\w*(?=\(\)))(?:\(\))?\s+{_CODE_NOUN}\b"
                        rf"|\b{_CODE_NOUN}\s+(?:called|named)\s+([A-Z]\w*)", re.IGNORECASE)
 
@@ -335,6 +348,8 @@ _OWN_NAME = re.compile(rf"\b(?:my|our|its|their)\s+(?:own\s+)?([A-Z]\w*|[a-z_]\w
 # "I made groups = defaultdict(list)", "def foo(a)", "class Foo": a name the asker's code binds (not a keyword
 # argument, "basicConfig(level=…)", which names the API's own parameter).
 _BOUND = re.compile(r"(?<![\w.(,])(?<![(,]\s)([A-Za-z_]\w*)\s*=(?!=)|\b(?:def|class)\s+([A-Za-z_]\w*)\s*[(:]")
+# "sorted(orders, key=get_customer)": what the asker's call passes (a name of theirs, not the API's).
+_PASSED = re.compile(r"(?:[(,]|\w=)\s*([A-Za-z_]\w*)\s*(?=[,)])")
 # "My module orders.py does from customers import find_customer, and customers.py …": from a file of the asker's.
 _IMPORTED = re.compile(r"\bfrom\s+(\w+)\s+import\s+(\w+(?:\s*,\s*(?!(?:and|or)\b)\w+)*)")
 
@@ -342,10 +357,11 @@ _IMPORTED = re.compile(r"\bfrom\s+(\w+)\s+import\s+(\w+(?:\s*,\s*(?!(?:and|or)\b
 @lru_cache(maxsize=1024)  # analyse, the proper and unknown names and rag.answer each ask it of the same question
 def own_names(question: str) -> frozenset[str]:
     """The names the asker gives their own code ("In my Player class …", "an Enum called Color"), binds in it
-    ("groups = defaultdict(list)", "def foo(a)") or imports from a file of theirs, and the names made from them
-    ("… to make an ExtendedColor"): no page writes them, and none need to."""
+    ("groups = defaultdict(list)", "def foo(a)"), passes to a call ("key=get_customer") or imports from a file of
+    theirs, and the names made from them ("… to make an ExtendedColor"): no page writes them, and none need to."""
     given = {name for match in _OWN_NAME.finditer(question) for name in match.groups() if name}
     given |= {name for match in _BOUND.finditer(question) for name in match.groups() if name}
+    given |= {match.group(1) for match in _PASSED.finditer(question)}
     given |= {name.strip() for match in _IMPORTED.finditer(question)
               if re.search(rf"\b{re.escape(match.group(1))}\.py\b", question) for name in match.group(2).split(",")}
     made = {word for word in re.findall(r"\b[A-Z]\w*", question)

@@ -197,6 +197,8 @@ def test_an_llm_answer_without_the_asked_type_is_not_grounded(indexed_assistant)
     ("I come from C. Do I have to compile and link my Python programs each time before I can run them?", None),
     ("How do I make ipaddress.ip_network accept an address with host bits set?", None),  # an IP address, no URL
     ("What code loops over all the usable host addresses of a network with ipaddress?", None),
+    # a web site setting the question up is not what its last clause asks for
+    ("A website treats my scripts differently from my browser. What does urllib tell the server it is?", None),
     ("What does RLHF stand for?", EXPANSION),
     ("What do the three parts of a version number like 3.11.4 stand for?", None),  # no acronym: what they mean
     ("Is scalable oversight solved?", "yes/no"),
@@ -1127,6 +1129,19 @@ def test_a_sentence_naming_the_term_defines_it(fresh_assistant):
     assert answer.answer.startswith("The first statement of the function body"), answer.answer  # the definition first
 
 
+@pytest.mark.skipif(not (PYDOCS / "reference").is_dir(), reason="the pydocs set is not on this machine")
+def test_the_place_a_definition_question_names_is_not_what_it_asks_defined(fresh_assistant):
+    # "… in a match statement's case clause", "… in Python" say where; the sentence saying what a guard or an iterator
+    # is need not name the place, and those that do only use the term.
+    for page in ("reference/compound_stmts.html", "howto/functional.html"):
+        (Path(fresh_assistant.settings.corpus_dir) / page).parent.mkdir(exist_ok=True)
+        shutil.copy(PYDOCS / page, Path(fresh_assistant.settings.corpus_dir) / page)
+    fresh_assistant.index()
+    answered_with(fresh_assistant, "What is a guard in a match statement's case clause?",
+                  "A guard (which is part of the case) must succeed")
+    answered_with(fresh_assistant, "What is an iterator in Python?", "An iterator is an object representing a stream")
+
+
 def test_the_best_sentence_is_read_on_with_the_next_one_in_its_section(fresh_assistant):
     # The sentence sharing the question's words sets the scene; the one after it says what is wrong. The next
     # section's first sentence is another topic and is not quoted with it.
@@ -1442,6 +1457,9 @@ def test_a_name_the_asker_gives_their_own_code_need_not_be_written_by_the_pages(
     assert own_names("My storage layer raises its own StorageUnavailable error instead.") == {"StorageUnavailable"}
     assert own_names("With @functools.lru_cache on my area() function, is area(3) cached?") == {"area"}
     assert analyse("With @functools.lru_cache on my area() function, is area(3) cached?").names == ("functools.lru_cache",)
+    # … a subclass of theirs, and what their call passes ("key=get_customer"), not the function it calls.
+    assert own_names("My CsvExporter subclass overrides a method.") == {"CsvExporter"}
+    assert analyse("Does sorted(orders, key=get_customer, reverse=True) keep ties in order?").names == ()
     shutil.copy(PYDOCS / "tutorial" / "classes.html", Path(fresh_assistant.settings.corpus_dir) / "classes.html")
     fresh_assistant.index()
     answered_with(fresh_assistant, "In my Player class I wrote inventory = [] right under the class line and call "
