@@ -348,8 +348,9 @@ _OWN_NAME = re.compile(rf"\b(?:my|our|its|their)\s+(?:own\s+)?([A-Z]\w*|[a-z_]\w
 # "I made groups = defaultdict(list)", "def foo(a)", "class Foo": a name the asker's code binds (not a keyword
 # argument, "basicConfig(level=…)", which names the API's own parameter).
 _BOUND = re.compile(r"(?<![\w.(,])(?<![(,]\s)([A-Za-z_]\w*)\s*=(?!=)|\b(?:def|class)\s+([A-Za-z_]\w*)\s*[(:]")
-# "sorted(orders, key=get_customer)": what the asker's call passes (a name of theirs, not the API's).
-_PASSED = re.compile(r"(?:[(,]|\w=)\s*([A-Za-z_]\w*)\s*(?=[,)])")
+# "sorted(orders, key=get_customer)", "reduce(operator.mul, numbers, 1)": what the asker's call passes (a name of
+# theirs, or a value they chose; the question asks about the function they call).
+_PASSED = re.compile(r"(?:[(,]|\w=)\s*([A-Za-z_][\w.]*\w)\s*(?=[,)])")
 # "My module orders.py does from customers import find_customer, and customers.py …": from a file of the asker's.
 _IMPORTED = re.compile(r"\bfrom\s+(\w+)\s+import\s+(\w+(?:\s*,\s*(?!(?:and|or)\b)\w+)*)")
 

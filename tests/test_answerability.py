@@ -1177,6 +1177,18 @@ def test_each_part_of_a_two_part_question_gets_its_own_sentence(fresh_assistant)
                   "returns an infinite stream of evenly spaced values", "which defaults to 0")
 
 
+def test_each_parts_answer_is_read_on_like_a_one_part_questions(fresh_assistant):
+    # "…, and what do I get back when I call one?" shares no word with the sentence saying it ("Such a function, when
+    # called, returns a coroutine object."), which goes on with the first part's answer.
+    indexed_with(fresh_assistant, "coroutines.md", (
+        "# Python coroutines\n\nA function or method which is defined using async def is called a coroutine "
+        "function. Such a function, when called, returns a coroutine object.\n\n## Awaitables\n\nAn awaitable object generally "
+        "implements an __await__() method. Coroutine functions are often called from an event loop.\n"))
+    answered_with(fresh_assistant, "People keep talking about 'coroutine functions' in asyncio code. What makes a "
+                  "Python function a coroutine function, and what do I get back when I call one?",
+                  "is called a coroutine function", "Such a function, when called, returns a coroutine object")
+
+
 def test_a_quoted_sentence_is_read_on_with_the_sentence_pointing_back_at_it(fresh_assistant):
     # Issue 15: "This way, …" is the rest of the sentence before it, though it adds no word of the question.
     indexed_with(fresh_assistant, "hooks.md", (
@@ -1460,6 +1472,8 @@ def test_a_name_the_asker_gives_their_own_code_need_not_be_written_by_the_pages(
     # … a subclass of theirs, and what their call passes ("key=get_customer"), not the function it calls.
     assert own_names("My CsvExporter subclass overrides a method.") == {"CsvExporter"}
     assert analyse("Does sorted(orders, key=get_customer, reverse=True) keep ties in order?").names == ()
+    assert analyse("What does functools.reduce(operator.mul, numbers, 1) give for no numbers?").names == (
+        "functools.reduce",)
     shutil.copy(PYDOCS / "tutorial" / "classes.html", Path(fresh_assistant.settings.corpus_dir) / "classes.html")
     fresh_assistant.index()
     answered_with(fresh_assistant, "In my Player class I wrote inventory = [] right under the class line and call "

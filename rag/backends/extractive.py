@@ -73,10 +73,13 @@ class ExtractiveBackend:
             # other parts' ("What does itertools.count give me, and where does it start counting?": the sentence
             # saying what it returns, then the one giving its defaults)
             picks: list[Judged] = []
+            quoted: list[Unit] = []
             for part in question.parts:
-                picks += _distinct([j for j in judge(part, _in_named(part, units, passages), embedder, sections)
-                                    if j.answers], 1, picks)
-            yield from _quote([judged.unit for judged in picks])
+                pick = _distinct([j for j in judge(part, _in_named(part, units, passages), embedder, sections)
+                                  if j.answers], 1, picks)
+                picks += pick
+                quoted += [unit for unit in _with_continuations(part, pick, every) if unit not in quoted]
+            yield from _quote(quoted)
             return
         units = _in_named(question, units, passages)
         answering = [j for j in judge(question, units, embedder, sections) if j.answers]
