@@ -1182,8 +1182,8 @@ def test_each_parts_answer_is_read_on_like_a_one_part_questions(fresh_assistant)
     # called, returns a coroutine object."), which goes on with the first part's answer.
     indexed_with(fresh_assistant, "coroutines.md", (
         "# Python coroutines\n\nA function or method which is defined using async def is called a coroutine "
-        "function. Such a function, when called, returns a coroutine object.\n\n## Awaitables\n\nAn awaitable object generally "
-        "implements an __await__() method. Coroutine functions are often called from an event loop.\n"))
+        "function. Such a function, when called, returns a coroutine object.\n\n## Awaitables\n\nAn awaitable object "
+        "generally implements an __await__() method. Coroutine functions are often called from an event loop.\n"))
     answered_with(fresh_assistant, "People keep talking about 'coroutine functions' in asyncio code. What makes a "
                   "Python function a coroutine function, and what do I get back when I call one?",
                   "is called a coroutine function", "Such a function, when called, returns a coroutine object")
