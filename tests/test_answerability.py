@@ -1079,7 +1079,12 @@ def test_a_sentence_drawing_on_the_one_before_is_quoted_after_it_and_a_named_ver
         "For example, a < b == c tests whether a is less than b and moreover b equals c.\n\n## Annotations\n\nIn Python 3.9 and "
         "older, getting the annotations of a class is complicated and error-prone. Python 3.10 adds a new function to "
         "the standard library: inspect.get_annotations(). In Python 3.10 and newer, calling this function is the best "
-        "practice for getting annotations.\n"))
+        "practice for getting annotations.\n\n## Streams\n\nThe sys module also has attributes for stdin, stdout, and "
+        "stderr. The latter is useful for emitting warnings and error messages to make them visible even when stdout "
+        "has been redirected.\n"))
+    # "The latter …" is one of the things the sentence before lists.
+    answered_with(fresh_assistant, "My script's output goes to a file; how can its warnings still be seen?",
+                  "stdin, stdout, and stderr [1]. The latter is useful")
     answered_with(fresh_assistant, "Using the interpreter as a calculator, how do I reuse the last result?",
                   "the last printed expression is assigned to the variable _ [1]. This means")
     answer = answered_with(fresh_assistant, "What is the recommended way to get annotations on Python 3.10?",

@@ -46,9 +46,11 @@ _SETUP = re.compile(r"^(?:sometimes\b|say\s+you\b|suppose\b|imagine\b|a\s+common
 SETUP_REACH = 3  # … read on this many sentences at most (2 gained one question of bench/pydocs_questions.json, 3 two)
 # A sentence that opens by pointing back at the one before ("They can also …", "It also …").
 _POINTS_BACK = re.compile(r"^(?:they|it|this|these|those|both|he|she)\b", re.IGNORECASE)
-# "This means that … it is easier to continue calculations", "… calling this function is the best practice …", "For
-# example, a < b == c tests …": what it means, which function, what it is an example of is the sentence before
-_DRAWS_ON = re.compile(r"^(?:this|that)\s+(?:means|implies|is\s+(?:why|because|how)|way\b|makes|allows|lets|ensures)"
+# "This means that … it is easier to continue calculations", "This tells the server …", "The latter is useful …",
+# "… calling this function is the best practice …", "For example, a < b == c tests …": what it means, which function,
+# what it is an example of is the sentence before
+_DRAWS_ON = re.compile(r"^(?:this|that)\s+(?:means|implies|is\s+(?:why|because|how)|way\b|makes|allows|lets|ensures|tells|"
+                       r"gives|causes|prevents|avoids|guarantees|requires|happens)\b|^the\s+(?:latter|former)\b"
                        r"|^for\s+(?:example|instance)\b"
                        r"|\b(?:this|these)\s+(?:functions?|methods?|class|classes|modules?|options?|flags?|behaviou?r|"
                        r"approach|features?|attributes?|parameters?|arguments?|decorators?|techniques?)\b", re.IGNORECASE)
