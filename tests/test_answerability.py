@@ -1081,10 +1081,15 @@ def test_a_sentence_drawing_on_the_one_before_is_quoted_after_it_and_a_named_ver
         "the standard library: inspect.get_annotations(). In Python 3.10 and newer, calling this function is the best "
         "practice for getting annotations.\n\n## Streams\n\nThe sys module also has attributes for stdin, stdout, and "
         "stderr. The latter is useful for emitting warnings and error messages to make them visible even when stdout "
-        "has been redirected.\n"))
+        "has been redirected.\n\n## Groups\n\nSometimes you'll want to use a group to denote a part of a pattern, "
+        "but aren't interested in retrieving the group's contents. You can make this fact explicit by using a "
+        "non-capturing group: (?:...), where the dots stand for any other pattern.\n"))
     # "The latter …" is one of the things the sentence before lists.
     answered_with(fresh_assistant, "My script's output goes to a file; how can its warnings still be seen?",
                   "stdin, stdout, and stderr [1]. The latter is useful")
+    # "… this fact …": which fact is the sentence before.
+    answered_with(fresh_assistant, "What is a non-capturing group, and how do I write one?",
+                  "aren't interested in retrieving the group's contents [1]. You can make this fact explicit")
     answered_with(fresh_assistant, "Using the interpreter as a calculator, how do I reuse the last result?",
                   "the last printed expression is assigned to the variable _ [1]. This means")
     answer = answered_with(fresh_assistant, "What is the recommended way to get annotations on Python 3.10?",

@@ -48,12 +48,13 @@ SETUP_REACH = 3  # … read on this many sentences at most (2 gained one questio
 _POINTS_BACK = re.compile(r"^(?:they|it|this|these|those|both|he|she)\b", re.IGNORECASE)
 # "This means that … it is easier to continue calculations", "This tells the server …", "The latter is useful …",
 # "… calling this function is the best practice …", "For example, a < b == c tests …": what it means, which function,
-# what it is an example of is the sentence before
+# what it is an example of, which fact or case is the sentence before ("You can make this fact explicit by …")
 _DRAWS_ON = re.compile(r"^(?:this|that)\s+(?:means|implies|is\s+(?:why|because|how)|way\b|makes|allows|lets|ensures|tells|"
                        r"gives|causes|prevents|avoids|guarantees|requires|happens)\b|^the\s+(?:latter|former)\b"
                        r"|^for\s+(?:example|instance)\b"
                        r"|\b(?:this|these)\s+(?:functions?|methods?|class|classes|modules?|options?|flags?|behaviou?r|"
-                       r"approach|features?|attributes?|parameters?|arguments?|decorators?|techniques?)\b", re.IGNORECASE)
+                       r"approach|features?|attributes?|parameters?|arguments?|decorators?|techniques?|facts?|cases?|"
+                       r"problems?|situations?|issues?|limitations?|restrictions?|solutions?)\b", re.IGNORECASE)
 COMPLEMENT_SHARE = 0.3  # focus weight the chosen units leave out before a unit holding it is added
 
 
