@@ -878,6 +878,16 @@ def test_a_glossary_entry_answers_what_its_term_is_however_short(fresh_assistant
     assert answer.citations[0].passage.section == "Alternate Implementations > Jython"
 
 
+def test_a_short_whole_sentence_is_an_answer_not_a_label(fresh_assistant):
+    # "The directory must be empty." has four words, fewer than a label may, but is a sentence: it answers.
+    indexed_with(fresh_assistant, "paths.md", (
+        "# Removing files\n\n## Path.rmdir()\n\nRemove this directory. The directory must be empty.\n\n"
+        "## Path.unlink(missing_ok=False)\n\nRemove this file or symbolic link. If the path points to a directory, "
+        "use Path.rmdir() instead.\n"))
+    answered_with(fresh_assistant, "Can Path.rmdir() remove a folder that still has files inside it?",
+                  "The directory must be empty")
+
+
 def test_why_gets_the_reason_after_the_statement_and_a_code_question_the_code_under_its_prose(fresh_assistant):
     # The statement ("It is good practice …") and the prose introducing a command are closer to the questions
     # than what answers them: the reason that follows, and the code block under the prose.

@@ -354,8 +354,8 @@ def _quotable(unit: Unit, question: Question) -> bool:
     """Could this unit be the answer? Not a question the document asks ("What's the evidence that …?"), except a
     heading expanding the acronym asked about ("Can't we get rid of the Global Interpreter Lock?"); not code
     unless the question asks for code; not a label (sentences and items shorter than MIN_WORDS, except the answer
-    to a question the text asks and a definition under the term asked about: "Jython" / "Python implemented in
-    Java."); a link definition only for a question asking for a link (its words are the body
+    to a question the text asks, a definition under the term asked about: "Jython" / "Python implemented in
+    Java.", and a whole sentence of three words or more: "The directory must be empty."); a link definition only for a question asking for a link (its words are the body
     sentence that uses the link, a unit of its own)."""
     if unit.kind == HEADING:
         return question.type == EXPANSION
@@ -367,6 +367,7 @@ def _quotable(unit: Unit, question: Question) -> bool:
         return question.wants_code
     return (unit.kind in (ROW, METADATA, LINK) or question.wants_list or unit.after_question  # "I am ambivalent."
             or len(unit.text.split()) >= (2 if question.type in CARRIED_TYPES else MIN_WORDS)
+            or unit.kind == SENTENCE and len(unit.text.split()) >= 3 and unit.text.endswith(".")
             or under_term_asked(question, unit) or _under_question_asked(question, unit))
 
 
