@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rag.grounding import carries_answer, covers, names_found, says_how
-from rag.text import fenced_spans, overlap, split_sentences
+from rag.text import citation_marks, fenced_spans, is_index, overlap, split_sentences, without_citation_marks
 from rag.units import CODE, SENTENCE, Unit, passage_units, units_of, with_documents
 
 if TYPE_CHECKING:
@@ -86,7 +86,8 @@ class MarkerRewriter:
 
         def outside(match: re.Match[str]) -> str:
             at = start + match.start()
-            return match.group(0) if any(a <= at < b for a, b in code) else self._renumber(match)
+            kept = is_index(self._seen, at) or any(a <= at < b for a, b in code)  # "sys.argv[0]", code as written
+            return match.group(0) if kept else self._renumber(match)
 
         return MARKER.sub(outside, text)
 
@@ -113,8 +114,8 @@ def claims_of(answer: str) -> list[tuple[str, list[int]]]:
             if numbers := [int(n) for n in re.findall(r"\[(\d+)\]", markers)]:
                 claims.append(("\n".join(block.split("\n")[1:-1]).strip(), numbers))
             continue
-        numbers = [int(n) for n in re.findall(r"\[(\d+)\]", sentence)]
-        claim = re.sub(r"\s*\[\d+\]", "", sentence).strip().lstrip("-•* ").strip()
+        numbers = [int(match.group(1)) for match in citation_marks(sentence)]
+        claim = without_citation_marks(sentence).strip().lstrip("-•* ").strip()
         if numbers and claim:
             claims.append((claim, numbers))
     return claims

@@ -79,11 +79,45 @@ def _without_emphasis(text: str) -> str:
     return re.sub(r"(?<![\w\[])_(\w(?:.*?[^\s\[])?)_(?![\w\]])", r"\1", text)
 
 
+# A bracketed number is an answer's citation mark ("… [1]"), a document's footnote mark ("the paper[1]") or an index
+# after code, kept as written ("sys.argv[0]", "heap[0]", "my_list[5]", "f()[2]", "x[1]").
+_BRACKETED_NUMBER = re.compile(r"\[(\d+)\]")
+_CODE_TAIL = re.compile(r"[\w.()\[\]]*$")
+
+
+def is_index(text: str, at: int) -> bool:
+    """Is the bracketed number at ``at`` of ``text`` an index written after code, not a citation or footnote mark?"""
+    if not (match := _BRACKETED_NUMBER.match(text, at)):
+        return False
+    before = re.sub(r"(?:\[\d+\])+$", "", _CODE_TAIL.search(text, max(0, at - 80), at).group(0))
+    return re.search(r"\w", before) is not None and (
+        match.group(1) == "0" or len(before) == 1 or re.search(r"[._]\w|[)\]]$", before) is not None)
+
+
+def citation_marks(text: str) -> list[re.Match[str]]:
+    """The [n] marks of ``text`` that cite (or, in a document, footnote) something: not the indices after code."""
+    return [match for match in _BRACKETED_NUMBER.finditer(text) if not is_index(text, match.start())]
+
+
+def sub_citation_marks(text: str, replace: Callable[[re.Match[str]], str]) -> str:
+    """``text`` with each citation mark replaced by ``replace(match)``; indices after code stay as written."""
+    return _BRACKETED_NUMBER.sub(lambda match: match.group(0) if is_index(text, match.start()) else replace(match), text)
+
+
+def without_citation_marks(text: str) -> str:
+    """``text`` with its citation marks (and the space before each) taken out."""
+    marks = citation_marks(text)
+    for match in reversed(marks):
+        start = len(text[:match.start()].rstrip())
+        text = text[:start] + text[match.end():]
+    return text
+
+
 def clean_line(line: str) -> str:
     """Markdown/HTML residue out of a passage line: what a reader should see quoted."""
     line = re.sub(r"<!--.*?-->|</?[a-zA-Z][^>]*>", "", line)
     line = re.sub(r"\[([^\]]+)\]\[[^\]]*\]|\[([^\]]+)\]\([^)]*\)", lambda m: m.group(1) or m.group(2), line)
-    line = re.sub(r"\[\d+\]", "", line)  # a bare [n] in a document would read as one of our citations
+    line = without_citation_marks(line)  # a bare [n] in a document would read as one of our citations
     # Python's special names (__slots__, __init__.py) are words, not bold: emphasis is taken off around them.
     line = "".join(part if _DUNDER.fullmatch(part) else _without_emphasis(part) for part in _DUNDER.split(line))
     if line.lstrip().startswith("|"):

@@ -20,7 +20,7 @@ from rag.injection import instruction_like
 from rag.loaders.markdown import _FRONT_MATTER, _LINK_DEFINITION
 from rag.passage import Hit, Passage
 from rag.store import StoreError
-from rag.text import outside_code, split_sentences
+from rag.text import citation_marks, outside_code, split_sentences, sub_citation_marks, without_citation_marks
 
 # Characters of document text shown around a cited span (extended to whole blocks for Markdown).
 CONTEXT_CHARS = 240
@@ -92,7 +92,7 @@ def linked_answer(text: str, citations: Sequence, turn: int) -> str:
         )
 
     # Prose is escaped and its markers linked; fenced code goes to the Markdown renderer as written (it escapes code)
-    return outside_code(text, lambda prose: re.sub(r"\[(\d+)\]", link, html.escape(prose, quote=False)))
+    return outside_code(text, lambda prose: sub_citation_marks(html.escape(prose, quote=False), link))
 
 
 def unverified_sentences(answer) -> list[str]:
@@ -102,9 +102,9 @@ def unverified_sentences(answer) -> list[str]:
     for sentence in split_sentences(answer.answer):
         if sentence == UNVERIFIED_NOTE or (sentence.startswith("(") and sentence.endswith(").")):
             continue  # the pipeline's own note about the answer
-        numbers = [int(n) for n in re.findall(r"\[(\d+)\]", sentence)]
+        numbers = [int(match.group(1)) for match in citation_marks(sentence)]
         if UNSUPPORTED in sentence or not numbers or not all(supported.get(n, False) for n in numbers):
-            plain = " ".join(re.sub(r"\[\d+\]", "", sentence.replace(UNSUPPORTED, "")).split())
+            plain = " ".join(without_citation_marks(sentence.replace(UNSUPPORTED, "")).split())
             out.append(re.sub(r"\s+([.,;:!?])", r"\1", plain))
     return out
 

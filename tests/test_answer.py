@@ -151,6 +151,16 @@ def test_brackets_inside_code_blocks_are_code_not_markers():
     assert claims_of(out) == [("Use it:", [1]), (">>> list(range(3, 6))\n[3, 4, 5]\n>>> x[1]", [1]), ("Then.", [2])]
 
 
+def test_an_index_after_code_in_prose_is_code_not_a_marker():
+    # "sys.argv[0]" and "heap[0]" quoted from the Python docs keep their index; the marks after them still cite.
+    rewriter = MarkerRewriter(passages=3)
+    out = rewriter.feed("With -m, sys.argv[0] is the module's name [3]. The smallest is heap[0], and my_list[2] the") \
+        + rewriter.feed(" third [2].") + rewriter.flush()
+    assert out == "With -m, sys.argv[0] is the module's name [1]. The smallest is heap[0], and my_list[2] the third [2]."
+    assert claims_of(out) == [("With -m, sys.argv[0] is the module's name.", [1]),
+                              ("The smallest is heap[0], and my_list[2] the third.", [2])]
+
+
 def test_a_quote_is_located_to_its_end_when_its_last_words_also_come_early():
     # The quote's closing words ("or f") first occur in its own opening ("literal or f-string"): the highlight must
     # still run to the end of the sentence, not stop after five words.

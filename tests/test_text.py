@@ -27,6 +27,13 @@ def test_markdown_emphasis_is_taken_off_but_python_operators_are_kept():
     assert clean_line("a **bold** and _emphasised_ word") == "a bold and emphasised word"
 
 
+def test_a_documents_footnote_marks_are_dropped_but_indices_after_code_kept():
+    # A bare "[1]" would read as one of the answer's citations; "sys.argv[0]" is what the page says.
+    assert clean_line("as the paper[1] shows [2]. Next.[3]") == "as the paper shows. Next."
+    assert clean_line("When -m module is used, sys.argv[0] is set") == "When -m module is used, sys.argv[0] is set"
+    assert clean_line("heap[0], my_list[5], f()[2] and x[1]") == "heap[0], my_list[5], f()[2] and x[1]"
+
+
 def test_negative_contractions_are_function_words():
     # The index splits "can't" into pieces it never finds rare; as one focus term it would outweigh every other.
     assert content_words("Why can't 0.1 be represented exactly? It doesn’t fit, isn't exact.") == [

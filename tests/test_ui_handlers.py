@@ -147,6 +147,16 @@ def test_unverified_sentences_are_named():
     assert 'class="state unverified"' in banner and "<li>Herons sing opera.</li>" in banner
 
 
+def test_an_index_after_code_is_shown_as_written_not_linked():
+    from rag.passage import Citation, Passage
+    from rag.ui_html import linked_answer
+
+    passage = Passage(text="The second item is my_list[1].", start=0, end=30, section="", page=None, id=1,
+                      source="t.md", title="T")
+    rendered = linked_answer("The second item is my_list[1] [1].", [Citation(1, passage, True)], turn=0)
+    assert "is my_list[1] <a" in rendered and rendered.count('class="cite-ref"') == 1
+
+
 def test_removal_is_previewed_and_chat_status_counts_documents(fresh_assistant, tmp_path):
     from rag.ui import chat_status, removal_question
 
