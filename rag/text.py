@@ -101,7 +101,8 @@ def citation_marks(text: str) -> list[re.Match[str]]:
 
 def sub_citation_marks(text: str, replace: Callable[[re.Match[str]], str]) -> str:
     """``text`` with each citation mark replaced by ``replace(match)``; indices after code stay as written."""
-    return _BRACKETED_NUMBER.sub(lambda match: match.group(0) if is_index(text, match.start()) else replace(match), text)
+    return _BRACKETED_NUMBER.sub(
+        lambda match: match.group(0) if is_index(text, match.start()) else replace(match), text)
 
 
 def without_citation_marks(text: str) -> str:

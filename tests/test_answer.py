@@ -156,7 +156,8 @@ def test_an_index_after_code_in_prose_is_code_not_a_marker():
     rewriter = MarkerRewriter(passages=3)
     out = rewriter.feed("With -m, sys.argv[0] is the module's name [3]. The smallest is heap[0], and my_list[2] the") \
         + rewriter.feed(" third [2].") + rewriter.flush()
-    assert out == "With -m, sys.argv[0] is the module's name [1]. The smallest is heap[0], and my_list[2] the third [2]."
+    assert out == ("With -m, sys.argv[0] is the module's name [1]. "
+                   "The smallest is heap[0], and my_list[2] the third [2].")
     assert claims_of(out) == [("With -m, sys.argv[0] is the module's name.", [1]),
                               ("The smallest is heap[0], and my_list[2] the third.", [2])]
 
