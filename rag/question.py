@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -351,6 +352,8 @@ _BOUND = re.compile(r"(?<![\w.(,])(?<![(,]\s)([A-Za-z_]\w*)\s*=(?!=)|\b(?:def|cl
 # "sorted(orders, key=get_customer)", "reduce(operator.mul, numbers, 1)": what the asker's call passes (a name of
 # theirs, or a value they chose; the question asks about the function they call).
 _PASSED = re.compile(r"(?:[(,]|\w=)\s*([A-Za-z_][\w.]*\w)\s*(?=[,)])")
+# "python -m tools.cleanup": a package of the asker's that they run (not "python -m json.tool").
+_RUN_AS_MODULE = re.compile(r"(?<!\S)-m\s+([A-Za-z_]\w*(?:\.\w+)+)")
 # "My module orders.py does from customers import find_customer, and customers.py …": from a file of the asker's.
 _IMPORTED = re.compile(r"\bfrom\s+(\w+)\s+import\s+(\w+(?:\s*,\s*(?!(?:and|or)\b)\w+)*)")
 
@@ -363,6 +366,7 @@ def own_names(question: str) -> frozenset[str]:
     given = {name for match in _OWN_NAME.finditer(question) for name in match.groups() if name}
     given |= {name for match in _BOUND.finditer(question) for name in match.groups() if name}
     given |= {match.group(1) for match in _PASSED.finditer(question)}
+    given |= {name for name in _RUN_AS_MODULE.findall(question) if name.split(".")[0] not in sys.stdlib_module_names}
     given |= {name.strip() for match in _IMPORTED.finditer(question)
               if re.search(rf"\b{re.escape(match.group(1))}\.py\b", question) for name in match.group(2).split(",")}
     made = {word for word in re.findall(r"\b[A-Z]\w*", question)

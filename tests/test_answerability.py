@@ -1494,6 +1494,9 @@ def test_a_name_the_asker_gives_their_own_code_need_not_be_written_by_the_pages(
     assert analyse("Does sorted(orders, key=get_customer, reverse=True) keep ties in order?").names == ()
     assert analyse("What does functools.reduce(operator.mul, numbers, 1) give for no numbers?").names == (
         "functools.reduce",)
+    # … and a package of theirs they run with -m, not one Python ships.
+    assert analyse("I run python -m tools.cleanup --dry-run. What is in sys.argv?").names == ("sys.argv",)
+    assert analyse("What does python -m json.tool print?").names == ("json.tool",)
     shutil.copy(PYDOCS / "tutorial" / "classes.html", Path(fresh_assistant.settings.corpus_dir) / "classes.html")
     fresh_assistant.index()
     answered_with(fresh_assistant, "In my Player class I wrote inventory = [] right under the class line and call "
