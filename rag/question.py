@@ -211,8 +211,9 @@ def answer_type(question: str) -> str | None:
 # "A built-in function such as open()", "something like obj.na": a name the asker gives as an example of what they
 # ask about is no name the answer must write (the page says how to override any builtin).
 # … so is one inside a value it gives as one ("Windows paths like C:\Users\me\report.docx").
-_EXAMPLE_CUE = re.compile(r"(?:\bsuch\s+as|(?<!\bwould\s)(?<!'d\s)\blike|\be\.g\.,?|\bfor\s+(?:example|instance),?)\s+\S*$",
-                          re.IGNORECASE)
+# … and so are the others it lists with it ("like READ | WRITE", "such as GET or POST").
+_EXAMPLE_CUE = re.compile(r"(?:\bsuch\s+as|(?<!\bwould\s)(?<!'d\s)\blike|\be\.g\.,?|\bfor\s+(?:example|instance),?)\s+"
+                          r"(?:\S+(?:\s*[|,/]\s*|\s+(?:or|and)\s+))*\S*$", re.IGNORECASE)
 
 
 # Names from code: dotted ("os.walk", "Counter.most_common") or with an underscore ("rel_tol", "__slots__").
@@ -595,11 +596,12 @@ _ACRONYM = re.compile(r"(?<=\S)\s+([A-Z]{3,})\b")  # after the first word; "OK",
 
 def acronyms(question: str) -> tuple[str, ...]:
     """The acronyms a question writes ("How do I send an HTTP PUT request?" -> HTTP, PUT), except words that frame
-    what it asks ("What URL …"); none in a question written in capitals."""
+    what it asks ("What URL …") and examples it gives ("like READ | WRITE"); none in a question written in capitals."""
     letters = [ch for ch in question if ch.isalpha()]
     if sum(ch.isupper() for ch in letters) > len(letters) / 2:
         return ()
-    return tuple(dict.fromkeys(a for a in _ACRONYM.findall(question) if a.lower() not in _FRAME_WORDS))
+    written = [m for m in _ACRONYM.finditer(question) if not _EXAMPLE_CUE.search(question, 0, m.start(1))]
+    return tuple(dict.fromkeys(m.group(1) for m in written if m.group(1).lower() not in _FRAME_WORDS))
 
 
 def asked_acronym(question: str) -> str | None:

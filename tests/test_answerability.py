@@ -1545,6 +1545,9 @@ def test_a_name_the_asker_gives_as_an_example_need_not_be_written_by_the_pages(f
     # So is a proper name it compares with ("a garbage collector like Java's"): no "never mentions Java" decline.
     assert proper_names("Does CPython count references, or does it have a garbage collector like Java's?") == ()
     assert proper_names("Can CPython call into Java classes?") == ("Java",)
+    # … and so are acronyms it gives as examples, with the others listed beside them.
+    assert acronyms("How do I make an enum whose members can be combined, like READ | WRITE?") == ()
+    assert acronyms("Which verbs such as GET or POST and the HEAD one does it send?") == ("HEAD",)
     indexed_with(fresh_assistant, "builtins.md", (
         "# The builtins namespace\n\nThe builtins namespace associated with the execution of a code block is found "
         "by looking up the name __builtins__ in its global namespace. Users wanting to override values in the "
