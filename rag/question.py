@@ -596,7 +596,7 @@ _ACRONYM = re.compile(r"(?<=\S)\s+([A-Z]{3,})\b")  # after the first word; "OK",
 
 def acronyms(question: str) -> tuple[str, ...]:
     """The acronyms a question writes ("How do I send an HTTP PUT request?" -> HTTP, PUT), except words that frame
-    what it asks ("What URL …") and examples it gives ("like READ | WRITE"); none in a question written in capitals."""
+    what it asks ("What URL …") and examples it gives ("like READ | WRITE"); none in a question in capitals."""
     letters = [ch for ch in question if ch.isalpha()]
     if sum(ch.isupper() for ch in letters) > len(letters) / 2:
         return ()
