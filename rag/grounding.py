@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -325,22 +325,17 @@ def _defines(question: Question, unit: Unit) -> bool:
             and not _REPORTS.search(" ".join(words[:span + 2]))):
         return True
     # The name opens what the sentence calls it ("… is encoded in UTF-8" does not) …
+    defined = replace(question, focus=question.defined)
     for calling, pattern in enumerate(_NAMED_AS):
         for m in pattern.finditer(text):
             named = re.split(r"[;,.:(]", m.group(1))[0].split()
             # … its rarer words at least: "a mechanism, called name mangling" names what "name mangling in Python
             # classes" asks about; after "is a" the name comes first ("… is the core research agenda" is no name)
             opening, name = " ".join(named[:2] if calling else named[:1]), " ".join(named[:span])
-            if stemmed_terms(opening) & focus and (_share(question.defined, name) >= FOCUS_MIN if calling
+            if stemmed_terms(opening) & focus and (defined.coverage(name) >= FOCUS_MIN if calling
                                                    else focus <= stemmed_terms(name)):
                 return True
     return False
-
-
-def _share(terms: dict[str, float], text: str) -> float:
-    """The weighted share of ``terms`` the text holds."""
-    held = stemmed_terms(text)
-    return sum(weight for term, weight in terms.items() if term in held) / (sum(terms.values()) or 1.0)
 
 
 def _carries_on(question: Question, before: Unit, unit: Unit) -> bool:

@@ -49,8 +49,8 @@ _POINTS_BACK = re.compile(r"^(?:they|it|this|these|those|both|he|she)\b", re.IGN
 # "This means that … it is easier to continue calculations", "This tells the server …", "The latter is useful …",
 # "… calling this function is the best practice …", "For example, a < b == c tests …": what it means, which function,
 # what it is an example of, which fact or case is the sentence before ("You can make this fact explicit by …")
-_DRAWS_ON = re.compile(r"^(?:this|that)\s+(?:means|implies|is\s+(?:why|because|how)|way\b|makes|allows|lets|ensures|tells|"
-                       r"gives|causes|prevents|avoids|guarantees|requires|happens)\b|^the\s+(?:latter|former)\b"
+_DRAWS_ON = re.compile(r"^(?:this|that)\s+(?:means|implies|is\s+(?:why|because|how)|way\b|makes|allows|lets|ensures|"
+                       r"tells|gives|causes|prevents|avoids|guarantees|requires|happens)\b|^the\s+(?:latter|former)\b"
                        r"|^for\s+(?:example|instance)\b"
                        r"|\b(?:this|these)\s+(?:functions?|methods?|class|classes|modules?|options?|flags?|behaviou?r|"
                        r"approach|features?|attributes?|parameters?|arguments?|decorators?|techniques?|facts?|cases?|"
@@ -355,8 +355,8 @@ def _quotable(unit: Unit, question: Question) -> bool:
     heading expanding the acronym asked about ("Can't we get rid of the Global Interpreter Lock?"); not code
     unless the question asks for code; not a label (sentences and items shorter than MIN_WORDS, except the answer
     to a question the text asks, a definition under the term asked about: "Jython" / "Python implemented in
-    Java.", and a whole sentence of three words or more: "The directory must be empty."); a link definition only for a question asking for a link (its words are the body
-    sentence that uses the link, a unit of its own)."""
+    Java.", and a whole sentence of three words or more: "The directory must be empty."); a link definition only for
+    a question asking for a link (its words are the body sentence that uses the link, a unit of its own)."""
     if unit.kind == HEADING:
         return question.type == EXPANSION
     if unit.kind == LINK:
