@@ -1030,6 +1030,23 @@ def test_a_how_to_the_pages_do_not_answer_is_declined_not_answered_with_the_near
     answered_with(fresh_assistant, "How do I get colours on the screen with curses?", "call start_color()")
 
 
+@pytest.mark.skipif(not (PYDOCS / "tutorial").is_dir(), reason="the pydocs set is not on this machine")
+def test_a_how_to_after_its_setup_is_judged_by_what_it_asks_not_by_the_setups_words(fresh_assistant):
+    # The tutorial's print(…, end=',') example shares the setup's words but says nothing of writing the output out
+    # at once (flushing), which no page here does: the question is declined. An asking clause leaning on its setup
+    # ("how do I leave it", "that invisible character") or too short to stand alone is judged with the setup.
+    for page in ("tutorial/introduction.html", "tutorial/inputoutput.html", "tutorial/errors.html"):
+        (Path(fresh_assistant.settings.corpus_dir) / page).parent.mkdir(exist_ok=True)
+        shutil.copy(PYDOCS / page, Path(fresh_assistant.settings.corpus_dir) / page)
+    fresh_assistant.index()
+    answer = extractive_answer(fresh_assistant, "My script prints a progress dot with print('.', end='') after each "
+                               "step, but the dots only show up all at once when it finishes. How do I make print "
+                               "write each dot out immediately?")
+    assert not answer.grounded, answer.answer
+    answered_with(fresh_assistant, "My program reads numbers typed by the user and crashes on bad input. How do I "
+                  "handle the ValueError exception?", "exception")
+
+
 def test_a_how_to_answer_close_in_meaning_must_name_the_most_specific_thing_asked(fresh_assistant):
     # The json.tool lines are close in meaning to validating against a schema and share "validate" and "JSON",
     # but never name a schema, which the index knows from another page: no answer says how.
