@@ -34,8 +34,11 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                            r"|\bfull\s+(?:name|form)\b", _I)),
     # "address" is a web address when it is asked for ("the address of …"), not an IP address in a how-to nor
     # "the usable host addresses of a network"; a URL or link is one when it is the thing asked ("What URL …", "the
-    # link to …"), not a kind of value the question handles ("a database URL") nor a verb ("compile and link")
-    (URL, re.compile(r"\b(?:what|which|the|its|their|any|an?)\s+(?:urls?|links?|web\s*sites?|web\s*pages?)\b"
+    # link to …"), not a kind of value the question handles ("a database URL"), a verb ("compile and link") nor a
+    # symbolic link ("because the link itself is still there")
+    (URL, re.compile(r"\b(?:what|which)\s+(?:urls?|links?|web\s*sites?|web\s*pages?)\b"
+                     r"|\b(?:the|its|their|any|an?)\s+(?:urls?|links?(?=\s+(?:to|for|of|on)\b)|web\s*sites?|"
+                     r"web\s*pages?)\b"
                      r"|\b(?:web|e-?mail|site|page|channel)\s+address\b"
                      r"|\b(?:the|its|their|an?)\s+address(?:es)?\s+of\b|\bwhere\s+can\s+(?:i|one|you)\s+"
                      r"(?:find|read|watch|see|get)\b", _I)),

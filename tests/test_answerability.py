@@ -197,6 +197,8 @@ def test_an_llm_answer_without_the_asked_type_is_not_grounded(indexed_assistant)
     ("I come from C. Do I have to compile and link my Python programs each time before I can run them?", None),
     ("How do I make ipaddress.ip_network accept an address with host bits set?", None),  # an IP address, no URL
     ("What code loops over all the usable host addresses of a network with ipaddress?", None),
+    # a symbolic link is no link asked for
+    ("Path('current') is a broken symlink. Does exists() return True because the link itself is still there?", None),
     # a web site setting the question up is not what its last clause asks for
     ("A website treats my scripts differently from my browser. What does urllib tell the server it is?", None),
     ("What does RLHF stand for?", EXPANSION),
