@@ -295,7 +295,9 @@ def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None
     focus: dict[str, float] = {}
     for stem, weight in zip(stems, weights):
         focus[stem] = max(focus.get(stem, 0.0), float(weight))
-    wants_list = not parts and kind in (None, ORGANISATION, DEFINITION, PERSON) and bool(_LIST_CUE.search(question))
+    # A list asked for by the clause that asks, not by the setup ("… the cases listed below it. Where may … go?")
+    listing = bool(_LIST_CUE.search(asked_clause(question)))
+    wants_list = not parts and kind in (None, ORGANISATION, DEFINITION, PERSON) and listing
     own = own_names(question)
     names = tuple(dict.fromkeys(m.group(0) for m in _CODE_NAME.finditer(question)
                                 if not _EXAMPLE_CUE.search(question, 0, m.start()) and m.group(0) not in own))

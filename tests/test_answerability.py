@@ -227,6 +227,9 @@ def test_focus_terms_are_weighted_by_the_index_rarity(indexed_assistant):
     ("How do I sort a list from largest to smallest?", False),
     ("Why won't Python let me use a list as a dictionary key?", False),
     ("How do I iterate over two lists side by side in one for loop?", False),
+    # a list in the setup is no list asked for
+    ("I put case _: first to handle the cases listed below it, and it fails. Where may a catch-all case go?", False),
+    ("I read the overview. Which organisations does it list?", True),
 ])
 def test_a_list_is_asked_for_by_the_verb_not_by_naming_python_lists(question, wants_list):
     assert analyse(question).wants_list == wants_list
