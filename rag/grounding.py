@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rag.question import (
-    CARRIED_TYPES, DEFINITION, EXPANSION, NUMBER, PERSON, Question, asked_acronym, asked_clause, asks_how, carries,
-    NO_TOPIC, depends_on_conversation, mentions,
+    CARRIED_TYPES, DEFINITION, EXPANSION, NUMBER, PERSON, Question, asked_acronym, asks_how, carries, mentions,
     names_another_doer, says_literally, stemmed_terms, titled_by,
 )
 from rag.text import stemmer, terms
@@ -39,10 +38,6 @@ FOCUS_COSINE_TYPED = 0.7  # a typed question's verb ("coined", "founded") matter
 # as one doing a different thing with it ("To get curses to do the job, … enable keypad mode" for mouse clicks), so
 # one unit of a how-to answer must be this close (or hold most of its words): see says_how
 FOCUS_COSINE_HOW_TO = 0.6
-# A how-to asked after a setup is judged by its asking clause alone when that has this many focus words (see
-# _asked_how_to). On the Python-docs set: 137 -> 140 of 164 near-topic questions declined, 397 -> 396 of 639 cited,
-# 31 -> 34 falsely declined; from 3 words on, 142 declined but 394 cited and 41 falsely declined.
-SETUP_HOW_TO_TERMS = 5
 HOW_TO_COSINE_FLOOR, HOW_TO_COVERAGE_FLOOR = 0.4, 0.2
 LEXICAL_WEIGHT = 0.3  # score = cosine + LEXICAL_WEIGHT * focus coverage (+ bonuses below)
 TYPE_BONUS = 0.15  # a typed question prefers units carrying its type
@@ -67,10 +62,8 @@ _CONCLUSION = re.compile(
 )
 # What a how-to question wants is an instruction ("To implement a queue, use collections.deque", "In general, try
 # copy.copy()"); a why-question wants a reason ("The advantage is that …"): a sentence of that shape beats one that
-# only restates the topic ("It is good practice to use the with keyword …").
-_HOW_TO = re.compile(r"^\s*how\s+(?:do|can|should|would|could|may)\s+(?:i|you|one|we)\b", re.IGNORECASE)
-# … also asked after what sets it up (rag.question.asks_how): it wants an instruction all the same, but its words are
-# mostly the setup's, so the how-to gate (says_how) reads only its asking clause, and only one that stands alone.
+# only restates the topic ("It is good practice to use the with keyword …"). Which how-to the gate reads (says_how):
+# rag.question.Question.how_to.
 _INSTRUCTION = re.compile(r"(?:^|[,:;]\s*)(?:use|call|try|pass|set|add|run|write|import|create|install|open|put|"
                           r"specify|type)\b|\byou\s+(?:can|could|should|need\s+to|must)\s+(?!not\b)"
                           # "To request that the bits be zeroed, the flag strict=False can be passed …"
@@ -142,10 +135,9 @@ def says_how(question: Question, unit: Unit, cosine: float) -> bool:
     """Could the unit tell how to do what a how-to question asks: it holds most of the question's words, or is
     closer in meaning than FOCUS_COSINE_HOW_TO? An answer to a how-to question needs one such unit; the others may
     be looser (the statement before the instruction, the instruction after it). True for any other question."""
-    if not _HOW_TO.search(question.text):
-        question = _asked_how_to(question)
-        if question is None:
-            return True
+    if (asked := question.how_to) is None:
+        return True
+    question = asked
     coverage = question.coverage(unit.matched, unit.title)
     # … each with some of the other, unless the meaning is very close: the words of an API entry's signature without
     # its meaning ("Changed in version 3.6: fp can now be a binary file." for JSON with comments), or the meaning of
@@ -156,24 +148,6 @@ def says_how(question: Question, unit: Unit, cosine: float) -> bool:
     holds_rarest = question.rarest is None or question.rarest in stemmed_terms(f"{unit.matched} {unit.title}")
     return (coverage >= FOCUS_MIN and cosine >= HOW_TO_COSINE_FLOOR or cosine >= FOCUS_COSINE_TYPED
             or cosine >= FOCUS_COSINE_HOW_TO and coverage >= HOW_TO_COVERAGE_FLOOR and holds_rarest)
-
-
-# "How do I get rid of that invisible character?", "… turn such a path into …": what the setup describes.
-_POINTS_AT_SETUP = re.compile(r"\b(?:that|such\s+an?)\s+\w+", re.IGNORECASE)
-
-
-def _asked_how_to(question: Question) -> Question | None:
-    """The how-to a question asks after setting it up ("My script prints a progress dot after each step, but the dots
-    only show up at the end. How do I make print write each dot out immediately?"), as a question of its own: the
-    setup's words are the asker's situation, which a passage sharing them need not answer. None when the asking
-    clause leans on the setup ("how do I leave it?") or has too few words of its own to judge by."""
-    clause = asked_clause(question.text)
-    held = stemmed_terms(clause)
-    asked = {term: weight for term, weight in question.focus.items() if term in held and term not in NO_TOPIC}
-    if (clause == question.text or not _HOW_TO.search(clause) or len(asked) < SETUP_HOW_TO_TERMS
-            or depends_on_conversation(clause) or _POINTS_AT_SETUP.search(clause)):
-        return None
-    return replace(question, text=clause, focus=asked, rarest=question.rarest if question.rarest in asked else None)
 
 
 _NOT_COVERED = re.compile(r"\b(?:does|do|will)\s*(?:n[o’']t|not)\s+(?:cover|discuss|describe|explain|address|go\s+into)\b"
@@ -350,14 +324,13 @@ def _defines(question: Question, unit: Unit) -> bool:
             and not _REPORTS.search(" ".join(words[:span + 2]))):
         return True
     # The name opens what the sentence calls it ("… is encoded in UTF-8" does not) …
-    defined = replace(question, focus=question.defined)
     for calling, pattern in enumerate(_NAMED_AS):
         for m in pattern.finditer(text):
             named = re.split(r"[;,.:(]", m.group(1))[0].split()
             # … its rarer words at least: "a mechanism, called name mangling" names what "name mangling in Python
             # classes" asks about; after "is a" the name comes first ("… is the core research agenda" is no name)
             opening, name = " ".join(named[:2] if calling else named[:1]), " ".join(named[:span])
-            if stemmed_terms(opening) & focus and (defined.coverage(name) >= FOCUS_MIN if calling
+            if stemmed_terms(opening) & focus and (question.coverage(name, terms=question.defined) >= FOCUS_MIN if calling
                                                    else focus <= stemmed_terms(name)):
                 return True
     return False
