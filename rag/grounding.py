@@ -330,8 +330,9 @@ def _defines(question: Question, unit: Unit) -> bool:
             # … its rarer words at least: "a mechanism, called name mangling" names what "name mangling in Python
             # classes" asks about; after "is a" the name comes first ("… is the core research agenda" is no name)
             opening, name = " ".join(named[:2] if calling else named[:1]), " ".join(named[:span])
-            if stemmed_terms(opening) & focus and (question.coverage(name, terms=question.defined) >= FOCUS_MIN if calling
-                                                   else focus <= stemmed_terms(name)):
+            defines_name = (question.coverage(name, terms=question.defined) >= FOCUS_MIN if calling
+                            else focus <= stemmed_terms(name))
+            if stemmed_terms(opening) & focus and defines_name:
                 return True
     return False
 
