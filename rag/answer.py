@@ -213,8 +213,10 @@ def answer_stream(
     passages = [hit.passage for hit in hits]
     written = [written_text(passage) for passage in passages]
     names = names_as_written(asked.names, written, query)
+    sources: dict[str, str | None] = {}  # source -> its stored text, read once for the names and the quotes
     asked = replace(asked, unwritten=unwritten_names(query, written, rare_names(query, idf)), names=names,
-                    deferred=deferring(names, passages))
+                    deferred=deferring(names, passages),
+                    documented=documenting(names, passages, lambda source: _source_text(source, document_text, sources)))
 
     embedder = MemoEmbedder(embedder, unit_vectors([hit.passage.id for hit in hits]) if unit_vectors and hits else None)
     # The gate reads the chunk search's top k only: the passages unit search adds hold the sentence nearest the
@@ -266,7 +268,6 @@ def answer_stream(
     elif not text:
         text = NOT_FOUND
         yield AnswerEvent("delta", text)
-    sources: dict[str, str | None] = {}
     citations = []
     for n, (passage, verdict) in enumerate(zip(cited, verdicts), 1):
         quote_start, quote_end = locate_all(verdict.quotes, passage, _source_text(passage.source, document_text, sources))
@@ -366,6 +367,23 @@ def deferring(names: Sequence[str], passages: Sequence[Passage]) -> dict[str, st
                 deferred[name] = f"{qualifier}.{same.group(1)}" if qualifier else same.group(1)
                 break
     return deferred
+
+
+def documenting(names: Sequence[str], passages: Sequence[Passage],
+                document_text: Callable[[str], str | None]) -> dict[str, frozenset[str]]:
+    """For each dotted code name, the sources among the ``passages`` that are its module's page (titled by the module:
+    "json — JSON encoder and decoder", "An introduction to the ipaddress module") and name it somewhere: any passage
+    there is about what the name belongs to, where a page that never names it ("ipaddress.collapse_addresses" on an
+    introduction to ipaddress) says nothing of it."""
+    documented = {}
+    for name in names:
+        parts = name.split(".")
+        modules = [re.compile(rf"(?<![\w.]){re.escape('.'.join(parts[:n]))}(?![\w.])") for n in range(1, len(parts))]
+        pages = {p.source for p in passages if any(module.search(p.title) for module in modules)
+                 and not mentions(name, written_text(p))}
+        if pages := {source for source in pages if mentions(name, document_text(source) or "")}:
+            documented[name] = frozenset(pages)
+    return documented
 
 
 _SAME_AS = re.compile(r"\bsame\s+(?:meaning|meanings)?\s*as\s+(?:in|for)\s+([A-Za-z_]\w*)\(\)")

@@ -168,6 +168,8 @@ class Question:
     rarest: str | None = None  # the focus term fewest passages hold, of those some passage holds ("schema")
     deferred: dict[str, str] = field(default_factory=dict)  # code name -> the entry its own defers its arguments
     # to: json.dumps -> json.dump ("The arguments have the same meaning as in dump()"); see rag.answer.deferring
+    documented: dict[str, frozenset[str]] = field(default_factory=dict)  # code name -> sources of its module's pages
+    # that name it ("json — JSON encoder and decoder" for json.loads); see rag.answer.documenting
 
     @property
     def asks_what_it_is(self) -> bool:

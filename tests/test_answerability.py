@@ -1487,6 +1487,24 @@ def test_an_entry_deferring_its_arguments_lets_the_entry_it_defers_to_answer(fre
     assert not extractive_answer(fresh_assistant, "How do I make json.loads sort the keys of dictionaries?").grounded
 
 
+def test_a_module_page_naming_the_function_answers_for_it_where_the_passage_does_not(fresh_assistant):
+    # "This module's deserializer raises …" answers a question about json.loads on the json page, which documents
+    # json.loads elsewhere; while the page never names json.loads, nothing said there is about it.
+    encodings = ("## Character encodings\n\nThe RFC requires that JSON be represented using UTF-8, UTF-16 or UTF-32. "
+                 "This module's deserializer raises a ValueError when an initial BOM is present; decode such input "
+                 "with the utf-8-sig codec first.\n")
+    usage = "".join(f"The {word} option changes how {word} values are written, and is off by default. "
+                    for word in ("indent", "separators", "default", "sort_keys", "skipkeys", "ensure_ascii", "allow_nan",
+                                 "check_circular", "cls", "object_hook", "parse_float", "parse_int", "parse_constant"))
+    page = f"# json — JSON encoder and decoder\n\n## Basic usage\n\n{usage}{{entry}}\n\n{encodings}"
+    question = "A partner sends us JSON with a byte order mark in front. Will json.loads simply skip that mark?"
+    indexed_with(fresh_assistant, "json.md", page.format(entry=""))
+    assert not extractive_answer(fresh_assistant, question).grounded
+    indexed_with(fresh_assistant, "json.md", page.format(
+        entry="json.loads(s) deserializes s, a str or bytes instance holding a JSON document, to a Python object."))
+    answered_with(fresh_assistant, question, "raises a ValueError when an initial BOM is present")
+
+
 @pytest.mark.skipif(not (PYDOCS / "faq" / "library.html").is_file(), reason="the pydocs set is not on this machine")
 def test_a_unit_holding_most_of_the_question_is_quoted_beside_a_better_scored_one(fresh_assistant):
     # The scorer puts the FAQ's general sentences on file objects first; the one saying what sys.stdout.close() does
