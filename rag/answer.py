@@ -216,7 +216,8 @@ def answer_stream(
     sources: dict[str, str | None] = {}  # source -> its stored text, read once for the names and the quotes
     asked = replace(asked, unwritten=unwritten_names(query, written, rare_names(query, idf)), names=names,
                     deferred=deferring(names, passages),
-                    documented=documenting(names, passages, lambda source: _source_text(source, document_text, sources)))
+                    documented=documenting(names, passages,
+                                           lambda source: _source_text(source, document_text, sources)))
 
     embedder = MemoEmbedder(embedder, unit_vectors([hit.passage.id for hit in hits]) if unit_vectors and hits else None)
     # The gate reads the chunk search's top k only: the passages unit search adds hold the sentence nearest the

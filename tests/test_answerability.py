@@ -1494,8 +1494,9 @@ def test_a_module_page_naming_the_function_answers_for_it_where_the_passage_does
                  "This module's deserializer raises a ValueError when an initial BOM is present; decode such input "
                  "with the utf-8-sig codec first.\n")
     usage = "".join(f"The {word} option changes how {word} values are written, and is off by default. "
-                    for word in ("indent", "separators", "default", "sort_keys", "skipkeys", "ensure_ascii", "allow_nan",
-                                 "check_circular", "cls", "object_hook", "parse_float", "parse_int", "parse_constant"))
+                    for word in ("indent", "separators", "default", "sort_keys", "skipkeys", "ensure_ascii",
+                                 "allow_nan", "check_circular", "cls", "object_hook", "parse_float", "parse_int",
+                                 "parse_constant"))
     page = f"# json — JSON encoder and decoder\n\n## Basic usage\n\n{usage}{{entry}}\n\n{encodings}"
     question = "A partner sends us JSON with a byte order mark in front. Will json.loads simply skip that mark?"
     indexed_with(fresh_assistant, "json.md", page.format(entry=""))
