@@ -38,6 +38,11 @@ FOCUS_COSINE_TYPED = 0.7  # a typed question's verb ("coined", "founded") matter
 # as one doing a different thing with it ("To get curses to do the job, … enable keypad mode" for mouse clicks), so
 # one unit of a how-to answer must be this close (or hold most of its words): see says_how
 FOCUS_COSINE_HOW_TO = 0.6
+# "I froze my Tkinter program, but it still only runs where Tcl and Tk are present. What do I have to do to get a
+# build that really stands on its own?": the setup's words say where the asker is, the asking clause what they ask.
+# A unit's cosine is a blend of the two (Question.asking): 418 -> 426 of 663 Python-docs questions cited, 145 -> 146
+# of 170 declined; weights 0.2-0.4 all gain 5-8.
+ASKING_WEIGHT = 0.3
 HOW_TO_COSINE_FLOOR, HOW_TO_COVERAGE_FLOOR = 0.4, 0.2
 LEXICAL_WEIGHT = 0.3  # score = cosine + LEXICAL_WEIGHT * focus coverage (+ bonuses below)
 TYPE_BONUS = 0.15  # a typed question prefers units carrying its type
@@ -230,6 +235,8 @@ def judge(question: Question, units: Sequence[Unit], embedder: Embedder, section
         return []
     vectors = embedder.encode([unit.text for unit in units])
     asked = embedder.encode_query(question.text)
+    if question.asking:  # a cosine with the question weighs its asking clause more than the setup before it
+        asked = (1 - ASKING_WEIGHT) * asked + ASKING_WEIGHT * embedder.encode_query(question.asking)
     cosines = vectors @ asked
     # A definition under its term's heading is read as "Term: definition" (a glossary entry): the heading is the
     # sentence's subject, so it counts as the sentence's own words and meaning.

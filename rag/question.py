@@ -147,6 +147,7 @@ SETUP_HOW_TO_TERMS = 5
 # "How do I get rid of that invisible character?", "… turn such a path into …": what the setup describes.
 _POINTS_AT_SETUP = re.compile(r"\b(?:that|such\s+an?)\s+\w+", _I)
 
+ASKING_WORDS = 5  # an asking clause shorter than this ("Why?", "How do I leave it?") says too little alone
 TITLE_SHARE = 0.25  # weight of a focus term found only in the document title (see Question.coverage)
 
 
@@ -194,6 +195,14 @@ class Question:
                 or depends_on_conversation(clause) or _POINTS_AT_SETUP.search(clause)):
             return None
         return replace(self, text=clause, focus=asked, rarest=self.rarest if self.rarest in asked else None)
+
+    @functools.cached_property
+    def asking(self) -> str | None:
+        """The clause that asks the question when a setup comes before it ("My script saves a summary every evening.
+        When yesterday's file is still there, what does write_text() do with it?"), if it says enough alone to be
+        embedded (ASKING_WORDS words); None for a question that is all asking."""
+        clause = asked_clause(self.text)
+        return clause if clause != self.text and len(clause.split()) >= ASKING_WORDS else None
 
     @functools.cached_property
     def defined(self) -> dict[str, float]:

@@ -1506,6 +1506,21 @@ def test_a_module_page_naming_the_function_answers_for_it_where_the_passage_does
     answered_with(fresh_assistant, question, "raises a ValueError when an initial BOM is present")
 
 
+@pytest.mark.skipif(not (PYDOCS / "faq" / "gui.html").is_file(), reason="the pydocs set is not on this machine")
+def test_the_asking_clause_weighs_more_than_the_setup_before_it(fresh_assistant):
+    # The setup repeats the FAQ's statement of the problem ("When freezing Tkinter applications, the applications will
+    # not be truly stand-alone …"); what is asked is how to get a stand-alone build, which the sentences after it say.
+    shutil.copy(PYDOCS / "faq" / "gui.html", Path(fresh_assistant.settings.corpus_dir) / "gui.html")
+    fresh_assistant.index()
+    question = ("I froze my Tkinter app, and it still needs the Tcl and Tk libraries on every machine it runs on. "
+                "What must I do to get a build that stands on its own?")
+    assert analyse(question).asking == "What must I do to get a build that stands on its own?"
+    answer = answered_with(fresh_assistant, question, "To get truly stand-alone applications")
+    assert not answer.answer.startswith("When freezing Tkinter applications"), answer.answer
+    assert analyse("How do I keep a log file small?").asking is None
+    assert analyse("My log file grows every night. Why?").asking is None  # too short to say what it asks alone
+
+
 @pytest.mark.skipif(not (PYDOCS / "faq" / "library.html").is_file(), reason="the pydocs set is not on this machine")
 def test_a_unit_holding_most_of_the_question_is_quoted_beside_a_better_scored_one(fresh_assistant):
     # The scorer puts the FAQ's general sentences on file objects first; the one saying what sys.stdout.close() does
