@@ -434,6 +434,21 @@ def test_the_sentence_that_goes_on_with_the_answer_is_quoted_too(manual_assistan
     assert "Linux" in said and "They can also be installed on macOS" in said
 
 
+def test_a_sentence_pointing_back_is_quoted_after_the_one_it_points_at(fresh_assistant):
+    # "In practice, this keeps each write call fast …" says nothing alone: what "this" is comes in the sentence
+    # before it. A question asking for one fact ("How much …?") is still answered by the one sentence holding it.
+    indexed_with(fresh_assistant, "storage.md", (
+        "# Storage engine\n\n## Write path\n\nIncoming records are first appended to an in-memory buffer. The buffer "
+        "is flushed to the data file by a background thread every ten seconds. In practice, this keeps each write call "
+        "fast while bounding how much a crash can lose to the last ten seconds of records.\n\n## Read path\n\nReads "
+        "consult the buffer before the data file, so a record is visible as soon as its write call returns.\n"))
+    answer = answered_with(fresh_assistant, "Why are write calls fast, and how much can a crash lose?",
+                           "In practice, this keeps each write call fast")
+    assert answer.answer.index("flushed to the data file by a background thread") < answer.answer.index("In practice")
+    answer = answered_with(fresh_assistant, "How much data can a crash lose?", "the last ten seconds of records")
+    assert "background thread" not in answer.answer, answer.answer
+
+
 def test_markup_a_manual_teaches_is_quoted_and_located_as_written(manual_assistant):
     answer = ask_quoting(manual_assistant, "How do I get italic text?")
     assert answer.grounded and "enclose it between [_ and _]" in answer.answer, answer.answer

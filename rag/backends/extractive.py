@@ -44,8 +44,8 @@ ITEM_SENTENCES = 2  # … each with at most this many sentences after an item's 
 _SETUP = re.compile(r"^(?:sometimes\b|say\s+you\b|suppose\b|imagine\b|a\s+common\s+(?:problem|mistake|situation)\b|"
                     r"it\s+can\s+be\s+a\s+surprise\b|you\s+(?:may|might)\s+(?:want|need|wish)\s+to\b)", re.IGNORECASE)
 SETUP_REACH = 3  # … read on this many sentences at most (2 gained one question of bench/pydocs_questions.json, 3 two)
-# A sentence that opens by pointing back at the one before ("They can also …", "It also …").
-_POINTS_BACK = re.compile(r"^(?:they|it|this|these|those|both|he|she)\b", re.IGNORECASE)
+# A sentence that opens by pointing back at the one before ("They can also …", "It also …", "By default, this is …").
+_POINTS_BACK = re.compile(r"^(?:[\w ]{1,25},\s*)?(?:they|it|this|these|those|both|he|she)\b", re.IGNORECASE)
 # "This means that … it is easier to continue calculations", "This tells the server …", "The latter is useful …",
 # "… calling this function is the best practice …", "For example, a < b == c tests …": what it means, which function,
 # what it is an example of, which fact or case is the sentence before ("You can make this fact explicit by …")
@@ -183,7 +183,10 @@ def _with_continuations(question: Question, chosen: Sequence[Judged], every: Seq
         if judged.unit in units:
             continue
         at = every.index(judged.unit) if judged.unit.kind in (SENTENCE, ITEM) and judged.unit in every else -1
-        before = judged.finishes or (every[at - 1] if at > 0 and _DRAWS_ON.search(judged.unit.text) else None)
+        # … and a sentence pointing back is quoted with the one it points at, unless one fact is asked for
+        draws_on = _DRAWS_ON.search(judged.unit.text) or (_POINTS_BACK.match(judged.unit.text)
+                                                           and question.type not in CARRIED_TYPES)
+        before = judged.finishes or (every[at - 1] if at > 0 and draws_on else None)
         if (before is not None and before.kind == SENTENCE and before.passage == judged.unit.passage
                 and before not in units):
             units.append(before)  # the statement the reason / instruction / conclusion answers, said first
