@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rag.grounding import carries_answer, covers, names_found, says_how
+from rag.grounding import carries_answer, covers, names_found, question_vector, says_how
 from rag.text import citation_marks, fenced_spans, is_index, overlap, split_sentences, without_citation_marks
 from rag.units import CODE, SENTENCE, Unit, passage_units, units_of, with_documents
 
@@ -138,7 +138,7 @@ def check_claims(answer: str, cited: Sequence[Passage], question: Question, embe
     named = [names_found(question, passage) for passage in cited]
     tells_how = False
     if claims:
-        question_vecs = [embedder.encode_query(q.text) for q in asked]
+        question_vecs = [question_vector(q, embedder) for q in asked]
         claim_vecs = embedder.encode([c for c, _ in claims])
         for i, (claim, numbers) in enumerate(claims):
             for n in numbers:

@@ -229,14 +229,21 @@ def counts_something_else(question: Question, text: str) -> bool:
     return not set(stemmer().stemWords(asked)) & set(stemmer().stemWords(given))
 
 
+def question_vector(question: Question, embedder: Embedder) -> np.ndarray:
+    """The vector a unit's cosine with the question is taken with: the question's, weighing its asking clause more
+    than the setup before it (ASKING_WEIGHT)."""
+    asked = embedder.encode_query(question.text)
+    if question.asking:
+        asked = (1 - ASKING_WEIGHT) * asked + ASKING_WEIGHT * embedder.encode_query(question.asking)
+    return asked
+
+
 def judge(question: Question, units: Sequence[Unit], embedder: Embedder, sections: Sequence[str] = ()) -> list[Judged]:
     """Every unit scored and judged, best first; ``sections`` are the passages' section paths (by unit.passage)."""
     if not units:
         return []
     vectors = embedder.encode([unit.text for unit in units])
-    asked = embedder.encode_query(question.text)
-    if question.asking:  # a cosine with the question weighs its asking clause more than the setup before it
-        asked = (1 - ASKING_WEIGHT) * asked + ASKING_WEIGHT * embedder.encode_query(question.asking)
+    asked = question_vector(question, embedder)
     cosines = vectors @ asked
     # A definition under its term's heading is read as "Term: definition" (a glossary entry): the heading is the
     # sentence's subject, so it counts as the sentence's own words and meaning.

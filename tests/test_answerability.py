@@ -14,9 +14,9 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from rag.answer import answer_stream, final_answer, names_as_written, unwritten_names
 from rag.backends import ChatBackend, get_backend
 from rag.backends.extractive import _code_rest
-from rag.grounding import written_text
+from rag.grounding import judge, question_vector, written_text
 from rag.chunk import LINKS_SECTION, METADATA_SECTION, reference_chunks
-from rag.citations import UNSUPPORTED
+from rag.citations import UNSUPPORTED, check_claims
 from rag.loaders import load_document
 from rag.passage import Hit, Passage
 from rag.retrieve import with_code_rests
@@ -1534,6 +1534,31 @@ def test_the_asking_clause_weighs_more_than_the_setup_before_it(fresh_assistant)
     assert not answer.answer.startswith("When freezing Tkinter applications"), answer.answer
     assert analyse("How do I keep a log file small?").asking is None
     assert analyse("My log file grows every night. Why?").asking is None  # too short to say what it asks alone
+
+
+def test_the_claim_check_reads_a_set_up_question_as_the_scorer_does(embedder):
+    # The scorer weighs the asking clause; were the claim check to read the whole question alone, a sentence the
+    # scorer chose as the answer ("The latest development sources can be obtained at …") could be judged no answer
+    # to it and the answer declined after quoting it.
+    question = analyse("I want to read the interpreter's C code and try building it myself. Where can I get the "
+                       "current development sources of Python?")
+    assert question.asking and not question_vector(question, embedder) @ embedder.encode_query(question.text) > 0.999
+    text = "The latest development sources can be obtained at https://github.com/python/cpython/."
+    passage = Passage(text=text, start=0, end=len(text), section="Where can I get the source?", page=None, id=0,
+                      source="general.md", title="General Python FAQ")
+    judged = judge(question, units_of([passage]), embedder)[0]
+    seen = []
+
+    class Recording:
+        def __getattr__(self, name):
+            return getattr(embedder, name)
+
+        def encode_query(self, query):
+            seen.append(query)
+            return embedder.encode_query(query)
+
+    verdict = check_claims(f"{text} [1]", [passage], question, Recording())[0]
+    assert question.asking in seen and verdict.answers == judged.answers
 
 
 @pytest.mark.skipif(not (PYDOCS / "faq" / "library.html").is_file(), reason="the pydocs set is not on this machine")
