@@ -1587,6 +1587,10 @@ def test_a_name_the_asker_gives_their_own_code_need_not_be_written_by_the_pages(
     assert analyse("With @functools.lru_cache on my area() function, is area(3) cached?").names == ("functools.lru_cache",)
     # … a subclass of theirs, and what their call passes ("key=get_customer"), not the function it calls.
     assert own_names("My CsvExporter subclass overrides a method.") == {"CsvExporter"}
+    # … and the method a class of theirs overrides, written as a call: "How do I call the parent's version?" is
+    # answered by pages that never write "export".
+    assert own_names("My CsvExporter subclass overrides export(). How do I call the parent's version?") == {
+        "CsvExporter", "export"}
     assert analyse("Does sorted(orders, key=get_customer, reverse=True) keep ties in order?").names == ()
     assert analyse("What does functools.reduce(operator.mul, numbers, 1) give for no numbers?").names == (
         "functools.reduce",)
