@@ -205,6 +205,15 @@ class Question:
         return clause if clause != self.text and len(clause.split()) >= ASKING_WORDS else None
 
     @functools.cached_property
+    def asked_names(self) -> tuple[str, ...]:
+        """The code names an answer's passage must hold: those the asking clause writes when a setup comes first ("I
+        added __slots__ … and now weakref.ref(node) fails with TypeError. How can I keep __slots__ and still take
+        weak references?" asks about __slots__; the call that failed is the asker's situation), else all of them."""
+        if not self.asking:
+            return self.names
+        return tuple(name for name in self.names if mentions(name, self.asking)) or self.names
+
+    @functools.cached_property
     def defined(self) -> dict[str, float]:
         """The focus terms of what a definition question asks to be defined: "What is a guard in a match statement's
         case clause?" asks what a guard is; the place it names is where, not what (a sentence defining a guard need
@@ -389,7 +398,8 @@ _CODE_NOUN = (r"(?:class|classes|subclass|subclasses|enum|enums|function|module|
               r"instance|method|variable|dataclass|decorator|script|program|app|application|library|project|tool)")
 _OWN_NAME = re.compile(rf"\b(?:my|our|its|their)\s+(?:own\s+)?([A-Z]\w*|[a-z_]\w*(?=\(\)))(?:\(\))?\s+{_CODE_NOUN}\b"
                        rf"|\b{_CODE_NOUN}\s+(?:called|named)\s+([A-Z]\w*)"
-                       r"|\b(?:overrides|overriding|overrode|overridden)\s+([A-Za-z_]\w*)\(\)", re.IGNORECASE)
+                       r"|\b(?:overrides|overriding|overrode|overridden)\s+([A-Za-z_]\w*)\(\)"
+                       r"|(?<=[a-z] )((?-i:[A-Z][a-z]\w*))\s+(?:objects|instances)\b", re.IGNORECASE)
 
 
 # "I made groups = defaultdict(list)", "def foo(a)", "class Foo": a name the asker's code binds (not a keyword

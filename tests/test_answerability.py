@@ -1536,6 +1536,24 @@ def test_the_asking_clause_weighs_more_than_the_setup_before_it(fresh_assistant)
     assert analyse("My log file grows every night. Why?").asking is None  # too short to say what it asks alone
 
 
+def test_a_code_name_only_in_the_setup_need_not_be_named_by_the_answer(fresh_assistant):
+    # "… now weakref.ref(node) fails" is the asker's situation; what is asked is how to keep __slots__ with weak
+    # references, which the __slots__ entry says without writing weakref.ref. Named in the asking clause, a name is
+    # still required ("How do I call weakref.ref …?" is not answered by a page that never names it).
+    indexed_with(fresh_assistant, "slots.md", (
+        "# Data model\n\n## __slots__\n\n__slots__ allow us to explicitly declare data members and deny the creation "
+        "of __dict__ and __weakref__. Without a __weakref__ variable for each instance, classes defining __slots__ do "
+        "not support weak references to its instances. If weak reference support is needed, then add '__weakref__' "
+        "to the sequence of strings in the __slots__ declaration.\n"))
+    question = ("I added __slots__ to my TreeNode class to save memory, and now weakref.ref(node) fails. How can I "
+                "keep __slots__ and still take weak references to the nodes?")
+    assert analyse(question).asked_names == ("__slots__",)
+    answered_with(fresh_assistant, question, "add '__weakref__'")
+    asked = "My TreeNode class has __slots__. How do I call weakref.ref on its instances?"
+    assert analyse(asked).asked_names == ("weakref.ref",)
+    assert not extractive_answer(fresh_assistant, asked).grounded
+
+
 def test_the_claim_check_reads_a_set_up_question_as_the_scorer_does(embedder):
     # The scorer weighs the asking clause; were the claim check to read the whole question alone, a sentence the
     # scorer chose as the answer ("The latest development sources can be obtained at …") could be judged no answer
@@ -1591,6 +1609,9 @@ def test_a_name_the_asker_gives_their_own_code_need_not_be_written_by_the_pages(
     # answered by pages that never write "export".
     assert own_names("My CsvExporter subclass overrides export(). How do I call the parent's version?") == {
         "CsvExporter", "export"}
+    # … and a class of theirs spoken of by its instances after a word of the sentence ("small Particle objects").
+    assert own_names("My simulation creates a few million small Particle objects. Do __slots__ help?") == {"Particle"}
+    assert own_names("Particle objects are slow. Why?") == frozenset()
     assert analyse("Does sorted(orders, key=get_customer, reverse=True) keep ties in order?").names == ()
     assert analyse("What does functools.reduce(operator.mul, numbers, 1) give for no numbers?").names == (
         "functools.reduce",)
