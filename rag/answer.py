@@ -321,7 +321,26 @@ def unwritten_names(question: str, texts: Sequence[str], rare: Sequence[str] = (
                  if not any(mentions(acronym, text) or spelled_out(text, acronym) for text in texts)]
     unwritten += [name for name in rare
                   if not any(name in text or re.search(rf"\b{re.escape(name)}\b", text, re.IGNORECASE) for text in texts)]
+    unwritten += [written for written, keyword, value in suggested_settings(question)
+                  if not any(_sets(text, keyword, value) for text in texts)]
     return tuple(unwritten)
+
+
+def suggested_settings(question: str) -> list[tuple[str, str, str]]:
+    """The keyword arguments (as written, keyword, value) of the call a question suggests ("…, for example with
+    action='append'?"): the asker's guess at how it is done, which pages that never set it so do not document."""
+    suggested = _SUGGESTED.search(question)
+    return [(match.group(0), match.group(1), match.group(2).strip("'\""))
+            for match in _SETTING.finditer(suggested.group(1))] if suggested else []
+
+
+def _sets(text: str, keyword: str, value: str) -> bool:
+    return re.search(rf"\b{re.escape(keyword)}\s*=\s*['\"]?{re.escape(value)}(?![\w.])", text) is not None
+
+
+_SUGGESTED = re.compile(r"\b(?:for\s+(?:example|instance)|e\.g\.),?\s+(?:with|using|by\s+passing|by\s+calling)\s+(.+)$",
+                        re.IGNORECASE)
+_SETTING = re.compile(r"(?<![\w.=!<>])([A-Za-z_]\w*)\s*=(?!=)\s*('[^']*'|\"[^\"]*\"|[\w.-]+)")
 
 
 def names_as_written(names: Sequence[str], texts: Sequence[str], question: str = "") -> tuple[str, ...]:

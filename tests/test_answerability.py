@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from rag.answer import answer_stream, final_answer, names_as_written, unwritten_names
+from rag.answer import answer_stream, final_answer, names_as_written, suggested_settings, unwritten_names
 from rag.backends import ChatBackend, get_backend
 from rag.backends.extractive import _code_rest
 from rag.grounding import judge, question_vector, written_text
@@ -1552,6 +1552,25 @@ def test_a_code_name_only_in_the_setup_need_not_be_named_by_the_answer(fresh_ass
     asked = "My TreeNode class has __slots__. How do I call weakref.ref on its instances?"
     assert analyse(asked).asked_names == ("weakref.ref",)
     assert not extractive_answer(fresh_assistant, asked).grounded
+
+
+def test_a_setting_the_question_suggests_must_be_written_by_the_pages(fresh_assistant):
+    # "…, for example with add_mutually_exclusive_group(required=True)?" guesses how it is done: pages showing the
+    # group but never setting required=True do not say how to make it mandatory, however close their words.
+    page = ("# Argparse tutorial\n\n## Conflicting options\n\nLet's introduce add_mutually_exclusive_group(). It "
+            "allows for us to specify options that conflict with each other:\n\n```\ngroup = "
+            "parser.add_mutually_exclusive_group({setting})\ngroup.add_argument('-v', '--verbose', action='store_true')"
+            "\ngroup.add_argument('-q', '--quiet', action='store_true')\n```\n\n{said}\n")
+    question = ("I put --verbose and --quiet in a mutually exclusive group. How do I make it mandatory that the user "
+                "gives one of them, for example with add_mutually_exclusive_group(required=True)?")
+    assert suggested_settings(question) == [("required=True", "required", "True")]
+    assert suggested_settings("What is the difference between errors='replace' and errors='ignore'?") == []
+    indexed_with(fresh_assistant, "argparse.md", page.format(setting="", said="Either option may be given."))
+    answer = extractive_answer(fresh_assistant, question)
+    assert not answer.grounded and "required=True" in answer.answer, answer.answer
+    indexed_with(fresh_assistant, "argparse.md", page.format(
+        setting="required=True", said="With required=True, one of the conflicting options must be given."))
+    answered_with(fresh_assistant, question, "required=True")
 
 
 def test_the_claim_check_reads_a_set_up_question_as_the_scorer_does(embedder):
