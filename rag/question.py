@@ -82,8 +82,9 @@ _CODE_CUE = re.compile(
     # "What command …", not "from the command line" (where it is run, not what is asked for)
     r"\b(?:snippet|syntax|example|examples|sample|one-liner|command|commands|idiom)\b(?![\s-]+line)"
     r"|\bshow\s+(?:me|how)\b"
-    # code asked for ("What code …", "code that …"), not code worked on ("When porting code to run on …")
-    r"|\b(?:what|which|some|me|any|example|sample)\s+code\b|\bcode\s+(?:that|which|for)\b"
+    # code asked for ("What code …", "What argparse code …", "code that …"), not code worked on ("When porting
+    # code to run on …", "some of the code")
+    r"|\b(?:what|which|some|me|any|example|sample)\s+(?:(?!of\b|in\b)[\w.-]+\s+){0,2}code\b|\bcode\s+(?:that|which|for)\b"
     r"|\bhow\s+(?:do|can|would|should)\s+(?:i|you|one|we)\s+(?:write|call|invoke|import|spell|type)\b",
     _I,
 )

@@ -317,6 +317,9 @@ def test_code_questions_are_recognised():
     assert analyse("What code reads a file line by line?").wants_code
     assert analyse("Write me some code that parses dates").wants_code
     assert not analyse("When porting code to run on both versions, should I check the version?").wants_code
+    # … also code of a library the question names ("What argparse code …"), not a part of the asker's code.
+    assert analyse("What argparse code lets my script take one or more file names?").wants_code
+    assert not analyse("Why does some of the code in my module run twice?").wants_code
     assert analyse("What command starts the server?").wants_code
     # The command line is where something is run, not a command asked for.
     assert not analyse("How do I run just one test method from the command line?").wants_code
