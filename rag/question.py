@@ -98,9 +98,11 @@ _ASKS_HOW = re.compile(r"(?:^|[;:,.?!]\s+)how\s+(?:do|can|should|would|could|may
 
 
 def asked_clause(question: str) -> str:
-    """The last sentence or clause of a question, which asks it, without the ones setting it up ("I read a CSV file
-    … ; how do I …?", "… finds nothing. How do I make the dot match newlines?")."""
-    return [piece for piece in re.split(r"(?<=[.?!;])\s+", question.strip()) if piece][-1] if question.strip() else ""
+    """The last sentence or clause of a question that asks it, without the ones setting it up ("I read a CSV file
+    … ; how do I …?", "… finds nothing. How do I make the dot match newlines?") or explaining it after ("Is a list a
+    linked list under the hood? I'm worried that …")."""
+    pieces = [piece for piece in re.split(r"(?<=[.?!;])\s+", question.strip()) if piece]
+    return next((piece for piece in reversed(pieces) if piece.endswith("?")), pieces[-1]) if pieces else ""
 
 
 def asks_how(question: str) -> bool:
@@ -311,8 +313,10 @@ def titled_by(name: str, heading: str) -> bool:
     return core in (name, last) or core.endswith(f".{last}")
 
 
-# Where a question asks a second thing: ", and which …", "? How …".
-_SECOND_QUESTION = re.compile(r",\s+and\s+(?=(?:what|which|who|whom|whose|when|where|why|how)\b)|(?<=\?)\s+(?=\S)", _I)
+# Where a question asks a second thing: ", and which …", "? How …?" (not "? I'm worried that …": what it says after
+# a question explains it).
+_SECOND_QUESTION = re.compile(r",\s+and\s+(?=(?:what|which|who|whom|whose|when|where|why|how)\b)|(?<=\?)\s+(?=[^?]*\?)",
+                              _I)
 
 
 def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None,

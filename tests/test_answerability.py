@@ -1471,6 +1471,10 @@ def test_an_acronym_or_name_in_the_setup_of_a_question_need_not_be_written_by_th
                                   source="u.md", title=""))]
     assert asked_clause("I read a CSV file that Excel saved. How do I skip the mark?") == "How do I skip the mark?"
     assert asked_clause("I'm done in my environment; how do I leave it?") == "how do I leave it?"
+    # What follows a question and asks nothing explains it: the question is what is asked, and no second part.
+    worried = "Is a Python list a linked list under the hood? I'm worried that reading an item walks the list."
+    assert asked_clause(worried) == "Is a Python list a linked list under the hood?" and analyse(worried).parts == ()
+    assert len(analyse("What is a pad in curses? How is it different from a window?").parts) == 2
     assert unwritten_names("I read a CSV file that Excel saved as UTF-8, and the first name starts with a mark. How do "
                            "I skip it?", found, ("Excel",)) == ()
     assert unwritten_names("How do I skip the mark of a CSV file that Excel saved?", found, ("Excel",)) == ("CSV", "Excel")
