@@ -84,7 +84,8 @@ _CODE_CUE = re.compile(
     r"|\bshow\s+(?:me|how)\b"
     # code asked for ("What code …", "What argparse code …", "code that …"), not code worked on ("When porting
     # code to run on …", "some of the code")
-    r"|\b(?:what|which|some|me|any|example|sample)\s+(?:(?!of\b|in\b)[\w.-]+\s+){0,2}code\b|\bcode\s+(?:that|which|for)\b"
+    r"|\b(?:what|which|some|me|any|example|sample)\s+(?:(?!of\b|in\b)[\w.-]+\s+){0,2}code\b"
+    r"|\bcode\s+(?:that|which|for)\b"
     r"|\bhow\s+(?:do|can|would|should)\s+(?:i|you|one|we)\s+(?:write|call|invoke|import|spell|type)\b",
     _I,
 )
