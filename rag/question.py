@@ -615,6 +615,8 @@ _ORG_TOKEN = re.compile(
     r"|\([A-Z][\w-]+(?:\s+[A-Z][\w-]+)*\)"  # "Constitutional AI (Anthropic)"
     r"|\b(?:at|by|from|with|and|of)\s+[A-Z][\w-]+(?:\s+[A-Z][\w-]+)*"
     r"|\b(?:[Oo]rgani[sz]ation|[Cc]ompany|[Ll]ab)\s*:\s*\S")
+_WEB_PLACE = re.compile(r"\b(?:on|at|in|from)\s+(?:the\s+|its\s+)?(?:[\w.-]+\s+){0,2}(?:wiki|web\s*site|site|home\s*page|"
+                        r"mailing\s+list|forum|newsgroup|bug\s+tracker|issue\s+tracker)\b", _I)
 _PLACE_RE = re.compile(rf"\b(?:in|at|from|near|based\s+in)\s+(?:the\s+)?{_NAME}")
 
 
@@ -633,8 +635,8 @@ def carries(text: str, kind: str | None, acronym: str | None = None) -> bool:
         return bool(_PERCENT_RE.search(text))
     if kind == AMOUNT:
         return bool(_AMOUNT_RE.search(text))
-    if kind == URL:
-        return bool(_URL_RE.search(text))
+    if kind == URL:  # a link, or the web place it leads to ("… can be found on the python wiki")
+        return bool(_URL_RE.search(text) or _WEB_PLACE.search(text))
     if kind == PERSON:
         return bool(_PERSON_RE.search(text))
     if kind == ORGANISATION:

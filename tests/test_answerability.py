@@ -1580,6 +1580,18 @@ def test_a_setting_the_question_suggests_must_be_written_by_the_pages(fresh_assi
     answered_with(fresh_assistant, question, "required=True")
 
 
+def test_a_web_place_answers_where_to_find_something(fresh_assistant):
+    # "Where can I find …?" asks for a link or the place it leads to: "… can be found on the python wiki" answers it,
+    # where a sentence naming no place still does not.
+    indexed_with(fresh_assistant, "gui.md", (
+        "# GUI programming FAQ\n\n## What GUI toolkits exist for Python?\n\nStandard builds of Python include an "
+        "interface to the Tcl/Tk widget set, called tkinter. A list of cross-platform and platform-specific GUI "
+        "frameworks can be found on the python wiki.\n"))
+    answered_with(fresh_assistant, "Tkinter looks dated to me. Where can I find an overview of the other GUI "
+                  "frameworks for Python, both cross-platform and platform-specific ones?", "on the python wiki")
+    assert analyse("Where can I find a list of GUI frameworks?").type == "url"
+
+
 def test_the_claim_check_reads_a_set_up_question_as_the_scorer_does(embedder):
     # The scorer weighs the asking clause; were the claim check to read the whole question alone, a sentence the
     # scorer chose as the answer ("The latest development sources can be obtained at …") could be judged no answer
