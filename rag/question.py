@@ -615,8 +615,9 @@ _ORG_TOKEN = re.compile(
     r"|\([A-Z][\w-]+(?:\s+[A-Z][\w-]+)*\)"  # "Constitutional AI (Anthropic)"
     r"|\b(?:at|by|from|with|and|of)\s+[A-Z][\w-]+(?:\s+[A-Z][\w-]+)*"
     r"|\b(?:[Oo]rgani[sz]ation|[Cc]ompany|[Ll]ab)\s*:\s*\S")
-_WEB_PLACE = re.compile(r"\b(?:on|at|in|from)\s+(?:the\s+|its\s+)?(?:[\w.-]+\s+){0,2}(?:wiki|web\s*site|site|home\s*page|"
-                        r"mailing\s+list|forum|newsgroup|bug\s+tracker|issue\s+tracker)\b", _I)
+_WEB_PLACE = re.compile(r"\b(?:on|at|in|from)\s+(?:the\s+|its\s+)?(?:[\w.-]+\s+){0,2}"
+                        r"(?:wiki|web\s*site|site|home\s*page|mailing\s+list|forum|newsgroup|bug\s+tracker|"
+                        r"issue\s+tracker)\b", _I)
 _PLACE_RE = re.compile(rf"\b(?:in|at|from|near|based\s+in)\s+(?:the\s+)?{_NAME}")
 
 
