@@ -180,7 +180,7 @@ class Question:
     def asks_what_it_is(self) -> bool:
         """"What is X?", "What does X do?": answered by a sentence saying what X is or does, not by one pointing
         elsewhere or introducing an example."""
-        return self.type == DEFINITION or bool(_WHAT_IT_DOES.search(unscoped(self.text)))
+        return self.type == DEFINITION or bool(_WHAT_IT_DOES.search(unscoped(asked_clause(self.text))))
 
     @functools.cached_property
     def how_to(self) -> Question | None:
@@ -222,7 +222,7 @@ class Question:
         """The focus terms of what a definition question asks to be defined: "What is a guard in a match statement's
         case clause?" asks what a guard is; the place it names is where, not what (a sentence defining a guard need
         not say "match")."""
-        match = _DEFINED.search(unscoped(self.text))
+        match = _DEFINED.search(unscoped(asked_clause(self.text)))
         term = stemmed_terms(match.group("term")) if match else set()
         return {stem: weight for stem, weight in self.focus.items() if stem in term} or self.focus
 
@@ -258,7 +258,7 @@ def answer_type(question: str) -> str | None:
             return kind
     if _YES_NO.search(question):
         return YES_NO
-    if _DEFINITION.search(unscoped(question)):
+    if _DEFINITION.search(unscoped(asked)):
         return DEFINITION
     return None
 

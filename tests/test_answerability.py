@@ -1200,6 +1200,10 @@ def test_the_place_a_definition_question_names_is_not_what_it_asks_defined(fresh
     answered_with(fresh_assistant, "What is a guard in a match statement's case clause?",
                   "A guard (which is part of the case) must succeed")
     answered_with(fresh_assistant, "What is an iterator in Python?", "An iterator is an object representing a stream")
+    # … and so when a setup comes first: the clause that asks decides the question's type and what it defines.
+    setup = "My colleague keeps mentioning iterators in code reviews. What is an iterator in Python?"
+    assert analyse(setup).type == "definition" and set(analyse(setup).defined) == {"iter"}
+    answered_with(fresh_assistant, setup, "An iterator is an object representing a stream")
 
 
 def test_the_best_sentence_is_read_on_with_the_next_one_in_its_section(fresh_assistant):
