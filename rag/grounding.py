@@ -89,6 +89,10 @@ SHAPE_BONUS = 0.15
 # keyword is a generator function", "… (also called f-strings)"; a glossary item "Term: what it is").
 DEFINES_BONUS = 0.15
 _SUBJECT_LEAD = re.compile(r"^(?:the|a|an|any|every|each)\s+", re.IGNORECASE)
+# "However, aliasing has a surprising effect …" goes on from the sentence before: what it says of the term is no
+# definition of it
+_GOES_ON = re.compile(r"^(?:however|but|also|still|yet|moreover|furthermore|nevertheless|nonetheless|unfortunately|"
+                      r"similarly|likewise|instead|otherwise|thus|hence|therefore|so|and)\b", re.IGNORECASE)
 _REPORTS = re.compile(r"\b(?:has\s+been|have\s+been|was|were)\b", re.IGNORECASE)  # "X has been observed …" tells
 # of X, not what it is
 _NAMED_AS = [re.compile(pattern, re.IGNORECASE) for pattern in (
@@ -339,7 +343,7 @@ def _defines(question: Question, unit: Unit) -> bool:
     words = _SUBJECT_LEAD.sub("", text).split()
     span = len(focus) + 1
     if (len(words) > span + 3 and focus <= stemmed_terms(" ".join(words[:span]))
-            and not _REPORTS.search(" ".join(words[:span + 2]))):
+            and not _REPORTS.search(" ".join(words[:span + 2])) and not _GOES_ON.match(text)):
         return True
     # The name opens what the sentence calls it ("… is encoded in UTF-8" does not) …
     for calling, pattern in enumerate(_NAMED_AS):

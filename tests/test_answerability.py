@@ -1206,6 +1206,19 @@ def test_the_place_a_definition_question_names_is_not_what_it_asks_defined(fresh
     answered_with(fresh_assistant, setup, "An iterator is an object representing a stream")
 
 
+def test_a_sentence_going_on_from_the_one_before_does_not_define_its_subject(fresh_assistant):
+    # "However, aliasing has a possibly surprising effect …" opens with the term but goes on from what came before;
+    # the definition is the sentence naming it ("This is known as aliasing …"), quoted after the one it points at.
+    indexed_with(fresh_assistant, "names.md", (
+        "# A word about names and objects\n\nObjects have individuality, and multiple names (in multiple scopes) can "
+        "be bound to the same object. This is known as aliasing in other languages. This is usually not appreciated "
+        "on a first glance at Python. However, aliasing has a possibly surprising effect on the semantics of code "
+        "involving mutable objects such as lists, dictionaries, and most other types.\n"))
+    answer = answered_with(fresh_assistant, "What is aliasing?", "This is known as aliasing",
+                           "multiple names (in multiple scopes) can be bound to the same object")
+    assert "However" not in answer.answer, answer.answer
+
+
 def test_the_best_sentence_is_read_on_with_the_next_one_in_its_section(fresh_assistant):
     # The sentence sharing the question's words sets the scene; the one after it says what is wrong. The next
     # section's first sentence is another topic and is not quoted with it.
