@@ -176,10 +176,10 @@ class Question:
     documented: dict[str, frozenset[str]] = field(default_factory=dict)  # code name -> sources of its module's pages
     # that name it ("json — JSON encoder and decoder" for json.loads); see rag.answer.documenting
 
-    @property
+    @functools.cached_property
     def asks_what_it_is(self) -> bool:
         """"What is X?", "What does X do?": answered by a sentence saying what X is or does, not by one pointing
-        elsewhere or introducing an example."""
+        elsewhere or introducing an example. Cached: the judge asks it of every unit."""
         return self.type == DEFINITION or bool(_WHAT_IT_DOES.search(unscoped(asked_clause(self.text))))
 
     @functools.cached_property
