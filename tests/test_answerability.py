@@ -452,6 +452,19 @@ def test_a_sentence_pointing_back_is_quoted_after_the_one_it_points_at(fresh_ass
     assert "background thread" not in answer.answer, answer.answer
 
 
+def test_a_sentence_pointed_at_that_points_back_in_turn_brings_the_one_before_it(fresh_assistant):
+    # "This can be used to use another datatype …" points at "By default, this is equivalent to float(num_str).",
+    # which points at the sentence naming parse_float: without it the answer never says what to set.
+    indexed_with(fresh_assistant, "decoding.md", (
+        "# Decoding JSON\n\n## Hooks\n\nThe parse_float hook, if specified, will be called with the string of every "
+        "JSON float to be decoded. By default, this is equivalent to float(num_str). This can be used to use another "
+        "datatype or parser for JSON floats (e.g. decimal.Decimal).\n"))
+    answer = answered_with(fresh_assistant, "My invoice amounts come back as floats. How can I get another datatype, "
+                           "such as decimal.Decimal, for JSON floats?", "The parse_float hook, if specified",
+                           "This can be used to use another datatype")
+    assert answer.answer.index("parse_float") < answer.answer.index("By default, this")
+
+
 def test_markup_a_manual_teaches_is_quoted_and_located_as_written(manual_assistant):
     answer = ask_quoting(manual_assistant, "How do I get italic text?")
     assert answer.grounded and "enclose it between [_ and _]" in answer.answer, answer.answer

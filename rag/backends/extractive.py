@@ -166,6 +166,12 @@ def _complement(question: Question, answering: Sequence[Judged], chosen: Sequenc
     return [best] if gain > 0 else []
 
 
+def _draws_on(question: Question, unit: Unit) -> bool:
+    """Does the unit lean on the sentence before it: drawing on it ("This means …"), or pointing back at it ("They
+    …", "By default, this is …") when the question asks for more than one fact?"""
+    return bool(_DRAWS_ON.search(unit.text) or _POINTS_BACK.match(unit.text) and question.type not in CARRIED_TYPES)
+
+
 def _with_continuations(question: Question, chosen: Sequence[Judged], every: Sequence[Unit]) -> list[Unit]:
     """The chosen units, each followed by the sentence that goes on with it, when that sentence starts by
     pointing back at it ("They can also be installed on MAC OS X" after "The utilities have been written for
@@ -184,12 +190,16 @@ def _with_continuations(question: Question, chosen: Sequence[Judged], every: Seq
             continue
         at = every.index(judged.unit) if judged.unit.kind in (SENTENCE, ITEM) and judged.unit in every else -1
         # … and a sentence pointing back is quoted with the one it points at, unless one fact is asked for
-        draws_on = _DRAWS_ON.search(judged.unit.text) or (_POINTS_BACK.match(judged.unit.text)
-                                                           and question.type not in CARRIED_TYPES)
-        before = judged.finishes or (every[at - 1] if at > 0 and draws_on else None)
+        before = judged.finishes or (every[at - 1] if at > 0 and _draws_on(question, judged.unit) else None)
         if (before is not None and before.kind == SENTENCE and before.passage == judged.unit.passage
                 and before not in units):
-            units.append(before)  # the statement the reason / instruction / conclusion answers, said first
+            # the statement the reason / instruction / conclusion answers, said first, and the one it points at in
+            # turn ("parse_float, if specified, …" / "By default, this is …" / "This can be used to …")
+            first = every.index(before)
+            if (first > 0 and _draws_on(question, before) and every[first - 1].kind == SENTENCE
+                    and every[first - 1].passage == before.passage and every[first - 1] not in units):
+                units.append(every[first - 1])
+            units.append(before)
         units.append(judged.unit)
         following = every[at + 1] if 0 <= at < len(every) - 1 else None
         if _shows_how(question, judged.unit, following):
