@@ -398,8 +398,8 @@ def documenting(names: Sequence[str], passages: Sequence[Passage],
     documented = {}
     for name in names:
         parts = name.split(".")
-        modules = [re.compile(rf"(?<![\w.]){re.escape('.'.join(parts[:n]))}(?![\w.])") for n in range(1, len(parts))]
-        pages = {p.source for p in passages if any(module.search(p.title) for module in modules)
+        modules = [".".join(parts[:n]) for n in range(1, len(parts))]
+        pages = {p.source for p in passages if any(mentions(module, p.title) for module in modules)
                  and not mentions(name, written_text(p))}
         if pages := {source for source in pages if mentions(name, document_text(source) or "")}:
             documented[name] = frozenset(pages)

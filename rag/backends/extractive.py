@@ -191,15 +191,15 @@ def _with_continuations(question: Question, chosen: Sequence[Judged], every: Seq
         at = every.index(judged.unit) if judged.unit.kind in (SENTENCE, ITEM) and judged.unit in every else -1
         # … and a sentence pointing back is quoted with the one it points at, unless one fact is asked for
         before = judged.finishes or (every[at - 1] if at > 0 and _draws_on(question, judged.unit) else None)
-        if (before is not None and before.kind == SENTENCE and before.passage == judged.unit.passage
-                and before not in units):
-            # the statement the reason / instruction / conclusion answers, said first, and the one it points at in
-            # turn ("parse_float, if specified, …" / "By default, this is …" / "This can be used to …")
+        # the statement the reason / instruction / conclusion answers, said first, and the one it points at in turn
+        # ("parse_float, if specified, …" / "By default, this is …" / "This can be used to …")
+        leading: list[Unit] = []
+        while (before is not None and len(leading) < 2 and before.kind == SENTENCE
+               and before.passage == judged.unit.passage and before not in units and before in every):
+            leading.insert(0, before)
             first = every.index(before)
-            if (first > 0 and _draws_on(question, before) and every[first - 1].kind == SENTENCE
-                    and every[first - 1].passage == before.passage and every[first - 1] not in units):
-                units.append(every[first - 1])
-            units.append(before)
+            before = every[first - 1] if first > 0 and _draws_on(question, before) else None
+        units += leading
         units.append(judged.unit)
         following = every[at + 1] if 0 <= at < len(every) - 1 else None
         if _shows_how(question, judged.unit, following):
