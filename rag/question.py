@@ -9,6 +9,7 @@ own BM25 statistics), so any module above rag/text.py may import it.
 
 from __future__ import annotations
 
+import builtins
 import functools
 import math
 import re
@@ -414,6 +415,9 @@ _BOUND = re.compile(r"(?<![\w.(,])(?<![(,]\s)([A-Za-z_]\w*)\s*=(?!=)|\b(?:def|cl
 # "sorted(orders, key=get_customer)", "reduce(operator.mul, numbers, 1)": what the asker's call passes (a name of
 # theirs, or a value they chose; the question asks about the function they call).
 _PASSED = re.compile(r"(?:[(,]|\w=)\s*([A-Za-z_][\w.]*\w)\s*(?=[,)])")
+# "[item async for item in stream()]": what the asker's loop calls for its items (a function of theirs; not a
+# built-in, "for i in range(n)", nor a module's, "for entry in os.scandir(path)").
+_ITERATED = re.compile(r"\bfor\s+\w+(?:\s*,\s*\w+)*\s+in\s+([A-Za-z_]\w*)\s*\(")
 # "python -m tools.cleanup": a package of the asker's that they run (not "python -m json.tool").
 _RUN_AS_MODULE = re.compile(r"(?<!\S)-m\s+([A-Za-z_]\w*(?:\.\w+)+)")
 # "My module orders.py does from customers import find_customer, and customers.py …": from a file of the asker's.
@@ -428,6 +432,7 @@ def own_names(question: str) -> frozenset[str]:
     given = {name for match in _OWN_NAME.finditer(question) for name in match.groups() if name}
     given |= {name for match in _BOUND.finditer(question) for name in match.groups() if name}
     given |= {match.group(1) for match in _PASSED.finditer(question)}
+    given |= {name for name in _ITERATED.findall(question) if not hasattr(builtins, name)}
     given |= {name for name in _RUN_AS_MODULE.findall(question) if name.split(".")[0] not in sys.stdlib_module_names}
     given |= {name.strip() for match in _IMPORTED.finditer(question)
               if re.search(rf"\b{re.escape(match.group(1))}\.py\b", question) for name in match.group(2).split(",")}

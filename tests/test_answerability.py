@@ -1686,6 +1686,9 @@ def test_a_name_the_asker_gives_their_own_code_need_not_be_written_by_the_pages(
     # … and a package of theirs they run with -m, not one Python ships.
     assert analyse("I run python -m tools.cleanup --dry-run. What is in sys.argv?").names == ("sys.argv",)
     assert analyse("What does python -m json.tool print?").names == ("json.tool",)
+    # … and what their loop calls for its items, not a built-in or a module's function.
+    assert analyse("A colleague wrote [item async for item in stream()]. What makes it asynchronous?").names == ()
+    assert analyse("Does for i in range(3) build a list? And for e in os.scandir(path)?").names == ("os.scandir",)
     shutil.copy(PYDOCS / "tutorial" / "classes.html", Path(fresh_assistant.settings.corpus_dir) / "classes.html")
     fresh_assistant.index()
     answered_with(fresh_assistant, "In my Player class I wrote inventory = [] right under the class line and call "
