@@ -827,6 +827,20 @@ def answered_with(assistant, question: str, *quotes: str):
     return answer
 
 
+def test_a_release_note_answers_only_a_question_about_releases(fresh_assistant):
+    # "Changed in version 3.7: Added the defaults parameter …" shares the question's words but says when it came,
+    # not which fields get the defaults; a question about releases still gets it.
+    indexed_with(fresh_assistant, "tuples.md", "# Named tuples\n\n## namedtuple()\n\nnamedtuple() returns a new "
+                 "tuple subclass with named fields. The defaults parameter can be None or an iterable of default "
+                 "values. Since fields with a default value must come after any fields without a default, the "
+                 "defaults are applied to the rightmost parameters.\n\nChanged in version 3.7: Added the defaults "
+                 "parameter and the _field_defaults attribute.\n")
+    answer = answered_with(fresh_assistant, "I gave namedtuple three fields and the defaults parameter two values. "
+                           "Which fields take those defaults?", "applied to the rightmost parameters")
+    assert "Changed in version" not in answer.answer
+    answered_with(fresh_assistant, "In which version did namedtuple get its defaults parameter?", "Changed in version 3.7")
+
+
 def test_a_title_word_alone_does_not_name_a_document(fresh_assistant):
     # "the array module" shares "module" with one title only, but "array" is not in it: no document is named, so
     # the page that does describe the array module answers.

@@ -55,6 +55,10 @@ _DRAWS_ON = re.compile(r"^(?:this|that)\s+(?:means|implies|is\s+(?:why|because|h
                        r"|\b(?:this|these)\s+(?:functions?|methods?|class|classes|modules?|options?|flags?|behaviou?r|"
                        r"approach|features?|attributes?|parameters?|arguments?|decorators?|techniques?|facts?|cases?|"
                        r"problems?|situations?|issues?|limitations?|restrictions?|solutions?)\b", re.IGNORECASE)
+# A page's note of the release that added or changed something (see _release_note)
+_VERSION_NOTE = re.compile(r"^(?:new|changed|added)\s+in\s+version\b|^deprecated\s+since\b", re.IGNORECASE)
+_ASKS_VERSION = re.compile(r"\b(?:versions?|releases?|since|when|added|changed|deprecated|introduced|new\s+in)\b"
+                           r"|\b\d+\.\d+\b|\bpython\s*[23]\b", re.IGNORECASE)
 COMPLEMENT_SHARE = 0.3  # focus weight the chosen units leave out before a unit holding it is added
 
 
@@ -202,6 +206,7 @@ def _with_continuations(question: Question, chosen: Sequence[Judged], every: Seq
         units += leading
         units.append(judged.unit)
         following = every[at + 1] if 0 <= at < len(every) - 1 else None
+        following = None if following is not None and _release_note(question, following) else following
         if _shows_how(question, judged.unit, following):
             units.append(following)
             continue
@@ -378,10 +383,19 @@ def _quotable(unit: Unit, question: Question) -> bool:
         return False
     if unit.kind == CODE:
         return question.wants_code
+    if _release_note(question, unit):
+        return False
     return (unit.kind in (ROW, METADATA, LINK) or question.wants_list or unit.after_question  # "I am ambivalent."
             or len(unit.text.split()) >= (2 if question.type in CARRIED_TYPES else MIN_WORDS)
             or unit.kind == SENTENCE and len(unit.text.split()) >= 3 and unit.text.endswith(".")
             or under_term_asked(question, unit) or _under_question_asked(question, unit))
+
+
+def _release_note(question: Question, unit: Unit) -> bool:
+    """Is the unit a note of the release that added or changed something ("Changed in version 3.7: Added the
+    defaults parameter …"), for a question not asking about releases? It says when, not what or how: neither the
+    answer nor the sentence after it."""
+    return bool(_VERSION_NOTE.match(unit.text)) and not _ASKS_VERSION.search(question.text)
 
 
 def _under_question_asked(question: Question, unit: Unit) -> bool:
