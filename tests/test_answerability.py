@@ -838,7 +838,8 @@ def test_a_release_note_answers_only_a_question_about_releases(fresh_assistant):
     answer = answered_with(fresh_assistant, "I gave namedtuple three fields and the defaults parameter two values. "
                            "Which fields take those defaults?", "applied to the rightmost parameters")
     assert "Changed in version" not in answer.answer
-    answered_with(fresh_assistant, "In which version did namedtuple get its defaults parameter?", "Changed in version 3.7")
+    answered_with(fresh_assistant, "In which version did namedtuple get its defaults parameter?",
+                  "Changed in version 3.7")
 
 
 def test_a_title_word_alone_does_not_name_a_document(fresh_assistant):
