@@ -1672,6 +1672,18 @@ def test_a_unit_holding_most_of_the_question_is_quoted_beside_a_better_scored_on
                   "does not close the associated C file descriptor")
 
 
+@pytest.mark.skipif(not (PYDOCS / "howto").is_dir(), reason="the pydocs set is not on this machine")
+def test_a_list_cut_by_its_chunk_is_no_list_answer_of_one_item(fresh_assistant):
+    # The annotations HOWTO's list of what to hand eval() for a module, a class or a callable is cut across two
+    # chunks; the best item ("If o is a callable (but not a class) …") is alone in its chunk's share of the list.
+    # One item is no list: the answer quotes what comes close to it, as any answer does, and so the class's item.
+    shutil.copy(PYDOCS / "howto" / "annotations.html", Path(fresh_assistant.settings.corpus_dir) / "annotations.html")
+    fresh_assistant.index()
+    answered_with(fresh_assistant, "I'm stuck on Python 3.9, so I can't call inspect.get_annotations() and have to "
+                  "evaluate stringized annotations with eval() myself. When the object is a class, which globals and "
+                  "locals should I hand to eval()?", "If o is a class, use sys.modules[o.__module__].__dict__")
+
+
 @pytest.mark.skipif(not (PYDOCS / "tutorial" / "classes.html").is_file(), reason="the pydocs set is not on this machine")
 def test_a_name_the_asker_gives_their_own_code_need_not_be_written_by_the_pages(fresh_assistant):
     # "In my Player class …", "an Enum called Color … an ExtendedColor": the asker's own names, which no page writes;
