@@ -114,6 +114,9 @@ def asks_how(question: str) -> bool:
 
 _DEFINITION = re.compile(r"^\s*(?:what\s+(?:exactly\s+)?(?:is|are)\s+(?:an?\s+|the\s+)?|define\b|"
                          r"what\s+does\s+.+\s+mean\b)", _I)
+# "What is the easiest way to …?", "What's the efficient way?": how to do something, not what something is (the
+# kind of way asked, group 1, and the word for it, group 2: see rag.grounding.names_the_way).
+WAY_ASKED = re.compile(r"\bwhat(?:'s|’s|\s+is|\s+are)\s+the\s+((?:[\w-]+\s+){1,3}?)(way|ways|idiom|approach)\b", _I)
 _DEFINED = re.compile(r"^\s*what\s+(?:exactly\s+)?(?:is|are)\s+(?:an?\s+|the\s+)?(?P<term>[^?]+?)"
                       r"(?:\s+(?:in|within|inside)\s+[^?]+)?\s*\??\s*$", _I)
 # Where a question sets its scope before asking ("In Argument Clinic, what is a converter?", "On Windows, how do I …"):
@@ -259,7 +262,7 @@ def answer_type(question: str) -> str | None:
             return kind
     if _YES_NO.search(question):
         return YES_NO
-    if _DEFINITION.search(unscoped(asked)):
+    if _DEFINITION.search(unscoped(asked)) and not WAY_ASKED.search(asked):
         return DEFINITION
     return None
 

@@ -827,6 +827,20 @@ def answered_with(assistant, question: str, *quotes: str):
     return answer
 
 
+def test_a_sentence_naming_the_way_asked_for_answers_it(fresh_assistant):
+    # "What is the easiest way …?" after a setup full of the asker's words ("a few hundred independent download
+    # jobs") is answered by the sentence that names that way ("The easiest way is …"), though it shares few of the
+    # setup's words and is not close in meaning to all of it; "What is the easiest way" asks how, not what.
+    indexed_with(fresh_assistant, "threads.md", "# Threads\n\n## How do I parcel out work among a bunch of worker "
+                 "threads?\n\nThe easiest way is to use the concurrent.futures module, especially the "
+                 "ThreadPoolExecutor class.\n\nOr, if you want fine control over the dispatching algorithm, you can "
+                 "write your own logic manually. Use the queue module to create a queue containing a list of jobs.\n")
+    question = ("I have a few hundred independent download jobs and want to spread them over a pool of worker "
+                "threads. What is the easiest way to do that?")
+    assert analyse(question).type is None
+    answered_with(fresh_assistant, question, "The easiest way is to use the concurrent.futures module")
+
+
 def test_a_release_note_answers_only_a_question_about_releases(fresh_assistant):
     # "Changed in version 3.7: Added the defaults parameter …" shares the question's words but says when it came,
     # not which fields get the defaults; a question about releases still gets it.
