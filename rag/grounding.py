@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rag.question import (
-    CARRIED_TYPES, DEFINITION, EXPANSION, NUMBER, PERSON, WAY_ASKED, Question, asked_acronym, asked_clause, asks_how,
-    carries, mentions, names_another_doer, says_literally, stemmed_terms, titled_by,
+    CARRIED_TYPES, DEFINITION, EXPANSION, NUMBER, PERSON, Question, asked_acronym, asks_how, carries, mentions,
+    names_another_doer, says_literally, stemmed_terms, titled_by,
 )
 from rag.text import stemmer, terms
 from rag.units import (
@@ -135,21 +135,11 @@ def covers(question: Question, unit: Unit, cosine: float) -> bool:
         return False  # "This HOWTO doesn't cover … capturing mouse events": it says the answer is elsewhere
     if names_field(question, unit) and question.coverage(f"{unit.matched} {unit.document}", unit.title) >= FOCUS_MIN:
         return True  # "the title of the post produced in the SERI … program": the document is named by its content
-    if names_the_way(question, unit.text):
+    if question.way_named is not None and question.way_named.match(unit.text):
         return True  # "What is the easiest way to do that?" / "The easiest way is to use the concurrent.futures module"
     typed = question.type in CARRIED_TYPES
     return (question.coverage(unit.matched, unit.title) >= FOCUS_MIN
             or cosine >= (FOCUS_COSINE_TYPED if typed else FOCUS_COSINE))
-
-
-def names_the_way(question: Question, text: str) -> bool:
-    """Does the text open by naming the way the question asks for, in its words ("What is the easiest way to do that
-    in Python?" / "The easiest way is to use the concurrent.futures module …")?"""
-    asked = WAY_ASKED.search(asked_clause(question.text))
-    if not asked:
-        return False
-    kind = r"\s+".join(map(re.escape, asked.group(1).split()))
-    return re.match(rf"(?:the\s+)?{kind}\s+{asked.group(2)}\b", text, re.IGNORECASE) is not None
 
 
 def says_how(question: Question, unit: Unit, cosine: float) -> bool:

@@ -115,8 +115,8 @@ def asks_how(question: str) -> bool:
 _DEFINITION = re.compile(r"^\s*(?:what\s+(?:exactly\s+)?(?:is|are)\s+(?:an?\s+|the\s+)?|define\b|"
                          r"what\s+does\s+.+\s+mean\b)", _I)
 # "What is the easiest way to …?", "What's the efficient way?": how to do something, not what something is (the
-# kind of way asked, group 1, and the word for it, group 2: see rag.grounding.names_the_way).
-WAY_ASKED = re.compile(r"\bwhat(?:'s|’s|\s+is|\s+are)\s+the\s+((?:[\w-]+\s+){1,3}?)(way|ways|idiom|approach)\b", _I)
+# kind of way asked, group 1, and the word for it, group 2: see Question.way_named).
+_WAY_ASKED = re.compile(r"\bwhat(?:'s|’s|\s+is|\s+are)\s+the\s+((?:[\w-]+\s+){1,3}?)(way|ways|idiom|approach)\b", _I)
 _DEFINED = re.compile(r"^\s*what\s+(?:exactly\s+)?(?:is|are)\s+(?:an?\s+|the\s+)?(?P<term>[^?]+?)"
                       r"(?:\s+(?:in|within|inside)\s+[^?]+)?\s*\??\s*$", _I)
 # Where a question sets its scope before asking ("In Argument Clinic, what is a converter?", "On Windows, how do I …"):
@@ -213,6 +213,16 @@ class Question:
         return clause if clause != self.text and len(clause.split()) >= ASKING_WORDS else None
 
     @functools.cached_property
+    def way_named(self) -> re.Pattern[str] | None:
+        """What a sentence opens with when it names the way the question asks for ("What is the easiest way to do
+        that?" / "The easiest way is …"): see rag.grounding.covers. Cached: the judge asks it of every unit."""
+        asked = _WAY_ASKED.search(asked_clause(self.text))
+        if not asked:
+            return None
+        kind = r"\s+".join(map(re.escape, asked.group(1).split()))
+        return re.compile(rf"(?:the\s+)?{kind}\s+{asked.group(2)}\b", re.IGNORECASE)
+
+    @functools.cached_property
     def asked_names(self) -> tuple[str, ...]:
         """The code names an answer's passage must hold: those the asking clause writes when a setup comes first ("I
         added __slots__ … and now weakref.ref(node) fails with TypeError. How can I keep __slots__ and still take
@@ -262,7 +272,7 @@ def answer_type(question: str) -> str | None:
             return kind
     if _YES_NO.search(question):
         return YES_NO
-    if _DEFINITION.search(unscoped(asked)) and not WAY_ASKED.search(asked):
+    if _DEFINITION.search(unscoped(asked)) and not _WAY_ASKED.search(asked):
         return DEFINITION
     return None
 

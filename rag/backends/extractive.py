@@ -105,13 +105,13 @@ class ExtractiveBackend:
         top = answering[0]
         # A list question answered from a table or list about what it asks (its lead-in / section names the focus);
         # one item of it in these passages (a list cut by its chunk) is no list: it is quoted as any unit is.
-        members = [u for u in units if (u.passage, u.group) == (top.unit.passage, top.unit.group)]
-        if (question.wants_list and top.unit.kind in (ROW, ITEM) and question.coverage(top.unit.context) > 0
-                and len(members) > 1):
-            for position, unit in enumerate(members[:MAX_LIST_ITEMS]):
-                said = [part.text.rstrip(".;,:") for part in [unit, *_item_rest(unit, every)]]
-                yield f"{chr(10) if position else ''}- {f' [{unit.passage + 1}]. '.join(said)} [{unit.passage + 1}]"
-            return
+        if question.wants_list and top.unit.kind in (ROW, ITEM) and question.coverage(top.unit.context) > 0:
+            members = [u for u in units if (u.passage, u.group) == (top.unit.passage, top.unit.group)]
+            if len(members) > 1:
+                for position, unit in enumerate(members[:MAX_LIST_ITEMS]):
+                    said = [part.text.rstrip(".;,:") for part in [unit, *_item_rest(unit, every)]]
+                    yield f"{chr(10) if position else ''}- {f' [{unit.passage + 1}]. '.join(said)} [{unit.passage + 1}]"
+                return
         # A typed question has one answer: quote a second unit only when it is nearly as good.
         margin = MARGIN / 3 if question.type in CARRIED_TYPES else MARGIN
         close = [judged for judged in answering if judged.score >= top.score - margin or _says_most(question, judged, top)]
