@@ -215,7 +215,7 @@ def answer_stream(
     names = names_as_written(asked.names, written, query)
     sources: dict[str, str | None] = {}  # source -> its stored text, read once for the names and the quotes
     asked = replace(asked, unwritten=unwritten_names(query, written, rare_names(query, idf)), names=names,
-                    deferred=deferring(names, passages),
+                    deferred=deferring(names, passages), discussed=discussing(names, passages),
                     documented=documenting(names, passages,
                                            lambda source: _source_text(source, document_text, sources)))
 
@@ -404,6 +404,15 @@ def documenting(names: Sequence[str], passages: Sequence[Passage],
         if pages := {source for source in pages if mentions(name, document_text(source) or "")}:
             documented[name] = frozenset(pages)
     return documented
+
+
+def discussing(names: Sequence[str], passages: Sequence[Passage]) -> dict[str, frozenset[tuple[str, str]]]:
+    """For each code name, the sections (source, section path) of the ``passages`` whose text names it: a passage
+    further into such a section goes on about it without repeating it ("Will total_ordering replace an inherited
+    __gt__?": "The class must define one of __lt__(), __le__(), __gt__() …" in one chunk of its entry, "… total_ordering
+    will not implement it again" in the next)."""
+    return {name: sections for name in names
+            if (sections := frozenset((p.source, p.section) for p in passages if p.section and mentions(name, p.text)))}
 
 
 _SAME_AS = re.compile(r"\bsame\s+(?:meaning|meanings)?\s*as\s+(?:in|for)\s+([A-Za-z_]\w*)\(\)")

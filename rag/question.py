@@ -179,6 +179,8 @@ class Question:
     # to: json.dumps -> json.dump ("The arguments have the same meaning as in dump()"); see rag.answer.deferring
     documented: dict[str, frozenset[str]] = field(default_factory=dict)  # code name -> sources of its module's pages
     # that name it ("json — JSON encoder and decoder" for json.loads); see rag.answer.documenting
+    discussed: dict[str, frozenset[tuple[str, str]]] = field(default_factory=dict)  # code name -> (source, section)
+    # of the passages whose text names it: see rag.answer.discussing
 
     @functools.cached_property
     def asks_what_it_is(self) -> bool:

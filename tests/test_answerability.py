@@ -1857,3 +1857,14 @@ def test_a_lower_case_object_that_is_no_module_or_type_is_the_askers_own(fresh_a
     answered_with(fresh_assistant, "My client calls sock.connect() and the whole program freezes until the server "
                   "answers. How can I start the connection without sitting blocked inside connect()?",
                   "set the socket to non-blocking mode")
+
+
+@pytest.mark.skipif(not (PYDOCS / "functools.html").is_file(), reason="the pydocs set is not on this machine")
+def test_a_passage_going_on_in_a_section_that_names_the_asked_name_answers_for_it(fresh_assistant):
+    # total_ordering's entry names __gt__ in one chunk ("The class must define one of __lt__(), __le__(), __gt__() …")
+    # and says in a later one, without naming it again, that the decorator overrides no method a superclass defines.
+    shutil.copy(PYDOCS / "functools.html", Path(fresh_assistant.settings.corpus_dir) / "functools.html")
+    fresh_assistant.index()
+    answered_with(fresh_assistant, "My subclass defines __eq__ and __lt__, inherits __gt__ from its base class and is "
+                  "decorated with functools.total_ordering. Will total_ordering replace the inherited __gt__?",
+                  "total_ordering will not implement it again")
