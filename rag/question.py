@@ -29,6 +29,12 @@ DEFINITION, LIST, YES_NO = "definition", "list", "yes/no"
 CARRIED_TYPES = (PERSON, ORGANISATION, DATE, YEAR, NUMBER, PERCENTAGE, AMOUNT, PLACE, URL, EXPANSION)
 
 _I = re.IGNORECASE
+# What "where can I find / see / get" asks a link for: a thing kept on the web ("a collection of code examples",
+# "the current development sources", "an overview of the GUI frameworks"), not a value of the asker's program ("the
+# arguments the exception was created with")
+_RESOURCE = (r"(?:\s+[\w'’-]+){0,5}?\s+(?:collections?|examples?|overviews?|sources?|papers?|videos?|talks?|books?|"
+             r"tutorials?|documentation|docs|information|details|guides?|articles?|lists?|downloads?|installers?|"
+             r"binaries|recordings?|slides|releases?|more)\b")
 # Question patterns, first match wins. Each names the type of the answer, not of the subject.
 _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (EXPANSION, re.compile(r"\b(?:stand|stands)\s+for\b|\bshort\s+for\b|\bacronym\b|\babbreviat|\bexpan(?:d|sion)\b"
@@ -42,7 +48,7 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                      r"web\s*pages?)\b"
                      r"|\b(?:web|e-?mail|site|page|channel)\s+address\b"
                      r"|\b(?:the|its|their|an?)\s+address(?:es)?\s+of\b|\bwhere\s+can\s+(?:i|one|you)\s+"
-                     r"(?:find|read|watch|see|get)\b", _I)),
+                     rf"(?:read|watch|(?:find|see|get)\b(?={_RESOURCE}))\b", _I)),
     (PERCENTAGE, re.compile(r"\bpercent(?:age)?\b|\bwhat\s+(?:share|proportion|fraction)\b|\bby\s+how\s+much\b"
                             r"|\bwhat\s+(?:accuracy|success\s+rate|error\s+rate|rate)\b", _I)),
     (AMOUNT, re.compile(r"\bhow\s+much\s+(?:money|funding|does\s+it\s+cost|did\s+it\s+cost)\b|\bcost\b|\bprice\b"

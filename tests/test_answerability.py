@@ -192,6 +192,9 @@ def test_an_llm_answer_without_the_asked_type_is_not_grounded(indexed_assistant)
     ("What URL does it give for the Clippy story?", URL),
     ("What is the address of Robert Miles' YouTube channel?", URL),
     ("What is the link to the quantilizers paper?", URL),
+    ("Where can I find an overview of the GUI frameworks that work with Python?", URL),
+    # … but not a value of the asker's program found somewhere in it
+    ("In a handler written as except OSError as err:, where can I find the arguments the exception was made with?", None),
     # a URL the question handles, and "link" as a verb, ask for no link
     ("What's the usual way to share a few settings, say a debug flag and a database URL, between my modules?", None),
     ("I come from C. Do I have to compile and link my Python programs each time before I can run them?", None),
