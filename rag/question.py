@@ -421,13 +421,16 @@ def _names_written(question: str) -> list[re.Match[str]]:
 
 
 # "In my Player class", "an Enum called Color": a name the asker gives their own code.
-# "… raises its own StorageUnavailable error", "my area() function" too.
+# "… raises its own StorageUnavailable error", "my area() function", "I subclassed str to make a Slug class" too.
 _CODE_NOUN = (r"(?:class|classes|subclass|subclasses|enum|enums|function|module|package|object|type|exception|error|"
               r"instance|method|variable|dataclass|decorator|script|program|app|application|library|project|tool)")
 _OWN_NAME = re.compile(rf"\b(?:my|our|its|their)\s+(?:own\s+)?([A-Z]\w*|[a-z_]\w*(?=\(\)))(?:\(\))?\s+{_CODE_NOUN}\b"
                        rf"|\b{_CODE_NOUN}\s+(?:called|named)\s+([A-Z]\w*)"
                        r"|\b(?:overrides|overriding|overrode|overridden)\s+([A-Za-z_]\w*)\(\)"
-                       r"|(?<=[a-z] )((?-i:[A-Z][a-z]\w*))\s+(?:objects|instances)\b", re.IGNORECASE)
+                       r"|(?<=[a-z] )((?-i:[A-Z][a-z]\w*))\s+(?:objects|instances)\b"
+                       r"|\b(?:make|made|making|write|wrote|writing|create|created|creating|define|defined|defining|"
+                       r"build|built|building)\s+an?\s+((?-i:[A-Z]\w*))\s+(?:class|subclass|enum|dataclass|exception)\b",
+                       re.IGNORECASE)
 
 
 # "I made groups = defaultdict(list)", "def foo(a)", "class Foo": a name the asker's code binds (not a keyword

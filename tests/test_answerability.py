@@ -1724,6 +1724,9 @@ def test_a_name_the_asker_gives_their_own_code_need_not_be_written_by_the_pages(
     # … and a class of theirs spoken of by its instances after a word of the sentence ("small Particle objects").
     assert own_names("My simulation creates a few million small Particle objects. Do __slots__ help?") == {"Particle"}
     assert own_names("Particle objects are slow. Why?") == frozenset()
+    # … and a class they say they made ("to make a Slug class"), not a library class they make objects of.
+    assert own_names("I subclassed str to make a Slug class that lower-cases its text.") == {"Slug"}
+    assert own_names("I made a Counter object from the words. How do I get the top three?") == frozenset()
     assert analyse("Does sorted(orders, key=get_customer, reverse=True) keep ties in order?").names == ()
     assert analyse("What does functools.reduce(operator.mul, numbers, 1) give for no numbers?").names == (
         "functools.reduce",)
