@@ -161,6 +161,7 @@ SETUP_HOW_TO_TERMS = 5
 # "How do I get rid of that invisible character?", "… turn such a path into …": what the setup describes.
 _POINTS_AT_SETUP = re.compile(r"\b(?:that|such\s+an?)\s+\w+", _I)
 
+UNHELD_MIN_PASSAGES = 1000  # an index this large lacks a word only when its documents do not speak of the thing
 ASKING_WORDS = 5  # an asking clause shorter than this ("Why?", "How do I leave it?") says too little alone
 TITLE_SHARE = 0.25  # weight of a focus term found only in the document title (see Question.coverage)
 
@@ -180,6 +181,7 @@ class Question:
     literals: tuple[str, ...] = ()  # dotted numbers it names ("3.10", "0.1", "192.0.2.0/24"): said as written
     unwritten: tuple[str, ...] = ()  # acronyms and rare names it writes that no retrieved passage writes ("HTTP PUT",
     # "Rust"): see rag.answer.unwritten_names
+    unheld: frozenset[str] = frozenset()  # focus words no indexed passage holds ("broadcast"): see rag.question._unheld
     rarest: str | None = None  # the focus term fewest passages hold, of those some passage holds ("schema")
     deferred: dict[str, str] = field(default_factory=dict)  # code name -> the entry its own defers its arguments
     # to: json.dumps -> json.dump ("The arguments have the same meaning as in dump()"); see rag.answer.deferring
@@ -380,7 +382,7 @@ def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None
     unknown = _unknown_names(question, idf, focus) if idf and not parts else ()
     return Question(question, kind, wants_list, focus, tuple(dict.fromkeys(words)), wants_code, parts, names, unknown,
                     frozenset(named), tuple(dict.fromkeys(_LITERAL.findall(question))),
-                    rarest=_rarest_held(focus, idf) if idf else None)
+                    rarest=_rarest_held(focus, idf) if idf else None, unheld=_unheld(focus, idf) if idf else frozenset())
 
 
 def _rarest_held(focus: dict[str, float], idf: Callable[[list[str]], list[float]]) -> str | None:
@@ -389,6 +391,17 @@ def _rarest_held(focus: dict[str, float], idf: Callable[[list[str]], list[float]
     unheld = idf([""])[0]
     held = [term for term, weight in focus.items() if weight < unheld]
     return max(held, key=focus.__getitem__, default=None)
+
+
+def _unheld(focus: dict[str, float], idf: Callable[[list[str]], list[float]]) -> frozenset[str]:
+    """The focus words no indexed passage holds (their IDF is that of the empty term): "broadcast" in "How do I get
+    the broadcast address of a network?" on pages that never write it. Words of four letters or more only: a code
+    fragment ("x", "b'abc") or a hyphenated word the index splits in two is no word the pages lack. None in an index
+    of fewer than UNHELD_MIN_PASSAGES passages, where a few notes lack most words a question may use ("stop")."""
+    unheld = idf([""])[0]
+    if unheld < math.log(2 * UNHELD_MIN_PASSAGES + 2):  # BM25's IDF of a term no passage holds: log(2N + 2)
+        return frozenset()
+    return frozenset(term for term, weight in focus.items() if weight >= unheld and term.isalpha() and len(term) >= 4)
 
 
 # A proper name: a capitalised word after the question's first word ("Android", "Markdown"), an acronym ("SMS"), a

@@ -1874,3 +1874,20 @@ def test_a_passage_going_on_in_a_section_that_names_the_asked_name_answers_for_i
     answered_with(fresh_assistant, "My subclass defines __eq__ and __lt__, inherits __gt__ from its base class and is "
                   "decorated with functools.total_ordering. Will total_ordering replace the inherited __gt__?",
                   "total_ordering will not implement it again")
+
+
+def test_a_how_to_asking_for_what_no_page_writes_a_word_of_is_declined(fresh_assistant, monkeypatch):
+    # No page writes "broadcast": a sentence close in meaning says how to do something else with a network. What
+    # the page does write is still answered. (A word a small index lacks says little: the rule waits for an index of
+    # rag.question.UNHELD_MIN_PASSAGES passages, which this one page stands for.)
+    import rag.question
+
+    monkeypatch.setattr(rag.question, "UNHELD_MIN_PASSAGES", 1)
+    indexed_with(fresh_assistant, "net.md", (
+        "# Working with networks\n\n## Inspecting a network\n\nNetwork objects can report a number of details about "
+        "themselves. You can get the netmask of a network from its netmask attribute, and the hostmask from its "
+        "hostmask attribute. The number of addresses in a network is in its num_addresses attribute.\n\n"
+        "## Iterating\n\nNetwork objects can be iterated to list all the addresses belonging to the network. For "
+        "large networks, iterate over the hosts() method instead.\n"))
+    assert not extractive_answer(fresh_assistant, "How do I get the broadcast address of a network?").grounded
+    answered_with(fresh_assistant, "How do I get the netmask of a network?", "from its netmask attribute")
