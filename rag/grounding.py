@@ -157,12 +157,12 @@ def says_how(question: Question, unit: Unit, cosine: float) -> bool:
     # declined.
     if question.unheld & question.focus.keys():
         return coverage >= FOCUS_MIN and cosine >= HOW_TO_COSINE_FLOOR
-    # Otherwise words or meaning, each with some of the other, unless the meaning is very close: the words of an API entry's signature without
-    # its meaning ("Changed in version 3.6: fp can now be a binary file." for JSON with comments), or the meaning of
-    # the same module without the thing asked ("… enable keypad mode" for mouse clicks in curses, 0.67). A unit
-    # close in meaning with few of the words must still name the most specific thing asked that the index knows:
-    # "The JSON file to be validated or pretty-printed:" does not say how to validate against a JSON schema, nor
-    # "The simplest way to use urllib.request is as follows:" how to upload a file with it.
+    # Otherwise words or meaning, each with some of the other, unless the meaning is very close: the words of an API
+    # entry's signature without its meaning ("Changed in version 3.6: fp can now be a binary file." for JSON with
+    # comments), or the meaning of the same module without the thing asked ("… enable keypad mode" for mouse clicks in
+    # curses, 0.67). A unit close in meaning with few of the words must still name the most specific thing asked that
+    # the index knows: "The JSON file to be validated or pretty-printed:" does not say how to validate against a JSON
+    # schema, nor "The simplest way to use urllib.request is as follows:" how to upload a file with it.
     holds_rarest = question.rarest is None or question.rarest in stemmed_terms(f"{unit.matched} {unit.title}")
     return (coverage >= FOCUS_MIN and cosine >= HOW_TO_COSINE_FLOOR or cosine >= FOCUS_COSINE_TYPED
             or cosine >= FOCUS_COSINE_HOW_TO and coverage >= HOW_TO_COVERAGE_FLOOR and holds_rarest)

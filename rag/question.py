@@ -382,7 +382,8 @@ def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None
     unknown = _unknown_names(question, idf, focus) if idf and not parts else ()
     return Question(question, kind, wants_list, focus, tuple(dict.fromkeys(words)), wants_code, parts, names, unknown,
                     frozenset(named), tuple(dict.fromkeys(_LITERAL.findall(question))),
-                    rarest=_rarest_held(focus, idf) if idf else None, unheld=_unheld(focus, idf) if idf else frozenset())
+                    rarest=_rarest_held(focus, idf) if idf else None,
+                    unheld=_unheld(focus, idf) if idf else frozenset())
 
 
 def _rarest_held(focus: dict[str, float], idf: Callable[[list[str]], list[float]]) -> str | None:
