@@ -21,7 +21,7 @@ from rag.ingest import IndexReport, Progress, SourceFile, files_state, index_sou
 from rag.grounding import heading_names
 from rag.passage import Hit
 from rag.question import analyse, bm25_idf, named_documents, without_terms
-from rag.retrieve import (MODES, UNIT_SEARCH_DEPTH, Retriever, with_code_rests, with_named_documents, with_section_leads,
+from rag.retrieve import (MODES, UNIT_SEARCH_DEPTH, Retriever, with_named_documents, with_section_leads, with_section_rests,
                            with_unit_hits)
 from rag.store import DocumentRecord, IndexMismatchError, StoreError
 from rag.stores import open_store
@@ -391,9 +391,9 @@ class Assistant:
         """:meth:`search`, plus the chunk holding the answer unit nearest the query when the chunk search missed
         it (rag.retrieve.with_unit_hits: a paraphrased sentence), the passage opening the section titled by what a
         "What is X?" question asks about when a hit sits further into it (rag.retrieve.with_section_leads), the
-        chunk going on with a code block a hit ends in (rag.retrieve.with_code_rests), holding the best passages of
-        each document the query names ("the overview and the core post": rag.question.named_documents), so an
-        answer can draw on every one of them."""
+        chunk going on with a hit's section (rag.retrieve.with_section_rests: its code block, its answer), holding
+        the best passages of each document the query names ("the overview and the core post":
+        rag.question.named_documents), so an answer can draw on every one of them."""
         mode = mode or self.settings.retrieval_mode
         within = self._within(documents)
         hits = self.retriever.search(query, k, mode, within)
@@ -403,7 +403,7 @@ class Assistant:
         asked = analyse(query, self.idf())
         if asked.asks_what_it_is:
             hits = with_section_leads(hits, k, partial(heading_names, asked), self.store.chunks)
-        hits = with_code_rests(hits, self.store.chunks, k)
+        hits = with_section_rests(hits, self.store.chunks, k)
         named = named_documents(query, self.titles(documents))
         if not named:
             return hits

@@ -176,17 +176,17 @@ def with_unit_hits(hits: list[Hit], passages: Callable[[Sequence[int]], Mapping[
     return [*hits[:k], *(Hit(found[chunk_id], scores[chunk_id]) for chunk_id in missing if chunk_id in found)]
 
 
-def with_code_rests(hits: list[Hit], passages: Callable[[Sequence[int]], Mapping[int, Passage]], k: int) -> list[Hit]:
-    """The hits, then for each of the top ``k`` whose passage ends inside a code block the chunk after it that goes
-    on with the block, when they lack it: a long example is split across chunks, and the lines that show how to use
-    it are often in the second (the answer quotes the rest after the cut block). Chunks are stored in document
-    order, so the next chunk's id is one more; a chunk that does not continue the block is not added."""
+def with_section_rests(hits: list[Hit], passages: Callable[[Sequence[int]], Mapping[int, Passage]], k: int) -> list[Hit]:
+    """The hits, then for each of the top ``k`` the chunk after it when that goes on in its section, when they lack
+    it: a section's answer often comes a chunk after the one sharing the question's words (total_ordering's entry
+    names the methods it needs in one chunk and says what it does with inherited ones in the next), and a long code
+    example is split across chunks, the lines that show how to use it often in the second. Chunks are stored in
+    document order, so the next chunk's id is one more."""
     held = {hit.passage.id for hit in hits}
-    # Most hits end in prose: the store is read only for those that end in code.
-    cut = [hit for hit in hits[:k] if hit.passage.ends_in_code and hit.passage.id + 1 not in held]
-    found = passages([hit.passage.id + 1 for hit in cut]) if cut else {}
-    rests = [Hit(found[hit.passage.id + 1], hit.score) for hit in cut
-             if hit.passage.id + 1 in found and found[hit.passage.id + 1].continues_code_of(hit.passage)]
+    top = [hit for hit in hits[:k] if hit.passage.id + 1 not in held]
+    found = passages([hit.passage.id + 1 for hit in top]) if top else {}
+    rests = [Hit(found[hit.passage.id + 1], hit.score) for hit in top
+             if hit.passage.id + 1 in found and found[hit.passage.id + 1].goes_on_from(hit.passage)]
     return [*hits, *rests]
 
 

@@ -86,8 +86,10 @@ def test_extractive_follow_up_uses_the_previous_question(indexed_assistant, extr
 
 def test_retrieved_passages_can_be_announced_before_the_answer(indexed_assistant):
     events = list(indexed_assistant.ask("What is specification gaming?", backend="extractive", announce_retrieval=True))
-    # the top 5 chunks, and up to 2 chunks holding answer units nearer the question (rag.retrieve.with_unit_hits)
-    assert events[0].kind == "retrieved" and 5 <= len(events[0].hits) <= 7
+    # the top 5 chunks, up to 2 chunks holding answer units nearer the question (rag.retrieve.with_unit_hits), the
+    # opening of a section naming what is asked (with_section_leads) and the chunks going on in the top 5's sections
+    # (with_section_rests)
+    assert events[0].kind == "retrieved" and 5 <= len(events[0].hits) <= 5 + 2 + 1 + 5
     top = indexed_assistant.search("What is specification gaming?", k=5)
     assert [hit.passage.id for hit in events[0].hits[:5]] == [hit.passage.id for hit in top]
     final = events[-1].answer

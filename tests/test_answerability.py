@@ -19,7 +19,7 @@ from rag.chunk import LINKS_SECTION, METADATA_SECTION, reference_chunks
 from rag.citations import UNSUPPORTED, check_claims
 from rag.loaders import load_document
 from rag.passage import Hit, Passage
-from rag.retrieve import with_code_rests
+from rag.retrieve import with_section_rests
 from rag.question import (
     DATE, EXPANSION, NUMBER, ORGANISATION, PERCENTAGE, PERSON, URL, YEAR, acronyms, analyse, answer_type, asked_clause,
     depends_on_conversation, expands, focus_phrase, own_names, proper_names,
@@ -1380,22 +1380,23 @@ def test_the_lines_two_chunks_of_a_code_block_share_are_quoted_once():
     assert rest is not None and rest.text == "print(x + y + z)" and rest.passage == 1
 
 
-def test_the_chunk_going_on_with_a_cut_code_block_joins_the_answer_passages():
-    # rag.retrieve.with_code_rests: the next chunk (id + 1) is added when it goes on with the block a top hit ends
-    # in, not when it starts with prose, belongs to another document or the hit does not end in code.
+def test_the_chunk_going_on_with_a_hits_section_joins_the_answer_passages():
+    # rag.retrieve.with_section_rests: the next chunk (id + 1) is added when it goes on in the section of a top hit
+    # (a cut code block, the sentences after it), not when it belongs to another section or document or does not
+    # follow the hit.
     cut = Passage("Run it:\nclass Job:\n    pass", 0, 30, "Jobs", None, code="8:28", id=7, source="a.md", title="A")
     rest = Passage("job = Job()\njob.start()", 36, 60, "Jobs", None, code="0:23", id=8, source="a.md", title="A")
     prose = Passage("No code here at all.", 0, 20, "Other", None, id=3, source="b.md", title="B")
-    after_prose = Passage("x = 1", 25, 30, "Other", None, code="0:5", id=4, source="b.md", title="B")
-    stored = {passage.id: passage for passage in (cut, rest, prose, after_prose)}
+    next_section = Passage("A new topic.", 22, 34, "Another", None, id=4, source="b.md", title="B")
+    stored = {passage.id: passage for passage in (cut, rest, prose, next_section)}
     fetch = lambda ids: {i: stored[i] for i in ids if i in stored}  # noqa: E731
-    assert [hit.passage.id for hit in with_code_rests([Hit(cut, 0.9), Hit(prose, 0.8)], fetch, 5)] == [7, 3, 8]
-    assert [hit.passage.id for hit in with_code_rests([Hit(cut, 0.9), Hit(rest, 0.5)], fetch, 5)] == [7, 8]
-    read: list[list[int]] = []
-    assert with_code_rests([Hit(prose, 0.8)], lambda ids: read.append(list(ids)) or {}, 5) == [Hit(prose, 0.8)]
-    assert read == []  # no hit ends in code: the store is not read
+    assert [hit.passage.id for hit in with_section_rests([Hit(cut, 0.9), Hit(prose, 0.8)], fetch, 5)] == [7, 3, 8]
+    assert [hit.passage.id for hit in with_section_rests([Hit(cut, 0.9), Hit(rest, 0.5)], fetch, 5)] == [7, 8]
+    assert [hit.passage.id for hit in with_section_rests([Hit(cut, 0.9)], fetch, 0)] == [7]  # only the top k's
+    said = Passage("The rest of the section.", 18, 42, "Other", None, id=4, source="b.md", title="B")
+    assert [hit.passage.id for hit in with_section_rests([Hit(prose, 0.8)], lambda ids: {4: said}, 5)] == [3, 4]
     moved = Passage(rest.text, 90, 114, "Jobs", None, code="0:23", id=8, source="a.md", title="A")  # not adjacent
-    assert [hit.passage.id for hit in with_code_rests([Hit(cut, 0.9)], lambda ids: {8: moved}, 5)] == [7]
+    assert [hit.passage.id for hit in with_section_rests([Hit(cut, 0.9)], lambda ids: {8: moved}, 5)] == [7]
 
 
 def test_a_method_called_on_the_askers_own_variable_or_their_own_file_is_asked_about_as_the_pages_write_it(

@@ -77,9 +77,10 @@ def test_a_paraphrase_whose_chunk_loses_the_chunk_search_reaches_the_answer(bees
     assert not [hit for hit in bees.search(QUESTION, k=2, mode="dense") if ANSWER in hit.passage.text]
     unit_hits = bees.retriever.unit_chunks(QUESTION, 5)
     assert holding(bees, [unit_hits[0][0]], ANSWER)
-    # The passages an answer reads hold it, after the k chunk hits, which all stay.
+    # The passages an answer reads hold it, after the k chunk hits, which all stay (then up to two unit-search
+    # chunks and up to k chunks going on in a hit's section).
     hits = bees.search_for_answer(QUESTION, 2, mode="dense")
-    assert 3 <= len(hits) <= 4 and any(ANSWER in hit.passage.text for hit in hits[2:])
+    assert 3 <= len(hits) <= 2 + 2 + 2 and any(ANSWER in hit.passage.text for hit in hits[2:])
     assert [hit.passage.id for hit in hits[:2]] == [hit.passage.id for hit in bees.search(QUESTION, k=2, mode="dense")]
     answer = final_answer(bees.ask(QUESTION, backend="extractive", k=2, mode="dense"))
     read = [c.passage for c in answer.citations] + [hit.passage for hit in answer.uncited]
