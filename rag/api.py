@@ -21,8 +21,8 @@ from rag.ingest import IndexReport, Progress, SourceFile, files_state, index_sou
 from rag.grounding import heading_names
 from rag.passage import Hit
 from rag.question import analyse, bm25_idf, named_documents, without_terms
-from rag.retrieve import (MODES, UNIT_SEARCH_DEPTH, Retriever, with_named_documents, with_section_leads, with_section_rests,
-                           with_unit_hits)
+from rag.retrieve import (MODES, UNIT_SEARCH_DEPTH, Retriever, with_named_documents, with_section_leads,
+                           with_section_rests, with_unit_hits)
 from rag.store import DocumentRecord, IndexMismatchError, StoreError
 from rag.stores import open_store
 

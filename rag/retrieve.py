@@ -176,7 +176,8 @@ def with_unit_hits(hits: list[Hit], passages: Callable[[Sequence[int]], Mapping[
     return [*hits[:k], *(Hit(found[chunk_id], scores[chunk_id]) for chunk_id in missing if chunk_id in found)]
 
 
-def with_section_rests(hits: list[Hit], passages: Callable[[Sequence[int]], Mapping[int, Passage]], k: int) -> list[Hit]:
+def with_section_rests(hits: list[Hit], passages: Callable[[Sequence[int]], Mapping[int, Passage]],
+                       k: int) -> list[Hit]:
     """The hits, then for each of the top ``k`` the chunk after it when that goes on in its section, when they lack
     it: a section's answer often comes a chunk after the one sharing the question's words (total_ordering's entry
     names the methods it needs in one chunk and says what it does with inherited ones in the next), and a long code
