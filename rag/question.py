@@ -435,7 +435,7 @@ def _names_written(question: str) -> list[re.Match[str]]:
 
 
 # "In my Player class", "an Enum called Color": a name the asker gives their own code.
-# "… raises its own StorageUnavailable error", "my area() function", "I subclassed str to make a Slug class" too.
+# "… raises its own StorageUnavailable error", "my area() function", "I wrote a small BitMask class" too.
 _CODE_NOUN = (r"(?:class|classes|subclass|subclasses|enum|enums|function|module|package|object|type|exception|error|"
               r"instance|method|variable|dataclass|decorator|script|program|app|application|library|project|tool)")
 _OWN_NAME = re.compile(rf"\b(?:my|our|its|their)\s+(?:own\s+)?([A-Z]\w*|[a-z_]\w*(?=\(\)))(?:\(\))?\s+{_CODE_NOUN}\b"
@@ -443,7 +443,8 @@ _OWN_NAME = re.compile(rf"\b(?:my|our|its|their)\s+(?:own\s+)?([A-Z]\w*|[a-z_]\w
                        r"|\b(?:overrides|overriding|overrode|overridden)\s+([A-Za-z_]\w*)\(\)"
                        r"|(?<=[a-z] )((?-i:[A-Z][a-z]\w*))\s+(?:objects|instances)\b"
                        r"|\b(?:make|made|making|write|wrote|writing|create|created|creating|define|defined|defining|"
-                       r"build|built|building)\s+an?\s+((?-i:[A-Z]\w*))\s+(?:class|subclass|enum|dataclass|exception)\b",
+                       r"build|built|building)\s+an?\s+(?:(?-i:[a-z]+)\s+){0,2}((?-i:[A-Z]\w*))\s+(?:class|subclass|enum|dataclass|"
+                       r"exception)\b",
                        re.IGNORECASE)
 
 

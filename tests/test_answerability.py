@@ -1727,6 +1727,7 @@ def test_a_name_the_asker_gives_their_own_code_need_not_be_written_by_the_pages(
     assert own_names("Particle objects are slow. Why?") == frozenset()
     # … and a class they say they made ("to make a Slug class"), not a library class they make objects of.
     assert own_names("I subclassed str to make a Slug class that lower-cases its text.") == {"Slug"}
+    assert own_names("I wrote a small BitMask class that wraps an integer.") == {"BitMask"}
     assert own_names("I made a Counter object from the words. How do I get the top three?") == frozenset()
     assert analyse("Does sorted(orders, key=get_customer, reverse=True) keep ties in order?").names == ()
     assert analyse("What does functools.reduce(operator.mul, numbers, 1) give for no numbers?").names == (
