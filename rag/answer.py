@@ -440,7 +440,8 @@ def _a_module(name: str, texts: Sequence[str], question: str) -> bool:
     return name in sys.stdlib_module_names or any(said.search(text) for text in (*texts, question))
 
 
-_FILE_NAME = re.compile(r"^[\w-]+\.(?:py|pyw|txt|csv|json|cfg|ini|toml|md|rst|log|html|xml|ya?ml)$", re.IGNORECASE)
+_FILE_NAME = re.compile(r"^[\w-]+\.(?:py|pyw|txt|csv|tsv|json|jsonl|cfg|ini|toml|md|rst|log|html|xml|ya?ml|tmp|bak|dat|"
+                        r"db|sqlite3?|gz|zip|tar|pdf|png|jpe?g|gif|docx?|xlsx?)$", re.IGNORECASE)
 
 
 def declined(asked: Question, passages: Sequence[Passage], embedder: Embedder | MemoEmbedder) -> tuple[str, Unit | None]:

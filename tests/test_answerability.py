@@ -1823,6 +1823,9 @@ def test_a_variable_the_question_assigns_or_a_path_it_gives_as_an_example_is_the
     assert names_as_written(("mylist.len",), ["mylist = list(set(mylist))", "len(list)"],
                             "Why len(mylist) and not mylist.len()?") == ("len",)
     assert analyse(r"How do I pick apart Windows paths like C:\Users\me\report.docx on Linux?").names == ()
+    # … and a data file of theirs the setup names, whatever its extension, when no page writes it.
+    assert names_as_written(("results.tmp", "Path.rename"), ["Path.rename(target)"], "My script writes results.tmp "
+                            "and renames it with Path.rename(). How do I make it overwrite?") == ("Path.rename",)
     indexed_with(fresh_assistant, "collections.md", (
         "# defaultdict objects\n\nA defaultdict calls default_factory to supply a value for a missing key. Note "
         "that __missing__() is not called for any operations besides __getitem__(). This means that get() will, "
