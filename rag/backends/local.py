@@ -25,7 +25,7 @@ from rag.config import Settings
 from rag.text import one_line
 
 DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
-CONTEXT_TOKENS = 4096  # k passages of ~200 embedding tokens plus the reply fit with room to spare
+CONTEXT_TOKENS = 4096  # an answer's prompt (on the Python docs: median 1,500 tokens, at most 2,600) plus the reply
 # llama.cpp's OpenMP threads spin while waiting; leaving one core to the embedder and the UI avoids the collapse
 # measured on a busy 2-core machine (40 tokens: 2 s with 1 thread, 35 s with 2).
 THREADS = max(1, (os.cpu_count() or 2) - 1)
