@@ -323,6 +323,9 @@ def unwritten_names(question: str, texts: Sequence[str], rare: Sequence[str] = (
                   if not any(name in text or re.search(rf"\b{re.escape(name)}\b", text, re.IGNORECASE) for text in texts)]
     unwritten += [written for written, keyword, value in suggested_settings(question)
                   if not any(_sets(text, keyword, value) for text in texts)]
+    suggested = suggested_names(question)  # one of them written is enough: "--index-url or --extra-index-url"
+    if not any(re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text) for name in suggested for text in texts):
+        unwritten += suggested
     return tuple(unwritten)
 
 
@@ -332,6 +335,19 @@ def suggested_settings(question: str) -> list[tuple[str, str, str]]:
     suggested = _SUGGESTED.search(question)
     return [(match.group(0), match.group(1), match.group(2).strip("'\""))
             for match in _SETTING.finditer(suggested.group(1))] if suggested else []
+
+
+def suggested_names(question: str) -> list[str]:
+    """The command-line options and functions the question suggests the way to ("…, for example with --index-url or
+    --extra-index-url?", "…, for example with join(timeout) and terminate()?"): like a suggested setting, pages that
+    write none of them do not say how it is done."""
+    suggested = _SUGGESTED.search(question)
+    if not suggested:
+        return []
+    return [m.group(1) or m.group(2) for m in _SUGGESTED_NAME.finditer(suggested.group(1))]
+
+
+_SUGGESTED_NAME = re.compile(r"(?<![\w-])(--?[A-Za-z][\w-]*)|\b([A-Za-z_][\w.]*)\(")
 
 
 def _sets(text: str, keyword: str, value: str) -> bool:

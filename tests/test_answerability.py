@@ -1896,3 +1896,16 @@ def test_a_how_to_asking_for_what_no_page_writes_a_word_of_is_declined(fresh_ass
         "large networks, iterate over the hosts() method instead.\n"))
     assert not extractive_answer(fresh_assistant, "How do I get the broadcast address of a network?").grounded
     answered_with(fresh_assistant, "How do I get the netmask of a network?", "from its netmask attribute")
+
+
+def test_a_way_the_question_suggests_by_option_or_call_must_be_written_by_the_pages(fresh_assistant):
+    # "…, for example with --index-url?": the asker's guess at how it is done, which pages that write none of the
+    # options or functions it names do not document; pages that write one of them may answer.
+    indexed_with(fresh_assistant, "pip.md", (
+        "# Installing packages\n\nBy default pip installs packages from the Python Package Index. You can install a "
+        "specific version of a package by giving the package's name followed by == and the version number. Use "
+        "--upgrade to upgrade an installed package to the latest version.\n"))
+    assert not extractive_answer(fresh_assistant, "How do I make pip install packages from our private index "
+                                 "instead of the Python Package Index, for example with --index-url?").grounded
+    answered_with(fresh_assistant, "How do I upgrade an installed package to the latest version with pip, for "
+                  "example with --upgrade?", "Use --upgrade")
