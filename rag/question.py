@@ -87,7 +87,7 @@ _LIST_CUE = re.compile(
 _QUOTED = re.compile(r"(?<!\w)(['\"‘“])[^'\"‘’“”]{1,80}['\"’”](?!\w)")
 _CODE_CUE = re.compile(
     # "What command …", not "from the command line" (where it is run, not what is asked for)
-    r"\b(?:snippet|syntax|example|examples|sample|one-liner|command|commands|idiom)\b(?![\s-]+line)"
+    r"\b(?:snippet|syntax|(?<!\bfor\s)example|examples|sample|one-liner|command|commands|idiom)\b(?![\s-]+line)"
     r"|\bshow\s+(?:me|how)\b"
     # code asked for ("What code …", "What argparse code …", "code that …"), not code worked on ("When porting
     # code to run on …", "some of the code")

@@ -330,6 +330,9 @@ def test_code_questions_are_recognised():
     # Text the question quotes, such as an error message, asks for nothing.
     assert not analyse("Typing python gives 'command not found', but python3 works. Why?").wants_code
     assert analyse("What's the command for 'x'?").wants_code
+    # "For example" gives an example of the asker's; it asks for none.
+    assert not analyse("If I set a Counter entry to 0, for example c['apples'] = 0, does that key disappear?").wants_code
+    assert analyse("Give me an example of a Counter whose count drops to zero.").wants_code
 
 
 PYDOCS = Path("/work/shared/bench/pydocs")
