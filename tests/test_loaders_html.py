@@ -220,6 +220,17 @@ def test_permalinks_and_pilcrows_are_not_part_of_headings(tmp_path):
     assert doc.title == "Input and Output" and doc.metadata["title"] == "Input and Output — Docs"
 
 
+def test_words_around_inline_code_in_a_table_cell_keep_their_spaces(tmp_path):
+    # Sphinx's attribute tables: "The function's documentation string, or <code>None</code> if unavailable" read
+    # "orNoneif"; a word split by markup ("inher<b>ited</b>") stays one word.
+    body = ("<h1>Callables</h1><table><thead><tr><th><p>Attribute</p></th><th><p>Meaning</p></th></tr></thead><tbody>"
+            "<tr><td><p><code><span>__doc__</span></code></p></td><td><p>The function's documentation\nstring, or "
+            '<code class="docutils literal"><span class="pre">None</span></code> if\nunavailable; not inher<b>ited</b>.'
+            "</p></td></tr></tbody></table>")
+    doc = load(tmp_path, "callables.html", page(body, "<title>Callables</title>"))
+    assert "| __doc__ | The function's documentation string, or None if unavailable; not inherited. |" in doc.text
+
+
 def sections_and_texts(tmp_path, embedder, name: str, html: str) -> list[tuple[str, str]]:
     """The page's chunks as (section path, text), each checked to map back to the page's text."""
     doc = load(tmp_path, name, html)

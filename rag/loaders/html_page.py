@@ -339,8 +339,10 @@ class _HTMLText(HTMLParser):
             self.title.append(data)
         if self.skip:
             return
-        if self.in_cell:
-            self._write(" ".join(data.split()).replace("|", "/") if data.strip() else " ")
+        if self.in_cell:  # one line per row, "|" between cells; the spaces around inline code stay
+            words = " ".join(data.split()).replace("|", "/")
+            before, after = " " if data[:1].isspace() else "", " " if data[-1:].isspace() else ""
+            self._write(f"{before}{words}{after}" if words else " ")
         else:
             self._write(data)
 
