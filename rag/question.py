@@ -443,9 +443,8 @@ _OWN_NAME = re.compile(rf"\b(?:my|our|its|their)\s+(?:own\s+)?([A-Z]\w*|[a-z_]\w
                        r"|\b(?:overrides|overriding|overrode|overridden)\s+([A-Za-z_]\w*)\(\)"
                        r"|(?<=[a-z] )((?-i:[A-Z][a-z]\w*))\s+(?:objects|instances)\b"
                        r"|\b(?:make|made|making|write|wrote|writing|create|created|creating|define|defined|defining|"
-                       r"build|built|building)\s+an?\s+(?:(?-i:[a-z]+)\s+){0,2}((?-i:[A-Z]\w*))\s+(?:class|subclass|enum|dataclass|"
-                       r"exception)\b",
-                       re.IGNORECASE)
+                       r"build|built|building)\s+an?\s+(?:(?-i:[a-z]+)\s+){0,2}((?-i:[A-Z]\w*))\s+"
+                       r"(?:class|subclass|enum|dataclass|exception)\b", re.IGNORECASE)
 
 
 # "I made groups = defaultdict(list)", "def foo(a)", "class Foo": a name the asker's code binds (not a keyword

@@ -194,7 +194,7 @@ def test_an_llm_answer_without_the_asked_type_is_not_grounded(indexed_assistant)
     ("What is the link to the quantilizers paper?", URL),
     ("Where can I find an overview of the GUI frameworks that work with Python?", URL),
     # … but not a value of the asker's program found somewhere in it
-    ("In a handler written as except OSError as err:, where can I find the arguments the exception was made with?", None),
+    ("In a handler written as except OSError as err:, where can I find the arguments it was made with?", None),
     # a URL the question handles, and "link" as a verb, ask for no link
     ("What's the usual way to share a few settings, say a debug flag and a database URL, between my modules?", None),
     ("I come from C. Do I have to compile and link my Python programs each time before I can run them?", None),
@@ -331,7 +331,7 @@ def test_code_questions_are_recognised():
     assert not analyse("Typing python gives 'command not found', but python3 works. Why?").wants_code
     assert analyse("What's the command for 'x'?").wants_code
     # "For example" gives an example of the asker's; it asks for none.
-    assert not analyse("If I set a Counter entry to 0, for example c['apples'] = 0, does that key disappear?").wants_code
+    assert not analyse("If I set a Counter entry to 0, for example c['apples'] = 0, does the key go?").wants_code
     assert analyse("Give me an example of a Counter whose count drops to zero.").wants_code
 
 
