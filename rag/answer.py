@@ -332,19 +332,21 @@ def unwritten_names(question: str, texts: Sequence[str], rare: Sequence[str] = (
 def suggested_settings(question: str) -> list[tuple[str, str, str]]:
     """The keyword arguments (as written, keyword, value) of the call a question suggests ("…, for example with
     action='append'?"): the asker's guess at how it is done, which pages that never set it so do not document."""
-    suggested = _SUGGESTED.search(question)
     return [(match.group(0), match.group(1), match.group(2).strip("'\""))
-            for match in _SETTING.finditer(suggested.group(1))] if suggested else []
+            for match in _SETTING.finditer(_suggestion(question))]
 
 
 def suggested_names(question: str) -> list[str]:
     """The command-line options and functions the question suggests the way to ("…, for example with --index-url or
     --extra-index-url?", "…, for example with join(timeout) and terminate()?"): like a suggested setting, pages that
     write none of them do not say how it is done."""
+    return [m.group(1) or m.group(2) for m in _SUGGESTED_NAME.finditer(_suggestion(question))]
+
+
+def _suggestion(question: str) -> str:
+    """What follows "for example with" (or "e.g. using", …): the way the asker suggests, or ""."""
     suggested = _SUGGESTED.search(question)
-    if not suggested:
-        return []
-    return [m.group(1) or m.group(2) for m in _SUGGESTED_NAME.finditer(suggested.group(1))]
+    return suggested.group(1) if suggested else ""
 
 
 _SUGGESTED_NAME = re.compile(r"(?<![\w-])(--?[A-Za-z][\w-]*)|\b([A-Za-z_][\w.]*)\(")

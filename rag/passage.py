@@ -41,17 +41,19 @@ class Passage(Span):
     source: str  # document path relative to the folder it was indexed from
     title: str
 
+    def follows(self, before: Passage) -> bool:
+        """Is this passage the next piece of ``before``'s document: starting inside it (chunks overlap) or within
+        CODE_GAP characters after it?"""
+        return self.source == before.source and before.start < self.start <= before.end + CODE_GAP
+
     def goes_on_from(self, before: Passage) -> bool:
-        """Is this passage the next piece of ``before``'s section: same document and section, starting inside
-        ``before`` (chunks overlap) or within CODE_GAP characters after it?"""
-        return (self.source == before.source and self.section == before.section
-                and before.start < self.start <= before.end + CODE_GAP)
+        """Is this passage the next piece of ``before``'s section?"""
+        return self.follows(before) and self.section == before.section
 
     def continues_code_of(self, before: Passage) -> bool:
         """Does this passage go on with the code block that ``before`` ends with (a long example split across
         chunks): same document, starting inside ``before`` or within CODE_GAP characters after it, with code?"""
-        return (before.ends_in_code and self.source == before.source
-                and before.start < self.start <= before.end + CODE_GAP
+        return (before.ends_in_code and self.follows(before)
                 and bool(self.code_ranges) and self.code_ranges[0][0] == 0)
 
     def to_dict(self) -> dict:

@@ -380,29 +380,28 @@ def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None
     names = tuple(dict.fromkeys(m.group(0) for m in _CODE_NAME.finditer(question)
                                 if not _EXAMPLE_CUE.search(question, 0, m.start()) and m.group(0) not in own))
     unknown = _unknown_names(question, idf, focus) if idf and not parts else ()
+    unseen = idf([""])[0] if idf else 0.0  # the IDF of a term no passage holds
     return Question(question, kind, wants_list, focus, tuple(dict.fromkeys(words)), wants_code, parts, names, unknown,
                     frozenset(named), tuple(dict.fromkeys(_LITERAL.findall(question))),
-                    rarest=_rarest_held(focus, idf) if idf else None,
-                    unheld=_unheld(focus, idf) if idf else frozenset())
+                    rarest=_rarest_held(focus, unseen) if idf else None,
+                    unheld=_unheld(focus, unseen) if idf else frozenset())
 
 
-def _rarest_held(focus: dict[str, float], idf: Callable[[list[str]], list[float]]) -> str | None:
-    """The focus term with the highest IDF short of the IDF of a term no passage holds (a word of the question's
-    own, "piling up", says nothing of what the passages hold)."""
-    unheld = idf([""])[0]
-    held = [term for term, weight in focus.items() if weight < unheld]
+def _rarest_held(focus: dict[str, float], unseen: float) -> str | None:
+    """The focus term with the highest IDF short of ``unseen``, the IDF of a term no passage holds (a word of the
+    question's own, "piling up", says nothing of what the passages hold)."""
+    held = [term for term, weight in focus.items() if weight < unseen]
     return max(held, key=focus.__getitem__, default=None)
 
 
-def _unheld(focus: dict[str, float], idf: Callable[[list[str]], list[float]]) -> frozenset[str]:
-    """The focus words no indexed passage holds (their IDF is that of the empty term): "broadcast" in "How do I get
-    the broadcast address of a network?" on pages that never write it. Words of four letters or more only: a code
+def _unheld(focus: dict[str, float], unseen: float) -> frozenset[str]:
+    """The focus words no indexed passage holds (their IDF is ``unseen``, the empty term's): "broadcast" in "How do
+    I get the broadcast address of a network?" on pages that never write it. Words of four letters or more only: a code
     fragment ("x", "b'abc") or a hyphenated word the index splits in two is no word the pages lack. None in an index
     of fewer than UNHELD_MIN_PASSAGES passages, where a few notes lack most words a question may use ("stop")."""
-    unheld = idf([""])[0]
-    if unheld < math.log(2 * UNHELD_MIN_PASSAGES + 2):  # BM25's IDF of a term no passage holds: log(2N + 2)
+    if unseen < math.log(2 * UNHELD_MIN_PASSAGES + 2):  # BM25's IDF of a term no passage holds: log(2N + 2)
         return frozenset()
-    return frozenset(term for term, weight in focus.items() if weight >= unheld and term.isalpha() and len(term) >= 4)
+    return frozenset(term for term, weight in focus.items() if weight >= unseen and term.isalpha() and len(term) >= 4)
 
 
 # A proper name: a capitalised word after the question's first word ("Android", "Markdown"), an acronym ("SMS"), a
