@@ -188,12 +188,13 @@ def written_text(passage: Passage) -> str:
 
 def names_found(question: Question, passage: Passage) -> bool:
     """Does the passage (text, section path, document title) name every code name the question asks about
-    (Question.asked_names), is it in a section another passage naming it is in (Question.discussed), or is it on the
-    name's module page that documents it? "What does os.walk yield?" is not answered by a page that never names
+    (Question.asked_names; one of them is enough when only the setup names them: Question.names_set_up), is it in a
+    section another passage naming it is in (Question.discussed), or is it on the name's module page that documents
+    it? "What does os.walk yield?" is not answered by a page that never names
     os.walk, however close its words; "Will json.loads skip a byte order mark?" is, by the json page's "This
     module's deserializer raises a ValueError when an initial BOM is present." """
     where, deferred, section = written_text(passage), question.deferred, (passage.source, passage.section)
-    return all(mentions(name, where) or name in deferred and mentions(deferred[name], where)
+    return (any if question.names_set_up else all)(mentions(name, where) or name in deferred and mentions(deferred[name], where)
                or passage.source in question.documented.get(name, ())
                or section in question.discussed.get(name, ()) for name in question.asked_names)
 

@@ -1912,3 +1912,32 @@ def test_a_way_the_question_suggests_by_option_or_call_must_be_written_by_the_pa
                                  "instead of the Python Package Index, for example with --index-url?").grounded
     answered_with(fresh_assistant, "How do I upgrade an installed package to the latest version with pip, for "
                   "example with --upgrade?", "Use --upgrade")
+
+
+def test_names_only_the_setup_writes_need_not_all_be_on_the_answering_passage(fresh_assistant):
+    # "I wrapped my client socket with makefile() so that I can use write() and readline(). … Why?": the names say
+    # where the asker is; the reason the read hangs is on a passage naming write() alone. A name the asking clause
+    # writes is still required.
+    question = ("I wrapped my client socket with makefile() so that I can use write() and readline(). I write the "
+                "request and then read the reply, but the read just hangs forever. Why?")
+    assert analyse(question).names_set_up
+    assert not analyse("I use write() and readline() on a socket file. What does readline() return at the end?").names_set_up
+    indexed_with(fresh_assistant, "sockets.md", (
+        "# Sockets as files\n\n## Flushing\n\nAfter you write() a request to a socket file, flush the file object. "
+        "Without a flush in there, you may wait forever for the reply, because the request may still be in your "
+        "output buffer.\n"))
+    answered_with(fresh_assistant, question, "Without a flush in there")
+
+
+def test_a_web_address_is_no_code_name_a_page_must_write(fresh_assistant):
+    # "… the standard Python from python.org?" says where Python comes from; the answer need not write it.
+    question = ("I wrote a terminal dashboard with the curses module on Linux. Can my Windows colleagues run it with "
+                "the standard Python from python.org?")
+    assert analyse(question).names == ()
+    assert analyse("What does os.path.join return?").names == ("os.path.join",)
+    indexed_with(fresh_assistant, "curses.md", (
+        "# Curses programming\n\n## What is curses?\n\nThe curses library supplies a terminal-independent "
+        "screen-painting and keyboard-handling facility for text-based terminals, and comes with Python on Linux. The "
+        "Windows version of Python "
+        "doesn't include the curses module. A ported version called UniCurses is available.\n"))
+    answered_with(fresh_assistant, question, "doesn't include the curses module")
