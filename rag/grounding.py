@@ -194,9 +194,10 @@ def names_found(question: Question, passage: Passage) -> bool:
     os.walk, however close its words; "Will json.loads skip a byte order mark?" is, by the json page's "This
     module's deserializer raises a ValueError when an initial BOM is present." """
     where, deferred, section = written_text(passage), question.deferred, (passage.source, passage.section)
-    return (any if question.names_set_up else all)(mentions(name, where) or name in deferred and mentions(deferred[name], where)
-               or passage.source in question.documented.get(name, ())
-               or section in question.discussed.get(name, ()) for name in question.asked_names)
+    named = any if question.names_set_up else all
+    return named(mentions(name, where) or name in deferred and mentions(deferred[name], where)
+                 or passage.source in question.documented.get(name, ())
+                 or section in question.discussed.get(name, ()) for name in question.asked_names)
 
 
 def heading_asks(question: Question, heading: str) -> bool:

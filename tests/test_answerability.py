@@ -1921,7 +1921,8 @@ def test_names_only_the_setup_writes_need_not_all_be_on_the_answering_passage(fr
     question = ("I wrapped my client socket with makefile() so that I can use write() and readline(). I write the "
                 "request and then read the reply, but the read just hangs forever. Why?")
     assert analyse(question).names_set_up
-    assert not analyse("I use write() and readline() on a socket file. What does readline() return at the end?").names_set_up
+    named_in_asking = "I use write() and readline() on a socket file. What does readline() return at the end?"
+    assert not analyse(named_in_asking).names_set_up
     indexed_with(fresh_assistant, "sockets.md", (
         "# Sockets as files\n\n## Flushing\n\nAfter you write() a request to a socket file, flush the file object. "
         "Without a flush in there, you may wait forever for the reply, because the request may still be in your "
