@@ -1942,3 +1942,19 @@ def test_a_web_address_is_no_code_name_a_page_must_write(fresh_assistant):
         "Windows version of Python "
         "doesn't include the curses module. A ported version called UniCurses is available.\n"))
     answered_with(fresh_assistant, question, "doesn't include the curses module")
+
+
+def test_a_how_to_after_the_scope_it_sets_is_gated_as_the_same_how_to(fresh_assistant):
+    # "With pathlib, how do I …" asks what "How do I … with pathlib?" asks: the how-to gate reads both. A sentence
+    # about another time stamp of a file does not say how to find when it was created, whichever way it is asked.
+    scoped = "With pathlib, how do I find out when a file was created, as opposed to when it was last modified?"
+    assert analyse(scoped).how_to is not None
+    assert analyse("On Windows, what is the py launcher?").how_to is None
+    indexed_with(fresh_assistant, "paths.md", (
+        "# Paths\n\n## Reading a path's details\n\nPath.stat() returns an os.stat_result object containing information "
+        "about this path. Its st_mtime attribute holds the time of the file's most recent content modification, in "
+        "seconds since the epoch. Its st_size attribute holds the size of the file in bytes.\n"))
+    for question in (scoped, "How do I find out with pathlib when a file was created, as opposed to when it was last "
+                     "modified?"):
+        assert not extractive_answer(fresh_assistant, question).grounded
+    answered_with(fresh_assistant, "With pathlib, how do I find out the size of a file in bytes?", "st_size")
