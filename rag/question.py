@@ -203,8 +203,8 @@ class Question:
         as "How do I … with pathlib?"; on the Python-docs set 190 -> 192 of 224 near-topic questions declined, 550 ->
         548 of 879 cited, 49 -> 53 falsely declined); one asked after a setup ("My script prints a progress dot after
         each step, but the dots only show up at the end. How do I make print write each dot out immediately?") as its
-        asking clause alone, the setup's words being the asker's situation, which a passage sharing them need not answer. None for
-        any other question, and when the asking clause leans on the setup ("how do I leave it?") or has too few words
+        asking clause alone, the setup's words being the asker's situation, which a passage sharing them need not
+        answer. None for any other question, and when the asking clause leans on the setup ("how do I leave it?") or has too few words
         of its own to judge by. Cached: the gate asks it of every unit."""
         if _OPENS_HOW_TO.search(unscoped(self.text)):
             return self
