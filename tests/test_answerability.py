@@ -1958,3 +1958,13 @@ def test_a_how_to_after_the_scope_it_sets_is_gated_as_the_same_how_to(fresh_assi
                      "modified?"):
         assert not extractive_answer(fresh_assistant, question).grounded
     answered_with(fresh_assistant, "With pathlib, how do I find out the size of a file in bytes?", "st_size")
+
+
+@pytest.mark.skipif(not (PYDOCS / "howto" / "regex.html").is_file(), reason="the pydocs set is not on this machine")
+def test_a_sentence_of_the_asked_names_own_api_entry_may_answer_in_other_words(fresh_assistant):
+    # "… without passing count, how many of the matches get replaced?": sub()'s own entry says "The default value of
+    # 0 means to replace all occurrences.", which shares few of the question's words and is not very close in meaning.
+    shutil.copy(PYDOCS / "howto" / "regex.html", Path(fresh_assistant.settings.corpus_dir) / "regex.html")
+    fresh_assistant.index()
+    answered_with(fresh_assistant, "When I call a compiled regular expression's sub() method without passing count, "
+                  "how many of the matches get replaced?", "The default value of 0 means to replace all occurrences")
