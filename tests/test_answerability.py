@@ -1968,3 +1968,16 @@ def test_a_sentence_of_the_asked_names_own_api_entry_may_answer_in_other_words(f
     fresh_assistant.index()
     answered_with(fresh_assistant, "When I call a compiled regular expression's sub() method without passing count, "
                   "how many of the matches get replaced?", "The default value of 0 means to replace all occurrences")
+
+
+def test_each_sentence_of_a_labelled_line_is_cited_and_placed(fresh_assistant):
+    # "Portability alert: …. …. …." is one unit, quoted whole: every sentence carries its marker, so the citation
+    # check reads each as a claim and the highlight spans them all, not the last sentence alone.
+    indexed_with(fresh_assistant, "select.md", (
+        "# Sockets\n\n## Non-blocking sockets\n\nIn Python, you use select.select to wait on several sockets at once.\n\n"
+        "Portability alert: On Unix, select works both with the sockets and files. Don't try this on Windows. On "
+        "Windows, select works with sockets only. In fact, on Windows I usually use threads with my sockets.\n"))
+    answer = answered_with(fresh_assistant, "My program passes both sockets and pipes to select.select() on Unix. "
+                           "Will that work the same way on Windows?", "On Windows, select works with sockets only [1].")
+    (citation,) = [c for c in answer.citations if c.passage.source == "select.md"]
+    assert "On Windows, select works with sockets only." in quoted(fresh_assistant, citation)

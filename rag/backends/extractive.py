@@ -24,7 +24,7 @@ from rag.grounding import (
     under_term_asked,
 )
 from rag.question import CARRIED_TYPES, EXPANSION, URL, stemmed_terms
-from rag.text import code_fence
+from rag.text import code_fence, passage_sentences
 from rag.units import CODE, HEADING, ITEM, LINK, METADATA, ROW, SENTENCE, Unit, units_of, with_documents
 
 if TYPE_CHECKING:
@@ -364,10 +364,14 @@ def _quote(units: Sequence[Unit]) -> Iterator[str]:
             yield f"{chr(10) * 2 if position else ''}{fence}\n{unit.text}\n{fence}\n[{unit.passage + 1}]"
             after_code = True
             continue
-        text = unit.text.lstrip("—–-:;,. ")
-        body, end = text.rstrip(" .!?…:;,"), text[-1] if text[-1] in "!?" else "."
-        yield f"{chr(10) * 2 if after_code else ' ' if position else ''}{body} [{unit.passage + 1}]{end}"
-        after_code = False
+        # A unit of several sentences (a labelled line, "Portability alert: …. …."): each sentence carries the
+        # marker, so that the citation check reads every one of them as a claim of the passage, not the last alone.
+        sentences = passage_sentences(unit.text) if unit.kind in (SENTENCE, ITEM) else []
+        for at, sentence in enumerate(sentences if len(sentences) > 1 else [unit.text]):
+            text = sentence.lstrip("—–-:;,. ")
+            body, end = text.rstrip(" .!?…:;,"), text[-1] if text[-1] in "!?" else "."
+            yield f"{chr(10) * 2 if after_code else ' ' if position or at else ''}{body} [{unit.passage + 1}]{end}"
+            after_code = False
 
 
 def _quotable(unit: Unit, question: Question) -> bool:
