@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rag.grounding import carries_answer, covers, names_found, question_vector, says_how
+from rag.grounding import carries_answer, covers, names_found, question_vector, says_how, says_whether
 from rag.text import citation_marks, fenced_spans, is_index, overlap, split_sentences, without_citation_marks
 from rag.units import CODE, SENTENCE, Unit, passage_units, units_of, with_documents
 
@@ -155,7 +155,8 @@ def check_claims(answer: str, cited: Sequence[Passage], question: Question, embe
                     covers(q, unit, float(unit_vecs[best] @ vec)) and carries_answer(q, claim)
                     and carries_answer(q, unit.text) for q, vec in zip(asked, question_vecs)
                 )
-                tells_how = tells_how or ok and says_how(question, unit, float(unit_vecs[best] @ question_vecs[0]))
+                cosine = float(unit_vecs[best] @ question_vecs[0])
+                tells_how = tells_how or ok and says_how(question, unit, cosine) and says_whether(question, unit, cosine)
     if not tells_how:
         answers = [False] * len(cited)  # a how-to question whose answer nowhere says how to do what it asks
     return [Verdict(bool(s) and all(s), a, tuple(q)) for s, a, q in zip(supported, answers, quotes)]

@@ -1981,3 +1981,22 @@ def test_each_sentence_of_a_labelled_line_is_cited_and_placed(fresh_assistant):
                            "Will that work the same way on Windows?", "On Windows, select works with sockets only [1].")
     (citation,) = [c for c in answer.citations if c.passage.source == "select.md"]
     assert "On Windows, select works with sockets only." in quoted(fresh_assistant, citation)
+
+
+def test_a_yes_no_question_is_answered_only_by_a_unit_speaking_of_what_it_asks(fresh_assistant):
+    # "Can I give a regular expression search a time limit …?": sentences about regular expressions that say nothing
+    # of time (the question's rarest word the pages hold) do not answer it; a sentence holding the most specific word
+    # of its own question does.
+    indexed_with(fresh_assistant, "sockets.md", "# Sockets\n\nA socket operation can be given a time limit with "
+                 "settimeout().\n")
+    indexed_with(fresh_assistant, "compiling.md", "# Compiling\n\nRegular expressions are compiled into objects "
+                 "with methods for various operations.\n")
+    indexed_with(fresh_assistant, "regex.md", (
+        "# Regular expressions\n\n## Limits of regular expressions\n\nThere are also tasks that can be done with "
+        "regular expressions, but the expressions turn out to be very complicated. In these cases, you may be better "
+        "off writing Python code to do the processing; while Python code will be slower than an elaborate regular "
+        "expression, it will also probably be more understandable.\n\n## Flags\n\nThe MULTILINE flag makes the "
+        "anchors ^ and $ match at the beginning and end of each line of a string.\n"))
+    assert not extractive_answer(fresh_assistant, "Can I give a regular expression search a time limit so a badly "
+                                 "written pattern can't hang my program?").grounded
+    answered_with(fresh_assistant, "Can the ^ anchor match at the start of every line of a string?", "MULTILINE flag")
