@@ -126,8 +126,9 @@ def check_claims(answer: str, cited: Sequence[Passage], question: Question, embe
     """Per cited passage (new numbering): is every claim citing it in the passage (``supported``), and does some
     claim citing it answer the question (``answers``: the unit backing it covers the question's focus, is not code
     unless code was asked for, and for a typed question both claim and unit carry an answer of that type; for a
-    how-to question one claim's unit at least must say how: grounding.says_how)? ``retrieved`` (all passages the
-    answer was drawn from) say what a cited field's document is about."""
+    how-to question one claim's unit at least must say how, grounding.says_how, and for a yes/no question speak of
+    what it asks, grounding.says_whether)? ``retrieved`` (all passages the answer was drawn from) say what a cited
+    field's document is about."""
     claims = claims_of(answer)
     units = [with_documents(passage_units(passage, n), cited, retrieved) or [Unit(passage.text, SENTENCE, n)]
              for n, passage in enumerate(cited)]
@@ -136,7 +137,7 @@ def check_claims(answer: str, cited: Sequence[Passage], question: Question, embe
     quotes: list[list[str]] = [[] for _ in cited]
     asked = [question, *question.parts]  # a unit answering one part of a multi-part question answers
     named = [names_found(question, passage) for passage in cited]
-    tells_how = False
+    tells_what_is_asked = False
     if claims:
         question_vecs = [question_vector(q, embedder) for q in asked]
         claim_vecs = embedder.encode([c for c, _ in claims])
@@ -156,9 +157,10 @@ def check_claims(answer: str, cited: Sequence[Passage], question: Question, embe
                     and carries_answer(q, unit.text) for q, vec in zip(asked, question_vecs)
                 )
                 cosine = float(unit_vecs[best] @ question_vecs[0])
-                tells_how = tells_how or ok and says_how(question, unit, cosine) and says_whether(question, unit, cosine)
-    if not tells_how:
-        answers = [False] * len(cited)  # a how-to question whose answer nowhere says how to do what it asks
+                tells_what_is_asked = tells_what_is_asked or (ok and says_how(question, unit, cosine)
+                                                              and says_whether(question, unit, cosine))
+    if not tells_what_is_asked:
+        answers = [False] * len(cited)  # a how-to whose answer nowhere says how, a yes/no one never speaking of it
     return [Verdict(bool(s) and all(s), a, tuple(q)) for s, a, q in zip(supported, answers, quotes)]
 
 
