@@ -183,13 +183,13 @@ def in_own_entry(question: Question, unit: Unit) -> bool:
 
 
 def says_whether(question: Question, unit: Unit, cosine: float) -> bool:
-    """Could the unit answer a yes/no question: it holds the most specific thing asked that the index knows (the focus
-    term of highest IDF some passage holds, Question.specific: only in an index of UNHELD_MIN_PASSAGES passages or
-    more, where the rarest word is no common one a few notes happen to lack), or is as close in meaning as a how-to's
-    answer must be (FOCUS_COSINE_HOW_TO)? "Can I give a regular expression search a time limit …?" is not answered by
-    a sentence about regular expressions that says nothing of time. True for any other question. On the Python-docs set: 192 ->
-    194 of 224 near-topic questions declined, cited unchanged (552 of 879); four answerable questions whose answers
-    cited no evidence are declined instead (50 -> 54 falsely declined)."""
+    """Could the unit answer a yes/no question: it holds the most specific thing asked that the index knows (the
+    focus term of highest IDF some passage holds, Question.specific: only in an index of UNHELD_MIN_PASSAGES
+    passages or more, where the rarest word is no common one a few notes happen to lack), or is as close in meaning
+    as a how-to's answer must be (FOCUS_COSINE_HOW_TO)? "Can I give a regular expression search a time limit …?" is
+    not answered by a sentence about regular expressions that says nothing of time. True for any other question. On
+    the Python-docs set: 192 -> 194 of 224 near-topic questions declined, cited unchanged (552 of 879); four
+    answerable questions whose answers cited no evidence are declined instead (50 -> 54 falsely declined)."""
     if question.type != YES_NO or question.specific is None:
         return True
     return cosine >= FOCUS_COSINE_HOW_TO or question.specific in stemmed_terms(f"{unit.matched} {unit.title}")
