@@ -34,9 +34,10 @@ if TYPE_CHECKING:
 FOCUS_MIN = 0.5
 FOCUS_COSINE = 0.38
 # A sentence of the API entry of what the question asks about needs less: the entry is about it, and the question's
-# other words are often the asker's situation ("Every evening my script saves a summary with …write_text(report).
-# When yesterday's file is still there, …"). Python-docs set: 548 -> 550 of 879 cited, 53 -> 50 falsely declined,
-# declined unchanged; at 0.2 one evidence sentence is outranked by its entry's others.
+# other words are often the asker's situation ("When I call a compiled regular expression's sub() method without
+# passing count, how many of the matches get replaced?" / "The default value of 0 means to replace all occurrences.").
+# Python-docs set: 548 -> 550 of 879 cited, 53 -> 50 falsely declined, declined unchanged; at 0.2 one evidence sentence
+# is outranked by its entry's others.
 ENTRY_COSINE = 0.3
 FOCUS_COSINE_TYPED = 0.7  # a typed question's verb ("coined", "founded") matters: meaning alone must be closer
 # … and so does what a how-to question wants done: a sentence about the same module or topic is as close in meaning
@@ -217,9 +218,9 @@ def names_found(question: Question, passage: Passage) -> bool:
     """Does the passage (text, section path, document title) name every code name the question asks about
     (Question.asked_names; one of them is enough when only the setup names them: Question.names_set_up), is it in a
     section another passage naming it is in (Question.discussed), or is it on the name's module page that documents
-    it? "What does os.walk yield?" is not answered by a page that never names
-    os.walk, however close its words; "Will json.loads skip a byte order mark?" is, by the json page's "This
-    module's deserializer raises a ValueError when an initial BOM is present." """
+    it? "What does os.walk yield?" is not answered by a page that never names os.walk, however close its words;
+    "Will json.loads skip a byte order mark?" is, by the json page's "This module's deserializer raises a ValueError
+    when an initial BOM is present." """
     where, deferred, section = written_text(passage), question.deferred, (passage.source, passage.section)
     named = any if question.names_set_up else all
     return named(mentions(name, where) or name in deferred and mentions(deferred[name], where)

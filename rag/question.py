@@ -205,8 +205,8 @@ class Question:
         548 of 879 cited, 49 -> 53 falsely declined); one asked after a setup ("My script prints a progress dot after
         each step, but the dots only show up at the end. How do I make print write each dot out immediately?") as its
         asking clause alone, the setup's words being the asker's situation, which a passage sharing them need not
-        answer. None for any other question, and when the asking clause leans on the setup ("how do I leave it?") or has too few words
-        of its own to judge by. Cached: the gate asks it of every unit."""
+        answer. None for any other question, and when the asking clause leans on the setup ("how do I leave it?") or
+        has too few words of its own to judge by. Cached: the gate asks it of every unit."""
         if _OPENS_HOW_TO.search(unscoped(self.text)):
             return self
         clause = asked_clause(self.text)
@@ -402,10 +402,10 @@ def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None
                                 and not _WEB_ADDRESS.match(m.group(0))))
     unknown = _unknown_names(question, idf, focus) if idf and not parts else ()
     unseen = idf([""])[0] if idf else 0.0  # the IDF of a term no passage holds
+    rarest = _rarest_held(focus, unseen) if idf else None
     return Question(question, kind, wants_list, focus, tuple(dict.fromkeys(words)), wants_code, parts, names, unknown,
                     frozenset(named), tuple(dict.fromkeys(_LITERAL.findall(question))),
-                    rarest=_rarest_held(focus, unseen) if idf else None,
-                    specific=_rarest_held(focus, unseen) if idf and _large(unseen) else None,
+                    rarest=rarest, specific=rarest if _large(unseen) else None,
                     unheld=_unheld(focus, unseen) if idf else frozenset())
 
 

@@ -1974,7 +1974,8 @@ def test_each_sentence_of_a_labelled_line_is_cited_and_placed(fresh_assistant):
     # "Portability alert: …. …. …." is one unit, quoted whole: every sentence carries its marker, so the citation
     # check reads each as a claim and the highlight spans them all, not the last sentence alone.
     indexed_with(fresh_assistant, "select.md", (
-        "# Sockets\n\n## Non-blocking sockets\n\nIn Python, you use select.select to wait on several sockets at once.\n\n"
+        "# Sockets\n\n## Non-blocking sockets\n\nIn Python, you use select.select to wait on several sockets at "
+        "once.\n\n"
         "Portability alert: On Unix, select works both with the sockets and files. Don't try this on Windows. On "
         "Windows, select works with sockets only. In fact, on Windows I usually use threads with my sockets.\n"))
     answer = answered_with(fresh_assistant, "My program passes both sockets and pipes to select.select() on Unix. "
