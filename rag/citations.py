@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rag.grounding import carries_answer, covers, names_found, question_vector, says_how, says_whether
+from rag.grounding import carries_answer, covers, names_found, question_vector, tells_what_is_asked
 from rag.text import citation_marks, fenced_spans, is_index, overlap, split_sentences, without_citation_marks
 from rag.units import CODE, SENTENCE, Unit, passage_units, units_of, with_documents
 
@@ -126,8 +126,8 @@ def check_claims(answer: str, cited: Sequence[Passage], question: Question, embe
     """Per cited passage (new numbering): is every claim citing it in the passage (``supported``), and does some
     claim citing it answer the question (``answers``: the unit backing it covers the question's focus, is not code
     unless code was asked for, and for a typed question both claim and unit carry an answer of that type; for a
-    how-to question one claim's unit at least must say how, grounding.says_how, and for a yes/no question speak of
-    what it asks, grounding.says_whether)? ``retrieved`` (all passages the answer was drawn from) say what a cited
+    how-to question one claim's unit at least must say how, and for a yes/no question speak of what it asks:
+    grounding.tells_what_is_asked)? ``retrieved`` (all passages the answer was drawn from) say what a cited
     field's document is about."""
     claims = claims_of(answer)
     units = [with_documents(passage_units(passage, n), cited, retrieved) or [Unit(passage.text, SENTENCE, n)]
@@ -137,7 +137,7 @@ def check_claims(answer: str, cited: Sequence[Passage], question: Question, embe
     quotes: list[list[str]] = [[] for _ in cited]
     asked = [question, *question.parts]  # a unit answering one part of a multi-part question answers
     named = [names_found(question, passage) for passage in cited]
-    tells_what_is_asked = False
+    told = False
     if claims:
         question_vecs = [question_vector(q, embedder) for q in asked]
         claim_vecs = embedder.encode([c for c, _ in claims])
@@ -156,10 +156,8 @@ def check_claims(answer: str, cited: Sequence[Passage], question: Question, embe
                     covers(q, unit, float(unit_vecs[best] @ vec)) and carries_answer(q, claim)
                     and carries_answer(q, unit.text) for q, vec in zip(asked, question_vecs)
                 )
-                cosine = float(unit_vecs[best] @ question_vecs[0])
-                tells_what_is_asked = tells_what_is_asked or (ok and says_how(question, unit, cosine)
-                                                              and says_whether(question, unit, cosine))
-    if not tells_what_is_asked:
+                told = told or ok and tells_what_is_asked(question, unit, float(unit_vecs[best] @ question_vecs[0]))
+    if not told:
         answers = [False] * len(cited)  # a how-to whose answer nowhere says how, a yes/no one never speaking of it
     return [Verdict(bool(s) and all(s), a, tuple(q)) for s, a, q in zip(supported, answers, quotes)]
 

@@ -171,7 +171,7 @@ def says_how(question: Question, unit: Unit, cosine: float) -> bool:
     # curses, 0.67). A unit close in meaning with few of the words must still name the most specific thing asked that
     # the index knows: "The JSON file to be validated or pretty-printed:" does not say how to validate against a JSON
     # schema, nor "The simplest way to use urllib.request is as follows:" how to upload a file with it.
-    holds_rarest = question.rarest is None or question.rarest in stemmed_terms(f"{unit.matched} {unit.title}")
+    holds_rarest = question.rarest is None or holds(unit, question.rarest)
     return (coverage >= FOCUS_MIN and cosine >= HOW_TO_COSINE_FLOOR or cosine >= FOCUS_COSINE_TYPED
             or cosine >= FOCUS_COSINE_HOW_TO and coverage >= HOW_TO_COVERAGE_FLOOR and holds_rarest)
 
@@ -193,7 +193,18 @@ def says_whether(question: Question, unit: Unit, cosine: float) -> bool:
     answerable questions whose answers cited no evidence are declined instead (50 -> 54 falsely declined)."""
     if question.type != YES_NO or question.specific is None:
         return True
-    return cosine >= FOCUS_COSINE_HOW_TO or question.specific in stemmed_terms(f"{unit.matched} {unit.title}")
+    return cosine >= FOCUS_COSINE_HOW_TO or holds(unit, question.specific)
+
+
+def tells_what_is_asked(question: Question, unit: Unit, cosine: float) -> bool:
+    """The gate one unit of an answer must pass (in the extractive backend and the citation check alike): it says how
+    for a how-to question, speaks of what a yes/no question asks."""
+    return says_how(question, unit, cosine) and says_whether(question, unit, cosine)
+
+
+def holds(unit: Unit, term: str) -> bool:
+    """Does the unit, with its context and document title, hold the stemmed ``term``?"""
+    return term in stemmed_terms(f"{unit.matched} {unit.title}")
 
 
 _NOT_COVERED = re.compile(r"\b(?:does|do|will)\s*(?:n[o’']t|not)\s+(?:cover|discuss|describe|explain|address|go\s+into)\b"

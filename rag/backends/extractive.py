@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 
 from rag.config import Settings
 from rag.grounding import (
-    FOCUS_MIN, POINTER, Judged, heading_asks, is_how_to, judge, lead_in, names_field, names_found, says_how,
-    says_whether, under_term_asked,
+    FOCUS_MIN, POINTER, Judged, heading_asks, is_how_to, judge, lead_in, names_field, names_found, tells_what_is_asked,
+    under_term_asked,
 )
 from rag.question import CARRIED_TYPES, EXPANSION, URL, stemmed_terms
 from rag.text import code_fence, passage_sentences
@@ -92,8 +92,7 @@ class ExtractiveBackend:
         answering = [j for j in judge(question, units, embedder, sections) if j.answers]
         if any(names_field(question, j.unit) for j in answering):  # "What is the title of …": a title, not prose
             answering = [j for j in answering if names_field(question, j.unit)]
-        if not any(says_how(question, j.unit, j.cosine) and says_whether(question, j.unit, j.cosine)
-                   for j in answering):
+        if not any(tells_what_is_asked(question, j.unit, j.cosine) for j in answering):
             return  # "How do I react to mouse clicks in curses?" is not answered by "… enable keypad mode"
         if len(question.documents) > 1:  # "What do the overview and the core post say about X?": each one's best,
             # and what comes close to it there (a document's best-worded sentence is not always the one saying it)
