@@ -24,7 +24,7 @@ from rag.question import (
     DATE, EXPANSION, NUMBER, ORGANISATION, PERCENTAGE, PERSON, URL, YEAR, acronyms, analyse, answer_type, asked_clause,
     depends_on_conversation, expands, focus_phrase, own_names, proper_names,
 )
-from rag.text import split_sentences
+from rag.text import fenced_spans, split_sentences
 from rag.units import CODE, SENTENCE, units_of
 
 from conftest import CORPUS
@@ -347,7 +347,10 @@ def test_a_doctest_is_never_the_answer_to_what_a_namedtuple_is(fresh_assistant):
     fresh_assistant.index()
     extractive = get_backend("extractive", fresh_assistant.settings)
     answer = ask(fresh_assistant, extractive, "What is a namedtuple?")
-    assert answer.grounded and ">>>" not in answer.answer
+    # A doctest may be shown as the example a quoted sentence introduces, under the prose, never as the prose.
+    spans = fenced_spans(answer.answer)
+    prose = "".join(answer.answer[end:start] for (_, end), (start, _) in zip([(0, 0), *spans], [*spans, (None, None)]))
+    assert answer.grounded and ">>>" not in prose and not answer.answer.startswith("```")
     # The passages it was chosen from hold the doctests it must not quote.
     assert any(hit.passage.code_ranges for hit in fresh_assistant.search("What is a namedtuple?", 5))
     for citation in answer.citations:
@@ -2005,3 +2008,40 @@ def test_a_yes_no_question_is_answered_only_by_a_unit_speaking_of_what_it_asks(f
     assert not extractive_answer(fresh_assistant, "Can I give a regular expression search a time limit so a badly "
                                  "written pattern can't hang my program?").grounded
     answered_with(fresh_assistant, "Can the ^ anchor match at the start of every line of a string?", "MULTILINE flag")
+
+
+def test_a_sentence_introducing_an_example_is_quoted_with_it_whatever_is_asked(fresh_assistant):
+    # "… so the network prefix covers the entire address:" makes its point with the example after it; a question
+    # that asks neither how nor for code still gets the example under the prose (never as the prose answer).
+    indexed_with(fresh_assistant, "networks.md", "# IP networks\n\n## Defining networks\n\nNetworks are usually "
+                 "written as a network address and a prefix length, such as 192.0.2.0/24. Networks can also be defined "
+                 "with integers, just like host addresses. In this case, the network holds only the single address "
+                 "identified by the integer, so the network prefix covers the entire network address:\n\n```\n"
+                 ">>> ipaddress.ip_network(3221225984)\nIPv4Network('192.0.2.0/32')\n```\n\n## Hosts\n\nA host "
+                 "address names one machine on a network.\n")
+    answer = answered_with(fresh_assistant, "What prefix length does a network defined by an integer get?",
+                           "so the network prefix covers the entire network address")
+    assert "IPv4Network('192.0.2.0/32')" in answer.answer
+    assert answer.answer.index("network prefix covers") < answer.answer.index("```")
+
+
+@pytest.mark.parametrize("question, leaning, before", [
+    # "Likewise, …" / "Instead …" go on from the contrast or parallel the sentence before sets …
+    ("What does a comparison function such as cmp(a, b) return?", "Likewise, a comparison function such as cmp(a, b)",
+     "Unlike key functions that return an absolute value for sorting"),
+    # … and an aside in brackets from what it is said of
+    ("Why is \\20 in a replacement string not group 2 followed by a literal 0?", "(\\20 would be interpreted",
+     "\\g<2> is therefore equivalent to \\2"),
+])
+def test_a_sentence_leaning_on_the_one_before_is_quoted_after_it(fresh_assistant, question, leaning, before):
+    indexed_with(fresh_assistant, "sorting.md", "# Sorting\n\n## Comparison functions\n\nA key function takes one "
+                 "value and returns the key to sort it by. Unlike key functions that return an absolute value for "
+                 "sorting, a comparison function computes the relative ordering for two inputs. Likewise, a comparison "
+                 "function such as cmp(a, b) will return a negative value for less-than, zero if the inputs are equal, "
+                 "or a positive value for greater-than.\n\n## Replacement strings\n\nIn a replacement string, \\g<name> "
+                 "uses the group named name, and \\g<number> uses the corresponding group number. \\g<2> is therefore "
+                 "equivalent to \\2, but isn't ambiguous in a replacement string such as \\g<2>0. (\\20 would be "
+                 "interpreted as a reference to group 20, not a reference to group 2 followed by the literal character "
+                 "'0'.)\n")
+    answer = answered_with(fresh_assistant, question, leaning, before)
+    assert answer.answer.index(before) < answer.answer.index(leaning)
