@@ -396,9 +396,10 @@ def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None
     # A list asked for by the clause that asks, not by the setup ("… the cases listed below it. Where may … go?")
     listing = bool(_LIST_CUE.search(asked_clause(question)))
     wants_list = not parts and kind in (None, ORGANISATION, DEFINITION, PERSON) and listing
-    own = own_names(question)
+    own, packages = own_names(question), own_packages(question)
     names = tuple(dict.fromkeys(m.group(0) for m in _CODE_NAME.finditer(question)
                                 if not _EXAMPLE_CUE.search(question, 0, m.start()) and m.group(0) not in own
+                                and m.group(0).split(".")[0] not in packages
                                 and not _WEB_ADDRESS.match(m.group(0))))
     unknown = _unknown_names(question, idf, focus) if idf and not parts else ()
     unseen = idf([""])[0] if idf else 0.0  # the IDF of a term no passage holds
@@ -491,10 +492,10 @@ _IMPORTED = re.compile(r"\bfrom\s+(\w+)\s+import\s+(\w+(?:\s*,\s*(?!(?:and|or)\b
 
 @lru_cache(maxsize=1024)  # analyse, the proper and unknown names and rag.answer each ask it of the same question
 def own_names(question: str) -> frozenset[str]:
-    """The names the asker gives their own code ("In my Player class …", "an Enum called Color"), binds in it
-    ("groups = defaultdict(list)", "def foo(a)"), passes to a call ("key=get_customer"), calls for a loop's items
-    ("for item in stream()") or imports from a file of theirs, and the names made from them ("… to make an
-    ExtendedColor"): no page writes them, and none need to."""
+    """The names the asker gives their own code ("In my Player class …", "an Enum called Color", "our package shop"),
+    binds in it ("groups = defaultdict(list)", "def foo(a)"), passes to a call ("key=get_customer"), calls for a
+    loop's items ("for item in stream()") or imports from a file of theirs, and the names made from them ("… to make
+    an ExtendedColor"): no page writes them, and none need to."""
     given = {name for match in _OWN_NAME.finditer(question) for name in match.groups() if name}
     given |= {name for match in _BOUND.finditer(question) for name in match.groups() if name}
     given |= {match.group(1) for match in _PASSED.finditer(question)}
@@ -504,7 +505,18 @@ def own_names(question: str) -> frozenset[str]:
               if re.search(rf"\b{re.escape(match.group(1))}\.py\b", question) for name in match.group(2).split(",")}
     made = {word for word in re.findall(r"\b[A-Z]\w*", question)
             if any(name[:1].isupper() and name in word for name in given)}
-    return frozenset(given | made)
+    return frozenset(given | made | own_packages(question))
+
+
+# "Our package shop has an empty __init__.py": a package or module of the asker's, named after what it is.
+_OWN_PACKAGE = re.compile(r"\b(?:my|our)\s+(?:own\s+)?(?:package|module)\s+((?-i:[a-z_]\w*))\b", re.IGNORECASE)
+
+
+def own_packages(question: str) -> frozenset[str]:
+    """The packages and modules the asker names as theirs ("Our package shop …"): every dotted name under one
+    ("shop.cart", "shop.cart.total()") is theirs too, written on no page, where a name under the asker's variable or
+    class ("obj.__len__", "Color.RED") may still be the API's."""
+    return frozenset(_OWN_PACKAGE.findall(question))
 
 
 def _unknown_names(question: str, idf: Callable[[list[str]], list[float]], focus: dict[str, float]) -> tuple[str, ...]:

@@ -2045,3 +2045,19 @@ def test_a_sentence_leaning_on_the_one_before_is_quoted_after_it(fresh_assistant
                  "'0'.)\n")
     answer = answered_with(fresh_assistant, question, leaning, before)
     assert answer.answer.index(before) < answer.answer.index(leaning)
+
+
+def test_the_names_under_a_package_of_the_askers_own_need_not_be_written_by_the_pages(fresh_assistant):
+    # "Our package shop … import shop.cart … shop.cart.total()": the package, its submodules and their functions are
+    # the asker's; requiring a page to write them declined the question. A name under the asker's variable or class
+    # may be the API's ("obj.__len__"), and an API name is still required.
+    assert analyse("Our package shop imports shop.cart, which calls shop.cart.total() at once. Why?").names == ()
+    assert analyse("My module utils calls os.walk on every folder. Why is it slow?").names == ("os.walk",)
+    indexed_with(fresh_assistant, "packages.md", (
+        "# Packages\n\n## Submodules\n\nWhen a submodule is loaded, a binding is placed in the parent module's "
+        "namespace to the submodule object. For example, if package spam has a submodule foo, after importing spam.foo, "
+        "spam will have an attribute foo which is bound to the submodule.\n\n## Regular packages\n\nA regular package "
+        "is a directory holding an __init__.py file.\n"))
+    answered_with(fresh_assistant, "Our package shop has an empty __init__.py. One module does import shop.cart, and "
+                  "another, which only did import shop, later calls shop.cart.total(). Once the submodule has been "
+                  "imported, does the shop package object carry a cart attribute?", "will have an attribute foo")
