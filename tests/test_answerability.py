@@ -2061,3 +2061,16 @@ def test_the_names_under_a_package_of_the_askers_own_need_not_be_written_by_the_
     answered_with(fresh_assistant, "Our package shop has an empty __init__.py. One module does import shop.cart, and "
                   "another, which only did import shop, later calls shop.cart.total(). Once the submodule has been "
                   "imported, does the shop package object carry a cart attribute?", "will have an attribute foo")
+
+
+@pytest.mark.skipif(not (PYDOCS / "tutorial" / "stdlib2.html").is_file(),
+                    reason="the pydocs set is not on this machine")
+def test_one_more_sentence_of_a_section_quoted_already_joins_the_answer(fresh_assistant):
+    # The sentence sharing the question's words comes first ("For mail-merge style applications, user supplied data
+    # may be incomplete and the safe_substitute() method may be more appropriate …"); the one saying what substitute()
+    # does with a missing value scores further down, in the same section, and joins it.
+    shutil.copy(PYDOCS / "tutorial" / "stdlib2.html", Path(fresh_assistant.settings.corpus_dir) / "stdlib2.html")
+    fresh_assistant.index()
+    answered_with(fresh_assistant, "I fill in mail-merge letters with string.Template. What does substitute() do "
+                  "when one of the $placeholders has no value in my data?",
+                  "The substitute() method raises a KeyError when a placeholder is not supplied")
