@@ -2038,7 +2038,8 @@ def test_a_sentence_leaning_on_the_one_before_is_quoted_after_it(fresh_assistant
                  "value and returns the key to sort it by. Unlike key functions that return an absolute value for "
                  "sorting, a comparison function computes the relative ordering for two inputs. Likewise, a comparison "
                  "function such as cmp(a, b) will return a negative value for less-than, zero if the inputs are equal, "
-                 "or a positive value for greater-than.\n\n## Replacement strings\n\nIn a replacement string, \\g<name> "
+                 "or a positive value for greater-than.\n\n## Replacement strings\n\nIn a replacement string, "
+                 "\\g<name> "
                  "uses the group named name, and \\g<number> uses the corresponding group number. \\g<2> is therefore "
                  "equivalent to \\2, but isn't ambiguous in a replacement string such as \\g<2>0. (\\20 would be "
                  "interpreted as a reference to group 20, not a reference to group 2 followed by the literal character "
@@ -2055,8 +2056,9 @@ def test_the_names_under_a_package_of_the_askers_own_need_not_be_written_by_the_
     assert analyse("My module utils calls os.walk on every folder. Why is it slow?").names == ("os.walk",)
     indexed_with(fresh_assistant, "packages.md", (
         "# Packages\n\n## Submodules\n\nWhen a submodule is loaded, a binding is placed in the parent module's "
-        "namespace to the submodule object. For example, if package spam has a submodule foo, after importing spam.foo, "
-        "spam will have an attribute foo which is bound to the submodule.\n\n## Regular packages\n\nA regular package "
+        "namespace to the submodule object. For example, if package spam has a submodule foo, after importing "
+        "spam.foo, spam will have an attribute foo which is bound to the submodule.\n\n## Regular packages\n\n"
+        "A regular package "
         "is a directory holding an __init__.py file.\n"))
     answered_with(fresh_assistant, "Our package shop has an empty __init__.py. One module does import shop.cart, and "
                   "another, which only did import shop, later calls shop.cart.total(). Once the submodule has been "

@@ -54,9 +54,9 @@ _POINTS_BACK = re.compile(r"^(?:[\w ]{1,25},\s*)?(?:they|it|this|these|those|bot
 _DRAWS_ON = re.compile(r"^(?:this|that)\s+(?:means|implies|is\s+(?:why|because|how)|way\b|makes|allows|lets|ensures|"
                        r"tells|gives|causes|prevents|avoids|guarantees|requires|happens)\b|^the\s+(?:latter|former)\b"
                        r"|^for\s+(?:example|instance)\b"
-                       r"|^(?:likewise|similarly|conversely|in\s+contrast|otherwise|instead)\b"  # … the contrast or
-                       # parallel the sentence before sets ("Unlike key functions …, a comparison function computes the
-                       # relative ordering …" / "Likewise, a comparison function such as cmp(a, b) will return …")
+                       r"|^(?:likewise|similarly|conversely|in\s+contrast|otherwise|instead)\b"  # … the contrast
+                       # or parallel the sentence before sets ("Unlike key functions …, a comparison function computes
+                       # the relative ordering …" / "Likewise, a comparison function such as cmp(a, b) will …")
                        r"|^\("  # … and an aside in brackets, to what it is said of
                        r"|\b(?:this|these)\s+(?:functions?|methods?|class|classes|modules?|options?|flags?|behaviou?r|"
                        r"approach|features?|attributes?|parameters?|arguments?|decorators?|techniques?|facts?|cases?|"
