@@ -348,8 +348,9 @@ def test_a_doctest_is_never_the_answer_to_what_a_namedtuple_is(fresh_assistant):
     extractive = get_backend("extractive", fresh_assistant.settings)
     answer = ask(fresh_assistant, extractive, "What is a namedtuple?")
     # A doctest may be shown as the example a quoted sentence introduces, under the prose, never as the prose.
-    spans = fenced_spans(answer.answer)
-    prose = "".join(answer.answer[end:start] for (_, end), (start, _) in zip([(0, 0), *spans], [*spans, (None, None)]))
+    prose = answer.answer
+    for start, end in reversed(fenced_spans(prose)):
+        prose = prose[:start] + prose[end:]
     assert answer.grounded and ">>>" not in prose and not answer.answer.startswith("```")
     # The passages it was chosen from hold the doctests it must not quote.
     assert any(hit.passage.code_ranges for hit in fresh_assistant.search("What is a namedtuple?", 5))
@@ -2039,11 +2040,10 @@ def test_a_sentence_leaning_on_the_one_before_is_quoted_after_it(fresh_assistant
                  "sorting, a comparison function computes the relative ordering for two inputs. Likewise, a comparison "
                  "function such as cmp(a, b) will return a negative value for less-than, zero if the inputs are equal, "
                  "or a positive value for greater-than.\n\n## Replacement strings\n\nIn a replacement string, "
-                 "\\g<name> "
-                 "uses the group named name, and \\g<number> uses the corresponding group number. \\g<2> is therefore "
-                 "equivalent to \\2, but isn't ambiguous in a replacement string such as \\g<2>0. (\\20 would be "
-                 "interpreted as a reference to group 20, not a reference to group 2 followed by the literal character "
-                 "'0'.)\n")
+                 "\\g<name> uses the group named name, and \\g<number> uses the corresponding group number. \\g<2> is "
+                 "therefore equivalent to \\2, but isn't ambiguous in a replacement string such as \\g<2>0. (\\20 "
+                 "would be interpreted as a reference to group 20, not a reference to group 2 followed by the literal "
+                 "character '0'.)\n")
     answer = answered_with(fresh_assistant, question, leaning, before)
     assert answer.answer.index(before) < answer.answer.index(leaning)
 
@@ -2058,8 +2058,7 @@ def test_the_names_under_a_package_of_the_askers_own_need_not_be_written_by_the_
         "# Packages\n\n## Submodules\n\nWhen a submodule is loaded, a binding is placed in the parent module's "
         "namespace to the submodule object. For example, if package spam has a submodule foo, after importing "
         "spam.foo, spam will have an attribute foo which is bound to the submodule.\n\n## Regular packages\n\n"
-        "A regular package "
-        "is a directory holding an __init__.py file.\n"))
+        "A regular package is a directory holding an __init__.py file.\n"))
     answered_with(fresh_assistant, "Our package shop has an empty __init__.py. One module does import shop.cart, and "
                   "another, which only did import shop, later calls shop.cart.total(). Once the submodule has been "
                   "imported, does the shop package object carry a cart attribute?", "will have an attribute foo")
