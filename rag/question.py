@@ -123,8 +123,8 @@ _DEFINITION = re.compile(r"^\s*(?:what\s+(?:exactly\s+)?(?:is|are)\s+(?:an?\s+|t
 # "What is the easiest way to …?", "What's the efficient way?": how to do something, not what something is (the
 # kind of way asked, group 1, and the word for it, group 2: see Question.way_named).
 _WAY_ASKED = re.compile(r"\bwhat(?:'s|’s|\s+is|\s+are)\s+the\s+((?:[\w-]+\s+){1,3}?)(way|ways|idiom|approach)\b", _I)
-_DEFINED = re.compile(r"^\s*what\s+(?:exactly\s+)?(?:is|are)\s+(?:an?\s+|the\s+)?(?P<term>[^?]+?)"
-                      r"(?:\s+(?:in|within|inside)\s+[^?]+)?\s*\??\s*$", _I)
+_DEFINED = re.compile(r"^\s*what\s+(?:exactly\s+)?(?:is|are)\s+(?:an?\s+|the\s+)?(?P<term>[^?,]+?)"
+                      r"(?:\s+(?:in|within|inside)\s+[^?]+|\s*,[^?]*)?\s*\??\s*$", _I)
 # Where a question sets its scope before asking ("In Argument Clinic, what is a converter?", "On Windows, how do I …"):
 # what it asks is read after it. Not a condition ("If I call pop() …, which element …"): that is part of what is asked.
 _SCOPE = re.compile(r"^\s*(?:in|on|with|using|inside|within|from|for|under)\s+[^?,]{1,60},\s*", _I)
