@@ -50,19 +50,34 @@ FOCUS_COSINE_HOW_TO = 0.6
 # of 170 declined; weights 0.2-0.4 all gain 5-8.
 ASKING_WEIGHT = 0.3
 HOW_TO_COSINE_FLOOR, HOW_TO_COVERAGE_FLOOR = 0.4, 0.2
-LEXICAL_WEIGHT = 0.3  # score = cosine + LEXICAL_WEIGHT * focus coverage (+ bonuses below)
-TYPE_BONUS = 0.15  # a typed question prefers units carrying its type
-CONCLUSION_BONUS = 0.08  # "What we landed on is …", "In short, …", the answer after a question the text asks:
-# a conclusion beats a restatement
-STRUCTURE_BONUS = 0.05  # rows and items are self-contained facts
-LIST_BONUS = 0.1  # … and what a question asking for several items wants
-LEAD_IN_BONUS = 0.3  # … above all a list whose lead-in / section (with the list's context) names what is asked
-LOOKUP_BONUS = 0.3  # a unit whose label names what is asked and whose cell / section names its subject
-DEFINITION_BONUS = 0.1  # "What is X?": the first sentence under a heading naming X (a glossary entry, a hub page)
-FIELD_BONUS = 0.3  # "What is the title of …": the title field, above the sentence that describes the document
-LITERAL_BONUS = 0.15  # the unit says every version / decimal / address the question names, as written
-API_ENTRY_BONUS = 0.25  # "What does heapq.heappop return?": the description opening heapq.heappop's own entry says
-# what it does, above any sentence elsewhere that merely uses the name
+# A unit's ranking score: the weighted sum of what judge() sees in it (Judged.features). The weights were set by hand
+# until bench/fit_scorer.py fitted most of them (bench/results/scorer.md): a pairwise logistic regression ranking each
+# tuning question's evidence unit above the other units its answer judged, drawn toward the hand-set weights. The
+# ones marked "hand-set" kept their hand-set share: too few tuning questions exercise them (list, lookup, field and
+# typed questions), or the behaviour their tests on small documents pin (a glossary entry, a list item, an
+# instruction after the asker's setup) moved with them.
+SCORE_WEIGHTS = {
+    "cosine": 0.879,  # the question's cosine with the unit, its entry ("Term: sentence") or the sentence it finishes
+    "own_words": 0.153,  # focus coverage of the unit's own words …
+    "context_words": 0.124,  # … and with its context (header, lead-in, section, title)
+    "typed": 0.133,  # hand-set: a typed question prefers units carrying its type
+    "literal": 0.161,  # the unit says every version / decimal / address the question names, as written
+    "concluding": 0.068,  # "What we landed on is …", "In short, …", the answer after a question the text asks
+    "listed": 0.086,  # a row or item of a list about what a question asking for several items names
+    "led": 0.266,  # hand-set: … above all one whose lead-in / section (with the list's context) names what is asked
+    "structured": 0.044,  # hand-set: rows and items are self-contained facts (not a property listed under a term)
+    "looks_up": 0.266,  # hand-set: a unit whose label names what is asked and whose cell / section names its subject
+    "opening": 0.089,  # hand-set: the first sentence under a heading naming what is asked (a glossary or API entry)
+    "api_entry": 0.239,  # … of the API entry of what is asked, holding the question's other words ("What does
+    # heapq.heappop return?": the description opening heapq.heappop's own entry, not a sentence using the name)
+    "shaped": 0.133,  # hand-set: the asked shape (see _has_asked_shape), or it finishes the sentence stating what is
+    # asked
+    "field": 0.266,  # hand-set: "What is the title of …": the title field, above the sentence describing the document
+    "defines": 0.166,  # a what-is question's term defined (see _defines)
+    "passage_rank": -0.093,  # how far down the retrieved passages it is (0 first, 1 from the PASSAGE_RANKS+1-th on)
+    "code": 0.112,  # a code block (quotable only for a question asking for code)
+}
+PASSAGE_RANKS = 9
 
 _CONCLUSION = re.compile(
     r"^(?:in\s+short|in\s+summary|to\s+summari[sz]e|in\s+conclusion|overall|ultimately|the\s+upshot|"
@@ -89,11 +104,9 @@ _WHY = re.compile(r"^\s*why\b|\bwhy\s*\?\s*$|\b(?:explain|reason|wonder|know|und
 _REASON = re.compile(r"\b(?:because|since|so\s+that|the\s+(?:advantage|benefit|reason)|this\s+is\s+why|that\s+is\s+why|"
                      r"in\s+order\s+to|this\s+means|driven\s+by|otherwise|to\s+avoid|ensures?|guarantees?|caused\s+by|due\s+to|"
                      r"the\s+(?:cause|problem)\s+(?:is|may\s+be|might\s+be|can\s+be))\b", re.IGNORECASE)
-SHAPE_BONUS = 0.15
 # A what-is question wants a sentence saying what the thing is: it is the sentence's subject ("The nonlocal statement
 # causes …", "An Enum is a set of …") or what the sentence calls something ("Any function containing a yield
 # keyword is a generator function", "… (also called f-strings)"; a glossary item "Term: what it is").
-DEFINES_BONUS = 0.15
 _SUBJECT_LEAD = re.compile(r"^(?:the|a|an|any|every|each)\s+", re.IGNORECASE)
 # "However, aliasing has a surprising effect …" goes on from the sentence before: what it says of the term is no
 # definition of it
@@ -119,6 +132,7 @@ class Judged:
     vector: np.ndarray = field(repr=False, compare=False, default=None)  # the unit's text embedding
     finishes: Unit | None = None  # the sentence before it stating what is asked about, which it answers (quoted
     # with it: "By default, enumerations allow aliases." / "When this isn't desired, use the unique() decorator:")
+    features: dict[str, float] = field(repr=False, compare=False, default_factory=dict)  # what ``score`` weighs
 
     @property
     def answers(self) -> bool:
@@ -334,22 +348,25 @@ def judge(question: Question, units: Sequence[Unit], embedder: Embedder, section
         # … and most a list whose lead-in names what is asked: the items, not a sentence that shares their words.
         led = listed and question.coverage(list_lead or unit.context, unit.title) >= FOCUS_MIN
         literal = bool(question.literals) and all(says_literally(value, unit.text) for value in question.literals)
-        score = (ranked_cosine + LEXICAL_WEIGHT * (0.7 * own + 0.3 * coverage) + TYPE_BONUS * (has_type and question.type is not None)
-                 + LITERAL_BONUS * literal
-                 + CONCLUSION_BONUS * concluding + LIST_BONUS * listed + LEAD_IN_BONUS * led
-                 + STRUCTURE_BONUS * (structured and not (defining and _a_property(question, unit)))
-                 + LOOKUP_BONUS * _looks_up(question, unit) + DEFINITION_BONUS * (unit in opening)
-                 + API_ENTRY_BONUS * (unit in opening and unit.passage < len(sections)
-                                      and _documents(question, sections[unit.passage])
-                                      and _says_the_rest(question, unit.text))
-                 + SHAPE_BONUS * (_has_asked_shape(question, unit.text) or bool(carried))
-                 + FIELD_BONUS * names_field(question, unit)
-                 + DEFINES_BONUS * (defining and _defines(question, unit)))
+        features = {
+            "cosine": ranked_cosine, "own_words": own, "context_words": coverage,
+            "typed": float(has_type and question.type is not None), "literal": float(literal),
+            "concluding": float(concluding), "listed": float(listed), "led": float(led),
+            "structured": float(structured and not (defining and _a_property(question, unit))),
+            "looks_up": float(_looks_up(question, unit)), "opening": float(unit in opening),
+            "api_entry": float(unit in opening and unit.passage < len(sections)
+                               and _documents(question, sections[unit.passage])
+                               and _says_the_rest(question, unit.text)),
+            "shaped": float(_has_asked_shape(question, unit.text) or bool(carried)),
+            "field": float(names_field(question, unit)), "defines": float(defining and _defines(question, unit)),
+            "passage_rank": min(unit.passage, PASSAGE_RANKS) / PASSAGE_RANKS, "code": float(unit.kind == CODE),
+        }
+        score = sum(SCORE_WEIGHTS[name] * value for name, value in features.items())
         # … and quoted after it unless it says what it answers itself ("To keep a job queue, use a ring of tickets …");
         # code always comes under the prose that introduces it
         finishes = carried if carried and (unit.kind == CODE or question.coverage(unit.text) < FOCUS_MIN) else None
         judged.append(Judged(unit, score, cosine, covers(question, unit, ranked_cosine if carried else cosine), has_type,
-                             vector, finishes))
+                             vector, finishes, features))
     return sorted(judged, key=lambda j: -j.score)
 
 

@@ -14,7 +14,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from rag.answer import answer_stream, final_answer, names_as_written, suggested_settings, unwritten_names
 from rag.backends import ChatBackend, get_backend
 from rag.backends.extractive import _code_rest
-from rag.grounding import judge, question_vector, written_text
+from rag.grounding import SCORE_WEIGHTS, judge, question_vector, written_text
 from rag.chunk import LINKS_SECTION, METADATA_SECTION, reference_chunks
 from rag.citations import UNSUPPORTED, check_claims
 from rag.loaders import load_document
@@ -1258,6 +1258,22 @@ def test_the_place_a_definition_question_names_is_not_what_it_asks_defined(fresh
     answered_with(fresh_assistant, setup, "An iterator is an object representing a stream")
 
 
+def test_a_definition_question_restating_its_term_after_a_comma_asks_the_term_defined(fresh_assistant):
+    # ", the from __future__ import line" says again what is asked, in other words: the sentence defining a future
+    # statement need not hold them, and the one that does only says what is not one.
+    question = "What is a future statement, the from __future__ import line?"
+    assert set(analyse(question).defined) == {"futur", "statement"}
+    indexed_with(fresh_assistant, "future.md", (
+        "# Future statements\n\nA future statement is a directive to the compiler that a particular module should be "
+        "compiled using syntax or semantics that will be available in a specified future release of Python. It is "
+        "written from __future__ import feature, and the only lines that can appear before it are the module "
+        "docstring, comments and blank lines.\n\n"
+        "# Importing __future__\n\nCode may also do import __future__ as any module. That is not a future "
+        "statement; it's an ordinary import statement with no special semantics or syntax restrictions.\n"))
+    answer = answered_with(fresh_assistant, question, "A future statement is a directive to the compiler")
+    assert answer.answer.startswith("A future statement is a directive"), answer.answer
+
+
 def test_a_sentence_going_on_from_the_one_before_does_not_define_its_subject(fresh_assistant):
     # "However, aliasing has a possibly surprising effect …" opens with the term but goes on from what came before;
     # the definition is the sentence naming it ("This is known as aliasing …"), quoted after the one it points at.
@@ -1685,6 +1701,21 @@ def test_the_claim_check_reads_a_set_up_question_as_the_scorer_does(embedder):
 
     verdict = check_claims(f"{text} [1]", [passage], question, Recording())[0]
     assert question.asking in seen and verdict.answers == judged.answers
+
+
+def test_a_units_score_is_what_its_features_weigh_and_an_earlier_passage_ranks_first(embedder):
+    # bench/fit_scorer.py fits SCORE_WEIGHTS to Judged.features: a bonus added outside them would go unfitted. Of two
+    # passages saying the same, the one retrieval ranked higher comes first (the fit's passage_rank weight).
+    question = analyse("How long do the eggs of a blackbird take to hatch?")
+    text = "Blackbird eggs hatch after about thirteen days of incubation."
+    passages = [Passage(text=text, start=0, end=len(text), section="Birds", page=None, id=n, source=f"{n}.md",
+                        title="Notes") for n in range(3)]
+    judged = judge(question, [u for u in units_of(passages) if u.kind == SENTENCE], embedder,
+                   [p.section for p in passages])
+    assert all(set(j.features) == set(SCORE_WEIGHTS) for j in judged)
+    assert all(abs(j.score - sum(SCORE_WEIGHTS[name] * value for name, value in j.features.items())) < 1e-9
+               for j in judged)
+    assert [j.unit.passage for j in judged] == [0, 1, 2] and judged[0].score > judged[1].score > judged[2].score
 
 
 @pytest.mark.skipif(not (PYDOCS / "faq" / "library.html").is_file(), reason="the pydocs set is not on this machine")
