@@ -310,6 +310,12 @@ _EXAMPLE_CUE = re.compile(r"(?:\bsuch\s+as|(?<!\bwould\s)(?<!'d\s)\blike|\be\.g\
                           r"(?:\S+(?:\s*[|,/]\s*|\s+(?:or|and)\s+))*\S*$", re.IGNORECASE)
 
 
+def _example_call(question: str, match: re.Match[str]) -> bool:
+    """Is the example a dotted call ("is there a helper that … hands me a connected socket, such as
+    socket.create_connection()?")? The asker names the API they have in mind; a page answering them names it too."""
+    return "." in match.group(0) and question.startswith("(", match.end())
+
+
 # Names from code: dotted ("os.walk", "Counter.most_common") or with an underscore ("rel_tol", "__slots__").
 # … and a plain name written as a call ("remove()", "eval()"), whose entry is titled by its signature ("list.remove(x)")
 _CODE_NAME = re.compile(r"(?<![\w.])(?:[A-Za-z_]\w+(?:\.[A-Za-z_]\w*)+|\w*[A-Za-z]_\w*|__\w+__|[A-Za-z]\w+(?=\(\)))(?![\w.])")
@@ -398,7 +404,8 @@ def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None
     wants_list = not parts and kind in (None, ORGANISATION, DEFINITION, PERSON) and listing
     own, packages = own_names(question), own_packages(question)
     names = tuple(dict.fromkeys(m.group(0) for m in _CODE_NAME.finditer(question)
-                                if not _EXAMPLE_CUE.search(question, 0, m.start()) and m.group(0) not in own
+                                if (not _EXAMPLE_CUE.search(question, 0, m.start()) or _example_call(question, m))
+                                and m.group(0) not in own
                                 and m.group(0).split(".")[0] not in packages
                                 and not _WEB_ADDRESS.match(m.group(0))))
     unknown = _unknown_names(question, idf, focus) if idf and not parts else ()

@@ -1837,6 +1837,21 @@ def test_a_name_the_asker_gives_as_an_example_need_not_be_written_by_the_pages(f
                   "should import the builtins module and modify its attributes")
 
 
+def test_a_dotted_call_given_as_an_example_is_the_api_asked_about(fresh_assistant):
+    # "… a helper that hands me a connected socket, such as socket.create_connection()?" names the API the asker has
+    # in mind: a page that never writes it does not answer, however close its words about connecting ("You can use
+    # the socket.connect_ex() method …"). A plain call as an example ("such as open()") stays an example.
+    question = ("Instead of calling connect() myself, is there a helper that resolves the host and hands me back a "
+                "connected socket, such as socket.create_connection()?")
+    assert analyse(question).names == ("connect", "socket.create_connection")
+    assert analyse("How do I swap out a built-in function such as open() for every module?").names == ()
+    indexed_with(fresh_assistant, "sockets.md", (
+        "# Connecting\n\nA client creates a socket and calls connect() with the host and port of the server. You can "
+        "use the socket.connect_ex() method to avoid creating an exception when the connection fails. Then when you "
+        "do the socket.connect(), you will either connect immediately or get an exception.\n"))
+    assert not extractive_answer(fresh_assistant, question).grounded
+
+
 @pytest.mark.skipif(not (PYDOCS / "faq" / "installed.html").is_file(), reason="the pydocs set is not on this machine")
 def test_a_faq_heading_asking_the_question_with_a_remark_after_it_still_asks_it(fresh_assistant):
     # "How do I delete a file? (And other file questions…)" is a FAQ entry asking the question, its opening the
