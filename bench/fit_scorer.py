@@ -110,7 +110,8 @@ def pairs(rows: list[dict]) -> np.ndarray:
 def logistic(x: np.ndarray, prior: np.ndarray, free: np.ndarray, ridge: float, steps: int = 3000,
              rate: float = 0.5) -> np.ndarray:
     """Weights ranking each pair's first unit above its second (pairs have no order of their own, so no intercept),
-    starting at ``prior`` and drawn toward it by an L2 penalty; only the ``free`` ones move."""
+    starting at ``prior`` and drawn toward it by an L2 penalty; only the ``free`` ones move. Plain numpy gradient
+    descent: scikit-learn's LogisticRegression (not a dependency here) draws weights toward zero only."""
     w = prior.astype(float)
     for _ in range(steps):
         p = 1 / (1 + np.exp(-(x @ w)))

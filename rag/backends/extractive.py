@@ -1,10 +1,11 @@
 """Answers made of the retrieved passages' own units: no LLM, deterministic, works with only the index.
 
 Units are sentences, table rows with their header, list items with their lead-in, front-matter fields and link
-definitions (rag/units.py). Each is scored by embedding cosine with the question plus its coverage of the
-question's rare terms, with bonuses for carrying the expected answer type and for conclusions
-(rag/grounding.py). Only units that answer the question are quoted: the best one (read on with the sentence after
-it in its section, unless a typed question asks for one fact) and others within a margin of it (a wider one for
+definitions (rag/units.py). Each is scored by a weighted sum of its features: its embedding cosine with the
+question, its coverage of the question's rare terms, whether it carries the expected answer type or concludes, how
+far down the retrieved passages it is (rag/grounding.SCORE_WEIGHTS, fitted by bench/fit_scorer.py). Only units that
+answer the question are quoted: the best one (read on with the sentence after it in its section, unless a typed
+question asks for one fact) and others within a margin of it (a wider one for
 those holding most of the question's words, and for one more from a section quoted already); when the question
 asks for several items and the best unit is a table row or list item, its table or list is quoted row by row. A code
 block cut by the end of its chunk is quoted with its rest when another passage holds it.
