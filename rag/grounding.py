@@ -70,8 +70,7 @@ SCORE_WEIGHTS = {
     "opening": 0.089,  # hand-set: the first sentence under a heading naming what is asked (a glossary or API entry)
     "api_entry": 0.239,  # … of the API entry of what is asked, holding the question's other words ("What does
     # heapq.heappop return?": the description opening heapq.heappop's own entry, not a sentence using the name)
-    "shaped": 0.133,  # hand-set: the asked shape (see _has_asked_shape), or it finishes the sentence stating what is
-    # asked
+    "shaped": 0.133,  # hand-set: the asked shape (_has_asked_shape), or finishing the sentence that states the topic
     "field": 0.266,  # hand-set: "What is the title of …": the title field, above the sentence describing the document
     "defines": 0.166,  # a what-is question's term defined (see _defines)
     "passage_rank": -0.093,  # how far down the retrieved passages it is (0 first, 1 from the PASSAGE_RANKS+1-th on)

@@ -260,7 +260,8 @@ class Question:
     def defined(self) -> dict[str, float]:
         """The focus terms of what a definition question asks to be defined: "What is a guard in a match statement's
         case clause?" asks what a guard is; the place it names is where, not what (a sentence defining a guard need
-        not say "match")."""
+        not say "match"); nor need it say what follows a comma, which restates the term ("What is a future statement,
+        the from __future__ import line?")."""
         match = _DEFINED.search(unscoped(asked_clause(self.text)))
         term = stemmed_terms(match.group("term")) if match else set()
         return {stem: weight for stem, weight in self.focus.items() if stem in term} or self.focus
