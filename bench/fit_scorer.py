@@ -29,8 +29,8 @@ import numpy as np
 
 import rag.backends.extractive as extractive
 from answers import ask, backends_built_once
-from question_set import TUNING, indexed
-from rag.grounding import SCORE_WEIGHTS
+from question_set import TUNING, flat, indexed
+from rag.grounding import SCORE_WEIGHTS, weighted
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -44,10 +44,6 @@ HAND_WEIGHTS = {"cosine": 1.0, "own_words": 0.21, "context_words": 0.09, "typed"
 # glossary entry answering what its term is, a list item over a passing mention, an instruction after the setup).
 HAND_SET = ("typed", "led", "looks_up", "field", "opening", "structured", "shaped")
 RIDGE = 10.0  # L2 penalty (total, over the pairs) toward the hand-set weights
-
-
-def flat(text: str) -> str:
-    return " ".join(text.split()).casefold()
 
 
 @contextmanager
@@ -66,6 +62,7 @@ def judged_units():
 
 
 def is_evidence(text: str, evidence: list[str]) -> bool:
+    """Is the unit part of the (flattened) evidence, or does it hold the evidence's start?"""
     unit = flat(text)
     return any(unit[:50] in part or part[:50] in unit for part in evidence)
 
@@ -77,7 +74,8 @@ def answered(assistant, questions: list[tuple[str, list[str], str]]) -> list[dic
         for question, evidence, split in questions:
             recorded.clear()
             ask(assistant, "extractive", question)
-            units = [(judged.features, is_evidence(judged.unit.text, [flat(e) for e in evidence]))
+            flattened = [flat(e) for e in evidence]
+            units = [(judged.features, is_evidence(judged.unit.text, flattened))
                      for judged in (recorded[-1] if recorded else []) if judged.answers]
             rows.append({"question": question, "split": split, "units": units})
     return rows
@@ -134,16 +132,12 @@ def scaled(weights: dict[str, float], factor: float) -> dict[str, float]:
     return {name: round(weight * factor, 3) for name, weight in weights.items()}
 
 
-def score(weights: dict[str, float], features: dict[str, float]) -> float:
-    return sum(weights[name] * value for name, value in features.items())
-
-
 def spread(rows: list[dict], weights: dict[str, float]) -> float:
     """The median score gap between a question's first and fourth answering units: what MARGIN and the other
     margins of rag.backends.extractive are measured against."""
     gaps = []
     for row in rows:
-        scores = sorted((score(weights, f) for f, _ in row["units"]), reverse=True)
+        scores = sorted((weighted(f, weights) for f, _ in row["units"]), reverse=True)
         if len(scores) >= 4:
             gaps.append(scores[0] - scores[3])
     return float(np.median(gaps))
@@ -156,7 +150,7 @@ def ranked_first(rows: list[dict], weights: dict[str, float], within: int) -> tu
         if not any(is_ev for _, is_ev in row["units"]):
             continue
         total += 1
-        scores = [score(weights, f) for f, _ in row["units"]]
+        scores = [weighted(f, weights) for f, _ in row["units"]]
         order = np.argsort(-np.array(scores), kind="stable")[:within]
         hits += any(row["units"][i][1] for i in order)
     return hits, total

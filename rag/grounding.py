@@ -360,13 +360,18 @@ def judge(question: Question, units: Sequence[Unit], embedder: Embedder, section
             "field": float(names_field(question, unit)), "defines": float(defining and _defines(question, unit)),
             "passage_rank": min(unit.passage, PASSAGE_RANKS) / PASSAGE_RANKS, "code": float(unit.kind == CODE),
         }
-        score = sum(SCORE_WEIGHTS[name] * value for name, value in features.items())
+        score = weighted(features)
         # … and quoted after it unless it says what it answers itself ("To keep a job queue, use a ring of tickets …");
         # code always comes under the prose that introduces it
         finishes = carried if carried and (unit.kind == CODE or question.coverage(unit.text) < FOCUS_MIN) else None
         judged.append(Judged(unit, score, cosine, covers(question, unit, ranked_cosine if carried else cosine), has_type,
                              vector, finishes, features))
     return sorted(judged, key=lambda j: -j.score)
+
+
+def weighted(features: dict[str, float], weights: dict[str, float] = SCORE_WEIGHTS) -> float:
+    """A unit's ranking score: its features (Judged.features) weighed by ``weights``."""
+    return sum(weights[name] * value for name, value in features.items())
 
 
 def heading_names(question: Question, heading: str) -> bool:
