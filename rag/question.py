@@ -57,7 +57,8 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (DATE, re.compile(r"\b(?:what|which)\s+(?:date|day|month|decade)\b|\bwhen\s+(?:was|were|did|is|will)\b.*\b(?:"
                       r"publish|post|writ|wrote|releas|found|introduc|creat|born|die|start|launch|held|given|coin|"
                       r"propos|announc|establish|appear|updat|first|invent|made|record|last)", _I)),
-    (NUMBER, re.compile(r"\bhow\s+(?:many|much|long|old|large|big|often|far)\b|\bwhat\s+(?:number|size|age)\b"
+    # not "how often": a frequency is written in words ("only between bytecode instructions") as often as in numbers
+    (NUMBER, re.compile(r"\bhow\s+(?:many|much|long|old|large|big|far)\b|\bwhat\s+(?:number|size|age)\b"
                         r"|\bhead[-\s]?count\b|\bnumber\s+of\b", _I)),
     (PERSON, re.compile(r"^\s*(?:and\s+)?(?:who|whom|whose)\b|\bwhich\s+(?:person|people|author|researcher|scientist|"
                         r"writer)s?\b|\bwho\s+(?:wrote|coined|said|argued|founded|proposed|gave|invented|created)\b"

@@ -186,6 +186,7 @@ def test_an_llm_answer_without_the_asked_type_is_not_grounded(indexed_assistant)
     ("In what year was the Attention paper published?", YEAR),
     ("When was the post published?", DATE),
     ("How many organisations are listed?", NUMBER),
+    ("How often does CPython switch between threads?", None),  # a frequency is a phrase as often as a number
     ("What percentage of failures come from distributional shift?", PERCENTAGE),
     ("Who wrote the starter pack?", PERSON),
     ("Which company developed Constitutional AI?", ORGANISATION),
@@ -2121,3 +2122,14 @@ def test_one_more_sentence_of_a_section_quoted_already_joins_the_answer(fresh_as
     answered_with(fresh_assistant, "I fill in mail-merge letters with string.Template. What does substitute() do "
                   "when one of the $placeholders has no value in my data?",
                   "The substitute() method raises a KeyError when a placeholder is not supplied")
+
+
+def test_how_often_is_answered_by_a_frequency_written_in_words(fresh_assistant):
+    # "How often …?" asks for a frequency, which pages write in words ("only between bytecode instructions", "once
+    # per run") as often as with a number: typed as a number question, it declined every sentence without a digit.
+    indexed_with(fresh_assistant, "threads.md", (
+        "# Threads\n\nA global interpreter lock ensures that only one thread runs in the interpreter at a time. "
+        "The interpreter switches among threads only between bytecode instructions; how frequently it switches can "
+        "be set via sys.setswitchinterval().\n"))
+    answered_with(fresh_assistant, "How often does the interpreter pass control from one thread to another?",
+                  "switches among threads only between bytecode instructions")
