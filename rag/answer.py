@@ -368,11 +368,12 @@ def names_as_written(names: Sequence[str], texts: Sequence[str], question: str =
     "mylist.len"; "x.append" when no passage writes an "x"; one the question binds ("groups = defaultdict(list) …
     groups.get()", "def foo(a) … foo.__annotations__"); one named in lower case that the passages write but as no
     built-in type and no module ("counts.update()", "sock.connect()", "stdscr.getch()", which pages write in their own
-    examples too). The page documents list.sort(), and requiring the asker's variable would decline every question
-    written with one. The asker's own variable alone ("reading my_list[50000]"), file ("I saved my script as
-    random.py"), name imported from their own file ("customers.py … from customers import find_customer") or any value
-    the ``question`` quotes ("Path('done.flag').touch()"), written on no passage, is no code name at all. A qualifier
-    no passage writes ("numpy.sort") is kept: pages that never name it do not answer."""
+    examples too), or that is short for a word of the question ("gen.send()" after "I created a generator"). The page
+    documents list.sort(), and requiring the asker's variable would decline every question written with one. The
+    asker's own variable alone ("reading my_list[50000]"), file ("I saved my script as random.py"), name imported from
+    their own file ("customers.py … from customers import find_customer") or any value the ``question`` quotes
+    ("Path('done.flag').touch()"), written on no passage, is no code name at all. A qualifier no passage writes
+    ("numpy.sort") is kept: pages that never name it do not answer."""
 
     def written(name: str) -> bool:
         return any(re.search(rf"(?<![\w.]){re.escape(name)}\b", text) for text in texts)
@@ -387,7 +388,8 @@ def names_as_written(names: Sequence[str], texts: Sequence[str], question: str =
         askers = qualifier and (
             _POSSESSED.match(qualifier) or qualifier in own
             or _VARIABLE.match(qualifier) and not written(qualifier)
-            or _an_object(qualifier) and written(qualifier) and not _a_module(qualifier, texts, question))
+            or _an_object(qualifier) and (written(qualifier) or _abbreviates(qualifier, question))
+            and not _a_module(qualifier, texts, question))
         kept.append(attribute if askers else name)
     return tuple(dict.fromkeys(kept))
 
@@ -447,6 +449,13 @@ def _an_object(name: str) -> bool:
 
 
 _BUILTIN_TYPES = frozenset(name for name, value in vars(builtins).items() if isinstance(value, type))
+
+
+def _abbreviates(name: str, question: str) -> bool:
+    """Is the lower-case name short for a word of the question ("gen" after "I created a generator", "conn" for "my
+    connection")?"""
+    return len(name) >= 3 and any(word.lower().startswith(name) and len(word) > len(name)
+                                  for word in re.findall(r"[A-Za-z]+", question))
 
 
 def _a_module(name: str, texts: Sequence[str], question: str) -> bool:

@@ -2133,3 +2133,21 @@ def test_how_often_is_answered_by_a_frequency_written_in_words(fresh_assistant):
         "be set via sys.setswitchinterval().\n"))
     answered_with(fresh_assistant, "How often does the interpreter pass control from one thread to another?",
                   "switches among threads only between bytecode instructions")
+
+
+def test_a_method_called_on_the_askers_object_named_short_for_what_it_is_needs_only_the_method(fresh_assistant):
+    # "I created a generator and … called gen.send('hello')": "gen" is the asker's generator, which no page writes;
+    # requiring it declined the question the send() entry answers. An object named for nothing the question says
+    # ("numpy.sort") is still required.
+    found = ["generator.send(value) Resumes the execution and sends a value into the generator function."]
+    assert names_as_written(("gen.send",), found, "I created a generator and called gen.send('hello'). Why does it "
+                            "fail?") == ("send",)
+    assert names_as_written(("gen.send",), found, "Why does gen.send('hello') fail?") == ("gen.send",)
+    assert names_as_written(("numpy.sort",), found, "I sort numbers. What does numpy.sort return?") == ("numpy.sort",)
+    indexed_with(fresh_assistant, "generators.md", (
+        "# Generator-iterator methods\n\n## generator.send(value)\n\nResumes the execution and sends a value into "
+        "the generator function. When send() is called to start the generator, it must be called with None as the "
+        "argument, because there is no yield expression that could receive the value; any other value raises "
+        "TypeError.\n"))
+    answered_with(fresh_assistant, "I created a generator and right away called gen.send('hello'), which fails with "
+                  "TypeError. How do I start it before I send it real values?", "must be called with None")
