@@ -2151,3 +2151,24 @@ def test_a_method_called_on_the_askers_object_named_short_for_what_it_is_needs_o
         "TypeError.\n"))
     answered_with(fresh_assistant, "I created a generator and right away called gen.send('hello'), which fails with "
                   "TypeError. How do I start it before I send it real values?", "must be called with None")
+
+
+def test_a_sentence_going_on_after_code_is_quoted_whole_and_read_on_to_its_next_step(fresh_assistant):
+    # The page shows code in the middle of a sentence ("You'll need to call:" / the calls / "to reverse the
+    # curses-friendly terminal settings."): the part after the code, quoted alone, says nothing of which calls. The
+    # step that follows ("Then call the endwin() function …") is the rest of the answer.
+    indexed_with(fresh_assistant, "curses.md", (
+        "# Curses\n\n## Ending a curses application\n\nTerminating a curses application is much easier than starting "
+        "one. You'll need to call:\n\n```\ncurses.nocbreak()\nstdscr.keypad(False)\ncurses.echo()\n```\n\nto "
+        "reverse the curses-friendly terminal settings. Then call the endwin() function to restore the terminal to its "
+        "original operating mode.\n\n## Colours\n\nMost terminals can display colours; call start_color() first.\n"))
+    answer = answered_with(fresh_assistant, "When my curses program exits, which calls do I make so that the terminal "
+                           "settings are reversed and the shell gets its usual terminal back?",
+                           "curses.echo()", "to reverse the curses-friendly terminal settings", "Then call the endwin()")
+    assert answer.answer.index("curses.echo()") < answer.answer.index("to reverse"), answer.answer
+    # "Then …" goes on from the step before it, as "This …" does, wherever the step before ranks
+    from rag.backends.extractive import _draws_on
+    from rag.units import SENTENCE, Unit
+    asked = analyse("Which calls do I make when my curses program exits?")
+    assert _draws_on(asked, Unit("Then call the endwin() function to restore the terminal.", SENTENCE, 0))
+    assert not _draws_on(asked, Unit("Theming needs no call at all.", SENTENCE, 0))

@@ -47,8 +47,9 @@ ITEM_SENTENCES = 2  # … each with at most this many sentences after an item's 
 _SETUP = re.compile(r"^(?:sometimes\b|say\s+you\b|suppose\b|imagine\b|a\s+common\s+(?:problem|mistake|situation)\b|"
                     r"it\s+can\s+be\s+a\s+surprise\b|you\s+(?:may|might)\s+(?:want|need|wish)\s+to\b)", re.IGNORECASE)
 SETUP_REACH = 3  # … read on this many sentences at most (2 gained one question of bench/pydocs_questions.json, 3 two)
-# A sentence that opens by pointing back at the one before ("They can also …", "It also …", "By default, this is …").
-_POINTS_BACK = re.compile(r"^(?:[\w ]{1,25},\s*)?(?:they|it|this|these|those|both|he|she)\b", re.IGNORECASE)
+# A sentence that opens by pointing back at the one before ("They can also …", "It also …", "By default, this is …",
+# the next step: "Then call the endwin() function …").
+_POINTS_BACK = re.compile(r"^(?:[\w ]{1,25},\s*)?(?:they|it|this|these|those|both|he|she|then)\b", re.IGNORECASE)
 # "This means that … it is easier to continue calculations", "This tells the server …", "The latter is useful …",
 # "… calling this function is the best practice …", "For example, a < b == c tests …": what it means, which function,
 # what it is an example of, which fact or case is the sentence before ("You can make this fact explicit by …")
@@ -232,7 +233,7 @@ def _with_continuations(question: Question, chosen: Sequence[Judged], every: Seq
             leading.insert(0, before)
             first = every.index(before)
             before = every[first - 1] if first > 0 and _draws_on(question, before) else None
-        units += leading
+        units += leading or _code_gone_on_from(judged.unit, at, every, units)
         units.append(judged.unit)
         following = every[at + 1] if 0 <= at < len(every) - 1 else None
         following = None if following is not None and _release_note(question, following) else following
@@ -258,6 +259,20 @@ def _with_continuations(question: Question, chosen: Sequence[Judged], every: Seq
                 and following not in units and all(following != j.unit for j in chosen)):
             units.append(following)
     return units
+
+
+def _code_gone_on_from(unit: Unit, at: int, every: Sequence[Unit], quoted: Sequence[Unit]) -> list[Unit]:
+    """The code shown in the middle of the sentence the unit finishes, with the line opening that sentence ("You'll
+    need to call:" / "curses.nocbreak() … curses.echo()" / "to reverse the curses-friendly terminal settings."): the
+    part after the code says nothing alone."""
+    code = every[at - 1] if at > 0 else None
+    if (code is None or code.kind != CODE or code.passage != unit.passage or code in quoted
+            or not unit.text[:1].islower()):
+        return []
+    lead = every[at - 2] if at > 1 else None
+    opens = (lead is not None and lead.kind == SENTENCE and lead.passage == code.passage and lead not in quoted
+             and lead.text.rstrip().endswith(":"))
+    return [lead, code] if opens else [code]
 
 
 def _next_in_section(unit: Unit, following: Unit | None) -> bool:
