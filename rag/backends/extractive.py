@@ -5,10 +5,10 @@ definitions (rag/units.py). Each is scored by a weighted sum of its features: it
 question, its coverage of the question's rare terms, whether it carries the expected answer type or concludes, how
 far down the retrieved passages it is (rag/grounding.SCORE_WEIGHTS, fitted by bench/fit_scorer.py). Only units that
 answer the question are quoted: the best one (read on with the sentence after it in its section, unless a typed
-question asks for one fact) and others within a margin of it (a wider one for
-those holding most of the question's words, and for one more from a section quoted already); when the question
-asks for several items and the best unit is a table row or list item, its table or list is quoted row by row. A code
-block cut by the end of its chunk is quoted with its rest when another passage holds it.
+question asks for one fact) and others within a margin of it (a wider one for those holding most of the question's
+words, and for one more from a section quoted already); when the question asks for several items and the best unit
+is a table row or list item, its table or list is quoted row by row. A code block cut by the end of its chunk is
+quoted with its rest when another passage holds it.
 Nothing is yielded when no unit answers: the pipeline then declines.
 """
 
@@ -270,9 +270,7 @@ def _code_gone_on_from(unit: Unit, at: int, every: Sequence[Unit], quoted: Seque
             or not unit.text[:1].islower()):
         return []
     lead = every[at - 2] if at > 1 else None
-    opens = (lead is not None and lead.kind == SENTENCE and lead.passage == code.passage and lead not in quoted
-             and lead.text.rstrip().endswith(":"))
-    return [lead, code] if opens else [code]
+    return [lead, code] if lead is not None and lead not in quoted and _introduced_example(lead, code) else [code]
 
 
 def _next_in_section(unit: Unit, following: Unit | None) -> bool:
