@@ -121,6 +121,8 @@ def asks_how(question: str) -> bool:
 
 _DEFINITION = re.compile(r"^\s*(?:what\s+(?:exactly\s+)?(?:is|are)\s+(?:an?\s+|the\s+)?|define\b|"
                          r"what\s+does\s+.+\s+mean\b)", _I)
+# "Which function …?", "Which C API calls …?" (see Question.asks_for_call)
+_ASKS_CALL = re.compile(r"\b(?:which|what)\s+(?:[\w/]+\s+){0,2}(?:functions?|methods?|calls?|routines?|macros?)\b", _I)
 # "What is the easiest way to …?", "What's the efficient way?": how to do something, not what something is (the
 # kind of way asked, group 1, and the word for it, group 2: see Question.way_named).
 _WAY_ASKED = re.compile(r"\bwhat(?:'s|’s|\s+is|\s+are)\s+the\s+((?:[\w-]+\s+){1,3}?)(way|ways|idiom|approach)\b", _I)
@@ -197,6 +199,12 @@ class Question:
         """"What is X?", "What does X do?": answered by a sentence saying what X is or does, not by one pointing
         elsewhere or introducing an example. Cached: the judge asks it of every unit."""
         return self.type == DEFINITION or bool(_WHAT_IT_DOES.search(unscoped(asked_clause(self.text))))
+
+    @functools.cached_property
+    def asks_for_call(self) -> bool:
+        """"Which function should I use …?", "Which C API calls do I use for that?": answered by a sentence naming
+        one (rag.backends.extractive._calls_first)."""
+        return bool(_ASKS_CALL.search(asked_clause(self.text)))
 
     @functools.cached_property
     def how_to(self) -> Question | None:

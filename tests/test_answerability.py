@@ -2172,3 +2172,44 @@ def test_a_sentence_going_on_after_code_is_quoted_whole_and_read_on_to_its_next_
     asked = analyse("Which calls do I make when my curses program exits?")
     assert _draws_on(asked, Unit("Then call the endwin() function to restore the terminal.", SENTENCE, 0))
     assert not _draws_on(asked, Unit("Theming needs no call at all.", SENTENCE, 0))
+
+
+EMBEDDING_ON_WINDOWS = (
+    "# Python on Windows\n\n## How can I embed Python into a Windows application?\n\n"
+    "Load-time linking means linking against pythonNN.lib, while run-time linking means linking against "
+    "pythonNN.dll. Instead of linking at build time, link to pythonNN.dll at run time; it is typically installed in "
+    "C:\\Windows\\System.\n\n"
+    "Your code must load pythonNN.dll using the Windows LoadLibraryEx() routine. The code must also use access "
+    "routines and data in pythonNN.dll using pointers obtained by the Windows GetProcAddress() routine.\n\n"
+    "## Is a pyd file the same as a DLL?\n\nYes, a pyd file is a DLL, but you do not link your program with it.\n")
+
+
+def test_a_question_asking_which_call_is_answered_by_the_sentence_naming_one(fresh_assistant):
+    # "Which Windows calls …?" asks for the calls: the sentence naming LoadLibraryEx() answers it, not the one on
+    # linking that shares more of the asker's words.
+    indexed_with(fresh_assistant, "windows.md", EMBEDDING_ON_WINDOWS)
+    question = ("I'm embedding Python in a Windows program and would rather not link against pythonNN.lib at build "
+                "time; the DLL should only be linked at run time. Which Windows calls do I need for that?")
+    answer = answered_with(fresh_assistant, question, "LoadLibraryEx()")
+    assert answer.answer.index("LoadLibraryEx()") < answer.answer.index("[1]"), answer.answer
+    assert analyse(question).asks_for_call and analyse("Which function should I use to copy a file?").asks_for_call
+    assert not analyse("Which file holds the settings, and how does it call them?").asks_for_call
+    # A call the question writes itself ("I don't use curses.wrapper()") is no answer to which call to make
+    from rag.backends.extractive import _calls
+    assert _calls("Use socket.setblocking(False) or curses.wrapper() here.") == {"setblocking", "wrapper"}
+
+
+def test_a_sentence_quoted_before_the_step_pointing_back_at_it_keeps_the_code_it_goes_on_after(fresh_assistant):
+    # "Then call the endwin() function …" names a call and is quoted first (rag.backends.extractive._calls_first);
+    # the sentence it points back at ("to reverse the curses-friendly terminal settings.") goes on after code, which
+    # is quoted with it as it would be were that sentence the best one.
+    indexed_with(fresh_assistant, "curses.md", (
+        "# Curses\n\n## Ending a curses application\n\nTerminating a curses application is much easier than starting "
+        "one. You'll need to call:\n\n```\ncurses.nocbreak()\nstdscr.keypad(False)\ncurses.echo()\n```\n\nto "
+        "reverse the curses-friendly terminal settings. Then call the endwin() function to restore the terminal to its "
+        "original operating mode.\n\n## Colours\n\nMost terminals can display colours; call start_color() first.\n"))
+    answer = answered_with(fresh_assistant, "When my curses program exits normally, which calls do I make so the "
+                           "shell gets its usual terminal back?",
+                           "curses.echo()", "to reverse the curses-friendly terminal settings", "Then call the endwin()")
+    assert (answer.answer.index("curses.echo()") < answer.answer.index("to reverse")
+            < answer.answer.index("Then call the endwin()")), answer.answer
