@@ -2213,3 +2213,26 @@ def test_a_sentence_quoted_before_the_step_pointing_back_at_it_keeps_the_code_it
                            "curses.echo()", "to reverse the curses-friendly terminal settings", "Then call the endwin()")
     assert (answer.answer.index("curses.echo()") < answer.answer.index("to reverse")
             < answer.answer.index("Then call the endwin()")), answer.answer
+
+
+TEMPLATES = (
+    "# Templating\n\nThe string module includes a versatile Template class with a simplified syntax suitable for "
+    "editing by end-users. The format uses placeholder names formed by $ with valid Python identifiers "
+    "(alphanumeric characters and underscores). The substitute() method raises a KeyError when a placeholder is not "
+    "supplied in a dictionary or a keyword argument.\n")
+
+
+def test_a_call_offered_as_the_one_asked_about_must_be_on_the_page(fresh_assistant):
+    # "Is there a method for that, such as get_identifiers()?" asks whether that method exists: pages that never
+    # write it do not answer, however close their words ("placeholder names formed by $ …").
+    indexed_with(fresh_assistant, "templates.md", TEMPLATES)
+    question = ("I let users write their own Template texts. Before substituting, I'd like to list which placeholders "
+                "a template uses. Is there a method for that, such as get_identifiers()?")
+    answer = extractive_answer(fresh_assistant, question)
+    assert not answer.grounded, answer.answer
+    assert "get_identifiers" in analyse(question).names
+    # A call given as an example of a kind of thing asked about is no name the page must write
+    assert "open" not in analyse("For a test harness I want to swap out a built-in function such as open() for every "
+                                 "module. What is the proper way?").names
+    answered_with(fresh_assistant, "Which method raises a KeyError when a placeholder is missing, such as "
+                  "substitute()?", "The substitute() method raises a KeyError")
