@@ -89,7 +89,7 @@ _QUOTED = re.compile(r"(?<!\w)(['\"‘“])[^'\"‘’“”]{1,80}['\"’”](?
 _CODE_CUE = re.compile(
     # "What command …", not "from the command line" (where it is run, not what is asked for)
     r"\b(?:snippet|syntax|(?<!\bfor\s)example|examples|sample|one-liner|command|commands|idiom)\b(?![\s-]+line)"
-    r"|\bshow\s+(?:me|how)\b"
+    r"|\bshow\s+(?:me|how)\b|\b(?:what|which)\s+command[\s-]+lines?\b"  # … but "What command line runs it?"
     # code asked for ("What code …", "What argparse code …", "code that …"), not code worked on ("When porting
     # code to run on …", "some of the code")
     r"|\b(?:what|which|some|me|any|example|sample)\s+(?:(?!of\b|in\b)[\w.-]+\s+){0,2}code\b"

@@ -328,6 +328,8 @@ def test_code_questions_are_recognised():
     # The command line is where something is run, not a command asked for.
     assert not analyse("How do I run just one test method from the command line?").wants_code
     assert not analyse("How can my program read its command-line arguments from a file?").wants_code
+    # … unless the command line is what is asked for
+    assert analyse("I saved the script as call_stack.d. What command line runs it against my program?").wants_code
     # Text the question quotes, such as an error message, asks for nothing.
     assert not analyse("Typing python gives 'command not found', but python3 works. Why?").wants_code
     assert analyse("What's the command for 'x'?").wants_code
