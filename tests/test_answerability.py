@@ -2211,8 +2211,8 @@ def test_a_sentence_quoted_before_the_step_pointing_back_at_it_keeps_the_code_it
         "reverse the curses-friendly terminal settings. Then call the endwin() function to restore the terminal to its "
         "original operating mode.\n\n## Colours\n\nMost terminals can display colours; call start_color() first.\n"))
     answer = answered_with(fresh_assistant, "When my curses program exits normally, which calls do I make so the "
-                           "shell gets its usual terminal back?",
-                           "curses.echo()", "to reverse the curses-friendly terminal settings", "Then call the endwin()")
+                           "shell gets its usual terminal back?", "curses.echo()",
+                           "to reverse the curses-friendly terminal settings", "Then call the endwin()")
     assert (answer.answer.index("curses.echo()") < answer.answer.index("to reverse")
             < answer.answer.index("Then call the endwin()")), answer.answer
 
