@@ -1816,6 +1816,15 @@ def test_the_askers_own_variable_or_quoted_value_is_no_code_name_a_page_must_wri
                             "What does counts.update(other_counter) do?") == ("update",)
     assert names_as_written(("numpy.sort",), found, "What does numpy.sort return?") == ("numpy.sort",)
     assert names_as_written(("exist_ok",), found, "What does 'exist_ok' do?") == ("exist_ok",)
+    # … nor an attribute of the asker's instance, class or parsed options that no passage writes: a method of their
+    # own class ("self.render()"), the option their script declares ("args.dry_run"); one a page writes is required
+    methods = found + ["Derived classes may override methods of their base classes."]
+    assert names_as_written(("self.render",), methods, "A method of my base class calls self.render(), and a subclass "
+                            "overrides render(). Which one runs?") == ()
+    assert names_as_written(("args.dry_run",), found, "What does args.dry_run hold when the option is left out?") == ()
+    assert names_as_written(("self.touch",), found + ["touch() updates the modification time"],
+                            "Does self.touch() in my Path subclass update the time?") == ("touch",)
+    assert names_as_written(("conn.render",), found, "What does conn.render() do?") == ("conn.render",)
 
 
 def test_a_name_the_asker_gives_as_an_example_need_not_be_written_by_the_pages(fresh_assistant):
