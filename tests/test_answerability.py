@@ -2247,3 +2247,22 @@ def test_a_call_offered_as_the_one_asked_about_must_be_on_the_page(fresh_assista
                                  "module. What is the proper way?").names
     answered_with(fresh_assistant, "Which method raises a KeyError when a placeholder is missing, such as "
                   "substitute()?", "The substitute() method raises a KeyError")
+
+
+def test_a_sentence_saying_something_happens_here_is_quoted_after_the_one_saying_where_here_is(fresh_assistant):
+    # "New language features generally appear here first." alone does not say where: the sentence before, on the
+    # implementation it describes, does.
+    indexed_with(fresh_assistant, "implementations.md", (
+        "# Alternate implementations\n\n## CPython\n\nThis is the original and most-maintained implementation of "
+        "Python, written in C. New language features generally appear here first.\n\n## Jython\n\nPython implemented "
+        "in Java. This implementation can be used as a scripting language for Java applications.\n"))
+    answer = answered_with(fresh_assistant, "When a new language feature is announced, where does it normally show up "
+                           "first: in CPython or in another implementation such as Jython?",
+                           "New language features generally appear here first")
+    assert answer.answer.index("the original and most-maintained implementation") < answer.answer.index(
+        "appear here first"), answer.answer
+    from rag.backends.extractive import _draws_on
+    from rag.units import SENTENCE, Unit
+    asked = analyse("Where do new features show up first?")
+    assert not _draws_on(asked, Unit("Here is an example of a new feature:", SENTENCE, 0))
+    assert not _draws_on(asked, Unit("The new features are described here: see below.", SENTENCE, 0))

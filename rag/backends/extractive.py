@@ -221,8 +221,13 @@ def _complement(question: Question, answering: Sequence[Judged], chosen: Sequenc
 
 def _draws_on(question: Question, unit: Unit) -> bool:
     """Does the unit lean on the sentence before it: drawing on it ("This means …"), or pointing back at it ("They
-    …", "By default, this is …") when the question asks for more than one fact?"""
-    return bool(_DRAWS_ON.search(unit.text) or _POINTS_BACK.match(unit.text) and question.type not in CARRIED_TYPES)
+    …", "By default, this is …", "… appear here first") when the question asks for more than one fact?"""
+    return bool(_DRAWS_ON.search(unit.text) or (_POINTS_BACK.match(unit.text) or _HERE.search(unit.text))
+                and question.type not in CARRIED_TYPES)
+
+
+# "New language features generally appear here first.": "here" is what the sentence before describes (CPython)
+_HERE = re.compile(r"\b(?:appears?|shows?\s+up|happens?|lives?|is|are)\s+here\b(?!\s*:)", re.IGNORECASE)
 
 
 def _with_continuations(question: Question, chosen: Sequence[Judged], every: Sequence[Unit]) -> list[Unit]:
