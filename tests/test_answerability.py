@@ -2242,6 +2242,9 @@ def test_a_call_offered_as_the_one_asked_about_must_be_on_the_page(fresh_assista
     answer = extractive_answer(fresh_assistant, question)
     assert not answer.grounded, answer.answer
     assert "get_identifiers" in analyse(question).names
+    # … as must any code name offered as the thing asked whether there is
+    assert "get_mixed_type_key" in analyse("Is there a ready-made sort key in ipaddress, like get_mixed_type_key, "
+                                           "that orders IPv4 and IPv6 addresses together?").names
     # A call given as an example of a kind of thing asked about is no name the page must write
     assert "open" not in analyse("For a test harness I want to swap out a built-in function such as open() for every "
                                  "module. What is the proper way?").names
