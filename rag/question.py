@@ -106,11 +106,14 @@ _ASKS_HOW = re.compile(r"(?:^|[;:,.?!]\s+)how\s+(?:do|can|should|would|could|may
                        r"|\bhow\s*\?\s*$|\bwhat\s+(?:can|should|do|could|must)\s+(?:i|you|we|one)\s+do\b", _I)
 
 
+_CLAUSE_END = re.compile(r"(?<=[.?!;])\s+")  # where one sentence or clause of a question ends and the next starts
+
+
 def asked_clause(question: str) -> str:
     """The last sentence or clause of a question that asks it, without the ones setting it up ("I read a CSV file
     … ; how do I …?", "… finds nothing. How do I make the dot match newlines?") or explaining it after ("Is a list a
     linked list under the hood? I'm worried that …")."""
-    pieces = [piece for piece in re.split(r"(?<=[.?!;])\s+", question.strip()) if piece]
+    pieces = [piece for piece in _CLAUSE_END.split(question.strip()) if piece]
     return next((piece for piece in reversed(pieces) if piece.endswith("?")), pieces[-1]) if pieces else ""
 
 
@@ -320,13 +323,13 @@ _EXAMPLE_CUE = re.compile(r"(?:\bsuch\s+as|(?<!\bwould\s)(?<!'d\s)\blike|\be\.g\
                           r"(?:\S+(?:\s*[|,/]\s*|\s+(?:or|and)\s+))*\S*$", re.IGNORECASE)
 
 
-def _example_call(question: str, match: re.Match[str]) -> bool:
+def _example_asked_about(question: str, match: re.Match[str]) -> bool:
     """Is the example a dotted call ("… hands me a connected socket, such as socket.create_connection()?"), or any
     code name offered as the thing a question asks whether there is ("Is there a method for that, such as
     get_identifiers()?", "Is there a ready-made sort key in ipaddress, like get_mixed_type_key, …?")? The asker names
     the API they have in mind; a page answering them names it too. On bench/pydocs_questions.json: 2 more near-topic
     questions declined, nothing lost."""
-    asked = re.split(r"(?<=[.?!;])\s+", question[: match.start()])[-1]
+    asked = _CLAUSE_END.split(question[: match.start()])[-1]
     return ("." in match.group(0) and question.startswith("(", match.end())) or bool(_ASKS_WHETHER_ONE.search(asked))
 
 
@@ -421,7 +424,8 @@ def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None
     wants_list = not parts and kind in (None, ORGANISATION, DEFINITION, PERSON) and listing
     own, packages = own_names(question), own_packages(question)
     names = tuple(dict.fromkeys(m.group(0) for m in _CODE_NAME.finditer(question)
-                                if (not _EXAMPLE_CUE.search(question, 0, m.start()) or _example_call(question, m))
+                                if (not _EXAMPLE_CUE.search(question, 0, m.start())
+                                    or _example_asked_about(question, m))
                                 and m.group(0) not in own
                                 and m.group(0).split(".")[0] not in packages
                                 and not _WEB_ADDRESS.match(m.group(0))))
