@@ -15,7 +15,7 @@ _STOPWORDS = frozenset(
     "a an and are as at be but by for if in into is it its of on or such that the their then there these they this "
     "to was will with what who whom whose which when where why how does do did can could would should about "
     "tell me explain describe i you we our your he she his her them than from has have had been being were not no "
-    "so any all some also only".split()
+    "so any all some also only just whatever".split()
 )
 
 

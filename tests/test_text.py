@@ -41,6 +41,13 @@ def test_negative_contractions_are_function_words():
     assert terms("The cannot-fail test's ending") == {"cannot-fail", "test", "end"}
 
 
+def test_filler_words_say_nothing_of_the_topic():
+    # "How can I fill in whatever data I have and just leave the other placeholders?": "whatever" and "just" are no
+    # word the answer ("… safe_substitute() … will leave placeholders unchanged if data is missing") needs to hold
+    assert content_words("fill in whatever data I have and just leave the placeholders") == [
+        "fill", "data", "leave", "placeholders"]
+
+
 def test_terms_from_many_threads_match_one_thread():
     """PyStemmer objects are not thread-safe: every thread must stem with its own, and get the same terms."""
     lines = [line for path in sorted(CORPUS.iterdir()) for line in path.read_text().splitlines() if line.strip()]
