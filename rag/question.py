@@ -56,7 +56,11 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (YEAR, re.compile(r"\b(?:what|which)\s+year\b|\bin\s+(?:what|which)\s+year\b|\byear\s+(?:was|did|were)\b", _I)),
     (DATE, re.compile(r"\b(?:what|which)\s+(?:date|day|month|decade)\b|\bwhen\s+(?:was|were|did|is|will)\b.*\b(?:"
                       r"publish|post|writ|wrote|releas|found|introduc|creat|born|die|start|launch|held|given|coin|"
-                      r"propos|announc|establish|appear|updat|first|invent|made|record|last)", _I)),
+                      r"propos|announc|establish|appear|updat|first|invent|made|record|last)"
+                      # "What is its end-of-life date?", "What was the release date?"
+                      r"|\b(?:what|which)(?:'s|’s|\s+is|\s+was|\s+are|\s+were)\s+(?:the|its|their)\s+(?:[\w-]+\s+){0,2}dates?"
+                      r"\s*(?:[?.,]|$|\s+(?:of|for)\b)",
+                      _I)),
     # not "how often": a frequency is written in words ("only between bytecode instructions") as often as in numbers
     (NUMBER, re.compile(r"\bhow\s+(?:many|much|long|old|large|big|far)\b|\bwhat\s+(?:number|size|age)\b"
                         r"|\bhead[-\s]?count\b|\bnumber\s+of\b", _I)),

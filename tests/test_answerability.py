@@ -21,8 +21,8 @@ from rag.loaders import load_document
 from rag.passage import Hit, Passage
 from rag.retrieve import with_section_rests
 from rag.question import (
-    DATE, EXPANSION, NUMBER, ORGANISATION, PERCENTAGE, PERSON, URL, YEAR, acronyms, analyse, answer_type, asked_clause,
-    depends_on_conversation, expands, focus_phrase, own_names, proper_names,
+    DATE, DEFINITION, EXPANSION, NUMBER, ORGANISATION, PERCENTAGE, PERSON, URL, YEAR, acronyms, analyse, answer_type,
+    asked_clause, depends_on_conversation, expands, focus_phrase, own_names, proper_names,
 )
 from rag.text import fenced_spans, split_sentences
 from rag.units import CODE, SENTENCE, units_of
@@ -185,6 +185,9 @@ def test_an_llm_answer_without_the_asked_type_is_not_grounded(indexed_assistant)
 @pytest.mark.parametrize("question, kind", [
     ("In what year was the Attention paper published?", YEAR),
     ("When was the post published?", DATE),
+    ("We plan an upgrade. What is its end-of-life date?", DATE),  # a date asked for by name …
+    ("What was the release date of the overview?", DATE),
+    ("What is the date format of the log lines?", DEFINITION),  # … not one the question speaks of
     ("How many organisations are listed?", NUMBER),
     ("How often does CPython switch between threads?", None),  # a frequency is a phrase as often as a number
     ("What percentage of failures come from distributional shift?", PERCENTAGE),
