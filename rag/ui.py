@@ -620,6 +620,18 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
         panels = panel if 'class="sources"' in (panel or "") else ""
         chat = history
         answering = gr.Button(visible=True), gr.Button(interactive=False)
+        shown: tuple[str, ...] | None = None  # the queue as this stream last showed it
+
+        def queue_change():
+            """The queue note when the queue changed since this stream last showed it, else no update: a note
+            computed before a question was added could reach the page after the one adding it and hide it."""
+            nonlocal shown
+            pending = tuple(queues.pending(session))
+            if pending == shown:
+                return gr.skip()
+            shown = pending
+            return queue_note(pending)
+
         try:
             while not stop.is_set() and (asked := queues.next_or_finish(session)) is not None:
                 question, within, collection = asked
@@ -630,7 +642,7 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
                     continue
                 turn_panel = ""
                 for chat, turn_panel, details in ask_turns(asked_in, role(request), question, chat, stop, within):
-                    yield chat, panels + turn_panel, details, queue_note(queues.pending(session)), *answering
+                    yield chat, panels + turn_panel, details, queue_change(), *answering
                 panels += turn_panel
         except PermissionDenied as exc:
             raise refused(exc) from None
