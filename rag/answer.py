@@ -387,13 +387,13 @@ def names_as_written(names: Sequence[str], texts: Sequence[str], question: str =
         if (_FILE_NAME.match(name) or _VARIABLE.match(name) or name in given) and not written(name):
             continue
         qualifier, _, attribute = name.rpartition(".")
+        if qualifier in _OWN_OBJECTS and not written(attribute):
+            continue  # "self.render()": a method of the asker's own class
         askers = qualifier and (
             _POSSESSED.match(qualifier) or qualifier in own or qualifier in _OWN_OBJECTS
             or _VARIABLE.match(qualifier) and not written(qualifier)
             or _an_object(qualifier) and (written(qualifier) or _abbreviates(qualifier, question))
             and not _a_module(qualifier, texts, question))
-        if askers and qualifier in _OWN_OBJECTS and not written(attribute):
-            continue
         kept.append(attribute if askers else name)
     return tuple(dict.fromkeys(kept))
 

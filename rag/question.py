@@ -58,8 +58,8 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                       r"publish|post|writ|wrote|releas|found|introduc|creat|born|die|start|launch|held|given|coin|"
                       r"propos|announc|establish|appear|updat|first|invent|made|record|last)"
                       # "What is its end-of-life date?", "What was the release date?"
-                      r"|\b(?:what|which)(?:'s|’s|\s+is|\s+was|\s+are|\s+were)\s+(?:the|its|their)\s+(?:[\w-]+\s+){0,2}dates?"
-                      r"\s*(?:[?.,]|$|\s+(?:of|for)\b)",
+                      r"|\b(?:what|which)(?:'s|’s|\s+is|\s+was|\s+are|\s+were)\s+(?:the|its|their)\s+"
+                      r"(?:[\w-]+\s+){0,2}dates?\s*(?:[?.,]|$|\s+(?:of|for)\b)",
                       _I)),
     # not "how often": a frequency is written in words ("only between bytecode instructions") as often as in numbers
     (NUMBER, re.compile(r"\bhow\s+(?:many|much|long|old|large|big|far)\b|\bwhat\s+(?:number|size|age)\b"
@@ -327,6 +327,9 @@ _EXAMPLE_CUE = re.compile(r"(?:\bsuch\s+as|(?<!\bwould\s)(?<!'d\s)\blike|\be\.g\
                           r"(?:\S+(?:\s*[|,/]\s*|\s+(?:or|and)\s+))*\S*$", re.IGNORECASE)
 
 
+_ASKS_WHETHER_ONE = re.compile(r"\bis\s+there\s+(?:a|an|any)\b", _I)  # "Is there a method for that, …?"
+
+
 def _example_asked_about(question: str, match: re.Match[str]) -> bool:
     """Is the example a dotted call ("… hands me a connected socket, such as socket.create_connection()?"), or any
     code name offered as the thing a question asks whether there is ("Is there a method for that, such as
@@ -335,9 +338,6 @@ def _example_asked_about(question: str, match: re.Match[str]) -> bool:
     questions declined, nothing lost."""
     asked = _CLAUSE_END.split(question[: match.start()])[-1]
     return ("." in match.group(0) and question.startswith("(", match.end())) or bool(_ASKS_WHETHER_ONE.search(asked))
-
-
-_ASKS_WHETHER_ONE = re.compile(r"\bis\s+there\s+(?:a|an|any)\b", _I)
 
 
 # Names from code: dotted ("os.walk", "Counter.most_common") or with an underscore ("rel_tol", "__slots__").

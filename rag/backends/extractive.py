@@ -144,8 +144,7 @@ def _calls_first(question: Question, answering: Sequence[Judged]) -> list[Judged
     LoadLibraryEx() routine.", ranked fifth below sentences on linking). On bench/pydocs_questions.json: +2 cited of
     1,095, nothing lost; any unit naming a call, the asker's own "curses.wrapper()" too, lost one."""
     written = _calls(question.text)
-    calls = [judged for judged in answering if _calls(judged.unit.text) - written]
-    return calls + [judged for judged in answering if judged not in calls]
+    return sorted(answering, key=lambda judged: not _calls(judged.unit.text) - written)  # stable: each group in order
 
 
 def _calls(text: str) -> set[str]:
