@@ -244,8 +244,14 @@ def names_found(question: Question, passage: Passage) -> bool:
     section another passage naming it is in (Question.discussed), or is it on the name's module page that documents
     it? "What does os.walk yield?" is not answered by a page that never names os.walk, however close its words;
     "Will json.loads skip a byte order mark?" is, by the json page's "This module's deserializer raises a ValueError
-    when an initial BOM is present." """
+    when an initial BOM is present." One name only the setup writes, which a passage found writes, need not be
+    named at all: it is where the asker is ("My script finishes with sys.exit(1) … Does Python print a stack traceback
+    for it …?" / "In either case, it prints a stack traceback, except when the exception is SystemExit."). On the
+    Python-docs set: +5 and -3 cited of 1,215, 2 fewer falsely declined, declined unchanged; without the passage
+    found writing it, 5 fewer near-topic questions declined."""
     where, deferred, section = written_text(passage), question.deferred, (passage.source, passage.section)
+    if question.names_set_up and len(question.asked_names) == 1 and question.asked_names[0] in question.discussed:
+        return True
     named = any if question.names_set_up else all
     return named(mentions(name, where) or name in deferred and mentions(deferred[name], where)
                  or passage.source in question.documented.get(name, ())

@@ -262,14 +262,14 @@ class Question:
 
     @functools.cached_property
     def names_set_up(self) -> bool:
-        """Are the code names asked about only the setup's, several of them, the clause that asks naming none ("I
+        """Are the code names asked about only the setup's, the clause that asks naming none ("I
         wrapped my client socket with makefile() so that I can use write() and readline(). … Why?", "… does
         self.log = logging.getLogger('app') in its __init__ … Is there any point in holding on to loggers …?")? They
         say where the asker is, and a passage about one of them may answer: the reason the read hangs names write()
-        alone. On the Python-docs set: 547 -> 549 of 879 cited, 53 -> 50 falsely declined, none more answered of 224
-        near-topic questions."""
+        alone (one name alone need not be named at all: see rag.grounding.names_found). On the Python-docs set: 547 ->
+        549 of 879 cited, 53 -> 50 falsely declined, none more answered of 224 near-topic questions."""
         clause = asked_clause(self.text)
-        return (clause != self.text and len(self.asked_names) > 1
+        return (clause != self.text and bool(self.asked_names)
                 and not any(mentions(name, clause) for name in self.asked_names))
 
     @functools.cached_property
@@ -360,12 +360,13 @@ def says_literally(literal: str, text: str) -> bool:
 
 def mentions(name: str, text: str) -> bool:
     """Does ``text`` (a passage with its section path) name ``name`` as code: the whole dotted name, or its last
-    part as code ("heappop(", ".most_common", "most_common([n])") next to its first part ("heapq")?"""
+    part as code ("heappop(", ".most_common", "most_common([n])") next to its first part ("heapq"; a type's in the
+    plural too: "L.append(x)" where "L, L1, L2 are lists" names list.append)?"""
     if re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", text):
         return True
     first, *_, last = name.split(".") if "." in name else (name, name)
     as_code = re.search(rf"(?:\.{re.escape(last)}\b|\b{re.escape(last)}\s*\()", text)
-    return bool(as_code) and re.search(rf"\b{re.escape(first)}\b", text) is not None
+    return bool(as_code) and re.search(rf"\b{re.escape(first)}s?\b", text) is not None
 
 
 def quoted_names(question: str) -> frozenset[str]:

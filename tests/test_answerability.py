@@ -22,7 +22,7 @@ from rag.passage import Hit, Passage
 from rag.retrieve import with_section_rests
 from rag.question import (
     DATE, DEFINITION, EXPANSION, NUMBER, ORGANISATION, PERCENTAGE, PERSON, URL, YEAR, acronyms, analyse, answer_type,
-    asked_clause, depends_on_conversation, expands, focus_phrase, own_names, proper_names,
+    asked_clause, depends_on_conversation, expands, focus_phrase, mentions, own_names, proper_names,
 )
 from rag.text import fenced_spans, split_sentences
 from rag.units import CODE, SENTENCE, units_of
@@ -2272,3 +2272,32 @@ def test_a_sentence_saying_something_happens_here_is_quoted_after_the_one_saying
     asked = analyse("Where do new features show up first?")
     assert not _draws_on(asked, Unit("Here is an example of a new feature:", SENTENCE, 0))
     assert not _draws_on(asked, Unit("The new features are described here: see below.", SENTENCE, 0))
+
+
+def test_one_name_only_the_setup_writes_need_not_be_on_the_answering_passage(fresh_assistant):
+    # "My script finishes with sys.exit(1) … Does the interpreter print a stack traceback …?": sys.exit says where the
+    # asker is; the answer is in a section that never writes it. A passage found must write it, though: a name the
+    # passages never write (urllib.request.urlretrieve) is still asked about, and the question is declined.
+    indexed_with(fresh_assistant, "exceptions.md", (
+        "# Exceptions\n\n## Leaving a program\n\nThe function sys.exit() raises the SystemExit exception, so cleanup "
+        "actions specified by finally clauses of try statements are honoured.\n\n## Uncaught exceptions\n\nWhen an "
+        "exception is not handled at all, the interpreter terminates execution of the program. In either case, it "
+        "prints a stack traceback, except when the exception is SystemExit.\n"))
+    question = ("My script finishes with sys.exit(1), which raises SystemExit, and nothing catches it. Does the "
+                "interpreter print a stack traceback for it, the way it does for other uncaught exceptions?")
+    assert analyse(question).names_set_up
+    answered_with(fresh_assistant, question, "except when the exception is SystemExit")
+    assert not extractive_answer(fresh_assistant, "My script ends with urllib.request.urlretrieve(url). Does the "
+                                 "interpreter print a stack traceback when the program terminates?").grounded
+
+
+def test_an_extension_module_or_c_file_of_the_asker_is_no_code_name():
+    question = "I'm building my Windows extension as spam.pyd so that scripts can write import spam. Which function?"
+    assert names_as_written(("spam.pyd",), ["A DLL named foo.pyd must have a function PyInit_foo()."], question) == ()
+    assert names_as_written(("foo.c",), ["Run clinic.py on your C file."], "How do I run clinic on foo.c?") == ()
+
+
+def test_a_method_of_a_type_is_named_by_an_example_on_a_value_of_that_type():
+    # The FAQ writes "L.append(x)" under "L, L1, L2 are lists": that names list.append; another type's does not.
+    assert mentions("list.append", "The following are atomic (L, L1, L2 are lists): L.append(x), L1.extend(L2)")
+    assert not mentions("list.append", "Use a deque: d.append(x) adds to the right side.")
