@@ -47,9 +47,10 @@ _NEGATED = re.compile(r"n['’]t$")
 
 
 def content_words(text: str) -> list[str]:
-    """Lower-cased words minus stop words, first occurrence order."""
+    """Lower-cased words minus stop words, first occurrence order. A typographic apostrophe is read as a straight one,
+    so that "finder’s" is the possessive of "finder" to the stemmer, as "finder's" is."""
     seen: dict[str, None] = {}
-    for word in _WORD.findall(text.lower()):
+    for word in _WORD.findall(text.lower().replace("’", "'")):
         if word not in _STOPWORDS and word not in seen and not _NEGATED.search(word):
             seen[word] = None
     return list(seen)

@@ -41,6 +41,11 @@ def test_negative_contractions_are_function_words():
     assert terms("The cannot-fail test's ending") == {"cannot-fail", "test", "end"}
 
 
+def test_a_typographic_apostrophe_is_read_as_a_straight_one():
+    # The Python docs write "A finder’s job is to …": its word is "finder", as in "finder's".
+    assert terms("A finder’s job") == terms("A finder's job") == {"finder", "job"}
+
+
 def test_filler_words_say_nothing_of_the_topic():
     # "How can I fill in whatever data I have and just leave the other placeholders?": "whatever" and "just" are no
     # word the answer ("… safe_substitute() … will leave placeholders unchanged if data is missing") needs to hold
