@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from rag.answer import answer_stream, final_answer, names_as_written, suggested_settings, unwritten_names
 from rag.backends import ChatBackend, get_backend
-from rag.backends.extractive import _code_rest
+from rag.backends.extractive import _code_rest, _in_parallel
 from rag.grounding import SCORE_WEIGHTS, judge, question_vector, written_text
 from rag.chunk import LINKS_SECTION, METADATA_SECTION, reference_chunks
 from rag.citations import UNSUPPORTED, check_claims
@@ -25,7 +26,7 @@ from rag.question import (
     asked_clause, depends_on_conversation, expands, focus_phrase, mentions, own_names, proper_names,
 )
 from rag.text import fenced_spans, split_sentences
-from rag.units import CODE, SENTENCE, units_of
+from rag.units import CODE, SENTENCE, Unit, units_of
 
 from conftest import CORPUS
 
@@ -2301,3 +2302,24 @@ def test_a_method_of_a_type_is_named_by_an_example_on_a_value_of_that_type():
     # The FAQ writes "L.append(x)" under "L, L1, L2 are lists": that names list.append; another type's does not.
     assert mentions("list.append", "The following are atomic (L, L1, L2 are lists): L.append(x), L1.extend(L2)")
     assert not mentions("list.append", "Use a deque: d.append(x) adds to the right side.")
+
+
+def test_a_sentence_said_of_one_case_is_quoted_with_the_next_saying_it_of_another(fresh_assistant):
+    # "In a DLL, linkage is declared …" / "In a .pyd, linkage is defined …": each is said against the other, so one
+    # quoted alone answers half of a question comparing them. A next sentence opening differently is no such pair.
+    one = Unit("In a DLL, linkage is declared in the source code with __declspec(dllexport).", SENTENCE, 0)
+    other = Unit("In a .pyd, linkage is defined in a list of available functions.", SENTENCE, 0)
+    assert _in_parallel(one, other)
+    assert not _in_parallel(one, Unit("Of course, foo.pyd is required if you want to say import foo.", SENTENCE, 0))
+    assert not _in_parallel(one, replace(other, passage=1))
+    indexed_with(fresh_assistant, "windows.md", (
+        "# Windows FAQ\n\n## Is a *.pyd file the same as a DLL?\n\nYes, .pyd files are dll's, but there are a few "
+        "differences. If you have a DLL named foo.pyd, then it must have a function PyInit_foo(). You can then write "
+        "import foo, and Python will search for foo.pyd. Note that the search path for foo.pyd is PYTHONPATH, not the "
+        "same as the path that Windows uses to search for foo.dll. Also, foo.pyd need not be present to run your "
+        "program, whereas if you linked your program with a dll, the dll is required. In a DLL, linkage is declared "
+        "in the source code with __declspec(dllexport). In a .pyd, linkage is defined in a list of available "
+        "functions.\n"))
+    answered_with(fresh_assistant, "In an ordinary Windows DLL I mark the functions I export with "
+                  "__declspec(dllexport). Is that also how a .pyd extension module makes its functions available?",
+                  "In a DLL, linkage is declared", "In a .pyd, linkage is defined")
