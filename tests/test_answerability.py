@@ -14,7 +14,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from rag.answer import answer_stream, final_answer, names_as_written, suggested_settings, unwritten_names
 from rag.backends import ChatBackend, get_backend
-from rag.backends.extractive import _code_rest, _in_parallel
+from rag.backends.extractive import _code_rest, _in_parallel, _only_comments
 from rag.grounding import SCORE_WEIGHTS, judge, question_vector, written_text
 from rag.chunk import LINKS_SECTION, METADATA_SECTION, reference_chunks
 from rag.citations import UNSUPPORTED, check_claims
@@ -2323,3 +2323,21 @@ def test_a_sentence_said_of_one_case_is_quoted_with_the_next_saying_it_of_anothe
     answered_with(fresh_assistant, "In an ordinary Windows DLL I mark the functions I export with "
                   "__declspec(dllexport). Is that also how a .pyd extension module makes its functions available?",
                   "In a DLL, linkage is declared", "In a .pyd, linkage is defined")
+
+
+def test_a_code_block_of_comments_alone_is_never_the_code_an_answer_shows(fresh_assistant):
+    # "… the ^ marker sits under a print( call …" reads as a question about code, but "# PEG grammar for Python" shows
+    # none: the sentence saying where the error is answers. A "#!" line is code, though: the line a script starts with.
+    assert _only_comments("# PEG grammar for Python\n\n# ===== START OF THE GRAMMAR =====")
+    assert not _only_comments("#!/usr/bin/env python3")
+    assert not _only_comments("# the sum\ntotal = a + b")
+    indexed_with(fresh_assistant, "errors.md", (
+        "# Errors\n\n## Syntax errors\n\nOn a SyntaxError, the parser repeats the offending line and displays a little arrow pointing at "
+        "the token in the line where the error was detected. The error is caused by (or at least detected at) the token "
+        "preceding the arrow: in the example, the error is detected at the function print(), since a colon is missing "
+        "before it.\n\n## Grammar\n\nSee PEP 617 for more details on the grammar's syntax of print( calls.\n\n"
+        "```\n# PEG grammar for Python: the syntax error marker and print( calls\n```\n"))
+    answer = answered_with(fresh_assistant, "I get SyntaxError: invalid syntax, and the ^ marker sits under a print( "
+                           "call that looks perfectly correct to me. Is the mistake really where the marker points?",
+                           "detected at) the token preceding the arrow")
+    assert "# PEG grammar" not in answer.answer
