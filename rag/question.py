@@ -322,8 +322,10 @@ def answer_type(question: str) -> str | None:
 # "A built-in function such as open()", "something like obj.na": a name the asker gives as an example of what they
 # ask about is no name the answer must write (the page says how to override any builtin).
 # … so is one inside a value it gives as one ("Windows paths like C:\Users\me\report.docx").
-# … and so are the others it lists with it ("like READ | WRITE", "such as GET or POST").
+# … and so are the others it lists with it ("like READ | WRITE", "such as GET or POST"), and the name it gives its
+# example by ("grammar rules, such as the one for simple_stmt").
 _EXAMPLE_CUE = re.compile(r"(?:\bsuch\s+as|(?<!\bwould\s)(?<!'d\s)\blike|\be\.g\.,?|\bfor\s+(?:example|instance),?)\s+"
+                          r"(?:(?:the\s+ones?|those|that)\s+(?:for|of|in|named|called)\s+)?"
                           r"(?:\S+(?:\s*[|,/]\s*|\s+(?:or|and)\s+))*\S*$", re.IGNORECASE)
 
 

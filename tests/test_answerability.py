@@ -1836,6 +1836,8 @@ def test_a_name_the_asker_gives_as_an_example_need_not_be_written_by_the_pages(f
     # so without naming open(); requiring it declined the question. A name asked about itself is still required.
     assert analyse("How do I swap out a built-in function such as open() for every module?").names == ()
     assert analyse("Can Tab completion of something like obj.na run my code?").names == ()
+    assert analyse("Some grammar rules, such as the one for simple_stmt, run over several lines. Are those lines "
+                   "separate rules?").names == ()  # the example, after "the one for"
     assert analyse("I would like os.walk to skip hidden folders. How?").names == ("os.walk",)
     # So is a proper name it compares with ("a garbage collector like Java's"): no "never mentions Java" decline.
     assert proper_names("Does CPython count references, or does it have a garbage collector like Java's?") == ()
