@@ -475,7 +475,8 @@ def _a_module(name: str, texts: Sequence[str], question: str) -> bool:
 
 
 _FILE_NAME = re.compile(r"^[\w-]+\.(?:py|pyw|txt|csv|tsv|json|jsonl|cfg|ini|toml|md|rst|log|html|xml|ya?ml|tmp|bak|dat|"
-                        r"db|sqlite3?|gz|zip|tar|pdf|png|jpe?g|gif|docx?|xlsx?|pyd|pyc|so|dll|exe|whl|c|h|cpp|sh|bat)$", re.IGNORECASE)
+                        r"db|sqlite3?|gz|zip|tar|pdf|png|jpe?g|gif|docx?|xlsx?|pyd|pyc|so|dll|exe|whl|c|h|cpp|sh|bat)$",
+                        re.IGNORECASE)
 
 
 def declined(asked: Question, passages: Sequence[Passage], embedder: Embedder | MemoEmbedder) -> tuple[str, Unit | None]:

@@ -150,8 +150,8 @@ _FRAME_WORDS = frozenset(
     "far url link links website web site page address stand stands short acronym abbreviation expansion expand "
     "full name names form author wrote written writer person people organisation organisations organization "
     "organizations company companies country city place location cost price list give mention mentioned "
-    "document documents text post article passage say says said according kind kinds type types example "
-    "examples main called known something anything one ones way ways thing things given gives provided listed "
+    "document documents text post article guide guides manual passage say says said according kind kinds type types "
+    "example examples main called known something anything one ones way ways thing things given gives provided listed "
     "cited linked read find code snippet syntax show".split()
 )
 
@@ -612,12 +612,15 @@ MAX_NAMED_DOCUMENTS = 3  # a question naming more is about a topic, not about th
 def named_documents(question: str, titles: Mapping[str, str]) -> dict[str, set[str]]:
     """The documents (keys of ``titles``, document -> title) the question names by title words no other title
     has, in the words after a "the" ("What do the overview and the core post say …"), each with those words (as
-    stems): each document must be searched, or the best-matching one crowds the other out of the passages."""
+    stems): each document must be searched, or the best-matching one crowds the other out of the passages. A word
+    for a document (_FRAME_WORDS: "the guide on isolating …", "the code that …") names none alone: on the Python-docs
+    set the pages titled "Descriptor HowTo Guide" and "Porting Python 2 Code to Python 3" were taken as named."""
     own = _distinctive_title_terms(tuple(titles.items()))
     named: dict[str, set[str]] = {}
     asked = stemmed_terms(question)
     for match in _THE_PHRASE.finditer(question):
-        said, naming = stemmed_terms(match.group(1)), _naming_words(match.group(1))
+        naming = _naming_words(match.group(1))
+        said = stemmed_terms(" ".join(w for w in match.group(1).split() if w.lower() not in _FRAME_WORDS))
         for doc, terms_ in own:
             if (said & terms_ and all(stemmed_terms(word) & stemmed_terms(titles[doc]) for word in naming)
                     and _refers_to_a_document(question[match.start(1):], asked, titles[doc])

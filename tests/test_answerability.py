@@ -23,7 +23,7 @@ from rag.passage import Hit, Passage
 from rag.retrieve import with_section_rests
 from rag.question import (
     DATE, DEFINITION, EXPANSION, NUMBER, ORGANISATION, PERCENTAGE, PERSON, URL, YEAR, acronyms, analyse, answer_type,
-    asked_clause, depends_on_conversation, expands, focus_phrase, mentions, own_names, proper_names,
+    asked_clause, depends_on_conversation, expands, focus_phrase, mentions, named_documents, own_names, proper_names,
 )
 from rag.text import fenced_spans, split_sentences
 from rag.units import CODE, SENTENCE, Unit, units_of
@@ -640,6 +640,17 @@ def test_a_question_naming_one_document_is_answered_from_it(pollinator_assistant
     titles = pollinator_assistant.titles()
     assert "overview" not in analyse("What does the overview say about swarming?", titles=titles).focus_words
     assert "overview" in analyse("Who wrote the pollinator overview?", titles=titles).focus_words
+
+
+def test_a_word_for_a_document_alone_names_none():
+    # "The guide on isolating C extension modules …" names the page on isolating extension modules, not "Descriptor
+    # HowTo Guide" for sharing "guide"; "the code that gives me …" names no "Porting Python 2 Code to Python 3".
+    titles = {"descriptor.html": "Descriptor HowTo Guide", "isolating.html": "Isolating Extension Modules",
+              "porting.html": "Porting Python 2 Code to Python 3", "sorting.html": "Sorting HOW TO"}
+    assert named_documents("The guide on isolating C extension modules tells me to switch to per-module state. What "
+                           "does that term mean?", titles).keys() == {"isolating.html"}
+    assert named_documents("Show me the code that gives me the letters in only one of two words.", titles) == {}
+    assert named_documents("What does the descriptor guide say about properties?", titles).keys() == {"descriptor.html"}
 
 
 def _garden_report() -> str:
