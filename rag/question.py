@@ -681,8 +681,9 @@ def _naming_words(phrase: str) -> list[str]:
 
 @functools.lru_cache(maxsize=4)
 def _distinctive_title_terms(titles: tuple[tuple[str, str], ...]) -> tuple[tuple[str, frozenset[str]], ...]:
-    """Each document's title terms that no other title has (cached: the titles change only with the index)."""
-    own = [(doc, stemmed_terms(title)) for doc, title in titles]
+    """Each document's title terms (stems: "module" and "modules" are one word) that no other title has (cached: the
+    titles change only with the index)."""
+    own = [(doc, frozenset(stemmer().stemWords(content_words(title)))) for doc, title in titles]
     seen = Counter(term for _, terms_ in own for term in terms_)
     return tuple((doc, frozenset(term for term in terms_ if seen[term] == 1)) for doc, terms_ in own)
 

@@ -651,6 +651,9 @@ def test_a_word_for_a_document_alone_names_none():
                            "does that term mean?", titles).keys() == {"isolating.html"}
     assert named_documents("Show me the code that gives me the letters in only one of two words.", titles) == {}
     assert named_documents("What does the descriptor guide say about properties?", titles).keys() == {"descriptor.html"}
+    # "module" and "modules" are one word: "the module names mention XML" names no "… the ipaddress module".
+    titles["ipaddress.html"] = "An introduction to the ipaddress module"
+    assert named_documents("Since the module names mention XML, will I have to build XML myself?", titles) == {}
 
 
 def _garden_report() -> str:
