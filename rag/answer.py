@@ -375,7 +375,9 @@ def names_as_written(names: Sequence[str], texts: Sequence[str], question: str =
     ("Path('done.flag').touch()"), written on no passage, is no code name at all, nor is an attribute of the asker's
     instance, class or parsed options that no passage writes ("self.render()", "args.dry_run": theirs to name; on
     bench/pydocs_questions.json 3 fewer falsely declined, nothing else moved, where any object's lost one cited and
-    two declined). A qualifier no passage writes ("numpy.sort") is kept: pages that never name it do not answer."""
+    two declined), nor a member of a class or enum of theirs ("Status.DONE" of "My Status enum"; not a special
+    attribute, "Color.RED.__doc__", which is Python's). A file name the passages write ("__init__.py") is kept whole.
+    A qualifier no passage writes ("numpy.sort") is kept: pages that never name it do not answer."""
 
     def written(name: str) -> bool:
         return any(re.search(rf"(?<![\w.]){re.escape(name)}\b", text) for text in texts)
@@ -386,9 +388,12 @@ def names_as_written(names: Sequence[str], texts: Sequence[str], question: str =
     for name in names:
         if (_FILE_NAME.match(name) or _VARIABLE.match(name) or name in given) and not written(name):
             continue
+        if _FILE_NAME.match(name):
+            kept.append(name)  # "__init__.py": a file name, not a qualifier and an attribute
+            continue
         qualifier, _, attribute = name.rpartition(".")
-        if qualifier in _OWN_OBJECTS and not written(attribute):
-            continue  # "self.render()": a method of the asker's own class
+        if (qualifier in _OWN_OBJECTS or qualifier in own and not _DUNDER_NAME.match(attribute)) and not written(attribute):
+            continue  # "self.render()", "Status.DONE" of "My Status enum": the asker's own (not "Color.RED.__doc__")
         askers = qualifier and (
             _POSSESSED.match(qualifier) or qualifier in own or qualifier in _OWN_OBJECTS
             or _VARIABLE.match(qualifier) and not written(qualifier)
@@ -448,6 +453,7 @@ _VARIABLE = re.compile(rf"{_POSSESSED.pattern}|^(?:some|other|another|new|old)_[
 
 
 _OWN_OBJECTS = frozenset({"self", "cls", "args"})  # see names_as_written
+_DUNDER_NAME = re.compile(r"^__\w+__$")  # a special attribute: Python's, whoever's object has it
 
 
 def _an_object(name: str) -> bool:

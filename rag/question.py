@@ -498,7 +498,8 @@ def _names_written(question: str) -> list[re.Match[str]]:
 
 
 # "In my Player class", "an Enum called Color": a name the asker gives their own code.
-# "… raises its own StorageUnavailable error", "my area() function", "I wrote a small BitMask class" too.
+# "… raises its own StorageUnavailable error", "my area() function", "I wrote a small BitMask class" too, and "both
+# of them define a save() method".
 _CODE_NOUN = (r"(?:class|classes|subclass|subclasses|enum|enums|function|module|package|object|type|exception|error|"
               r"instance|method|variable|dataclass|decorator|script|program|app|application|library|project|tool)")
 _OWN_NAME = re.compile(rf"\b(?:my|our|its|their)\s+(?:own\s+)?([A-Z]\w*|[a-z_]\w*(?=\(\)))(?:\(\))?\s+{_CODE_NOUN}\b"
@@ -507,7 +508,11 @@ _OWN_NAME = re.compile(rf"\b(?:my|our|its|their)\s+(?:own\s+)?([A-Z]\w*|[a-z_]\w
                        r"|(?<=[a-z] )((?-i:[A-Z][a-z]\w*))\s+(?:objects|instances)\b"
                        r"|\b(?:make|made|making|write|wrote|writing|create|created|creating|define|defined|defining|"
                        r"build|built|building)\s+an?\s+(?:(?-i:[a-z]+)\s+){0,2}((?-i:[A-Z]\w*))\s+"
-                       r"(?:class|subclass|enum|dataclass|exception)\b", re.IGNORECASE)
+                       r"(?:class|subclass|enum|dataclass|exception)\b"
+                       # "… defines a little show() helper", "both of them define a save() method"
+                       r"|\b(?:writes?|wrote|written|defines?|defined|implements?|implemented)\s+an?\s+"
+                       r"(?:(?-i:[a-z]+)\s+){0,2}((?-i:[a-z_]\w*))\(\)\s+(?:method|function|helper|callback|hook)\b",
+                       re.IGNORECASE)
 
 
 # "I made groups = defaultdict(list)", "def foo(a)", "class Foo": a name the asker's code binds (not a keyword
@@ -544,14 +549,18 @@ def own_names(question: str) -> frozenset[str]:
 
 
 # "Our package shop has an empty __init__.py": a package or module of the asker's, named after what it is.
-_OWN_PACKAGE = re.compile(r"\b(?:my|our)\s+(?:own\s+)?(?:package|module)\s+((?-i:[a-z_]\w*))\b", re.IGNORECASE)
+_OWN_PACKAGE = re.compile(r"\b(?:my|our)\s+(?:own\s+)?(?:(?:package|module)\s+((?-i:[a-z_]\w*))\b"
+                          r"|((?-i:[a-z_]\w*))\s+(?:package|module)\b)", re.IGNORECASE)
 
 
 def own_packages(question: str) -> frozenset[str]:
-    """The packages and modules the asker names as theirs ("Our package shop …"): every dotted name under one
-    ("shop.cart", "shop.cart.total()") is theirs too, written on no page, where a name under the asker's variable or
-    class ("obj.__len__", "Color.RED") may still be the API's."""
-    return frozenset(_OWN_PACKAGE.findall(question))
+    """The packages and modules the asker names as theirs ("Our package shop …", "my settings module"): every dotted
+    name under one ("shop.cart", "shop.cart.total()") is theirs too, written on no page, where a name under the
+    asker's variable or class ("obj.__len__", "Color.RED") may still be the API's. The name must be used as code
+    too ("import shop.cart", "settings.debug_override"): in "my package live in a second folder" it is a verb."""
+    named = {name for match in _OWN_PACKAGE.finditer(question) for name in match.groups() if name}
+    return frozenset(name for name in named if re.search(rf"\b{re.escape(name)}\.\w|\bimport\s+{re.escape(name)}\b",
+                                                         question))
 
 
 def _unknown_names(question: str, idf: Callable[[list[str]], list[float]], focus: dict[str, float]) -> tuple[str, ...]:

@@ -2357,3 +2357,23 @@ def test_a_code_block_of_comments_alone_is_never_the_code_an_answer_shows(fresh_
                            "call that looks perfectly correct to me. Is the mistake really where the marker points?",
                            "detected at) the token preceding the arrow")
     assert "# PEG grammar" not in answer.answer
+
+
+def test_names_of_the_askers_own_code_are_no_names_a_page_must_write():
+    # "my settings module … settings.debug_override": the module is the asker's, and so is all under it; "my package
+    # live in a second folder" names no package "live". A member of the asker's own enum ("Status.DONE") is theirs;
+    # a special attribute of it ("Color.RED.__doc__") is Python's. "… defines a little show() helper" is theirs.
+    question = "A plugin sets settings.debug_override = True on my settings module. How do I remove that attribute?"
+    assert analyse(question).names == ()
+    assert own_names("Some submodules of my package live in a second folder. What can __init__.py do?") == frozenset()
+    found = ["An enumeration member has a name and a value. Every object has a __doc__ attribute. Edit __init__.py."]
+    asked = "My Status enum (a plain Enum) has a member DONE whose value is 2. Will Status.DONE == 2 be True?"
+    assert names_as_written(("Status.DONE",), found, asked) == ()
+    documented = ("I'd like each member of my Color enum to carry a description, so that help(Color.RED) or "
+                  "Color.RED.__doc__ explains it.")
+    assert names_as_written(("Color.RED.__doc__",), found, documented) == ("__doc__",)
+    # A file name the pages write is kept whole: "__init__.py" is no attribute "py" of a qualifier "__init__".
+    assert names_as_written(("__init__.py",), found, "What can the package's __init__.py do?") == ("__init__.py",)
+    assert "show" in own_names("My startup file does import numpy as np and defines a little show() helper. Can I "
+                               "use it?")
+    assert analyse("Both of my base classes define a save() method. Which save() does the subclass use?").names == ()
