@@ -392,7 +392,8 @@ def names_as_written(names: Sequence[str], texts: Sequence[str], question: str =
             kept.append(name)  # "__init__.py": a file name, not a qualifier and an attribute
             continue
         qualifier, _, attribute = name.rpartition(".")
-        if (qualifier in _OWN_OBJECTS or qualifier in own and not _DUNDER_NAME.match(attribute)) and not written(attribute):
+        theirs = qualifier in _OWN_OBJECTS or qualifier in own and not _DUNDER_NAME.match(attribute)
+        if theirs and not written(attribute):
             continue  # "self.render()", "Status.DONE" of "My Status enum": the asker's own (not "Color.RED.__doc__")
         askers = qualifier and (
             _POSSESSED.match(qualifier) or qualifier in own or qualifier in _OWN_OBJECTS

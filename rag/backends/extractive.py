@@ -463,10 +463,11 @@ def _quote(units: Sequence[Unit]) -> Iterator[str]:
 def _quotable(unit: Unit, question: Question) -> bool:
     """Could this unit be the answer? Not a question the document asks ("What's the evidence that …?"), except a
     heading expanding the acronym asked about ("Can't we get rid of the Global Interpreter Lock?"); not code
-    unless the question asks for code, and never a block of comments alone; not a label (sentences and items shorter than MIN_WORDS, except the answer
-    to a question the text asks, a definition under the term asked about: "Jython" / "Python implemented in
-    Java.", and a whole sentence of three words or more: "The directory must be empty."); a link definition only for
-    a question asking for a link (its words are the body sentence that uses the link, a unit of its own)."""
+    unless the question asks for code, and never a block of comments alone; not a label (sentences and items
+    shorter than MIN_WORDS, except the answer to a question the text asks, a definition under the term asked about:
+    "Jython" / "Python implemented in Java.", and a whole sentence of three words or more: "The directory must be
+    empty."); a link definition only for a question asking for a link (its words are the body sentence that uses the
+    link, a unit of its own)."""
     if unit.kind == HEADING:
         return question.type == EXPANSION
     if unit.kind == LINK:
