@@ -118,9 +118,6 @@ _NAMED_AS = [re.compile(pattern, re.IGNORECASE) for pattern in (
     r"\((?:also\s+)?(?:called|known\s+as)\s+([^)]+)\)", r",\s+(?:called|known\s+as)\s+(.+)$",
     r",\s+or\s+(.+?)(?:\s+for\s+short)?\s*[.;]?$")]  # "… the function's documentation string, or docstring."
 
-# A sentence that opens by pointing back at the one before ("They can also …", "It also …", "By default, this is …",
-# the next step: "Then call the endwin() function …").
-POINTS_BACK = re.compile(r"^(?:[\w ]{1,25},\s*)?(?:they|it|this|these|those|both|he|she|then)\b", re.IGNORECASE)
 _CONCLUSION_SECTION = re.compile(r"\b(?:conclusions?|summary|tl;?dr|takeaways?|answer|verdict|key\s+facts)\b", re.I)
 
 
@@ -327,12 +324,6 @@ def judge(question: Question, units: Sequence[Unit], embedder: Embedder, section
     # sentence's subject, so it counts as the sentence's own words and meaning.
     opening = {unit: entry_text(unit) for unit in _section_openings(question, units, sections)}
     entry_cosines = dict(zip(opening, embedder.encode(list(opening.values())) @ asked)) if opening else {}
-    # A sentence pointing back at the one before ("These two variables are only defined if …") says what it says of
-    # that one's subject: it is as close in meaning as the two read together (see _going_on).
-    going_on = _going_on(units)
-    if going_on:
-        together = dict(zip(going_on, embedder.encode(list(going_on.values())) @ asked))
-        entry_cosines.update({unit: c for unit, c in together.items() if c > entry_cosines.get(unit, -1.0)})
     defining = question.asks_what_it_is and not question.wants_list
     judged = []
     for at, (unit, cosine, vector) in enumerate(zip(units, cosines, vectors)):
@@ -382,17 +373,6 @@ def judge(question: Question, units: Sequence[Unit], embedder: Embedder, section
         judged.append(Judged(unit, score, cosine, covers(question, unit, ranked_cosine if carried else cosine), has_type,
                              vector, finishes, features))
     return sorted(judged, key=lambda j: -j.score)
-
-
-def _going_on(units: Sequence[Unit]) -> dict[Unit, str]:
-    """Each sentence opening by pointing back at the sentence before it in its passage (POINTS_BACK), with that
-    sentence before it: "The variables sys.ps1 and sys.ps2 define the strings used as primary and secondary prompts:"
-    / "These two variables are only defined if the interpreter is in interactive mode." Alone, "these two variables"
-    share no meaning with a question about sys.ps1. On bench/pydocs_questions.json: +4 -1 cited of 1,263, falsely
-    declined and declined unchanged."""
-    return {unit: f"{before.text} {unit.text}" for before, unit in zip(units, units[1:])
-            if unit.kind == SENTENCE and before.kind == SENTENCE and before.passage == unit.passage
-            and POINTS_BACK.match(unit.text)}
 
 
 def weighted(features: dict[str, float], weights: dict[str, float] = SCORE_WEIGHTS) -> float:

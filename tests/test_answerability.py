@@ -2377,20 +2377,3 @@ def test_names_of_the_askers_own_code_are_no_names_a_page_must_write():
     assert "show" in own_names("My startup file does import numpy as np and defines a little show() helper. Can I "
                                "use it?")
     assert analyse("Both of my base classes define a save() method. Which save() does the subclass use?").names == ()
-
-
-def test_a_sentence_pointing_back_is_as_close_as_it_is_read_with_the_one_before(embedder):
-    # "These two variables are only defined if …" shares no meaning with a question about sys.ps1 alone; read with the
-    # sentence it points back at, it does. A sentence that points at nothing keeps its own closeness.
-    question = analyse("My tool prints sys.ps1 in its banner, but run as a script it fails with AttributeError. When "
-                       "are sys.ps1 and sys.ps2 actually there?")
-    text = ("The variables sys.ps1 and sys.ps2 define the strings used as primary and secondary prompts. These two "
-            "variables are only defined if the interpreter is in interactive mode. The variable sys.path is a list "
-            "of strings.")
-    passage = Passage(text=text, start=0, end=len(text), section="Standard Modules", page=None, id=0,
-                      source="modules.md", title="Modules")
-    judged = {j.unit.text: j for j in judge(question, units_of([passage]), embedder)}
-    pointing = judged["These two variables are only defined if the interpreter is in interactive mode."]
-    assert pointing.features["cosine"] > pointing.cosine + 0.1
-    alone = judged["The variable sys.path is a list of strings."]
-    assert alone.features["cosine"] == pytest.approx(alone.cosine)

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING
 
 from rag.config import Settings
 from rag.grounding import (
-    FOCUS_MIN, POINTER, POINTS_BACK, Judged, heading_asks, judge, lead_in, names_field, names_found,
-    tells_what_is_asked, under_term_asked,
+    FOCUS_MIN, POINTER, Judged, heading_asks, judge, lead_in, names_field, names_found, tells_what_is_asked,
+    under_term_asked,
 )
 from rag.question import CARRIED_TYPES, EXPANSION, URL, stemmed_terms
 from rag.text import code_fence, passage_sentences
@@ -47,6 +47,9 @@ ITEM_SENTENCES = 2  # … each with at most this many sentences after an item's 
 _SETUP = re.compile(r"^(?:sometimes\b|say\s+you\b|suppose\b|imagine\b|a\s+common\s+(?:problem|mistake|situation)\b|"
                     r"it\s+can\s+be\s+a\s+surprise\b|you\s+(?:may|might)\s+(?:want|need|wish)\s+to\b)", re.IGNORECASE)
 SETUP_REACH = 3  # … read on this many sentences at most (2 gained one question of bench/pydocs_questions.json, 3 two)
+# A sentence that opens by pointing back at the one before ("They can also …", "It also …", "By default, this is …",
+# the next step: "Then call the endwin() function …").
+_POINTS_BACK = re.compile(r"^(?:[\w ]{1,25},\s*)?(?:they|it|this|these|those|both|he|she|then)\b", re.IGNORECASE)
 # "This means that … it is easier to continue calculations", "This tells the server …", "The latter is useful …",
 # "… calling this function is the best practice …", "For example, a < b == c tests …": what it means, which function,
 # what it is an example of, which fact or case is the sentence before ("You can make this fact explicit by …")
@@ -218,7 +221,7 @@ def _complement(question: Question, answering: Sequence[Judged], chosen: Sequenc
 def _draws_on(question: Question, unit: Unit) -> bool:
     """Does the unit lean on the sentence before it: drawing on it ("This means …"), or pointing back at it ("They
     …", "By default, this is …", "… appear here first") when the question asks for more than one fact?"""
-    return bool(_DRAWS_ON.search(unit.text) or (POINTS_BACK.match(unit.text) or _HERE.search(unit.text))
+    return bool(_DRAWS_ON.search(unit.text) or (_POINTS_BACK.match(unit.text) or _HERE.search(unit.text))
                 and question.type not in CARRIED_TYPES)
 
 
@@ -275,7 +278,7 @@ def _with_continuations(question: Question, chosen: Sequence[Judged], every: Seq
                 and following not in units and all(following != j.unit for j in chosen)):
             units.append(following)  # the best sentence is read on with the next one: see _next_in_section
             continue
-        points_back = following is not None and bool(POINTS_BACK.match(following.text))
+        points_back = following is not None and bool(_POINTS_BACK.match(following.text))
         item_rest = following is not None and judged.unit.kind == ITEM and following.context.endswith(judged.unit.text)
         adds = following is not None and bool(wanted & stemmed_terms(following.text))
         if (following is not None and following.kind == SENTENCE and following.passage == judged.unit.passage
