@@ -386,10 +386,10 @@ def names_as_written(names: Sequence[str], texts: Sequence[str], question: str =
     given = quoted_names(question) | own
     kept = []
     for name in names:
-        if (_FILE_NAME.match(name) or _VARIABLE.match(name) or name in given) and not written(name):
+        if _FILE_NAME.match(name):  # "__init__.py": a file name, never a qualifier and an attribute
+            kept += [name] if written(name) else []
             continue
-        if _FILE_NAME.match(name):
-            kept.append(name)  # "__init__.py": a file name, not a qualifier and an attribute
+        if (_VARIABLE.match(name) or name in given) and not written(name):
             continue
         qualifier, _, attribute = name.rpartition(".")
         theirs = qualifier in _OWN_OBJECTS or qualifier in own and not _DUNDER_NAME.match(attribute)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-from rag.text import content_words, stemmer
+from rag.text import content_words, stemmer, terms
 
 # Expected answer types. "definition", "list" and "yes/no" shape the answer; the others must appear in it.
 PERSON, ORGANISATION, DATE, YEAR, NUMBER, PERCENTAGE, AMOUNT, PLACE, URL, EXPANSION = (
@@ -692,7 +692,7 @@ def _naming_words(phrase: str) -> list[str]:
 def _distinctive_title_terms(titles: tuple[tuple[str, str], ...]) -> tuple[tuple[str, frozenset[str]], ...]:
     """Each document's title terms (stems: "module" and "modules" are one word) that no other title has (cached: the
     titles change only with the index)."""
-    own = [(doc, frozenset(stemmer().stemWords(content_words(title)))) for doc, title in titles]
+    own = [(doc, frozenset(terms(title))) for doc, title in titles]
     seen = Counter(term for _, terms_ in own for term in terms_)
     return tuple((doc, frozenset(term for term in terms_ if seen[term] == 1)) for doc, terms_ in own)
 
