@@ -368,8 +368,9 @@ def names_as_written(names: Sequence[str], texts: Sequence[str], question: str =
     "mylist.len"; "x.append" when no passage writes an "x"; one the question binds ("groups = defaultdict(list) …
     groups.get()", "def foo(a) … foo.__annotations__"); one named in lower case that the passages write but as no
     built-in type and no module ("counts.update()", "sock.connect()", "stdscr.getch()", which pages write in their own
-    examples too), or that is short for a word of the question ("gen.send()" after "I created a generator"). The page
-    documents list.sort(), and requiring the asker's variable would decline every question written with one. The
+    examples too), or that is short for a word of the question ("gen.send()" after "I created a generator") or a
+    word its prose writes too ("a list of sensor readings … readings.remove(x)"). The page documents list.sort(),
+    and requiring the asker's variable would decline every question written with one. The
     asker's own variable alone ("reading my_list[50000]"), file ("I saved my script as random.py"), name imported from
     their own file ("customers.py … from customers import find_customer") or any value the ``question`` quotes
     ("Path('done.flag').touch()"), written on no passage, is no code name at all, nor is an attribute of the asker's
@@ -467,9 +468,10 @@ _BUILTIN_TYPES = frozenset(name for name, value in vars(builtins).items() if isi
 
 def _abbreviates(name: str, question: str) -> bool:
     """Is the lower-case name short for a word of the question ("gen" after "I created a generator", "conn" for "my
-    connection")?"""
-    return len(name) >= 3 and any(word.lower().startswith(name) and len(word) > len(name)
-                                  for word in re.findall(r"[A-Za-z]+", question))
+    connection"), or a word its prose writes as well ("a list of sensor readings … readings.remove(x)")?"""
+    prose = re.findall(r"(?<![\w.])[A-Za-z]+(?![\w.(])", question)
+    return len(name) >= 3 and (any(word.lower().startswith(name) and len(word) > len(name)
+                                   for word in re.findall(r"[A-Za-z]+", question)) or name in prose)
 
 
 def _a_module(name: str, texts: Sequence[str], question: str) -> bool:

@@ -524,6 +524,9 @@ _PASSED = re.compile(r"(?:[(,]|\w=)\s*([A-Za-z_][\w.]*\w)\s*(?=[,)])")
 # "[item async for item in stream()]": what the asker's loop calls for its items (a function of theirs; not a
 # built-in, "for i in range(n)", nor a module's, "for entry in os.scandir(path)").
 _ITERATED = re.compile(r"\bfor\s+\w+(?:\s*,\s*\w+)*\s+in\s+([A-Za-z_]\w*)\s*\(")
+# "{make_key(r): make_value(r) for r in rows}": what the asker's loop applies to its own loop variable (a function of
+# theirs; a built-in, "str(r)", is Python's, and an API name a page writes is kept by rag.answer.names_as_written).
+_LOOP_VARIABLE = re.compile(r"\bfor\s+([A-Za-z_]\w*)\s+in\b")
 # "python -m tools.cleanup": a package of the asker's that they run (not "python -m json.tool").
 _RUN_AS_MODULE = re.compile(r"(?<!\S)-m\s+([A-Za-z_]\w*(?:\.\w+)+)")
 # "My module orders.py does from customers import find_customer, and customers.py …": from a file of the asker's.
@@ -534,12 +537,15 @@ _IMPORTED = re.compile(r"\bfrom\s+(\w+)\s+import\s+(\w+(?:\s*,\s*(?!(?:and|or)\b
 def own_names(question: str) -> frozenset[str]:
     """The names the asker gives their own code ("In my Player class …", "an Enum called Color", "our package shop"),
     binds in it ("groups = defaultdict(list)", "def foo(a)"), passes to a call ("key=get_customer"), calls for a
-    loop's items ("for item in stream()") or imports from a file of theirs, and the names made from them ("… to make
+    loop's items ("for item in stream()") or on them ("{make_key(r): make_value(r) for r in rows}") or imports from a file of theirs, and the names made from them ("… to make
     an ExtendedColor"): no page writes them, and none need to."""
     given = {name for match in _OWN_NAME.finditer(question) for name in match.groups() if name}
     given |= {name for match in _BOUND.finditer(question) for name in match.groups() if name}
     given |= {match.group(1) for match in _PASSED.finditer(question)}
     given |= {name for name in _ITERATED.findall(question) if not hasattr(builtins, name)}
+    given |= {name for variable in _LOOP_VARIABLE.findall(question)
+              for name in re.findall(rf"(?<![\w.])([A-Za-z_]\w*)\(\s*{re.escape(variable)}\s*\)", question)
+              if not hasattr(builtins, name)}
     given |= {name for name in _RUN_AS_MODULE.findall(question) if name.split(".")[0] not in sys.stdlib_module_names}
     given |= {name.strip() for match in _IMPORTED.finditer(question)
               if re.search(rf"\b{re.escape(match.group(1))}\.py\b", question) for name in match.group(2).split(",")}

@@ -1797,6 +1797,10 @@ def test_a_name_the_asker_gives_their_own_code_need_not_be_written_by_the_pages(
     # … and what their loop calls for its items, not a built-in or a module's function.
     assert analyse("A colleague wrote [item async for item in stream()]. What makes it asynchronous?").names == ()
     assert analyse("Does for i in range(3) build a list? And for e in os.scandir(path)?").names == ("os.scandir",)
+    # … and what their loop applies to its own loop variable, not a built-in.
+    assert own_names("My dict comprehension {make_key(r): make_value(r) for r in rows} has side effects. Which "
+                     "part runs first?") == {"make_key", "make_value"}
+    assert own_names("Does [str(r) for r in rows] build a list?") == frozenset()
     shutil.copy(PYDOCS / "tutorial" / "classes.html", Path(fresh_assistant.settings.corpus_dir) / "classes.html")
     fresh_assistant.index()
     answered_with(fresh_assistant, "In my Player class I wrote inventory = [] right under the class line and call "
@@ -1843,6 +1847,11 @@ def test_the_askers_own_variable_or_quoted_value_is_no_code_name_a_page_must_wri
     assert names_as_written(("self.touch",), found + ["touch() updates the modification time"],
                             "Does self.touch() in my Path subclass update the time?") == ("touch",)
     assert names_as_written(("conn.render",), found, "What does conn.render() do?") == ("conn.render",)
+    # … nor the object the question names in words before it writes it as code ("a list of sensor readings … call
+    # readings.remove(x)"): list.remove is asked about, and requiring "readings.remove" declined the question.
+    assert names_as_written(("readings.touch",), found, "I keep sensor readings in a list and call "
+                            "readings.touch() on it. What happens?") == ("touch",)
+    assert names_as_written(("readings.touch",), found, "What does readings.touch() do?") == ("readings.touch",)
 
 
 def test_a_name_the_asker_gives_as_an_example_need_not_be_written_by_the_pages(fresh_assistant):
