@@ -569,16 +569,25 @@ def own_packages(question: str) -> frozenset[str]:
                                                          question))
 
 
+# "Is there a tool that … rewrites it to modern Python 3 syntax, such as pyupgrade?": the one lower-case word given
+# as the example, ending its clause, names a tool or package (a word of the language the pages would hold).
+_EXAMPLE_TOOL = re.compile(r"(?:\bsuch\s+as|(?<!\bwould\s)(?<!'d\s)\blike|\be\.g\.,?|\bfor\s+(?:example|instance),?)"
+                           r"\s+([a-z][a-z0-9]{3,})(?=\s*[?,;)]|\s*$)")
+
+
 def _unknown_names(question: str, idf: Callable[[list[str]], list[float]], focus: dict[str, float]) -> tuple[str, ...]:
     """The proper names of the question no indexed passage holds: the documents never mention what is asked
-    about, so no passage sharing the question's other words answers it ("Can AMC send the marks by SMS?").
-    A term in no passage gets the rarest weight (that of the empty term, which no passage holds); when every
-    focus term has it, the index has no statistics and nothing is judged unknown."""
+    about, so no passage sharing the question's other words answers it ("Can AMC send the marks by SMS?"). So is a
+    tool or package given as the example of what is asked for ("such as pyupgrade?"), where a proper name given as
+    one is a comparison ("a garbage collector like Java's"). A term in no passage gets the rarest weight (that of
+    the empty term, which no passage holds); when every focus term has it, the index has no statistics and nothing
+    is judged unknown."""
     rarest = idf([""])[0]
     if not focus or all(weight >= rarest for weight in focus.values()):
         return ()
     unknown = []
-    for name in dict.fromkeys(match.group(1) or match.group(2) for match in _names_written(question)):
+    named = [match.group(1) or match.group(2) for match in _names_written(question)]
+    for name in dict.fromkeys(named + _EXAMPLE_TOOL.findall(question)):
         stem = stemmer().stemWord(name.lower())
         if name.lower() not in _FRAME_WORDS and focus.get(stem, 0.0) >= rarest:
             unknown.append(name)

@@ -398,6 +398,12 @@ def test_a_question_about_a_name_no_passage_holds_is_declined(fresh_assistant):
     answer = ask_quoting(fresh_assistant, "How can the marks sent by email be logged, for example with the mailtrace "
                          "module?")
     assert not answer.grounded and "mailtrace" in answer.answer, answer.answer
+    # … and so is a tool given as the example of what is asked for: the notes name no such tool.
+    answer = ask_quoting(fresh_assistant, "Is there a tool that converts the scans to PDF files before the analysis, "
+                         "such as scanconvert?")
+    assert not answer.grounded and "scanconvert" in answer.answer, answer.answer
+    answer = ask_quoting(fresh_assistant, "Can the scans be image files, such as png?")  # a word the notes hold
+    assert answer.grounded, answer.answer
     assert analyse("Can the marks be sent by SMS?").unknown == ()  # no index statistics: nothing is unknown
 
 
