@@ -340,24 +340,27 @@ def suggested_names(question: str) -> list[str]:
     """The command-line options and functions the question suggests the way to ("…, for example with --index-url or
     --extra-index-url?", "…, for example with join(timeout) and terminate()?"): like a suggested setting, pages that
     write none of them do not say how it is done."""
-    return [m.group(1) or m.group(2) for m in _SUGGESTED_NAME.finditer(_suggestion(question))]
+    suggestion = _RUN_MODULE.sub(" ", _suggestion(question))  # "python -m venv --upgrade" suggests --upgrade
+    return [m.group(1) or m.group(2) for m in _SUGGESTED_NAME.finditer(suggestion)]
 
 
 def _suggestion(question: str) -> str:
-    """What follows "for example with" (or "e.g. using", …): the way the asker suggests, or ""."""
+    """What follows "for example with" (or "e.g. using", …), or a command after "such as" ("…, such as python -I for
+    isolated mode?"): the way the asker suggests, or ""."""
     suggested = _SUGGESTED.search(question)
-    return suggested.group(1) if suggested else ""
+    return (suggested.group(1) or suggested.group(2)) if suggested else ""
 
 
 _SUGGESTED_NAME = re.compile(r"(?<![\w-])(--?[A-Za-z][\w-]*)|\b([A-Za-z_][\w.]*)\(")
+_RUN_MODULE = re.compile(r"(?<![\w-])-m\s+[\w.]+")  # how a command runs a module: the module is what it names
 
 
 def _sets(text: str, keyword: str, value: str) -> bool:
     return re.search(rf"\b{re.escape(keyword)}\s*=\s*['\"]?{re.escape(value)}(?![\w.])", text) is not None
 
 
-_SUGGESTED = re.compile(r"\b(?:for\s+(?:example|instance)|e\.g\.),?\s+(?:with|using|by\s+passing|by\s+calling)\s+(.+)$",
-                        re.IGNORECASE)
+_SUGGESTED = re.compile(r"\b(?:for\s+(?:example|instance)|e\.g\.),?\s+(?:with|using|by\s+passing|by\s+calling)\s+(.+)$"
+                        r"|\bsuch\s+as\s+((?:python3?|pip3?|py)\s.+)$", re.IGNORECASE)
 _SETTING = re.compile(r"(?<![\w.=!<>])([A-Za-z_]\w*)\s*=(?!=)\s*('[^']*'|\"[^\"]*\"|[\w.-]+)")
 
 

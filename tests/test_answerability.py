@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from rag.answer import answer_stream, final_answer, names_as_written, suggested_settings, unwritten_names
+from rag.answer import (answer_stream, final_answer, names_as_written, suggested_names, suggested_settings,
+                        unwritten_names)
 from rag.backends import ChatBackend, get_backend
 from rag.backends.extractive import _code_rest, _in_parallel, _only_comments
 from rag.grounding import SCORE_WEIGHTS, judge, question_vector, written_text
@@ -2009,6 +2010,11 @@ def test_a_way_the_question_suggests_by_option_or_call_must_be_written_by_the_pa
                                  "instead of the Python Package Index, for example with --index-url?").grounded
     answered_with(fresh_assistant, "How do I upgrade an installed package to the latest version with pip, for "
                   "example with --upgrade?", "Use --upgrade")
+    # … and so is a command given after "such as" ("such as pip -P …"), where "-m" names the module a command runs.
+    assert not extractive_answer(fresh_assistant, "Is there a single switch that makes pip install packages from "
+                                 "our private index, such as pip -P for the index?").grounded
+    assert suggested_names("How do I upgrade it in place, for example with python -m venv --upgrade?") == ["--upgrade"]
+    assert suggested_names("How do I serve files with a command such as python -m http.server?") == []
 
 
 def test_names_only_the_setup_writes_need_not_all_be_on_the_answering_passage(fresh_assistant):
