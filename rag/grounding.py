@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rag.question import (
-    CARRIED_TYPES, DEFINITION, EXPANSION, NUMBER, PERSON, YES_NO, Question, asked_acronym, asks_how, carries, mentions,
-    names_another_doer, says_literally, stemmed_terms, titled_by,
+    CARRIED_TYPES, DEFINITION, EXPANSION, NUMBER, PERSON, YES_NO, Question, asked_acronym, asks_how, carries,
+    mentions, names_another_doer, says_literally, stemmed_terms, titled_by,
 )
 from rag.text import stemmer, terms
 from rag.units import (
@@ -103,6 +103,13 @@ _WHY = re.compile(r"^\s*why\b|\bwhy\s*\?\s*$|\b(?:explain|reason|wonder|know|und
 _REASON = re.compile(r"\b(?:because|since|so\s+that|the\s+(?:advantage|benefit|reason)|this\s+is\s+why|that\s+is\s+why|"
                      r"in\s+order\s+to|this\s+means|driven\s+by|otherwise|to\s+avoid|ensures?|guarantees?|caused\s+by|due\s+to|"
                      r"the\s+(?:cause|problem)\s+(?:is|may\s+be|might\s+be|can\s+be))\b", re.IGNORECASE)
+# "Where does the global statement have to go?" wants the rule that places it ("The global statement must precede all
+# uses of the listed names.", "… and it must be last", "The #! must be the first two characters of the file.").
+_WHERE_IT_GOES = re.compile(r"\bwhere\s+(?:exactly\s+)?(?:does|do|must|should|can|is|are)\b[^?]*\b(?:have\s+to|has\s+to|"
+                            r"must|should|go|goes|allowed|appear)\b", re.IGNORECASE)
+_PLACEMENT = re.compile(r"\b(?:must|should|has\s+to|have\s+to|needs?\s+to|can\s+only|may\s+only)\s+(?:\w+\s+){0,3}?"
+                        r"(?:precede|follow|come|appear|occur|be\s+(?:the\s+)?(?:first|last|placed|put|defined|written|at|in|"
+                        r"on|before|after|near|inside|within)|be\s+\w+\s+(?:before|after|at|in))\b", re.IGNORECASE)
 # A what-is question wants a sentence saying what the thing is: it is the sentence's subject ("The nonlocal statement
 # causes …", "An Enum is a set of …") or what the sentence calls something ("Any function containing a yield
 # keyword is a generator function", "… (also called f-strings)"; a glossary item "Term: what it is").
@@ -458,11 +465,14 @@ def is_how_to(question: Question) -> bool:
 
 
 def _has_asked_shape(question: Question, text: str) -> bool:
-    """Is the text an instruction for a how-to question, a reason for a why-question?"""
+    """Is the text an instruction for a how-to question, a reason for a why-question, a rule placing something for
+    a question asking where it has to go?"""
     if is_how_to(question):
         return bool(_INSTRUCTION.search(text))
     if _WHY.search(question.text):
         return bool(_REASON.search(text))
+    if _WHERE_IT_GOES.search(question.asking or question.text):
+        return bool(_PLACEMENT.search(text))
     return False
 
 

@@ -2398,3 +2398,16 @@ def test_names_of_the_askers_own_code_are_no_names_a_page_must_write():
     assert "show" in own_names("My startup file does import numpy as np and defines a little show() helper. Can I "
                                "use it?")
     assert analyse("Both of my base classes define a save() method. Which save() does the subclass use?").names == ()
+
+
+def test_where_something_has_to_go_is_answered_by_the_rule_that_places_it(fresh_assistant):
+    # "Where does the global statement have to go?" wants the rule placing it ("… must precede all uses …"), not the
+    # sentences closer in meaning that say what the statement is.
+    indexed_with(fresh_assistant, "global.md", (
+        "# The global statement\n\nThe global statement is a declaration which holds for the entire current code "
+        "block. It means that the listed identifiers are to be interpreted as globals. In a function, variables that "
+        "are only referenced are implicitly global. The global statement must precede all uses of the listed names. "
+        "Names listed in a global statement must not be defined as formal parameters.\n"))
+    answered_with(fresh_assistant, "My function prints counter on its first line and declares global "
+                  "counter a few lines further down, and now the module no longer compiles. Where does the "
+                  "global statement have to go?", "must precede all uses")
