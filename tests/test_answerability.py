@@ -2411,3 +2411,21 @@ def test_where_something_has_to_go_is_answered_by_the_rule_that_places_it(fresh_
     answered_with(fresh_assistant, "My function prints counter on its first line and declares global "
                   "counter a few lines further down, and now the module no longer compiles. Where does the "
                   "global statement have to go?", "must precede all uses")
+
+
+def test_a_sentence_ending_its_chunk_with_a_colon_is_quoted_with_the_example_the_next_chunk_opens_with(fresh_assistant):
+    # "… by using the builtin reversed() function twice:" ends one chunk, and the example it introduces opens the
+    # next: the answer shows the example, as it does when both are in one chunk, whatever the question asks.
+    filler = " ".join(f"Sorting note {n} says that the records keep their place when their keys are equal, which "
+                      f"makes a sort of records by several keys possible in passes." for n in range(9))
+    indexed_with(fresh_assistant, "sorting.md", (
+        f"# Sorting\n\n## Odds and ends\n\n{filler} The reverse parameter still keeps records with equal keys in "
+        "their original order. Interestingly, that effect can be simulated without the parameter by using the "
+        "builtin reversed() function twice:\n\n```\n>>> double_reversed = list(reversed(sorted(reversed(data), "
+        "key=itemgetter(0))))\n```\n\nThe sort routines use < when making comparisons between two objects.\n"))
+    hits = fresh_assistant.search("simulated without the parameter by using the builtin reversed() function twice", k=5)
+    code_chunks = [h.passage for h in hits if "double_reversed" in h.passage.text]
+    assert code_chunks and all("function twice:" not in p.text for p in code_chunks)  # the chunk boundary is between
+    answered_with(fresh_assistant, "Can the effect of the reverse parameter, keeping records with equal keys in "
+                  "their original order, be simulated without the parameter?",
+                  "function twice", "double_reversed = list(reversed(sorted(reversed(data)")

@@ -412,14 +412,34 @@ def _with_code_rest(units: Sequence[Unit], every: Sequence[Unit], passages: Sequ
     """The units, a code block cut off by the end of its chunk followed by its rest, when another passage given
     holds it: a long example ("class AsyncZip(threading.Thread): …" / "background = AsyncZip(…)") is split across
     chunks, and the lines that show how to use it are often in the second. The lines the chunks share (their
-    overlap) are quoted once."""
+    overlap) are quoted once. So is a sentence ending its chunk with ":" followed by the example it introduces
+    from the next chunk ("… can be simulated without the parameter by using the builtin reversed() function
+    twice:" / ">>> double_reversed = list(reversed(sorted(reversed(data), …)))"), as one in the same chunk is."""
     out: list[Unit] = []
     for unit in units:
         out.append(unit)
-        rest = _code_rest(unit, every, passages) if unit.kind == CODE else None
+        rest = _code_rest(unit, every, passages) if unit.kind == CODE else _introduced_code(unit, every, passages)
         if rest is not None and rest not in units and rest not in out:
             out.append(rest)
     return out
+
+
+def _introduced_code(unit: Unit, every: Sequence[Unit], passages: Sequence[Passage]) -> Unit | None:
+    """The code block opening the given passage that goes on from the unit's, when the unit ends its passage with
+    ":" (past the lines the two chunks share)."""
+    own = [u for u in every if u.passage == unit.passage]
+    if unit.kind not in (SENTENCE, ITEM) or not unit.text.rstrip().endswith(":") or not own or own[-1] != unit:
+        return None
+    said = " ".join(passages[unit.passage].text.split())
+    for at, passage in enumerate(passages):
+        if at == unit.passage or not passage.goes_on_from(passages[unit.passage]):
+            continue
+        for opening in (u for u in every if u.passage == at and u.kind != HEADING):
+            if opening.kind == CODE:
+                return opening
+            if " ".join(opening.text.split()) not in said:  # past the overlap, and no code yet
+                break
+    return None
 
 
 def _code_rest(unit: Unit, every: Sequence[Unit], passages: Sequence[Passage]) -> Unit | None:
