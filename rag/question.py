@@ -502,7 +502,7 @@ def _names_written(question: str) -> list[re.Match[str]]:
 # of them define a save() method".
 _CODE_NOUN = (r"(?:class|classes|subclass|subclasses|enum|enums|function|module|package|object|type|exception|error|"
               r"instance|method|variable|dataclass|decorator|script|program|app|application|library|project|tool)")
-_OWN_NAME = re.compile(rf"\b(?:my|our|its|their)\s+(?:own\s+)?([A-Z]\w*|[a-z_]\w*(?=\(\)))(?:\(\))?\s+{_CODE_NOUN}\b"
+_OWN_NAME = re.compile(rf"\b(?:my|our|its|their)\s+(?:own\s+)?((?-i:[A-Z])\w*|[a-z_]\w*(?=\(\)))(?:\(\))?\s+{_CODE_NOUN}\b"
                        rf"|\b{_CODE_NOUN}\s+(?:called|named)\s+([A-Z]\w*)"
                        r"|\b(?:overrides|overriding|overrode|overridden)\s+([A-Za-z_]\w*)\(\)"
                        r"|(?<=[a-z] )((?-i:[A-Z][a-z]\w*))\s+(?:objects|instances)\b"

@@ -1795,6 +1795,10 @@ def test_a_name_the_asker_gives_their_own_code_need_not_be_written_by_the_pages(
     assert own_names("I subclassed str to make a Slug class that lower-cases its text.") == {"Slug"}
     assert own_names("I wrote a small BitMask class that wraps an integer.") == {"BitMask"}
     assert own_names("I made a Counter object from the words. How do I get the top three?") == frozenset()
+    # … and only a capitalised one after "my": "My argparse script", "my own type function" name a module and a
+    # kind of function, not code of the asker's ("… for example by raising argparse.ArgumentTypeError?" asks about
+    # argparse's exception, which a page must write).
+    assert own_names("My argparse script checks a range. How do I write my own type function for it?") == frozenset()
     assert analyse("Does sorted(orders, key=get_customer, reverse=True) keep ties in order?").names == ()
     assert analyse("What does functools.reduce(operator.mul, numbers, 1) give for no numbers?").names == (
         "functools.reduce",)
