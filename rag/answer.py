@@ -345,8 +345,8 @@ def suggested_names(question: str) -> list[str]:
 
 
 def _suggestion(question: str) -> str:
-    """What follows "for example with" (or "e.g. using", …), or a command after "such as" ("…, such as python -I for
-    isolated mode?"): the way the asker suggests, or ""."""
+    """What follows "for example with" (or "e.g. using", …), or a command or setting after "such as" ("…, such as
+    python -I for isolated mode?", "…, such as force=True?"): the way the asker suggests, or ""."""
     suggested = _SUGGESTED.search(question)
     return (suggested.group(1) or suggested.group(2)) if suggested else ""
 
@@ -360,7 +360,7 @@ def _sets(text: str, keyword: str, value: str) -> bool:
 
 
 _SUGGESTED = re.compile(r"\b(?:for\s+(?:example|instance)|e\.g\.),?\s+(?:with|using|by\s+passing|by\s+calling)\s+(.+)$"
-                        r"|\bsuch\s+as\s+((?:python3?|pip3?|py)\s.+)$", re.IGNORECASE)
+                        r"|\bsuch\s+as\s+((?:python3?|pip3?|py)\s.+|[A-Za-z_]\w*\s*=.+)$", re.IGNORECASE)
 _SETTING = re.compile(r"(?<![\w.=!<>])([A-Za-z_]\w*)\s*=(?!=)\s*('[^']*'|\"[^\"]*\"|[\w.-]+)")
 
 

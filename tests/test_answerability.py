@@ -1686,6 +1686,9 @@ def test_a_setting_the_question_suggests_must_be_written_by_the_pages(fresh_assi
                 "gives one of them, for example with add_mutually_exclusive_group(required=True)?")
     assert suggested_settings(question) == [("required=True", "required", "True")]
     assert suggested_settings("What is the difference between errors='replace' and errors='ignore'?") == []
+    # … as is one given after "such as" ("Is there an argument to basicConfig that …, such as force=True?")
+    assert suggested_settings("Is there an argument that makes it mandatory, such as required=True?") == [
+        ("required=True", "required", "True")]
     indexed_with(fresh_assistant, "argparse.md", page.format(setting="", said="Either option may be given."))
     answer = extractive_answer(fresh_assistant, question)
     assert not answer.grounded and "required=True" in answer.answer, answer.answer
