@@ -373,9 +373,10 @@ def names_as_written(names: Sequence[str], texts: Sequence[str], question: str =
     built-in type and no module ("counts.update()", "sock.connect()", "stdscr.getch()", which pages write in their own
     examples too), or that is short for a word of the question ("gen.send()" after "I created a generator") or a
     word its prose writes too ("a list of sensor readings … readings.remove(x)"). The page documents list.sort(),
-    and requiring the asker's variable would decline every question written with one. The
-    asker's own variable alone ("reading my_list[50000]"), file ("I saved my script as random.py"), name imported from
-    their own file ("customers.py … from customers import find_customer") or any value the ``question`` quotes
+    and requiring the asker's variable would decline every question written with one. The asker's own variable
+    alone ("reading my_list[50000]"), file ("I saved my script as random.py"), name imported from their own file
+    ("customers.py … from customers import find_customer"), function their setup calls ("My try block only calls
+    load_config(), …": a name made of words, not in the asking clause) or any value the ``question`` quotes
     ("Path('done.flag').touch()"), written on no passage, is no code name at all, nor is an attribute of the asker's
     instance, class or parsed options that no passage writes ("self.render()", "args.dry_run": theirs to name; on
     bench/pydocs_questions.json 3 fewer falsely declined, nothing else moved, where any object's lost one cited and
@@ -388,8 +389,12 @@ def names_as_written(names: Sequence[str], texts: Sequence[str], question: str =
 
     own = own_names(question)
     given = quoted_names(question) | own
+    asking = asked_clause(question)
     kept = []
     for name in names:
+        if (_HELPER_CALL.match(name) and f"{name}(" in question and not re.search(rf"\b{name}\b", asking)
+                and not written(name)):
+            continue  # "My try block only calls load_config(), …": a function of the asker's, in their setup
         if _FILE_NAME.match(name):  # "__init__.py": a file name, never a qualifier and an attribute
             kept += [name] if written(name) else []
             continue
@@ -458,6 +463,7 @@ _VARIABLE = re.compile(rf"{_POSSESSED.pattern}|^(?:some|other|another|new|old)_[
 
 
 _OWN_OBJECTS = frozenset({"self", "cls", "args"})  # see names_as_written
+_HELPER_CALL = re.compile(r"^(?!_)[a-z]+(?:_[a-z0-9]+)+$")  # "load_config", "write_null": a name made of words
 _DUNDER_NAME = re.compile(r"^__\w+__$")  # a special attribute: Python's, whoever's object has it
 
 

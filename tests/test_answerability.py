@@ -1866,6 +1866,12 @@ def test_the_askers_own_variable_or_quoted_value_is_no_code_name_a_page_must_wri
     assert names_as_written(("readings.touch",), found, "I keep sensor readings in a list and call "
                             "readings.touch() on it. What happens?") == ("touch",)
     assert names_as_written(("readings.touch",), found, "What does readings.touch() do?") == ("readings.touch",)
+    # … nor a function of theirs their setup calls, a name made of words that no passage writes ("My try block only
+    # calls load_config(), …"); one the asking clause names is asked about ("for example with parse_known_args()").
+    assert names_as_written(("load_config",), found, "My try block only calls load_config(), and the ValueError is "
+                            "raised deeper. Will my except clause still catch it?") == ()
+    assert names_as_written(("parse_known_args",), found, "My script wraps another tool. How do I pass unknown "
+                            "options through, for example with parse_known_args()?") == ("parse_known_args",)
 
 
 def test_a_name_the_asker_gives_as_an_example_need_not_be_written_by_the_pages(fresh_assistant):
