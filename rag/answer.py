@@ -318,7 +318,8 @@ def unwritten_names(question: str, texts: Sequence[str], rare: Sequence[str] = (
     question = asked_clause(question)  # not the setup: "I read a CSV file that Excel saved as UTF-8, …. How do I …?"
     rare = [name for name in rare if name in question]
     unwritten = [acronym for acronym in acronyms(question)
-                 if not any(mentions(acronym, text) or spelled_out(text, acronym) for text in texts)]
+                 if not any(mentions(acronym, text) or spelled_out(text, acronym) or _in_lower_case(acronym, text)
+                            for text in texts)]
     unwritten += [name for name in rare
                   if not any(name in text or re.search(rf"\b{re.escape(name)}\b", text, re.IGNORECASE) for text in texts)]
     unwritten += [written for written, keyword, value in suggested_settings(question)
@@ -327,6 +328,12 @@ def unwritten_names(question: str, texts: Sequence[str], rare: Sequence[str] = (
     if not any(re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text) for name in suggested for text in texts):
         unwritten += suggested
     return tuple(unwritten)
+
+
+def _in_lower_case(acronym: str, text: str) -> bool:
+    """Does the text write an acronym with no vowel in lower case ("https locations", "zlib.crc32()")? One with a
+    vowel may be a word in lower case ("PUT" / "put"); "https" or "crc" is none."""
+    return not re.search(r"[AEIOUY]", acronym) and re.search(rf"\b{acronym.lower()}(?![a-z])", text) is not None
 
 
 def suggested_settings(question: str) -> list[tuple[str, str, str]]:

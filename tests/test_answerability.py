@@ -420,6 +420,11 @@ def test_an_acronym_no_retrieved_passage_writes_is_declined(fresh_assistant):
     answer = ask_quoting(fresh_assistant, "How do I send an HTTP POST request?")
     assert answer.grounded and "put the encoded data in the data argument" in answer.answer, answer.answer
     assert acronyms("How do I send an HTTP PUT request?") == ("HTTP", "PUT")
+    # An acronym with no vowel is no word in lower case: "https locations" writes HTTPS, where "put" is no PUT.
+    indexed_with(fresh_assistant, "proxies.md", (
+        "# Proxies\n\nThe fetcher reads http locations through the proxy set in the environment. Currently the "
+        "fetcher does not support fetching of https locations through a proxy.\n"))
+    answered_with(fresh_assistant, "Can the fetcher get HTTPS locations through a proxy?", "does not support fetching")
     # Words, not acronyms: two-letter capitals, words framing the question, a question written in capitals.
     assert acronyms("Is it OK to call an API from here, and what URL does it use?") == ("API",)
     assert acronyms("HOW DO I SEND A PUT REQUEST?") == ()
