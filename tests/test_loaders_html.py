@@ -18,6 +18,7 @@ from loader_checks import assert_exact_spans, assert_skipped, chunks_of, find
 from rag.chunk import SECTION_SEPARATOR
 from rag.passage import Passage
 from rag.units import CODE, SENTENCE, passage_units
+from rag.loaders import load_document
 from test_load import load
 
 PYDOCS = Path(__file__).resolve().parents[2] / "shared" / "bench" / "pydocs"
@@ -95,9 +96,15 @@ def is_heading(part: str, headings: set[str]) -> bool:
     return part in headings
 
 
+def read_pydocs(page: str):
+    """A page of the shared pydocs set as loaded, read where it is: the set is shared, never written to (test_load's
+    load() writes its bytes first, which emptied a page under two runs at once)."""
+    return load_document(PYDOCS / page, page, (PYDOCS / page).read_bytes())
+
+
 @functools.lru_cache(maxsize=None)
 def pydocs_page(page: str, embedder):
-    doc = load(PYDOCS, page, (PYDOCS / page).read_bytes())
+    doc = read_pydocs(page)
     return doc, chunks_of(doc, embedder)
 
 
@@ -386,11 +393,11 @@ def test_pydocs_code_is_marked_in_chunks(embedder):
 
 
 @pytest.mark.skipif(not PAGES, reason="the pydocs set is not on this machine")
-def test_pydocs_question_set_evidence_is_on_its_page(tmp_path):
+def test_pydocs_question_set_evidence_is_on_its_page():
     # bench/pydocs_questions.json: every evidence string is exact text of its page as loaded.
     questions = json.loads((Path(__file__).resolve().parent.parent / "bench" / "pydocs_questions.json").read_text())
     assert len(questions["answerable"]) >= 40 and len(questions["unanswerable"]) >= 15
     for item in questions["answerable"]:
         for answer in [item, *item.get("also", [])]:
-            doc = load(PYDOCS, answer["source"], (PYDOCS / answer["source"]).read_bytes())
+            doc = read_pydocs(answer["source"])
             assert answer["evidence"] in doc.text, item["question"]
