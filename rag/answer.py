@@ -333,7 +333,8 @@ def unwritten_names(question: str, texts: Sequence[str], rare: Sequence[str] = (
 def _in_lower_case(acronym: str, text: str) -> bool:
     """Does the text write an acronym with no vowel in lower case ("https locations", "zlib.crc32()")? One with a
     vowel may be a word in lower case ("PUT" / "put"); "https" or "crc" is none."""
-    return not re.search(r"[AEIOUY]", acronym) and re.search(rf"\b{acronym.lower()}(?![a-z])", text) is not None
+    lower = re.escape(acronym.lower())
+    return not re.search(r"[AEIOUY]", acronym) and re.search(rf"\b{lower}(?![a-z])", text) is not None
 
 
 def suggested_settings(question: str) -> list[tuple[str, str, str]]:

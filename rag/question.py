@@ -537,8 +537,9 @@ _IMPORTED = re.compile(r"\bfrom\s+(\w+)\s+import\s+(\w+(?:\s*,\s*(?!(?:and|or)\b
 def own_names(question: str) -> frozenset[str]:
     """The names the asker gives their own code ("In my Player class …", "an Enum called Color", "our package shop"),
     binds in it ("groups = defaultdict(list)", "def foo(a)"), passes to a call ("key=get_customer"), calls for a
-    loop's items ("for item in stream()") or on them ("{make_key(r): make_value(r) for r in rows}") or imports from a file of theirs, and the names made from them ("… to make
-    an ExtendedColor"): no page writes them, and none need to."""
+    loop's items ("for item in stream()") or on them ("{make_key(r): make_value(r) for r in rows}") or imports from
+    a file of theirs, and the names made from them ("… to make an ExtendedColor"): no page writes them, and none need
+    to."""
     given = {name for match in _OWN_NAME.finditer(question) for name in match.groups() if name}
     given |= {name for match in _BOUND.finditer(question) for name in match.groups() if name}
     given |= {match.group(1) for match in _PASSED.finditer(question)}
