@@ -324,7 +324,8 @@ def answer_type(question: str) -> str | None:
 # … so is one inside a value it gives as one ("Windows paths like C:\Users\me\report.docx").
 # … and so are the others it lists with it ("like READ | WRITE", "such as GET or POST"), and the name it gives its
 # example by ("grammar rules, such as the one for simple_stmt").
-_EXAMPLE_CUE = re.compile(r"(?:\bsuch\s+as|(?<!\bwould\s)(?<!'d\s)\blike|\be\.g\.,?|\bfor\s+(?:example|instance),?)\s+"
+_EXAMPLE_WORDS = r"(?:\bsuch\s+as|(?<!\bwould\s)(?<!'d\s)\blike|\be\.g\.,?|\bfor\s+(?:example|instance),?)"
+_EXAMPLE_CUE = re.compile(rf"{_EXAMPLE_WORDS}\s+"
                           r"(?:(?:the\s+ones?|those|that)\s+(?:for|of|in|named|called)\s+)?"
                           r"(?:\S+(?:\s*[|,/]\s*|\s+(?:or|and)\s+))*\S*$", re.IGNORECASE)
 
@@ -572,8 +573,7 @@ def own_packages(question: str) -> frozenset[str]:
 
 # "Is there a tool that … rewrites it to modern Python 3 syntax, such as pyupgrade?": the one lower-case word given
 # as the example, ending its clause, names a tool or package (a word of the language the pages would hold).
-_EXAMPLE_TOOL = re.compile(r"(?:\bsuch\s+as|(?<!\bwould\s)(?<!'d\s)\blike|\be\.g\.,?|\bfor\s+(?:example|instance),?)"
-                           r"\s+([a-z][a-z0-9]{3,})(?=\s*[?,;)]|\s*$)")
+_EXAMPLE_TOOL = re.compile(rf"{_EXAMPLE_WORDS}\s+([a-z][a-z0-9]{{3,}})(?=\s*[?,;)]|\s*$)")
 
 
 def _unknown_names(question: str, idf: Callable[[list[str]], list[float]], focus: dict[str, float]) -> tuple[str, ...]:

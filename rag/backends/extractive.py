@@ -427,8 +427,7 @@ def _with_code_rest(units: Sequence[Unit], every: Sequence[Unit], passages: Sequ
 def _introduced_code(unit: Unit, every: Sequence[Unit], passages: Sequence[Passage]) -> Unit | None:
     """The code block opening the given passage that goes on from the unit's, when the unit ends its passage with
     ":" (past the lines the two chunks share)."""
-    own = [u for u in every if u.passage == unit.passage]
-    if unit.kind not in (SENTENCE, ITEM) or not unit.text.rstrip().endswith(":") or not own or own[-1] != unit:
+    if unit.kind not in (SENTENCE, ITEM) or not unit.text.rstrip().endswith(":") or not _ends_its_passage(unit, every):
         return None
     said = " ".join(passages[unit.passage].text.split())
     for at, passage in enumerate(passages):
@@ -442,10 +441,15 @@ def _introduced_code(unit: Unit, every: Sequence[Unit], passages: Sequence[Passa
     return None
 
 
+def _ends_its_passage(unit: Unit, every: Sequence[Unit]) -> bool:
+    """Is the unit the last of its passage's units (what the next chunk may go on from)?"""
+    own = [u for u in every if u.passage == unit.passage]
+    return bool(own) and own[-1] == unit
+
+
 def _code_rest(unit: Unit, every: Sequence[Unit], passages: Sequence[Passage]) -> Unit | None:
     """The rest of a code block that ends its passage, from the given passage that goes on from it, if any."""
-    own = [u for u in every if u.passage == unit.passage]
-    if not own or own[-1] != unit:
+    if not _ends_its_passage(unit, every):
         return None
     for at, passage in enumerate(passages):
         if at == unit.passage or not passage.continues_code_of(passages[unit.passage]):
