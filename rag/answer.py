@@ -315,10 +315,11 @@ def unwritten_names(question: str, texts: Sequence[str], rare: Sequence[str] = (
     title.) Acronyms are matched as written (or spelled out): the index's statistics behind Question.unknown
     fold case, and "put" is a common word; names as a word in any case ("Tkinter", "tkinter") or as written inside
     one ("TeX" in "LaTeX")."""
-    question = asked_clause(question)  # not the setup: "I read a CSV file that Excel saved as UTF-8, …. How do I …?"
+    whole, question = question, asked_clause(question)  # not the setup: "I read a CSV file that Excel saved as
+    # UTF-8, …. How do I …?"
     rare = [name for name in rare if name in question]
     unwritten = [acronym for acronym in acronyms(question)
-                 if not any(mentions(acronym, text) or spelled_out(text, acronym) or _in_lower_case(acronym, text)
+                 if not any(mentions(acronym, text) or spelled_out(text, acronym) or _in_lower_case(acronym, text, whole)
                             for text in texts)]
     unwritten += [name for name in rare
                   if not any(name in text or re.search(rf"\b{re.escape(name)}\b", text, re.IGNORECASE) for text in texts)]
@@ -330,11 +331,13 @@ def unwritten_names(question: str, texts: Sequence[str], rare: Sequence[str] = (
     return tuple(unwritten)
 
 
-def _in_lower_case(acronym: str, text: str) -> bool:
+def _in_lower_case(acronym: str, text: str, question: str) -> bool:
     """Does the text write an acronym with no vowel in lower case ("https locations", "zlib.crc32()")? One with a
-    vowel may be a word in lower case ("PUT" / "put"); "https" or "crc" is none."""
+    vowel may be a word in lower case ("PUT" / "put"); "https" or "crc" is none. So is one the question writes in
+    lower case too: "student objects with gpa and name attributes … the best GPA" names student.gpa."""
     lower = re.escape(acronym.lower())
-    return not re.search(r"[AEIOUY]", acronym) and re.search(rf"\b{lower}(?![a-z])", text) is not None
+    return ((not re.search(r"[AEIOUY]", acronym) or re.search(rf"\b{lower}\b", question) is not None)
+            and re.search(rf"\b{lower}(?![a-z])", text) is not None)
 
 
 def suggested_settings(question: str) -> list[tuple[str, str, str]]:
@@ -395,6 +398,9 @@ def names_as_written(names: Sequence[str], texts: Sequence[str], question: str =
     def written(name: str) -> bool:
         return any(re.search(rf"(?<![\w.]){re.escape(name)}\b", text) for text in texts)
 
+    def written_as_code(attribute: str) -> bool:
+        return any(re.search(rf"\.{attribute}\b|\b{attribute}\s*\(", text) for text in texts)
+
     own = own_names(question)
     given = quoted_names(question) | own
     asking = asked_clause(question)
@@ -417,6 +423,8 @@ def names_as_written(names: Sequence[str], texts: Sequence[str], question: str =
             or _VARIABLE.match(qualifier) and not written(qualifier)
             or _an_object(qualifier) and (written(qualifier) or _abbreviates(qualifier, question))
             and not _a_module(qualifier, texts, question))
+        if askers and _A_WORD.match(attribute) and not written_as_code(attribute):
+            askers = False  # "parser.error()" is no question about the word "error" every page writes
         kept.append(attribute if askers else name)
     return tuple(dict.fromkeys(kept))
 
@@ -472,6 +480,7 @@ _VARIABLE = re.compile(rf"{_POSSESSED.pattern}|^(?:some|other|another|new|old)_[
 
 _OWN_OBJECTS = frozenset({"self", "cls", "args"})  # see names_as_written
 _HELPER_CALL = re.compile(r"^(?!_)[a-z]+(?:_[a-z0-9]+)+$")  # "load_config", "write_null": a name made of words
+_A_WORD = re.compile(r"^[a-z]+$")  # an attribute named by a plain word ("error", "update")
 _DUNDER_NAME = re.compile(r"^__\w+__$")  # a special attribute: Python's, whoever's object has it
 
 

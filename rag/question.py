@@ -75,7 +75,9 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                        r"founded|take\s+place|took\s+place|happen|meet|hosted)", _I)),
 ]
 _LIST_CUE = re.compile(
-    r"^\s*(?:list|name|enumerate|give)\b|\bwhat\s+are\s+(?:the|some)\b|\bwhich\s+(?:\w+-[\w-]+\s+)?\w+(?:s|ies)\b(?!\s+(?:is|was)\b)"
+    r"^\s*(?:list|name|enumerate|give)\b|\bwhat\s+are\s+(?:the|some)\b"
+    # "Which sections …", "Which libraries …": a plural (not "which os call", "which class", "which status")
+    r"|\bwhich\s+(?:\w+-[\w-]+\s+)?(?:\w{2,}(?<![su])s|\w+ies)\b(?!\s+(?:is|was)\b)"
     # … the verb, not Python's list ("the overview lists", "is listed", "does the pack list"; not "a list as a key")
     r"|\b(?:listed|enumerates?|enumerated)\b|\b(?:does|do|did)\s+(?:the\s+|this\s+|that\s+)?(?:\w+\s+){1,2}list\b|\blists\s+(?:the|a|an|some|all)\b"
     r"|\b(?:what|which)\s+(?:\w+\s+){0,2}(?:organi[sz]ations|companies|labs|techniques|problems|approaches|methods|"
@@ -84,7 +86,7 @@ _LIST_CUE = re.compile(
     # "What reasons does …", "What approaches to X are there": what/which + a plural noun (not a verb in -s)
     r"|\b(?:what|which)\s+(?!(?:does|is|was|has|happens|causes|makes|means|goes|comes|says|explains|needs|"
     r"remains|helps|seems|changes|works|sets|uses|gives|takes|keeps|lets|gets|runs|returns|yields|raises|"
-    r"this|thus|its)\b)[a-z]{3,}(?:s|ies)\s+(?:do|does|did|are|were|can|could|should|would|to|for|of|in|on)\b",
+    r"this|thus|its)\b)(?:[a-z]{3,}(?<![su])s|[a-z]+ies)\s+(?:do|does|did|are|were|can|could|should|would|to|for|of|in|on)\b",
     _I,
 )
 # A question that asks to see code; any other is answered in prose (code may only illustrate it).

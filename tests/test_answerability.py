@@ -239,6 +239,9 @@ def test_focus_terms_are_weighted_by_the_index_rarity(indexed_assistant):
     # a list in the setup is no list asked for
     ("I put case _: first to handle the cases listed below it, and it fails. Where may a catch-all case go?", False),
     ("I read the overview. Which organisations does it list?", True),
+    # "os" is no plural, nor "class" or "status": one call, class or status is asked for
+    ("I log which folder they are relative to. Which os call gives me the current working directory?", False),
+    ("Which class does the decorator return?", False),
 ])
 def test_a_list_is_asked_for_by_the_verb_not_by_naming_python_lists(question, wants_list):
     assert analyse(question).wants_list == wants_list
@@ -2396,6 +2399,31 @@ def test_a_code_block_of_comments_alone_is_never_the_code_an_answer_shows(fresh_
                            "call that looks perfectly correct to me. Is the mistake really where the marker points?",
                            "detected at) the token preceding the arrow")
     assert "# PEG grammar" not in answer.answer
+
+
+def test_a_method_named_by_a_plain_word_on_the_askers_object_must_be_written_as_code():
+    # "Is there a method for that, such as parser.error()?": the parser is the asker's object, but "error" is a word
+    # every page on argparse writes; a page answering names the method as code ("parser.error(", ".error"), so the
+    # name stays whole when none does. A method the pages write as code is still reduced to it ("counts.update()").
+    prose = ["Specifying anything else results in an error. parser = argparse.ArgumentParser()"]
+    asked = "After parse_args() my script checks its options. Is there a method for that, such as parser.error()?"
+    assert names_as_written(("parse_args", "parser.error"), prose + ["The parse_args() method returns data."],
+                            asked) == ("parse_args", "parser.error")
+    assert names_as_written(("parser.error",), prose + ["Call parser.error(message) to stop with a usage message."],
+                            asked) == ("error",)
+    assert names_as_written(("counts.update",), ["c.update(other) adds counts"],
+                            "What does counts.update(other_counter) do?") == ("update",)
+
+
+def test_an_acronym_the_question_also_writes_in_lower_case_counts_when_a_page_writes_it_so():
+    # "student objects with gpa and name attributes … the best GPA": the page's example writes student.gpa, and the
+    # question names that attribute itself; an acronym with a vowel the question writes only in capitals is still
+    # required as written ("PUT" is no "put").
+    found = [">>> valedictorian = max((student.gpa, student.name) for student in graduates)"]
+    assert unwritten_names("I have student objects with gpa and name attributes. Show me a one-liner that gives me "
+                           "the best GPA.", found) == ()
+    assert unwritten_names("Show me a one-liner that gives me the best GPA.", found) == ("GPA",)
+    assert unwritten_names("How do I send an HTTP PUT request?", ["q.put(item) puts an item, over http"]) == ("PUT",)
 
 
 def test_names_of_the_askers_own_code_are_no_names_a_page_must_write():
