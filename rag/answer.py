@@ -382,39 +382,46 @@ def names_as_written(names: Sequence[str], texts: Sequence[str], question: str =
     "mylist.len"; "x.append" when no passage writes an "x"; one the question binds ("groups = defaultdict(list) …
     groups.get()", "def foo(a) … foo.__annotations__"); one named in lower case that the passages write but as no
     built-in type and no module ("counts.update()", "sock.connect()", "stdscr.getch()", which pages write in their own
-    examples too), or that is short for a word of the question ("gen.send()" after "I created a generator") or a
-    word its prose writes too ("a list of sensor readings … readings.remove(x)"). The page documents list.sort(),
-    and requiring the asker's variable would decline every question written with one. The asker's own variable
-    alone ("reading my_list[50000]"), file ("I saved my script as random.py"), name imported from their own file
-    ("customers.py … from customers import find_customer"), function their setup calls ("My try block only calls
-    load_config(), …": a name made of words, not in the asking clause) or any value the ``question`` quotes
-    ("Path('done.flag').touch()"), written on no passage, is no code name at all, nor is an attribute of the asker's
-    instance, class or parsed options that no passage writes ("self.render()", "args.dry_run": theirs to name; on
-    bench/pydocs_questions.json 3 fewer falsely declined, nothing else moved, where any object's lost one cited and
-    two declined), nor a member of a class or enum of theirs ("Status.DONE" of "My Status enum"; not a special
-    attribute, "Color.RED.__doc__", which is Python's). A file name the passages write ("__init__.py") is kept whole.
-    A qualifier no passage writes ("numpy.sort") is kept: pages that never name it do not answer."""
+    examples too), or that is short for a word of the question ("gen.send()" after "I created a generator") or a word
+    its prose writes too ("a list of sensor readings … readings.remove(x)"). The page documents list.sort(), and
+    requiring the asker's variable would decline every question written with one. The asker's own variable alone
+    ("reading my_list[50000]"), file ("I saved my script as random.py"), name imported from their own file
+    ("customers.py … from customers import find_customer"), name their setup writes and the asking clause does not (a
+    function it calls, "My try block only calls load_config(), …" or "… a render() function built with singledispatch",
+    a name made of words, "[priority, count, job_id] entries", or a method of an object of theirs, "keep handler =
+    conn.reconnect": on bench/pydocs_questions.json 4 more cited, 8 fewer falsely declined, declined unchanged) or any
+    value the ``question`` quotes ("Path('done.flag').touch()"), written on no passage, is no code name at all, nor is
+    an attribute of the asker's instance, class or parsed options that no passage writes ("self.render()",
+    "args.dry_run": theirs to name; on bench/pydocs_questions.json 3 fewer falsely declined, nothing else moved, where
+    any object's lost one cited and two declined), nor a member of a class or enum of theirs ("Status.DONE" of "My
+    Status enum"; not a special attribute, "Color.RED.__doc__", which is Python's). A file name the passages write
+    ("__init__.py") is kept whole. A qualifier no passage writes ("numpy.sort") is kept: pages that never name it do not
+    answer."""
 
     def written(name: str) -> bool:
         return any(re.search(rf"(?<![\w.]){re.escape(name)}\b", text) for text in texts)
 
     def written_as_code(attribute: str) -> bool:
-        return any(re.search(rf"\.{attribute}\b|\b{attribute}\s*\(", text) for text in texts)
+        escaped = re.escape(attribute)
+        return any(re.search(rf"\.{escaped}\b|\b{escaped}\s*\(", text) for text in texts)
 
     own = own_names(question)
     given = quoted_names(question) | own
     asking = asked_clause(question)
     kept = []
     for name in names:
-        if (_HELPER_CALL.match(name) and f"{name}(" in question and not re.search(rf"\b{name}\b", asking)
-                and not written(name)):
-            continue  # "My try block only calls load_config(), …": a function of the asker's, in their setup
+        qualifier, _, attribute = name.rpartition(".")
+        if (not re.search(rf"\b{re.escape(name)}\b", asking) and not written(name)
+                and (_HELPER_CALL.match(name) and ("_" in name or f"{name}(" in question)
+                     or _an_object(qualifier) and not _a_module(qualifier, texts, question)
+                     and not written(attribute) and not written_as_code(attribute))):
+            continue  # "My try block only calls load_config(), …", "keep handler = conn.reconnect …": the asker's own
+            # function, object or method, in their setup
         if _FILE_NAME.match(name):  # "__init__.py": a file name, never a qualifier and an attribute
             kept += [name] if written(name) else []
             continue
         if (_VARIABLE.match(name) or name in given) and not written(name):
             continue
-        qualifier, _, attribute = name.rpartition(".")
         theirs = qualifier in _OWN_OBJECTS or qualifier in own and not _DUNDER_NAME.match(attribute)
         if theirs and not written(attribute):
             continue  # "self.render()", "Status.DONE" of "My Status enum": the asker's own (not "Color.RED.__doc__")
@@ -479,7 +486,7 @@ _VARIABLE = re.compile(rf"{_POSSESSED.pattern}|^(?:some|other|another|new|old)_[
 
 
 _OWN_OBJECTS = frozenset({"self", "cls", "args"})  # see names_as_written
-_HELPER_CALL = re.compile(r"^(?!_)[a-z]+(?:_[a-z0-9]+)+$")  # "load_config", "write_null": a name made of words
+_HELPER_CALL = re.compile(r"^(?!_)[a-z]+(?:_[a-z0-9]+)*$")  # "load_config", "render": a name made of words
 _A_WORD = re.compile(r"^[a-z]+$")  # an attribute named by a plain word ("error", "update")
 _DUNDER_NAME = re.compile(r"^__\w+__$")  # a special attribute: Python's, whoever's object has it
 

@@ -2415,6 +2415,24 @@ def test_a_method_named_by_a_plain_word_on_the_askers_object_must_be_written_as_
                             "What does counts.update(other_counter) do?") == ("update",)
 
 
+def test_a_name_only_the_askers_setup_writes_and_no_page_writes_is_theirs():
+    # The asker's function ("a render() function built with singledispatch"), data field ("[priority, count, job_id]
+    # entries") or method of their object ("keep handler = conn.reconnect"), written in the setup alone: no page
+    # writes them, and requiring them declined three answerable questions. One the asking clause names, or a page
+    # writes, is still required.
+    found = ["To access all registered implementations, use the read-only registry attribute. sorted() returns a "
+             "new list. A dictionary can point to an entry in the queue."]
+    assert names_as_written(("render",), found, "Several modules register implementations on a render() function "
+                            "built with functools.singledispatch. How can I list all the types registered?") == ()
+    assert names_as_written(("job_id",), found, "Our job queue is a heapq list of [priority, count, job_id] entries. "
+                            "How do I get at one job's entry without scanning the heap?") == ()
+    assert names_as_written(("conn.reconnect",), found, "I want to keep handler = conn.reconnect and only call "
+                            "handler() later. Is it legit to grab a method off an object like that?") == ()
+    assert names_as_written(("render",), found, "How do I call render() again on every registered type?") == ("render",)
+    assert names_as_written(("sorted",), found, "My script calls sorted() on the rows. Can it reverse them?") == (
+        "sorted",)
+
+
 def test_an_acronym_the_question_also_writes_in_lower_case_counts_when_a_page_writes_it_so():
     # "student objects with gpa and name attributes … the best GPA": the page's example writes student.gpa, and the
     # question names that attribute itself; an acronym with a vowel the question writes only in capitals is still
