@@ -422,6 +422,8 @@ def names_as_written(names: Sequence[str], texts: Sequence[str], question: str =
             continue
         if (_VARIABLE.match(name) or name in given) and not written(name):
             continue
+        if name in own and f"{name}(" in question and not written_as_code(name):
+            continue  # "raw = fetch() / … / else: parse(raw)": a function of theirs, "parse" a word pages write
         theirs = qualifier in _OWN_OBJECTS or qualifier in own and not _DUNDER_NAME.match(attribute)
         if theirs and not written(attribute):
             continue  # "self.render()", "Status.DONE" of "My Status enum": the asker's own (not "Color.RED.__doc__")
@@ -516,7 +518,7 @@ def _a_module(name: str, texts: Sequence[str], question: str) -> bool:
     return name in sys.stdlib_module_names or any(said.search(text) for text in (*texts, question))
 
 
-_FILE_NAME = re.compile(r"^[\w-]+\.(?:py|pyw|txt|csv|tsv|json|jsonl|cfg|ini|toml|md|rst|log|html|xml|ya?ml|tmp|bak|dat|"
+_FILE_NAME = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.(?:py|pyw|txt|csv|tsv|json|jsonl|cfg|ini|toml|md|rst|log|html|xml|ya?ml|tmp|bak|dat|"
                         r"db|sqlite3?|gz|zip|tar|pdf|png|jpe?g|gif|docx?|xlsx?|pyd|pyc|so|dll|exe|whl|c|h|cpp|sh|bat)$",
                         re.IGNORECASE)
 

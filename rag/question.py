@@ -41,10 +41,11 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                            r"|\bfull\s+(?:name|form)\b", _I)),
     # "address" is a web address when it is asked for ("the address of …"), not an IP address in a how-to nor
     # "the usable host addresses of a network"; a URL or link is one when it is the thing asked ("What URL …", "the
-    # link to …"), not a kind of value the question handles ("a database URL"), a verb ("compile and link") nor a
-    # symbolic link ("because the link itself is still there")
+    # link to …"), not a kind of value the question handles ("a database URL", "the URL argument"), a verb ("compile
+    # and link") nor a symbolic link ("because the link itself is still there")
     (URL, re.compile(r"\b(?:what|which)\s+(?:urls?|links?|web\s*sites?|web\s*pages?)\b"
-                     r"|\b(?:the|its|their|any|an?)\s+(?:urls?|links?(?=\s+(?:to|for|of|on)\b)|web\s*sites?|"
+                     r"|\b(?:the|its|their|any|an?)\s+(?:urls?(?!\s+(?:argument|parameter|string|form|component|part|"
+                     r"scheme|path|prefix|pattern))|links?(?=\s+(?:to|for|of|on)\b)|web\s*sites?|"
                      r"web\s*pages?)\b"
                      r"|\b(?:web|e-?mail|site|page|channel)\s+address\b"
                      r"|\b(?:the|its|their|an?)\s+address(?:es)?\s+of\b|\bwhere\s+can\s+(?:i|one|you)\s+"
@@ -539,15 +540,15 @@ _IMPORTED = re.compile(r"\bfrom\s+(\w+)\s+import\s+(\w+(?:\s*,\s*(?!(?:and|or)\b
 @lru_cache(maxsize=1024)  # analyse, the proper and unknown names and rag.answer each ask it of the same question
 def own_names(question: str) -> frozenset[str]:
     """The names the asker gives their own code ("In my Player class …", "an Enum called Color", "our package shop"),
-    binds in it ("groups = defaultdict(list)", "def foo(a)"), passes to a call ("key=get_customer"), calls for a
-    loop's items ("for item in stream()") or on them ("{make_key(r): make_value(r) for r in rows}") or imports from
-    a file of theirs, and the names made from them ("… to make an ExtendedColor"): no page writes them, and none need
-    to."""
+    binds in it ("groups = defaultdict(list)", "def foo(a)"), passes to a call ("key=get_customer"), calls for a loop's
+    items ("for item in stream()") or on them ("{make_key(r): make_value(r) for r in rows}") or on a variable it binds
+    ("raw = fetch() / … / else: parse(raw)") or imports from a file of theirs, and the names made from them ("… to make
+    an ExtendedColor"): no page writes them, and none need to."""
     given = {name for match in _OWN_NAME.finditer(question) for name in match.groups() if name}
-    given |= {name for match in _BOUND.finditer(question) for name in match.groups() if name}
-    given |= {match.group(1) for match in _PASSED.finditer(question)}
+    bound = {name for match in _BOUND.finditer(question) for name in match.groups() if name}
+    given |= bound | {match.group(1) for match in _PASSED.finditer(question)}
     given |= {name for name in _ITERATED.findall(question) if not hasattr(builtins, name)}
-    given |= {name for variable in _LOOP_VARIABLE.findall(question)
+    given |= {name for variable in {*_LOOP_VARIABLE.findall(question), *bound}
               for name in re.findall(rf"(?<![\w.])([A-Za-z_]\w*)\(\s*{re.escape(variable)}\s*\)", question)
               if not hasattr(builtins, name)}
     given |= {name for name in _RUN_AS_MODULE.findall(question) if name.split(".")[0] not in sys.stdlib_module_names}

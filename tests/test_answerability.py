@@ -204,6 +204,8 @@ def test_an_llm_answer_without_the_asked_type_is_not_grounded(indexed_assistant)
     # a URL the question handles, and "link" as a verb, ask for no link
     ("What's the usual way to share a few settings, say a debug flag and a database URL, between my modules?", None),
     ("I come from C. Do I have to compile and link my Python programs each time before I can run them?", None),
+    ("I called add_password(None, 'alice:pw@intranet.local', 'alice', 'pw'). Is that form of the URL argument "
+     "allowed?", None),
     ("How do I make ipaddress.ip_network accept an address with host bits set?", None),  # an IP address, no URL
     ("What code loops over all the usable host addresses of a network with ipaddress?", None),
     # a symbolic link is no link asked for
@@ -2431,6 +2433,14 @@ def test_a_name_only_the_askers_setup_writes_and_no_page_writes_is_theirs():
     assert names_as_written(("render",), found, "How do I call render() again on every registered type?") == ("render",)
     assert names_as_written(("sorted",), found, "My script calls sorted() on the rows. Can it reverse them?") == (
         "sorted",)
+    # … so is a function their code calls on a variable it binds, though its name is a word the pages write
+    # ("raw = fetch() … parse(raw)"), and a file named with dots ("_mymodule.clinic.c")
+    code = "My code is try: raw = fetch() / except ValueError: use_default() / else: parse(raw). If parse() raises"
+    assert names_as_written(("parse",), ["The else clause runs when no exception was raised; parse the output."],
+                            f"{code} a ValueError, does the except clause above it catch it?") == ()
+    assert names_as_written(("parse",), ["Call parse(text) to read it."], f"{code}, what happens?") == ("parse",)
+    assert names_as_written(("_mymodule.clinic.c",), found, "Clinic writes a separate _mymodule.clinic.c. May I leave "
+                            "it out of version control?") == ()
 
 
 def test_an_acronym_the_question_also_writes_in_lower_case_counts_when_a_page_writes_it_so():
