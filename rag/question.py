@@ -339,11 +339,13 @@ _ASKS_WHETHER_ONE = re.compile(r"\bis\s+there\s+(?:a|an|any)\b", _I)  # "Is ther
 def _example_asked_about(question: str, match: re.Match[str]) -> bool:
     """Is the example a dotted call ("… hands me a connected socket, such as socket.create_connection()?"), or any
     code name offered as the thing a question asks whether there is ("Is there a method for that, such as
-    get_identifiers()?", "Is there a ready-made sort key in ipaddress, like get_mixed_type_key, …?")? The asker names
-    the API they have in mind; a page answering them names it too. On bench/pydocs_questions.json: 2 more near-topic
-    questions declined, nothing lost."""
+    get_identifiers()?", "Is there a ready-made sort key in ipaddress, like get_mixed_type_key, …?") or which call it
+    is ("Which itertools function does that, something like zip_longest …?")? The asker names the API they have in
+    mind; a page answering them names it too. On bench/pydocs_questions.json: 2 more near-topic questions declined,
+    nothing lost; the call asked for, 1 more."""
     asked = _CLAUSE_END.split(question[: match.start()])[-1]
-    return ("." in match.group(0) and question.startswith("(", match.end())) or bool(_ASKS_WHETHER_ONE.search(asked))
+    return (("." in match.group(0) and question.startswith("(", match.end())) or bool(_ASKS_WHETHER_ONE.search(asked))
+            or bool(_ASKS_CALL.search(asked)))
 
 
 # Names from code: dotted ("os.walk", "Counter.most_common") or with an underscore ("rel_tol", "__slots__").
@@ -575,8 +577,9 @@ def own_packages(question: str) -> frozenset[str]:
 
 
 # "Is there a tool that … rewrites it to modern Python 3 syntax, such as pyupgrade?": the one lower-case word given
-# as the example, ending its clause, names a tool or package (a word of the language the pages would hold).
-_EXAMPLE_TOOL = re.compile(rf"{_EXAMPLE_WORDS}\s+([a-z][a-z0-9]{{3,}})(?=\s*[?,;)]|\s*$)")
+# as the example, ending its clause or followed by a remark in brackets ("such as py-spy (py-spy top …)"), names a
+# tool or package (a word of the language the pages would hold).
+_EXAMPLE_TOOL = re.compile(rf"{_EXAMPLE_WORDS}\s+(?=[a-z0-9-]{{4}})([a-z][a-z0-9]*(?:-[a-z0-9]+)*)(?=\s*[?,;()]|\s*$)")
 
 
 def _unknown_names(question: str, idf: Callable[[list[str]], list[float]], focus: dict[str, float]) -> tuple[str, ...]:

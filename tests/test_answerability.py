@@ -24,7 +24,8 @@ from rag.passage import Hit, Passage
 from rag.retrieve import with_section_rests
 from rag.question import (
     DATE, DEFINITION, EXPANSION, NUMBER, ORGANISATION, PERCENTAGE, PERSON, URL, YEAR, acronyms, analyse, answer_type,
-    asked_clause, depends_on_conversation, expands, focus_phrase, mentions, named_documents, own_names, proper_names,
+    asked_clause, bm25_idf, depends_on_conversation, expands, focus_phrase, mentions, named_documents, own_names,
+    proper_names,
 )
 from rag.text import fenced_spans, split_sentences
 from rag.units import CODE, SENTENCE, Unit, units_of
@@ -2297,6 +2298,17 @@ TEMPLATES = (
     "supplied in a dictionary or a keyword argument.\n")
 
 
+def test_a_tool_given_as_the_example_of_what_is_asked_for_is_unknown_when_no_page_holds_it():
+    # "… for example with a sampling profiler such as py-spy (py-spy top …)?": a tool's name, hyphenated or not,
+    # given as the example asked for; pages that never write it do not answer (the profiler words alone would).
+    idf = bm25_idf(lambda term: 0 if term in {"", "py-spi", "pyupgrad"} else 5, 100)  # no passage holds these
+    assert analyse("Can I see what my service runs right now, for example with a sampling profiler such as py-spy "
+                   "(py-spy top or py-spy dump)?", idf).unknown == ("py-spy",)
+    assert analyse("Is there a tool that rewrites old code to modern syntax, such as pyupgrade?", idf).unknown == (
+        "pyupgrade",)
+    assert analyse("Can I see what my service runs right now with a sampling profiler?", idf).unknown == ()
+
+
 def test_a_call_offered_as_the_one_asked_about_must_be_on_the_page(fresh_assistant):
     # "Is there a method for that, such as get_identifiers()?" asks whether that method exists: pages that never
     # write it do not answer, however close their words ("placeholder names formed by $ …").
@@ -2309,6 +2321,9 @@ def test_a_call_offered_as_the_one_asked_about_must_be_on_the_page(fresh_assista
     # … as must any code name offered as the thing asked whether there is
     assert "get_mixed_type_key" in analyse("Is there a ready-made sort key in ipaddress, like get_mixed_type_key, "
                                            "that orders IPv4 and IPv6 addresses together?").names
+    # … or offered as the call a question asks for ("Which itertools function does that, something like zip_longest?")
+    assert "zip_longest" in analyse("zip() drops the leftover items. Which itertools function keeps them, something "
+                                    "like zip_longest with a fill value?").names
     # A call given as an example of a kind of thing asked about is no name the page must write
     assert "open" not in analyse("For a test harness I want to swap out a built-in function such as open() for every "
                                  "module. What is the proper way?").names
