@@ -370,7 +370,7 @@ def _sets(text: str, keyword: str, value: str) -> bool:
     return re.search(rf"\b{re.escape(keyword)}\s*=\s*['\"]?{re.escape(value)}(?![\w.])", text) is not None
 
 
-_SUGGESTED = re.compile(r"\b(?:for\s+(?:example|instance)|e\.g\.),?\s+(?:with|using|by\s+passing|by\s+calling)\s+(.+)$"
+_SUGGESTED = re.compile(r"\b(?:for\s+(?:example|instance)|e\.g\.),?\s+(?:with|using|by\s+(?:passing|calling|using|wrapping|setting|adding))\s+(.+)$"
                         r"|\bsuch\s+as\s+((?:python3?|pip3?|py)\s.+|[A-Za-z_]\w*\s*=.+)$", re.IGNORECASE)
 _SETTING = re.compile(r"(?<![\w.=!<>])([A-Za-z_]\w*)\s*=(?!=)\s*('[^']*'|\"[^\"]*\"|[\w.-]+)")
 

@@ -2039,6 +2039,9 @@ def test_a_way_the_question_suggests_by_option_or_call_must_be_written_by_the_pa
                                  "our private index, such as pip -P for the index?").grounded
     assert suggested_names("How do I upgrade it in place, for example with python -m venv --upgrade?") == ["--upgrade"]
     assert suggested_names("How do I serve files with a command such as python -m http.server?") == []
+    # … and the call a suggested way wraps a value in ("for example by wrapping it in enum.member()")
+    assert suggested_names("How do I force a function to become an Enum member, for example by wrapping it in "
+                           "enum.member()?") == ["enum.member"]
 
 
 def test_names_only_the_setup_writes_need_not_all_be_on_the_answering_passage(fresh_assistant):
@@ -2307,6 +2310,10 @@ def test_a_tool_given_as_the_example_of_what_is_asked_for_is_unknown_when_no_pag
     assert analyse("Is there a tool that rewrites old code to modern syntax, such as pyupgrade?", idf).unknown == (
         "pyupgrade",)
     assert analyse("Can I see what my service runs right now with a sampling profiler?", idf).unknown == ()
+    # … or suggested as the way, first of two ("for example with chardet or charset-normalizer?")
+    idf = bm25_idf(lambda term: 0 if term in {"", "chardet", "charset-norm"} else 5, 100)
+    assert analyse("How can Python work out a file's encoding before I open it, for example with chardet or "
+                   "charset-normalizer?", idf).unknown == ("chardet",)
 
 
 def test_a_call_offered_as_the_one_asked_about_must_be_on_the_page(fresh_assistant):
