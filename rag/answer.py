@@ -483,8 +483,10 @@ _SAME_AS = re.compile(r"\bsame\s+(?:meaning|meanings)?\s*as\s+(?:in|for)\s+([A-Z
 
 
 _POSSESSED = re.compile(r"^(?:my|your|our)_?[a-z]\w*$", re.IGNORECASE)  # "mylist": a page's example may name one too
-# … and one named like a placeholder ("some_text", "other_counter"), or "x" (but "os" and "re" are modules)
-_VARIABLE = re.compile(rf"{_POSSESSED.pattern}|^(?:some|other|another|new|old)_[a-z]\w*$|^[a-z]{{1,2}}$", re.IGNORECASE)
+# … and one named like a placeholder ("some_text", "other_counter", "obj", "foo"), or "x" (but "os" and "re" are
+# modules)
+_VARIABLE = re.compile(rf"{_POSSESSED.pattern}|^(?:some|other|another|new|old)_[a-z]\w*$|^[a-z]{{1,2}}$"
+                       r"|^(?:obj|foo|bar|baz|val|var|func|inst)$", re.IGNORECASE)
 
 
 _OWN_OBJECTS = frozenset({"self", "cls", "args"})  # see names_as_written

@@ -1869,6 +1869,9 @@ def test_the_askers_own_variable_or_quoted_value_is_no_code_name_a_page_must_wri
     assert names_as_written(("self.render",), methods, "A method of my base class calls self.render(), and a subclass "
                             "overrides render(). Which one runs?") == ()
     assert names_as_written(("args.dry_run",), found, "What does args.dry_run hold when the option is left out?") == ()
+    # … nor an attribute of a placeholder object ("obj.__annotations__": the page writes o.__annotations__)
+    assert names_as_written(("obj.__annotations__",), found + ["o.__annotations__ is guaranteed to work"],
+                            "Can my tool simply read obj.__annotations__ on functions?") == ("__annotations__",)
     assert names_as_written(("self.touch",), found + ["touch() updates the modification time"],
                             "Does self.touch() in my Path subclass update the time?") == ("touch",)
     assert names_as_written(("conn.render",), found, "What does conn.render() do?") == ("conn.render",)
