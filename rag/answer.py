@@ -214,7 +214,10 @@ def answer_stream(
     written = [written_text(passage) for passage in passages]
     names = names_as_written(asked.names, written, query)
     sources: dict[str, str | None] = {}  # source -> its stored text, read once for the names and the quotes
-    asked = replace(asked, unwritten=unwritten_names(query, written, rare_names(query, idf)), names=names,
+    # … and each part of a question asking two things lacks what it asks about itself
+    parts = tuple(replace(part, unwritten=unwritten_names(part.text, written, rare_names(part.text, idf)))
+                  for part in asked.parts)
+    asked = replace(asked, unwritten=unwritten_names(query, written, rare_names(query, idf)), names=names, parts=parts,
                     deferred=deferring(names, passages), discussed=discussing(names, passages),
                     documented=documenting(names, passages,
                                            lambda source: _source_text(source, document_text, sources)))

@@ -2047,6 +2047,22 @@ def test_a_way_the_question_suggests_by_option_or_call_must_be_written_by_the_pa
                            "enum.member()?") == ["enum.member"]
 
 
+def test_each_part_of_a_two_part_question_lacks_the_way_it_suggests_when_no_page_writes_it(fresh_assistant):
+    # "…, for example with @dataclass(order=True)? In what order are the fields compared?" asks two things; the
+    # first suggests a setting no page writes, so the pages' sort-order sentences do not answer it, as they would
+    # not answer it asked alone.
+    indexed_with(fresh_assistant, "sorting.md", (
+        "# Sorting\n\n## Odds and ends\n\nIt is easy to add a standard sort order to a class by defining an __lt__() "
+        "method. The sort routines use < when making comparisons between two objects. Given a class defining one or "
+        "more rich comparison ordering methods, the total_ordering class decorator supplies the rest.\n"))
+    asked = ("Can a class generate its ordering methods from its fields for me, for example with "
+             "@dataclass(order=True)? In what order are the fields compared?")
+    assert len(analyse(asked).parts) == 2
+    assert not extractive_answer(fresh_assistant, asked).grounded
+    answered_with(fresh_assistant, "Can a class get a standard sort order, for example by defining an __lt__() "
+                  "method? What do the sort routines use when making comparisons?", "use < when making comparisons")
+
+
 def test_names_only_the_setup_writes_need_not_all_be_on_the_answering_passage(fresh_assistant):
     # "I wrapped my client socket with makefile() so that I can use write() and readline(). … Why?": the names say
     # where the asker is; the reason the read hangs is on a passage naming write() alone. A name the asking clause
