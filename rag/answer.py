@@ -318,8 +318,8 @@ def unwritten_names(question: str, texts: Sequence[str], rare: Sequence[str] = (
     title.) Acronyms are matched as written (or spelled out): the index's statistics behind Question.unknown
     fold case, and "put" is a common word; names as a word in any case ("Tkinter", "tkinter") or as written inside
     one ("TeX" in "LaTeX")."""
-    whole, question = question, asked_clause(question)  # not the setup: "I read a CSV file that Excel saved as
-    # UTF-8, …. How do I …?"
+    # Not the setup: "I read a CSV file that Excel saved as UTF-8, …. How do I …?"
+    whole, question = question, asked_clause(question)
     rare = [name for name in rare if name in question]
     unwritten = [acronym for acronym in acronyms(question)
                  if not any(mentions(acronym, text) or spelled_out(text, acronym) or _in_lower_case(acronym, text, whole)
@@ -373,7 +373,8 @@ def _sets(text: str, keyword: str, value: str) -> bool:
     return re.search(rf"\b{re.escape(keyword)}\s*=\s*['\"]?{re.escape(value)}(?![\w.])", text) is not None
 
 
-_SUGGESTED = re.compile(r"\b(?:for\s+(?:example|instance)|e\.g\.),?\s+(?:with|using|by\s+(?:passing|calling|using|wrapping|setting|adding))\s+(.+)$"
+_SUGGESTED = re.compile(r"\b(?:for\s+(?:example|instance)|e\.g\.),?\s+"
+                        r"(?:with|using|by\s+(?:passing|calling|using|wrapping|setting|adding))\s+(.+)$"
                         r"|\bsuch\s+as\s+((?:python3?|pip3?|py)\s.+|[A-Za-z_]\w*\s*=.+)$", re.IGNORECASE)
 _SETTING = re.compile(r"(?<![\w.=!<>])([A-Za-z_]\w*)\s*=(?!=)\s*('[^']*'|\"[^\"]*\"|[\w.-]+)")
 
@@ -523,8 +524,8 @@ def _a_module(name: str, texts: Sequence[str], question: str) -> bool:
     return name in sys.stdlib_module_names or any(said.search(text) for text in (*texts, question))
 
 
-_FILE_NAME = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.(?:py|pyw|txt|csv|tsv|json|jsonl|cfg|ini|toml|md|rst|log|html|xml|ya?ml|tmp|bak|dat|"
-                        r"db|sqlite3?|gz|zip|tar|pdf|png|jpe?g|gif|docx?|xlsx?|pyd|pyc|so|dll|exe|whl|c|h|cpp|sh|bat)$",
+_FILE_NAME = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.(?:py|pyw|txt|csv|tsv|json|jsonl|cfg|ini|toml|md|rst|log|html|xml|ya?ml|"
+                        r"tmp|bak|dat|db|sqlite3?|gz|zip|tar|pdf|png|jpe?g|gif|docx?|xlsx?|pyd|pyc|so|dll|exe|whl|c|h|cpp|sh|bat)$",
                         re.IGNORECASE)
 
 

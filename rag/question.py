@@ -87,7 +87,8 @@ _LIST_CUE = re.compile(
     # "What reasons does …", "What approaches to X are there": what/which + a plural noun (not a verb in -s)
     r"|\b(?:what|which)\s+(?!(?:does|is|was|has|happens|causes|makes|means|goes|comes|says|explains|needs|"
     r"remains|helps|seems|changes|works|sets|uses|gives|takes|keeps|lets|gets|runs|returns|yields|raises|"
-    r"this|thus|its)\b)(?:[a-z]{3,}(?<![su])s|[a-z]+ies)\s+(?:do|does|did|are|were|can|could|should|would|to|for|of|in|on)\b",
+    r"this|thus|its)\b)(?:[a-z]{3,}(?<![su])s|[a-z]+ies)"
+    r"\s+(?:do|does|did|are|were|can|could|should|would|to|for|of|in|on)\b",
     _I,
 )
 # A question that asks to see code; any other is answered in prose (code may only illustrate it).
