@@ -214,9 +214,11 @@ def answer_stream(
     written = [written_text(passage) for passage in passages]
     names = names_as_written(asked.names, written, query)
     sources: dict[str, str | None] = {}  # source -> its stored text, read once for the names and the quotes
-    # … and each part of a question asking two things lacks what it asks about itself
-    parts = tuple(replace(part, unwritten=unwritten_names(part.text, written, rare_names(part.text, idf)))
-                  for part in asked.parts)
+    # … and each part of a question asking two things lacks what it asks about itself, and what any part names that
+    # no indexed passage holds ("Where does MicroPython fit in, and which parts … does it leave out?")
+    unknown = tuple(dict.fromkeys(name for part in asked.parts for name in part.unknown))
+    parts = tuple(replace(part, unwritten=unwritten_names(part.text, written, rare_names(part.text, idf)),
+                          unknown=unknown) for part in asked.parts)
     asked = replace(asked, unwritten=unwritten_names(query, written, rare_names(query, idf)), names=names, parts=parts,
                     deferred=deferring(names, passages), discussed=discussing(names, passages),
                     documented=documenting(names, passages,

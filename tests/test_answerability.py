@@ -2063,6 +2063,22 @@ def test_each_part_of_a_two_part_question_lacks_the_way_it_suggests_when_no_page
                   "method? What do the sort routines use when making comparisons?", "use < when making comparisons")
 
 
+def test_a_name_no_passage_holds_in_one_part_of_a_two_part_question_declines_it(fresh_assistant):
+    # "Where does MicroPython fit in, and which parts of the language does it leave out?": the second part asks about
+    # what the first names, which no page holds; the pages' sentences on other implementations do not answer it.
+    indexed_with(fresh_assistant, "implementations.md", (
+        "# Alternate implementations\n\n## Jython\n\nJython is Python implemented in Java. It leaves out the parts "
+        "of the standard library that are written in C.\n\n## IronPython\n\nIronPython is Python for .NET. Some parts "
+        "of the language behave differently on the .NET runtime.\n"))
+    asked = ("Where does MicroPython fit in among the Python implementations, and which parts of the standard "
+             "library does it leave out?")
+    assert len(analyse(asked).parts) == 2
+    answer = extractive_answer(fresh_assistant, asked)
+    assert not answer.grounded and "MicroPython" in answer.answer, answer.answer
+    answered_with(fresh_assistant, "Where does Jython fit in, and which parts of the standard library does it leave "
+                  "out?", "leaves out the parts of the standard library")
+
+
 def test_names_only_the_setup_writes_need_not_all_be_on_the_answering_passage(fresh_assistant):
     # "I wrapped my client socket with makefile() so that I can use write() and readline(). … Why?": the names say
     # where the asker is; the reason the read hangs is on a passage naming write() alone. A name the asking clause
