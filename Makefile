@@ -17,11 +17,18 @@ test: install install-cluster browser ocr
 
 install: $(STAMP)
 
+# llama-cpp-python compiles llama.cpp on install. Its default native build uses every instruction set the CPU lists,
+# and on a virtual machine that lists AMX it has not enabled, the first token dies in libggml-cpu (a general protection
+# fault). The AVX2 build runs on any x86-64 CPU of the last decade, and is fast enough for the small local model. It is
+# built without pip's cache, which may hold a native build from before. LLAMA_CMAKE_ARGS= restores the native build.
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+
 # torch is pinned first: an unpinned torch (asked for by sentence-transformers) pulls a multi-GB CUDA build.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip install --quiet --no-cache-dir "llama-cpp-python>=0.3"
 	$(PY) -m pip install --quiet -e ".[local,test]"
 	touch $(STAMP)
 
