@@ -214,12 +214,15 @@ def answer_stream(
     written = [written_text(passage) for passage in passages]
     names = names_as_written(asked.names, written, query)
     sources: dict[str, str | None] = {}  # source -> its stored text, read once for the names and the quotes
-    # … and each part of a question asking two things lacks what it asks about itself, and what any part names that
-    # no indexed passage holds ("Where does MicroPython fit in, and which parts … does it leave out?")
+
+    def unwritten(text: str) -> tuple[str, ...]:
+        return unwritten_names(text, written, rare_names(text, idf))
+
+    # Each part of a question asking two things lacks what it asks about itself, and what any part names that no
+    # indexed passage holds ("Where does MicroPython fit in, and which parts … does it leave out?")
     unknown = tuple(dict.fromkeys(name for part in asked.parts for name in part.unknown))
-    parts = tuple(replace(part, unwritten=unwritten_names(part.text, written, rare_names(part.text, idf)),
-                          unknown=unknown) for part in asked.parts)
-    asked = replace(asked, unwritten=unwritten_names(query, written, rare_names(query, idf)), names=names, parts=parts,
+    parts = tuple(replace(part, unwritten=unwritten(part.text), unknown=unknown) for part in asked.parts)
+    asked = replace(asked, unwritten=unwritten(query), names=names, parts=parts,
                     deferred=deferring(names, passages), discussed=discussing(names, passages),
                     documented=documenting(names, passages,
                                            lambda source: _source_text(source, document_text, sources)))
@@ -324,8 +327,8 @@ def unwritten_names(question: str, texts: Sequence[str], rare: Sequence[str] = (
     whole, question = question, asked_clause(question)
     rare = [name for name in rare if name in question]
     unwritten = [acronym for acronym in acronyms(question)
-                 if not any(mentions(acronym, text) or spelled_out(text, acronym) or _in_lower_case(acronym, text, whole)
-                            for text in texts)]
+                 if not any(mentions(acronym, text) or spelled_out(text, acronym)
+                            or _in_lower_case(acronym, text, whole) for text in texts)]
     unwritten += [name for name in rare
                   if not any(name in text or re.search(rf"\b{re.escape(name)}\b", text, re.IGNORECASE) for text in texts)]
     unwritten += [written for written, keyword, value in suggested_settings(question)
@@ -418,7 +421,7 @@ def names_as_written(names: Sequence[str], texts: Sequence[str], question: str =
     for name in names:
         qualifier, _, attribute = name.rpartition(".")
         if (not re.search(rf"\b{re.escape(name)}\b", asking) and not written(name)
-                and (_HELPER_CALL.match(name) and ("_" in name or f"{name}(" in question)
+                and (_MADE_OF_WORDS.match(name) and ("_" in name or f"{name}(" in question)
                      or _an_object(qualifier) and not _a_module(qualifier, texts, question)
                      and not written(attribute) and not written_as_code(attribute))):
             continue  # "My try block only calls load_config(), …", "keep handler = conn.reconnect …": the asker's own
@@ -438,7 +441,7 @@ def names_as_written(names: Sequence[str], texts: Sequence[str], question: str =
             or _VARIABLE.match(qualifier) and not written(qualifier)
             or _an_object(qualifier) and (written(qualifier) or _abbreviates(qualifier, question))
             and not _a_module(qualifier, texts, question))
-        if askers and _A_WORD.match(attribute) and not written_as_code(attribute):
+        if askers and _MADE_OF_WORDS.match(attribute) and "_" not in attribute and not written_as_code(attribute):
             askers = False  # "parser.error()" is no question about the word "error" every page writes
         kept.append(attribute if askers else name)
     return tuple(dict.fromkeys(kept))
@@ -496,8 +499,7 @@ _VARIABLE = re.compile(rf"{_POSSESSED.pattern}|^(?:some|other|another|new|old)_[
 
 
 _OWN_OBJECTS = frozenset({"self", "cls", "args"})  # see names_as_written
-_HELPER_CALL = re.compile(r"^(?!_)[a-z]+(?:_[a-z0-9]+)*$")  # "load_config", "render": a name made of words
-_A_WORD = re.compile(r"^[a-z]+$")  # an attribute named by a plain word ("error", "update")
+_MADE_OF_WORDS = re.compile(r"^(?!_)[a-z]+(?:_[a-z0-9]+)*$")  # "load_config", "render", "error": a name of plain words
 _DUNDER_NAME = re.compile(r"^__\w+__$")  # a special attribute: Python's, whoever's object has it
 
 
@@ -526,8 +528,9 @@ def _a_module(name: str, texts: Sequence[str], question: str) -> bool:
     return name in sys.stdlib_module_names or any(said.search(text) for text in (*texts, question))
 
 
-_FILE_NAME = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.(?:py|pyw|txt|csv|tsv|json|jsonl|cfg|ini|toml|md|rst|log|html|xml|ya?ml|"
-                        r"tmp|bak|dat|db|sqlite3?|gz|zip|tar|pdf|png|jpe?g|gif|docx?|xlsx?|pyd|pyc|so|dll|exe|whl|c|h|cpp|sh|bat)$",
+_FILE_NAME = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.(?:py|pyw|txt|csv|tsv|json|jsonl|cfg|ini|toml|md|rst|log|html|xml|"
+                        r"ya?ml|tmp|bak|dat|db|sqlite3?|gz|zip|tar|pdf|png|jpe?g|gif|docx?|xlsx?|pyd|pyc|so|dll|exe|whl|"
+                        r"c|h|cpp|sh|bat)$",
                         re.IGNORECASE)
 
 

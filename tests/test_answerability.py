@@ -2047,36 +2047,35 @@ def test_a_way_the_question_suggests_by_option_or_call_must_be_written_by_the_pa
                            "enum.member()?") == ["enum.member"]
 
 
-def test_each_part_of_a_two_part_question_lacks_the_way_it_suggests_when_no_page_writes_it(fresh_assistant):
-    # "…, for example with @dataclass(order=True)? In what order are the fields compared?" asks two things; the
-    # first suggests a setting no page writes, so the pages' sort-order sentences do not answer it, as they would
-    # not answer it asked alone.
-    indexed_with(fresh_assistant, "sorting.md", (
-        "# Sorting\n\n## Odds and ends\n\nIt is easy to add a standard sort order to a class by defining an __lt__() "
-        "method. The sort routines use < when making comparisons between two objects. Given a class defining one or "
-        "more rich comparison ordering methods, the total_ordering class decorator supplies the rest.\n"))
-    asked = ("Can a class generate its ordering methods from its fields for me, for example with "
-             "@dataclass(order=True)? In what order are the fields compared?")
-    assert len(analyse(asked).parts) == 2
-    assert not extractive_answer(fresh_assistant, asked).grounded
-    answered_with(fresh_assistant, "Can a class get a standard sort order, for example by defining an __lt__() "
-                  "method? What do the sort routines use when making comparisons?", "use < when making comparisons")
+SORTING = ("# Sorting\n\n## Odds and ends\n\nIt is easy to add a standard sort order to a class by defining an __lt__() "
+           "method. The sort routines use < when making comparisons between two objects. Given a class defining one or "
+           "more rich comparison ordering methods, the total_ordering class decorator supplies the rest.\n")
+IMPLEMENTATIONS = ("# Alternate implementations\n\n## Jython\n\nJython is Python implemented in Java. It leaves out the "
+                   "parts of the standard library that are written in C.\n\n## IronPython\n\nIronPython is Python for "
+                   ".NET. Some parts of the language behave differently on the .NET runtime.\n")
 
 
-def test_a_name_no_passage_holds_in_one_part_of_a_two_part_question_declines_it(fresh_assistant):
-    # "Where does MicroPython fit in, and which parts of the language does it leave out?": the second part asks about
-    # what the first names, which no page holds; the pages' sentences on other implementations do not answer it.
-    indexed_with(fresh_assistant, "implementations.md", (
-        "# Alternate implementations\n\n## Jython\n\nJython is Python implemented in Java. It leaves out the parts "
-        "of the standard library that are written in C.\n\n## IronPython\n\nIronPython is Python for .NET. Some parts "
-        "of the language behave differently on the .NET runtime.\n"))
-    asked = ("Where does MicroPython fit in among the Python implementations, and which parts of the standard "
-             "library does it leave out?")
+@pytest.mark.parametrize("name, page, asked, says, close, quoted", [
+    # "…, for example with @dataclass(order=True)? In what order are the fields compared?": the first part suggests a
+    # setting no page writes, so the pages' sort-order sentences do not answer it, as they would not asked alone
+    ("sorting.md", SORTING, "Can a class generate its ordering methods from its fields for me, for example with "
+     "@dataclass(order=True)? In what order are the fields compared?", "",
+     "Can a class get a standard sort order, for example by defining an __lt__() method? What do the sort routines "
+     "use when making comparisons?", "use < when making comparisons"),
+    # "Where does MicroPython fit in, and which parts … does it leave out?": the second part asks about what the first
+    # names, which no page holds; the pages' sentences on other implementations do not answer it
+    ("implementations.md", IMPLEMENTATIONS, "Where does MicroPython fit in among the Python implementations, and which "
+     "parts of the standard library does it leave out?", "MicroPython",
+     "Where does Jython fit in, and which parts of the standard library does it leave out?",
+     "leaves out the parts of the standard library"),
+])
+def test_each_part_of_a_two_part_question_sees_what_the_whole_question_lacks(fresh_assistant, name, page, asked, says,
+                                                                            close, quoted):
+    indexed_with(fresh_assistant, name, page)
     assert len(analyse(asked).parts) == 2
     answer = extractive_answer(fresh_assistant, asked)
-    assert not answer.grounded and "MicroPython" in answer.answer, answer.answer
-    answered_with(fresh_assistant, "Where does Jython fit in, and which parts of the standard library does it leave "
-                  "out?", "leaves out the parts of the standard library")
+    assert not answer.grounded and says in answer.answer, answer.answer
+    answered_with(fresh_assistant, close, quoted)
 
 
 def test_names_only_the_setup_writes_need_not_all_be_on_the_answering_passage(fresh_assistant):

@@ -16,9 +16,9 @@ import pytest
 
 from loader_checks import assert_exact_spans, assert_skipped, chunks_of, find
 from rag.chunk import SECTION_SEPARATOR
+from rag.loaders import load_document
 from rag.passage import Passage
 from rag.units import CODE, SENTENCE, passage_units
-from rag.loaders import load_document
 from test_load import load
 
 PYDOCS = Path(__file__).resolve().parents[2] / "shared" / "bench" / "pydocs"
