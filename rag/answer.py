@@ -356,11 +356,12 @@ def suggested_settings(question: str) -> list[tuple[str, str, str]]:
 
 
 def suggested_names(question: str) -> list[str]:
-    """The command-line options and functions the question suggests the way to ("…, for example with --index-url or
-    --extra-index-url?", "…, for example with join(timeout) and terminate()?"): like a suggested setting, pages that
-    write none of them do not say how it is done."""
+    """The command-line options, functions and attributes the question suggests the way to ("…, for example with
+    --index-url or --extra-index-url?", "…, for example with join(timeout) and terminate()?", "…, for example through
+    the match object's lastgroup attribute?"): like a suggested setting, pages that write none of them do not say how
+    it is done."""
     suggestion = _RUN_MODULE.sub(" ", _suggestion(question))  # "python -m venv --upgrade" suggests --upgrade
-    return [m.group(1) or m.group(2) for m in _SUGGESTED_NAME.finditer(suggestion)]
+    return [m.group(1) or m.group(2) or m.group(3) for m in _SUGGESTED_NAME.finditer(suggestion)]
 
 
 def _suggestion(question: str) -> str:
@@ -370,7 +371,8 @@ def _suggestion(question: str) -> str:
     return (suggested.group(1) or suggested.group(2)) if suggested else ""
 
 
-_SUGGESTED_NAME = re.compile(r"(?<![\w-])(--?[A-Za-z][\w-]*)|\b([A-Za-z_][\w.]*)\(")
+_SUGGESTED_NAME = re.compile(r"(?<![\w-])(--?[A-Za-z][\w-]*)|\b([A-Za-z_][\w.]*)\("
+                             r"|\b((?-i:[a-z_][a-z0-9_]*))\s+(?:attribute|method|property)\b", re.IGNORECASE)
 _RUN_MODULE = re.compile(r"(?<![\w-])-m\s+[\w.]+")  # how a command runs a module: the module is what it names
 
 
@@ -379,7 +381,7 @@ def _sets(text: str, keyword: str, value: str) -> bool:
 
 
 _SUGGESTED = re.compile(r"\b(?:for\s+(?:example|instance)|e\.g\.),?\s+"
-                        r"(?:with|using|by\s+(?:passing|calling|using|wrapping|setting|adding))\s+(.+)$"
+                        r"(?:with|using|through|via|by\s+(?:passing|calling|using|wrapping|setting|adding))\s+(.+)$"
                         r"|\bsuch\s+as\s+((?:python3?|pip3?|py)\s.+|[A-Za-z_]\w*\s*=.+)$", re.IGNORECASE)
 _SETTING = re.compile(r"(?<![\w.=!<>])([A-Za-z_]\w*)\s*=(?!=)\s*('[^']*'|\"[^\"]*\"|[\w.-]+)")
 

@@ -125,6 +125,8 @@ _NAMED_AS = [re.compile(pattern, re.IGNORECASE) for pattern in (
     r"\((?:also\s+)?(?:called|known\s+as)\s+([^)]+)\)", r",\s+(?:called|known\s+as)\s+(.+)$",
     r",\s+or\s+(.+?)(?:\s+for\s+short)?\s*[.;]?$")]  # "… the function's documentation string, or docstring."
 
+_WHICH_IS = re.compile(r",\s+which\s+(?:is|are)\s+(?:an?|the)\s", re.IGNORECASE)
+
 _CONCLUSION_SECTION = re.compile(r"\b(?:conclusions?|summary|tl;?dr|takeaways?|answer|verdict|key\s+facts)\b", re.I)
 
 
@@ -430,6 +432,10 @@ def _defines(question: Question, unit: Unit) -> bool:
     if (len(words) > span + 3 and focus <= stemmed_terms(" ".join(words[:span]))
             and not _REPORTS.search(" ".join(words[:span + 2])) and not _GOES_ON.match(text)):
         return True
+    # … or is what a clause after it says it is ("… specifying a character class, which is a set of characters …")
+    for m in _WHICH_IS.finditer(text):
+        if focus <= stemmed_terms(" ".join(text[: m.start()].split()[-span:])):
+            return True
     # The name opens what the sentence calls it ("… is encoded in UTF-8" does not) …
     for calling, pattern in enumerate(_NAMED_AS):
         for m in pattern.finditer(text):

@@ -334,7 +334,8 @@ _EXAMPLE_CUE = re.compile(rf"{_EXAMPLE_WORDS}\s+"
                           r"(?:\S+(?:\s*[|,/]\s*|\s+(?:or|and)\s+))*\S*$", re.IGNORECASE)
 
 
-_ASKS_WHETHER_ONE = re.compile(r"\bis\s+there\s+(?:a|an|any)\b", _I)  # "Is there a method for that, …?"
+# "Is there a method for that, …?", "Is there something in the standard library that …, such as urllib.robotparser?"
+_ASKS_WHETHER_ONE = re.compile(r"\bis\s+there\s+(?:an?|any|anything|something|some)\b", _I)
 
 
 def _example_asked_about(question: str, match: re.Match[str]) -> bool:
@@ -545,8 +546,8 @@ def own_names(question: str) -> frozenset[str]:
     """The names the asker gives their own code ("In my Player class …", "an Enum called Color", "our package shop"),
     binds in it ("groups = defaultdict(list)", "def foo(a)"), passes to a call ("key=get_customer"), calls for a loop's
     items ("for item in stream()") or on them ("{make_key(r): make_value(r) for r in rows}") or on a variable it binds
-    ("raw = fetch() / … / else: parse(raw)") or imports from a file of theirs, and the names made from them ("… to make
-    an ExtendedColor"): no page writes them, and none need to."""
+    ("raw = fetch() / … / else: parse(raw)") or imports from a file of theirs, names it calls its own ("MyObject"),
+    and the names made from them ("… to make an ExtendedColor"): no page writes them, and none need to."""
     given = {name for match in _OWN_NAME.finditer(question) for name in match.groups() if name}
     bound = {name for match in _BOUND.finditer(question) for name in match.groups() if name}
     given |= bound | {match.group(1) for match in _PASSED.finditer(question)}
@@ -557,9 +558,14 @@ def own_names(question: str) -> frozenset[str]:
     given |= {name for name in _RUN_AS_MODULE.findall(question) if name.split(".")[0] not in sys.stdlib_module_names}
     given |= {name.strip() for match in _IMPORTED.finditer(question)
               if re.search(rf"\b{re.escape(match.group(1))}\.py\b", question) for name in match.group(2).split(",")}
+    given |= set(_MY_NAME.findall(question))
     made = {word for word in re.findall(r"\b[A-Z]\w*", question)
             if any(name[:1].isupper() and name in word for name in given)}
     return frozenset(given | made | own_packages(question))
+
+
+# "self(type="MyObject *")", "my_list.sort()": a name made to say it is the asker's own.
+_MY_NAME = re.compile(r"(?<![\w.])(My[A-Z]\w*|my_\w+)")
 
 
 # "Our package shop has an empty __init__.py": a package or module of the asker's, named after what it is.
@@ -801,7 +807,7 @@ def carries(text: str, kind: str | None, acronym: str | None = None) -> bool:
     if kind == PLACE:
         return bool(_PLACE_RE.search(text))
     if kind == EXPANSION:
-        return bool(acronym) and expands(text, acronym)
+        return bool(acronym) and (expands(text, acronym) or _says_what_it_is(text, acronym))
     return True
 
 
@@ -821,7 +827,11 @@ def acronyms(question: str) -> tuple[str, ...]:
     if sum(ch.isupper() for ch in letters) > len(letters) / 2:
         return ()
     written = [m for m in _ACRONYM.finditer(question) if not _EXAMPLE_CUE.search(question, 0, m.start(1))]
-    return tuple(dict.fromkeys(m.group(1) for m in written if m.group(1).lower() not in _FRAME_WORDS))
+    return tuple(dict.fromkeys(m.group(1) for m in written
+                               if m.group(1).lower() not in _FRAME_WORDS and not _HEX_DIGITS.fullmatch(m.group(1))))
+
+
+_HEX_DIGITS = re.compile(r"[A-F]{4,}")  # "a code point above FFFF": a number in hex, which no page need write
 
 
 def asked_acronym(question: str) -> str | None:
@@ -853,6 +863,13 @@ def expands(text: str, acronym: str) -> bool:
         if i == len(letters) and used >= 2:
             return True
     return False
+
+
+def _says_what_it_is(text: str, acronym: str) -> bool:
+    """Does ``text`` open by saying what the letters stand for ("NN is the Python version, a number such as “33” for
+    Python 3.3."): a placeholder or symbol is explained, not spelled out."""
+    return re.match(rf"\W*{re.escape(acronym)}\s+(?:stands\s+for|means|is\s+short\s+for|is\s+the|refers\s+to)\b",
+                    text) is not None
 
 
 def spelled_out(text: str, acronym: str) -> bool:

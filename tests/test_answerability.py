@@ -24,8 +24,8 @@ from rag.passage import Hit, Passage
 from rag.retrieve import with_section_rests
 from rag.question import (
     DATE, DEFINITION, EXPANSION, NUMBER, ORGANISATION, PERCENTAGE, PERSON, URL, YEAR, acronyms, analyse, answer_type,
-    asked_clause, bm25_idf, depends_on_conversation, expands, focus_phrase, mentions, named_documents, own_names,
-    proper_names,
+    asked_clause, bm25_idf, carries, depends_on_conversation, expands, focus_phrase, mentions, named_documents,
+    own_names, proper_names,
 )
 from rag.text import fenced_spans, split_sentences
 from rag.units import CODE, SENTENCE, Unit, units_of
@@ -2559,3 +2559,70 @@ def test_a_sentence_ending_its_chunk_with_a_colon_is_quoted_with_the_example_the
     answered_with(fresh_assistant, "Can the effect of the reverse parameter, keeping records with equal keys in "
                   "their original order, be simulated without the parameter?",
                   "function twice", "double_reversed = list(reversed(sorted(reversed(data)")
+
+
+def test_an_api_offered_as_the_example_of_something_there_may_be_must_be_on_the_page():
+    # "Is there something in the standard library that parses robots.txt …, such as urllib.robotparser and
+    # can_fetch()?" asks whether that module exists, as "Is there a method for that, such as …?" does: pages that
+    # never write it do not answer, however close their words on urllib.request. One given as an example of a kind
+    # of thing is still no name a page must write.
+    names = analyse("Before my crawler fetches pages, it should check each site's robots.txt. Is there something in "
+                    "the standard library that parses robots.txt, such as urllib.robotparser and can_fetch()?").names
+    assert {"urllib.robotparser", "can_fetch"} <= set(names)
+    assert "open" not in analyse("Is a built-in function such as open() replaceable for every module?").names
+
+
+def test_a_hex_number_is_no_acronym_a_page_must_write():
+    # "… an escape for a code point above FFFF?": a number in hex, not an acronym the pages must write as the
+    # question does (they write "four hex digits"); "HTTP PUT" still is one.
+    assert acronyms("I wrote '\\u1F600' for the emoji. How do I write an escape for a code point above FFFF?") == ()
+    assert unwritten_names("How do I escape a code point above FFFF?", ["\\u is followed by four hex digits"]) == ()
+    assert acronyms("How do I send an HTTP PUT request?") == ("HTTP", "PUT")
+
+
+def test_a_name_made_to_say_it_is_the_askers_own_need_not_be_on_a_page():
+    # "… need self declared as MyObject * rather than the default type": a name the asker made to say it is theirs
+    # ("MyObject", "my_list"), which no page writes and none needs to; a proper name no page holds still is unknown.
+    idf = bm25_idf(lambda term: 0 if term in {"", "myobject", "rust"} else 5, 100)
+    question = ("Dozens of methods need self declared as MyObject * rather than the default type. Writing "
+                "self(type=\"MyObject *\") in every block is getting repetitive. Is there a neater way?")
+    assert "MyObject" in own_names(question)
+    assert analyse(question, idf).unknown == ()
+    assert analyse("Dozens of methods need self declared in Rust. Is there a neater way?", idf).unknown == ("Rust",)
+
+
+def test_a_placeholder_in_a_name_is_answered_by_the_sentence_saying_what_it_is(fresh_assistant):
+    # "What does the NN stand for [in pythonNN.dll]?" is no acronym to spell out: "NN is the Python version, …"
+    # says what it stands for. A sentence merely naming it does not.
+    assert carries("NN is the Python version, a number such as 33 for Python 3.3.", EXPANSION, "NN")
+    assert not carries("Link with pythonNN.dll, where NN varies.", EXPANSION, "NN")
+    indexed_with(fresh_assistant, "embedding.md", (
+        "# Embedding Python on Windows\n\nDo not build Python into your .exe file directly. On Windows, link with "
+        "pythonNN.dll; it is typically installed in C:\\Windows\\System. NN is the Python version, a number such as "
+        "33 for Python 3.3. You can link to Python in two different ways.\n"))
+    answered_with(fresh_assistant, "The instructions for embedding keep telling me to link with pythonNN.dll. What "
+                  "does the NN stand for?", "NN is the Python version")
+
+
+def test_a_term_defined_by_the_clause_after_it_is_the_definition(fresh_assistant):
+    # "… used for specifying a character class, which is a set of characters that you wish to match": the clause
+    # after the term says what it is, ahead of sentences that only use the term ("[abc] is a character class …").
+    indexed_with(fresh_assistant, "regex.md", (
+        "# Regular expressions\n\n## Special sequences\n\nSpecial sequences can be included inside a character "
+        "class. For example, [\\s,.] is a character class that will match any whitespace character, or ',' or "
+        "'.'.\n\n## Metacharacters\n\nThe first metacharacters we'll look at are [ and ]. They're used for "
+        "specifying a character class, which is a set of characters that you wish to match. If the caret appears "
+        "elsewhere in a character class, it does not have special meaning.\n"))
+    answer = answered_with(fresh_assistant, "Tutorials keep talking about character classes written in square "
+                           "brackets. What is a character class?", "which is a set of characters")
+    assert "will match any whitespace" not in answer.answer.split("which is a set of characters")[0], answer.answer
+
+
+def test_an_attribute_suggested_as_the_way_must_be_written_by_the_pages():
+    # "…, for example through the match object's lastgroup attribute?": the way the asker suggests, which pages that
+    # never write it do not document (they say how to name a group, not which one matched).
+    question = ("After each match, how do I find out which of the named groups matched, for example through the "
+                "match object's lastgroup attribute?")
+    assert suggested_names(question) == ["lastgroup"]
+    assert unwritten_names(question, ["Named groups are still given numbers."]) == ("lastgroup",)
+    assert unwritten_names(question, ["The lastgroup attribute names the last matched group."]) == ()
