@@ -172,7 +172,9 @@ _OPENS_HOW_TO = re.compile(r"^\s*how\s+(?:do|can|should|would|could|may)\s+(?:i|
 # Python-docs set: 137 -> 140 of 164 near-topic questions declined, 397 -> 396 of 639 cited, 31 -> 34 falsely
 # declined; from 3 words on, 142 declined but 394 cited and 41 falsely declined.
 SETUP_HOW_TO_TERMS = 5
-# "How do I get rid of that invisible character?", "… turn such a path into …": what the setup describes.
+# "How do I get rid of that invisible character?", "… turn such a path into …": what the setup describes. Such a
+# clause is still the how-to asked when it asks for a word no passage holds ("How do I convert such a domain name into
+# the xn-- form with punycode?"): whatever it leans on, pages that never write what it wants do not say how.
 _POINTS_AT_SETUP = re.compile(r"\b(?:that|such\s+an?)\s+\w+", _I)
 
 UNHELD_MIN_PASSAGES = 1000  # an index this large lacks a word only when its documents do not speak of the thing
@@ -225,15 +227,16 @@ class Question:
         548 of 879 cited, 49 -> 53 falsely declined); one asked after a setup ("My script prints a progress dot after
         each step, but the dots only show up at the end. How do I make print write each dot out immediately?") as its
         asking clause alone, the setup's words being the asker's situation, which a passage sharing them need not
-        answer. None for any other question, and when the asking clause leans on the setup ("how do I leave it?") or
-        has too few words of its own to judge by. Cached: the gate asks it of every unit."""
+        answer. None for any other question, and when the asking clause leans on the setup ("how do I leave it?"; unless
+        it asks for a word no page holds) or has too few words of its own to judge by. Cached: the gate asks it of every unit."""
         if _OPENS_HOW_TO.search(unscoped(self.text)):
             return self
         clause = asked_clause(self.text)
         held = stemmed_terms(clause)
         asked = {term: weight for term, weight in self.focus.items() if term in held and term not in NO_TOPIC}
         if (clause == self.text or not _OPENS_HOW_TO.search(clause) or len(asked) < SETUP_HOW_TO_TERMS
-                or depends_on_conversation(clause) or _POINTS_AT_SETUP.search(clause)):
+                or depends_on_conversation(clause)
+                or _POINTS_AT_SETUP.search(clause) and not (self.unheld & asked.keys())):
             return None
         return replace(self, text=clause, focus=asked, rarest=self.rarest if self.rarest in asked else None)
 

@@ -2626,3 +2626,15 @@ def test_an_attribute_suggested_as_the_way_must_be_written_by_the_pages():
     assert suggested_names(question) == ["lastgroup"]
     assert unwritten_names(question, ["Named groups are still given numbers."]) == ("lastgroup",)
     assert unwritten_names(question, ["The lastgroup attribute names the last matched group."]) == ()
+
+
+def test_a_how_to_leaning_on_its_setup_is_still_gated_when_it_asks_for_a_word_no_page_holds():
+    # "How do I convert such a domain name to punycode …?" leans on its setup ("such a domain name"), so the
+    # how-to gate cannot read it alone; but what it wants ("punycode") is on no page, and pages that never write it
+    # do not say how, however close they come to domain names. Without such a word it is still read as no how-to.
+    idf = bm25_idf(lambda term: 0 if term in {"", "punycod"} else 50, 5000)  # a large index lacking "punycode"
+    setup = "Our sign-up form accepts e-mail addresses with international domain names such as münchen.de. "
+    gated = analyse(setup + "How do I convert such a domain name to punycode for the mail server?", idf)
+    assert gated.how_to is not None and "punycod" in gated.how_to.unheld
+    assert analyse(setup + "How do I convert such a domain name to ASCII for the mail server?",
+                   idf).how_to is None
