@@ -373,12 +373,14 @@ def says_literally(literal: str, text: str) -> bool:
 
 def mentions(name: str, text: str) -> bool:
     """Does ``text`` (a passage with its section path) name ``name`` as code: the whole dotted name, or its last
-    part as code ("heappop(", ".most_common", "most_common([n])") next to its first part ("heapq"; a type's in the
-    plural too: "L.append(x)" where "L, L1, L2 are lists" names list.append)?"""
+    part as code ("heappop(", ".most_common", "most_common([n])", a constant "LOCALE") next to its first part ("heapq";
+    a type's in the plural too: "L.append(x)" where "L, L1, L2 are lists" names list.append)?"""
     if re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", text):
         return True
     first, *_, last = name.split(".") if "." in name else (name, name)
-    as_code = re.search(rf"(?:\.{re.escape(last)}\b|\b{re.escape(last)}\s*\()", text)
+    as_code = re.search(rf"\.{re.escape(last)}\b|\b{re.escape(last)}\s*\(", text)
+    if not as_code and last.isupper() and len(last) >= 3:  # a constant in capitals is code as it stands ("re.LOCALE"
+        as_code = re.search(rf"\b{re.escape(last)}\b", text)  # in the regex HOWTO's flags table, "LOCALE, L")
     return bool(as_code) and re.search(rf"\b{re.escape(first)}s?\b", text) is not None
 
 

@@ -2638,3 +2638,13 @@ def test_a_how_to_leaning_on_its_setup_is_still_gated_when_it_asks_for_a_word_no
     assert gated.how_to is not None and "punycod" in gated.how_to.unheld
     assert analyse(setup + "How do I convert such a domain name to ASCII for the mail server?",
                    idf).how_to is None
+
+
+def test_a_module_constant_in_capitals_is_named_by_the_constant_alone():
+    # "Why does the regex HOWTO advise against re.LOCALE?": the HOWTO's flags table writes "LOCALE, L" beside the re
+    # module's calls, not "re.LOCALE"; a constant in capitals is code as it stands. A word in lower case is not
+    # ("the locale mechanism"), nor the constant on a page that never names its module.
+    assert mentions("re.LOCALE", "LOCALE, L: Do a locale-aware match. Call re.compile(pattern, flags).")
+    assert not mentions("re.LOCALE", "The locale mechanism is unreliable. Call re.compile(pattern, flags).")
+    assert not mentions("re.LOCALE", "Setting the LOCALE flag makes matching slower.")
+    assert not mentions("heapq.heappop", "heappop is a word here, next to heapq.")  # no call, no attribute
