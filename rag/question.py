@@ -228,7 +228,8 @@ class Question:
         each step, but the dots only show up at the end. How do I make print write each dot out immediately?") as its
         asking clause alone, the setup's words being the asker's situation, which a passage sharing them need not
         answer. None for any other question, and when the asking clause leans on the setup ("how do I leave it?"; unless
-        it asks for a word no page holds) or has too few words of its own to judge by. Cached: the gate asks it of every unit."""
+        it asks for a word no page holds) or has too few words of its own to judge by. Cached: the gate asks it of
+        every unit."""
         if _OPENS_HOW_TO.search(unscoped(self.text)):
             return self
         clause = asked_clause(self.text)
