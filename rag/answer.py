@@ -372,7 +372,7 @@ def _suggestion(question: str) -> str:
 
 
 _SUGGESTED_NAME = re.compile(r"(?<![\w-])(--?[A-Za-z][\w-]*)|\b([A-Za-z_][\w.]*)\("
-                             r"|\b((?-i:[a-z_][a-z0-9_]*))\s+(?:attribute|method|property)\b", re.IGNORECASE)
+                             r"|\b([a-z_]\w*)\s+(?:attribute|method|property)\b")
 _RUN_MODULE = re.compile(r"(?<![\w-])-m\s+[\w.]+")  # how a command runs a module: the module is what it names
 
 

@@ -570,7 +570,8 @@ def own_names(question: str) -> frozenset[str]:
     return frozenset(given | made | own_packages(question))
 
 
-# "self(type="MyObject *")", "my_list.sort()": a name made to say it is the asker's own.
+# "self(type="MyObject *")", "my_list.sort()": a name made to say it is the asker's own (the shapes of
+# rag.answer._POSSESSED that prose cannot mistake for a word: "mystery" is none).
 _MY_NAME = re.compile(r"(?<![\w.])(My[A-Z]\w*|my_\w+)")
 
 
