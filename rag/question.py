@@ -338,6 +338,12 @@ _EXAMPLE_CUE = re.compile(rf"{_EXAMPLE_WORDS}\s+"
                           r"(?:\S+(?:\s*[|,/]\s*|\s+(?:or|and)\s+))*\S*$", re.IGNORECASE)
 
 
+def offered_as_example(question: str, at: int) -> bool:
+    """Is what the question writes from ``at`` on given as an example ("such as get_identifiers()", "like
+    zip_longest")?"""
+    return _EXAMPLE_CUE.search(question, 0, at) is not None
+
+
 # "Is there a method for that, …?", "Is there something in the standard library that …, such as urllib.robotparser?"
 _ASKS_WHETHER_ONE = re.compile(r"\bis\s+there\s+(?:an?|any|anything|something|some)\b", _I)
 
@@ -445,7 +451,7 @@ def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None
     wants_list = not parts and kind in (None, ORGANISATION, DEFINITION, PERSON) and listing
     own, packages = own_names(question), own_packages(question)
     names = tuple(dict.fromkeys(m.group(0) for m in _CODE_NAME.finditer(question)
-                                if (not _EXAMPLE_CUE.search(question, 0, m.start())
+                                if (not offered_as_example(question, m.start())
                                     or _example_asked_about(question, m))
                                 and m.group(0) not in own
                                 and m.group(0).split(".")[0] not in packages
@@ -508,7 +514,7 @@ def _names_written(question: str) -> list[re.Match[str]]:
     return [m for m in _PROPER_NAME.finditer(question)
             if not (m.group(1) and re.search(r"[.?!:;]\s*$", question[: m.start() + 1]))
             and (m.group(1) or m.group(2)) not in own
-            and not _EXAMPLE_CUE.search(question, 0, m.start(m.lastindex))]
+            and not offered_as_example(question, m.start(m.lastindex))]
 
 
 # "In my Player class", "an Enum called Color": a name the asker gives their own code.
@@ -833,7 +839,7 @@ def acronyms(question: str) -> tuple[str, ...]:
     letters = [ch for ch in question if ch.isalpha()]
     if sum(ch.isupper() for ch in letters) > len(letters) / 2:
         return ()
-    written = [m for m in _ACRONYM.finditer(question) if not _EXAMPLE_CUE.search(question, 0, m.start(1))]
+    written = [m for m in _ACRONYM.finditer(question) if not offered_as_example(question, m.start(1))]
     return tuple(dict.fromkeys(m.group(1) for m in written
                                if m.group(1).lower() not in _FRAME_WORDS and not _HEX_DIGITS.fullmatch(m.group(1))))
 

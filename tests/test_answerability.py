@@ -1886,6 +1886,13 @@ def test_the_askers_own_variable_or_quoted_value_is_no_code_name_a_page_must_wri
                             "raised deeper. Will my except clause still catch it?") == ()
     assert names_as_written(("parse_known_args",), found, "My script wraps another tool. How do I pass unknown "
                             "options through, for example with parse_known_args()?") == ("parse_known_args",)
+    # … nor one the asking clause calls as the asker's code does ("If attempts_left() is already false …"): asking
+    # about it declined the question; one it offers as the API wanted, or writes uncalled, is still asked about.
+    assert names_as_written(("attempts_left",), found, "My loop is while attempts_left(): … with an else. If "
+                            "attempts_left() is false at the first check, does the else block run?") == ()
+    assert names_as_written(("get_identifiers",), found, "Is there a method for listing placeholders, such as "
+                            "get_identifiers()?") == ("get_identifiers",)
+    assert names_as_written(("zip_longest",), found, "Which function fills the gaps, zip_longest?") == ("zip_longest",)
 
 
 def test_a_name_the_asker_gives_as_an_example_need_not_be_written_by_the_pages(fresh_assistant):
