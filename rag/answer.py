@@ -366,8 +366,9 @@ def suggested_names(question: str) -> list[str]:
 
 
 def _suggestion(question: str) -> str:
-    """What follows "for example with" (or "e.g. using", …), or a command or setting after "such as" ("…, such as
-    python -I for isolated mode?", "…, such as force=True?"): the way the asker suggests, or ""."""
+    """What follows "for example with" (or "e.g. using", …), or a command, option or setting after "such as" ("…, such
+    as python -I for isolated mode?", "Is there a command-line option, such as -q, that …?", "…, such as force=True?"):
+    the way the asker suggests, or ""."""
     suggested = _SUGGESTED.search(question)
     return (suggested.group(1) or suggested.group(2)) if suggested else ""
 
@@ -383,7 +384,7 @@ def _sets(text: str, keyword: str, value: str) -> bool:
 
 _SUGGESTED = re.compile(r"\b(?:for\s+(?:example|instance)|e\.g\.),?\s+"
                         r"(?:with|using|through|via|by\s+(?:passing|calling|using|wrapping|setting|adding))\s+(.+)$"
-                        r"|\bsuch\s+as\s+((?:python3?|pip3?|py)\s.+|[A-Za-z_]\w*\s*=.+)$", re.IGNORECASE)
+                        r"|\bsuch\s+as\s+((?:python3?|pip3?|py)\s.+|[A-Za-z_]\w*\s*=.+|--?[A-Za-z].*)$", re.IGNORECASE)
 _SETTING = re.compile(r"(?<![\w.=!<>])([A-Za-z_]\w*)\s*=(?!=)\s*('[^']*'|\"[^\"]*\"|[\w.-]+)")
 
 

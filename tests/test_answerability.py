@@ -2049,6 +2049,8 @@ def test_a_way_the_question_suggests_by_option_or_call_must_be_written_by_the_pa
                                  "our private index, such as pip -P for the index?").grounded
     assert suggested_names("How do I upgrade it in place, for example with python -m venv --upgrade?") == ["--upgrade"]
     assert suggested_names("How do I serve files with a command such as python -m http.server?") == []
+    # … and an option alone ("Is there a command-line option, such as -q, that …?")
+    assert suggested_names("Is there a command-line option, such as -q, that starts it without the banner?") == ["-q"]
     # … and the call a suggested way wraps a value in ("for example by wrapping it in enum.member()")
     assert suggested_names("How do I force a function to become an Enum member, for example by wrapping it in "
                            "enum.member()?") == ["enum.member"]
