@@ -228,9 +228,14 @@ def split_sentences(text: str) -> list[str]:
     return out
 
 
+# … nor the stop of "etc." before a word in lower case, which goes on ("… such as ValueError, TypeError etc. may also
+# be raised)"): the units an answer quotes are split so (_SENTENCE_BREAK), and its claims must be too.
+_ANSWER_BREAK = re.compile(rf"{_SENTENCE_END}(?:(?<!\betc\.)(?<!\bvs\.)(?<!\bcf\.)|(?=\s+[^\sa-z]))\s+|\n+")
+
+
 def _prose_sentences(text: str, before: list[str]) -> list[str]:
     out: list[str] = []
-    for piece in re.split(rf"{_SENTENCE_END}\s+|\n+", text):
+    for piece in _ANSWER_BREAK.split(text):
         lead = re.match(r"^\s*((?:\[\d+\]\s*)+)", piece)
         if lead and (out or before):
             target = out if out else before  # markers after a code block cite the block

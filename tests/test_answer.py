@@ -164,6 +164,16 @@ def test_an_index_after_code_in_prose_is_code_not_a_marker():
                               ("The smallest is heap[0], and my_list[2] the third.", [2])]
 
 
+def test_a_claim_goes_on_after_an_abbreviation_before_a_word_in_lower_case():
+    # "… built-in exceptions such as ValueError, TypeError etc. may also be raised) [1].": one quoted sentence, as the
+    # units are split; cut after "etc." its first half cited nothing and the evidence went uncited. A sentence that
+    # ends with "etc." before a capital still ends there.
+    out = ("urlopen raises URLError (though built-in exceptions such as ValueError, TypeError etc. may also be raised) "
+           "[1]. It lists TypeError etc. Then more [2].")
+    assert claims_of(out) == [("urlopen raises URLError (though built-in exceptions such as ValueError, TypeError etc. "
+                               "may also be raised).", [1]), ("Then more.", [2])]
+
+
 def test_a_quote_is_located_to_its_end_when_its_last_words_also_come_early():
     # The quote's closing words ("or f") first occur in its own opening ("literal or f-string"): the highlight must
     # still run to the end of the sentence, not stop after five words.
