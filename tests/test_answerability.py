@@ -1067,6 +1067,20 @@ def test_the_best_sentence_reads_on_into_a_long_sentence_that_introduces_an_exam
         assert not _next_in_section(best, Unit(following, SENTENCE, 0, "IntEnum"))
 
 
+def test_the_sentence_answering_a_question_the_text_asks_reads_on_in_its_section():
+    # "Should you use these module-level functions, …? … If you're accessing a regex within a loop, pre-compiling it
+    # will save a few function calls. Outside of loops, there's not much difference …": the answer's question is in
+    # its context, not a section of its own; the sentence after it is read on. One in another section is not.
+    from rag.backends.extractive import _next_in_section
+    from rag.units import SENTENCE, Unit
+
+    best = Unit("If you're accessing a regex within a loop, pre-compiling it will save a few function calls.", SENTENCE,
+                0, "Module-Level Functions Should you use these module-level functions?", after_question=True)
+    following = "Outside of loops, there's not much difference thanks to the internal cache."
+    assert _next_in_section(best, Unit(following, SENTENCE, 0, "Module-Level Functions"))
+    assert not _next_in_section(best, Unit(following, SENTENCE, 0, "Compiling Regular Expressions"))
+
+
 def test_a_code_question_that_counts_gets_the_code_not_a_number(fresh_assistant):
     # "Show me how to work out how many days …" asks for code: "how many" does not make it a number question, whose
     # answer would have to be a sentence stating one.

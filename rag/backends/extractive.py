@@ -328,12 +328,19 @@ def _next_in_section(unit: Unit, following: Unit | None) -> bool:
     IntEnum can be compared to integers; …:"). A typed question ("In which year did Codex
     appear?") has its one fact and is not read on (the caller's check)."""
     return (following is not None and unit.kind == SENTENCE and following.kind == SENTENCE
-            and following.passage == unit.passage and following.context == unit.context
+            and following.passage == unit.passage and _same_section(unit, following)
             and (len(following.text.split()) >= MIN_WORDS or len(unit.text.split()) < MIN_WORDS)  # "You can't." /
             # "Use PyTuple_Pack() instead."
             and not following.text.rstrip().endswith("?")
             and not lead_in(following.text) and not POINTER.match(following.text))  # not "What is my take on
     # this?", "Here's a simple example of a generator function:", "See …"
+
+
+def _same_section(unit: Unit, following: Unit) -> bool:
+    """Is ``following`` in the unit's section? A sentence answering a question its text asks has that question in its
+    context too ("Should you use these module-level functions, …?" / "If you're accessing a regex within a loop,
+    pre-compiling it will save a few function calls." / "Outside of loops, there's not much difference …")."""
+    return following.context == unit.context or unit.after_question and unit.context.startswith(f"{following.context} ")
 
 
 def _introduced_example(unit: Unit, following: Unit | None) -> bool:
