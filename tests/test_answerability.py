@@ -1081,6 +1081,27 @@ def test_the_sentence_answering_a_question_the_text_asks_reads_on_in_its_section
     assert not _next_in_section(best, Unit(following, SENTENCE, 0, "Compiling Regular Expressions"))
 
 
+def test_a_quoted_sentence_reads_on_when_the_next_one_says_what_no_quoted_one_does():
+    # "… let through only what comes from my 'billing' logger and its children …": the second sentence quoted, "The
+    # basic Filter functionality allows filtering by specific logger name.", reads on into the next one, which says
+    # "children"; one that adds no word of the question is not read on to (only the best sentence is).
+    from rag.backends.extractive import _with_continuations
+    from rag.grounding import Judged
+    from rag.units import SENTENCE, Unit
+
+    question = analyse("My console handler is flooded with records. How do I let through only what comes from my "
+                       "'billing' logger and its children?")
+    best = Unit("Loggers have a propagate attribute.", SENTENCE, 0, "Loggers")
+    second = Unit("The basic Filter functionality allows filtering by specific logger name.", SENTENCE, 1, "Filters")
+    every = [best, Unit("It is true by default.", SENTENCE, 0, "Loggers"), second,
+             Unit("If this feature is used, messages sent to the named logger and its children are allowed through "
+                  "the filter, and all others dropped.", SENTENCE, 1, "Filters")]
+    chosen = [Judged(best, 0.6, 0.6, True, True), Judged(second, 0.5, 0.5, True, True)]
+    assert _with_continuations(question, chosen, every) == every
+    every[3] = Unit("Filter instances were added to the package in its second version.", SENTENCE, 1, "Filters")
+    assert _with_continuations(question, chosen, every) == every[:3]
+
+
 def test_a_code_question_that_counts_gets_the_code_not_a_number(fresh_assistant):
     # "Show me how to work out how many days …" asks for code: "how many" does not make it a number question, whose
     # answer would have to be a sentence stating one.

@@ -274,13 +274,18 @@ def _with_continuations(question: Question, chosen: Sequence[Judged], every: Seq
             units += [said for item in listed for said in [item, *_item_rest(item, every)] if said not in units]
             # "… are numbered “A.B.C”:" says nothing alone; each item is quoted whole, as a list answer's are
             continue
-        if (judged is chosen[0] and question.type not in CARRIED_TYPES and _next_in_section(judged.unit, following)
+        adds = following is not None and bool(wanted & stemmed_terms(following.text))
+        # the best sentence is read on with the next one (see _next_in_section), and so is any other whose next one
+        # says focus terms no chosen unit does ("The basic Filter functionality allows filtering by specific logger
+        # name." / "If this feature is used, messages sent to the named logger and its children are allowed through
+        # …" for a question on letting through one logger "and its children")
+        if ((judged is chosen[0] or adds) and question.type not in CARRIED_TYPES
+                and _next_in_section(judged.unit, following)
                 and following not in units and all(following != j.unit for j in chosen)):
-            units.append(following)  # the best sentence is read on with the next one: see _next_in_section
+            units.append(following)
             continue
         points_back = following is not None and bool(_POINTS_BACK.match(following.text))
         item_rest = following is not None and judged.unit.kind == ITEM and following.context.endswith(judged.unit.text)
-        adds = following is not None and bool(wanted & stemmed_terms(following.text))
         if (following is not None and following.kind == SENTENCE and following.passage == judged.unit.passage
                 and (points_back and question.type not in CARRIED_TYPES or (points_back or item_rest) and adds)
                 and following not in units and all(following != j.unit for j in chosen)):
