@@ -1081,25 +1081,31 @@ def test_the_sentence_answering_a_question_the_text_asks_reads_on_in_its_section
     assert not _next_in_section(best, Unit(following, SENTENCE, 0, "Compiling Regular Expressions"))
 
 
-def test_a_quoted_sentence_reads_on_when_the_next_one_says_what_no_quoted_one_does():
-    # "… let through only what comes from my 'billing' logger and its children …": the second sentence quoted, "The
-    # basic Filter functionality allows filtering by specific logger name.", reads on into the next one, which says
-    # "children"; one that adds no word of the question is not read on to (only the best sentence is).
+def test_a_quoted_sentence_reads_on_into_the_next_one_when_that_one_answers_too():
+    # "What kind of port number should I bind my toy server to?": the second sentence quoted, "… low number ports are
+    # usually reserved for “well known” services (HTTP, SNMP etc).", reads on into the next one, which answers too,
+    # as the best sentence always reads on; one that does not answer and adds no word of the question, one in another
+    # section, one speaking of someone else, or a typed question's one fact is not read on to.
     from rag.backends.extractive import _with_continuations
     from rag.grounding import Judged
     from rag.units import SENTENCE, Unit
 
-    question = analyse("My console handler is flooded with records. How do I let through only what comes from my "
-                       "'billing' logger and its children?")
-    best = Unit("Loggers have a propagate attribute.", SENTENCE, 0, "Loggers")
-    second = Unit("The basic Filter functionality allows filtering by specific logger name.", SENTENCE, 1, "Filters")
-    every = [best, Unit("It is true by default.", SENTENCE, 0, "Loggers"), second,
-             Unit("If this feature is used, messages sent to the named logger and its children are allowed through "
-                  "the filter, and all others dropped.", SENTENCE, 1, "Filters")]
+    question = analyse("I'm writing a toy socket server to learn how sockets work. What kind of port number should I "
+                       "bind it to while I'm experimenting?")
+    best = Unit("The socket is bound to a public host.", SENTENCE, 0, "Creating a Socket")
+    second = Unit("A second thing to note: low number ports are usually reserved for “well known” services (HTTP, "
+                  "SNMP etc).", SENTENCE, 1, "Creating a Socket")
+    playing = Unit("If you're playing around, use a nice high number (4 digits).", SENTENCE, 1, "Creating a Socket")
+    every = [best, Unit("It is visible to the outside world.", SENTENCE, 0, "Creating a Socket"), second, playing]
     chosen = [Judged(best, 0.6, 0.6, True, True), Judged(second, 0.5, 0.5, True, True)]
-    assert _with_continuations(question, chosen, every) == every
-    every[3] = Unit("Filter instances were added to the package in its second version.", SENTENCE, 1, "Filters")
-    assert _with_continuations(question, chosen, every) == every[:3]
+    assert _with_continuations(question, chosen, every, {best, second, playing}) == every
+    assert _with_continuations(question, chosen, every, {best, second}) == every[:3]
+    elsewhere = [*every[:3], replace(playing, context="Using a Socket")]
+    assert _with_continuations(question, chosen, elsewhere, {best, second, elsewhere[3]}) == every[:3]
+    someone = [*every[:3], replace(playing, text="Guido van Rossum plays around with a high number (4 digits).")]
+    assert _with_continuations(question, chosen, someone, {best, second, someone[3]}) == every[:3]
+    counted = analyse("How many digits should the port number of my toy socket server have?")
+    assert _with_continuations(counted, chosen, every, {best, second, playing}) == [best, second]
 
 
 def test_a_code_question_that_counts_gets_the_code_not_a_number(fresh_assistant):
