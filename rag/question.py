@@ -559,7 +559,7 @@ def own_names(question: str) -> frozenset[str]:
     binds in it ("groups = defaultdict(list)", "def foo(a)"), passes to a call ("key=get_customer"), calls for a loop's
     items ("for item in stream()") or on them ("{make_key(r): make_value(r) for r in rows}") or on a variable it binds
     ("raw = fetch() / … / else: parse(raw)") or imports from a file of theirs, names it calls its own ("MyObject"),
-    and the names made from them ("… to make an ExtendedColor"): no page writes them, and none need to."""
+    an enum it looks a member up on ("Perm.READ"), and the names made from them ("… to make an ExtendedColor"): no page writes them, and none need to."""
     given = {name for match in _OWN_NAME.finditer(question) for name in match.groups() if name}
     bound = {name for match in _BOUND.finditer(question) for name in match.groups() if name}
     given |= bound | {match.group(1) for match in _PASSED.finditer(question)}
@@ -570,7 +570,7 @@ def own_names(question: str) -> frozenset[str]:
     given |= {name for name in _RUN_AS_MODULE.findall(question) if name.split(".")[0] not in sys.stdlib_module_names}
     given |= {name.strip() for match in _IMPORTED.finditer(question)
               if re.search(rf"\b{re.escape(match.group(1))}\.py\b", question) for name in match.group(2).split(",")}
-    given |= set(_MY_NAME.findall(question))
+    given |= set(_MY_NAME.findall(question)) | set(_ENUM_MEMBER.findall(question))
     made = {word for word in re.findall(r"\b[A-Z]\w*", question)
             if any(name[:1].isupper() and name in word for name in given)}
     return frozenset(given | made | own_packages(question))
@@ -579,6 +579,11 @@ def own_names(question: str) -> frozenset[str]:
 # "self(type="MyObject *")", "my_list.sort()": a name made to say it is the asker's own (the shapes of
 # rag.answer._POSSESSED that prose cannot mistake for a word: "mystery" is none).
 _MY_NAME = re.compile(r"(?<![\w.])(My[A-Z]\w*|my_\w+)")
+
+
+# "Perm.READ", "Status.SHIPPED": the enum of the asker's that a member in capitals is looked up on ("Perm is an
+# enum.Flag. Can I write Perm.READ | 8 …?"; not a call, "Path.cwd()", nor an acronym, "HTTPStatus.OK")
+_ENUM_MEMBER = re.compile(r"(?<![\w.])([A-Z][a-z]+\w*)\.[A-Z][A-Z0-9_]+\b(?![.(])")
 
 
 # "Our package shop has an empty __init__.py": a package or module of the asker's, named after what it is.

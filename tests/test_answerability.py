@@ -1835,6 +1835,9 @@ def test_a_name_the_asker_gives_their_own_code_need_not_be_written_by_the_pages(
     # … an error class of its own, and a function of the asker's written as a call, which is then no code name
     # the pages must write.
     assert own_names("My storage layer raises its own StorageUnavailable error instead.") == {"StorageUnavailable"}
+    # … an enum a member in capitals is looked up on ("Perm.READ"); not a class whose method is called, nor an acronym
+    assert own_names("Perm is an enum.Flag. Can I write Perm.READ | 8, as with an IntFlag?") == {"Perm"}
+    assert own_names("Does Path.cwd() or HTTPStatus.OK resolve symlinks?") == set()
     assert own_names("With @functools.lru_cache on my area() function, is area(3) cached?") == {"area"}
     assert analyse("With @functools.lru_cache on my area() function, is area(3) cached?").names == ("functools.lru_cache",)
     # … a subclass of theirs, and what their call passes ("key=get_customer"), not the function it calls.
