@@ -2401,6 +2401,10 @@ def test_a_tool_given_as_the_example_of_what_is_asked_for_is_unknown_when_no_pag
     idf = bm25_idf(lambda term: 0 if term in {"", "chardet", "charset-norm"} else 5, 100)
     assert analyse("How can Python work out a file's encoding before I open it, for example with chardet or "
                    "charset-normalizer?", idf).unknown == ("chardet",)
+    # … or before what goes with it ("for example with pyenv and a .python-version file?")
+    idf = bm25_idf(lambda term: 0 if term in {"", "pyenv"} else 5, 100)
+    assert analyse("How do I have each project pick its own Python version, for example with pyenv and a "
+                   ".python-version file?", idf).unknown == ("pyenv",)
 
 
 def test_a_call_offered_as_the_one_asked_about_must_be_on_the_page(fresh_assistant):
