@@ -184,9 +184,10 @@ def says_how(question: Question, unit: Unit, cosine: float) -> bool:
     # with ipaddress?", "… using the themed ttk widgets") is not answered by a sentence close in meaning, which is
     # about what the pages do say of the module; only one holding most of its words may say how. On the Python-docs
     # set: 179 -> 181 of 212 declined, 518 -> 517 of 831 cited (textwrap never says "reformat"), 48 -> 50 falsely
-    # declined.
+    # declined. One as close in meaning as a typed question's answer must be still may ("… count downwards …?" / "…
+    # specify a different increment (even negative; …)": 1 more cited of 1887, declined unchanged).
     if question.unheld & question.focus.keys():
-        return coverage >= FOCUS_MIN and cosine >= HOW_TO_COSINE_FLOOR
+        return coverage >= FOCUS_MIN and cosine >= HOW_TO_COSINE_FLOOR or cosine >= FOCUS_COSINE_TYPED
     # Otherwise words or meaning, each with some of the other, unless the meaning is very close: the words of an API
     # entry's signature without its meaning ("Changed in version 3.6: fp can now be a binary file." for JSON with
     # comments), or the meaning of the same module without the thing asked ("… enable keypad mode" for mouse clicks in

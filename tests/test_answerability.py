@@ -2077,6 +2077,21 @@ def test_a_how_to_asking_for_what_no_page_writes_a_word_of_is_declined(fresh_ass
     answered_with(fresh_assistant, "How do I get the netmask of a network?", "from its netmask attribute")
 
 
+def test_a_how_to_with_a_word_no_page_writes_is_still_answered_by_a_sentence_very_close_in_meaning():
+    # "… count downwards instead of up?": no page writes "downwards", yet "… or to specify a different increment (even
+    # negative; sometimes this is called the 'step')" is as close in meaning as a typed question's answer must be
+    # (FOCUS_COSINE_TYPED); a sentence merely close is still not enough without most of the question's words.
+    from rag.grounding import FOCUS_COSINE_TYPED, says_how
+
+    idf = bm25_idf(lambda term: 0 if term in {"", "downward"} else 50, 1000)
+    question = analyse("How do I make range() count up in steps of 3, or count downwards instead of up?", idf)
+    assert question.how_to is not None and "downward" in question.unheld
+    unit = Unit("It is possible to let the range start at another number, or to specify a different increment (even "
+                "negative; sometimes this is called the 'step'):", SENTENCE, 0, "4.3. The range() Function")
+    assert says_how(question, unit, FOCUS_COSINE_TYPED + 0.01)
+    assert not says_how(question, unit, FOCUS_COSINE_TYPED - 0.05)
+
+
 def test_a_way_the_question_suggests_by_option_or_call_must_be_written_by_the_pages(fresh_assistant):
     # "…, for example with --index-url?": the asker's guess at how it is done, which pages that write none of the
     # options or functions it names do not document; pages that write one of them may answer.
