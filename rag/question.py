@@ -559,7 +559,8 @@ def own_names(question: str) -> frozenset[str]:
     binds in it ("groups = defaultdict(list)", "def foo(a)"), passes to a call ("key=get_customer"), calls for a loop's
     items ("for item in stream()") or on them ("{make_key(r): make_value(r) for r in rows}") or on a variable it binds
     ("raw = fetch() / … / else: parse(raw)") or imports from a file of theirs, names it calls its own ("MyObject"),
-    an enum it looks a member up on ("Perm.READ"), and the names made from them ("… to make an ExtendedColor"): no page writes them, and none need to."""
+    an enum it looks a member up on ("Perm.READ"), and the names made from them ("… to make an ExtendedColor"): no
+    page writes them, and none need to."""
     given = {name for match in _OWN_NAME.finditer(question) for name in match.groups() if name}
     bound = {name for match in _BOUND.finditer(question) for name in match.groups() if name}
     given |= bound | {match.group(1) for match in _PASSED.finditer(question)}

@@ -331,10 +331,10 @@ def _next_in_section(unit: Unit, following: Unit | None) -> bool:
     set's counts unchanged. Read on from any quoted sentence when the next one answers too or says focus terms none
     quoted does (_with_continuations): 1161 → 1176 of 1839 cited, declined unchanged, answers a median 7% longer (653
     → 696 characters); from every quoted sentence, 1194 cited, but answers 14% longer, quoting sentences that do
-    not answer. The next sentence must say something itself: not a question the text
-    asks, a short line introducing an example, or a pointer elsewhere (a long one ending in ":" does: "Members of an
-    IntEnum can be compared to integers; …:"). A typed question ("In which year did Codex
-    appear?") has its one fact and is not read on (the caller's check)."""
+    not answer. The next sentence must say something itself: not a question the text asks, a short line introducing
+    an example, or a pointer elsewhere (a long one ending in ":" does: "Members of an IntEnum can be compared to
+    integers; …:"). A typed question ("In which year did Codex appear?") has its one fact and is not read on (the
+    caller's check)."""
     return (following is not None and unit.kind == SENTENCE and following.kind == SENTENCE
             and following.passage == unit.passage and _same_section(unit, following)
             and (len(following.text.split()) >= MIN_WORDS or len(unit.text.split()) < MIN_WORDS)  # "You can't." /
@@ -346,7 +346,8 @@ def _next_in_section(unit: Unit, following: Unit | None) -> bool:
 
 def _names_someone_else(question: Question, unit: Unit, following: Unit) -> bool:
     """Does ``following`` write a proper name neither the question nor the unit before it writes ("Ines prefers the
-    neap tides …" / "Tom Reed later replied preferring spring tides.")? It speaks of another than the one asked about."""
+    neap tides …" / "Tom Reed later replied preferring spring tides.")? It speaks of another than the one asked
+    about."""
     return any(name not in question.text and name not in unit.text for name in proper_names(following.text))
 
 
