@@ -459,10 +459,11 @@ def _their_call(name: str, question: str) -> bool:
     only where a passage writes it. On bench/pydocs_questions.json: 1 more cited, 2 fewer falsely declined, declined
     unchanged; without the call, 5 near-topic questions asking for an API by its likely name were no longer
     declined ("python_requires", "zip_longest")."""
-    at = question.index(name)
+    if not (_MADE_OF_WORDS.match(name) and "_" in name and f"{name}(" in question):
+        return False
+    at = question.index(f"{name}(")
     lead = re.search(r"\b(?:with|using)\s+$", question[:at])  # "for example with parse_known_args()"
-    return (bool(_MADE_OF_WORDS.match(name)) and "_" in name and f"{name}(" in question
-            and not offered_as_example(question, lead.start() if lead else at))
+    return not offered_as_example(question, lead.start() if lead else at)
 
 
 def deferring(names: Sequence[str], passages: Sequence[Passage]) -> dict[str, str]:

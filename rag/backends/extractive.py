@@ -278,10 +278,10 @@ def _with_continuations(question: Question, chosen: Sequence[Judged], every: Seq
         # The best sentence is read on with the next one of its section (see _next_in_section), and so is any other
         # whose next one answers too or says focus terms no chosen unit does, unless it speaks of someone else
         adds = following is not None and bool(wanted & stemmed_terms(following.text))
-        if ((judged is chosen[0] or (adds or following in answering)
-             and not _names_someone_else(question, judged.unit, following))
-                and question.type not in CARRIED_TYPES and _next_in_section(judged.unit, following)
-                and following not in units and all(following != j.unit for j in chosen)):
+        if (question.type not in CARRIED_TYPES and _next_in_section(judged.unit, following)
+                and following not in units and all(following != j.unit for j in chosen)
+                and (judged is chosen[0] or (adds or following in answering)
+                     and not _names_someone_else(question, judged.unit, following))):
             units.append(following)
             continue
         points_back = following is not None and bool(_POINTS_BACK.match(following.text))
