@@ -378,16 +378,21 @@ def says_literally(literal: str, text: str) -> bool:
     return re.search(rf"(?<![\w.]){re.escape(literal)}(?![\w]|\.\d)", text) is not None
 
 
+_CLASS_NAME = re.compile(r"^[A-Z][a-z]+[A-Za-z]*$")  # "Logger", "LoggerAdapter"; not "LOCALE", "heappop"
+
+
 def mentions(name: str, text: str) -> bool:
     """Does ``text`` (a passage with its section path) name ``name`` as code: the whole dotted name, or its last
-    part as code ("heappop(", ".most_common", "most_common([n])", a constant "LOCALE") next to its first part ("heapq";
-    a type's in the plural too: "L.append(x)" where "L, L1, L2 are lists" names list.append)?"""
+    part as code ("heappop(", ".most_common", "most_common([n])", a constant "LOCALE", a class "Logger") next to its
+    first part ("heapq"; a type's in the plural too: "L.append(x)" where "L, L1, L2 are lists" names list.append)?"""
     if re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", text):
         return True
     first, *_, last = name.split(".") if "." in name else (name, name)
     as_code = re.search(rf"\.{re.escape(last)}\b|\b{re.escape(last)}\s*\(", text)
     if not as_code and last.isupper() and len(last) >= 3:  # a constant in capitals is code as it stands ("re.LOCALE"
         as_code = re.search(rf"\b{re.escape(last)}\b", text)  # in the regex HOWTO's flags table, "LOCALE, L")
+    if not as_code and _CLASS_NAME.match(last):  # … and so is a class ("you pass it a Logger instance": logging.Logger)
+        as_code = re.search(rf"(?<![\w.]){re.escape(last)}\b", text)
     return bool(as_code) and re.search(rf"\b{re.escape(first)}s?\b", text) is not None
 
 
@@ -508,13 +513,22 @@ def proper_names(question: str) -> tuple[str, ...]:
 
 def _names_written(question: str) -> list[re.Match[str]]:
     """The _PROPER_NAME matches of the question, but a capitalised word opening a sentence ("… in a method. Now
-    when …"), a name of the asker's own code (see own_names) and one given as an example or comparison ("like
-    Java's")."""
+    when …"), a name of the asker's own code (see own_names), one inside a string their code passes or assigns
+    ("Enum('Level', 'LOW MEDIUM HIGH')") and one given as an example or comparison ("like Java's")."""
     own = own_names(question)
+    data = [(call.start(1) + string.start(), call.start(1) + string.end())
+            for call in _CALL_ARGUMENTS.finditer(question) for string in _QUOTED.finditer(call.group(1))]
+    data += [match.span(1) for match in _ASSIGNED_STRING.finditer(question)]
     return [m for m in _PROPER_NAME.finditer(question)
             if not (m.group(1) and re.search(r"[.?!:;]\s*$", question[: m.start() + 1]))
             and (m.group(1) or m.group(2)) not in own
+            and not any(start <= m.start(m.lastindex) < end for start, end in data)
             and not offered_as_example(question, m.start(m.lastindex))]
+
+
+# "Enum('Level', 'LOW MEDIUM HIGH')", "level = 'MEDIUM'": a string the asker's code passes or assigns is their data
+_CALL_ARGUMENTS = re.compile(r"\w\(([^()]{1,200})\)")
+_ASSIGNED_STRING = re.compile(rf"\w\s*=\s*({_QUOTED.pattern})")
 
 
 # "In my Player class", "an Enum called Color": a name the asker gives their own code.

@@ -2720,3 +2720,35 @@ def test_a_module_constant_in_capitals_is_named_by_the_constant_alone():
     assert not mentions("re.LOCALE", "The locale mechanism is unreliable. Call re.compile(pattern, flags).")
     assert not mentions("re.LOCALE", "Setting the LOCALE flag makes matching slower.")
     assert not mentions("heapq.heappop", "heappop is a word here, next to heapq.")  # no call, no attribute
+
+
+ADAPTERS = (
+    "# Adding context with adapters\n\nThe logging package lets you wrap a logger to add context to every message. "
+    "When you create an instance of LoggerAdapter, you pass it a Logger instance and a dict-like object holding your "
+    "context. The adapter is designed to look like a Logger, so that you can call debug(), info(), warning(), error(), "
+    "exception(), critical() and log(). These methods have the same signatures as their counterparts in Logger, so "
+    "you can use the two types of instances interchangeably.\n")
+
+
+def test_a_class_is_named_by_its_name_as_a_word_beside_its_module(fresh_assistant):
+    # "… take a logging.Logger …": a page writes the class as prose does ("you pass it a Logger instance"), not as
+    # "logging.Logger" or "Logger(": a capitalised class name is code as it stands, next to its module's name.
+    assert mentions("logging.Logger", "The logging package: you pass it a Logger instance.")
+    assert not mentions("logging.Logger", "You pass it a Logger instance.")  # not without its module
+    assert not mentions("pathlib.Path", "The pathlib module: give the path to a folder.")  # a word, not the class
+    indexed_with(fresh_assistant, "adapters.md", ADAPTERS)
+    answered_with(fresh_assistant, "Our helper functions are typed to take a logging.Logger and call .info() and "
+                  ".log(level, ...) on it. Can I pass them a LoggerAdapter instead, or do its methods differ?",
+                  "same signatures as their counterparts in Logger")
+
+
+def test_words_inside_a_string_the_askers_code_passes_are_their_data():
+    # "Enum('Level', 'LOW MEDIUM HIGH')": the member names are the asker's, which no page need write; the same
+    # name written in the prose of the question is still one the pages must hold.
+    idf = bm25_idf(lambda term: 0 if term in {"", "medium"} else 5, 100)  # no passage holds "medium"
+    assert analyse("I create an enum on the fly with Enum('Level', 'LOW MEDIUM HIGH'). How do I make the assigned "
+                   "numbers begin at 0?", idf).unknown == ()
+    assert analyse("I set level = 'MEDIUM' in my config. How do I make the assigned numbers begin at 0?",
+                   idf).unknown == ()
+    assert analyse("My enum's members include MEDIUM. How do I make the assigned numbers begin at 0?",
+                   idf).unknown == ("MEDIUM",)
