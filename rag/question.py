@@ -310,6 +310,7 @@ def stemmed_terms(text: str) -> frozenset[str]:
 
 
 _WH = re.compile(r"\b(?:what|which|who|whom|whose|when|where|how)\b", _I)
+_ASKS_WHY = re.compile(r"\s*(?:why|how\s+come)\b", _I)  # an asking clause that opens so wants a reason
 
 
 def answer_type(question: str) -> str | None:
@@ -435,9 +436,11 @@ def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None
     wants_code = bool(_CODE_CUE.search(_QUOTED.sub(" ", question)))  # not "gives 'command not found'"
     # A question asking for code wants the code, not the one fact a type names ("Show me how to work out how many
     # days old someone is": a date computation, not a number); so does one asking how to find it out ("How can I see
-    # how many calls hit the cache?", "How do I find out which URL the page came from?"): a way, not the number.
+    # how many calls hit the cache?", "How do I find out which URL the page came from?"): a way, not the number. A
+    # why-question wants a reason, whatever word it uses ("Why would breaking code up like that cost speed?").
     kind = None if parts else answer_type(question)
-    kind = None if (wants_code or asks_how(question)) and kind in CARRIED_TYPES else kind
+    if kind in CARRIED_TYPES and (wants_code or asks_how(question) or _ASKS_WHY.match(asked_clause(question))):
+        kind = None
     named = named_documents(question, titles) if titles else {}
     naming = set().union(*named.values())
     said = _BOUNDS.sub(lambda m: _BOUND_WORDS[m.group(1).lower()], question)  # "at most" -> "maximum"

@@ -2752,3 +2752,11 @@ def test_words_inside_a_string_the_askers_code_passes_are_their_data():
                    idf).unknown == ()
     assert analyse("My enum's members include MEDIUM. How do I make the assigned numbers begin at 0?",
                    idf).unknown == ("MEDIUM",)
+
+
+def test_a_why_question_asks_for_a_reason_whatever_word_it_uses():
+    # "Why would breaking code up like that cost speed?" asks for a reason, not an amount: "cost" types "How much does
+    # it cost?" only. A reason carries no amount, so typing it declined a question the FAQ answers.
+    assert analyse("I split a hot loop into small helper functions and it runs slower. Why would breaking code up "
+                   "like that cost speed in Python?").type is None
+    assert analyse("How much does the hosted service cost?").type == "amount"
