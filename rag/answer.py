@@ -319,7 +319,8 @@ def unwritten_names(question: str, texts: Sequence[str], rare: Sequence[str] = (
     request with urllib.request?" is not answered by pages about urllib that never write PUT, however close their
     other words, nor a question about extension modules in Rust by pages about them in C. Only the clause that asks
     counts: what sets it up ("I read a CSV file that Excel saved …", "My regular expression START(.*)END finds
-    nothing …") is the asker's situation, which the answer need not repeat. (Required of any one
+    nothing …") is the asker's situation, which the answer need not repeat, and a name its code binds ("REVIEW =
+    auto()") is the asker's own wherever the question writes it. (Required of any one
     passage, not of the one quoted: a name may be written in the chunk beside the answer, a link definition or a
     title.) Acronyms are matched as written (or spelled out): the index's statistics behind Question.unknown
     fold case, and "put" is a common word; names as a word in any case ("Tkinter", "tkinter") or as written inside
@@ -327,8 +328,11 @@ def unwritten_names(question: str, texts: Sequence[str], rare: Sequence[str] = (
     # Not the setup: "I read a CSV file that Excel saved as UTF-8, …. How do I …?"
     whole, question = question, asked_clause(question)
     rare = [name for name in rare if name in question]
-    unwritten = [acronym for acronym in acronyms(question)
-                 if not any(mentions(acronym, text) or spelled_out(text, acronym)
+    asked = acronyms(question)
+    # "… REVIEW = auto() and DONE = auto(). Which values do REVIEW and DONE end up with?": names the setup's code binds
+    bound = own_names(whole[: whole.rfind(question)]) if asked else frozenset()
+    unwritten = [acronym for acronym in asked if acronym not in bound
+                 and not any(mentions(acronym, text) or spelled_out(text, acronym)
                             or _in_lower_case(acronym, text, whole) for text in texts)]
     unwritten += [name for name in rare
                   if not any(name in text or re.search(rf"\b{re.escape(name)}\b", text, re.IGNORECASE) for text in texts)]

@@ -2760,3 +2760,16 @@ def test_a_why_question_asks_for_a_reason_whatever_word_it_uses():
     assert analyse("I split a hot loop into small helper functions and it runs slower. Why would breaking code up "
                    "like that cost speed in Python?").type is None
     assert analyse("How much does the hosted service cost?").type == "amount"
+
+
+def test_a_name_in_capitals_the_setups_code_binds_is_the_askers_own():
+    # "class Status(Enum): DRAFT = 10, then REVIEW = auto() …. Which values do REVIEW and DONE end up with?": the
+    # asking clause writes the asker's members, which no page need write; one the setup does not bind is still an
+    # acronym the pages must write, as are the same names in a question with no setup binding them.
+    text = "For standard Enum classes the next value chosen is the last value seen incremented by one."
+    found = [written_text(Passage(text=text, start=0, end=len(text), section="Using auto", page=None, id=0,
+                                  source="enum.md", title=""))]
+    question = "class Status(Enum): DRAFT = 10, then REVIEW = auto() and DONE = auto(). Which values do REVIEW and {}?"
+    assert unwritten_names(question.format("DONE end up with"), found) == ()
+    assert unwritten_names(question.format("CLOSED get"), found) == ("CLOSED",)
+    assert unwritten_names("Which values do REVIEW and DONE end up with after auto()?", found) == ("REVIEW", "DONE")
