@@ -518,11 +518,14 @@ def _names_written(question: str) -> list[re.Match[str]]:
     """The _PROPER_NAME matches of the question, but a capitalised word opening a sentence ("… in a method. Now
     when …"), a name of the asker's own code (see own_names), one inside a string their code passes or assigns
     ("Enum('Level', 'LOW MEDIUM HIGH')") and one given as an example or comparison ("like Java's")."""
+    matches = list(_PROPER_NAME.finditer(question))
+    if not matches:
+        return []
     own = own_names(question)
     data = [(call.start(1) + string.start(), call.start(1) + string.end())
             for call in _CALL_ARGUMENTS.finditer(question) for string in _QUOTED.finditer(call.group(1))]
     data += [match.span(1) for match in _ASSIGNED_STRING.finditer(question)]
-    return [m for m in _PROPER_NAME.finditer(question)
+    return [m for m in matches
             if not (m.group(1) and re.search(r"[.?!:;]\s*$", question[: m.start() + 1]))
             and (m.group(1) or m.group(2)) not in own
             and not any(start <= m.start(m.lastindex) < end for start, end in data)
