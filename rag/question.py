@@ -537,13 +537,17 @@ _CALL_ARGUMENTS = re.compile(r"\w\(([^()]{1,200})\)")
 _ASSIGNED_STRING = re.compile(rf"\w\s*=\s*({_QUOTED.pattern})")
 
 
-# "In my Player class", "an Enum called Color": a name the asker gives their own code.
+# "In my Player class", "an Enum called Color", "my base class Shape", "a Circle, a subclass of Shape": a name the asker
+# gives their own code.
 # "… raises its own StorageUnavailable error", "my area() function", "I wrote a small BitMask class" too, and "both
 # of them define a save() method".
 _CODE_NOUN = (r"(?:class|classes|subclass|subclasses|enum|enums|function|module|package|object|type|exception|error|"
               r"instance|method|variable|dataclass|decorator|script|program|app|application|library|project|tool)")
 _OWN_NAME = re.compile(rf"\b(?:my|our|its|their)\s+(?:own\s+)?((?-i:[A-Z])\w*|[a-z_]\w*(?=\(\)))(?:\(\))?\s+{_CODE_NOUN}\b"
                        rf"|\b{_CODE_NOUN}\s+(?:called|named)\s+([A-Z]\w*)"
+                       r"|\b(?:my|our)\s+(?:(?-i:[a-z]+)\s+)?(?:class|subclass|enum|dataclass|exception|type)\s+"
+                       rf"((?-i:[A-Z][a-z]\w*))\b(?!\s+{_CODE_NOUN}\b)"
+                       r"|\b((?-i:[A-Z][a-z]\w*)),\s+an?\s+subclass\s+of\b"
                        r"|\b(?:overrides|overriding|overrode|overridden)\s+([A-Za-z_]\w*)\(\)"
                        r"|(?<=[a-z] )((?-i:[A-Z][a-z]\w*))\s+(?:objects|instances)\b"
                        r"|\b(?:make|made|making|write|wrote|writing|create|created|creating|define|defined|defining|"

@@ -2773,3 +2773,15 @@ def test_a_name_in_capitals_the_setups_code_binds_is_the_askers_own():
     assert unwritten_names(question.format("DONE end up with"), found) == ()
     assert unwritten_names(question.format("CLOSED get"), found) == ("CLOSED",)
     assert unwritten_names("Which values do REVIEW and DONE end up with after auto()?", found) == ("REVIEW", "DONE")
+
+
+def test_a_class_the_asker_names_after_its_kind_is_their_own():
+    # "… only for my base class Shape. When the generic function is called with a Circle, a subclass of Shape, …":
+    # the asker's classes, which no page need write; a name after "my class" that a kind word follows is none.
+    question = ("I registered a functools.singledispatch implementation only for my base class Shape. When the generic "
+                "function is called with a Circle, a subclass of Shape, does it pick the Shape implementation?")
+    assert {"Shape", "Circle"} <= own_names(question)
+    assert "Point" in own_names("In my class Point I define __eq__.")
+    assert "Foo" not in own_names("In my module Foo class I define __eq__.")
+    idf = bm25_idf(lambda term: 0 if term in {"", "shape", "circl"} else 5, 100)  # no passage holds these
+    assert analyse(question, idf).unknown == ()
