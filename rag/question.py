@@ -522,9 +522,7 @@ def _names_written(question: str) -> list[re.Match[str]]:
     if not matches:
         return []
     own = own_names(question)
-    data = [(call.start(1) + string.start(), call.start(1) + string.end())
-            for call in _CALL_ARGUMENTS.finditer(question) for string in _QUOTED.finditer(call.group(1))]
-    data += [match.span(1) for match in _ASSIGNED_STRING.finditer(question)]
+    data = _askers_strings(question)
     return [m for m in matches
             if not (m.group(1) and re.search(r"[.?!:;]\s*$", question[: m.start() + 1]))
             and (m.group(1) or m.group(2)) not in own
@@ -535,6 +533,14 @@ def _names_written(question: str) -> list[re.Match[str]]:
 # "Enum('Level', 'LOW MEDIUM HIGH')", "level = 'MEDIUM'": a string the asker's code passes or assigns is their data
 _CALL_ARGUMENTS = re.compile(r"\w\(([^()]{1,200})\)")
 _ASSIGNED_STRING = re.compile(rf"\w\s*=\s*({_QUOTED.pattern})")
+
+
+def _askers_strings(question: str) -> list[tuple[int, int]]:
+    """Where the strings the asker's code passes or assigns are in the question (start, end): no name in them is one
+    the pages must write, as a proper name or as an acronym."""
+    spans = [(call.start(1) + string.start(), call.start(1) + string.end())
+             for call in _CALL_ARGUMENTS.finditer(question) for string in _QUOTED.finditer(call.group(1))]
+    return spans + [match.span(1) for match in _ASSIGNED_STRING.finditer(question)]
 
 
 # "In my Player class", "an Enum called Color", "my base class Shape", "a Circle, a subclass of Shape": a name the asker
@@ -865,11 +871,14 @@ _ACRONYM = re.compile(r"(?<=\S)\s+([A-Z]{3,})\b")  # after the first word; "OK",
 
 def acronyms(question: str) -> tuple[str, ...]:
     """The acronyms a question writes ("How do I send an HTTP PUT request?" -> HTTP, PUT), except words that frame
-    what it asks ("What URL …") and examples it gives ("like READ | WRITE"); none in a question in capitals."""
+    what it asks ("What URL …"), examples it gives ("like READ | WRITE") and the asker's strings ("Enum('Level', 'LOW
+    MEDIUM HIGH')"); none in a question in capitals."""
     letters = [ch for ch in question if ch.isalpha()]
     if sum(ch.isupper() for ch in letters) > len(letters) / 2:
         return ()
     written = [m for m in _ACRONYM.finditer(question) if not offered_as_example(question, m.start(1))]
+    data = _askers_strings(question) if written else []
+    written = [m for m in written if not any(start <= m.start(1) < end for start, end in data)]
     return tuple(dict.fromkeys(m.group(1) for m in written
                                if m.group(1).lower() not in _FRAME_WORDS and not _HEX_DIGITS.fullmatch(m.group(1))))
 

@@ -2752,6 +2752,10 @@ def test_words_inside_a_string_the_askers_code_passes_are_their_data():
                    idf).unknown == ()
     assert analyse("My enum's members include MEDIUM. How do I make the assigned numbers begin at 0?",
                    idf).unknown == ("MEDIUM",)
+    # … nor an acronym the passages must write, when the asking clause itself passes the string
+    assert acronyms("Why does Enum('Level', 'LOW MEDIUM HIGH') start counting at 1?") == ()
+    assert acronyms("Why does Enum('Level', 'LOW MEDIUM HIGH') number LOW as 1?") == ("LOW",)  # written outside it
+    assert acronyms("Why does my enum number LOW as 1 and MEDIUM as 2?") == ("LOW", "MEDIUM")
 
 
 def test_a_why_question_asks_for_a_reason_whatever_word_it_uses():
