@@ -2789,3 +2789,18 @@ def test_a_class_the_asker_names_after_its_kind_is_their_own():
     assert "Foo" not in own_names("In my module Foo class I define __eq__.")
     idf = bm25_idf(lambda term: 0 if term in {"", "shape", "circl"} else 5, 100)  # no passage holds these
     assert analyse(question, idf).unknown == ()
+
+
+def test_names_no_one_section_writes_together_are_answered_where_one_of_them_is(fresh_assistant):
+    # "… wait for a key with getch(). Do I have to call refresh() myself …?": the pages name refresh() in one section
+    # and getch() in another, whose "getch() refreshes the screen" answers; no passage writes both. A name no passage
+    # writes at all is still asked about, and the question is declined.
+    indexed_with(fresh_assistant, "curses.md", (
+        "# Curses\n\n## Windows\n\nNothing is drawn until you call the refresh() method of the window: curses sends "
+        "the changes to the terminal only then.\n\n## User Input\n\nThe getch() method refreshes the screen and then "
+        "waits for the user to hit a key, displaying the key if echo() has been called earlier.\n"))
+    question = ("I draw my menu with a few addstr() calls and then wait for a key with getch(). Do I have to call "
+                "refresh() myself in between, or does getch() take care of that?")
+    answered_with(fresh_assistant, question, "getch() method refreshes the screen")
+    assert not extractive_answer(fresh_assistant, "I wait for a key with getch(). Do I have to call redrawwin() "
+                                 "myself first, or does getch() take care of that?").grounded
