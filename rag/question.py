@@ -565,9 +565,16 @@ _OWN_NAME = re.compile(rf"\b(?:my|our|its|their)\s+(?:own\s+)?((?-i:[A-Z])\w*|[a
                        re.IGNORECASE)
 
 
-# "I made groups = defaultdict(list)", "def foo(a)", "class Foo": a name the asker's code binds (not a keyword
-# argument, "basicConfig(level=…)", which names the API's own parameter).
-_BOUND = re.compile(r"(?<![\w.(,])(?<![(,]\s)([A-Za-z_]\w*)\s*=(?!=)|\b(?:def|class)\s+([A-Za-z_]\w*)\s*[(:]")
+# "I made groups = defaultdict(list)", "a lookup table, __by_code = {}", "def foo(a)", "class Foo": a name the asker's
+# code binds (not a keyword argument, "basicConfig(level=…)", "f(a, key=…)", which names the API's own parameter: see
+# _bound_names).
+_BOUND = re.compile(r"(?<![\w.])([A-Za-z_]\w*)\s*=(?!=)|\b(?:def|class)\s+([A-Za-z_]\w*)\s*[(:]")
+
+
+def _bound_names(text: str) -> set[str]:
+    """The names the code in ``text`` binds: _BOUND's, but no name inside a call's brackets (a keyword argument)."""
+    return {name for match in _BOUND.finditer(text) for name in match.groups()
+            if name and text.count("(", 0, match.start()) <= text.count(")", 0, match.start())}
 # "sorted(orders, key=get_customer)", "reduce(operator.mul, numbers, 1)": what the asker's call passes (a name of
 # theirs, or a value they chose; the question asks about the function they call).
 _PASSED = re.compile(r"(?:[(,]|\w=)\s*([A-Za-z_][\w.]*\w)\s*(?=[,)])")
@@ -592,7 +599,7 @@ def own_names(question: str) -> frozenset[str]:
     an enum it looks a member up on ("Perm.READ"), and the names made from them ("… to make an ExtendedColor"): no
     page writes them, and none need to."""
     given = {name for match in _OWN_NAME.finditer(question) for name in match.groups() if name}
-    bound = {name for match in _BOUND.finditer(question) for name in match.groups() if name}
+    bound = _bound_names(question)
     given |= bound | {match.group(1) for match in _PASSED.finditer(question)}
     given |= {name for name in _ITERATED.findall(question) if not hasattr(builtins, name)}
     given |= {name for variable in {*_LOOP_VARIABLE.findall(question), *bound}

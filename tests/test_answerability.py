@@ -2804,3 +2804,12 @@ def test_names_no_one_section_writes_together_are_answered_where_one_of_them_is(
     answered_with(fresh_assistant, question, "getch() method refreshes the screen")
     assert not extractive_answer(fresh_assistant, "I wait for a key with getch(). Do I have to call redrawwin() "
                                  "myself first, or does getch() take care of that?").grounded
+
+
+def test_a_name_the_askers_code_binds_after_a_comma_is_theirs_but_a_keyword_argument_is_not():
+    # "… a private lookup table, __by_code = {}, next to the real members": the asker's name, which no page need
+    # write; "f(a, key=…)" passes the API's own parameter, inside the call's brackets.
+    assert "__by_code" in own_names("Inside my Enum class body I keep a private lookup table, __by_code = {}, next "
+                                    "to the real members. Does that name turn into an enum member too?")
+    assert "key" not in own_names("I call sorted(rows, key=str.lower). Is the sort stable?")
+    assert "level" not in own_names("I call logging.basicConfig(filename='app.log', level=logging.INFO) twice.")
