@@ -2813,3 +2813,12 @@ def test_a_name_the_askers_code_binds_after_a_comma_is_theirs_but_a_keyword_argu
                                     "to the real members. Does that name turn into an enum member too?")
     assert "key" not in own_names("I call sorted(rows, key=str.lower). Is the sort stable?")
     assert "level" not in own_names("I call logging.basicConfig(filename='app.log', level=logging.INFO) twice.")
+
+
+def test_a_cue_word_in_the_next_clause_does_not_make_a_phrase_name_a_document():
+    # "… add to the class so callers can just write async for …": the callers write, and "the class" is the asker's
+    # class, not the page titled "9. Classes"; "the Classes page say" still names it.
+    titles = {"classes.html": "9. Classes", "sorting.html": "Sorting HOW TO", "io.html": "7. Input and Output"}
+    assert named_documents("Our wrapper class has an async readline() coroutine. Show me what to add to the class so "
+                           "callers can just write async for line in port.", titles) == {}
+    assert named_documents("What does the Classes page say about private variables?", titles).keys() == {"classes.html"}
