@@ -102,7 +102,11 @@ _CODE_CUE = re.compile(
     # code to run on …", "some of the code")
     r"|\b(?:what|which|some|me|any|example|sample)\s+(?:(?!of\b|in\b)[\w.-]+\s+){0,2}code\b"
     r"|\bcode\s+(?:that|which|for)\b"
-    r"|\bhow\s+(?:do|can|would|should)\s+(?:i|you|one|we)\s+(?:write|call|invoke|import|spell|type)\b",
+    r"|\bhow\s+(?:do|can|would|should)\s+(?:i|you|one|we)\s+(?:write|call|invoke|import|spell|type)\b"
+    # what something the asker describes would look like, written ("… prints a message when it gets closed. What would
+    # that look like?", "What does the working version look like?")
+    r"|\bwhat\s+(?:would|does|do|might|should|will)\s+(?:that|it|this|the\s+(?:working|fixed|corrected|right|"
+    r"correct)\s+(?:version|code|one))\s+look\s+like\b",
     _I,
 )
 _YES_NO = re.compile(r"(?:^|^[^?,]{1,40},)\s*(?:is|are|was|were|does|do|did|can|could|should|will|would|has|have|had)\b",

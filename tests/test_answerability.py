@@ -2822,3 +2822,12 @@ def test_a_cue_word_in_the_next_clause_does_not_make_a_phrase_name_a_document():
     assert named_documents("Our wrapper class has an async readline() coroutine. Show me what to add to the class so "
                            "callers can just write async for line in port.", titles) == {}
     assert named_documents("What does the Classes page say about private variables?", titles).keys() == {"classes.html"}
+
+
+def test_asking_what_something_described_would_look_like_asks_for_code():
+    # "I want one tiny generator that … prints a message when it gets closed. What would that look like?": the code,
+    # shown; "What should the string returned by __repr__ look like?" asks what the string is, not for code.
+    assert analyse("For a workshop I want one tiny generator that echoes back whatever is sent in and prints a "
+                   "message when it gets closed. What would that look like?").wants_code
+    assert analyse("Python says my f-string ends too early. What does the working version look like?").wants_code
+    assert not analyse("What should the string returned by my class's __repr__ method look like?").wants_code
