@@ -2831,3 +2831,19 @@ def test_asking_what_something_described_would_look_like_asks_for_code():
                    "message when it gets closed. What would that look like?").wants_code
     assert analyse("Python says my f-string ends too early. What does the working version look like?").wants_code
     assert not analyse("What should the string returned by my class's __repr__ method look like?").wants_code
+
+
+def test_a_call_with_several_arguments_is_a_call_the_sentence_names(fresh_assistant):
+    # "Which function do I call to rename a file?": "To rename a file, use os.rename(old_path, new_path)." names the
+    # call (its arguments are spaced after the comma), and comes before a sentence naming os.rename() in passing.
+    indexed_with(fresh_assistant, "files.md", (
+        "# Files\n\n## Renaming\n\nTo rename a file, use os.rename(old_path, new_path). It works within one file "
+        "system.\n\n## Paths\n\nThe rename method of a path renames that file to the given target. Relative paths are "
+        "interpreted relative to the current working directory. It is implemented in terms of os.rename() and gives "
+        "the same guarantees.\n"))
+    answer = answered_with(fresh_assistant, "My download script writes to report.tmp and, once the download is "
+                           "complete, should give the file its final name. Which function do I call to rename a file?",
+                           "os.rename(old_path, new_path)")
+    assert answer.answer.startswith("To rename a file"), answer.answer
+    from rag.backends.extractive import _calls
+    assert _calls("Copy it with shutil.copy(src, dst), see (the notes) first.") == {"copy"}

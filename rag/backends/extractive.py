@@ -63,8 +63,8 @@ _DRAWS_ON = re.compile(r"^(?:this|that)\s+(?:means|implies|is\s+(?:why|because|h
                        r"|\b(?:this|these)\s+(?:functions?|methods?|class|classes|modules?|options?|flags?|behaviou?r|"
                        r"approach|features?|attributes?|parameters?|arguments?|decorators?|techniques?|facts?|cases?|"
                        r"problems?|situations?|issues?|limitations?|restrictions?|solutions?)\b", re.IGNORECASE)
-# A call a unit names ("endwin()", "socket.setblocking(False)": see _calls)
-_CALL = re.compile(r"\b[A-Za-z_][\w.]*\([^()\s]{0,30}\)")
+# A call a unit names ("endwin()", "socket.setblocking(False)", "os.rename(old_path, new_path)": see _calls)
+_CALL = re.compile(r"\b[A-Za-z_][\w.]*\((?:[^()\s][^()]{0,30})?\)")
 # A page's note of the release that added or changed something (see _release_note)
 _VERSION_NOTE = re.compile(r"^(?:new|changed|added)\s+in\s+version\b|^deprecated\s+since\b", re.IGNORECASE)
 _ASKS_VERSION = re.compile(r"\b(?:versions?|releases?|since|when|added|changed|deprecated|introduced|new\s+in)\b"
