@@ -386,11 +386,18 @@ def says_literally(literal: str, text: str) -> bool:
 _CLASS_NAME = re.compile(r"^[A-Z][a-z]+[A-Za-z]*$")  # "Logger", "LoggerAdapter"; not "LOCALE", "heappop"
 
 
+# Built-in functions a class customises through the special method of the same name (str() through __str__())
+_HOOKED_BUILTINS = frozenset({"str", "repr", "len", "iter", "next", "hash", "bool", "bytes", "format", "abs", "round",
+                              "dir", "reversed", "int", "float", "complex", "divmod", "pow", "aiter", "anext"})
+
+
 def mentions(name: str, text: str) -> bool:
     """Does ``text`` (a passage with its section path) name ``name`` as code: the whole dotted name, or its last
     part as code ("heappop(", ".most_common", "most_common([n])", a constant "LOCALE", a class "Logger") next to its
     first part ("heapq"; a type's in the plural too: "L.append(x)" where "L, L1, L2 are lists" names list.append)?"""
     if re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", text):
+        return True
+    if name in _HOOKED_BUILTINS and f"__{name}__" in text:  # "its own str() output": a class's __str__() gives it
         return True
     first, *_, last = name.split(".") if "." in name else (name, name)
     as_code = re.search(rf"\.{re.escape(last)}\b|\b{re.escape(last)}\s*\(", text)

@@ -2847,3 +2847,12 @@ def test_a_call_with_several_arguments_is_a_call_the_sentence_names(fresh_assist
     assert answer.answer.startswith("To rename a file"), answer.answer
     from rag.backends.extractive import _calls
     assert _calls("Copy it with shutil.copy(src, dst), see (the notes) first.") == {"copy"}
+
+
+def test_a_builtin_a_class_customises_is_named_by_its_special_method():
+    # "… its own fixed-width str() output": a page defining __str__() for it speaks of str(); a page writing neither
+    # does not, and a name that is no such built-in ("save") is not named by "__save__".
+    assert mentions("str", "...     def __str__(self):\n...         return 'Point: x=%6.3f' % self.x")
+    assert mentions("len", "Called to implement the built-in function len(). Should return the length.")
+    assert not mentions("str", "Point(x=11, y=22) and the _fields attribute")
+    assert not mentions("save", "def __save__(self): ...")
