@@ -386,9 +386,10 @@ def says_literally(literal: str, text: str) -> bool:
 _CLASS_NAME = re.compile(r"^[A-Z][a-z]+[A-Za-z]*$")  # "Logger", "LoggerAdapter"; not "LOCALE", "heappop"
 
 
-# Built-in functions a class customises through the special method of the same name (str() through __str__())
+# Built-in functions a class customises through the special method of the same name (str() through __str__()), as
+# the data model names them (not aiter() and anext(): a page on __anext__() says nothing of a built-in anext())
 _HOOKED_BUILTINS = frozenset({"str", "repr", "len", "iter", "next", "hash", "bool", "bytes", "format", "abs", "round",
-                              "dir", "reversed", "int", "float", "complex", "divmod", "pow", "aiter", "anext"})
+                              "dir", "reversed", "int", "float", "complex", "divmod", "pow"})
 
 
 def mentions(name: str, text: str) -> bool:

@@ -2856,3 +2856,4 @@ def test_a_builtin_a_class_customises_is_named_by_its_special_method():
     assert mentions("len", "Called to implement the built-in function len(). Should return the length.")
     assert not mentions("str", "Point(x=11, y=22) and the _fields attribute")
     assert not mentions("save", "def __save__(self): ...")
+    assert not mentions("anext", "which can call asynchronous code in its __anext__ method")
