@@ -2857,3 +2857,15 @@ def test_a_builtin_a_class_customises_is_named_by_its_special_method():
     assert not mentions("str", "Point(x=11, y=22) and the _fields attribute")
     assert not mentions("save", "def __save__(self): ...")
     assert not mentions("anext", "which can call asynchronous code in its __anext__ method")
+
+
+def test_a_note_that_an_entry_raises_an_auditing_event_answers_only_questions_about_auditing():
+    # "Raises an auditing event pathlib.Path.glob with arguments self, pattern." says what security hooks see: no
+    # answer to "Does glob return dotfiles?", but one to a question about audit hooks.
+    from rag.backends.extractive import _quotable
+    from rag.units import SENTENCE, Unit
+    note = Unit("Raises an auditing event pathlib.Path.glob with arguments self, pattern.", SENTENCE, 0)
+    assert not _quotable(note, analyse("Does Path.glob('*') also return dotfiles such as .env?"))
+    assert _quotable(note, analyse("Which audit event does Path.glob raise for my audit hook?"))
+    assert _quotable(Unit("Glob the given relative pattern in the directory represented by this path.", SENTENCE, 0),
+                     analyse("Does Path.glob('*') also return dotfiles such as .env?"))

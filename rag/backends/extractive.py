@@ -69,6 +69,8 @@ _CALL = re.compile(r"\b[A-Za-z_][\w.]*\((?:[^()\s][^()]{0,30})?\)")
 _VERSION_NOTE = re.compile(r"^(?:new|changed|added)\s+in\s+version\b|^deprecated\s+since\b", re.IGNORECASE)
 _ASKS_VERSION = re.compile(r"\b(?:versions?|releases?|since|when|added|changed|deprecated|introduced|new\s+in)\b"
                            r"|\b\d+\.\d+\b|\bpython\s*[23]\b", re.IGNORECASE)
+_AUDIT_NOTE = re.compile(r"\braises\s+an\s+auditing\s+event\b", re.IGNORECASE)
+_ASKS_AUDIT = re.compile(r"\baudit", re.IGNORECASE)
 COMPLEMENT_SHARE = 0.3  # focus weight the chosen units leave out before a unit holding it is added
 
 
@@ -522,8 +524,9 @@ def _quotable(unit: Unit, question: Question) -> bool:
         return False
     if unit.kind == CODE:
         return question.wants_code and not _only_comments(unit.text)
-    if _release_note(question, unit):
-        return False
+    if _release_note(question, unit) or _AUDIT_NOTE.search(unit.text) and not _ASKS_AUDIT.search(question.text):
+        return False  # … nor a note that an entry raises an auditing event ("Raises an auditing event pathlib.Path.glob
+        # with arguments self, pattern."), which says what security hooks see, unless the question asks about those
     return (unit.kind in (ROW, METADATA, LINK) or question.wants_list or unit.after_question  # "I am ambivalent."
             or len(unit.text.split()) >= (2 if question.type in CARRIED_TYPES else MIN_WORDS)
             or unit.kind == SENTENCE and len(unit.text.split()) >= 3 and unit.text.endswith(".")
