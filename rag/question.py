@@ -577,10 +577,10 @@ _OWN_NAME = re.compile(rf"\b(?:my|our|its|their)\s+(?:own\s+)?((?-i:[A-Z])\w*|[a
                        re.IGNORECASE)
 
 
-# "I made groups = defaultdict(list)", "a lookup table, __by_code = {}", "def foo(a)", "class Foo": a name the asker's
-# code binds (not a keyword argument, "basicConfig(level=…)", "f(a, key=…)", which names the API's own parameter: see
-# _bound_names).
-_BOUND = re.compile(r"(?<![\w.])([A-Za-z_]\w*)\s*=(?!=)|\b(?:def|class)\s+([A-Za-z_]\w*)\s*[(:]")
+# "I made groups = defaultdict(list)", "a lookup table, __by_code = {}", "I wrote str.shout = lambda s: …", "def
+# foo(a)", "class Foo": a name or attribute the asker's code binds (not a keyword argument, "basicConfig(level=…)",
+# "f(a, key=…)", which names the API's own parameter: see _bound_names).
+_BOUND = re.compile(r"(?<![\w.])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*=(?!=)|\b(?:def|class)\s+([A-Za-z_]\w*)\s*[(:]")
 
 
 def _bound_names(text: str) -> set[str]:

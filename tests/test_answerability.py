@@ -2812,6 +2812,8 @@ def test_a_name_the_askers_code_binds_after_a_comma_is_theirs_but_a_keyword_argu
     assert "__by_code" in own_names("Inside my Enum class body I keep a private lookup table, __by_code = {}, next "
                                     "to the real members. Does that name turn into an enum member too?")
     assert "key" not in own_names("I call sorted(rows, key=str.lower). Is the sort stable?")
+    # … and so is an attribute the asker sets on an object or type ("str.shout = lambda s: …")
+    assert "str.shout" in own_names("Just to try it I wrote str.shout = lambda s: s.upper() and got a TypeError.")
     assert "level" not in own_names("I call logging.basicConfig(filename='app.log', level=logging.INFO) twice.")
 
 
