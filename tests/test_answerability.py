@@ -2835,20 +2835,31 @@ def test_asking_what_something_described_would_look_like_asks_for_code():
     assert not analyse("What should the string returned by my class's __repr__ method look like?").wants_code
 
 
+RENAMING_FILES = (
+    "# Files\n\n## Renaming\n\nTo rename a file, use os.rename(old_path, new_path). It works within one file "
+    "system.\n\n## Paths\n\nThe rename method of a path renames that file to the given target. Relative paths are "
+    "interpreted relative to the current working directory. It is implemented in terms of os.rename() and gives "
+    "the same guarantees.\n")
+RENAME_QUESTION = ("My download script writes to report.tmp and, once the download is complete, should give the file "
+                   "its final name. Which function do I call to rename a file?")
+
+
 def test_a_call_with_several_arguments_is_a_call_the_sentence_names(fresh_assistant):
     # "Which function do I call to rename a file?": "To rename a file, use os.rename(old_path, new_path)." names the
     # call (its arguments are spaced after the comma), and comes before a sentence naming os.rename() in passing.
-    indexed_with(fresh_assistant, "files.md", (
-        "# Files\n\n## Renaming\n\nTo rename a file, use os.rename(old_path, new_path). It works within one file "
-        "system.\n\n## Paths\n\nThe rename method of a path renames that file to the given target. Relative paths are "
-        "interpreted relative to the current working directory. It is implemented in terms of os.rename() and gives "
-        "the same guarantees.\n"))
-    answer = answered_with(fresh_assistant, "My download script writes to report.tmp and, once the download is "
-                           "complete, should give the file its final name. Which function do I call to rename a file?",
-                           "os.rename(old_path, new_path)")
+    indexed_with(fresh_assistant, "files.md", RENAMING_FILES)
+    answer = answered_with(fresh_assistant, RENAME_QUESTION, "os.rename(old_path, new_path)")
     assert answer.answer.startswith("To rename a file"), answer.answer
     from rag.backends.extractive import _calls
     assert _calls("Copy it with shutil.copy(src, dst), see (the notes) first.") == {"copy"}
+
+
+def test_a_documents_title_is_no_second_topic_to_quote_beside_the_answer(fresh_assistant):
+    # The document's title ("title: Files") holds words of the question the chosen sentences leave out, but a title is
+    # no second topic to add beside them: it is quoted only for a question about titles.
+    indexed_with(fresh_assistant, "files.md", RENAMING_FILES)
+    answer = answered_with(fresh_assistant, RENAME_QUESTION, "os.rename(old_path, new_path)")
+    assert "title:" not in answer.answer, answer.answer
 
 
 def test_a_builtin_a_class_customises_is_named_by_its_special_method():

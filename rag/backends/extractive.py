@@ -207,7 +207,8 @@ def _distinct(candidates: Sequence[Judged], limit: int, before: Sequence[Judged]
 def _complement(question: Question, answering: Sequence[Judged], chosen: Sequence[Judged]) -> list[Judged]:
     """The answering unit that adds the most of what the chosen ones leave out: a second topic or a second
     document the question names ("What do the overview and the core post say about …"), when the focus terms
-    no chosen unit holds (in its text, context or document title) weigh at least COMPLEMENT_SHARE."""
+    no chosen unit holds (in its text, context or document title) weigh at least COMPLEMENT_SHARE. Never a document's
+    title ("title: heapq — Heap queue algorithm"): it holds the question's words without saying anything of them."""
     held = set().union(*(stemmed_terms(f"{j.unit.matched} {j.unit.title}") for j in chosen))
     missing = {term: weight for term, weight in question.focus.items() if term not in held}
     if not missing or sum(missing.values()) < COMPLEMENT_SHARE * sum(question.focus.values()):
@@ -216,7 +217,8 @@ def _complement(question: Question, answering: Sequence[Judged], chosen: Sequenc
     def adds(judged: Judged) -> float:
         return sum(w for t, w in missing.items() if t in stemmed_terms(f"{judged.unit.matched} {judged.unit.title}"))
 
-    gain, best = max(((adds(j), j) for j in answering if j not in chosen), key=lambda pair: pair[0], default=(0.0, None))
+    gain, best = max(((adds(j), j) for j in answering if j not in chosen and j.unit.kind != METADATA),
+                     key=lambda pair: pair[0], default=(0.0, None))
     return [best] if gain > 0 else []
 
 
