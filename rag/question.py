@@ -587,6 +587,8 @@ def _bound_names(text: str) -> set[str]:
     """The names the code in ``text`` binds: _BOUND's, but no name inside a call's brackets (a keyword argument)."""
     return {name for match in _BOUND.finditer(text) for name in match.groups()
             if name and text.count("(", 0, match.start()) <= text.count(")", 0, match.start())}
+
+
 # "sorted(orders, key=get_customer)", "reduce(operator.mul, numbers, 1)": what the asker's call passes (a name of
 # theirs, or a value they chose; the question asks about the function they call).
 _PASSED = re.compile(r"(?:[(,]|\w=)\s*([A-Za-z_][\w.]*\w)\s*(?=[,)])")
