@@ -756,6 +756,8 @@ _DOCUMENT_CUE = re.compile(
     r"argues?|argued|suggests?|suggested|post|posts|page|pages|guide|article|paper|document|manual|book|chapter|"
     r"notes|report)\b", _I)
 DOCUMENT_CUE_WORDS = 6  # … within this many words of where the phrase starts ("the overview and the core post say")
+# … as the phrase's own verb, not a passive one ("the encoding has to be written into the clinic block")
+_PASSIVE = re.compile(r"\b(?:be|been|being|is|are|was|were)\s+(?:\w+ly\s+)?$", _I)
 # … in the phrase's own clause: "add to the class so callers can just write …" has the callers write, not the class
 _PHRASE_CLAUSE_END = re.compile(r"[,;:.?!]|\b(?:so|that|because|if|when|while|but|then|where|which|who|whose|until|"
                                 r"unless|before|after|since|although|though)\b", _I)
@@ -767,9 +769,11 @@ def _refers_to_a_document(phrase_on: str, asked: frozenset[str], title: str) -> 
     ask about the interpreter, the language and the output, not about the pages titled "Using the Python
     Interpreter", "The Python Language Reference" and "Input and Output". A phrase refers to the document when it
     goes on like one (_DOCUMENT_CUE, in its own clause: "… add to the class so callers can just write …" has the
-    callers write; Python-docs set +1 cited of 2127, nothing else changed), or the question holds every word of the
-    title ("When was the AI Alignment Overview published?")."""
-    return (bool(_DOCUMENT_CUE.search(_PHRASE_CLAUSE_END.split(" ".join(phrase_on.split()[:DOCUMENT_CUE_WORDS]), 1)[0]))
+    callers write; Python-docs set +1 cited of 2127, nothing else changed; and as its verb, not a passive one: "the
+    class the method was defined in" names no page titled "9. Classes", +1 cited of 2217), or the question holds every
+    word of the title ("When was the AI Alignment Overview published?")."""
+    clause = _PHRASE_CLAUSE_END.split(" ".join(phrase_on.split()[:DOCUMENT_CUE_WORDS]), 1)[0]
+    return (any(not _PASSIVE.search(clause[: cue.start()]) for cue in _DOCUMENT_CUE.finditer(clause))
             or set(stemmer().stemWords(content_words(title))) <= asked)
 
 

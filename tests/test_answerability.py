@@ -2882,3 +2882,15 @@ def test_a_note_that_an_entry_raises_an_auditing_event_answers_only_questions_ab
     assert _quotable(note, analyse("Which audit event does Path.glob raise for my audit hook?"))
     assert _quotable(Unit("Glob the given relative pattern in the directory represented by this path.", SENTENCE, 0),
                      analyse("Does Path.glob('*') also return dotfiles such as .env?"))
+
+
+def test_a_cue_word_in_the_passive_does_not_make_a_phrase_name_a_document():
+    # "… the encoding has to be written into the clinic block": nobody says the page titled "json — JSON encoder and
+    # decoder" writes anything; "the class the method was defined in" names no "9. Classes". "The JSON encoder page
+    # says …" still names it.
+    titles = {"json.html": "json — JSON encoder and decoder", "classes.html": "9. Classes"}
+    assert named_documents("After moving the function to Argument Clinic, the encoding has to be written into the "
+                           "clinic block. Why did Clinic take that flexibility away?", titles) == {}
+    assert named_documents("My impl needs the class the method was defined in. What do I put into the clinic input?",
+                           titles) == {}
+    assert named_documents("The JSON encoder page says NaN is allowed. Why?", titles).keys() == {"json.html"}
