@@ -969,8 +969,10 @@ def build_app(assistant: Assistant, access: Access | None = None) -> gr.Blocks:
         documents_io = [report, table, to_remove, status]
         collections_io = dict(fn=on_collections, inputs=[chat_collection, docs_collection],
                               outputs=[chat_collection, docs_collection], api_visibility="private", queue=False)
+        # A quick refresh of the table (opening the tab, choosing a collection) shows no progress overlay over it: a
+        # late one covered the table and swallowed a row click under load, as the index runs' did (see below)
         documents_view_io = dict(fn=documents_outputs, inputs=docs_collection, outputs=[table, to_remove, status],
-                                 api_visibility="private", queue=False)
+                                 api_visibility="private", queue=False, show_progress="hidden")
         # One index run at a time; asks have their own concurrency group, so they keep being answered meanwhile.
         uploaded = upload_button.click(on_upload, inputs=[files, docs_collection], outputs=documents_io,
                                        api_name="upload", concurrency_id="index", concurrency_limit=1,

@@ -440,17 +440,18 @@ def test_documents_tab_confirms_removal_and_the_chat_tab_counts_documents(page, 
     status = page.locator("#chat-status")
     status.get_by_text(f"{count} indexed documents").wait_for()
     (ui.corpus / "heron-notes.md").write_text("# Heron notes\n\nThe grey heron waits motionless in the reeds.\n")
+    # Gradio's progress overlay (its status tracker, "wrap … full") is watched for on the table from the moment the
+    # link opens the tab (its refresh of the table) to the end of the index run.
+    page.evaluate("""() => { window.tableCovered = false; new MutationObserver(() => {
+            if (document.querySelector('#documents-table .wrap.full:not(.hide)')) window.tableCovered = true; })
+        .observe(document.body, {subtree: true, childList: true, attributes: true}); }""")
     page.locator("#to-documents").click()  # the link to add more opens the Documents tab
     page.locator("#reindex").wait_for()
     assert page.locator("#upload").is_visible()
-    # Gradio's progress overlay (its status tracker, "wrap … full") is watched for on the table during the run.
-    page.evaluate("""() => { const table = document.querySelector('#documents-table'); window.tableCovered = false;
-        new MutationObserver(() => { if (table.querySelector('.wrap.full:not(.hide)')) window.tableCovered = true; })
-            .observe(table, {subtree: true, childList: true, attributes: true}); }""")
     page.locator("#reindex").click()
     page.wait_for_function("document.querySelector('#index-report').innerText.includes('heron-notes.md')",
                            timeout=ANSWER_TIMEOUT_MS)
-    assert not page.evaluate("window.tableCovered"), "the index run's progress covered the documents table"
+    assert not page.evaluate("window.tableCovered"), "a progress overlay covered the documents table"
     table = page.locator("#documents-table")
     for header in ("chunks", "size", "indexed at"):
         assert header in table.inner_text()
