@@ -65,12 +65,14 @@ _DRAWS_ON = re.compile(r"^(?:this|that)\s+(?:means|implies|is\s+(?:why|because|h
                        r"problems?|situations?|issues?|limitations?|restrictions?|solutions?)\b", re.IGNORECASE)
 # A call a unit names ("endwin()", "socket.setblocking(False)", "os.rename(old_path, new_path)": see _calls)
 _CALL = re.compile(r"\b[A-Za-z_][\w.]*\((?:[^()\s][^()]{0,30})?\)")
-# A page's note of the release that added or changed something (see _release_note)
-_VERSION_NOTE = re.compile(r"^(?:new|changed|added)\s+in\s+version\b|^deprecated\s+since\b", re.IGNORECASE)
-_ASKS_VERSION = re.compile(r"\b(?:versions?|releases?|since|when|added|changed|deprecated|introduced|new\s+in)\b"
-                           r"|\b\d+\.\d+\b|\bpython\s*[23]\b", re.IGNORECASE)
-_AUDIT_NOTE = re.compile(r"\braises\s+an\s+auditing\s+event\b", re.IGNORECASE)
-_ASKS_AUDIT = re.compile(r"\baudit", re.IGNORECASE)
+# An API entry's notes, each with what a question asking about it says (see _entry_note): the release that added or
+# changed something, and the auditing event it raises
+_ENTRY_NOTES = (
+    (re.compile(r"^(?:new|changed|added)\s+in\s+version\b|^deprecated\s+since\b", re.IGNORECASE),
+     re.compile(r"\b(?:versions?|releases?|since|when|added|changed|deprecated|introduced|new\s+in)\b"
+                r"|\b\d+\.\d+\b|\bpython\s*[23]\b", re.IGNORECASE)),
+    (re.compile(r"\braises\s+an\s+auditing\s+event\b", re.IGNORECASE), re.compile(r"\baudit", re.IGNORECASE)),
+)
 COMPLEMENT_SHARE = 0.3  # focus weight the chosen units leave out before a unit holding it is added
 
 
@@ -265,7 +267,7 @@ def _with_continuations(question: Question, chosen: Sequence[Judged], every: Seq
         units += _code_gone_on_from(opening, every.index(opening) if leading else at, every, units) + leading
         units.append(judged.unit)
         following = every[at + 1] if 0 <= at < len(every) - 1 else None
-        following = None if following is not None and _release_note(question, following) else following
+        following = None if following is not None and _entry_note(question, following) else following
         if _introduced_example(judged.unit, following):
             units.append(following)
             continue
@@ -526,9 +528,8 @@ def _quotable(unit: Unit, question: Question) -> bool:
         return False
     if unit.kind == CODE:
         return question.wants_code and not _only_comments(unit.text)
-    if _release_note(question, unit) or _AUDIT_NOTE.search(unit.text) and not _ASKS_AUDIT.search(question.text):
-        return False  # … nor a note that an entry raises an auditing event ("Raises an auditing event pathlib.Path.glob
-        # with arguments self, pattern."), which says what security hooks see, unless the question asks about those
+    if _entry_note(question, unit):
+        return False
     return (unit.kind in (ROW, METADATA, LINK) or question.wants_list or unit.after_question  # "I am ambivalent."
             or len(unit.text.split()) >= (2 if question.type in CARRIED_TYPES else MIN_WORDS)
             or unit.kind == SENTENCE and len(unit.text.split()) >= 3 and unit.text.endswith(".")
@@ -543,11 +544,12 @@ def _only_comments(code: str) -> bool:
     return all(line.startswith("#") and not line.startswith("#!") for line in lines)
 
 
-def _release_note(question: Question, unit: Unit) -> bool:
-    """Is the unit a note of the release that added or changed something ("Changed in version 3.7: Added the
-    defaults parameter …"), for a question not asking about releases? It says when, not what or how: neither the
-    answer nor the sentence after it."""
-    return bool(_VERSION_NOTE.match(unit.text)) and not _ASKS_VERSION.search(question.text)
+def _entry_note(question: Question, unit: Unit) -> bool:
+    """Is the unit an API entry's note, for a question not asking about what it notes: the release that added or
+    changed something ("Changed in version 3.7: Added the defaults parameter …"), which says when, not what or how, or
+    the auditing event the entry raises ("Raises an auditing event pathlib.Path.glob with arguments self, pattern."),
+    which says what security hooks see? Neither the answer nor the sentence after it."""
+    return any(note.search(unit.text) and not asks.search(question.text) for note, asks in _ENTRY_NOTES)
 
 
 def _under_question_asked(question: Question, unit: Unit) -> bool:
