@@ -265,9 +265,7 @@ def names_found(question: Question, passage: Passage) -> bool:
     where, deferred, section = written_text(passage), question.deferred, (passage.source, passage.section)
     if question.names_set_up and len(question.asked_names) == 1 and question.asked_names[0] in question.discussed:
         return True
-    apart = (len(question.asked_names) > 1 and question.discussed.keys() >= set(question.asked_names)
-             and not frozenset.intersection(*(question.discussed[name] for name in question.asked_names)))
-    named = any if question.names_set_up or apart else all
+    named = any if question.names_set_up or question.names_apart else all
     return named(mentions(name, where) or name in deferred and mentions(deferred[name], where)
                  or passage.source in question.documented.get(name, ())
                  or section in question.discussed.get(name, ()) for name in question.asked_names)

@@ -285,6 +285,16 @@ class Question:
                 and not any(mentions(name, clause) for name in self.asked_names))
 
     @functools.cached_property
+    def names_apart(self) -> bool:
+        """Are the code names asked about each written by some passage found, but never two in one section ("… wait
+        for a key with getch(). Do I have to call refresh() myself …?", where the pages name refresh() in one section
+        and getch() in another)? One of them is then enough on the answering passage (rag.grounding.names_found).
+        Cached: read per passage, once ``discussed`` is set."""
+        asked = self.asked_names
+        return (len(asked) > 1 and self.discussed.keys() >= set(asked)
+                and not frozenset.intersection(*(self.discussed[name] for name in asked)))
+
+    @functools.cached_property
     def defined(self) -> dict[str, float]:
         """The focus terms of what a definition question asks to be defined: "What is a guard in a match statement's
         case clause?" asks what a guard is; the place it names is where, not what (a sentence defining a guard need
