@@ -380,6 +380,12 @@ def _example_asked_about(question: str, match: re.Match[str]) -> bool:
 _CODE_NAME = re.compile(r"(?<![\w.])(?:[A-Za-z_]\w+(?:\.[A-Za-z_]\w*)+|\w*[A-Za-z]_\w*|__\w+__|[A-Za-z]\w+(?=\(\)))(?![\w.])")
 
 
+# A backslash escape the asking clause writes ("What does \s match?", "What does \B mean, compared with \b?") is asked
+# about as code: its entry is titled by it, and case tells it from its opposite ("\S"). One in the setup is the asker's
+# example ("… with the pattern r'^\w+='", "… calls \b, ^ and $ 'zero-width assertions'. What does zero-width mean?").
+_ESCAPE = re.compile(r"(?<=\s)\\[A-Za-z](?=[\s,;:?!)])")
+
+
 # … but not a web address ("the standard Python from python.org"): where something is found, which a passage answering
 # about it need not write (Python-docs set: 549 -> 550 of 879 cited).
 _WEB_ADDRESS = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.(?:org|com|net|edu|gov)$", re.IGNORECASE)
@@ -485,7 +491,8 @@ def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None
                                     or _example_asked_about(question, m))
                                 and m.group(0) not in own
                                 and m.group(0).split(".")[0] not in packages
-                                and not _WEB_ADDRESS.match(m.group(0))))
+                                and not _WEB_ADDRESS.match(m.group(0)))
+                  | dict.fromkeys(_ESCAPE.findall(asked_clause(question))))
     unknown = _unknown_names(question, idf, focus) if idf and not parts else ()
     unseen = idf([""])[0] if idf else 0.0  # the IDF of a term no passage holds
     rarest = _rarest_held(focus, unseen) if idf else None

@@ -2894,3 +2894,17 @@ def test_a_cue_word_in_the_passive_does_not_make_a_phrase_name_a_document():
     assert named_documents("My impl needs the class the method was defined in. What do I put into the clinic input?",
                            titles) == {}
     assert named_documents("The JSON encoder page says NaN is allowed. Why?", titles).keys() == {"json.html"}
+
+
+@pytest.mark.skipif(not (PYDOCS / "howto" / "regex.html").is_file(), reason="the pydocs set is not on this machine")
+def test_a_backslash_escape_asked_about_is_answered_from_its_own_entry(fresh_assistant):
+    # "\S" and "\s" differ only in case, and so do the sentences of their entries in the regex HOWTO ("Matches any
+    # non-whitespace character" / "Matches any whitespace character"): the escape the question asks about is a code
+    # name whose entry is titled by it, so the other one's entry does not answer.
+    shutil.copy(PYDOCS / "howto" / "regex.html", Path(fresh_assistant.settings.corpus_dir) / "regex.html")
+    fresh_assistant.index()
+    answer = answered_with(fresh_assistant, "What does \\B mean in a pattern, compared with \\b?",
+                           "the opposite of \\b")
+    assert not answer.answer.startswith("Word boundary")
+    answered_with(fresh_assistant, "Does \\s in a pattern also match tabs and line breaks, or only spaces?",
+                  "Matches any whitespace character")
