@@ -17,7 +17,7 @@ import numpy as np
 
 from rag.question import (
     CARRIED_TYPES, DEFINITION, EXPANSION, NUMBER, PERSON, YES_NO, Question, asked_acronym, asks_how, carries,
-    mentions, names_another_doer, says_literally, stemmed_terms, titled_by,
+    entry_title, mentions, names_another_doer, says_literally, stemmed_terms, titled_by,
 )
 from rag.text import stemmer, terms
 from rag.units import (
@@ -179,6 +179,11 @@ def says_how(question: Question, unit: Unit, cosine: float) -> bool:
     if (asked := question.how_to) is None:
         return True
     question = asked
+    # The entry of the call named for what is asked, on the type asked about, says how in its own words: "how do I
+    # count … in a list" / list.count(x), "… get Path.glob() to hand me only the subfolders" / Path.glob(pattern).
+    # Python-docs set: 1413 -> 1415 of 2265 cited, 167 -> 164 falsely declined, declined unchanged.
+    if cosine >= HOW_TO_COSINE_FLOOR and _entry_does_asked(question, unit):
+        return True
     coverage = question.coverage(unit.matched, unit.title)
     # A how-to asking for something no passage writes a word of ("How do I get the broadcast address of a network
     # with ipaddress?", "… using the themed ttk widgets") is not answered by a sentence close in meaning, which is
@@ -197,6 +202,24 @@ def says_how(question: Question, unit: Unit, cosine: float) -> bool:
     holds_rarest = question.rarest is None or holds(unit, question.rarest)
     return (coverage >= FOCUS_MIN and cosine >= HOW_TO_COSINE_FLOOR or cosine >= FOCUS_COSINE_TYPED
             or cosine >= FOCUS_COSINE_HOW_TO and coverage >= HOW_TO_COVERAGE_FLOOR and holds_rarest)
+
+
+# An API entry's signature heading: "list.count(x)", "classmethod Path.cwd()", "str.ljust(width[, fillchar])".
+_ENTRY_CALL = re.compile(r"^(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*)\.([A-Za-z_]\w*)\(")
+
+
+def _entry_does_asked(question: Question, unit: Unit) -> bool:
+    """Is the unit a sentence of the API entry of a call named for what a how-to asks to do, on a type the question
+    names ("how do I count how many times 'ERROR' shows up in a list …?" / list.count(x): "Return the number of times
+    x appears in the list.")? Its words are the entry's, not the asker's, but the call is what they ask for."""
+    if unit.kind != SENTENCE or not unit.context:
+        return False
+    call = _ENTRY_CALL.match(entry_title(unit.context))
+    if call is None:
+        return False
+    owner, name = call.groups()
+    return (stemmer().stemWord(name.lower()) in question.focus
+            and re.search(rf"\b{re.escape(owner)}s?\b", question.text, re.IGNORECASE) is not None)
 
 
 def in_own_entry(question: Question, unit: Unit) -> bool:

@@ -435,12 +435,17 @@ _SIGNATURE_KEYWORDS = re.compile(r"^(?:(?:abstract|async|class|classmethod|stati
                                  r"property|decorator|attribute|data|coroutine)\s+)+", _I)
 
 
+def entry_title(heading: str) -> str:
+    """An API entry's heading without its numbering, signature keywords and "@" ("classmethod Path.cwd()" ->
+    "Path.cwd()")."""
+    return _SIGNATURE_KEYWORDS.sub("", _HEADING_NUMBER.sub("", heading)).lstrip("@")
+
+
 def titled_by(name: str, heading: str) -> bool:
     """Is the heading the entry of ``name`` itself ("3.3.2.4. __slots__", "@functools.cache(user_function)",
     "classmethod Path.cwd()", "most_common([n])" for Counter.most_common), not one that only mentions it ("Notes on
     using __slots__")? Numbering, signature keywords, "@" and the parameter list are left out."""
-    core = _SIGNATURE_KEYWORDS.sub("", _HEADING_NUMBER.sub("", heading)).lstrip("@")
-    core = re.split(r"[(\[;]", core, maxsplit=1)[0].strip()
+    core = re.split(r"[(\[;]", entry_title(heading), maxsplit=1)[0].strip()
     last = name.rsplit(".", 1)[-1]
     return core in (name, last) or core.endswith(f".{last}")
 

@@ -2908,3 +2908,17 @@ def test_a_backslash_escape_asked_about_is_answered_from_its_own_entry(fresh_ass
     assert not answer.answer.startswith("Word boundary")
     answered_with(fresh_assistant, "Does \\s in a pattern also match tabs and line breaks, or only spaces?",
                   "Matches any whitespace character")
+
+
+def test_a_how_to_is_answered_by_the_entry_of_the_call_named_for_what_it_asks(fresh_assistant):
+    # "How do I tally … in a list?" shares few words with list.count()'s entry ("Return the number of times x appears
+    # in the list."), but the entry is of the call named for what is asked, on the type asked about; an entry of
+    # another type's call is no answer.
+    indexed_with(fresh_assistant, "lists.html", (
+        "<html><body><div class='body' role='main'><h1>Lists</h1><p>Lists hold items in order.</p>"
+        "<dl class='py method'><dt class='sig'>list.append(x)</dt><dd><p>Add an item to the end of the list.</p></dd>"
+        "</dl><dl class='py method'><dt class='sig'>list.count(x)</dt><dd><p>Return the number of times x appears "
+        "in the list.</p></dd></dl><dl class='py method'><dt class='sig'>deque.count(x)</dt><dd><p>Return the "
+        "number of deque elements equal to x.</p></dd></dl></div></body></html>"))
+    answered_with(fresh_assistant, "How do I count how often the word 'spam' turns up in a list of tokens?",
+                  "Return the number of times x appears in the list")
