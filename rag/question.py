@@ -683,19 +683,36 @@ _EXAMPLE_TOOL = re.compile(rf"{_EXAMPLE_WORDS}\s+(?:(?:with|using)\s+)?(?=[a-z0-
                            r"(?=\s*[?,;()]|\s*$|\s+(?:or|and)\s)")
 
 
+# The tools listed after the first example ("such as black or autopep8", "like flake8, pylint or mypy").
+_MORE_TOOLS = re.compile(r"(?:\s*,\s*(?:or\s+|and\s+)?|\s+(?:or|and)\s+)(?=[a-z0-9-]{4})([a-z][a-z0-9]*(?:-[a-z0-9]+)*)"
+                         r"(?=\s*[?,;()]|\s*$|\s+(?:or|and)\s)")
+
+
+def _example_tools(question: str) -> list[str]:
+    """The tools or packages a question gives as examples of what it asks for, every one of a list."""
+    tools = []
+    for match in _EXAMPLE_TOOL.finditer(question):
+        tools.append(match.group(1))
+        at = match.end()
+        while (more := _MORE_TOOLS.match(question, at)) is not None:
+            tools.append(more.group(1))
+            at = more.end()
+    return tools
+
+
 def _unknown_names(question: str, idf: Callable[[list[str]], list[float]], focus: dict[str, float]) -> tuple[str, ...]:
     """The proper names of the question no indexed passage holds: the documents never mention what is asked
     about, so no passage sharing the question's other words answers it ("Can AMC send the marks by SMS?"). So is a
-    tool or package given as the example of what is asked for ("such as pyupgrade?"), where a proper name given as
-    one is a comparison ("a garbage collector like Java's"). A term in no passage gets the rarest weight (that of
-    the empty term, which no passage holds); when every focus term has it, the index has no statistics and nothing
-    is judged unknown."""
+    tool or package given as the example of what is asked for ("such as pyupgrade?", each of a list: "such as black
+    or autopep8?"), where a proper name given as one is a comparison ("a garbage collector like Java's"). A term in no
+    passage gets the rarest weight (that of the empty term, which no passage holds); when every focus term has it,
+    the index has no statistics and nothing is judged unknown."""
     rarest = idf([""])[0]
     if not focus or all(weight >= rarest for weight in focus.values()):
         return ()
     unknown = []
     named = [match.group(1) or match.group(2) for match in _names_written(question)]
-    for name in dict.fromkeys(named + _EXAMPLE_TOOL.findall(question)):
+    for name in dict.fromkeys(named + _example_tools(question)):
         stem = stemmer().stemWord(name.lower())
         if name.lower() not in _FRAME_WORDS and focus.get(stem, 0.0) >= rarest:
             unknown.append(name)

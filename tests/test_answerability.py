@@ -2412,10 +2412,15 @@ def test_a_tool_given_as_the_example_of_what_is_asked_for_is_unknown_when_no_pag
     assert analyse("Is there a tool that rewrites old code to modern syntax, such as pyupgrade?", idf).unknown == (
         "pyupgrade",)
     assert analyse("Can I see what my service runs right now with a sampling profiler?", idf).unknown == ()
-    # … or suggested as the way, first of two ("for example with chardet or charset-normalizer?")
+    # … or suggested as the way, each of a list ("for example with chardet or charset-normalizer?"): a page writing
+    # one that is also a word ("black") does not name the other
     idf = bm25_idf(lambda term: 0 if term in {"", "chardet", "charset-norm"} else 5, 100)
     assert analyse("How can Python work out a file's encoding before I open it, for example with chardet or "
-                   "charset-normalizer?", idf).unknown == ("chardet",)
+                   "charset-normalizer?", idf).unknown == ("chardet", "charset-normalizer")
+    idf = bm25_idf(lambda term: 0 if term in {"", "autopep8", "flake8"} else 5, 100)
+    assert analyse("Is there a tool that reformats my code automatically, such as black or autopep8?", idf).unknown == (
+        "autopep8",)
+    assert analyse("Which linters do people run, like pylint, flake8 and mypy?", idf).unknown == ("flake8",)
     # … or before what goes with it ("for example with pyenv and a .python-version file?")
     idf = bm25_idf(lambda term: 0 if term in {"", "pyenv"} else 5, 100)
     assert analyse("How do I have each project pick its own Python version, for example with pyenv and a "
