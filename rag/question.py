@@ -678,8 +678,9 @@ def own_packages(question: str) -> frozenset[str]:
 # "Is there a tool that … rewrites it to modern Python 3 syntax, such as pyupgrade?": the one lower-case word given
 # as the example, ending its clause or followed by a remark in brackets ("such as py-spy (py-spy top …)"), another
 # one ("for example with chardet or charset-normalizer?") or what goes with it ("for example with pyenv and a
-# .python-version file?"), names a tool or package (a word of the language the pages would hold).
-_EXAMPLE_TOOL = re.compile(rf"{_EXAMPLE_WORDS}\s+(?:(?:with|using)\s+)?(?=[a-z0-9-]{{4}})([a-z][a-z0-9]*(?:-[a-z0-9]+)*)"
+# .python-version file?"), names a tool or package (a word of the language the pages would hold), with an article
+# or not ("something like a bidict").
+_EXAMPLE_TOOL = re.compile(rf"{_EXAMPLE_WORDS}\s+(?:(?:with|using)\s+)?(?:an?\s+)?(?=[a-z0-9-]{{4}})([a-z][a-z0-9]*(?:-[a-z0-9]+)*)"
                            r"(?=\s*[?,;()]|\s*$|\s+(?:or|and)\s)")
 
 

@@ -2421,6 +2421,8 @@ def test_a_tool_given_as_the_example_of_what_is_asked_for_is_unknown_when_no_pag
     assert analyse("Is there a tool that reformats my code automatically, such as black or autopep8?", idf).unknown == (
         "autopep8",)
     assert analyse("Which linters do people run, like pylint, flake8 and mypy?", idf).unknown == ("flake8",)
+    idf = bm25_idf(lambda term: 0 if term in {"", "bidict"} else 5, 100)
+    assert analyse("Is there a two-way mapping type, something like a bidict?", idf).unknown == ("bidict",)
     # … or before what goes with it ("for example with pyenv and a .python-version file?")
     idf = bm25_idf(lambda term: 0 if term in {"", "pyenv"} else 5, 100)
     assert analyse("How do I have each project pick its own Python version, for example with pyenv and a "
