@@ -456,6 +456,18 @@ _SECOND_QUESTION = re.compile(r",\s+and\s+(?=(?:what|which|who|whom|whose|when|w
                               _I)
 
 
+def _called_on_askers_object(question: str, match: re.Match[str]) -> bool:
+    """Is the dotted name a call with arguments, or a subscript, on an object of the asker's code ("I tried
+    fields.append('ts')", "m = pat.match(line)", "self.cache[key]"): its first part a lower-case name that is no
+    module of the standard library, no built-in and not imported by the question? No page writes it; the question's
+    words say what it does. One written alone may be an API asked about ("… through pattern.groupindex?")."""
+    name = match.group(0)
+    first = name.split(".")[0]
+    return ("." in name and first.islower() and first not in sys.stdlib_module_names and not hasattr(builtins, first)
+            and not re.search(rf"\bimport\s+{re.escape(first)}\b", question)
+            and re.match(r"\((?!\))|\[", question[match.end():]) is not None)
+
+
 def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None,
             titles: Mapping[str, str] | None = None) -> Question:
     """The question's type, list intent and focus; ``idf`` maps stemmed terms to rarity weights (uniform if None);
@@ -496,6 +508,7 @@ def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None
                                     or _example_asked_about(question, m))
                                 and m.group(0) not in own
                                 and m.group(0).split(".")[0] not in packages
+                                and not _called_on_askers_object(question, m)
                                 and not _WEB_ADDRESS.match(m.group(0)))
                   | dict.fromkeys(_ESCAPE.findall(asked_clause(question))))
     unknown = _unknown_names(question, idf, focus) if idf and not parts else ()

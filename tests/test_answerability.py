@@ -2929,3 +2929,15 @@ def test_a_how_to_is_answered_by_the_entry_of_the_call_named_for_what_it_asks(fr
         "number of deque elements equal to x.</p></dd></dl></div></body></html>"))
     answered_with(fresh_assistant, "How do I count how often the word 'spam' turns up in a list of tokens?",
                   "Return the number of times x appears in the list")
+
+
+def test_a_call_on_an_object_of_the_askers_code_is_no_name_a_page_must_write():
+    # "m = pat.match(line)", "I tried fields.append('ts')": the asker's variables, which no page writes, with a
+    # method called on them; a module's function ("json.dumps(obj)"), a built-in type's method ("str.join(parts)")
+    # and an attribute asked about by itself ("… through pattern.groupindex?") stay names the answer must find.
+    assert analyse("After m = pat.match(line) succeeds I call m.start(). Can that be anything other than 0?").names == ()
+    assert analyse("Inside def log(*fields): I tried fields.append('ts') and got an AttributeError. Why?").names == ()
+    assert analyse("Does json.dumps(obj) sort the keys?").names == ("json.dumps",)
+    assert analyse("Is str.join(parts) faster than adding strings?").names == ("str.join",)
+    assert analyse("How do I get the group numbers from a compiled pattern, for example through "
+                   "pattern.groupindex?").names == ("pattern.groupindex",)
