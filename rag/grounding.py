@@ -167,6 +167,9 @@ def covers(question: Question, unit: Unit, cosine: float) -> bool:
         return True  # "What is the easiest way to do that?" / "The easiest way is to use the concurrent.futures module"
     if in_own_entry(question, unit) and cosine >= ENTRY_COSINE:
         return True  # "sub() … without passing count, how many matches get replaced?" / "The default value of 0 …"
+    if question.literals and cosine >= ENTRY_COSINE and all(says_literally(v, unit.text) for v in question.literals):
+        return True  # "… the behaviour Python had before 3.2 … What do I have to set?" / "To obtain the pre-3.2
+        # behaviour, logging.lastResort can be set to None." (Python-docs set: 1416 -> 1417 of 2265 cited)
     typed = question.type in CARRIED_TYPES
     return (question.coverage(unit.matched, unit.title) >= FOCUS_MIN
             or cosine >= (FOCUS_COSINE_TYPED if typed else FOCUS_COSINE))

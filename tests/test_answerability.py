@@ -2941,3 +2941,16 @@ def test_a_call_on_an_object_of_the_askers_code_is_no_name_a_page_must_write():
     assert analyse("Is str.join(parts) faster than adding strings?").names == ("str.join",)
     assert analyse("How do I get the group numbers from a compiled pattern, for example through "
                    "pattern.groupindex?").names == ("pattern.groupindex",)
+
+
+def test_a_sentence_saying_the_version_asked_about_may_answer_in_other_words(fresh_assistant):
+    # "… the behaviour Python had before 3.2 …": the sentence naming that version ("To obtain the pre-3.2 behaviour,
+    # …") answers, though it shares few of the question's words and is not very close in meaning to all of it.
+    indexed_with(fresh_assistant, "logging.md", (
+        "# Logging\n\n## When no handlers are configured\n\nIf no logging configuration is provided, events of "
+        "severity WARNING and greater are printed to sys.stderr by a handler of last resort. This internal handler "
+        "is not associated with any logger. To obtain the pre-3.2 behaviour, logging.lastResort can be set to "
+        "None.\n\n## Handlers\n\nHandlers send the log records to the appropriate destination.\n"))
+    answered_with(fresh_assistant, "My script never configures logging, yet warnings from a library it uses get "
+                  "printed bare on stderr. I want what the logging package did before 3.2, when such events were not sent "
+                  "anywhere. What do I have to change?", "logging.lastResort can be set to None")
