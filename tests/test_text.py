@@ -46,6 +46,18 @@ def test_a_typographic_apostrophe_is_read_as_a_straight_one():
     assert terms("A finder’s job") == terms("A finder's job") == {"finder", "job"}
 
 
+def test_british_spellings_are_read_as_american_ones():
+    # A question asking which colours curses offers is about the page's "Colors are numbered …"; one site may write
+    # "behaviour" on one page and "behavior" on another.
+    assert terms("The colours I get after I initialise it, its behaviour") == terms(
+        "The colors you get after you initialize it, its behavior")
+    assert content_words("serialised catalogue centre licence memoise analysed") == [
+        "serialized", "catalog", "center", "license", "memoize", "analyzed"]
+    # … but no word that only ends like one: "raise", "promise", "otherwise", "four", "hour", "detour"
+    assert content_words("raise promise otherwise four hours detour") == [
+        "raise", "promise", "otherwise", "four", "hours", "detour"]
+
+
 def test_filler_words_say_nothing_of_the_topic():
     # "How can I fill in whatever data I have and just leave the other placeholders?": "whatever" and "just" are no
     # word the answer ("… safe_substitute() … will leave placeholders unchanged if data is missing") needs to hold
