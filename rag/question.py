@@ -456,6 +456,12 @@ _SECOND_QUESTION = re.compile(r",\s+and\s+(?=(?:what|which|who|whom|whose|when|w
                               _I)
 
 
+# "… straight from the format spec, without me calling strftime()", "… without open() and read()": a call the asker
+# wants to do without, which the answer need not name.
+_DONE_WITHOUT = re.compile(r"\bwithout\s+(?:me\s+|having\s+to\s+)?(?:calling\s+|using\s+|call\s+|use\s+)?"
+                           r"(?:\w+\(\)\s+(?:or|and)\s+)?$", _I)
+
+
 def _called_on_askers_object(question: str, match: re.Match[str]) -> bool:
     """Is the dotted name a call with arguments, or a subscript, on an object of the asker's code ("I tried
     fields.append('ts')", "m = pat.match(line)", "self.cache[key]"): its first part a lower-case name that is no
@@ -509,6 +515,7 @@ def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None
                                 and m.group(0) not in own
                                 and m.group(0).split(".")[0] not in packages
                                 and not _called_on_askers_object(question, m)
+                                and not _DONE_WITHOUT.search(question[: m.start()])
                                 and not _WEB_ADDRESS.match(m.group(0)))
                   | dict.fromkeys(_ESCAPE.findall(asked_clause(question))))
     unknown = _unknown_names(question, idf, focus) if idf and not parts else ()

@@ -2954,3 +2954,12 @@ def test_a_sentence_saying_the_version_asked_about_may_answer_in_other_words(fre
     answered_with(fresh_assistant, "My script never configures logging, yet warnings from a library it uses get "
                   "printed bare on stderr. I want what the logging package did before 3.2, when such events were not sent "
                   "anywhere. What do I have to change?", "logging.lastResort can be set to None")
+
+
+def test_a_call_the_asker_wants_to_do_without_is_no_name_a_page_must_write():
+    # "… straight from the format spec, without me calling strftime()": the answer (an f-string's format spec) need
+    # not name the call the asker would rather not make; one asked about stays a name.
+    assert analyse("Show me an f-string that prints a date as 'January 27, 2017' straight from the format spec, "
+                   "without me calling strftime().").names == ()
+    assert analyse("With pathlib, how do I read a whole binary file in one call, without open() and read()?").names == ()
+    assert analyse("Does strftime() pad the day with a zero?").names == ("strftime",)
