@@ -2963,3 +2963,16 @@ def test_a_call_the_asker_wants_to_do_without_is_no_name_a_page_must_write():
                    "without me calling strftime().").names == ()
     assert analyse("With pathlib, how do I read a whole binary file in one call, without open() and read()?").names == ()
     assert analyse("Does strftime() pad the day with a zero?").names == ("strftime",)
+
+
+def test_a_unit_carrying_the_number_asked_for_needs_less_of_the_questions_words(fresh_assistant):
+    # "Is there a rough coverage percentage we should be aiming for?": the sentence giving the percentage shares few
+    # of the question's words and is not as close in meaning as a typed question's answer otherwise must be.
+    indexed_with(fresh_assistant, "porting.md", (
+        "# Porting Python 2 code\n\n## Have good test coverage\n\nOnce your code supports the oldest version you "
+        "want, make sure your test suite is good. If you want a number to aim for, try to get over 80% coverage of "
+        "your code base (and don't feel bad if you find it hard to get better than 90% coverage). If you don't "
+        "already have a tool to measure test coverage then coverage.py is recommended.\n\n## Drop support for old "
+        "versions\n\nOnly worry about the newest versions you need.\n"))
+    answered_with(fresh_assistant, "Before we start porting our Python 2 code base we want to beef up the tests. Is "
+                  "there a rough coverage percentage we should be aiming for?", "80% coverage")
