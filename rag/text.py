@@ -47,23 +47,27 @@ _NEGATED = re.compile(r"n['’]t$")
 
 
 # British spellings read as American ones ("colour", "initialise", "behaviour", "centre"): a question and the pages it
-# asks about may spell a word either way, and one site may write both.
-_BRITISH = (
-    (re.compile(r"^(colo|behavio|favo|hono|neighbo|flavo|humo|labo|harbo|rumo|endeavo|odo|vigo|rigo|savo)ur"), r"\1r"),
-    (re.compile(r"^(initial|serial|deserial|normal|custom|organ|optim|recogn|real|special|synchron|summar|final|minim|"
-                r"maxim|priorit|categor|author|visual|local|capital|token|parameter|standard|util|emphas|memo|sanit|"
-                r"random|modern|stabil|general|neutral|vector)is(e|es|ed|ing|ation|ations|er|ers)$"), r"\1iz\2"),
-    (re.compile(r"^analys(e|ed|ing)$"), r"analyz\1"),
-    (re.compile(r"^(cent|met|fib|theat)re(s|d)?$"), r"\1er\2"),
-    (re.compile(r"^(licen)ce(s|d)?$"), r"\1se\2"),
-    (re.compile(r"^(catalog)ue(s|d)?$"), r"\1\2"),
-)
+# asks about may spell a word either way, and one site may write both. One pass over the text: content words are
+# taken from every unit an answer judges.
+_BRITISH = re.compile(
+    r"\b(?:(colo|behavio|favo|hono|neighbo|flavo|humo|labo|harbo|rumo|endeavo|odo|vigo|rigo|savo)ur"
+    r"|(initial|serial|deserial|normal|custom|organ|optim|recogn|real|special|synchron|summar|final|minim|maxim|priorit|"
+    r"categor|author|visual|local|capital|token|parameter|standard|util|emphas|memo|sanit|random|modern|stabil|general|"
+    r"neutral|vector)is(?=(?:e|es|ed|ing|ation|ations|er|ers)\b)"
+    r"|(analy)s(?=(?:e|ed|ing)\b)|(cent|met|fib|theat)re(?=[sd]?\b)|(licen)ce(?=[sd]?\b)|(catalog)ue(?=[sd]?\b))")
 
 
-def _american(word: str) -> str:
-    for british, american in _BRITISH:
-        word = british.sub(american, word)
-    return word
+def _american(match: re.Match[str]) -> str:
+    colour, ise, analyse, centre, licence, catalogue = match.groups()
+    if colour:
+        return f"{colour}r"
+    if ise:
+        return f"{ise}iz"
+    if analyse:
+        return f"{analyse}z"
+    if centre:
+        return f"{centre}er"
+    return f"{licence}se" if licence else catalogue
 
 
 def content_words(text: str) -> list[str]:
@@ -71,7 +75,7 @@ def content_words(text: str) -> list[str]:
     typographic apostrophe is read as a straight one, so that "finder’s" is the possessive of "finder" to the stemmer,
     as "finder's" is."""
     seen: dict[str, None] = {}
-    for word in map(_american, _WORD.findall(text.lower().replace("’", "'"))):
+    for word in _WORD.findall(_BRITISH.sub(_american, text.lower().replace("’", "'"))):
         if word not in _STOPWORDS and word not in seen and not _NEGATED.search(word):
             seen[word] = None
     return list(seen)
