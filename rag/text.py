@@ -6,6 +6,7 @@ module may import it.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections.abc import Callable
@@ -81,9 +82,10 @@ def content_words(text: str) -> list[str]:
     return list(seen)
 
 
-def terms(text: str) -> set[str]:
-    """Stemmed content words, for lexical overlap."""
-    return set(stemmer().stemWords(content_words(text)))
+@functools.lru_cache(maxsize=4096)
+def terms(text: str) -> frozenset[str]:
+    """Stemmed content words, for lexical overlap; cached, as an answer's checks read the same units' texts many times."""
+    return frozenset(stemmer().stemWords(content_words(text)))
 
 
 def overlap(claim: str, passage: str) -> float:
