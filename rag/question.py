@@ -382,7 +382,8 @@ _CODE_NAME = re.compile(r"(?<![\w.])(?:[A-Za-z_]\w+(?:\.[A-Za-z_]\w*)+|\w*[A-Za-
 
 # A backslash escape the asking clause writes ("What does \s match?", "What does \B mean, compared with \b?") is asked
 # about as code: its entry is titled by it, and case tells it from its opposite ("\S"). One in the setup is the asker's
-# example ("… with the pattern r'^\w+='", "… calls \b, ^ and $ 'zero-width assertions'. What does zero-width mean?").
+# example ("… with the pattern r'^\w+='", "… calls \b, ^ and $ 'zero-width assertions'. What does zero-width
+# mean?").
 _ESCAPE = re.compile(r"(?<=\s)\\[A-Za-z](?=[\s,;:?!)])")
 
 
@@ -700,8 +701,8 @@ def own_packages(question: str) -> frozenset[str]:
 # one ("for example with chardet or charset-normalizer?") or what goes with it ("for example with pyenv and a
 # .python-version file?"), names a tool or package (a word of the language the pages would hold), with an article
 # or not ("something like a bidict").
-_EXAMPLE_TOOL = re.compile(rf"{_EXAMPLE_WORDS}\s+(?:(?:with|using)\s+)?(?:an?\s+)?(?=[a-z0-9-]{{4}})([a-z][a-z0-9]*(?:-[a-z0-9]+)*)"
-                           r"(?=\s*[?,;()]|\s*$|\s+(?:or|and)\s)")
+_EXAMPLE_TOOL = re.compile(rf"{_EXAMPLE_WORDS}\s+(?:(?:with|using)\s+)?(?:an?\s+)?"
+                           r"(?=[a-z0-9-]{4})([a-z][a-z0-9]*(?:-[a-z0-9]+)*)(?=\s*[?,;()]|\s*$|\s+(?:or|and)\s)")
 
 
 # The tools listed after the first example ("such as black or autopep8", "like flake8, pylint or mypy").

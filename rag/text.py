@@ -52,9 +52,9 @@ _NEGATED = re.compile(r"n['’]t$")
 # taken from every unit an answer judges.
 _BRITISH = re.compile(
     r"\b(?:(colo|behavio|favo|hono|neighbo|flavo|humo|labo|harbo|rumo|endeavo|odo|vigo|rigo|savo)ur"
-    r"|(initial|serial|deserial|normal|custom|organ|optim|recogn|real|special|synchron|summar|final|minim|maxim|priorit|"
-    r"categor|author|visual|local|capital|token|parameter|standard|util|emphas|memo|sanit|random|modern|stabil|general|"
-    r"neutral|vector)is(?=(?:e|es|ed|ing|ation|ations|er|ers)\b)"
+    r"|(initial|serial|deserial|normal|custom|organ|optim|recogn|real|special|synchron|summar|final|minim|maxim|"
+    r"priorit|categor|author|visual|local|capital|token|parameter|standard|util|emphas|memo|sanit|random|modern|stabil|"
+    r"general|neutral|vector)is(?=(?:e|es|ed|ing|ation|ations|er|ers)\b)"
     r"|(analy)s(?=(?:e|ed|ing)\b)|(cent|met|fib|theat)re(?=[sd]?\b)|(licen)ce(?=[sd]?\b)|(catalog)ue(?=[sd]?\b))")
 
 
@@ -84,7 +84,7 @@ def content_words(text: str) -> list[str]:
 
 @functools.lru_cache(maxsize=4096)
 def terms(text: str) -> frozenset[str]:
-    """Stemmed content words, for lexical overlap; cached, as an answer's checks read the same units' texts many times."""
+    """Stemmed content words, for lexical overlap; cached, as an answer's checks read the same texts many times."""
     return frozenset(stemmer().stemWords(content_words(text)))
 
 

@@ -2935,7 +2935,8 @@ def test_a_call_on_an_object_of_the_askers_code_is_no_name_a_page_must_write():
     # "m = pat.match(line)", "I tried fields.append('ts')": the asker's variables, which no page writes, with a
     # method called on them; a module's function ("json.dumps(obj)"), a built-in type's method ("str.join(parts)")
     # and an attribute asked about by itself ("… through pattern.groupindex?") stay names the answer must find.
-    assert analyse("After m = pat.match(line) succeeds I call m.start(). Can that be anything other than 0?").names == ()
+    assert analyse("After m = pat.match(line) succeeds I call m.start(). Can that be anything other than "
+                   "0?").names == ()
     assert analyse("Inside def log(*fields): I tried fields.append('ts') and got an AttributeError. Why?").names == ()
     assert analyse("Does json.dumps(obj) sort the keys?").names == ("json.dumps",)
     assert analyse("Is str.join(parts) faster than adding strings?").names == ("str.join",)
@@ -2952,8 +2953,8 @@ def test_a_sentence_saying_the_version_asked_about_may_answer_in_other_words(fre
         "is not associated with any logger. To obtain the pre-3.2 behaviour, logging.lastResort can be set to "
         "None.\n\n## Handlers\n\nHandlers send the log records to the appropriate destination.\n"))
     answered_with(fresh_assistant, "My script never configures logging, yet warnings from a library it uses get "
-                  "printed bare on stderr. I want what the logging package did before 3.2, when such events were not sent "
-                  "anywhere. What do I have to change?", "logging.lastResort can be set to None")
+                  "printed bare on stderr. I want what the logging package did before 3.2, when such events were not "
+                  "sent anywhere. What do I have to change?", "logging.lastResort can be set to None")
 
 
 def test_a_call_the_asker_wants_to_do_without_is_no_name_a_page_must_write():
@@ -2961,7 +2962,8 @@ def test_a_call_the_asker_wants_to_do_without_is_no_name_a_page_must_write():
     # not name the call the asker would rather not make; one asked about stays a name.
     assert analyse("Show me an f-string that prints a date as 'January 27, 2017' straight from the format spec, "
                    "without me calling strftime().").names == ()
-    assert analyse("With pathlib, how do I read a whole binary file in one call, without open() and read()?").names == ()
+    assert analyse("With pathlib, how do I read a whole binary file in one call, without open() and "
+                   "read()?").names == ()
     assert analyse("Does strftime() pad the day with a zero?").names == ("strftime",)
 
 
