@@ -701,13 +701,10 @@ def own_packages(question: str) -> frozenset[str]:
 # one ("for example with chardet or charset-normalizer?") or what goes with it ("for example with pyenv and a
 # .python-version file?"), names a tool or package (a word of the language the pages would hold), with an article
 # or not ("something like a bidict").
-_EXAMPLE_TOOL = re.compile(rf"{_EXAMPLE_WORDS}\s+(?:(?:with|using)\s+)?(?:an?\s+)?"
-                           r"(?=[a-z0-9-]{4})([a-z][a-z0-9]*(?:-[a-z0-9]+)*)(?=\s*[?,;()]|\s*$|\s+(?:or|and)\s)")
-
-
-# The tools listed after the first example ("such as black or autopep8", "like flake8, pylint or mypy").
-_MORE_TOOLS = re.compile(r"(?:\s*,\s*(?:or\s+|and\s+)?|\s+(?:or|and)\s+)(?=[a-z0-9-]{4})([a-z][a-z0-9]*(?:-[a-z0-9]+)*)"
-                         r"(?=\s*[?,;()]|\s*$|\s+(?:or|and)\s)")
+_TOOL = r"(?=[a-z0-9-]{4})([a-z][a-z0-9]*(?:-[a-z0-9]+)*)(?=\s*[?,;()]|\s*$|\s+(?:or|and)\s)"
+_EXAMPLE_TOOL = re.compile(rf"{_EXAMPLE_WORDS}\s+(?:(?:with|using)\s+)?(?:an?\s+)?{_TOOL}")
+# … and the tools listed after it ("such as black or autopep8", "like flake8, pylint or mypy")
+_MORE_TOOLS = re.compile(rf"(?:\s*,\s*(?:or\s+|and\s+)?|\s+(?:or|and)\s+){_TOOL}")
 
 
 def _example_tools(question: str) -> list[str]:
