@@ -332,9 +332,12 @@ def answer_type(question: str) -> str | None:
         return YES_NO  # "Is the author worried …?" asks yes or no, not for a person
     asked = asked_clause(question)  # "A website answers my calls differently. … what does urllib tell it it is?"
     for kind, pattern in _TYPE_PATTERNS:
-        # "What do the three parts of a version number stand for?" writes no acronym: it asks what they mean
+        # "What do the three parts of a version number stand for?" writes no acronym: it asks what they mean. An
+        # asking clause opening yes or no asks whether ("… Is there a cap on how many handlers I can attach?", "Does
+        # that cost me anything?"): "no minimum or maximum quota" answers it without a number. Python-docs set: 1444
+        # -> 1446 of 2305 cited, 166 -> 161 falsely declined, 455 -> 454 of 584 declined.
         if pattern.search(asked) and (kind != EXPANSION or asked_acronym(question)):
-            return kind
+            return None if _YES_NO.match(asked) else kind
     if _YES_NO.search(question):
         return YES_NO
     if _DEFINITION.search(unscoped(asked)) and not _WAY_ASKED.search(asked):

@@ -217,6 +217,10 @@ def test_an_llm_answer_without_the_asked_type_is_not_grounded(indexed_assistant)
     ("What do the three parts of a version number like 3.11.4 stand for?", None),  # no acronym: what they mean
     ("Is scalable oversight solved?", "yes/no"),
     ("What is a mesa-optimizer?", "definition"),
+    # an asking clause opening yes or no asks whether, not for the number or amount a clause inside it names
+    ("My logger writes to a file and the console. Is there a cap on how many handlers I can attach to it?", None),
+    ("I run one tee copy to the end before the other. Does that way of using tee cost me anything?", None),
+    ("My logger writes to a file and the console. How many handlers can I attach to it?", NUMBER),
 ])
 def test_answer_types(question, kind):
     assert answer_type(question) == kind
