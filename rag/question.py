@@ -461,6 +461,25 @@ _SECOND_QUESTION = re.compile(r",\s+and\s+(?=(?:what|which|who|whom|whose|when|w
                               _I)
 
 
+_ASKING_OPENING = re.compile(r"\s*(?:(?:[\w-]+\s+){0,2}(?:what|which|who|whom|whose|when|where|why|how)|is|are|was|were|"
+                             r"does|do|did|can|could|should|will|would|has|have|had)\b", _I)  # "Roughly how many …"
+
+
+def _question_pieces(question: str) -> list[str]:
+    """The question split where it asks a second thing, but not after a clause that asks nothing: "My program shows
+    four windows, and when I call refresh() on each they flicker. How can I redraw them in one go?" asks one thing.
+    Python-docs set: 1446 -> 1448 of 2305 cited, 454 -> 455 of 584 declined."""
+    pieces, start = [], 0
+    for match in _SECOND_QUESTION.finditer(question):
+        before = question[start: match.start()]
+        if match.group(0).lstrip().startswith(",") and not _ASKING_OPENING.match(
+                unscoped(_CLAUSE_END.split(before.strip())[-1])):
+            continue
+        pieces.append(before)
+        start = match.end()
+    return [*pieces, question[start:]]
+
+
 # "… straight from the format spec, without me calling strftime()", "… without open() and read()": a call the asker
 # wants to do without, which the answer need not name.
 _DONE_WITHOUT = re.compile(r"\bwithout\s+(?:me\s+|having\s+to\s+)?(?:calling\s+|using\s+|call\s+|use\s+)?"
@@ -487,7 +506,7 @@ def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None
     A question asking two things gets each analysed as a part, and no type of its own (each part has one).
     The words naming a document are not its focus (they say where the answer is, not what it says) unless they are
     all it asks about."""
-    pieces = [piece.strip() for piece in _SECOND_QUESTION.split(question) if len(content_words(piece)) >= 2]
+    pieces = [piece.strip() for piece in _question_pieces(question) if len(content_words(piece)) >= 2]
     parts = tuple(analyse(piece, idf, titles) for piece in pieces) if len(pieces) > 1 else ()
     wants_code = bool(_CODE_CUE.search(_QUOTED.sub(" ", question)))  # not "gives 'command not found'"
     # A question asking for code wants the code, not the one fact a type names ("Show me how to work out how many
