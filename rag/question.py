@@ -498,6 +498,15 @@ def _called_on_askers_object(question: str, match: re.Match[str]) -> bool:
             and re.match(r"\((?!\))|\[", question[match.end():]) is not None)
 
 
+def _with_defined_term(pieces: list[str]) -> list[str]:
+    """The parts after one asking what a term is, each with the term in brackets: "What is a set in Python, and what
+    is it typically used for?" asks what a set is used for, and the second part alone never says so ("They are used
+    throughout Python itself." of descriptors answered it). Python-docs set: 1448 -> 1451 of 2305 cited, nothing
+    lost."""
+    defined = _DEFINED.search(unscoped(asked_clause(pieces[0])))
+    return pieces if defined is None else [pieces[0], *(f"{piece} ({defined.group('term')})" for piece in pieces[1:])]
+
+
 def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None,
             titles: Mapping[str, str] | None = None) -> Question:
     """The question's type, list intent and focus; ``idf`` maps stemmed terms to rarity weights (uniform if None);
@@ -507,7 +516,7 @@ def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None
     The words naming a document are not its focus (they say where the answer is, not what it says) unless they are
     all it asks about."""
     pieces = [piece.strip() for piece in _question_pieces(question) if len(content_words(piece)) >= 2]
-    parts = tuple(analyse(piece, idf, titles) for piece in pieces) if len(pieces) > 1 else ()
+    parts = tuple(analyse(piece, idf, titles) for piece in _with_defined_term(pieces)) if len(pieces) > 1 else ()
     wants_code = bool(_CODE_CUE.search(_QUOTED.sub(" ", question)))  # not "gives 'command not found'"
     # A question asking for code wants the code, not the one fact a type names ("Show me how to work out how many
     # days old someone is": a date computation, not a number); so does one asking how to find it out ("How can I see

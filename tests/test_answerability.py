@@ -1648,7 +1648,8 @@ def test_an_acronym_or_name_in_the_setup_of_a_question_need_not_be_written_by_th
     # … and so does a setup's clause going on with ", and when …": it asks nothing, so it is no part of its own.
     assert analyse("My curses program shows four windows, and when I refresh each of them in turn the screen "
                    "flickers. How can I redraw all of them in one go?").parts == ()
-    assert len(analyse("What is a set in Python, and what is it typically used for?").parts) == 2
+    defined = analyse("What is a set in Python, and what is it typically used for?")
+    assert len(defined.parts) == 2 and "set" in defined.parts[1].focus  # the part asks what a set is used for
     assert len(analyse("Roughly how many encodings are there, and where do I find the full list?").parts) == 2
     assert unwritten_names("I read a CSV file that Excel saved as UTF-8, and the first name starts with a mark. How do "
                            "I skip it?", found, ("Excel",)) == ()
