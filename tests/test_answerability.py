@@ -2173,12 +2173,16 @@ def test_names_only_the_setup_writes_need_not_all_be_on_the_answering_passage(fr
     answered_with(fresh_assistant, question, "Without a flush in there")
 
 
-def test_a_web_address_is_no_code_name_a_page_must_write(fresh_assistant):
+def test_a_web_address_or_a_file_in_a_path_is_no_code_name_a_page_must_write(fresh_assistant):
     # "… the standard Python from python.org?" says where Python comes from; the answer need not write it.
     question = ("I wrote a terminal dashboard with the curses module on Linux. Can my Windows colleagues run it with "
                 "the standard Python from python.org?")
     assert analyse(question).names == ()
     assert analyse("What does os.path.join return?").names == ("os.path.join",)
+    # … nor is a file in a path of the asker's ("/run/myapp/api.sock", "C:\\logs\\app.log")
+    assert analyse("How do I check with pathlib that /run/myapp/api.sock is a Unix domain socket?").names == ()
+    assert analyse("Why does open() fail on C:\\logs\\app.log when os.path.exists says True?").names == (
+        "open", "os.path.exists")
     indexed_with(fresh_assistant, "curses.md", (
         "# Curses programming\n\n## What is curses?\n\nThe curses library supplies a terminal-independent "
         "screen-painting and keyboard-handling facility for text-based terminals, and comes with Python on Linux. The "
