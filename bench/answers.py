@@ -64,7 +64,8 @@ DEFINITIONS = {
     "evidence cited": (
         "an answerable question whose answer is grounded and whose every evidence span (an exact substring of its "
         "source file, from bench/questions.json) is covered by the answer's citations of that file. A citation's "
-        "quote is source[quote_start:quote_end] when the citation carries quote offsets into its source file, "
+        "quote is source[quote_start:quote_end] when the citation carries quote offsets into its source file (inside "
+        "the passage's span, before it for a section heading, or from the heading right before it on into it), "
         "passage.text[quote_start:quote_end] when the offsets only fit the passage text, else the whole passage "
         "text. A span is covered when one quote contains it, both compared after removing what the index strips "
         "(HTML comments and tags, markdown link syntax) and collapsing whitespace, case-insensitively; or, for "
@@ -114,6 +115,10 @@ def quote_of(citation, text_of=source_text) -> tuple[str, tuple[int, int] | None
     if start is not None and end is not None and start < end:
         if passage.start <= start and end <= passage.end or end <= passage.start:  # before it: a section heading
             return text_of(passage.source)[start:end], (start, end)
+        source = text_of(passage.source)
+        heading = source[start:passage.start].strip().lstrip("#").strip()  # "### Path.is_socket()" in Markdown
+        if start < passage.start < end <= passage.end and heading in passage.section.split(" > "):
+            return source[start:end], (start, end)  # from its section heading on into it: an entry's signature
         if end <= len(passage.text):
             return passage.text[start:end], None
     return passage.text, None

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 from rag.grounding import carries_answer, covers, names_found, question_vector, tells_what_is_asked
 from rag.text import citation_marks, fenced_spans, is_index, overlap, split_sentences, without_citation_marks
-from rag.units import CODE, SENTENCE, Unit, passage_units, units_of, with_documents
+from rag.question import EXPANSION
+from rag.units import CODE, HEADING, SENTENCE, Unit, passage_units, units_of, with_documents
 
 if TYPE_CHECKING:
     from rag.embed import Embedder
@@ -152,11 +153,16 @@ def check_claims(answer: str, cited: Sequence[Passage], question: Question, embe
                 supported[index].append(ok)
                 if unit.quoted not in quotes[index]:
                     quotes[index].append(unit.quoted)
-                answers[index] = answers[index] or ok and (unit.kind != CODE or question.wants_code) and named[index] and any(
+                # a quoted heading (an API entry's signature) names what the answer is about; it answers nothing
+                # but an acronym's expansion
+                stated = ((unit.kind != CODE or question.wants_code)
+                          and (unit.kind != HEADING or question.type == EXPANSION))
+                answers[index] = answers[index] or ok and stated and named[index] and any(
                     covers(q, unit, float(unit_vecs[best] @ vec)) and carries_answer(q, claim)
                     and carries_answer(q, unit.text) for q, vec in zip(asked, question_vecs)
                 )
-                told = told or ok and tells_what_is_asked(question, unit, float(unit_vecs[best] @ question_vecs[0]))
+                told = told or ok and stated and tells_what_is_asked(question, unit,
+                                                                     float(unit_vecs[best] @ question_vecs[0]))
     if not told:
         answers = [False] * len(cited)  # a how-to whose answer nowhere says how, a yes/no one never speaking of it
     return [Verdict(bool(s) and all(s), a, tuple(q)) for s, a, q in zip(supported, answers, quotes)]
@@ -196,8 +202,10 @@ def _before_end(sentence: str, mark: str) -> str:
 
 def locate_all(quotes: Sequence[str], passage: Passage, document: str | None) -> tuple[int, int]:
     """Source offsets spanning every quote (a list answer quotes several rows of one passage)."""
-    spans = [locate(quote, passage, document) for quote in quotes]
-    spans = [span for span in spans if span != (passage.start, passage.end)] or [(passage.start, passage.end)]
+    whole = (passage.start, passage.end)
+    # a quote placed nowhere falls back on the whole span; one that is all of the passage is placed there
+    spans = [span for quote in quotes if (span := locate(quote, passage, document)) != whole
+             or _WORDS.findall(quote) == _WORDS.findall(passage.text)] or [whole]
     return min(a for a, _ in spans), max(b for _, b in spans)
 
 
@@ -273,7 +281,7 @@ def _heading(words: list[str], passage: Passage, document: str) -> tuple[int, in
     """Source offsets of a quoted section heading: the last place before the passage holding the quote's words
     in order (headings are not chunk text). Falls back to the whole passage span."""
     if passage.section and " ".join(words) in " ".join(w.lower() for w in _WORDS.findall(passage.section)):
-        pattern = re.compile(r"\W+".join(map(re.escape, words)), re.IGNORECASE)
+        pattern = re.compile(r"[\W_]+".join(map(re.escape, words)), re.IGNORECASE)  # "is_socket": words apart
         found = None
         for found in pattern.finditer(document, 0, passage.start):
             pass

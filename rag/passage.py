@@ -79,7 +79,8 @@ class Citation:
     answers: bool = False  # the claim answers the question: its unit covers the question's focus and carries
     # an answer of the expected type (a year for "what year …"); an answer is grounded when some citation is both
     quote_start: int = -1  # source offsets of the quoted unit inside the passage's span, or of its section's
-    # heading before the span when that is what is quoted (the text highlighted)
+    # heading before the span when that is what is quoted, or from that heading on into the span (an API entry's
+    # signature quoted over its first sentence): the text highlighted
     quote_end: int = -1
 
     def to_dict(self) -> dict:

@@ -205,6 +205,31 @@ def test_a_quote_is_located_to_its_end_and_not_into_its_twin():
         assert document[start:end] == quote
 
 
+def test_a_quote_that_is_its_whole_passage_is_placed_with_the_heading_quoted_before_it():
+    # A one-sentence passage quoted under its section heading: the sentence's place is the passage's whole span,
+    # which is no failure to place it; the quote runs from the heading over the sentence.
+    from rag.citations import locate_all
+    from rag.passage import Passage
+
+    document = "heapq.heappop(heap)\n\nheapq.heapify(x)\n\nTransform list x into a heap, in-place, in linear time."
+    sentence = "Transform list x into a heap, in-place, in linear time."
+    passage = Passage(sentence, document.index(sentence), len(document), "heapq.heapify(x)", None, id=1,
+                      source="h.html", title="heapq")
+    start, end = locate_all(["heapq.heapify(x)", sentence], passage, document)
+    assert document[start:end] == f"heapq.heapify(x)\n\n{sentence}"
+
+
+def test_an_answers_claims_go_on_over_an_ellipsis_before_a_word_in_lower_case():
+    # "a sequence of if... elif... elif... else [1]" is one claim, as the quoted sentence is one unit: cut at each
+    # "...", its last piece ("else.") matched the passage's heading instead of the sentence.
+    from rag.citations import claims_of
+
+    assert claims_of("You can do this with a sequence of if... elif... else [1]. For literal values, use a match ... "
+                     "case statement [1]. Loading... Done [2].") == [
+        ("You can do this with a sequence of if... elif... else.", [1]),
+        ("For literal values, use a match ... case statement.", [1]), ("Done.", [2])]  # before a capital it ends
+
+
 def test_a_quoted_code_block_is_located_where_it_stands_not_in_the_sentence_sharing_its_words():
     # The command "deactivate" is also the second word of the sentence introducing it: the quote of the code block
     # is the block's own line, so the highlight runs from the sentence over the command.

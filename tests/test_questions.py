@@ -64,3 +64,26 @@ def test_paraphrase_shares_no_content_word_with_its_evidence(item):
 
     for evidence in item["evidence"]:
         assert not terms(item["question"]) & terms(evidence["text"]), evidence
+
+
+def test_evidence_cited_reads_a_quote_running_from_its_section_heading_into_the_passage():
+    # bench/answers.py's "evidence cited": a citation quoting an API entry's signature heading and the sentence under
+    # it gives source offsets from the heading (before the passage) into the passage; both are its quote.
+    import importlib.util
+
+    from rag.passage import Citation, Passage
+
+    spec = importlib.util.spec_from_file_location("bench_answers", REPO / "bench" / "answers.py")
+    answers = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(answers)
+    sentence = "Return True if the path points to a Unix socket."
+    document = f"Path.is_fifo()\n\nReturn True if the path points to a FIFO.\n\nPath.is_socket()\n\n{sentence}"
+    passage = Passage(sentence, document.index(sentence), len(document), "Methods > Path.is_socket()", None, id=1,
+                      source="p.html", title="p")
+    heading_on = Citation(1, passage, True, True, document.index("Path.is_socket()"), len(document))
+    evidence = {"source": "p.html", "text": f"Path.is_socket()\n\n{sentence}"}
+    assert answers.covered(evidence, [heading_on], text_of=lambda source: document)
+    # … but not one running from further back than the heading
+    from_before = Citation(1, passage, True, True, document.index("Return True if the path points to a FIFO"),
+                           len(document))
+    assert not answers.covered(evidence, [from_before], text_of=lambda source: document)
