@@ -1124,6 +1124,30 @@ def test_a_code_question_that_counts_gets_the_code_not_a_number(fresh_assistant)
                   ">>> age = now - birthday")
 
 
+def test_an_api_entrys_first_sentence_is_quoted_under_its_signature(fresh_assistant):
+    # "Return True if the path points to a Unix socket …" never names the call it describes: the answer gives the
+    # entry's signature before it, and the citation's quote runs from that heading into the sentence. The heading
+    # alone answers nothing: an answer whose only answering claim were a heading would not be grounded.
+    indexed_with(fresh_assistant, "paths.md", (
+        "# Paths\n\n## Methods\n\n### Path.is_socket()\n\nReturn True if the path points to a Unix socket, False "
+        "if it points to another kind of file.\n\n### Path.is_fifo()\n\nReturn True if the path points to a FIFO.\n"))
+    answer = answered_with(fresh_assistant, "With pathlib, how do I check that a path really is a Unix socket?",
+                           "Path.is_socket() [1]. Return True if the path points to a Unix socket")
+    (citation,) = answer.citations
+    quote = fresh_assistant.document_text("paths.md")[citation.quote_start:citation.quote_end]
+    assert quote.startswith("### Path.is_socket()") and quote.endswith("another kind of file."), quote
+    from rag.citations import check_claims
+    from rag.passage import Passage
+
+    signature = "@functools.lru_cache(maxsize=128, typed=False)"
+    text = "Decorator to wrap a function with a memoizing callable that saves up to the maxsize most recent calls."
+    entry = Passage(text, 100, 100 + len(text), f"functools > {signature}", None, id=1, source="f.md", title="f")
+    (verdict,) = check_claims(f"{signature} [1].", [entry], analyse(
+        "How can I make functools.lru_cache ignore one of my function's arguments when it decides whether a call is "
+        "cached?"), fresh_assistant.embedder)
+    assert verdict.supported and not verdict.answers
+
+
 def test_quoted_code_keeps_its_brackets_and_spacing_and_cites_only_its_passage(fresh_assistant):
     # "[3, 4, 5]" and "args[1]" in quoted code are Python, not citations of passages 3, 4 and 5; its indentation
     # and spacing stay as written.
