@@ -349,8 +349,8 @@ def answer_type(question: str) -> str | None:
 # ask about is no name the answer must write (the page says how to override any builtin).
 # … so is one inside a value it gives as one ("Windows paths like C:\Users\me\report.docx").
 # … and so are the others it lists with it ("like READ | WRITE", "such as GET or POST"), and the name it gives its
-# example by ("grammar rules, such as the one for simple_stmt"), and one written with its article ("a binary file such as
-# a PNG").
+# example by ("grammar rules, such as the one for simple_stmt"), and one written with its article ("a binary file
+# such as a PNG").
 _EXAMPLE_WORDS = r"(?:\bsuch\s+as|(?<!\bwould\s)(?<!'d\s)\blike|\be\.g\.,?|\bfor\s+(?:example|instance),?)"
 _EXAMPLE_CUE = re.compile(rf"{_EXAMPLE_WORDS}\s+"
                           r"(?:(?:the\s+ones?|those|that)\s+(?:for|of|in|named|called)\s+|an?\s+)?"
@@ -462,8 +462,8 @@ _SECOND_QUESTION = re.compile(r",\s+and\s+(?=(?:what|which|who|whom|whose|when|w
                               _I)
 
 
-_ASKING_OPENING = re.compile(r"\s*(?:(?:[\w-]+\s+){0,2}(?:what|which|who|whom|whose|when|where|why|how)|is|are|was|were|"
-                             r"does|do|did|can|could|should|will|would|has|have|had)\b", _I)  # "Roughly how many …"
+_ASKING_OPENING = re.compile(r"\s*(?:(?:[\w-]+\s+){0,2}(?:what|which|who|whom|whose|when|where|why|how)|is|are|was|"
+                             r"were|does|do|did|can|could|should|will|would|has|have|had)\b", _I)  # "Roughly how many …"
 
 
 def _question_pieces(question: str) -> list[str]:
