@@ -381,7 +381,9 @@ def _example_asked_about(question: str, match: re.Match[str]) -> bool:
 
 # Names from code: dotted ("os.walk", "Counter.most_common") or with an underscore ("rel_tol", "__slots__").
 # … and a plain name written as a call ("remove()", "eval()"), whose entry is titled by its signature ("list.remove(x)")
-_CODE_NAME = re.compile(r"(?<![\w.])(?:[A-Za-z_]\w+(?:\.[A-Za-z_]\w*)+|\w*[A-Za-z]_\w*|__\w+__|[A-Za-z]\w+(?=\(\)))(?![\w.])")
+# … but not a file in a path ("/run/myapp/api.sock", "C:\logs\app.log": 160 falsely declined instead of 161 of 2305)
+_CODE_NAME = re.compile(r"(?<![\w./\\])(?:[A-Za-z_]\w+(?:\.[A-Za-z_]\w*)+|\w*[A-Za-z]_\w*|__\w+__|[A-Za-z]\w+(?=\(\)))"
+                        r"(?![\w.])")
 
 
 # A backslash escape the asking clause writes ("What does \s match?", "What does \B mean, compared with \b?") is asked
@@ -392,8 +394,7 @@ _ESCAPE = re.compile(r"(?<=\s)\\[A-Za-z](?=[\s,;:?!)])")
 
 
 # … but not a web address ("the standard Python from python.org"): where something is found, which a passage answering
-# about it need not write (Python-docs set: 549 -> 550 of 879 cited); nor a file in a path of the asker's
-# ("/run/myapp/api.sock": 160 falsely declined instead of 161 of 2305, the rest unchanged).
+# about it need not write (Python-docs set: 549 -> 550 of 879 cited).
 _WEB_ADDRESS = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.(?:org|com|net|edu|gov)$", re.IGNORECASE)
 
 
@@ -550,8 +551,7 @@ def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None
                                 and m.group(0).split(".")[0] not in packages
                                 and not _called_on_askers_object(question, m)
                                 and not _DONE_WITHOUT.search(question[: m.start()])
-                                and not _WEB_ADDRESS.match(m.group(0))
-                                and question[m.start() - 1: m.start()] not in ("/", "\\"))
+                                and not _WEB_ADDRESS.match(m.group(0)))
                   | dict.fromkeys(_ESCAPE.findall(asked_clause(question))))
     unknown = _unknown_names(question, idf, focus) if idf and not parts else ()
     unseen = idf([""])[0] if idf else 0.0  # the IDF of a term no passage holds

@@ -505,14 +505,16 @@ def _with_entry_headings(question: Question, units: Sequence[Unit], every: Seque
     quoting it alone does not say which call to make to a question not naming it in code. Only the first sentence of the
     entry's first passage found (a later one of the section does not open it), once per entry. Python-docs set: 1451
     -> 1455 of 2305 cited, nothing lost."""
+    heading_of: dict[int, Unit] = {}  # each passage's innermost heading (units_of gives it first) …
+    opening_of: dict[int, Unit] = {}  # … and the first unit of its text
+    for each in every:
+        (heading_of if each.kind == HEADING else opening_of).setdefault(each.passage, each)
     headed: list[Unit] = []
     for unit in units:
-        passage = passages[unit.passage]
-        heading = next((u for u in every if u.passage == unit.passage), None)
+        passage, heading = passages[unit.passage], heading_of.get(unit.passage)
         signature = (_SIGNATURE_HEADING.match(heading.text.strip())
-                     if unit.kind == SENTENCE and heading is not None and heading.kind == HEADING else None)
-        if (signature and unit == next((u for u in every if u.passage == unit.passage and u.kind != HEADING), None)
-                and all(u.text != heading.text for u in headed)
+                     if unit.kind == SENTENCE and heading is not None else None)
+        if (signature and unit == opening_of.get(unit.passage) and all(u.text != heading.text for u in headed)
                 and (name := signature.group("name").rsplit(".", 1)[-1]) not in unit.text
                 and all(asked.rsplit(".", 1)[-1] != name for asked in question.names)
                 and not any(p.source == passage.source and p.section == passage.section and p.start < passage.start
