@@ -221,6 +221,10 @@ def test_an_llm_answer_without_the_asked_type_is_not_grounded(indexed_assistant)
     ("My logger writes to a file and the console. Is there a cap on how many handlers I can attach to it?", None),
     ("I run one tee copy to the end before the other. Does that way of using tee cost me anything?", None),
     ("My logger writes to a file and the console. How many handlers can I attach to it?", NUMBER),
+    # … and one asking how to do something asks for a way, not the length or count a clause inside it names
+    ("My parameter accepts strings with NUL characters. How does my function find out how long that string is?", None),
+    ("With curses, how can I tell how many colours the terminal supports?", None),
+    ("How long does a TCP connection stay in TIME_WAIT?", NUMBER),
 ])
 def test_answer_types(question, kind):
     assert answer_type(question) == kind
