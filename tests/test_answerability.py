@@ -2713,6 +2713,19 @@ def test_a_name_made_to_say_it_is_the_askers_own_need_not_be_on_a_page():
     assert analyse("Dozens of methods need self declared in Rust. Is there a neater way?", idf).unknown == ("Rust",)
 
 
+def test_an_exception_class_the_askers_code_raises_or_catches_need_not_be_on_a_page():
+    # "raise UploadError('upload failed') from ConnectionError": the asker's (or their library's) exception class,
+    # which no page writes and none needs to, in each part of a question asking two things too; named in prose, it
+    # is still a name the pages must hold.
+    idf = bm25_idf(lambda term: 0 if term in {"", "uploaderror", "notfounderror"} else 5, 100)
+    question = ("A colleague wrote raise UploadError('upload failed') from ConnectionError. Is that allowed, and what "
+                "ends up in the new exception's __cause__?")
+    asked = analyse(question, idf)
+    assert asked.parts and all(part.unknown == () for part in asked.parts)
+    assert analyse("One caller only has except NotFoundError:. Does that also catch its base class?", idf).unknown == ()
+    assert analyse("Does the logging module report UploadError failures by itself?", idf).unknown == ("UploadError",)
+
+
 def test_a_placeholder_in_a_name_is_answered_by_the_sentence_saying_what_it_is(fresh_assistant):
     # "What does the NN stand for [in pythonNN.dll]?" is no acronym to spell out: "NN is the Python version, …"
     # says what it stands for. A sentence merely naming it does not.
