@@ -225,6 +225,8 @@ def test_an_llm_answer_without_the_asked_type_is_not_grounded(indexed_assistant)
     ("My parameter accepts strings with NUL characters. How does my function find out how long that string is?", None),
     ("With curses, how can I tell how many colours the terminal supports?", None),
     ("How long does a TCP connection stay in TIME_WAIT?", NUMBER),
+    ("Every message of a kind has the same size. What's a simple way for the receiver to know how many bytes to read?",
+     None),
 ])
 def test_answer_types(question, kind):
     assert answer_type(question) == kind
