@@ -15,12 +15,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rag.grounding import carries_answer, covers, names_found, question_vector, tells_what_is_asked
+from rag.grounding import carries_answer, carries_on, covers, names_found, question_vector, tells_what_is_asked
 from rag.text import citation_marks, fenced_spans, is_index, overlap, split_sentences, without_citation_marks
 from rag.question import EXPANSION
 from rag.units import CODE, HEADING, SENTENCE, Unit, passage_units, units_of, with_documents
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from rag.embed import Embedder
     from rag.passage import Passage
     from rag.question import Question
@@ -122,6 +124,17 @@ def claims_of(answer: str) -> list[tuple[str, list[int]]]:
     return claims
 
 
+def _ranked_cosine(question: Question, asked: np.ndarray, units: Sequence[Unit], vectors: np.ndarray,
+                   at: int) -> float:
+    """The unit's cosine with the question, or the sentence's before it when it gives what that one states the
+    question about (grounding.carries_on: "… makes .NET libraries available. It was created by Brian Lloyd."), as the
+    answer ranked it."""
+    cosine = float(vectors[at] @ asked)
+    if at and carries_on(question, units[at - 1], units[at]):
+        cosine = max(cosine, float(vectors[at - 1] @ asked))
+    return cosine
+
+
 def check_claims(answer: str, cited: Sequence[Passage], question: Question, embedder: Embedder,
                  retrieved: Sequence[Passage] = ()) -> list[Verdict]:
     """Per cited passage (new numbering): is every claim citing it in the passage (``supported``), and does some
@@ -158,7 +171,7 @@ def check_claims(answer: str, cited: Sequence[Passage], question: Question, embe
                 stated = ((unit.kind != CODE or question.wants_code)
                           and (unit.kind != HEADING or question.type == EXPANSION))
                 answers[index] = answers[index] or ok and stated and named[index] and any(
-                    covers(q, unit, float(unit_vecs[best] @ vec)) and carries_answer(q, claim)
+                    covers(q, unit, _ranked_cosine(q, vec, units[index], unit_vecs, best)) and carries_answer(q, claim)
                     and carries_answer(q, unit.text) for q, vec in zip(asked, question_vecs)
                 )
                 told = told or ok and stated and tells_what_is_asked(question, unit,

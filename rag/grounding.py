@@ -383,7 +383,7 @@ def judge(question: Question, units: Sequence[Unit], embedder: Embedder, section
         if names_field(question, unit):  # the field's own words are its value; what it is the field of, its document
             own = coverage = question.coverage(f"{unit.matched} {unit.document}", unit.title)
         ranked_cosine = max(cosine, float(entry_cosines.get(unit, cosine)))
-        carried = units[at - 1] if at and _carries_on(question, units[at - 1], unit) else None
+        carried = units[at - 1] if at and carries_on(question, units[at - 1], unit) else None
         if carried:  # ranked as the sentence it finishes: that one says what is asked about, this one answers it
             ranked_cosine = max(ranked_cosine, float(cosines[at - 1]))
             own = max(own, question.coverage(units[at - 1].text))
@@ -489,20 +489,29 @@ def _defines(question: Question, unit: Unit) -> bool:
     return False
 
 
-def _carries_on(question: Question, before: Unit, unit: Unit) -> bool:
+def carries_on(question: Question, before: Unit, unit: Unit) -> bool:
     """Does ``unit`` give what the question asks for right after the sentence ``before`` that states what it asks
     about: the reason after the statement for a why-question ("It is good practice to use the with keyword …" /
     "The advantage is that the file is properly closed …"), the instruction after the behaviour a how-to question
     wants changed ("By default, enumerations allow multiple names as aliases …" / "When this behavior isn't desired,
     you can use the unique() decorator:"), the code under the prose introducing it for a question asking for code
-    ("To create a virtual environment, … run the venv module …:" / "python3 -m venv tutorial-env")?"""
+    ("To create a virtual environment, … run the venv module …:" / "python3 -m venv tutorial-env"), the value a typed
+    question asks for in a sentence whose subject is the one before it ("… makes .NET libraries available." / "It
+    was created by Brian Lloyd.": Python-docs set 1484 -> 1485 of 2351 cited, 164 -> 163 falsely declined, declined
+    unchanged)?"""
     if before.passage != unit.passage or before.kind != SENTENCE:
         return False
     if _WHY.search(question.text):
         return unit.kind == SENTENCE and bool(_REASON.search(unit.text)) and not _REASON.search(before.text)
     if is_how_to(question) and unit.kind == SENTENCE:
         return bool(_INSTRUCTION.search(unit.text)) and not _INSTRUCTION.search(before.text)
+    if question.type in CARRIED_TYPES and unit.kind == SENTENCE and _SUBJECT_BEFORE.match(unit.text):
+        return carries_answer(question, unit.text) and not carries_answer(question, before.text)
     return question.wants_code and unit.kind == CODE
+
+
+# "It was created by Brian Lloyd.": a sentence whose subject is what the one before it speaks of
+_SUBJECT_BEFORE = re.compile(r"^(?:it|they|he|she|this|these)\s", re.IGNORECASE)
 
 
 def is_how_to(question: Question) -> bool:

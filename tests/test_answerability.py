@@ -3036,3 +3036,17 @@ def test_a_unit_carrying_the_number_asked_for_needs_less_of_the_questions_words(
         "versions\n\nOnly worry about the newest versions you need.\n"))
     answered_with(fresh_assistant, "Before we start porting our Python 2 code base we want to beef up the tests. Is "
                   "there a rough coverage percentage we should be aiming for?", "80% coverage")
+
+
+def test_a_typed_answer_in_the_sentence_after_the_one_stating_what_is_asked_about(fresh_assistant):
+    # "Who originally created Python for .NET, …?" / "… makes .NET libraries available. It was created by Brian
+    # Lloyd.": the sentence giving the person speaks of what the one before it states, in its pronoun alone; the
+    # answer quotes it after that one, and its citation answers the question as the sentence it finishes.
+    indexed_with(fresh_assistant, "predictors.md", "# Tide predictors\n\n## Harbour Runner\n\nThis tide predictor "
+                 "actually uses the gauge network's own tables, but runs as a managed service and makes tide forecasts "
+                 "available to small harbours. It was created by Mara Quist. For more information, see the project's "
+                 "home page.\n\n## Wave Desk\n\nAn alternate predictor for large ports, built on satellite swell data.\n")
+    answer = answered_with(fresh_assistant, "Who originally created Harbour Runner, the tide predictor that uses the "
+                           "gauge network's tables and makes tide forecasts available to small harbours?",
+                           "It was created by Mara Quist [1].")
+    assert answer.answer.index("makes tide forecasts available") < answer.answer.index("Mara Quist")
