@@ -562,11 +562,21 @@ def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None
                   | dict.fromkeys(_ESCAPE.findall(asked_clause(question))))
     unknown = _unknown_names(question, idf, focus) if idf and not parts else ()
     unseen = idf([""])[0] if idf else 0.0  # the IDF of a term no passage holds
-    rarest = _rarest_held(focus, unseen) if idf else None
+    # The most specific word asked about, not one of what the asker compares it with (see _COMPARISON)
+    compared = set().union(*(stemmed_terms(m.group(0)) for m in _COMPARISON.finditer(question)))
+    compared -= stemmed_terms(_COMPARISON.sub(" ", question))
+    own_focus = {term: weight for term, weight in focus.items() if term not in compared}
+    rarest = _rarest_held(own_focus, unseen) if idf else None
     return Question(question, kind, wants_list, focus, tuple(dict.fromkeys(words)), wants_code, parts, names, unknown,
                     frozenset(named), tuple(dict.fromkeys(_LITERAL.findall(question))),
                     rarest=rarest, specific=rarest if _large_index(unseen) else None,
                     unheld=_unheld(focus, unseen) if idf else frozenset())
+
+
+# "…, the way I already do with plain dicts?", "… as I would in bash": what the asker compares what they ask with.
+# Its words are no specific thing asked (Question.rarest): Python-docs set 1485 -> 1486 of 2351 cited, 163 -> 162
+# falsely declined, declined unchanged.
+_COMPARISON = re.compile(r"\b(?:the\s+way|(?:as|like)\s+I\s+(?:do|would|did|can|could))\b[^?.]*", _I)
 
 
 def _rarest_held(focus: dict[str, float], unseen: float) -> str | None:

@@ -3050,3 +3050,12 @@ def test_a_typed_answer_in_the_sentence_after_the_one_stating_what_is_asked_abou
                            "gauge network's tables and makes tide forecasts available to small harbours?",
                            "It was created by Mara Quist [1].")
     assert answer.answer.index("makes tide forecasts available") < answer.answer.index("Mara Quist")
+
+
+def test_the_most_specific_word_asked_is_not_one_of_what_the_asker_compares_it_with():
+    # "…, the way I already do with plain dicts?": "plain" is rarer than "ChainMap" in the index, but what the asker
+    # compares with is no thing a yes/no answer must speak of; asked about, it is.
+    idf = bm25_idf(lambda term: {"": 0, "plain": 2, "chainmap": 6}.get(term, 400), 2000)
+    assert analyse("On Python 3.11, can I merge a ChainMap with a dict of overrides using the | operator, the way I "
+                   "already do with plain dicts?", idf).rarest == "chainmap"
+    assert analyse("On Python 3.11, can I merge plain dicts and a ChainMap with the | operator?", idf).rarest == "plain"
