@@ -342,7 +342,8 @@ def answer_type(question: str) -> str | None:
         # "What do the three parts of a version number stand for?" writes no acronym: it asks what they mean. An
         # asking clause opening yes or no asks whether ("… Is there a cap on how many handlers I can attach?", "Does
         # that cost me anything?"): "no minimum or maximum quota" answers it without a number. Python-docs set: 1444
-        # -> 1446 of 2305 cited, 166 -> 161 falsely declined, 455 -> 454 of 584 declined. (Nor one asking a way.)
+        # -> 1446 of 2305 cited, 166 -> 161 falsely declined, 455 -> 454 of 584 declined. Nor does one asking for a
+        # way (_ASKS_A_WAY).
         if pattern.search(asked) and (kind != EXPANSION or asked_acronym(question)):
             return None if _YES_NO.match(asked) or _ASKS_A_WAY.match(unscoped(asked)) else kind
     if _YES_NO.search(question):
