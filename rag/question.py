@@ -203,7 +203,7 @@ class Question:
     # "Rust"): see rag.answer.unwritten_names
     unheld: frozenset[str] = frozenset()  # focus words no indexed passage holds ("broadcast"): see rag.question._unheld
     rarest: str | None = None  # the focus term fewest passages hold, of those some passage holds ("schema")
-    specific: str | None = None  # the same, in an index large enough that rarity means specificity (see _large_index)
+    specific: str | None = None  # the same, in an index large enough that rarity means specificity (see large_index)
     deferred: dict[str, str] = field(default_factory=dict)  # code name -> the entry its own defers its arguments
     # to: json.dumps -> json.dump ("The arguments have the same meaning as in dump()"); see rag.answer.deferring
     documented: dict[str, frozenset[str]] = field(default_factory=dict)  # code name -> sources of its module's pages
@@ -570,7 +570,7 @@ def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None
     rarest = _rarest_held(own_focus, unseen) if idf else None
     return Question(question, kind, wants_list, focus, tuple(dict.fromkeys(words)), wants_code, parts, names, unknown,
                     frozenset(named), tuple(dict.fromkeys(_LITERAL.findall(question))),
-                    rarest=rarest, specific=rarest if _large_index(unseen) else None,
+                    rarest=rarest, specific=rarest if large_index(unseen) else None,
                     unheld=_unheld(focus, unseen) if idf else frozenset())
 
 
@@ -592,12 +592,12 @@ def _unheld(focus: dict[str, float], unseen: float) -> frozenset[str]:
     I get the broadcast address of a network?" on pages that never write it. Words of four letters or more only: a code
     fragment ("x", "b'abc") or a hyphenated word the index splits in two is no word the pages lack. None in an index
     of fewer than UNHELD_MIN_PASSAGES passages, where a few notes lack most words a question may use ("stop")."""
-    if not _large_index(unseen):
+    if not large_index(unseen):
         return frozenset()
     return frozenset(term for term, weight in focus.items() if weight >= unseen and term.isalpha() and len(term) >= 4)
 
 
-def _large_index(unseen: float) -> bool:
+def large_index(unseen: float) -> bool:
     """Does the index hold UNHELD_MIN_PASSAGES passages or more (``unseen``: BM25's IDF of a term no passage holds,
     log(2N + 2))?"""
     return unseen >= math.log(2 * UNHELD_MIN_PASSAGES + 2)

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from rag.answer import (answer_stream, final_answer, names_as_written, suggested_names, suggested_settings,
-                        unwritten_names)
+from rag.answer import (answer_stream, final_answer, names_as_written, subject_acronyms, suggested_names,
+                        suggested_settings, unwritten_names)
 from rag.backends import ChatBackend, get_backend
 from rag.backends.extractive import _code_rest, _in_parallel, _only_comments
 from rag.grounding import SCORE_WEIGHTS, judge, question_vector, written_text
@@ -3059,3 +3059,17 @@ def test_the_most_specific_word_asked_is_not_one_of_what_the_asker_compares_it_w
     assert analyse("On Python 3.11, can I merge a ChainMap with a dict of overrides using the | operator, the way I "
                    "already do with plain dicts?", idf).rarest == "chainmap"
     assert analyse("On Python 3.11, can I merge plain dicts and a ChainMap with the | operator?", idf).rarest == "plain"
+
+
+def test_an_acronym_most_passages_hold_need_not_be_written_by_the_passages_found():
+    # "What does the porting HOWTO point to?" in docs whose pages are HOWTOs: the acronym is their subject, as
+    # "Python" is, which the passage answering need not repeat; a rare one ("PUT") still must be written, and in a
+    # small index none is the subject.
+    idf = bm25_idf(lambda term: {"": 0, "howto": 1800}.get(term, 5), 2000)  # a large index (UNHELD_MIN_PASSAGES)
+    question = "I'd like a core developer's view on Python 3. What does the porting HOWTO point to?"
+    assert subject_acronyms(question, idf) == ("HOWTO",)
+    found = ["If you would like to read one core Python developer's take on why Python 3 came into existence, read …"]
+    assert unwritten_names(question, found, (), subject_acronyms(question, idf)) == ()
+    assert unwritten_names(question, found) == ("HOWTO",)
+    assert subject_acronyms("How do I send an HTTP PUT request?", idf) == ()
+    assert subject_acronyms(question, bm25_idf(lambda term: {"": 0, "howto": 90}.get(term, 5), 100)) == ()
