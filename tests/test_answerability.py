@@ -3073,3 +3073,15 @@ def test_an_acronym_most_passages_hold_need_not_be_written_by_the_passages_found
     assert unwritten_names(question, found) == ("HOWTO",)
     assert subject_acronyms("How do I send an HTTP PUT request?", idf) == ()
     assert subject_acronyms(question, bm25_idf(lambda term: {"": 0, "howto": 90}.get(term, 5), 100)) == ()
+
+
+def test_a_name_the_askers_error_says_does_not_exist_need_not_be_on_a_page():
+    # "curses.has_colours() fails with AttributeError: module 'curses' has no attribute 'has_colours'": the name is
+    # the mistake asked about ("curses uses the American spelling 'color'"), which no page writes; a name the question
+    # calls without such an error still must be written.
+    asked = analyse("curses.has_colours() fails with AttributeError: module 'curses' has no attribute 'has_colours'. "
+                    "What am I doing wrong?")
+    assert "curses.has_colours" not in asked.names
+    assert "ElementTree.parse" not in analyse("I called ElementTree.parse('data.xml'), but Python says NameError: name "
+                                              "'ElementTree' is not defined. What did I miss?").names
+    assert "curses.has_colors" in analyse("curses.has_colors() returns False in my terminal. Why?").names
