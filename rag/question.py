@@ -325,10 +325,10 @@ def stemmed_terms(text: str) -> frozenset[str]:
 
 _WH = re.compile(r"\b(?:what|which|who|whom|whose|when|where|how)\b", _I)
 _ASKS_WHY = re.compile(r"\s*(?:why|how\s+come)\b", _I)  # an asking clause that opens so wants a reason
-# … and one opening "How do I / does it …" or "What's a simple way …" wants a way: "How does my impl function find out
-# how long that string is?" asks how, not for a length ("… passed in … as a parameter named <name>_length").
-# Python-docs set: 1481 -> 1482 of 2351 cited, 167 -> 166 falsely declined, declined unchanged; with the way named
-# ("What's a simple way for the receiving side to know how many bytes to read …?"): 1484 and 164.
+# … and one opening "How does it …" or "What's a simple way …" wants a way, as a how-to does (see analyse): "How does
+# my impl function find out how long that string is?" asks how, not for a length ("… passed in … as a parameter named
+# <name>_length"). Python-docs set: 1481 -> 1482 of 2351 cited, 167 -> 166 falsely declined, declined unchanged; with
+# the way named ("What's a simple way for the receiving side to know how many bytes to read …?"): 1484 and 164.
 _ASKS_A_WAY = re.compile(r"^\s*(?:how\s+(?:do|does|did|can|could|should|would|will|may|might)\b"
                          r"|what(?:'s|’s|\s+is|\s+are)\s+(?:an?|the)\s+(?:[\w-]+\s+){0,3}?"
                          r"(?:way|ways|idiom|approach)\b)", _I)
@@ -342,10 +342,9 @@ def answer_type(question: str) -> str | None:
         # "What do the three parts of a version number stand for?" writes no acronym: it asks what they mean. An
         # asking clause opening yes or no asks whether ("… Is there a cap on how many handlers I can attach?", "Does
         # that cost me anything?"): "no minimum or maximum quota" answers it without a number. Python-docs set: 1444
-        # -> 1446 of 2305 cited, 166 -> 161 falsely declined, 455 -> 454 of 584 declined. Nor does one asking for a
-        # way (_ASKS_A_WAY).
+        # -> 1446 of 2305 cited, 166 -> 161 falsely declined, 455 -> 454 of 584 declined.
         if pattern.search(asked) and (kind != EXPANSION or asked_acronym(question)):
-            return None if _YES_NO.match(asked) or _ASKS_A_WAY.match(unscoped(asked)) else kind
+            return None if _YES_NO.match(asked) else kind
     if _YES_NO.search(question):
         return YES_NO
     if _DEFINITION.search(unscoped(asked)) and not _WAY_ASKED.search(asked):
@@ -539,10 +538,13 @@ def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None
     wants_code = bool(_CODE_CUE.search(_QUOTED.sub(" ", question)))  # not "gives 'command not found'"
     # A question asking for code wants the code, not the one fact a type names ("Show me how to work out how many
     # days old someone is": a date computation, not a number); so does one asking how to find it out ("How can I see
-    # how many calls hit the cache?", "How do I find out which URL the page came from?"): a way, not the number. A
-    # why-question wants a reason, whatever word it uses ("Why would breaking code up like that cost speed?").
+    # how many calls hit the cache?", "How do I find out which URL the page came from?", "How does my function find
+    # out how long that string is?"): a way, not the number. A why-question wants a reason, whatever word it uses
+    # ("Why would breaking code up like that cost speed?").
     kind = None if parts else answer_type(question)
-    if kind in CARRIED_TYPES and (wants_code or asks_how(question) or _ASKS_WHY.match(asked_clause(question))):
+    asked = asked_clause(question)
+    if kind in CARRIED_TYPES and (wants_code or asks_how(question) or _ASKS_WHY.match(asked)
+                                  or _ASKS_A_WAY.match(unscoped(asked))):
         kind = None
     named = named_documents(question, titles) if titles else {}
     naming = set().union(*named.values())
@@ -558,7 +560,7 @@ def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None
     for stem, weight in zip(stems, weights):
         focus[stem] = max(focus.get(stem, 0.0), float(weight))
     # A list asked for by the clause that asks, not by the setup ("… the cases listed below it. Where may … go?")
-    listing = bool(_LIST_CUE.search(asked_clause(question)))
+    listing = bool(_LIST_CUE.search(asked))
     wants_list = not parts and kind in (None, ORGANISATION, DEFINITION, PERSON) and listing
     own, packages = own_names(question), own_packages(question)
     missing = {name for match in _REPORTED_MISSING.finditer(question) for name in match.groups() if name}
@@ -571,7 +573,7 @@ def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None
                                 and not _DONE_WITHOUT.search(question[: m.start()])
                                 and not missing.intersection(m.group(0).split("."))
                                 and not _WEB_ADDRESS.match(m.group(0)))
-                  | dict.fromkeys(_ESCAPE.findall(asked_clause(question))))
+                  | dict.fromkeys(_ESCAPE.findall(asked)))
     unknown = _unknown_names(question, idf, focus) if idf and not parts else ()
     unseen = idf([""])[0] if idf else 0.0  # the IDF of a term no passage holds
     # The most specific word asked about, not one of what the asker compares it with (see _COMPARISON)

@@ -221,12 +221,6 @@ def test_an_llm_answer_without_the_asked_type_is_not_grounded(indexed_assistant)
     ("My logger writes to a file and the console. Is there a cap on how many handlers I can attach to it?", None),
     ("I run one tee copy to the end before the other. Does that way of using tee cost me anything?", None),
     ("My logger writes to a file and the console. How many handlers can I attach to it?", NUMBER),
-    # … and one asking how to do something asks for a way, not the length or count a clause inside it names
-    ("My parameter accepts strings with NUL characters. How does my function find out how long that string is?", None),
-    ("With curses, how can I tell how many colours the terminal supports?", None),
-    ("How long does a TCP connection stay in TIME_WAIT?", NUMBER),
-    ("Every message of a kind has the same size. What's a simple way for the receiver to know how many bytes to read?",
-     None),
 ])
 def test_answer_types(question, kind):
     assert answer_type(question) == kind
@@ -1625,6 +1619,13 @@ def test_a_how_to_that_counts_or_asks_which_url_wants_the_way_not_a_number_or_a_
     assert answer_type("How many calls hit the cache?") == NUMBER
     assert analyse("How can I see how many calls hit the cache and how many missed?").type is None
     assert analyse("After fetching, how do I find out which URL the page really came from?").type is None
+    # … however it asks for the way
+    assert analyse("My parameter accepts strings with NUL characters. How does my function find out how long that "
+                   "string is?").type is None
+    assert analyse("With curses, how can I tell how many colours the terminal supports?").type is None
+    assert analyse("Every message of a kind has the same size. What's a simple way for the receiver to know how many "
+                   "bytes to read?").type is None
+    assert analyse("How long does a TCP connection stay in TIME_WAIT?").type == NUMBER
     indexed_with(fresh_assistant, "caching.md", (
         "# Caching results\n\nThe cache decorator keeps the results of recent calls. To help measure the "
         "effectiveness of the cache, the wrapped function is instrumented with a cache_info() function that returns "
