@@ -2950,6 +2950,20 @@ def test_a_note_that_an_entry_raises_an_auditing_event_answers_only_questions_ab
                      analyse("Does Path.glob('*') also return dotfiles such as .env?"))
 
 
+def test_a_release_note_saying_what_was_forbidden_before_answers_whether_it_is_allowed():
+    # "Changed in version 3.2: Previously it was illegal to delete a name …" says what holds now, not only when it
+    # changed: it answers whether the del is allowed. A note saying only what came when still does not.
+    from rag.backends.extractive import _quotable
+    from rag.units import SENTENCE, Unit
+    question = analyse("Is del allowed on a local name that a nested helper function still reads?")
+    assert _quotable(Unit("Changed in version 3.2: Previously it was illegal to delete a name from the local namespace "
+                          "if it occurs as a free variable in a nested block.", SENTENCE, 0), question)
+    assert _quotable(Unit("Changed in version 3.8: Prior to Python 3.8, a continue statement was illegal in the "
+                          "finally clause.", SENTENCE, 0), question)
+    assert not _quotable(Unit("Changed in version 3.2: Added support for deleting names from the local namespace.",
+                              SENTENCE, 0), question)
+
+
 def test_a_cue_word_in_the_passive_does_not_make_a_phrase_name_a_document():
     # "… the encoding has to be written into the clinic block": nobody says the page titled "json — JSON encoder and
     # decoder" writes anything; "the class the method was defined in" names no "9. Classes". "The JSON encoder page
