@@ -62,8 +62,10 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                       r"|\b(?:what|which)(?:'s|’s|\s+is|\s+was|\s+are|\s+were)\s+(?:the|its|their)\s+"
                       r"(?:[\w-]+\s+){0,2}dates?\s*(?:[?.,]|$|\s+(?:of|for)\b)",
                       _I)),
-    # not "how often": a frequency is written in words ("only between bytecode instructions") as often as in numbers
-    (NUMBER, re.compile(r"\bhow\s+(?:many|much|long|old|large|big|far)\b|\bwhat\s+(?:number|size|age)\b"
+    # not "how often": a frequency is written in words ("only between bytecode instructions") as often as in numbers;
+    # nor "how much" asking how far to go ("How much can I trust that?", "How much should go into them?")
+    (NUMBER, re.compile(r"\bhow\s+(?:many|much(?!\s+(?:can|could|should|would|may|might|must)\b)|long|old|large|big|"
+                        r"far)\b|\bwhat\s+(?:number|size|age)\b"
                         r"|\bhead[-\s]?count\b|\bnumber\s+of\b", _I)),
     (PERSON, re.compile(r"^\s*(?:and\s+)?(?:who|whom|whose)\b|\bwhich\s+(?:person|people|author|researcher|scientist|"
                         r"writer)s?\b|\bwho\s+(?:wrote|coined|said|argued|founded|proposed|gave|invented|created)\b"

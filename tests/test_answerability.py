@@ -221,6 +221,10 @@ def test_an_llm_answer_without_the_asked_type_is_not_grounded(indexed_assistant)
     ("My logger writes to a file and the console. Is there a cap on how many handlers I can attach to it?", None),
     ("I run one tee copy to the end before the other. Does that way of using tee cost me anything?", None),
     ("My logger writes to a file and the console. How many handlers can I attach to it?", NUMBER),
+    # "how much" asking how far to go is no amount ("… how much can I trust that it really is text?")
+    ("If a blob decodes as UTF-8 without an error, how much can I trust that it really is text?", None),
+    ("I'm writing our exception classes. How much should go into them?", None),
+    ("How much memory does a list of a million ints take?", NUMBER),
 ])
 def test_answer_types(question, kind):
     assert answer_type(question) == kind
