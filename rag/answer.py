@@ -31,8 +31,8 @@ from rag.passage import Citation, Hit, Passage
 from rag.prompt import chat_history
 from rag.question import (
     EXPANSION, Question, acronyms, analyse, asked_acronym, asked_clause, depends_on_conversation, focus_phrase,
-    large_index, mentions, offered_as_example, own_names, person_names, proper_names, quoted_names, spelled_out,
-    titled_by, type_phrase,
+    handled_exceptions, large_index, mentions, offered_as_example, own_names, person_names, proper_names, quoted_names,
+    spelled_out, titled_by, type_phrase,
 )
 from rag.retrieve import FUSION_DEPTH
 from rag.text import content_words, outside_code, stemmer
@@ -307,10 +307,13 @@ def with_expansion(hits: list[Hit], acronym: str, retrieve: Callable[[str, int],
 def rare_names(question: str, idf: Callable[[list[str]], list[float]] | None) -> tuple[str, ...]:
     """The proper names the question writes that the index holds rarely (IDF >= RARE_NAME_IDF): passages answering
     "Can I write an extension module in Rust instead of C?" write "Rust", or they answer about C. A name on most
-    pages ("Python" in the Python docs) is the documents' subject, which passages need not repeat."""
+    pages ("Python" in the Python docs) is the documents' subject, which passages need not repeat; an exception class
+    the asker's code raises or catches is theirs (question.handled_exceptions)."""
     if idf is None:
         return ()
-    return tuple(name for name in proper_names(question) if idf([stemmer().stemWord(name.lower())])[0] >= RARE_NAME_IDF)
+    handled = handled_exceptions(question)
+    return tuple(name for name in proper_names(question)
+                 if name not in handled and idf([stemmer().stemWord(name.lower())])[0] >= RARE_NAME_IDF)
 
 
 def subject_acronyms(question: str, idf: Callable[[list[str]], list[float]] | None) -> tuple[str, ...]:

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from rag.answer import (answer_stream, final_answer, names_as_written, subject_acronyms, suggested_names,
-                        suggested_settings, unwritten_names)
+from rag.answer import (answer_stream, final_answer, names_as_written, rare_names, subject_acronyms,
+                        suggested_names, suggested_settings, unwritten_names)
 from rag.backends import ChatBackend, get_backend
 from rag.backends.extractive import _code_rest, _in_parallel, _only_comments
 from rag.grounding import SCORE_WEIGHTS, judge, question_vector, written_text
@@ -2731,6 +2731,13 @@ def test_an_exception_class_the_askers_code_raises_or_catches_need_not_be_on_a_p
     assert asked.parts and all(part.unknown == () for part in asked.parts)
     assert analyse("One caller only has except NotFoundError:. Does that also catch its base class?", idf).unknown == ()
     assert analyse("Does the logging module report UploadError failures by itself?", idf).unknown == ("UploadError",)
+    # … and one the index holds rarely is no rare name the passages answering must write (rag.answer.rare_names),
+    # raised in prose too ("… now and then raises ConnectionError")
+    rare = bm25_idf(lambda term: 1 if term == "connectionerror" else 60, 100)
+    question = ("The factory of my defaultdict fetches a default from a config service and now and then raises "
+                "ConnectionError. When that happens during d[key], does the caller get a KeyError or my ConnectionError?")
+    assert rare_names(question, rare) == ()
+    assert rare_names("Does the caller get a KeyError or a ConnectionError?", rare) == ("ConnectionError",)
 
 
 def test_a_placeholder_in_a_name_is_answered_by_the_sentence_saying_what_it_is(fresh_assistant):
