@@ -104,6 +104,9 @@ _CODE_CUE = re.compile(
     # code to run on …", "some of the code")
     r"|\b(?:what|which|some|me|any|example|sample)\s+(?:(?!of\b|in\b)[\w.-]+\s+){0,2}code\b"
     r"|\bcode\s+(?:that|which|for)\b"
+    # the call or expression itself asked for ("What's the basicConfig call for that?", "What's the shortest
+    # expression that gives me …?")
+    r"|\bwhat(?:'s|’s|\s+is)\s+the\s+(?:[\w.]+\s+)?(?:call|expression)\s+(?:for|that|to)\b"
     r"|\bhow\s+(?:do|can|would|should)\s+(?:i|you|one|we)\s+(?:write|call|invoke|import|spell|type)\b"
     # what something the asker describes would look like, written ("… prints a message when it gets closed. What would
     # that look like?", "What does the working version look like?")

@@ -355,6 +355,10 @@ def test_code_questions_are_recognised():
     # "For example" gives an example of the asker's; it asks for none.
     assert not analyse("If I set a Counter entry to 0, for example c['apples'] = 0, does the key go?").wants_code
     assert analyse("Give me an example of a Counter whose count drops to zero.").wants_code
+    # … and so does one asking what the call or expression is, written out
+    assert analyse("I'd like only the level and the message. What's the basicConfig call for that?").wants_code
+    assert analyse("What's the shortest expression that gives me a Counter with only the positive counts?").wants_code
+    assert not analyse("What does that call hand back to me?").wants_code
 
 
 PYDOCS = Path("/work/shared/bench/pydocs")
