@@ -259,6 +259,15 @@ class Question:
         return clause if clause != self.text and len(clause.split()) >= ASKING_WORDS else None
 
     @functools.cached_property
+    def asking_terms(self) -> dict[str, float]:
+        """The focus terms of the clause that asks, when a setup comes before it (empty for a question that is all
+        asking): see rag.grounding.covers."""
+        if not self.asking:
+            return {}
+        held = stemmed_terms(self.asking)
+        return {term: weight for term, weight in self.focus.items() if term in held and term not in NO_TOPIC}
+
+    @functools.cached_property
     def way_named(self) -> re.Pattern[str] | None:
         """What a sentence opens with when it names the way the question asks for ("What is the easiest way to do
         that?" / "The easiest way is …"): see rag.grounding.covers. Cached: the judge asks it of every unit."""

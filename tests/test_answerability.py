@@ -1621,6 +1621,18 @@ def test_a_rare_name_counts_as_written_in_any_case_or_inside_a_longer_name():
                            [written("Japanese questionnaires need the platex engine.")], rare) == rare
 
 
+def test_a_unit_holding_most_of_the_asking_clauses_words_covers_the_question_after_a_long_setup():
+    # The setup's words are the asker's situation: a unit holding most of what the asking clause asks covers the
+    # question though it shares few of the setup's words; one sharing the setup's words only does not.
+    from rag.grounding import covers
+    question = analyse("For a queue simulation of our help desk I need service times drawn from a bell curve with "
+                       "mean 5. Which function in the random module gives me samples like that?")
+    answering = "normalvariate() in the random module samples the normal distribution, one function among many."
+    assert question.coverage(answering) < 0.5 and covers(question, Unit(answering, SENTENCE, 0), 0.1)
+    assert not covers(question, Unit("A queue simulation of a help desk needs service times.", SENTENCE, 0), 0.1)
+    assert analyse("Which function in the random module gives me samples like that?").asking_terms == {}
+
+
 def test_a_how_to_that_counts_or_asks_which_url_wants_the_way_not_a_number_or_a_link(fresh_assistant):
     # "How can I see how many calls hit the cache?" asks for a way to find the number out, not for a sentence
     # stating one; "how do I find out which URL …" for a method, not a link.
