@@ -237,7 +237,9 @@ def locate(quote: str, passage: Passage, document: str | None) -> tuple[int, int
         block = re.search(r"(?m)^[ \t]*(" + re.escape(quote.strip()) + r")[ \t]*$", window)
         if block is not None:
             return passage.start + block.start(1), passage.start + block.end(1)
-    visible = re.sub(r"<!--.*?-->|</?[A-Za-z][^<>]*>", lambda m: "\0" * len(m.group()), window, flags=re.DOTALL)
+    # Markup and comments are skipped, not what the quote writes itself: a placeholder in code is text ("<modulename>")
+    visible = re.sub(r"<!--.*?-->|</?[A-Za-z][^<>]*>",
+                     lambda m: m.group() if m.group() in quote else "\0" * len(m.group()), window, flags=re.DOTALL)
     positions: list[tuple[str, int, int]] = []
     for m in _WORDS.finditer(visible.replace("\0", "")):
         positions.append((m.group().lower(), m.start(), m.end()))

@@ -205,6 +205,21 @@ def test_a_quote_is_located_to_its_end_and_not_into_its_twin():
         assert document[start:end] == quote
 
 
+def test_a_quote_is_located_to_its_end_over_a_placeholder_that_looks_like_markup():
+    # '"<attrname>"' in C code is text, not a tag to skip: the quote's place ends after it, not at "module,".
+    from rag.citations import locate
+    from rag.passage import Passage
+
+    sentence = "You can then access the module's attributes as follows:"
+    code = 'attr = PyObject_GetAttrString(module, "<attrname>");'
+    document = f"{sentence} {code}\n\nCalling PyObject_SetAttrString() also works. <b>Bold</b> words."
+    passage = Passage(document, 0, len(document), "Embedding", None, id=1, source="x.html", title="x")
+    start, end = locate(f"{sentence} {code}", passage, document)
+    assert document[start:end] == f"{sentence} {code}"
+    start, end = locate("Calling PyObject_SetAttrString() also works. Bold words.", passage, document)
+    assert document[start:end] == "Calling PyObject_SetAttrString() also works. <b>Bold</b> words."
+
+
 def test_a_quote_that_is_its_whole_passage_is_placed_with_the_heading_quoted_before_it():
     # A one-sentence passage quoted under its section heading: the sentence's place is the passage's whole span,
     # which is no failure to place it; the quote runs from the heading over the sentence.
