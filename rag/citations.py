@@ -284,10 +284,12 @@ def locate(quote: str, passage: Passage, document: str | None) -> tuple[int, int
 
 def _closing_marks(quote: str, document: str, end: int, high: int) -> int:
     """The located end moved over the marks the quote ends with after its last word, when the source has them
-    there too: "enclose it between [_ and _]" ends with "_]", not "and"."""
+    there too: "enclose it between [_ and _]" ends with "_]", not "and"; over a footnote marker the quote leaves out
+    too ("… not a strict subset of JavaScript [1] )." quoted as "… JavaScript )")."""
     tail = quote[[*_WORDS.finditer(quote)][-1].end():].strip()
     for marks in dict.fromkeys([tail, tail.rstrip(".!?;:,")]):
-        if marks and (found := re.match(r"\s*" + r"\s*".join(map(re.escape, marks.split())), document[end:high])):
+        if marks and (found := re.match(r"(?:\s*\[\d+\])?\s*" + r"\s*".join(map(re.escape, marks.split())),
+                                        document[end:high])):
             return end + found.end()
     return end
 

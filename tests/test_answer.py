@@ -220,6 +220,20 @@ def test_a_quote_is_located_to_its_end_over_a_placeholder_that_looks_like_markup
     assert document[start:end] == "Calling PyObject_SetAttrString() also works. <b>Bold</b> words."
 
 
+def test_a_quote_is_located_over_the_footnote_marker_it_leaves_out_to_its_closing_bracket():
+    # The answer quotes "… (although it is not a strict subset of JavaScript )" without the page's footnote marker
+    # "[1]": its place still runs over the marker to the closing bracket and full stop.
+    from rag.citations import locate
+    from rag.passage import Passage
+
+    sentence = ("JSON is a lightweight data interchange format inspired by JavaScript object literal syntax (although "
+                "it is not a strict subset of JavaScript [1] ).")
+    document = f"{sentence}\n\njson exposes an API familiar to users of the marshal and pickle modules."
+    passage = Passage(document, 0, len(document), "json", None, id=1, source="x.html", title="x")
+    start, end = locate(sentence.replace(" [1]", ""), passage, document)
+    assert document[start:end] == sentence
+
+
 def test_a_quote_that_is_its_whole_passage_is_placed_with_the_heading_quoted_before_it():
     # A one-sentence passage quoted under its section heading: the sentence's place is the passage's whole span,
     # which is no failure to place it; the quote runs from the heading over the sentence.
