@@ -242,8 +242,7 @@ class Question:
         if _OPENS_HOW_TO.search(unscoped(self.text)):
             return self
         clause = asked_clause(self.text)
-        held = stemmed_terms(clause)
-        asked = {term: weight for term, weight in self.focus.items() if term in held and term not in NO_TOPIC}
+        asked = self._focus_in(clause)
         if (clause == self.text or not _OPENS_HOW_TO.search(clause) or len(asked) < SETUP_HOW_TO_TERMS
                 or depends_on_conversation(clause)
                 or _POINTS_AT_SETUP.search(clause) and not (self.unheld & asked.keys())):
@@ -262,9 +261,11 @@ class Question:
     def asking_terms(self) -> dict[str, float]:
         """The focus terms of the clause that asks, when a setup comes before it (empty for a question that is all
         asking): see rag.grounding.covers."""
-        if not self.asking:
-            return {}
-        held = stemmed_terms(self.asking)
+        return self._focus_in(self.asking) if self.asking else {}
+
+    def _focus_in(self, clause: str) -> dict[str, float]:
+        """The focus terms a clause of the question holds, but for words naming no topic ("up", "still")."""
+        held = stemmed_terms(clause)
         return {term: weight for term, weight in self.focus.items() if term in held and term not in NO_TOPIC}
 
     @functools.cached_property
