@@ -313,7 +313,7 @@ def rare_names(question: str, idf: Callable[[list[str]], list[float]] | None) ->
         return ()
     handled = handled_exceptions(question)
     return tuple(name for name in proper_names(question)
-                 if name not in handled and idf([stemmer().stemWord(name.lower())])[0] >= RARE_NAME_IDF)
+                 if name not in handled and _name_idf(name, idf) >= RARE_NAME_IDF)
 
 
 def subject_acronyms(question: str, idf: Callable[[list[str]], list[float]] | None) -> tuple[str, ...]:
@@ -324,7 +324,12 @@ def subject_acronyms(question: str, idf: Callable[[list[str]], list[float]] | No
     falsely declined, declined unchanged."""
     if idf is None or not large_index(idf([""])[0]):
         return ()
-    return tuple(name for name in acronyms(question) if idf([stemmer().stemWord(name.lower())])[0] < RARE_NAME_IDF)
+    return tuple(name for name in acronyms(question) if _name_idf(name, idf) < RARE_NAME_IDF)
+
+
+def _name_idf(name: str, idf: Callable[[list[str]], list[float]]) -> float:
+    """How rarely the index holds a name, as the word BM25 indexes it."""
+    return idf([stemmer().stemWord(name.lower())])[0]
 
 
 def unwritten_names(question: str, texts: Sequence[str], rare: Sequence[str] = (),

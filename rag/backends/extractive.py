@@ -68,7 +68,10 @@ _CALL = re.compile(r"\b[A-Za-z_][\w.]*\((?:[^()\s][^()]{0,30})?\)")
 # An API entry's notes, each with what a question asking about it says (see _entry_note): the release that added or
 # changed something, and the auditing event it raises
 _ENTRY_NOTES = (
-    (re.compile(r"^(?:new|changed|added)\s+in\s+version\b|^deprecated\s+since\b", re.IGNORECASE),
+    # (not one saying what was forbidden before, which says what holds now: "Changed in version 3.2: Previously it was
+    # illegal to delete a name …")
+    (re.compile(r"^(?:new|changed|added)\s+in\s+version\b(?![^:]*:\s+(?:previously|prior\s+to)\b)"
+                r"|^deprecated\s+since\b", re.IGNORECASE),
      re.compile(r"\b(?:versions?|releases?|since|when|added|changed|deprecated|introduced|new\s+in)\b"
                 r"|\b\d+\.\d+\b|\bpython\s*[23]\b", re.IGNORECASE)),
     (re.compile(r"\braises\s+an\s+auditing\s+event\b", re.IGNORECASE), re.compile(r"\baudit", re.IGNORECASE)),
@@ -584,11 +587,7 @@ def _entry_note(question: Question, unit: Unit) -> bool:
     forbidden before ("Changed in version 3.2: Previously it was illegal to delete a name … free variable …") says
     what holds now, and answers "Is del allowed on a name a nested function reads?" (Python-docs set: 1504 -> 1505 of
     2390 cited, nothing else changed; with any note saying "now" or "is raised" too, +2 and -2)."""
-    return (any(note.search(unit.text) and not asks.search(question.text) for note, asks in _ENTRY_NOTES)
-            and not _SAYS_WHAT_HOLDS.search(unit.text))
-
-
-_SAYS_WHAT_HOLDS = re.compile(r":\s+(?:previously|prior\s+to)\b", re.IGNORECASE)  # see _entry_note
+    return any(note.search(unit.text) and not asks.search(question.text) for note, asks in _ENTRY_NOTES)
 
 
 def _under_question_asked(question: Question, unit: Unit) -> bool:
