@@ -150,7 +150,7 @@ def _passage_units(passage: Passage, index: int) -> tuple[Unit, ...]:
             see_also = False  # the box's list of links has ended
         if stripped.startswith("|"):
             flush_prose()
-            if previous_kind != ROW:
+            if previous_kind != ROW or blank:  # a blank line ends a table
                 group += 1
                 lead_in = last_prose if last_prose.endswith(":") else ""
                 following = lines[i + 1] if i + 1 < len(lines) else ""

@@ -18,7 +18,7 @@ from loader_checks import assert_exact_spans, assert_skipped, chunks_of, find
 from rag.chunk import SECTION_SEPARATOR
 from rag.loaders import load_document
 from rag.passage import Passage
-from rag.units import CODE, SENTENCE, passage_units
+from rag.units import CODE, ROW, SENTENCE, passage_units
 from test_load import load
 
 PYDOCS = Path(__file__).resolve().parents[2] / "shared" / "bench" / "pydocs"
@@ -236,6 +236,20 @@ def test_words_around_inline_code_in_a_table_cell_keep_their_spaces(tmp_path):
             "</p></td></tr></tbody></table>")
     doc = load(tmp_path, "callables.html", page(body, "<title>Callables</title>"))
     assert "| __doc__ | The function's documentation string, or None if unavailable; not inherited. |" in doc.text
+
+
+def test_a_tables_header_row_labels_its_other_rows(tmp_path):
+    # Sphinx's tables put their header in <thead>: "What numeric values do INFO and WARNING have?" is answered by
+    # the row "Level: INFO · Numeric value: 20", not "INFO: 20". A table without header cells has no header.
+    body = ("<h1>Levels</h1><p>The numeric values are given in the following table.</p><table><thead><tr><th><p>Level"
+            "</p></th><th><p>Numeric value</p></th></tr></thead><tbody><tr><td><p>WARNING</p></td><td><p>30</p></td>"
+            "</tr><tr><td><p>INFO</p></td><td><p>20</p></td></tr></tbody></table>"
+            "<table><tr><td>Watch</td><td>Hours</td></tr><tr><td>First</td><td>4</td></tr></table>")
+    doc = load(tmp_path, "levels.html", page(body, "<title>Levels</title>"))
+    assert "| Level | Numeric value |\n| --- | --- |\n| WARNING | 30 |\n| INFO | 20 |\n\n| Watch | Hours |\n| First" in doc.text
+    passage = Passage(doc.text, 0, len(doc.text), "Levels", None, id=0, source="levels.html", title="Levels")
+    rows = [unit.text for unit in passage_units(passage, 0) if unit.kind == ROW]
+    assert rows == ["Level: WARNING · Numeric value: 30", "Level: INFO · Numeric value: 20", "Watch: Hours", "First: 4"]
 
 
 def sections_and_texts(tmp_path, embedder, name: str, html: str) -> list[tuple[str, str]]:

@@ -102,6 +102,8 @@ class _HTMLText(HTMLParser):
         self.in_pre = 0
         self.code: list[tuple[int, int]] = []  # output spans of <pre> blocks (outermost ones)
         self.in_cell = False
+        # Per open table: its rows so far, and the kinds of the current row's cells ("th"/"td").
+        self.tables: list[tuple[int, list[str]]] = []
         self.in_title = False
         self.title: list[str] = []
         self.metadata: dict[str, str] = {}
@@ -167,6 +169,17 @@ class _HTMLText(HTMLParser):
         if self.in_cell:
             self._write(" |")
             self.in_cell = False
+
+    def _end_row(self) -> None:
+        """A table's first row, of header cells only (Sphinx's <thead>), gets a Markdown rule line under it, so
+        rag/units.py labels the other rows' cells with it ("Level: INFO · Numeric value: 20") as in a Markdown table."""
+        if not self.tables or not self.tables[-1][1]:
+            return
+        rows, cells = self.tables[-1]
+        self.tables[-1] = (rows + 1, [])
+        if rows == 0 and set(cells) == {"th"}:
+            self._break(1)
+            self._write("| " + " | ".join("---" for _ in cells) + " |")
 
     # -- headings -----------------------------------------------------------------------------
 
@@ -269,13 +282,18 @@ class _HTMLText(HTMLParser):
                 self._open_region(tag, kind, self._entry_level() + 1 if kind == "entries" else 0)
         if tag == "a" and "href" in values:
             self.in_link += 1
+        if tag == "table":
+            self.tables.append((0, []))
         if tag in ("td", "th"):
             self._end_cell()  # an unclosed cell ends where the next one starts
+            if self.tables:
+                self.tables[-1][1].append(tag)
             self._write(" ")
             self.in_cell = True
             return
         if tag == "tr":
             self._end_cell()
+            self._end_row()  # an unclosed row ends where the next one starts
         if self.capture is not None and (tag in _PARAGRAPH_TAGS or tag in _LINE_TAGS):
             self._end_capture()  # a block inside a heading (or a heading left open) ends it
         if tag in _PARAGRAPH_TAGS:
@@ -320,6 +338,10 @@ class _HTMLText(HTMLParser):
             self.in_link -= 1
         if tag in ("td", "th", "tr", "table"):
             self._end_cell()
+        if tag in ("tr", "table"):
+            self._end_row()
+        if tag == "table" and self.tables:
+            self.tables.pop()
         if tag == "pre" and self.in_pre:
             self.in_pre -= 1
             if not self.in_pre:
