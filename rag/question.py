@@ -71,8 +71,11 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                         r"writer)s?\b|\bwho\s+(?:wrote|coined|said|argued|founded|proposed|gave|invented|created)\b"
                         r"|\b(?:the|its|their)\s+authors?\s*[?.]?\s*$"
                         r"|\bwritten\s+by\b|\bname\s+of\s+the\s+(?:author|person|speaker)\b", _I)),
-    (ORGANISATION, re.compile(r"\b(?:which|what)\s+(?:organi[sz]ation|company|companies|lab|labs|institute|group|"
-                              r"team|university|org|startup)s?\b", _I)),
+    # "Which group published it?", not a regex's or an import list's group ("which group do I get?", "which group
+    # goes first?"): a group or team is an organisation when it does what one does
+    (ORGANISATION, re.compile(r"\b(?:which|what)\s+(?:organi[sz]ation|company|companies|lab|labs|institute|"
+                              r"university|org|startup)s?\b|\b(?:which|what)\s+(?:group|team)s?\s+(?:\w+ed|wrote|"
+                              r"built|made|ran|runs|leads|led|maintains|funds|develops|publishes)\b", _I)),
     (PLACE, re.compile(r"\b(?:which|what)\s+(?:country|city|place|location|state|continent)\b"
                        r"|\bwhere\s+(?:is|was|are|were|did|does|do)\b.*\b(?:based|located|headquartered|held|born|"
                        r"founded|take\s+place|took\s+place|happen|meet|hosted)", _I)),

@@ -196,6 +196,10 @@ def test_an_llm_answer_without_the_asked_type_is_not_grounded(indexed_assistant)
     ("What percentage of failures come from distributional shift?", PERCENTAGE),
     ("Who wrote the starter pack?", PERSON),
     ("Which company developed Constitutional AI?", ORGANISATION),
+    ("Which group published the starter pack?", ORGANISATION),
+    # a regex's group or a group of imports is no organisation
+    ("When I call m.group() without passing a group number, which group do I get?", None),
+    ("How should I arrange my imports, and which group goes first?", None),
     ("What URL does it give for the Clippy story?", URL),
     ("What is the address of Robert Miles' YouTube channel?", URL),
     ("What is the link to the quantilizers paper?", URL),
