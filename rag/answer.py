@@ -50,6 +50,9 @@ RELEVANCE_MIN = 0.26
 # A proper name the question writes must be written by one of the passages found when the index holds it this rarely
 # (BM25 IDF; in the Python docs "Python" is 1.3, "Windows" 3.5, "Rust" 7.7): see rare_names
 RARE_NAME_IDF = 2.0
+# The values a yes/no question asks whether something gives ("Will isinstance(buf, Hashable) then say False?"): the
+# passage answering says what holds ("… would be incorrectly identified as hashable"), not the value's name.
+_CONSTANTS = frozenset({"True", "False", "None"})
 
 # What an answer is, for people: its cited sentences are backed by the passages ("verified"); something was
 # answered but the check could not back it ("unverified"); or the documents do not hold the answer ("not_found").
@@ -313,7 +316,7 @@ def rare_names(question: str, idf: Callable[[list[str]], list[float]] | None) ->
         return ()
     handled = handled_exceptions(question)
     return tuple(name for name in proper_names(question)
-                 if name not in handled and _name_idf(name, idf) >= RARE_NAME_IDF)
+                 if name not in handled and name not in _CONSTANTS and _name_idf(name, idf) >= RARE_NAME_IDF)
 
 
 def subject_acronyms(question: str, idf: Callable[[list[str]], list[float]] | None) -> tuple[str, ...]:

@@ -2760,6 +2760,15 @@ def test_an_exception_class_the_askers_code_raises_or_catches_need_not_be_on_a_p
     assert rare_names("Does the caller get a KeyError or a ConnectionError?", rare) == ("ConnectionError",)
 
 
+def test_a_value_a_yes_no_question_asks_about_is_no_name_the_passages_must_write():
+    # "Will isinstance(buf, Hashable) then correctly say False?" is answered by "… would be incorrectly identified as
+    # hashable by an isinstance(obj, collections.abc.Hashable) call", which never writes False.
+    rare = bm25_idf(lambda term: 1 if term in {"fals", "buffer"} else 60, 100)
+    question = "My Buffer class raises TypeError in __hash__. Will isinstance(buf, Hashable) then correctly say False?"
+    assert rare_names(question, rare) == ()
+    assert rare_names("Will the Buffer class then be hashable?", rare) == ("Buffer",)
+
+
 def test_a_placeholder_in_a_name_is_answered_by_the_sentence_saying_what_it_is(fresh_assistant):
     # "What does the NN stand for [in pythonNN.dll]?" is no acronym to spell out: "NN is the Python version, …"
     # says what it stands for. A sentence merely naming it does not.
