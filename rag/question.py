@@ -785,7 +785,10 @@ def own_packages(question: str) -> frozenset[str]:
 # .python-version file?"), names a tool or package (a word of the language the pages would hold), with an article
 # or not ("something like a bidict").
 _TOOL = r"(?=[a-z0-9-]{4})([a-z][a-z0-9]*(?:-[a-z0-9]+)*)(?=\s*[?,;()]|\s*$|\s+(?:or|and)\s)"
-_EXAMPLE_TOOL = re.compile(rf"{_EXAMPLE_WORDS}\s+(?:(?:with|using)\s+)?(?:an?\s+)?{_TOOL}")
+# "for example with the py-bt command from …": one named as the command, tool or package it is
+_NAMED_TOOL = (r"(?:the\s+)?(?=[a-z0-9-]{4})([a-z][a-z0-9]*(?:-[a-z0-9]+)*)\s+"
+               r"(?=(?:command|tool|utility|package|library|extension|plugin)\b)")
+_EXAMPLE_TOOL = re.compile(rf"{_EXAMPLE_WORDS}\s+(?:(?:with|using)\s+)?(?:an?\s+)?(?:{_TOOL}|{_NAMED_TOOL})")
 # … and the tools listed after it ("such as black or autopep8", "like flake8, pylint or mypy")
 _MORE_TOOLS = re.compile(rf"(?:\s*,\s*(?:or\s+|and\s+)?|\s+(?:or|and)\s+){_TOOL}")
 
@@ -794,7 +797,7 @@ def _example_tools(question: str) -> list[str]:
     """The tools or packages a question gives as examples of what it asks for, every one of a list."""
     tools = []
     for match in _EXAMPLE_TOOL.finditer(question):
-        tools.append(match.group(1))
+        tools.append(match.group(1) or match.group(2))
         at = match.end()
         while (more := _MORE_TOOLS.match(question, at)) is not None:
             tools.append(more.group(1))

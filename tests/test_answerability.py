@@ -2497,6 +2497,10 @@ def test_a_tool_given_as_the_example_of_what_is_asked_for_is_unknown_when_no_pag
     idf = bm25_idf(lambda term: 0 if term in {"", "pyenv"} else 5, 100)
     assert analyse("How do I have each project pick its own Python version, for example with pyenv and a "
                    ".python-version file?", idf).unknown == ("pyenv",)
+    # … or named as the command or tool it is ("for example with the py-bt command from …")
+    idf = bm25_idf(lambda term: 0 if term in {"", "py-bt"} else 5, 100)
+    assert analyse("How can I print the stack of a hung process from gdb, for example with the py-bt command from "
+                   "the python-gdb.py extension?", idf).unknown == ("py-bt",)
 
 
 def test_a_call_offered_as_the_one_asked_about_must_be_on_the_page(fresh_assistant):
