@@ -818,11 +818,20 @@ def _unknown_names(question: str, idf: Callable[[list[str]], list[float]], focus
     unknown = []
     named = [match.group(1) or match.group(2) for match in _names_written(question)]
     handled = handled_exceptions(question)
-    for name in dict.fromkeys(named + _example_tools(question)):
+    for name in dict.fromkeys(named + _example_tools(question) + _quoted_terms(asked_clause(question))):
         stem = stemmer().stemWord(name.lower())
         if name.lower() not in _FRAME_WORDS and name not in handled and focus.get(stem, 0.0) >= rarest:
             unknown.append(name)
     return tuple(unknown)
+
+
+def _quoted_terms(clause: str) -> list[str]:
+    """The single words the asking clause quotes as what it asks about ("What does the 'surrogatepass' error handler
+    do?"): the thing named, which a passage answering writes."""
+    return [match.group(1) for match in _QUOTED_TERM.finditer(clause)]
+
+
+_QUOTED_TERM = re.compile(r"(?<!\w)['‘\"“]([a-z][a-z0-9_]{3,})['’\"”](?!\w)")
 
 
 def handled_exceptions(question: str) -> frozenset[str]:

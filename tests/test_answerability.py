@@ -2744,6 +2744,15 @@ def test_a_name_made_to_say_it_is_the_askers_own_need_not_be_on_a_page():
     assert analyse("Dozens of methods need self declared in Rust. Is there a neater way?", idf).unknown == ("Rust",)
 
 
+def test_a_word_the_asking_clause_quotes_is_unknown_when_no_page_holds_it():
+    # "What does the 'surrogatepass' error handler do …?" is not answered by pages on 'surrogateescape'; a word the
+    # setup quotes ("encoding them with 'strict' fails") is the asker's situation.
+    idf = bm25_idf(lambda term: 0 if term in {"", "surrogatepass", "strict"} else 5, 100)
+    assert analyse("Encoding my file names fails. What does the 'surrogatepass' error handler do?", idf).unknown == (
+        "surrogatepass",)
+    assert analyse("Encoding them with 'strict' fails. What does the surrogate error handler do?", idf).unknown == ()
+
+
 def test_an_exception_class_the_askers_code_raises_or_catches_need_not_be_on_a_page():
     # "raise UploadError('upload failed') from ConnectionError": the asker's (or their library's) exception class,
     # which no page writes and none needs to, in each part of a question asking two things too; named in prose, it
