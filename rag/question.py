@@ -826,12 +826,14 @@ def _unknown_names(question: str, idf: Callable[[list[str]], list[float]], focus
 
 
 def _quoted_terms(clause: str) -> list[str]:
-    """The single words the asking clause quotes as what it asks about ("What does the 'surrogatepass' error handler
-    do?"): the thing named, which a passage answering writes."""
+    """The single words the asking clause quotes as the name of what it asks about ("What does the 'surrogatepass'
+    error handler do?"): the thing named, which a passage answering writes; not a value ("the word 'spam'")."""
     return [match.group(1) for match in _QUOTED_TERM.finditer(clause)]
 
 
-_QUOTED_TERM = re.compile(r"(?<!\w)['‘\"“]([a-z][a-z0-9_]{3,})['’\"”](?!\w)")
+_QUOTED_TERM = re.compile(r"(?<!\w)['‘\"“]([a-z][a-z0-9_]{3,})['’\"”]\s+(?=(?:error\s+)?(?:handler|option|flag|mode|"
+                          r"argument|parameter|setting|method|function|module|codec|encoding|format|style|keyword|"
+                          r"command|directive|converter)s?\b)")
 
 
 def handled_exceptions(question: str) -> frozenset[str]:

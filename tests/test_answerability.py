@@ -2751,6 +2751,7 @@ def test_a_word_the_asking_clause_quotes_is_unknown_when_no_page_holds_it():
     assert analyse("Encoding my file names fails. What does the 'surrogatepass' error handler do?", idf).unknown == (
         "surrogatepass",)
     assert analyse("Encoding them with 'strict' fails. What does the surrogate error handler do?", idf).unknown == ()
+    assert analyse("How do I count how often the word 'surrogatepass' turns up in a list?", idf).unknown == ()
 
 
 def test_an_exception_class_the_askers_code_raises_or_catches_need_not_be_on_a_page():
