@@ -454,7 +454,9 @@ def mentions(name: str, text: str) -> bool:
         as_code = re.search(rf"\b{re.escape(last)}\b", text)  # in the regex HOWTO's flags table, "LOCALE, L")
     if not as_code and _CLASS_NAME.match(last):  # … and so is a class ("you pass it a Logger instance": logging.Logger)
         as_code = re.search(rf"(?<![\w.]){re.escape(last)}\b", text)
-    return bool(as_code) and re.search(rf"\b{re.escape(first)}s?\b", text) is not None
+    # a module's name in any case ("Logging HOWTO" over "… subclasses of Handler …"), a class's as written
+    module_case = re.IGNORECASE if first.islower() else 0
+    return bool(as_code) and re.search(rf"\b{re.escape(first)}s?\b", text, module_case) is not None
 
 
 def quoted_names(question: str) -> frozenset[str]:

@@ -2573,6 +2573,15 @@ def test_a_method_of_a_type_is_named_by_an_example_on_a_value_of_that_type():
     assert not mentions("list.append", "Use a deque: d.append(x) adds to the right side.")
 
 
+def test_a_class_is_named_next_to_its_module_written_as_a_title_writes_it():
+    # "Logging HOWTO > Logging Levels: … subclasses of Handler will need to override this emit()" names logging.Handler:
+    # a module's name opens a title or heading in capitals. A class's name, the first part of a method's, keeps its case.
+    assert mentions("logging.Handler", "Logging HOWTO\nLogging Levels\nMost user-defined subclasses of Handler will "
+                                       "need to override this emit().")
+    assert not mentions("logging.Handler", "Socket HOWTO\nMost subclasses of Handler override emit().")
+    assert not mentions("Path.glob", "Glob the given relative pattern in the directory represented by this path: glob(pattern)")
+
+
 def test_a_sentence_said_of_one_case_is_quoted_with_the_next_saying_it_of_another(fresh_assistant):
     # "In a DLL, linkage is declared …" / "In a .pyd, linkage is defined …": each is said against the other, so one
     # quoted alone answers half of a question comparing them. A next sentence opening differently is no such pair.
