@@ -258,7 +258,9 @@ def split_sentences(text: str) -> list[str]:
 # An answer's sentences end at _SENTENCE_END, but not at the stop of "etc.", "vs." or "cf." or at an ellipsis before a
 # word in lower case, which goes on ("… such as ValueError, TypeError etc. may also be raised)", "a sequence of if...
 # elif... else"): the units an answer quotes are split so (_SENTENCE_BREAK), and its claims must be too.
-_ANSWER_BREAK = re.compile(rf"{_SENTENCE_END}(?:(?<!\betc\.)(?<!\bvs\.)(?<!\bcf\.)(?<!\.\.\.)|(?=\s+[^\sa-z]))\s+|\n+")
+# Nor between a table row's cells ("… multiple processes. · How to avoid collecting it: …"): a row is one claim.
+_ANSWER_BREAK = re.compile(rf"{_SENTENCE_END}(?!\s+·\s)(?:(?<!\betc\.)(?<!\bvs\.)(?<!\bcf\.)(?<!\.\.\.)|(?=\s+[^\sa-z]))\s+"
+                           r"|\n+")
 
 
 def _prose_sentences(text: str, before: list[str]) -> list[str]:

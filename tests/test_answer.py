@@ -174,6 +174,16 @@ def test_a_claim_goes_on_after_an_abbreviation_before_a_word_in_lower_case():
                                "may also be raised).", [1]), ("Then more.", [2])]
 
 
+def test_a_table_row_quoted_is_one_claim_though_a_cell_ends_with_a_stop():
+    # "What you don't want to collect: Current process name … processes. · How to avoid collecting it: Set
+    # logging.logMultiprocessing to False [1].": cut after the first cell, the row's first half cited nothing and its
+    # second was matched to another row saying "Set logging.logThreads to False".
+    out = ("What you don't want to collect: Current process name when using multiprocessing. · How to avoid collecting "
+           "it: Set logging.logMultiprocessing to False [1]. Then more [2].")
+    assert claims_of(out) == [("What you don't want to collect: Current process name when using multiprocessing. · How "
+                               "to avoid collecting it: Set logging.logMultiprocessing to False.", [1]), ("Then more.", [2])]
+
+
 def test_a_quote_is_located_to_its_end_when_its_last_words_also_come_early():
     # The quote's closing words ("or f") first occur in its own opening ("literal or f-string"): the highlight must
     # still run to the end of the sentence, not stop after five words.
