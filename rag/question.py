@@ -52,7 +52,9 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                      rf"(?:read|watch|(?:find|see|get)\b(?={_RESOURCE}))\b", _I)),
     (PERCENTAGE, re.compile(r"\bpercent(?:age)?\b|\bwhat\s+(?:share|proportion|fraction)\b|\bby\s+how\s+much\b"
                             r"|\bwhat\s+(?:accuracy|success\s+rate|error\s+rate|rate)\b", _I)),
-    (AMOUNT, re.compile(r"\bhow\s+much\s+(?:money|funding|does\s+it\s+cost|did\s+it\s+cost)\b|\bcost\b|\bprice\b"
+    # not a count something costs ("how many bytes does each entry cost?") nor a name in code ("Product.price")
+    (AMOUNT, re.compile(r"\bhow\s+much\s+(?:money|funding|does\s+it\s+cost|did\s+it\s+cost)\b"
+                        r"|^(?!.*\bhow\s+many\b).*(?:\bcost\b|(?<![\w.])price\b)"
                         r"|\bbudget\b|\bfunding\b|\bsalary\b", _I)),
     (YEAR, re.compile(r"\b(?:what|which)\s+year\b|\bin\s+(?:what|which)\s+year\b|\byear\s+(?:was|did|were)\b", _I)),
     (DATE, re.compile(r"\b(?:what|which)\s+(?:date|day|month|decade)\b|\bwhen\s+(?:was|were|did|is|will)\b.*\b(?:"

@@ -23,9 +23,9 @@ from rag.loaders import load_document
 from rag.passage import Hit, Passage
 from rag.retrieve import with_section_rests
 from rag.question import (
-    DATE, DEFINITION, EXPANSION, NUMBER, ORGANISATION, PERCENTAGE, PERSON, URL, YEAR, acronyms, analyse, answer_type,
-    asked_clause, bm25_idf, carries, depends_on_conversation, expands, focus_phrase, mentions, named_documents,
-    own_names, proper_names,
+    AMOUNT, DATE, DEFINITION, EXPANSION, NUMBER, ORGANISATION, PERCENTAGE, PERSON, URL, YEAR, acronyms, analyse,
+    answer_type, asked_clause, bm25_idf, carries, depends_on_conversation, expands, focus_phrase, mentions,
+    named_documents, own_names, proper_names,
 )
 from rag.text import fenced_spans, split_sentences
 from rag.units import CODE, SENTENCE, Unit, units_of
@@ -229,6 +229,10 @@ def test_an_llm_answer_without_the_asked_type_is_not_grounded(indexed_assistant)
     ("If a blob decodes as UTF-8 without an error, how much can I trust that it really is text?", None),
     ("I'm writing our exception classes. How much should go into them?", None),
     ("How much memory does a list of a million ints take?", NUMBER),
+    # a count something costs is a number, and a price in code no amount
+    ("Roughly how many bytes does each entry of an ordinary list of ints cost?", NUMBER),
+    ("How can I tell that the attribute was read on the class itself, like Product.price?", None),
+    ("How much does the hosted service cost?", AMOUNT),
 ])
 def test_answer_types(question, kind):
     assert answer_type(question) == kind
