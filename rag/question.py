@@ -835,9 +835,9 @@ def _quoted_terms(clause: str) -> list[str]:
     return [match.group(1) for match in _QUOTED_TERM.finditer(clause)]
 
 
-_QUOTED_TERM = re.compile(r"(?<!\w)['‘\"“]([a-z][a-z0-9_]{3,})['’\"”]\s+(?=(?:error\s+)?(?:handler|option|flag|mode|"
-                          r"argument|parameter|setting|method|function|module|codec|encoding|format|style|keyword|"
-                          r"command|directive|converter)s?\b)")
+_QUOTED_TERM = re.compile(r"(?<!\w)['‘\"“]([a-z][a-z0-9_]{3,})['’\"”]\s+"
+                          r"(?=(?:error\s+)?(?:handler|option|flag|mode|argument|parameter|setting|method|function|"
+                          r"module|codec|encoding|format|style|keyword|command|directive|converter)s?\b)")
 
 
 def handled_exceptions(question: str) -> frozenset[str]:

@@ -259,8 +259,8 @@ def split_sentences(text: str) -> list[str]:
 # word in lower case, which goes on ("… such as ValueError, TypeError etc. may also be raised)", "a sequence of if...
 # elif... else"): the units an answer quotes are split so (_SENTENCE_BREAK), and its claims must be too.
 # Nor between a table row's cells ("… multiple processes. · How to avoid collecting it: …"): a row is one claim.
-_ANSWER_BREAK = re.compile(rf"{_SENTENCE_END}(?!\s+·\s)(?:(?<!\betc\.)(?<!\bvs\.)(?<!\bcf\.)(?<!\.\.\.)|(?=\s+[^\sa-z]))\s+"
-                           r"|\n+")
+_ANSWER_BREAK = re.compile(rf"{_SENTENCE_END}(?!\s+·\s)"
+                           r"(?:(?<!\betc\.)(?<!\bvs\.)(?<!\bcf\.)(?<!\.\.\.)|(?=\s+[^\sa-z]))\s+|\n+")
 
 
 def _prose_sentences(text: str, before: list[str]) -> list[str]:
