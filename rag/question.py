@@ -76,8 +76,9 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     # "Which group published it?", not a regex's or an import list's group ("which group do I get?", "which group
     # goes first?"): a group or team is an organisation when it does what one does
     (ORGANISATION, re.compile(r"\b(?:which|what)\s+(?:organi[sz]ation|company|companies|lab|labs|institute|"
-                              r"university|org|startup)s?\b|\b(?:which|what)\s+(?:group|team)s?\s+(?:\w+ed|wrote|"
-                              r"built|made|ran|runs|leads|led|maintains|funds|develops|publishes)\b", _I)),
+                              r"university|org|startup)s?\b|\b(?:which|what)\s+(?:group|team)s?\s+(?:published|founded|"
+                              r"developed|created|released|proposed|introduced|coined|invented|started|launched|funded|"
+                              r"wrote|built|made|ran|runs|leads|led|maintains|funds|develops|publishes)\b", _I)),
     (PLACE, re.compile(r"\b(?:which|what)\s+(?:country|city|place|location|state|continent)\b"
                        r"|\bwhere\s+(?:is|was|are|were|did|does|do)\b.*\b(?:based|located|headquartered|held|born|"
                        r"founded|take\s+place|took\s+place|happen|meet|hosted)", _I)),

@@ -200,6 +200,7 @@ def test_an_llm_answer_without_the_asked_type_is_not_grounded(indexed_assistant)
     # a regex's group or a group of imports is no organisation
     ("When I call m.group() without passing a group number, which group do I get?", None),
     ("How should I arrange my imports, and which group goes first?", None),
+    ("In (a)|(b), which group matched?", None),
     ("What URL does it give for the Clippy story?", URL),
     ("What is the address of Robert Miles' YouTube channel?", URL),
     ("What is the link to the quantilizers paper?", URL),
