@@ -449,6 +449,10 @@ def mentions(name: str, text: str) -> bool:
     first part ("heapq"; a type's in the plural too: "L.append(x)" where "L, L1, L2 are lists" names list.append)?"""
     if re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", text):
         return True
+    # a built-in function by its word inflected in prose ("Use encoding="utf-8" when opening JSON file": open())
+    if name.isalpha() and name.islower() and callable(getattr(builtins, name, None)):
+        if re.search(rf"\b{name}(?:s|ed|ing)\b", text, re.IGNORECASE):
+            return True
     if name in _HOOKED_BUILTINS and f"__{name}__" in text:  # "its own str() output": a class's __str__() gives it
         return True
     first, *_, last = name.split(".") if "." in name else (name, name)

@@ -2587,6 +2587,15 @@ def test_a_class_is_named_next_to_its_module_written_as_a_title_writes_it():
     assert not mentions("Path.glob", "Glob the given relative pattern in the directory represented by this path: glob(pattern)")
 
 
+def test_a_built_in_function_is_named_by_its_word_inflected_in_prose():
+    # "Which encoding should I give open() when my program reads and writes .json files?" / "Use encoding="utf-8" when
+    # opening JSON file as a text file": the built-in named by its verb. A word merely sharing its start is not.
+    assert mentions("open", 'Use encoding="utf-8" when opening JSON file as a text file for reading and writing.')
+    assert mentions("float", "Storing floats as text loses no precision with repr().")
+    assert not mentions("open", "The operation cannot proceed while the handle is opener-owned.")
+    assert not mentions("heappop", "Popping from a heap returns the smallest item.")
+
+
 def test_a_sentence_said_of_one_case_is_quoted_with_the_next_saying_it_of_another(fresh_assistant):
     # "In a DLL, linkage is declared …" / "In a .pyd, linkage is defined …": each is said against the other, so one
     # quoted alone answers half of a question comparing them. A next sentence opening differently is no such pair.
