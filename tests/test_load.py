@@ -209,7 +209,7 @@ def test_html_readable_text_only(tmp_path):
         assert unwanted not in doc.text
     assert "Hello bold AI and LLMs." in doc.text
     assert "- first item\n- second item" in doc.text
-    assert "| Name | Role |\n| Ada | Engineer |" in doc.text
+    assert "| Name | Role |\n| --- | --- |\n| Ada | Engineer |" in doc.text  # a header row gets a Markdown rule
     assert [(h.level, h.text) for h in doc.headings] == [(1, "Main Heading"), (2, "Second part")]
 
 
