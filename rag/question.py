@@ -745,8 +745,9 @@ def own_names(question: str) -> frozenset[str]:
     binds in it ("groups = defaultdict(list)", "def foo(a)"), passes to a call ("key=get_customer"), calls for a loop's
     items ("for item in stream()") or on them ("{make_key(r): make_value(r) for r in rows}") or on a variable it binds
     ("raw = fetch() / … / else: parse(raw)") or imports from a file of theirs, names it calls its own ("MyObject"),
-    an enum it looks a member up on ("Perm.READ"), and the names made from them ("… to make an ExtendedColor"): no
-    page writes them, and none need to."""
+    an enum it looks a member up on ("Perm.READ"), the class a method it defines is called on ("create_small =
+    partialmethod(…) … Widget.create_small()"), and the names made from them ("… to make an ExtendedColor"): no page
+    writes them, and none need to."""
     given = {name for match in _OWN_NAME.finditer(question) for name in match.groups() if name}
     bound = _bound_names(question)
     given |= bound | {match.group(1) for match in _PASSED.finditer(question)}
@@ -758,9 +759,18 @@ def own_names(question: str) -> frozenset[str]:
     given |= {name.strip() for match in _IMPORTED.finditer(question)
               if re.search(rf"\b{re.escape(match.group(1))}\.py\b", question) for name in match.group(2).split(",")}
     given |= set(_MY_NAME.findall(question)) | set(_ENUM_MEMBER.findall(question))
+    # "… create_small = functools.partialmethod(…) … when I call Widget.create_small()": the class of a method it defines
+    methods = {defined or assigned for defined, assigned in _METHOD_DEFINED.findall(question)}
+    given |= {owner for owner, attribute in re.findall(r"(?<![\w.])([A-Za-z_]\w*)\.([A-Za-z_]\w*)", question)
+              if attribute in methods and owner not in sys.stdlib_module_names and not hasattr(builtins, owner)}
     made = {word for word in re.findall(r"\b[A-Z]\w*", question)
             if any(name[:1].isupper() and name in word for name in given)}
     return frozenset(given | made | own_packages(question))
+
+
+# "def area(self)", "create_small = functools.partialmethod(create, 'small')": a method the asker's code defines
+_METHOD_DEFINED = re.compile(r"\bdef\s+([A-Za-z_]\w*)\s*\(|\b([A-Za-z_]\w*)\s*=\s*(?:[\w.]+\.)?(?:partialmethod|property|"
+                             r"classmethod|staticmethod|cached_property|singledispatchmethod)\(")
 
 
 # "self(type="MyObject *")", "my_list.sort()": a name made to say it is the asker's own (the shapes of

@@ -1908,6 +1908,10 @@ def test_a_name_the_asker_gives_their_own_code_need_not_be_written_by_the_pages(
     # … an enum a member in capitals is looked up on ("Perm.READ"); not a class whose method is called, nor an acronym
     assert own_names("Perm is an enum.Flag. Can I write Perm.READ | 8, as with an IntFlag?") == {"Perm"}
     assert own_names("Does Path.cwd() or HTTPStatus.OK resolve symlinks?") == set()
+    # … the class a method the asker's code binds is called on ("create_small = … Widget.create_small()"), not a
+    # module's or a class's method they only call
+    assert "Widget" in own_names("I wrote create_small = partialmethod(create, 'small'). Does Widget.create_small() work?")
+    assert "Path" not in own_names("I wrote cwd = os.getcwd(). Is Path.cwd() the same?")
     assert own_names("With @functools.lru_cache on my area() function, is area(3) cached?") == {"area"}
     assert analyse("With @functools.lru_cache on my area() function, is area(3) cached?").names == ("functools.lru_cache",)
     # … a subclass of theirs, and what their call passes ("key=get_customer"), not the function it calls.
