@@ -759,7 +759,7 @@ def own_names(question: str) -> frozenset[str]:
     given |= {name.strip() for match in _IMPORTED.finditer(question)
               if re.search(rf"\b{re.escape(match.group(1))}\.py\b", question) for name in match.group(2).split(",")}
     given |= set(_MY_NAME.findall(question)) | set(_ENUM_MEMBER.findall(question))
-    # "… create_small = functools.partialmethod(…) … when I call Widget.create_small()": the class of a method it defines
+    # "… create_small = partialmethod(…) … when I call Widget.create_small()": the class of a method it defines
     methods = {defined or assigned for defined, assigned in _METHOD_DEFINED.findall(question)}
     given |= {owner for owner, attribute in re.findall(r"(?<![\w.])([A-Za-z_]\w*)\.([A-Za-z_]\w*)", question)
               if attribute in methods and owner not in sys.stdlib_module_names and not hasattr(builtins, owner)}
@@ -769,8 +769,8 @@ def own_names(question: str) -> frozenset[str]:
 
 
 # "def area(self)", "create_small = functools.partialmethod(create, 'small')": a method the asker's code defines
-_METHOD_DEFINED = re.compile(r"\bdef\s+([A-Za-z_]\w*)\s*\(|\b([A-Za-z_]\w*)\s*=\s*(?:[\w.]+\.)?(?:partialmethod|property|"
-                             r"classmethod|staticmethod|cached_property|singledispatchmethod)\(")
+_METHOD_DEFINED = re.compile(r"\bdef\s+([A-Za-z_]\w*)\s*\(|\b([A-Za-z_]\w*)\s*=\s*(?:[\w.]+\.)?"
+                             r"(?:partialmethod|property|classmethod|staticmethod|cached_property|singledispatchmethod)\(")
 
 
 # "self(type="MyObject *")", "my_list.sort()": a name made to say it is the asker's own (the shapes of

@@ -11,6 +11,9 @@ import re
 import threading
 from collections.abc import Callable
 
+# Between a table row's cells where a row is one line of text ("Level: INFO · Numeric value: 20": rag/units.py,
+# rag/loaders/tables.py); an answer quoting the row keeps it one claim (_ANSWER_BREAK).
+CELL_SEPARATOR = " · "
 _WORD = re.compile(r"[a-z0-9]+(?:['’-][a-z0-9]+)*")
 _STOPWORDS = frozenset(
     "a an and are as at be but by for if in into is it its of on or such that the their then there these they this "
@@ -259,7 +262,7 @@ def split_sentences(text: str) -> list[str]:
 # word in lower case, which goes on ("… such as ValueError, TypeError etc. may also be raised)", "a sequence of if...
 # elif... else"): the units an answer quotes are split so (_SENTENCE_BREAK), and its claims must be too.
 # Nor between a table row's cells ("… multiple processes. · How to avoid collecting it: …"): a row is one claim.
-_ANSWER_BREAK = re.compile(rf"{_SENTENCE_END}(?!\s+·\s)"
+_ANSWER_BREAK = re.compile(rf"{_SENTENCE_END}(?!{re.escape(CELL_SEPARATOR)})"
                            r"(?:(?<!\betc\.)(?<!\bvs\.)(?<!\bcf\.)(?<!\.\.\.)|(?=\s+[^\sa-z]))\s+|\n+")
 
 

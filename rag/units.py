@@ -18,10 +18,9 @@ from functools import lru_cache
 
 from rag.chunk import LINKS_SECTION, METADATA_SECTION
 from rag.passage import Passage
-from rag.text import clean_line, passage_sentences
+from rag.text import CELL_SEPARATOR, clean_line, passage_sentences
 
 SENTENCE, ROW, ITEM, METADATA, LINK, HEADING, CODE = "sentence", "row", "item", "metadata", "link", "heading", "code"
-CELL_SEPARATOR = " · "
 _ITEM = re.compile(r"^\s*(?:[-*•+]|\d{1,3}[.)])\s+")
 _FENCE = re.compile(r"^\s*(?:`{3,}|~{3,})")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}")

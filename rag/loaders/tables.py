@@ -11,7 +11,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, time
 from typing import TypeVar
 
-CELL_SEPARATOR = " · "
+from rag.text import CELL_SEPARATOR
+
 # Cells read from one spreadsheet file at most. One million cells render to roughly 20 MB of text,
 # the order of a large text file; a 50 MB .xlsx can unzip to tens of millions of cells.
 MAX_CELLS = 1_000_000
