@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -42,6 +43,33 @@ UNIT_SEARCH_DEPTH = 5
 SECTION_LEADS = 1
 SECTION_LEAD_REACH = 16
 
+# Operators a query writes are invisible to BM25, whose tokenizer keeps words only: "Does 2 ** 3 ** 2 mean
+# (2 ** 3) ** 2?", "… ~Perm.R?", "p1 == p2 is False" are searched with the words documentation names them by too
+# ("exponentiation", "invert", "equality comparison"). Each pattern wants the operator between operands, as written in
+# code, not a "**kwargs" or a "[-v | -q]" usage line. Python-docs set: hybrid recall@5 2054 -> 2060 of 2487 (8 found,
+# 2 lost: "… a == b and a < b both …" and a "**_" in a mapping pattern).
+OPERATOR_WORDS = (
+    (re.compile(r"\d\s*\*\*|\*\*\s*\d"), "power exponentiation"),
+    (re.compile(r"\w\s//\s\w"), "floor division"),
+    (re.compile(r"\w\s%\s\w"), "modulo remainder"),
+    (re.compile(r"\s==\s"), "equality comparison equal"),
+    (re.compile(r"\s!=\s"), "comparison not equal"),
+    (re.compile(r"(?<![\w~])~[\w(]"), "invert inversion bitwise"),
+    (re.compile(r"\w\s\|\s\w"), "bitwise or union"),
+    (re.compile(r"\w\s&\s\w"), "bitwise and intersection"),
+    (re.compile(r"\w\s\^\s\w"), "bitwise exclusive xor"),
+    (re.compile(r"\s(?:<<|>>)\s"), "shift"),
+    (re.compile(r"\w\s@\s\w"), "matrix multiplication"),
+    (re.compile(r":="), "assignment expression"),
+    (re.compile(r"(?<![\w*])\*\*[A-Za-z_]"), "double star"),
+)
+
+
+def lexical_query(query: str) -> str:
+    """The query BM25 searches: ``query`` with the names of the operators it writes (OPERATOR_WORDS)."""
+    named = [words for pattern, words in OPERATOR_WORDS if pattern.search(query)]
+    return " ".join([query, *named])
+
 
 class Retriever:
     """Answers queries from one committed generation of the index, held in memory without chunk text."""
@@ -73,7 +101,7 @@ class Retriever:
             return self._nearest(vector, k, within)
         if mode == "bm25":
             return self.bm25_chunks(query, k, within)
-        if (engine := self.artifacts.hybrid_search(vector, query, k, within)) is not None:
+        if (engine := self.artifacts.hybrid_search(vector, lexical_query(query), k, within)) is not None:
             return engine  # dense and BM25 fused inside the engine (Milvus): see FUSION_WEIGHTS
         depth = max(FUSION_DEPTH, k)
         units = self.unit_chunks(query, depth, within)
@@ -130,7 +158,7 @@ class Retriever:
 
     def bm25_chunks(self, query: str, k: int, within: Collection[int] | None = None) -> list[tuple[int, float]]:
         lexical = self.artifacts.lexical
-        return lexical.search(query, k, within) if lexical is not None else []
+        return lexical.search(lexical_query(query), k, within) if lexical is not None else []
 
 
 def _min_max(ranking: list[tuple[int, float]]) -> dict[int, float]:

@@ -17,6 +17,7 @@ import pytest
 
 from conftest import CORPUS, REPO, make_settings
 from rag.api import Assistant
+from rag.retrieve import lexical_query
 from rag.store import IndexMismatchError
 
 
@@ -263,6 +264,30 @@ def test_hybrid_fuses_normalised_scores():
     fused = dict(score_fusion([(dense, 0.3), (lexical, 0.4), (units, 0.3)], k=10))
     assert fused == pytest.approx({1: 0.3, 2: 0.15 + 0.3, 3: 0.4, 4: 0.2})
     assert max(fused, key=fused.get) == 2
+
+
+
+@pytest.mark.parametrize(("query", "source"), [
+    ("Does 2 ** 3 ** 2 mean (2 ** 3) ** 2?", "precedence.md"),
+    ("With plain ints ~4 is -5, so what do I get from ~Perm.R?", "flags.md"),
+    ("Why is p1 == p2 False although their x and y match?", "identity.md"),
+])
+def test_bm25_searches_the_words_for_the_operators_a_query_writes(fresh_assistant, query, source):
+    # BM25's tokenizer keeps words only: the operator is searched by the name the pages give it.
+    corpus = fresh_assistant.settings.corpus_dir
+    (corpus / "precedence.md").write_text("# Precedence\n\nOperators in the same box group left to right, except "
+                                          "for exponentiation, which groups from right to left.\n")
+    (corpus / "flags.md").write_text("# Flags\n\nInverting a flag member returns the positive value that holds "
+                                     "all the other flags.\n")
+    (corpus / "identity.md").write_text("# Objects\n\nThe default equality comparison of objects is based on "
+                                        "their identity.\n")
+    (corpus / "averages.md").write_text("# Averages\n\nThe mean of 2, 3 and 4 is 3; with plain ints the "
+                                        "mean of 4 and 5 is what you get from 9 / 2.\n")
+    fresh_assistant.index()
+    hits = fresh_assistant.search(query, k=5, mode="bm25")
+    assert source in [hit.passage.source for hit in hits]
+    usage = "usage: prog.py [-v | -q] x; def f(*args, **kwargs)"
+    assert lexical_query(usage) == f"{usage} double star"  # an option list is no "|" between operands
 
 
 def next_report(child: subprocess.Popen, seconds: float = 300) -> dict:
