@@ -64,11 +64,27 @@ OPERATOR_WORDS = (
     (re.compile(r"(?<![\w*])\*\*[A-Za-z_]"), "double star"),
 )
 
+# Programmers' shorthand for what documentation spells out, searched as both: "plain dicts" finds "dictionaries".
+# A lower-case word only, not a code name ("settings.dict", "dir()", "from config import"). Python-docs set: hybrid
+# recall@5 2060 -> 2065 of 2487 (6 found, all by dict/dicts; 1 lost: "… old_cfg < new_cfg on two dicts"); the other
+# words moved no question of the set.
+SHORTHAND = {
+    "dict": "dictionary", "dicts": "dictionaries", "func": "function", "funcs": "functions", "arg": "argument",
+    "args": "arguments", "param": "parameter", "params": "parameters", "attr": "attribute", "attrs": "attributes",
+    "var": "variable", "vars": "variables", "env": "environment", "dir": "directory", "dirs": "directories",
+    "config": "configuration", "lib": "library", "libs": "libraries", "obj": "object", "objs": "objects",
+    "msg": "message", "num": "number", "regex": "regular expression", "regexes": "regular expressions",
+    "repo": "repository", "seq": "sequence", "stdlib": "standard library", "docs": "documentation",
+}
+_SHORTHAND_WORD = re.compile(r"(?<![\w.])(?<!import )(?<!from )[a-z]+(?![\w(.])")
+
 
 def lexical_query(query: str) -> str:
-    """The query BM25 searches: ``query`` with the names of the operators it writes (OPERATOR_WORDS)."""
+    """The query BM25 searches: ``query`` with the names of the operators it writes (OPERATOR_WORDS) and the words
+    its shorthand stands for (SHORTHAND)."""
     named = [words for pattern, words in OPERATOR_WORDS if pattern.search(query)]
-    return " ".join([query, *named])
+    spelled = [SHORTHAND[word] for word in _SHORTHAND_WORD.findall(query) if word in SHORTHAND]
+    return " ".join(dict.fromkeys([query, *named, *spelled]))
 
 
 class Retriever:

@@ -271,9 +271,11 @@ def test_hybrid_fuses_normalised_scores():
     ("Does 2 ** 3 ** 2 mean (2 ** 3) ** 2?", "precedence.md"),
     ("With plain ints ~4 is -5, so what do I get from ~Perm.R?", "flags.md"),
     ("Why is p1 == p2 False although their x and y match?", "identity.md"),
+    ("Why are my dicts unhashable?", "mutable.md"),
 ])
-def test_bm25_searches_the_words_for_the_operators_a_query_writes(fresh_assistant, query, source):
-    # BM25's tokenizer keeps words only: the operator is searched by the name the pages give it.
+def test_bm25_searches_the_words_for_the_operators_and_shorthand_a_query_writes(fresh_assistant, query, source):
+    # BM25's tokenizer keeps words only: the operator is searched by the name the pages give it, and shorthand
+    # ("dicts") by the word the pages spell out.
     corpus = fresh_assistant.settings.corpus_dir
     (corpus / "precedence.md").write_text("# Precedence\n\nOperators in the same box group left to right, except "
                                           "for exponentiation, which groups from right to left.\n")
@@ -281,13 +283,16 @@ def test_bm25_searches_the_words_for_the_operators_a_query_writes(fresh_assistan
                                      "all the other flags.\n")
     (corpus / "identity.md").write_text("# Objects\n\nThe default equality comparison of objects is based on "
                                         "their identity.\n")
+    (corpus / "mutable.md").write_text("# Keys\n\nDictionaries are mutable, so they cannot be keys of other "
+                                       "dictionaries.\n")
     (corpus / "averages.md").write_text("# Averages\n\nThe mean of 2, 3 and 4 is 3; with plain ints the "
                                         "mean of 4 and 5 is what you get from 9 / 2.\n")
     fresh_assistant.index()
     hits = fresh_assistant.search(query, k=5, mode="bm25")
     assert source in [hit.passage.source for hit in hits]
-    usage = "usage: prog.py [-v | -q] x; def f(*args, **kwargs)"
-    assert lexical_query(usage) == f"{usage} double star"  # an option list is no "|" between operands
+    usage = "usage: prog.py [-v | -q] x; from config import dir; def f(*args, **kwargs)"
+    # an option list is no "|" between operands, nor is a module imported shorthand
+    assert lexical_query(usage) == f"{usage} double star arguments"
 
 
 def next_report(child: subprocess.Popen, seconds: float = 300) -> dict:
