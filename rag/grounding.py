@@ -513,13 +513,28 @@ def carries_on(question: Question, before: Unit, unit: Unit) -> bool:
         return unit.kind == SENTENCE and bool(_REASON.search(unit.text)) and not _REASON.search(before.text)
     if is_how_to(question) and unit.kind == SENTENCE:
         return bool(_INSTRUCTION.search(unit.text)) and not _INSTRUCTION.search(before.text)
-    if question.type in CARRIED_TYPES and unit.kind == SENTENCE and _SUBJECT_BEFORE.match(unit.text):
+    if question.type in CARRIED_TYPES and unit.kind == SENTENCE and (_SUBJECT_BEFORE.match(unit.text)
+                                                                      or names_a_parameter(before.text, unit.text)):
         return carries_answer(question, unit.text) and not carries_answer(question, before.text)
     return question.wants_code and unit.kind == CODE
 
 
 # "It was created by Brian Lloyd.": a sentence whose subject is what the one before it speaks of
 _SUBJECT_BEFORE = re.compile(r"^(?:it|they|he|she|this|these)\s", re.IGNORECASE)
+
+
+def names_a_parameter(signature_text: str, text: str) -> bool:
+    """Does ``text`` speak of a parameter of the call the sentence before writes ("itertools.tee(iter, [n])
+    replicates an iterator …" / "If you don't supply a value for n, the default is 2."): it goes on about that call."""
+    return any(re.search(rf"(?<![\w.]){re.escape(name)}(?![\w(])", text)
+               for params in _SIGNATURE.findall(signature_text)
+               for name in re.findall(r"[A-Za-z_]\w*", params) if name.lower() not in _NOT_PARAMETERS)
+
+
+# A call with its parameters: "itertools.tee(iter, [n])", "round(number[, ndigits])"
+_SIGNATURE = re.compile(r"\b[A-Za-z_][\w.]*\(([^()]{1,80})\)")
+_NOT_PARAMETERS = {"a", "i", "an", "and", "or", "in", "is", "it", "on", "to", "as", "at", "by", "of", "if", "the",
+                   "none", "true", "false"}
 
 
 def is_how_to(question: Question) -> bool:

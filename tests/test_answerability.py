@@ -3148,6 +3148,20 @@ def test_a_typed_answer_in_the_sentence_after_the_one_stating_what_is_asked_abou
     assert answer.answer.index("makes tide forecasts available") < answer.answer.index("Mara Quist")
 
 
+def test_a_typed_answer_in_the_sentence_after_a_signature_speaking_of_its_parameter(fresh_assistant):
+    # "If I call itertools.tee(it) without saying how many …, how many iterators do I get back?" / "itertools.tee(iter,
+    # [n]) replicates an iterator; it returns n independent iterators … If you don't supply a value for n, the default
+    # is 2.": the number is in the sentence after the signature, which it goes on about by naming its parameter.
+    indexed_with(fresh_assistant, "streams.md", "# Stream helpers\n\n## Splitting streams\n\nstreams.fanout(source, "
+                 "[n]) copies a stream; it returns n independent copies that all yield the items of the source. If you "
+                 "don't supply a value for n, the default is 3. Splitting keeps every item some copy has not read yet "
+                 "in memory, which can be a lot when one copy falls far behind.\n\n## Joining streams\n\n"
+                 "streams.merge(first, second) interleaves two streams into one, taking items as they arrive.\n")
+    answer = answered_with(fresh_assistant, "If I call streams.fanout(src) without saying how many copies I want, how "
+                           "many streams do I get back?", "the default is 3")
+    assert answer.answer.index("copies a stream") < answer.answer.index("the default is 3")
+
+
 def test_the_most_specific_word_asked_is_not_one_of_what_the_asker_compares_it_with():
     # "…, the way I already do with plain dicts?": "plain" is rarer than "ChainMap" in the index, but what the asker
     # compares with is no thing a yes/no answer must speak of; asked about, it is.
