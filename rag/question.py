@@ -105,7 +105,8 @@ _QUOTED = re.compile(r"(?<!\w)(['\"‘“])[^'\"‘’“”]{1,80}['\"’”](?
 _CODE_CUE = re.compile(
     # "What command …", not "from the command line" (where it is run, not what is asked for)
     r"\b(?:snippet|syntax|(?<!\bfor\s)example|examples|sample|one-liner|command|commands|idiom)\b(?![\s-]+line)"
-    r"|\bshow\s+(?:me|how)\b|\b(?:what|which)\s+command[\s-]+lines?\b"  # … but "What command line runs it?"
+    r"|\bshow\s+(?:me|how)\b"
+    r"|\b(?:what|which)(?:(?:'s|’s|\s+is)\s+the)?\s+command[\s-]+lines?\b"  # … but "What('s the) command line …?"
     # code asked for ("What code …", "What argparse code …", "code that …"), not code worked on ("When porting
     # code to run on …", "some of the code")
     r"|\b(?:what|which|some|me|any|example|sample)\s+(?:(?!of\b|in\b)[\w.-]+\s+){0,2}code\b"
@@ -120,6 +121,10 @@ _CODE_CUE = re.compile(
     r"correct)\s+(?:version|code|one))\s+look\s+like\b",
     _I,
 )
+# An example the asker refers to, not one asked for: "The server example in the socket HOWTO calls listen(5) …", "I
+# copied the logging cookbook example that …"
+_REFERRED_EXAMPLE = re.compile(r"\b(?:the|this|that)\s+(?:[\w.'’/-]+\s+){0,2}examples?\s+(?=(?:from|in|on)\b)"
+                               r"|\b(?:ran|run|copied|tried|followed|read)\s+the\s+(?:[\w.'’/-]+\s+){0,2}examples?\b", _I)
 _YES_NO = re.compile(r"(?:^|^[^?,]{1,40},)\s*(?:is|are|was|were|does|do|did|can|could|should|will|would|has|have|had)\b",
                      _I)  # "Is …?", "On a rational level, is …?"
 _WHAT_IT_DOES = re.compile(r"^\s*what\s+(?:does|do)\s+.+\s+do\s*\??\s*$", _I)
@@ -562,7 +567,8 @@ def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None
     all it asks about."""
     pieces = [piece.strip() for piece in _question_pieces(question) if len(content_words(piece)) >= 2]
     parts = tuple(analyse(piece, idf, titles) for piece in _with_defined_term(pieces)) if len(pieces) > 1 else ()
-    wants_code = bool(_CODE_CUE.search(_QUOTED.sub(" ", question)))  # not "gives 'command not found'"
+    # not "gives 'command not found'", nor "I ran the smtplib example from the tutorial …"
+    wants_code = bool(_CODE_CUE.search(_REFERRED_EXAMPLE.sub(" ", _QUOTED.sub(" ", question))))
     # A question asking for code wants the code, not the one fact a type names ("Show me how to work out how many
     # days old someone is": a date computation, not a number); so does one asking how to find it out ("How can I see
     # how many calls hit the cache?", "How do I find out which URL the page came from?", "How does my function find

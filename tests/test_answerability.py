@@ -358,12 +358,17 @@ def test_code_questions_are_recognised():
     assert not analyse("How can my program read its command-line arguments from a file?").wants_code
     # … unless the command line is what is asked for
     assert analyse("I saved the script as call_stack.d. What command line runs it against my program?").wants_code
+    assert analyse("I saved it as calls.stp. What's the command line to run it while my test.py executes?").wants_code
     # Text the question quotes, such as an error message, asks for nothing.
     assert not analyse("Typing python gives 'command not found', but python3 works. Why?").wants_code
     assert analyse("What's the command for 'x'?").wants_code
     # "For example" gives an example of the asker's; it asks for none.
     assert not analyse("If I set a Counter entry to 0, for example c['apples'] = 0, does the key go?").wants_code
     assert analyse("Give me an example of a Counter whose count drops to zero.").wants_code
+    # … nor does an example the asker refers to ("the server example in the socket HOWTO"), unless asked for again
+    assert not analyse("The server example in the sockets HOWTO calls listen(5). What does the 5 control?").wants_code
+    assert not analyse("I copied the cookbook example that logs to /tmp/app.log and it fails on Windows. Why?").wants_code
+    assert analyse("Show me the smallest example of a class that uses a custom metaclass.").wants_code
     # … and so does one asking what the call or expression is, written out
     assert analyse("I'd like only the level and the message. What's the basicConfig call for that?").wants_code
     assert analyse("What's the shortest expression that gives me a Counter with only the positive counts?").wants_code
