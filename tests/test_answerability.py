@@ -2487,6 +2487,18 @@ TEMPLATES = (
     "supplied in a dictionary or a keyword argument.\n")
 
 
+def test_a_language_the_asker_comes_from_is_no_name_the_pages_must_write():
+    # "Coming from PHP and Perl, I know associative arrays and hashes. Is a Python dict …?", "Out of PHP habit I typed
+    # $total = 0 …": what the asker knows, not what they ask about; a name no page holds elsewhere still is asked about.
+    idf = bm25_idf(lambda term: 0 if term in {"", "php", "perl", "rust"} else 5, 100)  # no passage holds these
+    assert analyse("Coming from PHP and Perl, I know associative arrays. Is a Python dict the same kind of structure?",
+                   idf).unknown == ()
+    assert analyse("Out of PHP habit I typed $total = 0 and got a SyntaxError. Which characters are not allowed?",
+                   idf).unknown == ()
+    assert analyse("Can I write a Python extension module in Rust instead of C?", idf).unknown == ("Rust",)
+    assert analyse("Is a Python dict the same kind of structure as a PHP associative array?", idf).unknown == ("PHP",)
+
+
 def test_a_tool_given_as_the_example_of_what_is_asked_for_is_unknown_when_no_page_holds_it():
     # "… for example with a sampling profiler such as py-spy (py-spy top …)?": a tool's name, hyphenated or not,
     # given as the example asked for; pages that never write it do not answer (the profiler words alone would).
