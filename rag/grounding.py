@@ -8,6 +8,7 @@ and for choosing what a decline quotes.
 
 from __future__ import annotations
 
+import keyword
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,10 +17,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rag.question import (
-    AMOUNT, CARRIED_TYPES, DEFINITION, EXPANSION, NUMBER, PERCENTAGE, PERSON, YES_NO, Question, asked_acronym,
-    asks_how, carries, entry_title, mentions, names_another_doer, says_literally, stemmed_terms, titled_by,
+    AMOUNT, CALL_ARGUMENTS, CARRIED_TYPES, DEFINITION, EXPANSION, NUMBER, PERCENTAGE, PERSON, YES_NO, Question,
+    asked_acronym, asks_how, carries, entry_title, mentions, names_another_doer, says_literally, stemmed_terms,
+    titled_by,
 )
-from rag.text import stemmer, terms
+from rag.text import content_words, stemmer, terms
 from rag.units import (
     CELL_SEPARATOR, CODE, ITEM, LABEL, METADATA, ROW, SENTENCE, Unit, entry_text, field_key, field_words, inline_lead_in,
 )
@@ -525,16 +527,11 @@ _SUBJECT_BEFORE = re.compile(r"^(?:it|they|he|she|this|these)\s", re.IGNORECASE)
 
 def names_a_parameter(signature_text: str, text: str) -> bool:
     """Does ``text`` speak of a parameter of the call the sentence before writes ("itertools.tee(iter, [n])
-    replicates an iterator …" / "If you don't supply a value for n, the default is 2."): it goes on about that call."""
+    replicates an iterator …" / "If you don't supply a value for n, the default is 2."): it goes on about that call.
+    A stop word ("a", "in") or a Python keyword ("None") in the brackets is no parameter's name."""
     return any(re.search(rf"(?<![\w.]){re.escape(name)}(?![\w(])", text)
-               for params in _SIGNATURE.findall(signature_text)
-               for name in re.findall(r"[A-Za-z_]\w*", params) if name.lower() not in _NOT_PARAMETERS)
-
-
-# A call with its parameters: "itertools.tee(iter, [n])", "round(number[, ndigits])"
-_SIGNATURE = re.compile(r"\b[A-Za-z_][\w.]*\(([^()]{1,80})\)")
-_NOT_PARAMETERS = {"a", "i", "an", "and", "or", "in", "is", "it", "on", "to", "as", "at", "by", "of", "if", "the",
-                   "none", "true", "false"}
+               for params in CALL_ARGUMENTS.findall(signature_text)
+               for name in re.findall(r"[A-Za-z_]\w*", params) if content_words(name) and not keyword.iskeyword(name))
 
 
 def is_how_to(question: Question) -> bool:

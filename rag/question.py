@@ -691,8 +691,10 @@ _BACKGROUND = re.compile(r"\b(?:coming|moving|switching|came|come)\s+(?:over\s+)
                          r"|\bout\s+of\s+(?:an?\s+)?(?:old\s+)?(?-i:[A-Z])[\w#+]*\s+habits?\b", _I)
 
 
+# What a call's brackets hold: its arguments ("Enum('Level', 'LOW MEDIUM HIGH')"), or a signature's parameters
+# ("itertools.tee(iter, [n])": rag.grounding.names_a_parameter)
+CALL_ARGUMENTS = re.compile(r"\w\(([^()]{1,200})\)")
 # "Enum('Level', 'LOW MEDIUM HIGH')", "level = 'MEDIUM'": a string the asker's code passes or assigns is their data
-_CALL_ARGUMENTS = re.compile(r"\w\(([^()]{1,200})\)")
 _ASSIGNED_STRING = re.compile(rf"\w\s*=\s*({_QUOTED.pattern})")
 
 
@@ -700,7 +702,7 @@ def _askers_strings(question: str) -> list[tuple[int, int]]:
     """Where the strings the asker's code passes or assigns are in the question (start, end): no name in them is one
     the pages must write, as a proper name or as an acronym."""
     spans = [(call.start(1) + string.start(), call.start(1) + string.end())
-             for call in _CALL_ARGUMENTS.finditer(question) for string in _QUOTED.finditer(call.group(1))]
+             for call in CALL_ARGUMENTS.finditer(question) for string in _QUOTED.finditer(call.group(1))]
     return spans + [match.span(1) for match in _ASSIGNED_STRING.finditer(question)]
 
 
