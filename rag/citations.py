@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rag.grounding import carries_answer, carries_on, covers, names_found, question_vector, tells_what_is_asked
-from rag.text import citation_marks, fenced_spans, is_index, overlap, split_sentences, without_citation_marks
+from rag.text import citation_marks, fenced_spans, is_code, overlap, split_sentences, without_citation_marks
 from rag.question import EXPANSION
 from rag.units import CODE, HEADING, SENTENCE, Unit, passage_units, units_of, with_documents
 
@@ -89,7 +89,7 @@ class MarkerRewriter:
 
         def outside(match: re.Match[str]) -> str:
             at = start + match.start()
-            kept = is_index(self._seen, at) or any(a <= at < b for a, b in code)  # "sys.argv[0]", code as written
+            kept = is_code(self._seen, at) or any(a <= at < b for a, b in code)  # "sys.argv[0]", code as written
             return match.group(0) if kept else self._renumber(match)
 
         return MARKER.sub(outside, text)

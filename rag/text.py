@@ -110,14 +110,23 @@ def _without_emphasis(text: str) -> str:
     return re.sub(r"(?<![\w\[])_(\w(?:.*?[^\s\[])?)_(?![\w\]])", r"\1", text)
 
 
-# A bracketed number is an answer's citation mark ("… [1]"), a document's footnote mark ("the paper[1]") or an index
-# after code, kept as written ("sys.argv[0]", "heap[0]", "my_list[5]", "f()[2]", "x[1]").
+# A bracketed number is an answer's citation mark ("… [1]"), a document's footnote mark ("the paper[1]") or code,
+# kept as written: an index after code ("sys.argv[0]", "heap[0]", "my_list[5]", "f()[2]", "x[1]") or a list
+# assigned or passed to a call ("x = [1, 2]", "reduce(lambda x, y: x+y, [1, 2, 3, 4, 5])").
 _BRACKETED_NUMBER = re.compile(r"\[(\d+)\]")
 _CODE_TAIL = re.compile(r"[\w.()\[\]]*$")
+_NUMBER_LIST = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
+_ASSIGNED = re.compile(r"\w\s*=\s*$")  # "x = [1, 2]"; not the grammar's "::=" ending a claim
+_OPEN_CALL = re.compile(r"\w\([^()\n]*$")  # a call's brackets still open on this line: "reduce(lambda x, y: "
 
 
-def is_index(text: str, at: int) -> bool:
-    """Is the bracketed number at ``at`` of ``text`` an index written after code, not a citation or footnote mark?"""
+def is_code(text: str, at: int) -> bool:
+    """Is the bracketed number (or list of numbers) at ``at`` of ``text`` code, not a citation or footnote mark?"""
+    if not (listed := _NUMBER_LIST.match(text, at)):
+        return False
+    line = text[text.rfind("\n", 0, at) + 1:at]
+    if _ASSIGNED.search(line) or (_OPEN_CALL.search(line) and text[listed.end():listed.end() + 1] in (")", ",")):
+        return True
     if not (match := _BRACKETED_NUMBER.match(text, at)):
         return False
     before = re.sub(r"(?:\[\d+\])+$", "", _CODE_TAIL.search(text, max(0, at - 80), at).group(0))
@@ -127,13 +136,13 @@ def is_index(text: str, at: int) -> bool:
 
 def citation_marks(text: str) -> list[re.Match[str]]:
     """The [n] marks of ``text`` that cite (or, in a document, footnote) something: not the indices after code."""
-    return [match for match in _BRACKETED_NUMBER.finditer(text) if not is_index(text, match.start())]
+    return [match for match in _BRACKETED_NUMBER.finditer(text) if not is_code(text, match.start())]
 
 
 def sub_citation_marks(text: str, replace: Callable[[re.Match[str]], str]) -> str:
     """``text`` with each citation mark replaced by ``replace(match)``; indices after code stay as written."""
     return _BRACKETED_NUMBER.sub(
-        lambda match: match.group(0) if is_index(text, match.start()) else replace(match), text)
+        lambda match: match.group(0) if is_code(text, match.start()) else replace(match), text)
 
 
 def without_citation_marks(text: str) -> str:

@@ -164,6 +164,20 @@ def test_an_index_after_code_in_prose_is_code_not_a_marker():
                               ("The smallest is heap[0], and my_list[2] the third.", [2])]
 
 
+def test_a_list_of_numbers_passed_or_assigned_in_prose_is_code_not_markers():
+    # The functools docs: "For example, reduce(lambda x, y: x+y, [1, 2, 3, 4, 5]) calculates ((((1+2)+3)+4)+5)." was
+    # quoted as "reduce(lambda x, y: x+y, [1][2][3][4][5])": five citations the answer never made. A list after "="
+    # is code too; "[1, 2]" after a claim still cites both passages.
+    rewriter = MarkerRewriter(passages=5)
+    out = rewriter.feed("For example, reduce(lambda x, y: x+y, [1, 2, 3, 4, 5]) calculates ((((1+2)+3)+4)+5) [4]. ") \
+        + rewriter.feed("Then x = [1, 2] and f([3], 5) hold it [5, 2].") + rewriter.flush()
+    assert out == ("For example, reduce(lambda x, y: x+y, [1, 2, 3, 4, 5]) calculates ((((1+2)+3)+4)+5) [1]. "
+                   "Then x = [1, 2] and f([3], 5) hold it [2][3].")
+    assert rewriter.order == [4, 5, 2]
+    assert claims_of(out) == [("For example, reduce(lambda x, y: x+y, [1, 2, 3, 4, 5]) calculates ((((1+2)+3)+4)+5).",
+                               [1]), ("Then x = [1, 2] and f([3], 5) hold it.", [2, 3])]
+
+
 def test_a_claim_goes_on_after_an_abbreviation_before_a_word_in_lower_case():
     # "… built-in exceptions such as ValueError, TypeError etc. may also be raised) [1].": one quoted sentence, as the
     # units are split; cut after "etc." its first half cited nothing and the evidence went uncited. A sentence that
