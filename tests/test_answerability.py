@@ -3074,6 +3074,17 @@ def test_a_cue_word_in_the_passive_does_not_make_a_phrase_name_a_document():
     assert named_documents("The JSON encoder page says NaN is allowed. Why?", titles).keys() == {"json.html"}
 
 
+def test_a_possessive_after_a_phrase_does_not_make_it_name_a_document():
+    # "How do I write the annotation for a function's return type …": the possessive is the function's, so nothing
+    # names the page titled "Annotations Best Practices", and "annotation" stays a word the answer must say (it was
+    # taken out of the question and the tutorial's "Return annotations are defined by a literal ->, …" was declined).
+    # "Who is the starter pack's author?" still names the pack.
+    titles = {"howto/annotations.html": "Annotations Best Practices", "pack.md": "AI Alignment Starter Pack"}
+    assert named_documents("How do I write the annotation for a function's return type in a def line, and where "
+                           "exactly does it go?", titles) == {}
+    assert named_documents("Who is the starter pack's author?", titles).keys() == {"pack.md"}
+
+
 @pytest.mark.skipif(not (PYDOCS / "howto" / "regex.html").is_file(), reason="the pydocs set is not on this machine")
 def test_a_backslash_escape_asked_about_is_answered_from_its_own_entry(fresh_assistant):
     # "\S" and "\s" differ only in case, and so do the sentences of their entries in the regex HOWTO ("Matches any
