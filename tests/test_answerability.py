@@ -1956,6 +1956,14 @@ def test_a_name_the_asker_gives_their_own_code_need_not_be_written_by_the_pages(
                   "every player's inventory. Why?", "just a single list would be shared by all Dog instances")
 
 
+def test_a_number_literal_with_underscores_is_no_code_name():
+    # "Can I also write 0x_FF_FF, and is 1__000 …?" asks whether the literal is valid; no page writes it, and the
+    # lexical analysis' "One underscore can occur between digits, and after base specifiers like 0x." was declined.
+    assert analyse("I know 1_000_000 is allowed. Can I also write 0x_FF_FF, and is 1__000 with two underscores in a "
+                   "row OK?").names == ()
+    assert analyse("Is 0x_FF_FF valid, and what does int_max_str_digits limit?").names == ("int_max_str_digits",)
+
+
 def test_the_title_of_a_folder_index_page_names_that_part_of_the_site_not_the_page():
     # "the Python language reference" is the title of reference/index.html, which only lists the reference's
     # pages: what the reference says is on those pages (reference/datamodel.html defines containers).
