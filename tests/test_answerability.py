@@ -1956,6 +1956,16 @@ def test_a_name_the_asker_gives_their_own_code_need_not_be_written_by_the_pages(
                   "every player's inventory. Why?", "just a single list would be shared by all Dog instances")
 
 
+def test_a_one_word_title_is_not_named_by_a_question_holding_its_word():
+    # "… pressing it mid-line does nothing of the sort": a title of one word ("Sorting HOW TO") is in many a question
+    # that means no page; the search was held to the Sorting HOWTO and the tutorial's answer declined. A question
+    # holding every word of a longer title still names it.
+    titles = {"howto/sorting.html": "Sorting HOW TO", "overview.md": "AI Alignment Overview"}
+    assert named_documents("The tutorial says Ctrl-C at the >>> prompt throws away the line I'm typing, but in my "
+                           "terminal it does nothing of the sort. What could be getting in the way?", titles) == {}
+    assert named_documents("When was the AI Alignment Overview published?", titles).keys() == {"overview.md"}
+
+
 def test_a_number_literal_with_underscores_is_no_code_name():
     # "Can I also write 0x_FF_FF, and is 1__000 …?" asks whether the literal is valid; no page writes it, and the
     # lexical analysis' "One underscore can occur between digits, and after base specifiers like 0x." was declined.
