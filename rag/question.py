@@ -678,7 +678,8 @@ def _names_written(question: str) -> list[re.Match[str]]:
     if not matches:
         return []
     own = own_names(question)
-    theirs = _askers_strings(question) + [match.span() for match in _BACKGROUND.finditer(question)]
+    theirs = (_askers_strings(question) + [match.span() for match in _BACKGROUND.finditer(question)]
+              + _askers_setting(question))
     return [m for m in matches
             if not (m.group(1) and re.search(r"[.?!:;]\s*$", question[: m.start() + 1]))
             and (m.group(1) or m.group(2)) not in own
@@ -690,6 +691,25 @@ def _names_written(question: str) -> list[re.Match[str]]:
 _BACKGROUND = re.compile(r"\b(?:coming|moving|switching|came|come)\s+(?:over\s+)?from\s+(?-i:[A-Z])[\w#+]*"
                          r"(?:(?:\s*,\s*|\s+(?:and|or)\s+)(?-i:[A-Z])[\w#+]*)*"
                          r"|\bout\s+of\s+(?:an?\s+)?(?:old\s+)?(?-i:[A-Z])[\w#+]*\s+habits?\b", _I)
+
+
+# "I'm on a Mac", "on my Ubuntu box", "I'm on a Fedora / Red Hat server", "our CI machines": where the asker works,
+# told before they ask; the pages need not name it. Asked about ("How do I install Python on my Android phone?") it is
+# what the pages must write, and so is a platform the asker did something on ("I installed Python myself on my Mac;
+# how do I uninstall it?"), which the answer is for.
+_NAME = r"(?-i:[A-Z])[\w+#-]*"
+_SETTING = re.compile(rf"\b(?:I'?m|I\s+am|we'?re|we\s+are)\s+(?:on|using|running)\s+(?:an?\s+)?{_NAME}"
+                      rf"(?:\s*/\s*{_NAME}(?:\s+{_NAME})?)?"
+                      rf"|\b(?:my|our|the)\s+{_NAME}\s+(?:machines?|servers?|box(?:es)?|laptops?|logs?|pipelines?|"
+                      r"runners?|containers?)\b", _I)
+
+
+def _askers_setting(question: str) -> list[tuple[int, int]]:
+    """Where the question's setup (before its asking clause) says where the asker works (_SETTING). Python-docs set:
+    1645 -> 1650 of 2587 cited, 171 -> 165 falsely declined, declined unchanged."""
+    asked = asked_clause(question)
+    setup = len(question) - len(asked) if question.endswith(asked) else 0
+    return [match.span() for match in _SETTING.finditer(question[:setup])]
 
 
 # What a call's brackets hold: its arguments ("Enum('Level', 'LOW MEDIUM HIGH')"), or a signature's parameters
@@ -1123,7 +1143,7 @@ def acronyms(question: str) -> tuple[str, ...]:
     if sum(ch.isupper() for ch in letters) > len(letters) / 2:
         return ()
     written = [m for m in _ACRONYM.finditer(question) if not offered_as_example(question, m.start(1))]
-    data = _askers_strings(question) if written else []
+    data = _askers_strings(question) + _askers_setting(question) if written else []
     written = [m for m in written if not any(start <= m.start(1) < end for start, end in data)]
     return tuple(dict.fromkeys(m.group(1) for m in written
                                if m.group(1).lower() not in _FRAME_WORDS and not _HEX_DIGITS.fullmatch(m.group(1))))

@@ -1956,6 +1956,18 @@ def test_a_name_the_asker_gives_their_own_code_need_not_be_written_by_the_pages(
                   "every player's inventory. Why?", "just a single list would be shared by all Dog instances")
 
 
+def test_where_the_asker_works_told_before_they_ask_is_no_name_the_pages_must_write():
+    # "I'm on a Fedora / Red Hat server …", "… our CI machines can't reach": the asker's platform or setup, not what
+    # they ask about; the FAQ's "For Red Hat, install the python-devel RPM …" was declined for never naming Fedora.
+    assert proper_names("I'm on a Fedora / Red Hat server and compiling a C extension module fails because files "
+                        "Python needs aren't there. What do I have to install?") == ("Python",)
+    assert acronyms("My module talks to a payment provider's web API, which our CI machines can't reach. How can I "
+                    "still test the module on its own there?") == ("API",)
+    # Asked about, or what the asker did something on, the platform is what the answer is for.
+    assert "Android" in proper_names("How do I install Python on my Android phone?")
+    assert "Mac" in proper_names("I installed Python myself on my Mac; how do I uninstall it?")
+
+
 def test_a_one_word_title_is_not_named_by_a_question_holding_its_word():
     # "… pressing it mid-line does nothing of the sort": a title of one word ("Sorting HOW TO") is in many a question
     # that means no page; the search was held to the Sorting HOWTO and the tutorial's answer declined. A question
