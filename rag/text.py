@@ -112,11 +112,15 @@ def _without_emphasis(text: str) -> str:
 
 # A bracketed number is an answer's citation mark ("… [1]"), a document's footnote mark ("the paper[1]") or code,
 # kept as written: an index after code ("sys.argv[0]", "heap[0]", "my_list[5]", "f()[2]", "x[1]") or a list
-# assigned or passed to a call ("x = [1, 2]", "reduce(lambda x, y: x+y, [1, 2, 3, 4, 5])").
+# assigned, compared or passed to a call ("x = [1, 2]", "[1,2] < [1,2,3] is true", "reduce(lambda x, y: x+y, [1, 2,
+# 3, 4, 5])").
 _BRACKETED_NUMBER = re.compile(r"\[(\d+)\]")
 _CODE_TAIL = re.compile(r"[\w.()\[\]]*$")
 _NUMBER_LIST = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
-_ASSIGNED = re.compile(r"\w\s*=\s*$")  # "x = [1, 2]"; not the grammar's "::=" ending a claim
+# An operand: after "x =", a comparison or "+" spaced as in code, or before one; not after the grammar's "::=",
+# "80%+" or C's "PyObject *" ending a claim
+_OPERAND_BEFORE = re.compile(r"(?:\w\s*=|\s(?:[<>!=]=|[<>+]))\s*$")
+_OPERAND_AFTER = re.compile(r"\s+(?:[<>!=]=|[<>+])\s")
 _OPEN_CALL = re.compile(r"\w\([^()\n]*$")  # a call's brackets still open on this line: "reduce(lambda x, y: "
 
 
@@ -125,7 +129,8 @@ def is_code(text: str, at: int) -> bool:
     if not (listed := _NUMBER_LIST.match(text, at)):
         return False
     line = text[text.rfind("\n", 0, at) + 1:at]
-    if _ASSIGNED.search(line) or (_OPEN_CALL.search(line) and text[listed.end():listed.end() + 1] in (")", ",")):
+    if (_OPERAND_BEFORE.search(line) or _OPERAND_AFTER.match(text, listed.end())
+            or _OPEN_CALL.search(line) and text[listed.end():listed.end() + 1] in (")", ",")):
         return True
     if not (match := _BRACKETED_NUMBER.match(text, at)):
         return False

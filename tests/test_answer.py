@@ -164,7 +164,7 @@ def test_an_index_after_code_in_prose_is_code_not_a_marker():
                               ("The smallest is heap[0], and my_list[2] the third.", [2])]
 
 
-def test_a_list_of_numbers_passed_or_assigned_in_prose_is_code_not_markers():
+def test_a_list_of_numbers_passed_assigned_or_compared_in_prose_is_code_not_markers():
     # The functools docs: "For example, reduce(lambda x, y: x+y, [1, 2, 3, 4, 5]) calculates ((((1+2)+3)+4)+5)." was
     # quoted as "reduce(lambda x, y: x+y, [1][2][3][4][5])": five citations the answer never made. A list after "="
     # is code too; "[1, 2]" after a claim still cites both passages.
@@ -176,6 +176,10 @@ def test_a_list_of_numbers_passed_or_assigned_in_prose_is_code_not_markers():
     assert rewriter.order == [4, 5, 2]
     assert claims_of(out) == [("For example, reduce(lambda x, y: x+y, [1, 2, 3, 4, 5]) calculates ((((1+2)+3)+4)+5).",
                                [1]), ("Then x = [1, 2] and f([3], 5) hold it.", [2, 3])]
+    # … and so are lists compared: "(for example, [1,2] < [1,2,3] is true)" was quoted as "[2][3] < [2][3][4]".
+    rewriter = MarkerRewriter(passages=5)
+    out = rewriter.feed("The shorter is first (for example, [1,2] < [1,2,3] is true) [4].") + rewriter.flush()
+    assert out == "The shorter is first (for example, [1,2] < [1,2,3] is true) [1]."
 
 
 def test_a_claim_goes_on_after_an_abbreviation_before_a_word_in_lower_case():
