@@ -117,9 +117,9 @@ def _without_emphasis(text: str) -> str:
 _BRACKETED_NUMBER = re.compile(r"\[(\d+)\]")
 _CODE_TAIL = re.compile(r"[\w.()\[\]]*$")
 _NUMBER_LIST = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
-# An operand: after "x =", a comparison or "+" spaced as in code, or before one; not after the grammar's "::=",
-# "80%+" or C's "PyObject *" ending a claim
-_OPERAND_BEFORE = re.compile(r"(?:\w\s*=|\s(?:[<>!=]=|[<>+]))\s*$")
+# An operand: after "x =" or "x +=", a comparison or "+" spaced as in code, or before one; not after the grammar's
+# "::=", "80%+" or C's "PyObject *" ending a claim
+_OPERAND_BEFORE = re.compile(r"(?:\w\s*(?:[-+*/%&|^@]|//|\*\*|<<|>>)?=|\s(?:[<>!=]=|[<>+]))\s*$")
 _OPERAND_AFTER = re.compile(r"\s+(?:[<>!=]=|[<>+])\s")
 _OPEN_CALL = re.compile(r"\w\([^()\n]*$")  # a call's brackets still open on this line: "reduce(lambda x, y: "
 

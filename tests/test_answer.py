@@ -178,8 +178,10 @@ def test_a_list_of_numbers_passed_assigned_or_compared_in_prose_is_code_not_mark
                                [1]), ("Then x = [1, 2] and f([3], 5) hold it.", [2, 3])]
     # … and so are lists compared: "(for example, [1,2] < [1,2,3] is true)" was quoted as "[2][3] < [2][3][4]".
     rewriter = MarkerRewriter(passages=5)
-    out = rewriter.feed("The shorter is first (for example, [1,2] < [1,2,3] is true) [4].") + rewriter.flush()
-    assert out == "The shorter is first (for example, [1,2] < [1,2,3] is true) [1]."
+    out = rewriter.feed("The shorter is first (for example, [1,2] < [1,2,3] is true) [4]. ") \
+        + rewriter.feed("And a_list += [1, 2, 3] extends it [2].") + rewriter.flush()
+    assert out == ("The shorter is first (for example, [1,2] < [1,2,3] is true) [1]. "
+                   "And a_list += [1, 2, 3] extends it [2].")
 
 
 def test_a_claim_goes_on_after_an_abbreviation_before_a_word_in_lower_case():
