@@ -32,6 +32,11 @@ def test_a_documents_footnote_marks_are_dropped_but_indices_after_code_kept():
     assert clean_line("as the paper[1] shows [2]. Next.[3]") == "as the paper shows. Next."
     assert clean_line("When -m module is used, sys.argv[0] is set") == "When -m module is used, sys.argv[0] is set"
     assert clean_line("heap[0], my_list[5], f()[2] and x[1]") == "heap[0], my_list[5], f()[2] and x[1]"
+    # … and so are a list or index inside a call, assigned or compared: the tutorial's sort key was quoted and indexed
+    # as "lambda pair: pair", and "b'123'[1] == b'2'" as "b'123' == b'2'".
+    for code in (">>> pairs.sort(key=lambda pair: pair[1])", "In Python 2, b'123'[1] == b'2'", ">>> a_list += [1]",
+                 "f(iterA[0], iterB[0]), f(iterA[1], iterB[1])"):
+        assert clean_line(code) == code
 
 
 def test_negative_contractions_are_function_words():
