@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -46,17 +47,22 @@ def server(tmp_path_factory, embedder):
     shutil.copytree(CORPUS, tmp / "corpus")
     keys = {"reader-app": {"role": "reader", "key_hash": hash_api_key(READER_KEY)},
             "editor-app": {"role": "editor", "key_hash": hash_api_key(EDITOR_KEY)}}
-    dead = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there: the openai backend is down
-    settings = make_settings(tmp, host="127.0.0.1", port=free_port(), api_keys=keys, max_file_mb=UPLOAD_LIMIT_MB,
-                             openai_base_url=dead)
-    assistant = Assistant(settings, embedder=embedder)
-    assert len(assistant.index().added) == 3
-    access = load_access(settings)
-    demo = build_app(assistant, access)
-    launch(demo, settings, access, assistant, prevent_thread_lock=True, quiet=True)
-    root = f"http://127.0.0.1:{settings.port}"
-    yield ApiServer(f"{root}/v1", root, assistant, tmp / "corpus")
-    demo.close()
+    # The openai backend is down: its port is bound for the whole session but never listens, so connections are
+    # refused and no fake backend a later test starts on port 0 is handed it (a released port was, once: the "down"
+    # backend then answered 401).
+    with socket.socket() as reserved:
+        reserved.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{reserved.getsockname()[1]}/v1"
+        settings = make_settings(tmp, host="127.0.0.1", port=free_port(), api_keys=keys, max_file_mb=UPLOAD_LIMIT_MB,
+                                 openai_base_url=dead)
+        assistant = Assistant(settings, embedder=embedder)
+        assert len(assistant.index().added) == 3
+        access = load_access(settings)
+        demo = build_app(assistant, access)
+        launch(demo, settings, access, assistant, prevent_thread_lock=True, quiet=True)
+        root = f"http://127.0.0.1:{settings.port}"
+        yield ApiServer(f"{root}/v1", root, assistant, tmp / "corpus")
+        demo.close()
 
 
 def openai_client(server, key: str):
