@@ -2557,6 +2557,10 @@ def test_a_tool_given_as_the_example_of_what_is_asked_for_is_unknown_when_no_pag
     idf = bm25_idf(lambda term: 0 if term in {"", "py-bt"} else 5, 100)
     assert analyse("How can I print the stack of a hung process from gdb, for example with the py-bt command from "
                    "the python-gdb.py extension?", idf).unknown == ("py-bt",)
+    # … or written with the name used from it ("for example joblib.Memory or diskcache"): the package it comes from
+    idf = bm25_idf(lambda term: 0 if term in {"", "joblib", "diskcach"} else 5, 100)
+    assert analyse("Can lru_cache keep its entries on disk, or which decorator do people use for a persistent memo "
+                   "cache, for example joblib.Memory or diskcache?", idf).unknown == ("joblib", "diskcache")
 
 
 def test_a_call_offered_as_the_one_asked_about_must_be_on_the_page(fresh_assistant):
