@@ -412,6 +412,22 @@ def _example_asked_about(question: str, match: re.Match[str]) -> bool:
             or bool(_ASKS_CALL.search(asked)))
 
 
+# "Is there a method on the Logger object that hands me that child directly, such as log.getChild('pool')?", "Is
+# there a file method for that, like f.writelines(lines)?": a method called on the asker's object, offered as the one
+# asked whether there is. The object is theirs; the method is the API's, which a page answering writes. Not one showing
+# how the asker calls their own ("can I still call it through an instance, like obj.helper(2)?").
+_METHOD_CALL = re.compile(r"(?<![\w.])([a-z_]\w*)\.([A-Za-z_]\w*)\(")
+
+
+def _example_methods(question: str) -> list[str]:
+    """The methods the question offers as examples, called on an object of the asker's (see _METHOD_CALL).
+    Python-docs set: 500 -> 502 of 656 declined, nothing else moved."""
+    return [match.group(2) for match in _METHOD_CALL.finditer(question)
+            if offered_as_example(question, match.start()) and match.group(1) not in sys.stdlib_module_names
+            and not hasattr(builtins, match.group(1)) and not re.search(rf"\bimport\s+{match.group(1)}\b", question)
+            and _ASKS_WHETHER_ONE.search(_CLAUSE_END.split(question[: match.start()])[-1])]
+
+
 # Names from code: dotted ("os.walk", "Counter.most_common") or with an underscore ("rel_tol", "__slots__").
 # … and a plain name written as a call ("remove()", "eval()"), whose entry is titled by its signature ("list.remove(x)")
 # … but not a file in a path ("/run/myapp/api.sock", "C:\logs\app.log": 160 falsely declined instead of 161 of 2305)
@@ -607,7 +623,7 @@ def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None
                                 and not _DONE_WITHOUT.search(question[: m.start()])
                                 and not missing.intersection(m.group(0).split("."))
                                 and not _WEB_ADDRESS.match(m.group(0)))
-                  | dict.fromkeys(_ESCAPE.findall(asked)))
+                  | dict.fromkeys(_ESCAPE.findall(asked)) | dict.fromkeys(_example_methods(question)))
     unknown = _unknown_names(question, idf, focus) if idf and not parts else ()
     unseen = idf([""])[0] if idf else 0.0  # the IDF of a term no passage holds
     # The most specific word asked about, not one of what the asker compares it with (see _COMPARISON)
