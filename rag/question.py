@@ -416,15 +416,14 @@ def _example_asked_about(question: str, match: re.Match[str]) -> bool:
 # there a file method for that, like f.writelines(lines)?": a method called on the asker's object, offered as the one
 # asked whether there is. The object is theirs; the method is the API's, which a page answering writes. Not one showing
 # how the asker calls their own ("can I still call it through an instance, like obj.helper(2)?").
-_METHOD_CALL = re.compile(r"(?<![\w.])([a-z_]\w*)\.([A-Za-z_]\w*)\(")
+_METHOD_CALL = re.compile(r"(?<![\w.])([A-Za-z_]\w*)\.([A-Za-z_]\w*)\(")
 
 
 def _example_methods(question: str) -> list[str]:
     """The methods the question offers as examples, called on an object of the asker's (see _METHOD_CALL).
     Python-docs set: 500 -> 502 of 656 declined, nothing else moved."""
     return [match.group(2) for match in _METHOD_CALL.finditer(question)
-            if offered_as_example(question, match.start()) and match.group(1) not in sys.stdlib_module_names
-            and not hasattr(builtins, match.group(1)) and not re.search(rf"\bimport\s+{match.group(1)}\b", question)
+            if offered_as_example(question, match.start()) and _askers_object(question, match.group(1))
             and _ASKS_WHETHER_ONE.search(_CLAUSE_END.split(question[: match.start()])[-1])]
 
 
@@ -559,10 +558,15 @@ def _called_on_askers_object(question: str, match: re.Match[str]) -> bool:
     module of the standard library, no built-in and not imported by the question? No page writes it; the question's
     words say what it does. One written alone may be an API asked about ("… through pattern.groupindex?")."""
     name = match.group(0)
-    first = name.split(".")[0]
-    return ("." in name and first.islower() and first not in sys.stdlib_module_names and not hasattr(builtins, first)
-            and not re.search(rf"\bimport\s+{re.escape(first)}\b", question)
+    return ("." in name and _askers_object(question, name.split(".")[0])
             and re.match(r"\((?!\))|\[", question[match.end():]) is not None)
+
+
+def _askers_object(question: str, name: str) -> bool:
+    """Is the name a variable of the asker's code: lower-case, no module of the standard library, no built-in and not
+    imported by the question?"""
+    return (name.islower() and name not in sys.stdlib_module_names and not hasattr(builtins, name)
+            and not re.search(rf"\bimport\s+{re.escape(name)}\b", question))
 
 
 def _with_defined_term(pieces: list[str]) -> list[str]:
