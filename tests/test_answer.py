@@ -153,7 +153,7 @@ def test_brackets_inside_code_blocks_are_code_not_markers():
     assert claims_of(out) == [("Use it:", [1]), (">>> list(range(3, 6))\n[3, 4, 5]\n>>> x[1]", [1]), ("Then.", [2])]
 
 
-def test_an_index_after_code_in_prose_is_code_not_a_marker():
+def test_an_index_or_a_list_written_as_code_in_prose_is_code_not_a_marker():
     # "sys.argv[0]" and "heap[0]" quoted from the Python docs keep their index; the marks after them still cite.
     rewriter = MarkerRewriter(passages=3)
     out = rewriter.feed("With -m, sys.argv[0] is the module's name [3]. The smallest is heap[0], and my_list[2] the") \
@@ -162,12 +162,9 @@ def test_an_index_after_code_in_prose_is_code_not_a_marker():
                    "The smallest is heap[0], and my_list[2] the third [2].")
     assert claims_of(out) == [("With -m, sys.argv[0] is the module's name.", [1]),
                               ("The smallest is heap[0], and my_list[2] the third.", [2])]
-
-
-def test_a_list_of_numbers_passed_assigned_or_compared_in_prose_is_code_not_markers():
-    # The functools docs: "For example, reduce(lambda x, y: x+y, [1, 2, 3, 4, 5]) calculates ((((1+2)+3)+4)+5)." was
-    # quoted as "reduce(lambda x, y: x+y, [1][2][3][4][5])": five citations the answer never made. A list after "="
-    # is code too; "[1, 2]" after a claim still cites both passages.
+    # … and so are lists of numbers passed to a call, assigned or compared. The functools docs' "For example,
+    # reduce(lambda x, y: x+y, [1, 2, 3, 4, 5]) calculates ((((1+2)+3)+4)+5)." was quoted as "reduce(lambda x, y: x+y,
+    # [1][2][3][4][5])": five citations the answer never made. "[1, 2]" after a claim still cites both passages.
     rewriter = MarkerRewriter(passages=5)
     out = rewriter.feed("For example, reduce(lambda x, y: x+y, [1, 2, 3, 4, 5]) calculates ((((1+2)+3)+4)+5) [4]. ") \
         + rewriter.feed("Then x = [1, 2] and f([3], 5) hold it [5, 2].") + rewriter.flush()

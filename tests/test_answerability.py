@@ -2563,18 +2563,6 @@ def test_a_tool_given_as_the_example_of_what_is_asked_for_is_unknown_when_no_pag
                    "cache, for example joblib.Memory or diskcache?", idf).unknown == ("joblib", "diskcache")
 
 
-def test_a_method_on_the_askers_object_offered_as_the_one_asked_whether_there_is_must_be_on_the_page():
-    # "Is there a file method for that, like f.writelines(lines)?": the object is the asker's, the method the API's;
-    # pages that never write writelines do not say there is one (the tutorial's f.write() was the answer).
-    assert "writelines" in analyse("I have a list of lines and want to write all of them to a file in one call. Is "
-                                   "there a file method for that, like f.writelines(lines)?").names
-    assert "getChild" in analyse("My module does log = logging.getLogger(__name__). Is there a method on the Logger "
-                                 "object that hands me a child logger directly, such as log.getChild('pool')?").names
-    # … not one showing how the asker calls a method of theirs
-    assert "helper" not in analyse("If I decorate a method with @staticmethod, can I still call it through an "
-                                   "instance, like obj.helper(2), or only through the class?").names
-
-
 def test_a_call_offered_as_the_one_asked_about_must_be_on_the_page(fresh_assistant):
     # "Is there a method for that, such as get_identifiers()?" asks whether that method exists: pages that never
     # write it do not answer, however close their words ("placeholder names formed by $ …").
@@ -2590,6 +2578,15 @@ def test_a_call_offered_as_the_one_asked_about_must_be_on_the_page(fresh_assista
     # … or offered as the call a question asks for ("Which itertools function does that, something like zip_longest?")
     assert "zip_longest" in analyse("zip() drops the leftover items. Which itertools function keeps them, something "
                                     "like zip_longest with a fill value?").names
+    # … or called on an object of the asker's ("like f.writelines(lines)"): the object is theirs, the method the API's;
+    # pages that never write writelines do not say there is one (the tutorial's f.write() was the answer) …
+    assert "writelines" in analyse("I have a list of lines and want to write all of them to a file in one call. Is "
+                                   "there a file method for that, like f.writelines(lines)?").names
+    assert "getChild" in analyse("My module does log = logging.getLogger(__name__). Is there a method on the Logger "
+                                 "object that hands me a child logger directly, such as log.getChild('pool')?").names
+    # … but not one showing how the asker calls a method of theirs
+    assert "helper" not in analyse("If I decorate a method with @staticmethod, can I still call it through an "
+                                   "instance, like obj.helper(2), or only through the class?").names
     # A call given as an example of a kind of thing asked about is no name the page must write
     assert "open" not in analyse("For a test harness I want to swap out a built-in function such as open() for every "
                                  "module. What is the proper way?").names
