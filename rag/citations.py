@@ -37,6 +37,9 @@ UNSUPPORTED = "(unsupported by the documents)"  # marks a sentence post-hoc attr
 MARKER = re.compile(r"\[(?:passage\s*|source\s*)?(\d+(?:\s*,\s*\d+)*)\]", re.IGNORECASE)
 _PARTIAL_MARKER = re.compile(r"\[(?:p(?:a(?:s(?:s(?:a(?:g(?:e)?)?)?)?)?)?|s(?:o(?:u(?:r(?:c(?:e)?)?)?)?)?)?\s*[\d,\s]*",
                              re.IGNORECASE)
+# "[1, 2, 3]" ending a delta is a citation or code as what follows says ("…, [1, 2, 3]) gives 6", "[1,2] < [1,2,3]":
+# rag.text.is_code): it waits for the next delta.
+_UNDECIDED_LIST = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]\s*[<>!=+]?\s*")
 _ABSENT = re.compile(
     r"\b(?:passages?|documents?|context|sources?|text)\s+(?:do|does)\s*(?:not|n[o']t)\s+"
     r"(?:contain|mention|include|provide|say|answer|discuss|cover)"
@@ -70,8 +73,9 @@ class MarkerRewriter:
     def feed(self, text: str) -> str:
         buffer = self._pending + text
         cut = buffer.rfind("[")
-        if cut != -1 and len(buffer) - cut < 24 and _PARTIAL_MARKER.fullmatch(buffer[cut:]):
-            self._pending, buffer = buffer[cut:], buffer[:cut]  # maybe a marker split across deltas
+        if cut != -1 and len(buffer) - cut < 24 and (_PARTIAL_MARKER.fullmatch(buffer[cut:])
+                                                     or _UNDECIDED_LIST.fullmatch(buffer[cut:])):
+            self._pending, buffer = buffer[cut:], buffer[:cut]  # maybe a marker split across deltas, or code
         else:
             self._pending = ""
         return self._rewrite(buffer)

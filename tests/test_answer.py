@@ -179,6 +179,11 @@ def test_an_index_or_a_list_written_as_code_in_prose_is_code_not_a_marker():
         + rewriter.feed("And a_list += [1, 2, 3] extends it [2].") + rewriter.flush()
     assert out == ("The shorter is first (for example, [1,2] < [1,2,3] is true) [1]. "
                    "And a_list += [1, 2, 3] extends it [2].")
+    # … also when a model's stream breaks right after the list, before what says it is code has come
+    rewriter = MarkerRewriter(passages=5)
+    pieces = ["For example, reduce(f, [1, 2, 3]", ") gives 6 [4]. Shorter first: [1,2]", " < [1,2,3]", " is true [2]."]
+    out = "".join(rewriter.feed(piece) for piece in pieces) + rewriter.flush()
+    assert out == "For example, reduce(f, [1, 2, 3]) gives 6 [1]. Shorter first: [1,2] < [1,2,3] is true [2]."
 
 
 def test_a_claim_goes_on_after_an_abbreviation_before_a_word_in_lower_case():
