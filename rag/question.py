@@ -407,7 +407,7 @@ def _example_asked_about(question: str, match: re.Match[str]) -> bool:
     is ("Which itertools function does that, something like zip_longest …?")? The asker names the API they have in
     mind; a page answering them names it too. On bench/pydocs_questions.json: 2 more near-topic questions declined,
     nothing lost; the call asked for, 1 more."""
-    asked = _CLAUSE_END.split(question[: match.start()])[-1]
+    asked = _clause_before(question, match.start())
     return (("." in match.group(0) and question.startswith("(", match.end())) or bool(_ASKS_WHETHER_ONE.search(asked))
             or bool(_ASKS_CALL.search(asked)))
 
@@ -424,7 +424,12 @@ def _example_methods(question: str) -> list[str]:
     Python-docs set: 500 -> 502 of 656 declined, nothing else moved."""
     return [match.group(2) for match in _METHOD_CALL.finditer(question)
             if offered_as_example(question, match.start()) and _askers_object(question, match.group(1))
-            and _ASKS_WHETHER_ONE.search(_CLAUSE_END.split(question[: match.start()])[-1])]
+            and _ASKS_WHETHER_ONE.search(_clause_before(question, match.start()))]
+
+
+def _clause_before(question: str, at: int) -> str:
+    """The clause the question's text before ``at`` ends with: what an example offered at ``at`` is given for."""
+    return _CLAUSE_END.split(question[:at])[-1]
 
 
 # Names from code: dotted ("os.walk", "Counter.most_common") or with an underscore ("rel_tol", "__slots__").
