@@ -2783,6 +2783,25 @@ def test_where_something_has_to_go_is_answered_by_the_rule_that_places_it(fresh_
                   "global statement have to go?", "must precede all uses")
 
 
+def test_whether_something_is_worth_it_is_answered_by_the_pages_judgement_of_it(fresh_assistant):
+    # "Is switching to defaultdict(list) worth it, or is it just a matter of taste?" wants what the page judges of it
+    # ("… simpler and faster than …") first, before the sentences closer in meaning that say what a defaultdict does.
+    indexed_with(fresh_assistant, "defaultdict.md", (
+        "# defaultdict objects\n\n## defaultdict Examples\n\nUsing list as the default_factory, it is easy to group "
+        "a sequence of key-value pairs into a dictionary of lists:\n\n```\n>>> d = defaultdict(list)\n>>> for k, v in "
+        "s:\n...     d[k].append(v)\n```\n\nWhen each key is encountered for the first time, it is not already in the "
+        "mapping; so an entry is automatically created using the default_factory function which returns an empty "
+        "list. The list.append() operation then attaches the value to the new list. When keys are encountered again, "
+        "the look-up proceeds normally (returning the list for that key) and the list.append() operation adds another "
+        "value to the list. This technique is simpler and faster than an equivalent technique using "
+        "dict.setdefault():\n\n```\n>>> d = {}\n>>> for k, v in s:\n...     d.setdefault(k, []).append(v)\n```\n\n"
+        "Setting the default_factory to set makes the defaultdict useful for building a dictionary of sets.\n"))
+    answer = answered_with(fresh_assistant, "To group (key, value) pairs I currently write d.setdefault(k, "
+                           "[]).append(v) in a loop. Is switching to defaultdict(list) worth it, or is it just a "
+                           "matter of taste?", "simpler and faster")
+    assert answer.answer.index("simpler and faster") < answer.answer.index("group a sequence"), answer.answer
+
+
 def test_a_sentence_ending_its_chunk_with_a_colon_is_quoted_with_the_example_the_next_chunk_opens_with(fresh_assistant):
     # "… by using the builtin reversed() function twice:" ends one chunk, and the example it introduces opens the
     # next: the answer shows the example, as it does when both are in one chunk, whatever the question asks.
