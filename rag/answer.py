@@ -436,7 +436,9 @@ def names_as_written(names: Sequence[str], texts: Sequence[str], question: str =
     any object's lost one cited and two declined), nor a member of a class or enum of theirs ("Status.DONE" of "My
     Status enum"; not a special attribute, "Color.RED.__doc__", which is Python's). A file name the passages write
     ("__init__.py") is kept whole. A qualifier no passage writes ("numpy.sort") is kept: pages that never name it do not
-    answer."""
+    answer. So is a method no passage writes of a qualifier they write as a type of the API ("window.border()" where
+    they write "curses.window.addch()"): on bench/pydocs_questions.json 1 more near-topic question declined, nothing
+    lost."""
 
     def written(name: str) -> bool:
         return any(re.search(rf"(?<![\w.]){re.escape(name)}\b", text) for text in texts)
@@ -444,6 +446,10 @@ def names_as_written(names: Sequence[str], texts: Sequence[str], question: str =
     def written_as_code(attribute: str) -> bool:
         escaped = re.escape(attribute)
         return any(re.search(rf"\.{escaped}\b|\b{escaped}\s*\(", text) for text in texts)
+
+    def written_as_type(qualifier: str) -> bool:  # "curses.window.addch()": a type of the API, not the asker's object
+        escaped = re.escape(qualifier)
+        return any(re.search(rf"\w\.{escaped}\.\w", text) for text in texts)
 
     own = own_names(question)
     given = quoted_names(question) | own
@@ -455,7 +461,8 @@ def names_as_written(names: Sequence[str], texts: Sequence[str], question: str =
         if not written(name) and (_their_call(name, question) or not asked_in_clause
                 and (_MADE_OF_WORDS.match(name) and ("_" in name or f"{name}(" in question)
                      or _an_object(qualifier) and not _a_module(qualifier, texts, question)
-                     and not written(attribute) and not written_as_code(attribute))):
+                     and not written(attribute) and not written_as_code(attribute)
+                     and not written_as_type(qualifier))):
             continue  # "My try block only calls load_config(), …", "keep handler = conn.reconnect …": the asker's own
             # function, object or method, in their setup
         if _FILE_NAME.match(name):  # "__init__.py": a file name, never a qualifier and an attribute

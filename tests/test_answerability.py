@@ -2768,6 +2768,13 @@ def test_names_of_the_askers_own_code_are_no_names_a_page_must_write():
     assert "show" in own_names("My startup file does import numpy as np and defines a little show() helper. Can I "
                                "use it?")
     assert analyse("Both of my base classes define a save() method. Which save() does the subclass use?").names == ()
+    # A method no passage writes, of a type the pages write as the API's ("curses.window.addch()"), is asked about:
+    # pages that never write it do not answer (unlike a method of the asker's own connection object).
+    found = ["Another example is curses.window.addch(), which takes two arguments.", "conn.close() closes it."]
+    assert names_as_written(("window.border",), found, "window.border() in curses takes eight arguments. Which side "
+                            "does each of them set?") == ("window.border",)
+    assert names_as_written(("conn.reconnect",), found, "I keep handler = conn.reconnect in a dict. Why does the "
+                            "handler run twice?") == ()
 
 
 def test_where_something_has_to_go_is_answered_by_the_rule_that_places_it(fresh_assistant):
