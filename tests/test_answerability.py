@@ -2187,6 +2187,36 @@ def test_a_how_to_asking_for_what_no_page_writes_a_word_of_is_declined(fresh_ass
     answered_with(fresh_assistant, "How do I get the netmask of a network?", "from its netmask attribute")
 
 
+def test_a_question_asking_two_things_one_about_what_no_page_writes_is_declined(fresh_assistant, monkeypatch):
+    # "Does the PSF offer an official certification, and how do I sign up for it?": no page writes "certification",
+    # and each part alone is answered by whatever comes closest (what the PSF is, how to join it), so the question as a
+    # whole is declined, by the extractive backend and by the citation check of any other backend's answer. A word of
+    # a code name or of the asker's own class is no such word. (The rule waits for an index of
+    # rag.question.UNHELD_MIN_PASSAGES passages, which this one page stands for.)
+    import rag.question
+    from rag.citations import check_claims
+    from rag.passage import Passage
+    from rag.question import part_asks_unheld
+
+    monkeypatch.setattr(rag.question, "UNHELD_MIN_PASSAGES", 1)
+    indexed_with(fresh_assistant, "psf.md", (
+        "# The Python Software Foundation\n\nThe Python Software Foundation is an independent non-profit organization "
+        "that holds the copyright on Python versions 2.1 and newer. Its mission is to advance open source technology "
+        "related to the Python programming language. You can sign up as a member of the foundation on its website.\n"))
+    asked = "Does the Python Software Foundation offer an official certification, and how do I sign up for it?"
+    assert not extractive_answer(fresh_assistant, asked).grounded
+    said = "You can sign up as a member of the foundation on its website."
+    passage = Passage(said, 0, len(said), "The Python Software Foundation", None, id=0, source="psf.md",
+                      title="The Python Software Foundation")
+    (verdict,) = check_claims(f"{said} [1]", [passage], analyse(asked, fresh_assistant.idf()), fresh_assistant.embedder)
+    assert verdict.supported and not verdict.answers
+    answered_with(fresh_assistant, "What is the Python Software Foundation, and how do I sign up for it?",
+                  "independent non-profit")
+    own = analyse("My Certifier class wraps PyFoundation_Register(). What does the Python Software Foundation hold, "
+                  "and how do I sign up with PyFoundation_Register() for my Certifier?", fresh_assistant.idf())
+    assert {"certifi", "regist"} <= own.parts[-1].unheld and not part_asks_unheld(own)
+
+
 def test_a_how_to_with_a_word_no_page_writes_is_still_answered_by_a_sentence_very_close_in_meaning():
     # "… count downwards instead of up?": no page writes "downwards", yet "… or to specify a different increment (even
     # negative; sometimes this is called the 'step')" is as close in meaning as a typed question's answer must be
