@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from rag.grounding import carries_answer, carries_on, covers, names_found, question_vector, tells_what_is_asked
 from rag.text import citation_marks, fenced_spans, is_code, overlap, split_sentences, without_citation_marks
-from rag.question import EXPANSION, part_asks_unheld
+from rag.question import EXPANSION
 from rag.units import CODE, HEADING, SENTENCE, Unit, passage_units, units_of, with_documents
 
 if TYPE_CHECKING:
@@ -180,7 +180,7 @@ def check_claims(answer: str, cited: Sequence[Passage], question: Question, embe
                 )
                 told = told or ok and stated and tells_what_is_asked(question, unit,
                                                                      float(unit_vecs[best] @ question_vecs[0]))
-    if not told or part_asks_unheld(question):
+    if not told or question.part_asks_unheld:
         answers = [False] * len(cited)  # a how-to whose answer nowhere says how, a yes/no one never speaking of it,
         # a question asking two things, one of them about what no page writes
     return [Verdict(bool(s) and all(s), a, tuple(q)) for s, a, q in zip(supported, answers, quotes)]

@@ -2196,7 +2196,6 @@ def test_a_question_asking_two_things_one_about_what_no_page_writes_is_declined(
     import rag.question
     from rag.citations import check_claims
     from rag.passage import Passage
-    from rag.question import part_asks_unheld
 
     monkeypatch.setattr(rag.question, "UNHELD_MIN_PASSAGES", 1)
     indexed_with(fresh_assistant, "psf.md", (
@@ -2214,7 +2213,7 @@ def test_a_question_asking_two_things_one_about_what_no_page_writes_is_declined(
                   "independent non-profit")
     own = analyse("My Certifier class wraps PyFoundation_Register(). What does the Python Software Foundation hold, "
                   "and how do I sign up with PyFoundation_Register() for my Certifier?", fresh_assistant.idf())
-    assert {"certifi", "regist"} <= own.parts[-1].unheld and not part_asks_unheld(own)
+    assert {"certifi", "regist"} <= own.parts[-1].unheld and not own.part_asks_unheld
 
 
 def test_a_how_to_with_a_word_no_page_writes_is_still_answered_by_a_sentence_very_close_in_meaning():

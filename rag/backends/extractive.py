@@ -24,7 +24,7 @@ from rag.grounding import (
     FOCUS_MIN, POINTER, Judged, heading_asks, judge, lead_in, names_field, names_found, tells_what_is_asked,
     under_term_asked,
 )
-from rag.question import CARRIED_TYPES, EXPANSION, URL, part_asks_unheld, proper_names, stemmed_terms
+from rag.question import CARRIED_TYPES, EXPANSION, URL, proper_names, stemmed_terms
 from rag.text import code_fence, passage_sentences
 from rag.units import CODE, HEADING, ITEM, LINK, METADATA, ROW, SENTENCE, Unit, units_of, with_documents
 
@@ -89,7 +89,7 @@ class ExtractiveBackend:
 
     def answer(self, question: Question, passages: Sequence[Passage], embedder: Embedder) -> Iterator[str]:
         """Yield the chosen units one by one, each ending with its passage's [n] marker."""
-        if part_asks_unheld(question):
+        if question.part_asks_unheld:
             return  # "Does the PSF offer an official certification, and how do I sign up for it?"
         every = with_documents(units_of(list(passages)), passages, passages)
         named = [names_found(question, passage) for passage in passages]
