@@ -1281,8 +1281,9 @@ def focus_phrase(question: Question, held: str | None = None, limit: int = 4) ->
     return listed[0] if listed else "this topic"
 
 
-# Words naming no topic, in a clause that asks or a part of a question (Question.part_asks_unheld): "myself" no page
-# need write (with the reflexives here, Python-docs set 1672 -> 1673 of 2633 cited, nothing else moved)
+# Words naming no topic, in a clause that asks or a part of a question (Question.part_asks_unheld): "myself", "the
+# pattern itself" ask about no word a page must write (with the reflexives here, Python-docs set 1672 -> 1673 of 2633
+# cited, nothing else moved)
 NO_TOPIC = frozenset("my mine own out up off over down away back lot lots just really still even ever myself yourself "
                      "himself herself itself ourselves yourselves themselves".split())
 
