@@ -16,7 +16,7 @@ from rag.answer import (answer_stream, final_answer, names_as_written, rare_name
                         suggested_names, suggested_settings, unwritten_names)
 from rag.backends import ChatBackend, get_backend
 from rag.backends.extractive import _code_rest, _in_parallel, _only_comments
-from rag.grounding import SCORE_WEIGHTS, judge, question_vector, written_text
+from rag.grounding import SCORE_WEIGHTS, _has_asked_shape, judge, question_vector, written_text
 from rag.chunk import LINKS_SECTION, METADATA_SECTION, reference_chunks
 from rag.citations import UNSUPPORTED, check_claims
 from rag.loaders import load_document
@@ -2836,6 +2836,31 @@ def test_whether_something_is_worth_it_is_answered_by_the_pages_judgement_of_it(
                            "[]).append(v) in a loop. Is switching to defaultdict(list) worth it, or is it just a "
                            "matter of taste?", "simpler and faster")
     assert answer.answer.index("simpler and faster") < answer.answer.index("group a sequence"), answer.answer
+
+
+def test_whether_something_is_quicker_is_answered_by_the_pages_judgement_of_its_speed(fresh_assistant):
+    # "Would wrapping them in a ChainMap be quicker than that?" asks for a judgement as "is it worth it?" does: the
+    # sentence saying it is faster comes first, not the entry of the method whose words are closest. A setup saying
+    # something got faster ("He claims it also runs faster. Why would it?") asks for no judgement: a reason.
+    indexed_with(fresh_assistant, "collections.html", (
+        "<!doctype html><html><head><title>collections — Container datatypes</title></head><body><main>"
+        "<h1>collections — Container datatypes</h1><h2>ChainMap objects</h2><p>A ChainMap class is provided for "
+        "quickly linking a number of mappings so they can be treated as a single unit. It is often much faster than "
+        "creating a new dictionary and running multiple update() calls.</p><p>The class can be used to simulate "
+        "nested scopes and is useful in templating.</p>"
+        '<dl class="py class"><dt class="sig sig-object py">class collections.ChainMap(<em>*maps</em>)</dt><dd>'
+        "<p>A ChainMap groups multiple dicts or other mappings together to create a single, updateable view.</p>"
+        '<dl class="py method"><dt class="sig sig-object py">new_child(<em>m=None</em>, <em>**kwargs</em>)</dt><dd>'
+        "<p>Returns a new ChainMap containing a new map followed by all of the maps in the current instance. If m is "
+        "specified, it becomes the new map at the front of the list of mappings; if not specified, an empty dict is "
+        "used.</p></dd></dl></dd></dl></main></body></html>"))
+    answer = answered_with(fresh_assistant, "I layer a few config dicts and currently merge them by creating a new dict "
+                           "and calling update() once per layer. Would wrapping them in a collections.ChainMap be "
+                           "quicker than that?", "much faster than creating a new dictionary")
+    assert answer.answer.startswith("It is often much faster") or answer.answer.index("much faster") < 150, answer.answer
+    told_faster = analyse("A colleague stores the object in a local variable first. He claims it also runs faster. "
+                          "Why would it?")
+    assert not _has_asked_shape(told_faster, "This version is faster and simpler.")
 
 
 def test_a_sentence_ending_its_chunk_with_a_colon_is_quoted_with_the_example_the_next_chunk_opens_with(fresh_assistant):
