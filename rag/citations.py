@@ -15,7 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rag.grounding import carries_answer, carries_on, covers, names_found, question_vector, tells_what_is_asked
+from rag.grounding import (
+    WHO_OR_WHEN, carries_answer, carries_on, covers, names_found, question_vector, tells_what_is_asked,
+)
 from rag.text import citation_marks, fenced_spans, is_code, overlap, split_sentences, without_citation_marks
 from rag.question import EXPANSION
 from rag.units import CODE, HEADING, SENTENCE, Unit, passage_units, units_of, with_documents
@@ -155,7 +157,7 @@ def check_claims(answer: str, cited: Sequence[Passage], question: Question, embe
     quotes: list[list[str]] = [[] for _ in cited]
     asked = [question, *question.parts]  # a unit answering one part of a multi-part question answers
     named = [names_found(question, passage) for passage in cited]
-    told = False
+    told, answered = False, set()  # answered: which of ``asked`` some claim's unit answers
     if claims:
         question_vecs = [question_vector(q, embedder) for q in asked]
         claim_vecs = embedder.encode([c for c, _ in claims])
@@ -174,15 +176,18 @@ def check_claims(answer: str, cited: Sequence[Passage], question: Question, embe
                 # but an acronym's expansion
                 stated = ((unit.kind != CODE or question.wants_code)
                           and (unit.kind != HEADING or question.type == EXPANSION))
-                answers[index] = answers[index] or ok and stated and named[index] and any(
-                    covers(q, unit, _ranked_cosine(q, vec, units[index], unit_vecs, best)) and carries_answer(q, claim)
-                    and carries_answer(q, unit.text) for q, vec in zip(asked, question_vecs)
-                )
+                if ok and stated and named[index]:
+                    answering = {at for at, (q, vec) in enumerate(zip(asked, question_vecs))
+                                 if covers(q, unit, _ranked_cosine(q, vec, units[index], unit_vecs, best))
+                                 and carries_answer(q, claim) and carries_answer(q, unit.text)}
+                    answered |= answering
+                    answers[index] = answers[index] or bool(answering)
                 told = told or ok and stated and tells_what_is_asked(question, unit,
                                                                      float(unit_vecs[best] @ question_vecs[0]))
-    if not told or question.part_asks_unheld:
+    unanswered = any(part.type in WHO_OR_WHEN and at not in answered for at, part in enumerate(question.parts, 1))
+    if not told or question.part_asks_unheld or unanswered:
         answers = [False] * len(cited)  # a how-to whose answer nowhere says how, a yes/no one never speaking of it,
-        # a question asking two things, one of them about what no page writes
+        # a question asking two things, one of them about what no page writes or a who or when no claim answers
     return [Verdict(bool(s) and all(s), a, tuple(q)) for s, a, q in zip(supported, answers, quotes)]
 
 

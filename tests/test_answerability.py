@@ -2216,6 +2216,28 @@ def test_a_question_asking_two_things_one_about_what_no_page_writes_is_declined(
     assert {"certifi", "regist"} <= own.parts[-1].unheld and not own.part_asks_unheld
 
 
+def test_a_question_asking_who_and_something_else_is_declined_when_no_passage_names_anyone(fresh_assistant):
+    # "Who is the release manager for 3.11, and how are release managers chosen?": the second part alone is answered
+    # by whatever comes closest (how releases are made), but nothing names anyone, so the question as a whole is
+    # declined: the citation check every backend's answer goes through finds no claim answering who.
+    from rag.citations import check_claims
+    from rag.passage import Passage
+
+    said = ("In the run-up to a new major release, a series of development releases are made, denoted as alpha, beta, "
+            "or release candidate. Alphas are early releases in which interfaces aren't yet finalized.")
+    indexed_with(fresh_assistant, "releases.md", f"# Python releases\n\n## How are releases made?\n\n{said}\n")
+    asked = "Who is the release manager for Python 3.11, and how are release managers chosen?"
+    assert not extractive_answer(fresh_assistant, asked).grounded
+    passage = Passage(said, 0, len(said), "Python releases > How are releases made?", None, id=0, source="releases.md",
+                      title="Python releases")
+    claim = "Development releases are made in the run-up to a new major release, as alpha, beta or release candidate."
+    (verdict,) = check_claims(f"{claim} [1]", [passage], analyse(asked, fresh_assistant.idf()), fresh_assistant.embedder)
+    assert verdict.supported and not verdict.answers
+    indexed_with(fresh_assistant, "managers.md", "# Release managers\n\nThe Python 3.11 releases are managed by Pablo "
+                 "Galindo Salgado.\n")
+    answered_with(fresh_assistant, asked, "Pablo Galindo Salgado")
+
+
 def test_a_how_to_with_a_word_no_page_writes_is_still_answered_by_a_sentence_very_close_in_meaning():
     # "… count downwards instead of up?": no page writes "downwards", yet "… or to specify a different increment (even
     # negative; sometimes this is called the 'step')" is as close in meaning as a typed question's answer must be
