@@ -2885,6 +2885,18 @@ def test_whether_something_is_quicker_is_answered_by_the_pages_judgement_of_its_
     assert not _has_asked_shape(told_faster, "This version is faster and simpler.")
 
 
+def test_a_bare_verdict_opening_the_paragraph_is_quoted_before_the_sentence_chosen(fresh_assistant):
+    # "In general, no." is the FAQ's answer, too short to be chosen alone: the sentence after it, which is, brings it.
+    indexed_with(fresh_assistant, "faq.md", (
+        "# General Python FAQ\n\n## Is it reasonable to propose incompatible changes to Python?\n\nIn general, no. "
+        "There are already millions of lines of Python code around the world, so any change in the language that "
+        "invalidates more than a very small fraction of existing programs has to be frowned upon.\n\nProviding a "
+        "gradual upgrade path is necessary if a feature has to be changed.\n"))
+    answer = answered_with(fresh_assistant, "I'd like to propose a change to the language that would stop some existing "
+                           "programs from working. Is a proposal like that likely to be accepted?", "millions of lines")
+    assert answer.answer.startswith("In general, no [1]. There are already millions"), answer.answer
+
+
 def test_a_sentence_ending_its_chunk_with_a_colon_is_quoted_with_the_example_the_next_chunk_opens_with(fresh_assistant):
     # "… by using the builtin reversed() function twice:" ends one chunk, and the example it introduces opens the
     # next: the answer shows the example, as it does when both are in one chunk, whatever the question asks.

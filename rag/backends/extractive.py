@@ -76,6 +76,9 @@ _ENTRY_NOTES = (
                 r"|\b\d+\.\d+\b|\bpython\s*[23]\b", re.IGNORECASE)),
     (re.compile(r"\braises\s+an\s+auditing\s+event\b", re.IGNORECASE), re.compile(r"\baudit", re.IGNORECASE)),
 )
+# "Yes.", "No.", "In general, no.", "Not really.": a sentence that is only a verdict (see _with_verdicts)
+_VERDICT = re.compile(r"^(?:(?:in\s+general|generally|usually|normally|probably|mostly|basically|not\s+really|"
+                      r"not\s+necessarily|of\s+course|certainly|absolutely|yes|no|not)[,\s]*){1,3}[.!]$", re.IGNORECASE)
 COMPLEMENT_SHARE = 0.3  # focus weight the chosen units leave out before a unit holding it is added
 
 
@@ -140,7 +143,7 @@ class ExtractiveBackend:
         chosen += _distinct(_in_quoted_sections(question, chosen, answering, top, passages), SECTION_EXTRA, chosen)
         chosen += _distinct(_complement(question, answering, chosen), 1, chosen)
         read_on = _with_continuations(question, chosen, every, {judged.unit for judged in answering})
-        quoted = _with_code_rest(_with_item_heads(read_on, every), every, passages)
+        quoted = _with_code_rest(_with_item_heads(_with_verdicts(read_on, every), every), every, passages)
         yield from _quote(_with_entry_headings(question, quoted, every, passages))
 
     def rewrite(self, question: str, history: Sequence[dict[str, str]]) -> None:
@@ -425,6 +428,22 @@ def _introduced_list(unit: Unit, after: Sequence[Unit]) -> list[Unit]:
             break
         items.append(item)
     return items
+
+
+def _with_verdicts(units: Sequence[Unit], every: Sequence[Unit]) -> list[Unit]:
+    """The units, a sentence preceded by the bare verdict opening its paragraph ("In general, no." / "There are
+    already millions of lines of Python code around the world, so any change … has to be frowned upon."): the verdict
+    is the answer, too short to be chosen alone. Python-docs set: 1708 -> 1709 of 2682 cited, nothing else moved."""
+    out: list[Unit] = []
+    for unit in units:
+        at = every.index(unit) if unit.kind == SENTENCE and unit in every else -1
+        before = every[at - 1] if at > 0 else None
+        if (before is not None and before.kind == SENTENCE and before.passage == unit.passage
+                and before.context == unit.context and _VERDICT.match(before.text)
+                and before not in units and before not in out):
+            out.append(before)
+        out.append(unit)
+    return out
 
 
 def _with_item_heads(units: Sequence[Unit], every: Sequence[Unit]) -> list[Unit]:
