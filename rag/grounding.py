@@ -85,7 +85,7 @@ SCORE_WEIGHTS = {
     "opening": 0.089,  # hand-set: the first sentence under a heading naming what is asked (a glossary or API entry)
     "api_entry": 0.239,  # … of the API entry of what is asked, holding the question's other words ("What does
     # heapq.heappop return?": the description opening heapq.heappop's own entry, not a sentence using the name)
-    "shaped": 0.133,  # hand-set: the asked shape (_has_asked_shape), or finishing the sentence that states the topic
+    "shaped": 0.133,  # hand-set: the asked shape (answer_shape), or finishing the sentence that states the topic
     "field": 0.266,  # hand-set: "What is the title of …": the title field, above the sentence describing the document
     "defines": 0.166,  # a what-is question's term defined (see _defines)
     "passage_rank": -0.093,  # how far down the retrieved passages it is (0 first, 1 from the PASSAGE_RANKS+1-th on)
@@ -405,6 +405,7 @@ def judge(question: Question, units: Sequence[Unit], embedder: Embedder, section
     opening = {unit: entry_text(unit) for unit in _section_openings(question, units, sections)}
     entry_cosines = dict(zip(opening, embedder.encode(list(opening.values())) @ asked)) if opening else {}
     defining = question.asks_what_it_is and not question.wants_list
+    shape = answer_shape(question)
     judged = []
     for at, (unit, cosine, vector) in enumerate(zip(units, cosines, vectors)):
         cosine = float(cosine)
@@ -442,7 +443,7 @@ def judge(question: Question, units: Sequence[Unit], embedder: Embedder, section
             "api_entry": float(unit in opening and unit.passage < len(sections)
                                and _documents(question, sections[unit.passage])
                                and _says_the_rest(question, unit.text)),
-            "shaped": float(_has_asked_shape(question, unit.text) or bool(carried)),
+            "shaped": float(bool(shape and shape.search(unit.text)) or bool(carried)),
             "field": float(names_field(question, unit)), "defines": float(defining and _defines(question, unit)),
             "passage_rank": min(unit.passage, PASSAGE_RANKS) / PASSAGE_RANKS, "code": float(unit.kind == CODE),
         }
@@ -560,18 +561,20 @@ def is_how_to(question: Question) -> bool:
     return asks_how(question.text)
 
 
-def _has_asked_shape(question: Question, text: str) -> bool:
-    """Is the text an instruction for a how-to question, a reason for a why-question, a rule placing something for
-    a question asking where it has to go, a judgement for one asking whether something is worth it?"""
+def answer_shape(question: Question) -> re.Pattern[str] | None:
+    """The shape of sentence the question asks for: an instruction for a how-to question, a reason for a why-question,
+    a rule placing something for a question asking where it has to go, a judgement for one asking whether something
+    is worth it (read from its asking clause: "He claims it also runs faster. Why would it?" asks for none). Found once
+    per question, not per unit judged."""
     if is_how_to(question):
-        return bool(_INSTRUCTION.search(text))
+        return _INSTRUCTION
     if _WHY.search(question.text):
-        return bool(_REASON.search(text))
+        return _REASON
     if _WHERE_IT_GOES.search(question.asking or question.text):
-        return bool(_PLACEMENT.search(text))
-    if _MERIT_ASKED.search(asked_clause(question.text)):  # not the setup's "it got faster"
-        return bool(_MERIT.search(text))
-    return False
+        return _PLACEMENT
+    if _MERIT_ASKED.search(asked_clause(question.text)):
+        return _MERIT
+    return None
 
 
 def _looks_up(question: Question, unit: Unit) -> bool:

@@ -16,7 +16,7 @@ from rag.answer import (answer_stream, final_answer, names_as_written, rare_name
                         suggested_names, suggested_settings, unwritten_names)
 from rag.backends import ChatBackend, get_backend
 from rag.backends.extractive import _code_rest, _in_parallel, _only_comments
-from rag.grounding import SCORE_WEIGHTS, _has_asked_shape, judge, question_vector, written_text
+from rag.grounding import SCORE_WEIGHTS, answer_shape, judge, question_vector, written_text
 from rag.chunk import LINKS_SECTION, METADATA_SECTION, reference_chunks
 from rag.citations import UNSUPPORTED, check_claims
 from rag.loaders import load_document
@@ -2882,7 +2882,7 @@ def test_whether_something_is_quicker_is_answered_by_the_pages_judgement_of_its_
     assert answer.answer.startswith("It is often much faster") or answer.answer.index("much faster") < 150, answer.answer
     told_faster = analyse("A colleague stores the object in a local variable first. He claims it also runs faster. "
                           "Why would it?")
-    assert not _has_asked_shape(told_faster, "This version is faster and simpler.")
+    assert answer_shape(told_faster) is None
 
 
 def test_a_bare_verdict_opening_the_paragraph_is_quoted_before_the_sentence_chosen(fresh_assistant):
