@@ -138,8 +138,8 @@ _PLACEMENT = re.compile(r"\b(?:must|should|has\s+to|have\s+to|needs?\s+to|can\s+
 # in a ChainMap be quicker than that?" / "It is often much faster than creating a new dictionary …"), read from the
 # asking clause: "He claims it also runs faster. Why would it?" asks for a reason (1706 -> 1707 of 2682, nothing lost;
 # from the whole question, one lost).
-_MERIT_ASKED = re.compile(r"\b(?:worth\s+(?:it|the\s+\w+|\w+ing)|matter\s+of\s+taste|"
-                          r"any\s+(?:better|worse)|quicker|faster|slower|downsides?|drawbacks?|disadvantages?|advantages?|"
+_MERIT_ASKED = re.compile(r"\b(?:worth\s+(?:it|the\s+\w+|\w+ing)|matter\s+of\s+taste|any\s+(?:better|worse)|"
+                          r"quicker|faster|slower|downsides?|drawbacks?|disadvantages?|advantages?|"
                           r"benefits?|pros\s+and\s+cons|"
                           r"(?:good|bad)\s+(?:idea|habit|practice)|preferable|recommended)\b", re.IGNORECASE)
 _MERIT = re.compile(r"\b(?:simpler|faster|slower|quicker|easier|harder|cleaner|clearer|safer|better|worse|"

@@ -2879,7 +2879,7 @@ def test_whether_something_is_quicker_is_answered_by_the_pages_judgement_of_its_
     answer = answered_with(fresh_assistant, "I layer a few config dicts and currently merge them by creating a new dict "
                            "and calling update() once per layer. Would wrapping them in a collections.ChainMap be "
                            "quicker than that?", "much faster than creating a new dictionary")
-    assert answer.answer.startswith("It is often much faster") or answer.answer.index("much faster") < 150, answer.answer
+    assert "new_child" not in answer.answer.split("much faster")[0], answer.answer  # the judgement first
     told_faster = analyse("A colleague stores the object in a local variable first. He claims it also runs faster. "
                           "Why would it?")
     assert answer_shape(told_faster) is None
