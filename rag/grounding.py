@@ -94,8 +94,8 @@ SCORE_WEIGHTS = {
 PASSAGE_RANKS = 9
 # A part of a question asking two things that asks who or when, which no unit carrying a name or a date answers,
 # leaves the question unanswered: "Who is the release manager for Python 3.11, and how are release managers chosen?"
-# is not answered by how releases are made (rag.citations.check_claims, which every backend's answer goes through,
-# the extractive one's too). Python-docs set: 524 -> 526 of 680 declined, cited unchanged; with every typed part
+# is not answered by how releases are made (the extractive backend declines it, as the citation check does any
+# backend's answer). Python-docs set: 524 -> 526 of 680 declined, cited unchanged; with every typed part
 # (numbers, links), 2 fewer cited ("… and what tool turns them into the website?" asks for no link).
 WHO_OR_WHEN = (PERSON, ORGANISATION, DATE, YEAR)
 

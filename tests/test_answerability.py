@@ -2219,7 +2219,7 @@ def test_a_question_asking_two_things_one_about_what_no_page_writes_is_declined(
 def test_a_question_asking_who_and_something_else_is_declined_when_no_passage_names_anyone(fresh_assistant):
     # "Who is the release manager for 3.11, and how are release managers chosen?": the second part alone is answered
     # by whatever comes closest (how releases are made), but nothing names anyone, so the question as a whole is
-    # declined: the citation check every backend's answer goes through finds no claim answering who.
+        # declined, by the extractive backend and by the citation check of any backend's answer.
     from rag.citations import check_claims
     from rag.passage import Passage
 

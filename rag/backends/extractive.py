@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from rag.config import Settings
 from rag.grounding import (
-    FOCUS_MIN, POINTER, Judged, heading_asks, judge, lead_in, names_field, names_found, tells_what_is_asked,
+    FOCUS_MIN, POINTER, WHO_OR_WHEN, Judged, heading_asks, judge, lead_in, names_field, names_found, tells_what_is_asked,
     under_term_asked,
 )
 from rag.question import CARRIED_TYPES, EXPANSION, URL, proper_names, stemmed_terms
@@ -106,6 +106,8 @@ class ExtractiveBackend:
             for part in question.parts:
                 pick = _distinct([j for j in judge(part, _in_named(part, units, passages), embedder, sections)
                                   if j.answers], 1, picks)
+                if not pick and part.type in WHO_OR_WHEN:
+                    return  # "Who is the release manager for 3.11, and how are they chosen?": no name found
                 picks += pick
                 quoted += [unit for unit in _with_continuations(part, pick, every) if unit not in quoted]
             yield from _quote(quoted)
@@ -261,7 +263,7 @@ def _with_continuations(question: Question, chosen: Sequence[Judged], every: Seq
     for judged in chosen:
         if judged.unit in units:
             continue
-        at = every.index(judged.unit) if judged.unit.kind in (SENTENCE, ITEM) and judged.unit in every else -1
+        at = _index_in(every, judged.unit) if judged.unit.kind in (SENTENCE, ITEM) else -1
         # … and a sentence pointing back is quoted with the one it points at, unless one fact is asked for
         before = judged.finishes or (every[at - 1] if at > 0 and _draws_on(question, judged.unit) else None)
         # the statement the reason / instruction / conclusion answers, said first, and the one it points at in turn
@@ -408,7 +410,7 @@ def _resolution(unit: Unit, after: Sequence[Unit]) -> list[Unit]:
 def _item_rest(item: Unit, every: Sequence[Unit]) -> list[Unit]:
     """The sentences after a list item's first, up to ITEM_SENTENCES of them: a list answer quotes each item whole
     ("Make a copy when using a list as a key." / "This doesn't work because the list, being a mutable object, …")."""
-    at = every.index(item) if item in every else -1
+    at = _index_in(every, item)
     rest: list[Unit] = []
     for unit in every[at + 1 : at + 1 + ITEM_SENTENCES] if at >= 0 else []:
         if unit.kind != SENTENCE or unit.passage != item.passage or not unit.context.endswith(item.text):
@@ -430,13 +432,21 @@ def _introduced_list(unit: Unit, after: Sequence[Unit]) -> list[Unit]:
     return items
 
 
+def _index_in(every: Sequence[Unit], unit: Unit) -> int:
+    """Where the unit is among the passages' units, -1 if not there."""
+    try:
+        return every.index(unit)
+    except ValueError:
+        return -1
+
+
 def _with_verdicts(units: Sequence[Unit], every: Sequence[Unit]) -> list[Unit]:
     """The units, a sentence preceded by the bare verdict opening its paragraph ("In general, no." / "There are
     already millions of lines of Python code around the world, so any change … has to be frowned upon."): the verdict
     is the answer, too short to be chosen alone. Python-docs set: 1708 -> 1709 of 2682 cited, nothing else moved."""
     out: list[Unit] = []
     for unit in units:
-        at = every.index(unit) if unit.kind == SENTENCE and unit in every else -1
+        at = _index_in(every, unit) if unit.kind == SENTENCE else -1
         before = every[at - 1] if at > 0 else None
         if (before is not None and before.kind == SENTENCE and before.passage == unit.passage
                 and before.context == unit.context and _VERDICT.match(before.text)
@@ -452,7 +462,7 @@ def _with_item_heads(units: Sequence[Unit], every: Sequence[Unit]) -> list[Unit]
     their inner goal helped to achieve evolution's outer goal …"), unless that is quoted already."""
     out: list[Unit] = []
     for unit in units:
-        at = every.index(unit) if unit.kind == SENTENCE and unit in every else -1
+        at = _index_in(every, unit) if unit.kind == SENTENCE else -1
         head = next((u for u in reversed(every[:at]) if u.kind == ITEM or u.passage != unit.passage), None) if at > 0 else None
         if (head is not None and head.kind == ITEM and head.passage == unit.passage and unit.context.endswith(head.text)
                 and head not in units and head not in out):
