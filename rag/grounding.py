@@ -137,15 +137,19 @@ _PLACEMENT = re.compile(r"\b(?:must|should|has\s+to|have\s+to|needs?\s+to|can\s+
 # 2633 cited, nothing lost (without "save", one lost). So does one asking whether it is quicker ("Would wrapping them
 # in a ChainMap be quicker than that?" / "It is often much faster than creating a new dictionary …"), read from the
 # asking clause: "He claims it also runs faster. Why would it?" asks for a reason (1706 -> 1707 of 2682, nothing lost;
-# from the whole question, one lost).
+# from the whole question, one lost). And one asking whether it makes sense, answered by a rule against it ("Does it
+# make sense to put a quantifier on a zero-width assertion?" / "… zero-width assertions should never be repeated, …":
+# 1735 -> 1736 of 2731, nothing lost).
 _MERIT_ASKED = re.compile(r"\b(?:worth\s+(?:it|the\s+\w+|\w+ing)|matter\s+of\s+taste|any\s+(?:better|worse)|"
                           r"quicker|faster|slower|downsides?|drawbacks?|disadvantages?|advantages?|"
                           r"benefits?|pros\s+and\s+cons|"
-                          r"(?:good|bad)\s+(?:idea|habit|practice)|preferable|recommended)\b", re.IGNORECASE)
+                          r"(?:good|bad)\s+(?:idea|habit|practice)|preferable|recommended|"
+                          r"makes?\s+sense)\b", re.IGNORECASE)
 _MERIT = re.compile(r"\b(?:simpler|faster|slower|quicker|easier|harder|cleaner|clearer|safer|better|worse|"
                     r"more\s+(?:efficient|readable|robust|reliable|convenient|flexible|concise|complicated)|"
                     r"less\s+(?:efficient|readable|error-prone|convenient)|(?:dis)?advantages?|drawbacks?|downsides?|"
-                    r"benefits?|saves?|(?:good|bad|best)\s+practice|bad\s+idea|recommended|preferred|preferable)\b",
+                    r"benefits?|saves?|(?:good|bad|best)\s+practice|bad\s+idea|recommended|preferred|preferable|"
+                    r"should\s+(?:never|not|always))\b",
                     re.IGNORECASE)
 # A what-is question wants a sentence saying what the thing is: it is the sentence's subject ("The nonlocal statement
 # causes …", "An Enum is a set of …") or what the sentence calls something ("Any function containing a yield

@@ -2885,6 +2885,22 @@ def test_whether_something_is_quicker_is_answered_by_the_pages_judgement_of_its_
     assert answer_shape(told_faster) is None
 
 
+def test_whether_something_makes_sense_is_answered_by_the_rule_against_it(fresh_assistant):
+    # "Does it make sense to …?" asks for a judgement as "is it worth it?" does, and "… should never …" is one: it
+    # comes before the entries that only say what the things asked about are.
+    indexed_with(fresh_assistant, "regex.md", (
+        "# Regular Expression HOWTO\n\n## More Metacharacters\n\nSome of the remaining metacharacters are zero-width "
+        "assertions. They don't cause the engine to advance through the string; instead, they consume no characters "
+        "at all, and simply succeed or fail. This means that zero-width assertions should never be repeated, because "
+        "if they match once at a given location, they can obviously be matched an infinite number of times.\n\n"
+        "- `\\b`: Word boundary. This is a zero-width assertion that matches only at the beginning or end of a word.\n"
+        "- `\\B`: Another zero-width assertion, this is the opposite of `\\b`, only matching when the current "
+        "position is not at a word boundary.\n"))
+    answer = answered_with(fresh_assistant, "Does it make sense to put a repeat such as * or + after a zero-width "
+                           "assertion like a word boundary in my pattern?", "should never be repeated")
+    assert answer.answer.index("should never") < answer.answer.index("Another zero-width assertion"), answer.answer
+
+
 def test_a_bare_verdict_opening_the_paragraph_is_quoted_before_the_sentence_chosen(fresh_assistant):
     # "In general, no." is the FAQ's answer, too short to be chosen alone: the sentence after it, which is, brings it.
     indexed_with(fresh_assistant, "faq.md", (
