@@ -22,11 +22,11 @@ from functools import lru_cache
 from rag.text import content_words, stemmer, terms
 
 # Expected answer types. "definition", "list" and "yes/no" shape the answer; the others must appear in it.
-PERSON, ORGANISATION, DATE, YEAR, NUMBER, PERCENTAGE, AMOUNT, PLACE, URL, EXPANSION = (
-    "person", "organisation", "date", "year", "number", "percentage", "amount", "place", "url", "expansion",
+PERSON, ORGANISATION, DATE, YEAR, VERSION, NUMBER, PERCENTAGE, AMOUNT, PLACE, URL, EXPANSION = (
+    "person", "organisation", "date", "year", "version", "number", "percentage", "amount", "place", "url", "expansion",
 )
 DEFINITION, LIST, YES_NO = "definition", "list", "yes/no"
-CARRIED_TYPES = (PERSON, ORGANISATION, DATE, YEAR, NUMBER, PERCENTAGE, AMOUNT, PLACE, URL, EXPANSION)
+CARRIED_TYPES = (PERSON, ORGANISATION, DATE, YEAR, VERSION, NUMBER, PERCENTAGE, AMOUNT, PLACE, URL, EXPANSION)
 
 _I = re.IGNORECASE
 # What "where can I find / see / get" asks a link for: a thing kept on the web ("a collection of code examples",
@@ -56,6 +56,10 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (AMOUNT, re.compile(r"\bhow\s+much\s+(?:money|funding|does\s+it\s+cost|did\s+it\s+cost)\b"
                         r"|^(?!.*\bhow\s+many\b).*(?:\bcost\b|(?<![\w.])price\b)"
                         r"|\bbudget\b|\bfunding\b|\bsalary\b", _I)),
+    # "In which Python version was it added?", "since which version …": a release, not a protocol's ("which IP
+    # version"), version control or a version string the asker's code reads
+    (VERSION, re.compile(r"\b(?:what|which)\s+(?:(?-i:[A-Za-z][a-z]\w*)\s+)?(?:versions?|releases?)\b"
+                         r"(?!\s+(?:control|number|string|info))", _I)),
     (YEAR, re.compile(r"\b(?:what|which)\s+year\b|\bin\s+(?:what|which)\s+year\b|\byear\s+(?:was|did|were)\b", _I)),
     (DATE, re.compile(r"\b(?:what|which)\s+(?:date|day|month|decade)\b|\bwhen\s+(?:was|were|did|is|will)\b.*\b(?:"
                       r"publish|post|writ|wrote|releas|found|introduc|creat|born|die|start|launch|held|given|coin|"
@@ -1094,6 +1098,8 @@ _DATE_RE = re.compile(rf"\b\d{{4}}-\d{{2}}-\d{{2}}\b|\b\d{{1,2}}\s+{_MONTH}\s+\d
 _NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
                  r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|"
                  r"million|billion|dozen|dozens|hundreds|thousands|millions|half|twice|double|triple")
+# "Changed in version 3.5", "starting with Python 3.7", "v2.1": a release's number, named as one
+_VERSION_RE = re.compile(r"\b(?:version|release|v)\s*\d+(?:\.\d+)*\b|\b(?-i:[A-Z][\w-]*)\s+\d+\.\d+(?:\.\d+)?\b", _I)
 _NUMBER_RE = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", _I)
 _PERCENT_RE = re.compile(r"\d\s*%|\bpercent\b|\bper\s*cent\b|\bpercentage\s+points?\b", _I)
 _AMOUNT_RE = re.compile(r"[$€£¥]\s*\d|\d\s*(?:k|m|bn)?\s*(?:usd|eur|gbp|dollars?|euros?|pounds?)\b"
@@ -1149,6 +1155,8 @@ def carries(text: str, kind: str | None, acronym: str | None = None) -> bool:
         return bool(_YEAR_RE.search(text))
     if kind == DATE:
         return bool(_YEAR_RE.search(text) or _DATE_RE.search(text))
+    if kind == VERSION:
+        return bool(_VERSION_RE.search(text))
     if kind == NUMBER:  # a year is no count
         return bool(_NUMBER_RE.search(_YEAR_RE.sub(" ", text)))
     if kind == PERCENTAGE:
@@ -1246,7 +1254,8 @@ def spelled_out(text: str, acronym: str) -> bool:
 def type_phrase(kind: str | None) -> str:
     """How a decline names what is missing: "… but don't give its year"."""
     return {
-        YEAR: "don't give the year", DATE: "don't give the date", NUMBER: "don't give the number",
+        YEAR: "don't give the year", VERSION: "don't give the version", DATE: "don't give the date",
+        NUMBER: "don't give the number",
         PERCENTAGE: "don't give a percentage", AMOUNT: "don't give the amount", PERSON: "don't say who",
         ORGANISATION: "don't name the organisation", PLACE: "don't say where", URL: "don't give a link for it",
         EXPANSION: "don't spell out the acronym",

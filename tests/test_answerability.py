@@ -23,7 +23,7 @@ from rag.loaders import load_document
 from rag.passage import Hit, Passage
 from rag.retrieve import with_section_rests
 from rag.question import (
-    AMOUNT, DATE, DEFINITION, EXPANSION, NUMBER, ORGANISATION, PERCENTAGE, PERSON, URL, YEAR, acronyms, analyse,
+    AMOUNT, DATE, DEFINITION, EXPANSION, NUMBER, ORGANISATION, PERCENTAGE, PERSON, URL, VERSION, YEAR, acronyms, analyse,
     answer_type, asked_clause, bm25_idf, carries, depends_on_conversation, expands, focus_phrase, mentions,
     named_documents, own_names, proper_names,
 )
@@ -187,6 +187,11 @@ def test_an_llm_answer_without_the_asked_type_is_not_grounded(indexed_assistant)
 
 @pytest.mark.parametrize("question, kind", [
     ("In what year was the Attention paper published?", YEAR),
+    ("In which Python version was math.cbrt() added?", VERSION),
+    ("which python version accepts starred items there?", VERSION),
+    # a protocol's version (IPv4 or IPv6) is no release, nor is version control
+    ("Which attribute of the resulting object tells me which IP version it is?", None),
+    ("What version control system do the core developers use?", None),
     ("When was the post published?", DATE),
     ("We plan an upgrade. What is its end-of-life date?", DATE),  # a date asked for by name …
     ("What was the release date of the overview?", DATE),
@@ -2236,6 +2241,20 @@ def test_a_question_asking_who_and_something_else_is_declined_when_no_passage_na
     indexed_with(fresh_assistant, "managers.md", "# Release managers\n\nThe Python 3.11 releases are managed by Pablo "
                  "Galindo Salgado.\n")
     answered_with(fresh_assistant, asked, "Pablo Galindo Salgado")
+
+
+def test_a_question_asking_which_version_and_something_else_is_declined_when_no_passage_gives_one(fresh_assistant):
+    # "In which Python version did …, and how does …?" asks when as a release number: a passage saying how the parser
+    # works answers the second part only, so the question is declined until a passage gives the version.
+    said = ("Python's parser reads the token stream with a PEG grammar: each rule tries its alternatives in order and "
+            "takes the first that matches, backtracking with memoisation where it must.")
+    indexed_with(fresh_assistant, "parsing.md", f"# Parsing\n\n## How the parser works\n\n{said}\n")
+    asked = "In which Python version did the PEG parser replace the old parser, and how does the new parser work?"
+    assert analyse(asked).parts[0].type == VERSION
+    assert not (declined := extractive_answer(fresh_assistant, asked)).grounded, declined.answer
+    indexed_with(fresh_assistant, "changelog.md", "# Changelog\n\nChanged in version 3.9: Python's PEG parser "
+                 "replaced the old LL(1) parser.\n")
+    answered_with(fresh_assistant, asked, "Changed in version 3.9", "reads the token stream")
 
 
 def test_a_how_to_with_a_word_no_page_writes_is_still_answered_by_a_sentence_very_close_in_meaning():
