@@ -2920,6 +2920,25 @@ def test_whether_something_makes_sense_is_answered_by_the_rule_against_it(fresh_
     assert answer.answer.index("should never") < answer.answer.index("Another zero-width assertion"), answer.answer
 
 
+def test_whether_something_is_a_good_habit_is_answered_by_a_judgement_in_other_words():
+    # "Is … a good habit?" asks yes or no, and such a question needs a sentence holding its most specific word
+    # ("habit") — but that word only frames the judgement asked for, and "it is good practice to …" is one. A sentence
+    # judging nothing still needs the word (or to be as close in meaning as a how-to's answer).
+    from rag.grounding import FOCUS_COSINE_HOW_TO, says_whether
+
+    idf = bm25_idf(lambda term: 0 if term == "" else 1 if term == "habit" else 50, 1000)
+    question = analyse("Is wrapping all of my code in except Exception: a good habit, so that my program never "
+                       "crashes?", idf)
+    assert question.type == "yes/no" and question.specific == "habit"
+    judging = Unit("However, it is good practice to be as specific as possible with the types of exceptions that we "
+                   "intend to handle, and to allow any unexpected exceptions to propagate on.", SENTENCE, 0,
+                   "8.3. Handling Exceptions")
+    saying = Unit("Exception can be used as a wildcard that catches (almost) everything.", SENTENCE, 0,
+                  "8.3. Handling Exceptions")
+    assert says_whether(question, judging, FOCUS_COSINE_HOW_TO - 0.1)
+    assert not says_whether(question, saying, FOCUS_COSINE_HOW_TO - 0.1)
+
+
 def test_a_bare_verdict_opening_the_paragraph_is_quoted_before_the_sentence_chosen(fresh_assistant):
     # "In general, no." is the FAQ's answer, too short to be chosen alone: the sentence after it, which is, brings it.
     indexed_with(fresh_assistant, "faq.md", (
