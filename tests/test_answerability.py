@@ -1175,6 +1175,17 @@ def test_an_api_entrys_first_sentence_is_quoted_under_its_signature(fresh_assist
     assert verdict.supported and not verdict.answers
 
 
+def test_an_api_entrys_first_sentence_naming_another_owners_namesake_is_still_quoted_under_its_signature(
+        fresh_assistant):
+    # "Return the path to which the symbolic link points (as returned by os.readlink())" names os.readlink, not the
+    # entry it opens: without "Path.readlink()" before it, the answer would not say which pathlib call to make.
+    indexed_with(fresh_assistant, "paths.md", (
+        "# Paths\n\n## Methods\n\n### Path.readlink()\n\nReturn the path to which the symbolic link points (as "
+        "returned by os.readlink()).\n\n### Path.is_fifo()\n\nReturn True if the path points to a FIFO.\n"))
+    answered_with(fresh_assistant, "Our deploy folder has a symlink named current. With pathlib, how do I find out what "
+                  "that link points to?", "Path.readlink() [1]. Return the path to which the symbolic link points")
+
+
 def test_quoted_code_keeps_its_brackets_and_spacing_and_cites_only_its_passage(fresh_assistant):
     # "[3, 4, 5]" and "args[1]" in quoted code are Python, not citations of passages 3, 4 and 5; its indentation
     # and spacing stay as written.

@@ -538,7 +538,8 @@ def _with_entry_headings(question: Question, units: Sequence[Unit], every: Seque
     the path points to a Unix socket …"): the entry's first sentence never names what it describes, and an answer
     quoting it alone does not say which call to make to a question not naming it in code. Only the first sentence of the
     entry's first passage found (a later one of the section does not open it), once per entry. Python-docs set: 1451
-    -> 1455 of 2305 cited, nothing lost."""
+    -> 1455 of 2305 cited, nothing lost; a sentence naming only another owner's namesake ("… (as returned by
+    os.readlink())" under "Path.readlink()") gets it too: 1740 -> 1742 of 2731, nothing lost."""
     heading_of: dict[int, Unit] = {}  # each passage's innermost heading (units_of gives it first) …
     opening_of: dict[int, Unit] = {}  # … and the first unit of its text
     for each in every:
@@ -549,13 +550,20 @@ def _with_entry_headings(question: Question, units: Sequence[Unit], every: Seque
         signature = (_SIGNATURE_HEADING.match(heading.text.strip())
                      if unit.kind == SENTENCE and heading is not None else None)
         if (signature and unit == opening_of.get(unit.passage) and all(u.text != heading.text for u in headed)
-                and (name := signature.group("name").rsplit(".", 1)[-1]) not in unit.text
-                and all(asked.rsplit(".", 1)[-1] != name for asked in question.names)
+                and not _writes_entry_name(unit.text, signature.group("name"))
+                and all(asked.rsplit(".", 1)[-1] != signature.group("name").rsplit(".", 1)[-1]
+                        for asked in question.names)
                 and not any(p.source == passage.source and p.section == passage.section and p.start < passage.start
                             for p in passages)):
             headed.append(heading)
         headed.append(unit)
     return headed
+
+
+def _writes_entry_name(text: str, name: str) -> bool:
+    """Does the sentence name the entry it opens ("Path.readlink", or "readlink()" on its own), not only a namesake of
+    another owner ("… (as returned by os.readlink())")?"""
+    return name in text or re.search(rf"(?<![\w.]){re.escape(name.rsplit('.', 1)[-1])}\b", text) is not None
 
 
 def _quote(units: Sequence[Unit]) -> Iterator[str]:
