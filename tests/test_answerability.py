@@ -1347,6 +1347,18 @@ def test_a_sentence_drawing_on_the_one_before_is_quoted_after_it_and_a_named_ver
                   "Comparisons can be chained [1]. For example, a < b == c")
 
 
+def test_a_sentence_restating_the_one_before_is_quoted_after_it(fresh_assistant):
+    # "That is, \\n is converted to a single newline character …" is closest to the question, but it only spells out
+    # the rule the sentence before states (which strings its escapes are processed in).
+    indexed_with(fresh_assistant, "substitution.md", (
+        "# Search and Replace\n\nThe sub() method takes a replacement value, which can be either a string or a "
+        "function, and the string to be processed. If replacement is a string, any backslash escapes in it are "
+        "processed. That is, \\n is converted to a single newline character, \\r is converted to a carriage return, "
+        "and so forth. Unknown escapes such as \\& are left alone.\n"))
+    answered_with(fresh_assistant, "In the replacement string I give re.sub(), does \\n become a real newline?",
+                  "any backslash escapes in it are processed [1]. That is")
+
+
 def test_python_special_names_are_quoted_as_written_not_as_bold(fresh_assistant):
     # "__slots__" and "__init__.py" are names, not Markdown bold: an answer must quote them as the page has them.
     indexed_with(fresh_assistant, "datamodel.html", (
