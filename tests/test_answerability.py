@@ -2275,6 +2275,10 @@ def test_a_question_asking_which_version_and_something_else_is_declined_when_no_
     asked = "In which Python version did the PEG parser replace the old parser, and how does the new parser work?"
     assert analyse(asked).parts[0].type == VERSION
     assert not (declined := extractive_answer(fresh_assistant, asked)).grounded, declined.answer
+    # asked alone, the release is the question's type, and the decline says what the passages lack
+    alone = extractive_answer(fresh_assistant, "In which Python version did the parser start to read the token stream "
+                                               "with a PEG grammar?")
+    assert not alone.grounded and "don't give the version" in alone.answer, alone.answer
     indexed_with(fresh_assistant, "changelog.md", "# Changelog\n\nChanged in version 3.9: Python's PEG parser "
                  "replaced the old LL(1) parser.\n")
     answered_with(fresh_assistant, asked, "Changed in version 3.9", "reads the token stream")
