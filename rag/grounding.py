@@ -292,8 +292,9 @@ def says_whether(question: Question, unit: Unit, cosine: float) -> bool:
     (1739 -> 1740 of 2731 cited, nothing lost)."""
     if question.type != YES_NO or question.specific is None:
         return True
+    # the unit's judgement word first: the question's shape is read only for the few units holding one
     return (cosine >= FOCUS_COSINE_HOW_TO or holds(unit, question.specific)
-            or answer_shape(question) is _MERIT and bool(_MERIT.search(unit.text)))
+            or bool(_MERIT.search(unit.text)) and answer_shape(question) is _MERIT)
 
 
 def tells_what_is_asked(question: Question, unit: Unit, cosine: float) -> bool:

@@ -551,9 +551,8 @@ def _with_entry_headings(question: Question, units: Sequence[Unit], every: Seque
         signature = (_SIGNATURE_HEADING.match(heading.text.strip())
                      if unit.kind == SENTENCE and heading is not None else None)
         if (signature and unit == opening_of.get(unit.passage) and all(u.text != heading.text for u in headed)
-                and not _writes_entry_name(unit.text, signature.group("name"))
-                and all(asked.rsplit(".", 1)[-1] != signature.group("name").rsplit(".", 1)[-1]
-                        for asked in question.names)
+                and not _writes_entry_name(unit.text, name := signature.group("name"))
+                and all(asked.rsplit(".", 1)[-1] != name.rsplit(".", 1)[-1] for asked in question.names)
                 and not any(p.source == passage.source and p.section == passage.section and p.start < passage.start
                             for p in passages)):
             headed.append(heading)
