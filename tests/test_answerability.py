@@ -2966,6 +2966,22 @@ def test_whether_something_is_a_good_habit_is_answered_by_a_judgement_in_other_w
     assert not says_whether(question, saying, FOCUS_COSINE_HOW_TO - 0.1)
 
 
+def test_a_word_qualifying_a_yes_no_question_is_not_the_thing_it_asks_about():
+    # "ever" and "exactly" are rarer in the pages than "random", but they say how surely the asker wants it, not what
+    # about: the sentence giving random()'s range speaks to the question, a sentence about exact values does not.
+    from rag.grounding import FOCUS_COSINE_HOW_TO, says_whether
+
+    idf = bm25_idf(lambda term: 0 if term == "" else 1 if term in {"ever", "exact"} else 5 if term == "random" else 50,
+                   1000)
+    question = analyse("Can random.random() ever return exactly 1.0, or exactly 0.0?", idf)
+    assert question.type == "yes/no" and question.specific == "random"
+    ranged = Unit("This returns a random floating point number in the range [0, 1).", SENTENCE, 0,
+                  "How do I generate random numbers in Python?")
+    unrelated = Unit("The result is exact, and it is returned as a float.", SENTENCE, 0, "Numbers")
+    assert says_whether(question, ranged, FOCUS_COSINE_HOW_TO - 0.1)
+    assert not says_whether(question, unrelated, FOCUS_COSINE_HOW_TO - 0.1)
+
+
 def test_a_bare_verdict_opening_the_paragraph_is_quoted_before_the_sentence_chosen(fresh_assistant):
     # "In general, no." is the FAQ's answer, too short to be chosen alone: the sentence after it, which is, brings it.
     indexed_with(fresh_assistant, "faq.md", (
