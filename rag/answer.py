@@ -361,10 +361,23 @@ def unwritten_names(question: str, texts: Sequence[str], rare: Sequence[str] = (
                   if not any(name in text or re.search(rf"\b{re.escape(name)}\b", text, re.IGNORECASE) for text in texts)]
     unwritten += [written for written, keyword, value in suggested_settings(question)
                   if not any(_sets(text, keyword, value) for text in texts)]
+    # A numbered standard or proposal is what it is by its number, wherever the question names it ("… a JSON Patch
+    # (RFC 6902) … How do I do that in Python?"): pages citing other PEPs do not speak of PEP 659. Python-docs set:
+    # 545 -> 547 of 704 declined, cited unchanged (one answer citing no evidence declined instead).
+    unwritten += [numbered for numbered, series, number in numbered_documents(whole)
+                  if not any(re.search(rf"\b{series}[\s-]?{number}\b", text) for text in texts)]
     suggested = suggested_names(question)  # one of them written is enough: "--index-url or --extra-index-url"
     if not any(re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text) for name in suggested for text in texts):
         unwritten += suggested
     return tuple(unwritten)
+
+
+_NUMBERED_DOCUMENT = re.compile(r"\b(PEP|RFC)[\s-]?(\d{1,5})\b")
+
+
+def numbered_documents(question: str) -> list[tuple[str, str, str]]:
+    """The PEPs and RFCs the question names, as written, with their series and number."""
+    return [(match.group(0), match.group(1), match.group(2)) for match in _NUMBERED_DOCUMENT.finditer(question)]
 
 
 def _in_lower_case(acronym: str, text: str, question: str) -> bool:

@@ -1749,6 +1749,18 @@ def test_an_acronym_or_name_in_the_setup_of_a_question_need_not_be_written_by_th
     assert unwritten_names("How do I skip the mark of a CSV file that Excel saved?", found, ("Excel",)) == ("CSV", "Excel")
 
 
+def test_a_numbered_standard_no_passage_cites_is_unwritten_wherever_the_question_names_it():
+    # RFC 6902 names what "that" is, though only the setup writes it; passages citing other RFCs and PEPs do not
+    # speak of it. One a passage cites, with or without the space, is written.
+    found = ["Since RFC5424 came out, as there has not been widespread deployment of it in syslog servers, …",
+             "See PEP 8 for the style guide."]
+    assert unwritten_names("My service keeps JSON documents and must record changes as a JSON Patch (RFC 6902). How "
+                           "do I do that in Python?", found) == ("RFC 6902",)
+    assert unwritten_names("What is the specializing interpreter from PEP 659?", found) == ("PEP 659",)
+    assert unwritten_names("Our syslog server wants RFC 5424 messages. How do I send them?", found) == ()
+    assert unwritten_names("Does PEP 8 say how long a line may be?", found) == ()
+
+
 def test_what_can_i_do_asks_for_an_instruction_and_gets_the_command_it_introduces(fresh_assistant):
     # "… it won't let me set a breakpoint. What can I do?" asks how, as "How do I …?" does: the instruction and the
     # command it introduces are quoted, not only the sentence restating the problem.
