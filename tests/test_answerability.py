@@ -1749,6 +1749,17 @@ def test_an_acronym_or_name_in_the_setup_of_a_question_need_not_be_written_by_th
     assert unwritten_names("How do I skip the mark of a CSV file that Excel saved?", found, ("Excel",)) == ("CSV", "Excel")
 
 
+def test_a_call_the_asker_likens_what_they_ask_to_is_no_name_the_answer_must_write():
+    # The deque's own index() entry answers; the pages need not name list.index() (names_found filters every
+    # passage that does not write an asked name).
+    likened = analyse("I keep recent events in a collections.deque. Can I look up the position of an item the way "
+                      "list.index() does, and restrict the search to part of the deque?")
+    assert "list.index" not in likened.names
+    assert "dict.fromkeys" not in analyse("Can I build a Counter from keys, like dict.fromkeys works?").names
+    assert "list.index" in analyse("Does list.index() take a start position?").names
+    assert "list.index" in analyse("Is there a way list.index() can search only part of a list?").names
+
+
 def test_a_numbered_standard_no_passage_cites_is_unwritten_wherever_the_question_names_it():
     # RFC 6902 names what "that" is, though only the setup writes it; passages citing other RFCs and PEPs do not
     # speak of it. One a passage cites, with or without the space, is written.
