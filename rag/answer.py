@@ -377,7 +377,8 @@ _NUMBERED_DOCUMENT = re.compile(r"\b(PEP|RFC)[\s-]?(\d{1,5})\b")
 
 def numbered_documents(question: str) -> list[tuple[str, str, str]]:
     """The PEPs and RFCs the question names, as written, with their series and number."""
-    return [(match.group(0), match.group(1), match.group(2)) for match in _NUMBERED_DOCUMENT.finditer(question)]
+    return list(dict.fromkeys((match.group(0), match.group(1), match.group(2))
+                              for match in _NUMBERED_DOCUMENT.finditer(question)))
 
 
 def _in_lower_case(acronym: str, text: str, question: str) -> bool:

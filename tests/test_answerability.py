@@ -1767,7 +1767,8 @@ def test_a_numbered_standard_no_passage_cites_is_unwritten_wherever_the_question
              "See PEP 8 for the style guide."]
     assert unwritten_names("My service keeps JSON documents and must record changes as a JSON Patch (RFC 6902). How "
                            "do I do that in Python?", found) == ("RFC 6902",)
-    assert unwritten_names("What is the specializing interpreter from PEP 659?", found) == ("PEP 659",)
+    assert unwritten_names("PEP 659 is credited for the speed-up. What is the specializing interpreter from PEP 659?",
+                           found) == ("PEP 659",)  # named once in the decline however often the question names it
     assert unwritten_names("Our syslog server wants RFC 5424 messages. How do I send them?", found) == ()
     assert unwritten_names("Does PEP 8 say how long a line may be?", found) == ()
 
