@@ -1749,6 +1749,26 @@ def test_an_acronym_or_name_in_the_setup_of_a_question_need_not_be_written_by_th
     assert unwritten_names("How do I skip the mark of a CSV file that Excel saved?", found, ("Excel",)) == ("CSV", "Excel")
 
 
+def test_a_limit_asked_for_is_given_by_a_number_or_by_saying_there_is_none():
+    # "Is there a maximum …?" asks for a limit even in yes/no words: a sentence saying there is none answers it, one
+    # about the same things that says neither ("… may use many groups") does not.
+    from rag.question import LIMIT, type_phrase
+
+    assert analyse("Is there a maximum length for a variable name in Python?").type == LIMIT
+    assert analyse("My generated pattern has hundreds of groups. Is there a maximum number of groups a re pattern may "
+                   "contain?").type == LIMIT
+    assert analyse("Does CPython limit how many parameters a function may have, like the old limit of 255?").type == LIMIT
+    assert analyse("Can I still use those variables after the match statement, or are they limited to the case "
+                   "block?").type != LIMIT
+    assert carries("Identifiers are unlimited in length.", LIMIT)
+    assert carries("The addHandler() method has no minimum or maximum quota for the number of handlers you may add.",
+                   LIMIT)
+    assert carries("Up to 100 named groups were allowed before 3.5.", LIMIT)
+    assert not carries("Elaborate REs may use many groups, both to capture substrings of interest, and to group and "
+                       "structure the RE itself.", LIMIT)
+    assert type_phrase(LIMIT) == "don't give a limit"
+
+
 def test_a_call_the_asker_likens_what_they_ask_to_is_no_name_the_answer_must_write():
     # The deque's own index() entry answers; the pages need not name list.index() (names_found filters every
     # passage that does not write an asked name).
