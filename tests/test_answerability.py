@@ -1749,6 +1749,18 @@ def test_an_acronym_or_name_in_the_setup_of_a_question_need_not_be_written_by_th
     assert unwritten_names("How do I skip the mark of a CSV file that Excel saved?", found, ("Excel",)) == ("CSV", "Excel")
 
 
+def test_a_part_calling_a_function_no_page_holds_leaves_the_question_unanswered():
+    # Pages found for the other part's input() do not answer what replaces raw_input(), which no page holds; a name
+    # only set as a value ("allow_fd=True") is no call asked about.
+    idf = bm25_idf(lambda term: 0 if term in {"", "raw_input", "allow_fd"} else 50, 1000)
+    porting = analyse("I'm porting a script that reads user input with raw_input(). What replaces raw_input() in "
+                      "Python 3, and what became of the old input() that evaluated what the user typed?", idf)
+    assert len(porting.parts) == 2 and porting.parts[0].unknown == ("raw_input",) and porting.parts[1].unknown == ()
+    converter = analyse("My converter takes an option like path: my_path(allow_fd=True). Where does that allow_fd "
+                        "value arrive? Am I supposed to override the class's __init__?", idf)
+    assert len(converter.parts) == 2 and all(part.unknown == () for part in converter.parts)
+
+
 def test_a_limit_asked_for_is_given_by_a_number_or_by_saying_there_is_none():
     # "Is there a maximum …?" asks for a limit even in yes/no words: a sentence saying there is none answers it, one
     # about the same things that says neither ("… may use many groups") does not.
