@@ -23,8 +23,8 @@ from rag.loaders import load_document
 from rag.passage import Hit, Passage
 from rag.retrieve import with_section_rests
 from rag.question import (
-    AMOUNT, DATE, DEFINITION, EXPANSION, NUMBER, ORGANISATION, PERCENTAGE, PERSON, URL, VERSION, YEAR, acronyms, analyse,
-    answer_type, asked_clause, bm25_idf, carries, depends_on_conversation, expands, focus_phrase, mentions,
+    AMOUNT, DATE, DEFINITION, EXPANSION, LIMIT, NUMBER, ORGANISATION, PERCENTAGE, PERSON, URL, VERSION, YEAR, acronyms,
+    analyse, answer_type, asked_clause, bm25_idf, carries, depends_on_conversation, expands, focus_phrase, mentions,
     named_documents, own_names, proper_names,
 )
 from rag.text import fenced_spans, split_sentences
@@ -227,9 +227,10 @@ def test_an_llm_answer_without_the_asked_type_is_not_grounded(indexed_assistant)
     ("What do the three parts of a version number like 3.11.4 stand for?", None),  # no acronym: what they mean
     ("Is scalable oversight solved?", "yes/no"),
     ("What is a mesa-optimizer?", "definition"),
-    # an asking clause opening yes or no asks whether, not for the number or amount a clause inside it names
-    ("My logger writes to a file and the console. Is there a cap on how many handlers I can attach to it?", None),
+    # an asking clause opening yes or no asks whether, not for the number or amount a clause inside it names …
     ("I run one tee copy to the end before the other. Does that way of using tee cost me anything?", None),
+    # … unless it asks whether there is a limit, which a number or a word saying there is none gives
+    ("My logger writes to a file and the console. Is there a cap on how many handlers I can attach to it?", LIMIT),
     ("My logger writes to a file and the console. How many handlers can I attach to it?", NUMBER),
     # "how much" asking how far to go is no amount ("… how much can I trust that it really is text?")
     ("If a blob decodes as UTF-8 without an error, how much can I trust that it really is text?", None),
@@ -1764,7 +1765,7 @@ def test_a_part_calling_a_function_no_page_holds_leaves_the_question_unanswered(
 def test_a_limit_asked_for_is_given_by_a_number_or_by_saying_there_is_none():
     # "Is there a maximum …?" asks for a limit even in yes/no words: a sentence saying there is none answers it, one
     # about the same things that says neither ("… may use many groups") does not.
-    from rag.question import LIMIT, type_phrase
+    from rag.question import type_phrase
 
     assert analyse("Is there a maximum length for a variable name in Python?").type == LIMIT
     assert analyse("My generated pattern has hundreds of groups. Is there a maximum number of groups a re pattern may "
