@@ -702,6 +702,7 @@ def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None
 # them (Question.rarest). Python-docs set: 1776 -> 1779 of 2780 cited, 191 -> 188 falsely declined, declined unchanged.
 _QUALIFIERS = frozenset("ever exactly truly really actually always still even very already twice few several somehow "
                         "perhaps maybe possibly".split())
+
 # "…, the way I already do with plain dicts?", "… as I would in bash": what the asker compares what they ask with.
 # Its words are no specific thing asked (Question.rarest): Python-docs set 1485 -> 1486 of 2351 cited, 163 -> 162
 # falsely declined, declined unchanged.
