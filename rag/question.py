@@ -391,11 +391,11 @@ _LIMIT_ASKED = re.compile(r"\b(?:is|are)\s+there\s+(?:an?|any)\s+(?:\w+\s+)?(?:m
 
 
 def answer_type(question: str) -> str | None:
-    if _YES_NO.search(question) and not _WH.search(question) and not _LIMIT_ASKED.search(question):
-        return YES_NO  # "Is the author worried …?" asks yes or no, not for a person
     asked = asked_clause(question)  # "A website answers my calls differently. … what does urllib tell it it is?"
     if _LIMIT_ASKED.search(asked):
         return LIMIT
+    if _YES_NO.search(question) and not _WH.search(question):
+        return YES_NO  # "Is the author worried …?" asks yes or no, not for a person
     for kind, pattern in _TYPE_PATTERNS:
         # "What do the three parts of a version number stand for?" writes no acronym: it asks what they mean. An
         # asking clause opening yes or no asks whether ("Does that cost me anything?"), not for a number. Python-docs
@@ -686,10 +686,10 @@ def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None
         parts = tuple(replace(part, unknown=part.unknown + _unindexed_calls(part, idf, unseen)) for part in parts)
     # The most specific word asked about, not one of what the asker compares it with (see _COMPARISON) nor one
     # qualifying what is asked (_QUALIFIERS)
-    compared = set().union(*(stemmed_terms(m.group(0)) for m in _COMPARISON.finditer(question)))
-    compared -= stemmed_terms(_COMPARISON.sub(" ", question))
-    qualifying = {stem for word, stem in zip(words, stems) if word in _QUALIFIERS}
-    own_focus = {term: weight for term, weight in focus.items() if term not in compared | qualifying}
+    not_asked = set().union(*(stemmed_terms(m.group(0)) for m in _COMPARISON.finditer(question)))
+    not_asked -= stemmed_terms(_COMPARISON.sub(" ", question))
+    not_asked |= {stem for word, stem in zip(words, stems) if word in _QUALIFIERS}
+    own_focus = {term: weight for term, weight in focus.items() if term not in not_asked}
     rarest = _rarest_held(own_focus, unseen) if idf else None
     return Question(question, kind, wants_list, focus, tuple(dict.fromkeys(words)), wants_code, parts, names, unknown,
                     frozenset(named), tuple(dict.fromkeys(_LITERAL.findall(question))),
