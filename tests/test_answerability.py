@@ -2715,6 +2715,13 @@ def test_a_tool_given_as_the_example_of_what_is_asked_for_is_unknown_when_no_pag
     idf = bm25_idf(lambda term: 0 if term in {"", "joblib", "diskcach"} else 5, 100)
     assert analyse("Can lru_cache keep its entries on disk, or which decorator do people use for a persistent memo "
                    "cache, for example joblib.Memory or diskcache?", idf).unknown == ("joblib", "diskcache")
+    # … but a call with arguments after "e.g." is the asker's own code, not a tool ("… callable like functions, e.g.
+    # scorer(item)"), where an empty call names the function asked for ("such as isascii()?")
+    idf = bm25_idf(lambda term: 0 if term in {"", "scorer", "isascii"} else 5, 100)
+    assert analyse("I'd like objects of my own class to be callable like functions, e.g. scorer(item). What does the "
+                   "class need?", idf).unknown == ()
+    assert analyse("Does str have a method that tells me whether a string is all ASCII, such as isascii()?",
+                   idf).unknown == ("isascii",)
 
 
 def test_a_call_offered_as_the_one_asked_about_must_be_on_the_page(fresh_assistant):
