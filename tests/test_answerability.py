@@ -3192,6 +3192,13 @@ def test_a_how_to_leaning_on_its_setup_is_still_gated_when_it_asks_for_a_word_no
     assert gated.how_to is not None and "punycod" in gated.how_to.unheld
     assert analyse(setup + "How do I convert such a domain name to ASCII for the mail server?",
                    idf).how_to is None
+    # … and so is one too short to judge alone, or leaning on the setup by a pronoun ("How do I make it support the
+    # vectorcall protocol?"), when what it wants is on no page
+    idf = bm25_idf(lambda term: 0 if term in {"", "vectorcal"} else 50, 5000)
+    setup = "My C extension type is called millions of times from Python and the call overhead shows up in profiles. "
+    gated = analyse(setup + "How do I make it support the vectorcall protocol?", idf)
+    assert gated.how_to is not None and "vectorcal" in gated.how_to.unheld
+    assert analyse(setup + "How do I make it support the fastcall protocol?", idf).how_to is None
 
 
 def test_a_module_constant_in_capitals_is_named_by_the_constant_alone():
