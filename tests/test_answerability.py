@@ -1921,6 +1921,22 @@ def test_a_web_place_answers_where_to_find_something(fresh_assistant):
     assert analyse("Where can I find a list of GUI frameworks?").type == "url"
 
 
+def test_a_document_named_by_its_title_answers_where_to_read_more(fresh_assistant):
+    # "Where can I read a fuller account …?" is answered by a pointer naming the document ("See The Perils of Floating
+    # Point for a more complete account …"), whose link the page text no longer shows; a sentence naming none is not.
+    page = ("# Floating Point Arithmetic\n\n## Representation Error\n\nDecimal fractions such as 0.1 cannot be "
+            "represented exactly as binary fractions, so most of them are stored as the nearest binary fraction. "
+            "{pointer}\n")
+    question = "Where can I read a fuller account of the common floating-point surprises?"
+    assert carries("See The Perils of Floating Point for more.", URL) and not carries("See below for more.", URL)
+    indexed_with(fresh_assistant, "floats.md", page.format(
+        pointer="See The Perils of Floating Point for a more complete account of other common surprises."))
+    answered_with(fresh_assistant, question, "The Perils of Floating Point")
+    indexed_with(fresh_assistant, "floats.md", page.format(
+        pointer="A more complete account of other common surprises would fill a book of its own."))
+    assert not extractive_answer(fresh_assistant, question).grounded
+
+
 def test_the_claim_check_reads_a_set_up_question_as_the_scorer_does(embedder):
     # The scorer weighs the asking clause; were the claim check to read the whole question alone, a sentence the
     # scorer chose as the answer ("The latest development sources can be obtained at …") could be judged no answer
