@@ -600,12 +600,16 @@ _DONE_WITHOUT = re.compile(r"\bwithout\s+(?:me\s+|having\s+to\s+)?(?:calling\s+|
 # 189 -> 188 falsely declined, declined unchanged.
 _LIKENED_BEFORE = re.compile(r"\b(?:the\s+way|like|as)\s+(?:the\s+|an?\s+)?$", _I)
 _LIKENED_AFTER = re.compile(r"^(?:\([^()]*\))?\s+(?:does|do|did|would|works?|behaves?)\b", _I)
+# … and "do I get -1 back like with str.find()?", "… in the same order as with os.symlink" (1833 -> 1834 of 2874
+# cited, 200 -> 199 falsely declined, declined unchanged)
+_LIKENED_WITH = re.compile(r"\b(?:like|as)\s+with\s+(?:the\s+|an?\s+)?$", _I)
 
 
 def _compared_with(question: str, match: re.Match[str]) -> bool:
     """Is the code name what the asker likens what they ask to ("the way dict.fromkeys works")?"""
-    return (_LIKENED_BEFORE.search(question[: match.start()]) is not None
-            and _LIKENED_AFTER.match(question[match.end():]) is not None)
+    before = question[: match.start()]
+    return (_LIKENED_BEFORE.search(before) is not None and _LIKENED_AFTER.match(question[match.end():]) is not None
+            or _LIKENED_WITH.search(before) is not None)
 
 
 def _called_on_askers_object(question: str, match: re.Match[str]) -> bool:

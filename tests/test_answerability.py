@@ -1789,6 +1789,11 @@ def test_a_call_the_asker_likens_what_they_ask_to_is_no_name_the_answer_must_wri
                       "list.index() does, and restrict the search to part of the deque?")
     assert "list.index" not in likened.names
     assert "dict.fromkeys" not in analyse("Can I build a Counter from keys, like dict.fromkeys works?").names
+    assert "str.find" not in analyse("fruits.index('mango') when 'mango' isn't in the list: do I get -1 back like with "
+                                     "str.find(), or something else?").names
+    assert "os.symlink" not in analyse("Does Path.symlink_to() take its two paths in the same order as with "
+                                       "os.symlink?").names
+    assert "str.find" in analyse("What does str.find() give back, like with a missing substring?").names
     assert "list.index" in analyse("Does list.index() take a start position?").names
     assert "list.index" in analyse("Is there a way list.index() can search only part of a list?").names
 
