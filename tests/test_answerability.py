@@ -1768,6 +1768,8 @@ def test_a_limit_asked_for_is_given_by_a_number_or_by_saying_there_is_none():
     from rag.question import type_phrase
 
     assert analyse("Is there a maximum length for a variable name in Python?").type == LIMIT
+    assert analyse("Python rejects my generated code. What is the parser's nesting limit, and can I raise "
+                   "it?").type == LIMIT
     assert analyse("My generated pattern has hundreds of groups. Is there a maximum number of groups a re pattern may "
                    "contain?").type == LIMIT
     assert analyse("Does CPython limit how many parameters a function may have, like the old limit of 255?").type == LIMIT
