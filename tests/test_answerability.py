@@ -2738,6 +2738,10 @@ def test_a_tool_given_as_the_example_of_what_is_asked_for_is_unknown_when_no_pag
     idf = bm25_idf(lambda term: 0 if term in {"", "joblib", "diskcach"} else 5, 100)
     assert analyse("Can lru_cache keep its entries on disk, or which decorator do people use for a persistent memo "
                    "cache, for example joblib.Memory or diskcache?", idf).unknown == ("joblib", "diskcache")
+    # … or after the package or project it comes from ("for example with pip-tools' pip-compile?")
+    idf = bm25_idf(lambda term: 0 if term in {"", "pip-compil", "pip-tool"} else 5, 100)
+    assert analyse("How do I have the exact pins of all dependencies generated for me, for example with pip-tools' "
+                   "pip-compile?", idf).unknown == ("pip-compile",)
     # … but a call with arguments after "e.g." is the asker's own code, not a tool ("… callable like functions, e.g.
     # scorer(item)"), where an empty call names the function asked for ("such as isascii()?")
     idf = bm25_idf(lambda term: 0 if term in {"", "scorer", "isascii"} else 5, 100)
