@@ -1770,6 +1770,7 @@ def test_a_limit_asked_for_is_given_by_a_number_or_by_saying_there_is_none():
     assert analyse("Is there a maximum length for a variable name in Python?").type == LIMIT
     assert analyse("Python rejects my generated code. What is the parser's nesting limit, and can I raise "
                    "it?").type == LIMIT
+    assert analyse("What is the maximum number of questions in one AMC exam?").type == NUMBER  # a count asked for
     assert analyse("My generated pattern has hundreds of groups. Is there a maximum number of groups a re pattern may "
                    "contain?").type == LIMIT
     assert analyse("Does CPython limit how many parameters a function may have, like the old limit of 255?").type == LIMIT
