@@ -1212,7 +1212,7 @@ _WEB_PLACE = re.compile(r"\b(?:on|at|in|from)\s+(?:the\s+|its\s+)?(?:[\w.-]+\s+)
 _PLACE_RE = re.compile(rf"\b(?:in|at|from|near|based\s+in)\s+(?:the\s+)?{_NAME}")
 # A pointer to a document by its title: "See The Perils of Floating Point …", "consult the Beginner’s Guide" (the
 # page text keeps the title, not the link). Python-docs set: 1832 -> 1833 of 2874 cited, nothing else moved.
-_NAMED_DOCUMENT = re.compile(r"\b(?:[Ss]ee|[Cc]onsult|[Rr]efer\s+to|[Rr]ead)\s+(?:the\s+)?(?-i:[A-Z])[\w’'-]+")
+_NAMED_DOCUMENT = re.compile(r"\b(?:[Ss]ee|[Cc]onsult|[Rr]efer\s+to|[Rr]ead)\s+(?:the\s+)?[A-Z][\w’'-]+")
 
 
 def carries(text: str, kind: str | None, acronym: str | None = None) -> bool:
