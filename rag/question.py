@@ -602,18 +602,17 @@ _DONE_WITHOUT = re.compile(r"\bwithout\s+(?:me\s+|having\s+to\s+)?(?:calling\s+|
 # "… look up an item's position the way list.index() does, …": what the asker likens what they ask to, which the
 # answer's pages need not name (they document the deque's own index()). Python-docs set: 1779 -> 1780 of 2780 cited,
 # 189 -> 188 falsely declined, declined unchanged.
-_LIKENED_BEFORE = re.compile(r"\b(?:the\s+way|like|as)\s+(?:the\s+|an?\s+)?$", _I)
+# … and so is one "like with" or "as with" it, whatever follows ("do I get -1 back like with str.find()?", "… in the
+# same order as with os.symlink": 1833 -> 1834 of 2874 cited, 200 -> 199 falsely declined, declined unchanged)
+_LIKENED_BEFORE = re.compile(r"\b(?:the\s+way|like|as)\s+(with\s+)?(?:the\s+|an?\s+)?$", _I)
 _LIKENED_AFTER = re.compile(r"^(?:\([^()]*\))?\s+(?:does|do|did|would|works?|behaves?)\b", _I)
-# … and "do I get -1 back like with str.find()?", "… in the same order as with os.symlink" (1833 -> 1834 of 2874
-# cited, 200 -> 199 falsely declined, declined unchanged)
-_LIKENED_WITH = re.compile(r"\b(?:like|as)\s+with\s+(?:the\s+|an?\s+)?$", _I)
 
 
 def _compared_with(question: str, match: re.Match[str]) -> bool:
     """Is the code name what the asker likens what they ask to ("the way dict.fromkeys works")?"""
-    before = question[: match.start()]
-    return (_LIKENED_BEFORE.search(before) is not None and _LIKENED_AFTER.match(question[match.end():]) is not None
-            or _LIKENED_WITH.search(before) is not None)
+    likened = _LIKENED_BEFORE.search(question[: match.start()])
+    return likened is not None and (likened.group(1) is not None
+                                    or _LIKENED_AFTER.match(question[match.end():]) is not None)
 
 
 def _called_on_askers_object(question: str, match: re.Match[str]) -> bool:
@@ -1226,8 +1225,8 @@ def carries(text: str, kind: str | None, acronym: str | None = None) -> bool:
         return bool(_YEAR_RE.search(text) or _DATE_RE.search(text))
     if kind == VERSION:
         return bool(_VERSION_RE.search(text))
-    if kind == LIMIT:
-        return bool(_LIMIT_RE.search(text) or _NUMBER_RE.search(_YEAR_RE.sub(" ", text)))
+    if kind == LIMIT:  # one said in words, or the number itself
+        return bool(_LIMIT_RE.search(text)) or carries(text, NUMBER)
     if kind == NUMBER:  # a year is no count
         return bool(_NUMBER_RE.search(_YEAR_RE.sub(" ", text)))
     if kind == PERCENTAGE:
