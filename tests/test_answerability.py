@@ -2672,6 +2672,29 @@ def test_a_question_asking_which_call_is_answered_by_the_sentence_naming_one(fre
     assert _calls("Use socket.setblocking(False) or curses.wrapper() here.") == {"setblocking", "wrapper"}
 
 
+HEAP_ENTRIES = (
+    "# heapq\n\nThe heapq module provides functions for implementing heaps based on regular lists.\n\n"
+    "## heapq.heapreplace(heap, item)\n\nPop and return the smallest item from the heap, and also push the new item. "
+    "This one step operation is more efficient than a heappop() followed by heappush() and can be more appropriate "
+    "when using a fixed-size heap.\n\n"
+    "## heapq.heappush(heap, item)\n\nPush the value item onto the heap, maintaining the heap invariant.\n")
+
+
+def test_a_question_asking_which_call_is_answered_by_the_entry_of_one(fresh_assistant):
+    # An API entry's description names its call by its heading: "Push the value item onto the heap …" under
+    # heapq.heappush(heap, item) answers "Which heapq function …?" before a sentence that names two calls in passing.
+    indexed_with(fresh_assistant, "heapq.md", HEAP_ENTRIES)
+    question = ("I already have a list that I turned into a heap. Which heapq function adds one more item to it so "
+                "that it stays a valid heap?")
+    answer = answered_with(fresh_assistant, question, "Push the value item onto the heap")
+    assert answer.answer.index("Push the value") < answer.answer.index("more efficient"), answer.answer
+    from rag.backends.extractive import _named_calls
+    from rag.units import SENTENCE, Unit
+    assert _named_calls(Unit("Push the value item onto the heap.", SENTENCE, 0, "heapq.heappush(heap, item)")) == {
+        "heappush"}
+    assert not _named_calls(Unit("Push the value item onto the heap.", SENTENCE, 0, "8.5. Heaps (and queues)"))
+
+
 def test_a_sentence_quoted_before_the_step_pointing_back_at_it_keeps_the_code_it_goes_on_after(fresh_assistant):
     # "Then call the endwin() function …" names a call and is quoted first (rag.backends.extractive._calls_first);
     # the sentence it points back at ("to reverse the curses-friendly terminal settings.") goes on after code, which
