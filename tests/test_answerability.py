@@ -2157,6 +2157,24 @@ def test_the_askers_own_variable_or_quoted_value_is_no_code_name_a_page_must_wri
     assert names_as_written(("zip_longest",), found, "Which function fills the gaps, zip_longest?") == ("zip_longest",)
 
 
+def test_a_name_capitalised_before_its_lower_case_letters_is_a_proper_name(fresh_assistant):
+    # "HPy", "JSONPath", "CPython" are names as "PyPy" is: pages that never write one do not answer a question asking
+    # about it ("How do I port my existing C extension module to HPy?" is not answered by how to write one in C). An
+    # acronym's plural ("APIs", "PEPs") is no name.
+    indexed_with(fresh_assistant, "extending.md", (
+        "# Extending Python with C\n\nIt is quite easy to add new built-in modules to Python, if you know how to "
+        "program in C. Such extension modules can do two things that can't be done directly in Python: they can "
+        "implement new built-in object types, and they can call C library functions and system calls.\n\n"
+        "Writing a C extension module means porting your C code to the Python/C API. Modules written that way run on "
+        "CPython; PyPy emulates the API more slowly.\n"))
+    answer = extractive_answer(fresh_assistant, "I've heard of HPy, a newer handle-based C API that also runs fast on "
+                                                "PyPy. How do I port my existing C extension module to HPy?")
+    assert not answer.grounded and "HPy" in answer.answer, answer.answer
+    assert proper_names("How do I port my existing C extension module to HPy?") == ("HPy",)
+    assert proper_names("Can I query it with JSONPath like in CPython?") == ("JSONPath", "CPython")
+    assert proper_names("Which APIs and PEPs cover that?") == ()
+
+
 def test_a_name_the_asker_gives_as_an_example_need_not_be_written_by_the_pages(fresh_assistant):
     # "a built-in function such as open()": the asker asks how to override any builtin, and the page answering says
     # so without naming open(); requiring it declined the question. A name asked about itself is still required.
@@ -2166,8 +2184,9 @@ def test_a_name_the_asker_gives_as_an_example_need_not_be_written_by_the_pages(f
                    "separate rules?").names == ()  # the example, after "the one for"
     assert analyse("I would like os.walk to skip hidden folders. How?").names == ("os.walk",)
     # So is a proper name it compares with ("a garbage collector like Java's"): no "never mentions Java" decline.
-    assert proper_names("Does CPython count references, or does it have a garbage collector like Java's?") == ()
-    assert proper_names("Can CPython call into Java classes?") == ("Java",)
+    assert proper_names("Does CPython count references, or does it have a garbage collector like Java's?") == (
+        "CPython",)
+    assert proper_names("Can CPython call into Java classes?") == ("CPython", "Java")
     # … and so are acronyms it gives as examples, with the others listed beside them.
     assert acronyms("How do I make an enum whose members can be combined, like READ | WRITE?") == ()
     assert acronyms("Which verbs such as GET or POST and the HEAD one does it send?") == ("HEAD",)
