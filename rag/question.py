@@ -801,15 +801,17 @@ _BACKGROUND = re.compile(r"\b(?:coming|moving|switching|came|come)\s+(?:over\s+)
                          r"|\bout\s+of\s+(?:an?\s+)?(?:old\s+)?(?-i:[A-Z])[\w#+]*\s+habits?\b", _I)
 
 
-# "I'm on a Mac", "on my Ubuntu box", "I'm on a Fedora / Red Hat server", "our CI machines": where the asker works,
-# told before they ask; the pages need not name it. Asked about ("How do I install Python on my Android phone?") it is
-# what the pages must write, and so is a platform the asker did something on ("I installed Python myself on my Mac;
-# how do I uninstall it?"), which the answer is for.
+# "I'm on a Mac", "on my Ubuntu box", "I'm on a Fedora / Red Hat server", "our CI machines", "Our build box runs
+# CentOS": where the asker works, told before they ask; the pages need not name it. Asked about ("How do I install
+# Python on my Android phone?") it is what the pages must write, and so is a platform the asker did something on ("I
+# installed Python myself on my Mac; how do I uninstall it?"), which the answer is for. (The "… runs CentOS" form:
+# Python-docs set 1864 -> 1865 of 2924 cited, 205 -> 204 falsely declined.)
 _NAME = r"(?-i:[A-Z])[\w+#-]*"
+_MACHINE = r"(?:machines?|servers?|box(?:es)?|laptops?|logs?|pipelines?|runners?|containers?)\b"
 _SETTING = re.compile(rf"\b(?:I'?m|I\s+am|we'?re|we\s+are)\s+(?:on|using|running)\s+(?:an?\s+)?{_NAME}"
                       rf"(?:\s*/\s*{_NAME}(?:\s+{_NAME})?)?"
-                      rf"|\b(?:my|our|the)\s+{_NAME}\s+(?:machines?|servers?|box(?:es)?|laptops?|logs?|pipelines?|"
-                      r"runners?|containers?)\b", _I)
+                      rf"|\b(?:my|our|the)\s+{_NAME}\s+{_MACHINE}"
+                      rf"|\b(?:my|our|the)\s+(?:[\w-]+\s+)?{_MACHINE}\s+(?:runs?|(?:is|are)\s+running)\s+{_NAME}", _I)
 
 
 def _askers_setting(question: str) -> list[tuple[int, int]]:

@@ -2072,9 +2072,12 @@ def test_where_the_asker_works_told_before_they_ask_is_no_name_the_pages_must_wr
                         "Python needs aren't there. What do I have to install?") == ("Python",)
     assert acronyms("My module talks to a payment provider's web API, which our CI machines can't reach. How can I "
                     "still test the module on its own there?") == ("API",)
+    assert proper_names("Our build box runs CentOS, so it's yum, not apt. Which package do I install to get the "
+                        "SystemTap development tools?") == ("SystemTap",)
     # Asked about, or what the asker did something on, the platform is what the answer is for.
     assert "Android" in proper_names("How do I install Python on my Android phone?")
     assert "Mac" in proper_names("I installed Python myself on my Mac; how do I uninstall it?")
+    assert "CentOS" in proper_names("Which package do I install to get the SystemTap development tools on CentOS?")
 
 
 def test_a_one_word_title_is_not_named_by_a_question_holding_its_word():
@@ -2697,6 +2700,19 @@ HEAP_ENTRIES = (
     "This one step operation is more efficient than a heappop() followed by heappush() and can be more appropriate "
     "when using a fixed-size heap.\n\n"
     "## heapq.heappush(heap, item)\n\nPush the value item onto the heap, maintaining the heap invariant.\n")
+
+
+def test_a_sentence_read_on_to_brings_the_example_it_introduces(fresh_assistant):
+    # "On a Linux machine, this can be done via:" is read on to from the sentence before it; alone it says nothing,
+    # and the package asked for is in the command after it.
+    indexed_with(fresh_assistant, "instrumentation.md", (
+        "# Instrumenting CPython\n\n## Enabling the static markers\n\nOn Linux, in order to build CPython with the "
+        "embedded markers for SystemTap, the SystemTap development tools must be installed.\n\nOn a Linux machine, "
+        "this can be done via:\n\n```\n$ yum install systemtap-sdt-devel\n```\n\nCPython must then be configured "
+        "with the --with-dtrace option.\n"))
+    answer = answered_with(fresh_assistant, "Which package do I install to get the SystemTap development tools before "
+                           "building CPython with the static markers?", "this can be done via", "systemtap-sdt-devel")
+    assert answer.answer.index("this can be done via") < answer.answer.index("systemtap-sdt-devel"), answer.answer
 
 
 def test_a_question_asking_which_call_is_answered_by_the_entry_of_one(fresh_assistant):

