@@ -2715,6 +2715,17 @@ def test_a_sentence_read_on_to_brings_the_example_it_introduces(fresh_assistant)
     assert answer.answer.index("this can be done via") < answer.answer.index("systemtap-sdt-devel"), answer.answer
 
 
+def test_a_sentence_running_on_into_code_brings_it(fresh_assistant):
+    # "… for all sockets using" ends in no full stop: it runs on into the code that does it, which is the answer.
+    indexed_with(fresh_assistant, "timeouts.md", (
+        "# Network programming\n\n## How do I set a timeout on a web request?\n\nBy default the socket module has no "
+        "timeout and can hang. Currently, the socket timeout is not exposed at the http.client or urllib.request "
+        "levels. However, you can set the default timeout globally for all sockets using\n\n```\nimport socket\n"
+        "socket.setdefaulttimeout(10)\n```\n\nSockets created afterwards use that timeout.\n"))
+    answered_with(fresh_assistant, "My script hangs forever when a web server never answers a urllib request; how can "
+                  "I make it give up after some seconds?", "for all sockets using", "socket.setdefaulttimeout(10)")
+
+
 def test_a_question_asking_which_call_is_answered_by_the_entry_of_one(fresh_assistant):
     # An API entry's description names its call by its heading: "Push the value item onto the heap …" under
     # heapq.heappush(heap, item) answers "Which heapq function …?" before a sentence that names two calls in passing.
