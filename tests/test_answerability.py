@@ -2726,6 +2726,22 @@ def test_a_sentence_running_on_into_code_brings_it(fresh_assistant):
                   "I make it give up after some seconds?", "for all sockets using", "socket.setdefaulttimeout(10)")
 
 
+def test_code_inside_a_sentence_quoted_with_its_opening_is_quoted_between_them(fresh_assistant):
+    # "… from a command-line option such as:" / code / "and you have the value …": the sentence's second half is the
+    # answer and is quoted with its opening; the code between them is part of the sentence.
+    indexed_with(fresh_assistant, "logging.md", (
+        "# Logging HOWTO\n\nThe standard levels are DEBUG, INFO, WARNING, ERROR and CRITICAL.\n\n"
+        "## Logging to a file\n\nIf you want to set the logging level from a command-line option "
+        "such as:\n\n```\n--log=INFO\n```\n\nand you have the value of the parameter passed for --log in some "
+        "variable loglevel, you can use:\n\n```\ngetattr(logging, loglevel.upper())\n```\n\nto get the value which "
+        "you'll pass to basicConfig() via the level argument.\n"))
+    answer = answered_with(fresh_assistant, "My script has a --log option where people type a level name such as debug "
+                           "or WARNING. How do I turn that text into the level value that logging.basicConfig() "
+                           "expects?", "command-line option such as", "getattr(logging, loglevel.upper())")
+    said = answer.answer
+    assert said.index("option such as") < said.index("--log=INFO") < said.index("and you have the value"), said
+
+
 def test_a_question_asking_which_call_is_answered_by_the_entry_of_one(fresh_assistant):
     # An API entry's description names its call by its heading: "Push the value item onto the heap …" under
     # heapq.heappush(heap, item) answers "Which heapq function …?" before a sentence that names two calls in passing.

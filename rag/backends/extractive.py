@@ -285,6 +285,10 @@ def _with_continuations(question: Question, chosen: Sequence[Judged], every: Seq
             before = every[first - 1] if first > 0 and _draws_on(question, before) else None
         opening = leading[0] if leading else judged.unit  # the sentence quoted first: it may go on after code
         units += _code_gone_on_from(opening, every.index(opening) if leading else at, every, units) + leading
+        if leading:  # … and the code between the sentence it finishes and it ("… from a command-line option such
+            # as:" / "--log=INSERT-YOUR-LEVEL-HERE" / "and you have the value … you can use:"; on the Python-docs set
+            # two answers so mended, none cited more or fewer)
+            units += _code_gone_on_from(judged.unit, at, every, units)
         units.append(judged.unit)
         following = every[at + 1] if 0 <= at < len(every) - 1 else None
         following = None if following is not None and _entry_note(question, following) else following
