@@ -2194,6 +2194,9 @@ def test_a_name_the_asker_gives_as_an_example_need_not_be_written_by_the_pages(f
     assert acronyms("How do I make an enum whose members can be combined, like READ | WRITE?") == ()
     assert acronyms("Which verbs such as GET or POST and the HEAD one does it send?") == ("HEAD",)
     assert acronyms("How do I read all of a binary file, such as a PNG, into a bytes object?") == ()  # with its article
+    # … but not one offered as the thing asked whether there is: a page saying there is one names it
+    assert acronyms("Is there an environment variable, something like LOGLEVEL or PYTHONLOGLEVEL, that the logging "
+                    "module reads on its own?") == ("LOGLEVEL", "PYTHONLOGLEVEL")
     indexed_with(fresh_assistant, "builtins.md", (
         "# The builtins namespace\n\nThe builtins namespace associated with the execution of a code block is found "
         "by looking up the name __builtins__ in its global namespace. Users wanting to override values in the "
