@@ -1937,6 +1937,9 @@ def test_a_document_named_by_its_title_answers_where_to_read_more(fresh_assistan
             "{pointer}\n")
     question = "Where can I read a fuller account of the common floating-point surprises?"
     assert carries("See The Perils of Floating Point for more.", URL) and not carries("See below for more.", URL)
+    # … and so does one to a kind of document ("you can refer to almost any textbook on writing compilers")
+    assert carries("For the theory you can refer to almost any textbook on writing compilers.", URL)
+    assert carries("Read a good tutorial first.", URL) and not carries("Read the notes below.", URL)
     indexed_with(fresh_assistant, "floats.md", page.format(
         pointer="See The Perils of Floating Point for a more complete account of other common surprises."))
     answered_with(fresh_assistant, question, "The Perils of Floating Point")
