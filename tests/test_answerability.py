@@ -2684,6 +2684,13 @@ EMBEDDING_ON_WINDOWS = (
     "routines and data in pythonNN.dll using pointers obtained by the Windows GetProcAddress() routine.\n\n"
     "## Is a pyd file the same as a DLL?\n\nYes, a pyd file is a DLL, but you do not link your program with it.\n")
 
+HEAP_ENTRIES = (
+    "# heapq\n\nThe heapq module provides functions for implementing heaps based on regular lists.\n\n"
+    "## heapq.heapreplace(heap, item)\n\nPop and return the smallest item from the heap, and also push the new item. "
+    "This one step operation is more efficient than a heappop() followed by heappush() and can be more appropriate "
+    "when using a fixed-size heap.\n\n"
+    "## heapq.heappush(heap, item)\n\nPush the value item onto the heap, maintaining the heap invariant.\n")
+
 
 def test_a_question_asking_which_call_is_answered_by_the_sentence_naming_one(fresh_assistant):
     # "Which Windows calls …?" asks for the calls: the sentence naming LoadLibraryEx() answers it, not the one on
@@ -2696,16 +2703,17 @@ def test_a_question_asking_which_call_is_answered_by_the_sentence_naming_one(fre
     assert analyse(question).asks_for_call and analyse("Which function should I use to copy a file?").asks_for_call
     assert not analyse("Which file holds the settings, and how does it call them?").asks_for_call
     # A call the question writes itself ("I don't use curses.wrapper()") is no answer to which call to make
-    from rag.backends.extractive import _calls
+    from rag.backends.extractive import _calls, _named_calls
     assert _calls("Use socket.setblocking(False) or curses.wrapper() here.") == {"setblocking", "wrapper"}
-
-
-HEAP_ENTRIES = (
-    "# heapq\n\nThe heapq module provides functions for implementing heaps based on regular lists.\n\n"
-    "## heapq.heapreplace(heap, item)\n\nPop and return the smallest item from the heap, and also push the new item. "
-    "This one step operation is more efficient than a heappop() followed by heappush() and can be more appropriate "
-    "when using a fixed-size heap.\n\n"
-    "## heapq.heappush(heap, item)\n\nPush the value item onto the heap, maintaining the heap invariant.\n")
+    # An API entry's description names its call by its heading: "Push the value item onto the heap …" under
+    # heapq.heappush(heap, item) answers "Which heapq function …?" before a sentence that names two calls in passing.
+    indexed_with(fresh_assistant, "heapq.md", HEAP_ENTRIES)
+    answer = answered_with(fresh_assistant, "I already have a list that I turned into a heap. Which heapq function adds "
+                           "one more item to it so that it stays a valid heap?", "Push the value item onto the heap")
+    assert answer.answer.index("Push the value") < answer.answer.index("more efficient"), answer.answer
+    assert _named_calls(Unit("Push the value item onto the heap.", SENTENCE, 0, "heapq.heappush(heap, item)")) == {
+        "heappush"}
+    assert not _named_calls(Unit("Push the value item onto the heap.", SENTENCE, 0, "8.5. Heaps (and queues)"))
 
 
 def test_a_sentence_read_on_to_brings_the_example_it_introduces(fresh_assistant):
@@ -2746,21 +2754,6 @@ def test_code_inside_a_sentence_quoted_with_its_opening_is_quoted_between_them(f
                            "expects?", "command-line option such as", "getattr(logging, loglevel.upper())")
     said = answer.answer
     assert said.index("option such as") < said.index("--log=INFO") < said.index("and you have the value"), said
-
-
-def test_a_question_asking_which_call_is_answered_by_the_entry_of_one(fresh_assistant):
-    # An API entry's description names its call by its heading: "Push the value item onto the heap …" under
-    # heapq.heappush(heap, item) answers "Which heapq function …?" before a sentence that names two calls in passing.
-    indexed_with(fresh_assistant, "heapq.md", HEAP_ENTRIES)
-    question = ("I already have a list that I turned into a heap. Which heapq function adds one more item to it so "
-                "that it stays a valid heap?")
-    answer = answered_with(fresh_assistant, question, "Push the value item onto the heap")
-    assert answer.answer.index("Push the value") < answer.answer.index("more efficient"), answer.answer
-    from rag.backends.extractive import _named_calls
-    from rag.units import SENTENCE, Unit
-    assert _named_calls(Unit("Push the value item onto the heap.", SENTENCE, 0, "heapq.heappush(heap, item)")) == {
-        "heappush"}
-    assert not _named_calls(Unit("Push the value item onto the heap.", SENTENCE, 0, "8.5. Heaps (and queues)"))
 
 
 def test_a_sentence_quoted_before_the_step_pointing_back_at_it_keeps_the_code_it_goes_on_after(fresh_assistant):
