@@ -575,8 +575,8 @@ def is_how_to(question: Question) -> bool:
 def answer_shape(question: Question) -> re.Pattern[str] | None:
     """The shape of sentence the question asks for: an instruction for a how-to question, a reason for a why-question,
     a rule placing something for a question asking where it has to go, a judgement for one asking whether something
-    is worth it (read from its asking clause: "He claims it also runs faster. Why would it?" asks for none). Found once
-    per question, not per unit judged."""
+    is worth it (read from its asking clause: "He claims it also runs faster. Why would it?" asks for none), a case's
+    outcome for one asking what happens if. Found once per question, not per unit judged."""
     if is_how_to(question):
         return _INSTRUCTION
     if _WHY.search(question.text):
@@ -585,7 +585,16 @@ def answer_shape(question: Question) -> re.Pattern[str] | None:
         return _PLACEMENT
     if _MERIT_ASKED.search(asked_clause(question.text)):
         return _MERIT
+    if _OUTCOME_ASKED.search(asked_clause(question.text)):
+        return _OUTCOME
     return None
+
+
+# "What happens if I call with_name() on a path that has no name?": the sentence stating that case's outcome ("If the
+# original path doesn't have a name, ValueError is raised"), not the entry's opening. Python-docs set: 1892 -> 1894 of
+# 2971 cited, nothing lost, 14 answers changed.
+_OUTCOME_ASKED = re.compile(r"\bwhat\s+happens\s+(?:if|when)\b", re.IGNORECASE)
+_OUTCOME = re.compile(r"^\s*(?:if|when|whenever|unless|otherwise)\b", re.IGNORECASE)
 
 
 def _looks_up(question: Question, unit: Unit) -> bool:
