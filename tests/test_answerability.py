@@ -780,15 +780,12 @@ def test_the_sentence_shaped_like_the_answer_is_quoted_first(kitchen_assistant, 
 def test_what_happens_in_a_case_is_answered_by_the_sentence_stating_its_outcome(fresh_assistant):
     # "What happens if …?" asks for that case's outcome: "If the original path doesn't have a name, ValueError is
     # raised", not the entry's opening, which says what the call does in general.
-    indexed_with(fresh_assistant, "paths.md", (
-        "# Paths\n\n## PurePath.with_name(name)\n\nReturn a new path with its final name component changed. If the "
-        "original path "
-        "doesn't have a name, ValueError is raised:\n\n```\n>>> p = PureWindowsPath('c:/Downloads/pathlib.tar.gz')\n"
-        ">>> p.with_name('setup.py')\nPureWindowsPath('c:/Downloads/setup.py')\n>>> p = PureWindowsPath('c:/')\n"
-        ">>> p.with_name('setup.py')\nValueError: PureWindowsPath('c:/') has an empty name\n```\n"))
-    answer = answered_with(fresh_assistant, "What happens if I call with_name('notes.txt') on a path that has no final "
-                           "name component, like PureWindowsPath('c:/')?", "If the original path doesn't have a name")
-    assert answer.answer.startswith("If the original path"), answer.answer
+    entry = ("# Paths\n\n## PurePath.with_name(name)\n\nReturn a new path with its final name component changed. If "
+             "the original path doesn't have a name, ValueError is raised:\n\n```\n>>> p = PureWindowsPath('c:/')\n"
+             ">>> p.with_name('setup.py')\nValueError: PureWindowsPath('c:/') has an empty name\n```\n")
+    said = answered_with(indexed_with(fresh_assistant, "paths.md", entry), "What happens if I call with_name('notes.txt') "
+                         "on a path that has no final name component, like PureWindowsPath('c:/')?", "ValueError").answer
+    assert said.startswith("If the original path doesn't have a name"), said
     assert answer_shape(analyse("What happens when the list is empty?")).match("If the list is empty, it is kept.")
     assert answer_shape(analyse("What does an empty list do?")) is None
 
