@@ -2954,6 +2954,15 @@ def test_a_sentence_said_of_one_case_is_quoted_with_the_next_saying_it_of_anothe
     assert _in_parallel(one, other)
     assert not _in_parallel(one, Unit("Of course, foo.pyd is required if you want to say import foo.", SENTENCE, 0))
     assert not _in_parallel(one, replace(other, passage=1))
+    # A switch's two settings, and two instructions each for its own purpose, are such pairs too; two conditions on
+    # different subjects are not.
+    typed = Unit("If typed is set to true, function arguments of different types will be cached separately.", SENTENCE, 0)
+    assert _in_parallel(typed, Unit("If typed is false, the implementation will usually regard them as equivalent "
+                                    "calls and only cache a single result.", SENTENCE, 0))
+    assert not _in_parallel(typed, Unit("If maxsize is set to None, the LRU feature is disabled.", SENTENCE, 0))
+    assert _in_parallel(Unit("To add an item to the top of the stack, use append().", SENTENCE, 0),
+                        Unit("To retrieve an item from the top of the stack, use pop() without an explicit index.",
+                             SENTENCE, 0))
     indexed_with(fresh_assistant, "windows.md", (
         "# Windows FAQ\n\n## Is a *.pyd file the same as a DLL?\n\nYes, .pyd files are dll's, but there are a few "
         "differences. If you have a DLL named foo.pyd, then it must have a function PyInit_foo(). You can then write "
@@ -2965,6 +2974,19 @@ def test_a_sentence_said_of_one_case_is_quoted_with_the_next_saying_it_of_anothe
     answered_with(fresh_assistant, "In an ordinary Windows DLL I mark the functions I export with "
                   "__declspec(dllexport). Is that also how a .pyd extension module makes its functions available?",
                   "In a DLL, linkage is declared", "In a .pyd, linkage is defined")
+
+
+def test_a_sentence_read_on_to_brings_the_one_going_on_with_it(fresh_assistant):
+    # The best sentence is read on to the next, and that one to the sentence pointing back at it: "bind the server
+    # socket to 'localhost'" says what to do, "On most platforms, this will take a shortcut …" why it is faster.
+    indexed_with(fresh_assistant, "sockets.md", (
+        "# Socket Programming HOWTO\n\n## Inter-process communication\n\nIf you need fast IPC between two processes "
+        "on one machine, you should look into pipes or shared memory. If you do decide to use AF_INET sockets, bind "
+        "the “server” socket to 'localhost'. On most platforms, this will take a shortcut around a couple of layers of "
+        "network code and be quite a bit faster.\n\n## Binary data\n\nIt is perfectly possible to send binary data "
+        "over a socket.\n"))
+    answered_with(fresh_assistant, "Two processes on one machine exchange data over a socket. How can I make "
+                  "that faster?", "bind the “server” socket to 'localhost'", "this will take a shortcut")
 
 
 def test_a_code_block_of_comments_alone_is_never_the_code_an_answer_shows(fresh_assistant):
