@@ -15,7 +15,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from rag.answer import (answer_stream, final_answer, names_as_written, rare_names, subject_acronyms,
                         suggested_names, suggested_settings, unwritten_names)
 from rag.backends import ChatBackend, get_backend
-from rag.backends.extractive import _code_rest, _in_parallel, _only_comments
+from rag.backends.extractive import _code_rest, _in_parallel, _label, _only_comments
 from rag.grounding import SCORE_WEIGHTS, answer_shape, judge, question_vector, written_text
 from rag.chunk import LINKS_SECTION, METADATA_SECTION, reference_chunks
 from rag.citations import UNSUPPORTED, check_claims
@@ -2987,6 +2987,20 @@ def test_a_sentence_read_on_to_brings_the_one_going_on_with_it(fresh_assistant):
         "over a socket.\n"))
     answered_with(fresh_assistant, "Two processes on one machine exchange data over a socket. How can I make "
                   "that faster?", "bind the “server” socket to 'localhost'", "this will take a shortcut")
+
+
+def test_a_byline_or_note_label_is_never_quoted_as_what_a_sentence_points_back_at(fresh_assistant):
+    # "This tutorial is intended to be …" points back, but the line before it is the author's name, and "Note" above
+    # "While this decorator makes it easy …" is a label: neither is a statement the sentence leans on.
+    assert _label(Unit("Tshepang Lekhonkhobe", SENTENCE, 0)) and _label(Unit("Note", SENTENCE, 0))
+    assert not _label(Unit("Word boundary", SENTENCE, 0))  # the term "This is a zero-width assertion …" defines
+    assert not _label(Unit("Use PyTuple_Pack() instead.", SENTENCE, 0))
+    indexed_with(fresh_assistant, "argparse.md", (
+        "# Argparse Tutorial\n\nTshepang Lekhonkhobe\n\nThis tutorial is intended to be a gentle introduction to "
+        "argparse, the recommended command-line parsing module in the Python standard library.\n"))
+    answer = answered_with(fresh_assistant, "Is there a gentle introduction to the argparse command-line parsing "
+                           "module?", "This tutorial is intended to be a gentle introduction")
+    assert "Lekhonkhobe" not in answer.answer
 
 
 def test_a_code_block_of_comments_alone_is_never_the_code_an_answer_shows(fresh_assistant):

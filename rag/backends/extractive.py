@@ -279,7 +279,8 @@ def _with_continuations(question: Question, chosen: Sequence[Judged], every: Seq
         # ("parse_float, if specified, …" / "By default, this is …" / "This can be used to …")
         leading: list[Unit] = []
         while (before is not None and len(leading) < 2 and before.kind == SENTENCE
-               and before.passage == judged.unit.passage and before not in units and before in every):
+               and before.passage == judged.unit.passage and before not in units and before in every
+               and not _label(before)):
             leading.insert(0, before)
             first = every.index(before)
             before = every[first - 1] if first > 0 and _draws_on(question, before) else None
@@ -336,6 +337,14 @@ def _read_on(question: Question, unit: Unit, every: Sequence[Unit], at: int, quo
                  or question.type not in CARRIED_TYPES and _POINTS_BACK.match(after.text) and _same_section(unit, after))):
         said.append(after)
     return said
+
+
+def _label(unit: Unit) -> bool:
+    """A few capitalised words, no sentence: a byline ("Tshepang Lekhonkhobe" above "This tutorial is intended to
+    be …"), "Note", "Abstract". It is no statement a sentence pointing back leans on."""
+    words = unit.text.split()
+    return len(words) < MIN_WORDS and not unit.text.rstrip().endswith((".", ":", "?", "!")) and all(
+        word[:1].isupper() for word in words)
 
 
 def _with_example(unit: Unit, every: Sequence[Unit], at: int) -> list[Unit]:
