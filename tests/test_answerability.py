@@ -2057,6 +2057,14 @@ def test_a_name_the_asker_gives_their_own_code_need_not_be_written_by_the_pages(
     assert own_names("I subclassed str to make a Slug class that lower-cases its text.") == {"Slug"}
     assert own_names("I wrote a small BitMask class that wraps an integer.") == {"BitMask"}
     assert own_names("I made a Counter object from the words. How do I get the top three?") == frozenset()
+    # … and one they have ("I have a FixedPoint number class"), subclass a class as ("I subclassed UserList as
+    # TaggedList"), name as a subclass of another class ("its subclass ColorPoint") or subclass ("My subclass of a
+    # third-party Vector class"): pages that never write these names still answer.
+    assert own_names("I have a FixedPoint number class. Which special methods make round(x) work?") == {"FixedPoint"}
+    assert own_names("I subclassed collections.UserList as TaggedList. Why does slicing fail?") == {"TaggedList"}
+    assert own_names("Point defines __eq__, and its subclass ColorPoint overrides __eq__.") == {"ColorPoint"}
+    assert own_names("My subclass of a third-party Vector class sets __add__ = None.") >= {"Vector"}
+    assert own_names("I have a Counter of the words. How do I get the top three?") == frozenset()
     # … and only a capitalised one after "my": "My argparse script", "my own type function" name a module and a
     # kind of function, not code of the asker's ("… for example by raising argparse.ArgumentTypeError?" asks about
     # argparse's exception, which a page must write).
