@@ -2997,6 +2997,18 @@ def test_a_sentence_read_on_to_brings_the_one_going_on_with_it(fresh_assistant):
                   "that faster?", "bind the “server” socket to 'localhost'", "this will take a shortcut")
 
 
+def test_the_best_sentence_is_read_on_to_the_list_its_next_sentence_introduces(fresh_assistant):
+    # "A future statement must appear near the top of the module." is read on to "The only lines that can appear
+    # before a future statement are:", which says nothing without its list: the list comes with it.
+    indexed_with(fresh_assistant, "future.md", (
+        "# Simple statements\n\n## Future statements\n\nA future statement is a directive to the compiler that a "
+        "particular module should be compiled using syntax or semantics of a future release.\n\nA future statement "
+        "must appear near the top of the module. The only lines that can appear before a future statement are:\n\n"
+        "- the module docstring (if any),\n- comments,\n- blank lines, and\n- other future statements.\n"))
+    answered_with(fresh_assistant, "Where in a module must a future statement appear?", "near the top of the module",
+                  "the module docstring", "other future statements")
+
+
 def test_a_byline_or_note_label_is_never_quoted_as_what_a_sentence_points_back_at(fresh_assistant):
     # "This tutorial is intended to be …" points back, but the line before it is the author's name, and "Note" above
     # "While this decorator makes it easy …" is a label: neither is a statement the sentence leans on.

@@ -306,6 +306,9 @@ def _with_continuations(question: Question, chosen: Sequence[Judged], every: Seq
             units += [said for item in listed for said in [item, *_item_rest(item, every)] if said not in units]
             # "… are numbered “A.B.C”:" says nothing alone; each item is quoted whole, as a list answer's are
             continue
+        if judged is chosen[0] and (introduced := _introduced_by_next(question, judged.unit, every, at)):
+            units += [unit for unit in introduced if unit not in units]
+            continue
         # The best sentence is read on with the next one of its section (see _next_in_section), and so is any other
         # whose next one answers too or says focus terms no chosen unit does, unless it speaks of someone else
         adds = following is not None and bool(wanted & stemmed_terms(following.text))
@@ -337,6 +340,23 @@ def _read_on(question: Question, unit: Unit, every: Sequence[Unit], at: int, quo
                  or question.type not in CARRIED_TYPES and _POINTS_BACK.match(after.text) and _same_section(unit, after))):
         said.append(after)
     return said
+
+
+def _introduced_by_next(question: Question, unit: Unit, every: Sequence[Unit], at: int) -> list[Unit]:
+    """The next sentence, when it introduces a list or code saying more of what the question asks ("A future
+    statement must appear near the top of the module." / "The only lines that can appear before a future statement
+    are:" / the list of them), with that list or code; none otherwise. A lead-in is not read on to alone (see
+    _next_in_section): "Here's a simple example:" says nothing without what follows it. Python-docs set: 1905 -> 1907
+    of 2971 cited, nothing lost, 25 answers changed."""
+    following = every[at + 1] if 0 <= at < len(every) - 1 else None
+    if (following is None or following.kind != SENTENCE or following.passage != unit.passage
+            or not _same_section(unit, following) or not lead_in(following.text)
+            or not stemmed_terms(following.text) & set(question.focus)):
+        return []
+    if listed := _introduced_list(following, every[at + 2:]):
+        return [following, *listed]
+    code = every[at + 2] if at + 2 < len(every) else None
+    return [following, code] if _introduced_example(following, code) else []
 
 
 def _label(unit: Unit) -> bool:
