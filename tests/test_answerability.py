@@ -3007,6 +3007,12 @@ def test_the_best_sentence_is_read_on_to_the_list_its_next_sentence_introduces(f
         "- the module docstring (if any),\n- comments,\n- blank lines, and\n- other future statements.\n"))
     answered_with(fresh_assistant, "Where in a module must a future statement appear?", "near the top of the module",
                   "the module docstring", "other future statements")
+    # … and so is a lead-in saying more of what the sentence spoke of ("Their syntax is:"), whatever its words.
+    indexed_with(fresh_assistant, "expressions.md", (
+        "# Expressions\n\n## Primaries\n\nPrimaries represent the most tightly bound operations of the language. "
+        "Their syntax is:\n\n```\nprimary ::=  atom | attributeref | subscription | slicing | call\n```\n"))
+    answered_with(fresh_assistant, "In expressions, what is a primary?", "most tightly bound",
+                  "primary ::=  atom")
 
 
 def test_a_byline_or_note_label_is_never_quoted_as_what_a_sentence_points_back_at(fresh_assistant):

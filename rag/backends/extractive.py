@@ -347,16 +347,21 @@ def _introduced_by_next(question: Question, unit: Unit, every: Sequence[Unit], a
     statement must appear near the top of the module." / "The only lines that can appear before a future statement
     are:" / the list of them), with that list or code; none otherwise. A lead-in is not read on to alone (see
     _next_in_section): "Here's a simple example:" says nothing without what follows it. Python-docs set: 1905 -> 1907
-    of 2971 cited, nothing lost, 25 answers changed."""
+    of 2971 cited, nothing lost, 25 answers changed; and a lead-in speaking of what the sentence did ("Primaries
+    represent …" / "Their syntax is:" / the grammar rule), whatever its words: +1."""
     following = every[at + 1] if 0 <= at < len(every) - 1 else None
     if (following is None or following.kind != SENTENCE or following.passage != unit.passage
             or not _same_section(unit, following) or not lead_in(following.text)
-            or not stemmed_terms(following.text) & set(question.focus)):
+            or not (stemmed_terms(following.text) & set(question.focus) or _POSSESSIVE_BACK.match(following.text))):
         return []
     if listed := _introduced_list(following, every[at + 2:]):
         return [following, *listed]
     code = every[at + 2] if at + 2 < len(every) else None
     return [following, code] if _introduced_example(following, code) else []
+
+
+# "Their syntax is:", "Its signature is:": a lead-in saying more of what the sentence before spoke of
+_POSSESSIVE_BACK = re.compile(r"^(?:its|their)\s", re.IGNORECASE)
 
 
 def _label(unit: Unit) -> bool:
