@@ -1189,6 +1189,19 @@ def test_an_api_entrys_first_sentence_is_quoted_under_its_signature(fresh_assist
     assert verdict.supported and not verdict.answers
 
 
+def test_an_attributes_description_is_quoted_under_the_name_it_describes(fresh_assistant):
+    # A definition list's term is its entry's heading too ("c_ignored_default" / "The default value used to initialize
+    # the C variable …"): the answer to "Which attribute …?" is the name, which the description never writes. A
+    # heading in words ("Methods and properties") is no such name.
+    indexed_with(fresh_assistant, "clinic.md", (
+        "# Argument Clinic\n\n## Writing a custom converter\n\n### c_ignored_default\n\nThe default value used to "
+        "initialize the C variable when there is no default, but not specifying a default may result in an "
+        "“uninitialized variable” warning.\n\n### converter\n\nThe name of the C converter function, as a string.\n"))
+    answered_with(fresh_assistant, "My custom Argument Clinic converter makes the compiler warn about an "
+                  "uninitialized variable. Which attribute sets the value the C variable is initialized with?",
+                  "c_ignored_default [1]. The default value used to initialize the C variable")
+
+
 def test_an_api_entrys_first_sentence_naming_another_owners_namesake_is_still_quoted_under_its_signature(
         fresh_assistant):
     # "Return the path to which the symbolic link points (as returned by os.readlink())" names os.readlink, not the
