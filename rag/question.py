@@ -531,7 +531,10 @@ def mentions(name: str, text: str) -> bool:
         as_code = re.search(rf"(?<![\w.]){re.escape(last)}\b", text)
     # a module's name in any case ("Logging HOWTO" over "… subclasses of Handler …"), a class's as written
     module_case = re.IGNORECASE if first.islower() else 0
-    return bool(as_code) and re.search(rf"\b{re.escape(first)}s?\b", text, module_case) is not None
+    # … or a class's as the end of its base's name ("PurePath.with_suffix(suffix)" documents Path.with_suffix;
+    # Python-docs set: 1939 -> 1940 of 3019 cited, 209 -> 208 falsely declined, nothing else moved)
+    owner = rf"(?:\b|(?<=[a-z])){re.escape(first)}" if _CLASS_NAME.match(first) else rf"\b{re.escape(first)}"
+    return bool(as_code) and re.search(rf"{owner}s?\b", text, module_case) is not None
 
 
 def quoted_names(question: str) -> frozenset[str]:

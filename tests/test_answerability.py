@@ -2958,6 +2958,14 @@ def test_a_class_is_named_next_to_its_module_written_as_a_title_writes_it():
     assert not mentions("Path.glob", "Glob the given relative pattern in the directory represented by this path: glob(pattern)")
 
 
+def test_a_method_documented_on_a_base_class_ending_in_the_class_name_is_named():
+    # Path inherits "PurePath.with_suffix(suffix)": the entry names Path.with_suffix, so "What does
+    # Path.with_suffix('.bak') return …?" is answered from it. A name merely starting with the class's does not.
+    assert mentions("Path.with_suffix", "Pure paths > PurePath.with_suffix(suffix)\nReturn a new path with the suffix "
+                                        "changed.")
+    assert not mentions("Path.with_suffix", "Pathological cases > with_suffix(suffix)")
+
+
 def test_a_built_in_function_is_named_by_its_word_inflected_in_prose():
     # "Which encoding should I give open() when my program reads and writes .json files?" / "Use encoding="utf-8" when
     # opening JSON file as a text file": the built-in named by its verb. A word merely sharing its start is not.
