@@ -111,6 +111,10 @@ _CODE_CUE = re.compile(
     # "What command …", not "from the command line" (where it is run, not what is asked for)
     r"\b(?:snippet|syntax|(?<!\bfor\s)example|examples|sample|one-liner|command|commands|idiom)\b(?![\s-]+line)"
     r"|\bshow\s+(?:me|how)\b"
+    # what the grammar allows ("Which part of the grammar allows ** between the braces?", "Is … valid according to
+    # Python's grammar?"): its rule, a code block; not what its notation means ("What does the ? mean there?").
+    # Python-docs set: 1940 -> 1942 of 3019 cited, nothing lost
+    r"|\bgrammar\b[^?]*\b(?:allows?|lets?|permits?|accepts?)\b|\b(?:valid|allowed|legal)\b[^?]*\bgrammar\b"
     r"|\b(?:what|which)(?:(?:'s|’s|\s+is)\s+the)?\s+command[\s-]+lines?\b"  # … but "What('s the) command line …?"
     # code asked for ("What code …", "What argparse code …", "code that …"), not code worked on ("When porting
     # code to run on …", "some of the code")

@@ -359,6 +359,10 @@ def test_code_questions_are_recognised():
     assert analyse("What argparse code lets my script take one or more file names?").wants_code
     assert not analyse("Why does some of the code in my module run twice?").wants_code
     assert analyse("What command starts the server?").wants_code
+    # What the grammar allows is its rule, a code block; what its notation means is said in prose.
+    assert analyse("Does Python's grammar let me put a decorator above a class statement?").wants_code
+    assert analyse("Is a bare annotation like count: int a valid statement according to the grammar?").wants_code
+    assert not analyse("In the PEG grammar listing, what does a trailing question mark mean?").wants_code
     # The command line is where something is run, not a command asked for.
     assert not analyse("How do I run just one test method from the command line?").wants_code
     assert not analyse("How can my program read its command-line arguments from a file?").wants_code
