@@ -2713,6 +2713,27 @@ def test_a_sentence_going_on_after_code_is_quoted_whole_and_read_on_to_its_next_
     assert not _draws_on(asked, Unit("Theming needs no call at all.", SENTENCE, 0))
 
 
+def test_a_sentence_settling_the_case_before_it_comes_after_that_case(fresh_assistant):
+    # "If it is, use os.close():" answers "how do I close the C descriptors", but only under the sentence whose
+    # case it settles ("… be sure that's what you really want to do").
+    from rag.backends.extractive import _draws_on
+    from rag.units import SENTENCE, Unit
+    asked = analyse("How do I close the C file descriptor of stdout?")
+    assert _draws_on(asked, Unit("If it is, use os.close():", SENTENCE, 0))
+    assert _draws_on(asked, Unit("If so, the window will disappear after you call exit().", SENTENCE, 0))
+    assert not _draws_on(asked, Unit("If its buffer is full, the write blocks.", SENTENCE, 0))
+    indexed_with(fresh_assistant, "library.md", (
+        "# Library FAQ\n\n## Why doesn't closing sys.stdout close the file descriptor?\n\nRunning "
+        "sys.stdout.close() marks the Python-level file object as being closed, but does not close the associated C "
+        "file descriptor. To close the underlying C file descriptor for one of these three, you should first be sure "
+        "that's what you really want to do. If it is, use os.close():\n\n```\nos.close(stdin.fileno())\n"
+        "os.close(stdout.fileno())\n```\n"))
+    answer = answered_with(fresh_assistant, "My daemon must release file descriptors 0, 1 and 2. Show me how to "
+                           "close the underlying C descriptors of stdin and stdout.",
+                           "you should first be sure", "If it is, use os.close()", "os.close(stdout.fileno())")
+    assert answer.answer.index("you should first be sure") < answer.answer.index("If it is"), answer.answer
+
+
 EMBEDDING_ON_WINDOWS = (
     "# Python on Windows\n\n## How can I embed Python into a Windows application?\n\n"
     "Load-time linking means linking against pythonNN.lib, while run-time linking means linking against "

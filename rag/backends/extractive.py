@@ -61,6 +61,9 @@ _DRAWS_ON = re.compile(r"^(?:this|that)\s+(?:means|implies|is\s+(?:why|because|h
                        # or parallel the sentence before sets ("Unlike key functions …, a comparison function computes
                        # the relative ordering …" / "Likewise, a comparison function such as cmp(a, b) will …")
                        r"|^\("  # … and an aside in brackets, to what it is said of
+                       r"|^if\s+(?:so|not|it\s+is|it\s+isn[’']t|they\s+are|that\s+is\s+the\s+case)\b"  # … and the
+                       # case it settles ("… be sure that's what you really want to do." / "If it is, use os.close():";
+                       # Python-docs set: 1942 -> 1943 of 3019 cited, nothing lost, 8 answers given that case)
                        r"|\b(?:this|these)\s+(?:functions?|methods?|class|classes|modules?|options?|flags?|behaviou?r|"
                        r"approach|features?|attributes?|parameters?|arguments?|decorators?|techniques?|facts?|cases?|"
                        r"problems?|situations?|issues?|limitations?|restrictions?|solutions?)\b", re.IGNORECASE)
