@@ -1102,6 +1102,19 @@ def test_a_how_to_asked_after_its_setup_gets_the_command_the_instruction_introdu
                   "shell?", "To deactivate a virtual environment, type", "```\ndeactivate\n```")
 
 
+def test_a_list_item_introducing_code_is_shown_with_it():
+    # A step in a list that ends in "such as:" says its point with the code after it, as a sentence would ("Attach a
+    # Formatter instance to your SysLogHandler instance, with a format string such as:" / the format string).
+    from rag.backends.extractive import _introduced_example
+    from rag.units import CODE, ITEM, Unit
+
+    step = Unit("Attach a Formatter instance to your SysLogHandler instance, with a format string such as:", ITEM, 0)
+    code = Unit("'ASCII section\\ufeffUnicode section'", CODE, 0)
+    assert _introduced_example(step, code)
+    assert not _introduced_example(step, replace(code, passage=1))
+    assert not _introduced_example(replace(step, text="Attach a Formatter instance to your SysLogHandler."), code)
+
+
 def test_the_best_sentence_reads_on_into_a_long_sentence_that_introduces_an_example():
     # The sentence after the best one ends in ":" because code follows it, yet it says something itself: it is read
     # on ("What is an IntEnum?"), as a short lead-in ("For example:") or a question the text asks is not.
