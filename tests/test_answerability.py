@@ -1102,6 +1102,24 @@ def test_a_how_to_asked_after_its_setup_gets_the_command_the_instruction_introdu
                   "shell?", "To deactivate a virtual environment, type", "```\ndeactivate\n```")
 
 
+def test_the_best_list_item_is_quoted_whole():
+    # "The return statement returns with a value from a function. …" / "Falling off the end of a function also returns
+    # None.": an item's later sentences are part of what it says, as they are when a list answer quotes it; up to a
+    # chosen sentence, which is quoted (and read on from) in its own turn.
+    from rag.backends.extractive import _with_continuations
+    from rag.grounding import Judged
+    from rag.units import ITEM, SENTENCE, Unit
+
+    question = analyse("My function has no return statement at all. What do I get back when I call it?")
+    item = Unit("The return statement returns with a value from a function.", ITEM, 0, "Defining Functions")
+    rest = Unit("Falling off the end of a function also returns None.", SENTENCE, 0, f"Defining Functions {item.text}")
+    other = Unit("The statement result.append(a) calls a method of the list object result.", ITEM, 0,
+                 "Defining Functions")
+    assert _with_continuations(question, [Judged(item, 0.6, 0.6, True, True)], [item, rest, other]) == [item, rest]
+    chosen = [Judged(item, 0.6, 0.6, True, True), Judged(rest, 0.5, 0.5, True, True)]
+    assert _with_continuations(question, chosen, [item, rest, other]) == [item, rest]
+
+
 def test_a_list_item_introducing_code_is_shown_with_it():
     # A step in a list that ends in "such as:" says its point with the code after it, as a sentence would ("Attach a
     # Formatter instance to your SysLogHandler instance, with a format string such as:" / the format string).

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import replace
+from itertools import takewhile
 from typing import TYPE_CHECKING
 
 from rag.config import Settings
@@ -309,6 +310,11 @@ def _with_continuations(question: Question, chosen: Sequence[Judged], every: Seq
             units += [said for item in listed for said in [item, *_item_rest(item, every)] if said not in units]
             # "… are numbered “A.B.C”:" says nothing alone; each item is quoted whole, as a list answer's are
             continue
+        if judged is chosen[0] and judged.unit.kind == ITEM:  # the best item quoted whole, as a list's items are, up
+            # to a chosen sentence (quoted, and read on from, in its turn). Python-docs set: 1944 -> 1948 of 3019
+            # cited, nothing lost, 62 answers longer
+            units += takewhile(lambda unit: unit not in units and all(unit != j.unit for j in chosen),
+                               _item_rest(judged.unit, every))
         if judged is chosen[0] and (introduced := _introduced_by_next(question, judged.unit, every, at)):
             units += [unit for unit in introduced if unit not in units]
             continue
