@@ -220,7 +220,7 @@ def _inside_listed_title(before: str, piece: str) -> bool:
     Title Case."""
     if not before.endswith(("?", "!")) or ": " not in before:
         return False
-    words = [w for w in re.split(r"[,;]", piece, 1)[0].split() if len(w) > 3 or not w.islower()]
+    words = [w for w in piece.split() if len(w) > 3 or not w.islower()]  # not "Nate Soares, … introduce the concept"
     return len(words) >= 2 and all(w[:1].isupper() for w in words)
 
 

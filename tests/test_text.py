@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from conftest import CORPUS
 from rag.prompt import chat_history
-from rag.text import clean_line, content_words, one_line, stemmer, terms
+from rag.text import clean_line, content_words, one_line, passage_sentences, stemmer, terms
 
 THREADS = 8
 
@@ -108,3 +108,16 @@ def test_chat_history_keeps_text_of_user_and_assistant_turns():
         "role": "user", "content": "What is RLHF?"
     }
     assert chat_history(None) == []
+
+
+def test_a_title_cut_at_its_own_exclamation_mark_goes_on_but_a_new_sentence_after_one_does_not():
+    # "… worth watching: Where Did the Godwits Go? A Winter Count" is one title in a list after a lead-in; "… when
+    # you are shut down! Nate Soares, Benja Fallenstein, and Eliezer Yudkowski introduce the concept …" is a new
+    # sentence, names in capitals notwithstanding: its other words are not a title's.
+    listed = ("The films are worth watching: Where Did the Godwits Go? A Winter Count, and Knots Everywhere! Roosts at "
+              "High Water.")
+    assert passage_sentences(listed) == [listed]
+    assert passage_sentences("It is convergent behavior: you can't achieve goals when you are shut down! Nate Soares, "
+                             "Benja Fallenstein, and Eliezer Yudkowski introduce the concept as an open problem.") == [
+        "It is convergent behavior: you can't achieve goals when you are shut down!",
+        "Nate Soares, Benja Fallenstein, and Eliezer Yudkowski introduce the concept as an open problem."]
