@@ -216,11 +216,11 @@ _SENTENCE_BREAK = re.compile(rf"{_SENTENCE_END}\s+(?=[\"“(A-Z0-9])")
 def _inside_listed_title(before: str, piece: str) -> bool:
     """Is ``piece`` the rest of a title in a list after a lead-in ("… worth watching: Deceptive Misaligned
     Mesa-Optimisers? It’s More Likely Than You Think…, and We Were Right! Real Inner Misalignment."), cut at the
-    title's own "?" or "!"? Then the sentence before ends with it, holds a lead-in colon, and the piece opens in
-    Title Case."""
+    title's own "?" or "!"? Then the sentence before ends with it, holds a lead-in colon, and the piece is in Title
+    Case throughout ("Nate Soares, Benja Fallenstein, and Eliezer Yudkowski introduce the concept …" is not)."""
     if not before.endswith(("?", "!")) or ": " not in before:
         return False
-    words = [w for w in piece.split() if len(w) > 3 or not w.islower()]  # not "Nate Soares, … introduce the concept"
+    words = [w for w in piece.split() if len(w) > 3 or not w.islower()]
     return len(words) >= 2 and all(w[:1].isupper() for w in words)
 
 

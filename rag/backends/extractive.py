@@ -623,9 +623,8 @@ def _code_rest(unit: Unit, every: Sequence[Unit], passages: Sequence[Passage]) -
 
 
 # An API entry's heading: a name and its parameters ("Path.is_socket()", "popitem(last=True)", "class
-# collections.deque([iterable[, maxlen]])")
-# An API entry's heading: a signature ("Path.is_socket()"), or the name of an attribute or term a definition list
-# describes ("PurePath.suffix", "c_ignored_default", "\Z")
+# collections.deque([iterable[, maxlen]])"), or the name of an attribute or term a definition list describes
+# ("PurePath.suffix", "c_ignored_default", "\Z")
 _SIGNATURE_HEADING = re.compile(r"^(?:[a-z]+\s+)?@?(?P<name>[A-Za-z_][\w.]*)\(.*\)$"
                                 r"|^(?P<term>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+|[a-z_]\w*|\\[A-Za-z])$")
 
