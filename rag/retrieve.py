@@ -48,7 +48,9 @@ SECTION_LEAD_REACH = 16
 # ("exponentiation", "invert", "equality comparison"). Each pattern wants the operator between operands, as written in
 # code, not a usage line's "[-v | -q]"; a "**rest" before a name (a pattern's, a signature's) is a "double star". Dense
 # and unit search keep the query as written. Python-docs set: hybrid recall@5 2054 -> 2060 of 2487 (8 found, 2 lost:
-# "… a == b and a < b both …" and a "**_" in a mapping pattern).
+# "… a == b and a < b both …" and a "**_" in a mapping pattern). String and slice notation likewise: "delimited by
+# '''", "f'{await …}'", "rows[:]" (2547 -> 2551 of 3067, nothing lost; "b'…'" as a bytes literal found one and lost
+# one; "r'…'", "@name" and "-> T" moved nothing).
 OPERATOR_WORDS = (
     (re.compile(r"\d\s*\*\*|\*\*\s*\d"), "power exponentiation"),
     (re.compile(r"\w\s//\s\w"), "floor division"),
@@ -63,6 +65,9 @@ OPERATOR_WORDS = (
     (re.compile(r"\w\s@\s\w"), "matrix multiplication"),
     (re.compile(r":="), "assignment expression"),
     (re.compile(r"(?<![\w*])\*\*[A-Za-z_]"), "double star"),
+    (re.compile(r"'''|\"\"\""), "triple-quoted"),
+    (re.compile(r"(?<!\w)[fF]['\"]"), "f-string formatted string literal"),
+    (re.compile(r"\[\s*-?\w*\s*:\s*-?\w*\s*\]"), "slice slicing"),
 )
 
 # Programmers' shorthand for what documentation spells out, searched as both: "plain dicts" finds "dictionaries".

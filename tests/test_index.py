@@ -272,10 +272,13 @@ def test_hybrid_fuses_normalised_scores():
     ("With plain ints ~4 is -5, so what do I get from ~Perm.R?", "flags.md"),
     ("Why is p1 == p2 False although their x and y match?", "identity.md"),
     ("Why are my dicts unhashable?", "mutable.md"),
+    ("My help text sits between ''' marks; must I escape a ' inside it?", "quoting.md"),
+    ("Can I await inside f'{await fetch()}'?", "formatting.md"),
+    ("Does backup = rows[:] duplicate the inner lists?", "sequences.md"),
 ])
 def test_bm25_searches_the_words_for_the_operators_and_shorthand_a_query_writes(fresh_assistant, query, source):
-    # BM25's tokenizer keeps words only: the operator is searched by the name the pages give it, and shorthand
-    # ("dicts") by the word the pages spell out.
+    # BM25's tokenizer keeps words only: the operator or notation is searched by the name the pages give it, and
+    # shorthand ("dicts") by the word the pages spell out.
     corpus = fresh_assistant.settings.corpus_dir
     (corpus / "precedence.md").write_text("# Precedence\n\nOperators in the same box group left to right, except "
                                           "for exponentiation, which groups from right to left.\n")
@@ -285,6 +288,9 @@ def test_bm25_searches_the_words_for_the_operators_and_shorthand_a_query_writes(
                                         "their identity.\n")
     (corpus / "mutable.md").write_text("# Keys\n\nDictionaries are mutable, so they cannot be keys of other "
                                        "dictionaries.\n")
+    (corpus / "quoting.md").write_text("# Quoting\n\nIn triple-quoted literals, unescaped newlines are allowed.\n")
+    (corpus / "formatting.md").write_text("# Formatting\n\nFormatted string literals may hold any expression.\n")
+    (corpus / "sequences.md").write_text("# Sequences\n\nSlicing returns a new, shallow object.\n")
     (corpus / "averages.md").write_text("# Averages\n\nThe mean of 2, 3 and 4 is 3; with plain ints the "
                                         "mean of 4 and 5 is what you get from 9 / 2.\n")
     fresh_assistant.index()
