@@ -49,8 +49,9 @@ SECTION_LEAD_REACH = 16
 # code, not a usage line's "[-v | -q]"; a "**rest" before a name (a pattern's, a signature's) is a "double star". Dense
 # and unit search keep the query as written. Python-docs set: hybrid recall@5 2054 -> 2060 of 2487 (8 found, 2 lost:
 # "… a == b and a < b both …" and a "**_" in a mapping pattern). String and slice notation likewise: "delimited by
-# '''", "f'{await …}'", "rows[:]" (2547 -> 2551 of 3067, nothing lost; "b'…'" as a bytes literal found one and lost
-# one; "r'…'", "@name" and "-> T" moved nothing).
+# '''", "f'{await …}'", "rows[:]", "x = a if c else b" (2547 -> 2552 of 3067, nothing lost; "b'…'" as a bytes
+# literal, "\n" as a newline and "%d" as printf-style formatting each found one and lost one; "r'…'", "@name",
+# "-> T", "[x for" and "f(*rest)" moved nothing).
 OPERATOR_WORDS = (
     (re.compile(r"\d\s*\*\*|\*\*\s*\d"), "power exponentiation"),
     (re.compile(r"\w\s//\s\w"), "floor division"),
@@ -68,6 +69,7 @@ OPERATOR_WORDS = (
     (re.compile(r"'''|\"\"\""), "triple-quoted"),
     (re.compile(r"(?<!\w)[fF]['\"]"), "f-string formatted string literal"),
     (re.compile(r"\[\s*-?\w*\s*:\s*-?\w*\s*\]"), "slice slicing"),
+    (re.compile(r"[\w)\]'\"]\s+if\s+[^?]{1,40}?\s+else\s+[\w(\['\"-]"), "conditional expression"),
 )
 
 # Programmers' shorthand for what documentation spells out, searched as both: "plain dicts" finds "dictionaries".

@@ -275,6 +275,7 @@ def test_hybrid_fuses_normalised_scores():
     ("My help text sits between ''' marks; must I escape a ' inside it?", "quoting.md"),
     ("Can I await inside f'{await fetch()}'?", "formatting.md"),
     ("Does backup = rows[:] duplicate the inner lists?", "sequences.md"),
+    ("Does y = cached() if ok else fetch() run fetch?", "choices.md"),
 ])
 def test_bm25_searches_the_words_for_the_operators_and_shorthand_a_query_writes(fresh_assistant, query, source):
     # BM25's tokenizer keeps words only: the operator or notation is searched by the name the pages give it, and
@@ -291,6 +292,7 @@ def test_bm25_searches_the_words_for_the_operators_and_shorthand_a_query_writes(
     (corpus / "quoting.md").write_text("# Quoting\n\nIn triple-quoted literals, unescaped newlines are allowed.\n")
     (corpus / "formatting.md").write_text("# Formatting\n\nFormatted string literals may hold any expression.\n")
     (corpus / "sequences.md").write_text("# Sequences\n\nSlicing returns a new, shallow object.\n")
+    (corpus / "choices.md").write_text("# Choices\n\nThe conditional expression evaluates its condition first.\n")
     (corpus / "averages.md").write_text("# Averages\n\nThe mean of 2, 3 and 4 is 3; with plain ints the "
                                         "mean of 4 and 5 is what you get from 9 / 2.\n")
     fresh_assistant.index()
