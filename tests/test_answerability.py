@@ -15,7 +15,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from rag.answer import (answer_stream, final_answer, names_as_written, rare_names, subject_acronyms,
                         suggested_names, suggested_settings, unwritten_names)
 from rag.backends import ChatBackend, get_backend
-from rag.backends.extractive import _code_rest, _in_parallel, _label, _only_comments
+from rag.backends.extractive import _code_rest, _draws_on, _in_parallel, _label, _link_line, _only_comments
 from rag.grounding import SCORE_WEIGHTS, answer_shape, judge, question_vector, written_text
 from rag.chunk import LINKS_SECTION, METADATA_SECTION, reference_chunks
 from rag.citations import UNSUPPORTED, check_claims
@@ -3812,3 +3812,20 @@ def test_a_name_the_askers_error_says_does_not_exist_need_not_be_on_a_page():
     assert "ElementTree.parse" not in analyse("I called ElementTree.parse('data.xml'), but Python says NameError: name "
                                               "'ElementTree' is not defined. What did I miss?").names
     assert "curses.has_colors" in analyse("curses.has_colors() returns False in my terminal. Why?").names
+
+
+def test_a_sentence_speaking_of_this_book_is_quoted_with_the_reference_it_speaks_of(fresh_assistant):
+    # "In this classic textbook …" answers "is there a textbook …?" only with the reference naming the book, read past
+    # the link line between them.
+    assert _draws_on(analyse("Is there a textbook on streams?"),
+                     Unit("In this classic textbook of computer science, chapter 3 discusses streams.", SENTENCE, 0))
+    assert _link_line(Unit("Full text at https://mitpress.mit.edu/sicp/.", SENTENCE, 0))
+    assert not _link_line(Unit("Download it from https://www.python.org/ and run the installer.", SENTENCE, 0))
+    indexed_with(fresh_assistant, "functional.md", (
+        "# Functional Programming HOWTO\n\n## References\n\nStructure and Interpretation of Computer Programs, by Harold "
+        "Abelson and Gerald Jay Sussman with Julie Sussman. Full text at https://mitpress.mit.edu/sicp/. In this "
+        "classic textbook of computer science, chapters 2 and 3 discuss the use of sequences and streams to organize "
+        "the data flow inside a program.\n"))
+    answered_with(fresh_assistant, "Is there a classic textbook that explains how to organize a program's data flow "
+                  "with sequences and streams?", "Structure and Interpretation of Computer Programs",
+                  "In this classic textbook")
