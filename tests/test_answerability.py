@@ -3815,17 +3815,17 @@ def test_a_name_the_askers_error_says_does_not_exist_need_not_be_on_a_page():
 
 
 def test_a_sentence_speaking_of_this_book_is_quoted_with_the_reference_it_speaks_of(fresh_assistant):
-    # "In this classic textbook …" answers "is there a textbook …?" only with the reference naming the book, read past
-    # the link line between them.
+    # "In this classic textbook …" answers "is there a textbook …?" only with the reference naming the book, read
+    # past the link line between them.
     assert _draws_on(analyse("Is there a textbook on streams?"),
                      Unit("In this classic textbook of computer science, chapter 3 discusses streams.", SENTENCE, 0))
     assert _link_line(Unit("Full text at https://mitpress.mit.edu/sicp/.", SENTENCE, 0))
     assert not _link_line(Unit("Download it from https://www.python.org/ and run the installer.", SENTENCE, 0))
     indexed_with(fresh_assistant, "functional.md", (
-        "# Functional Programming HOWTO\n\n## References\n\nStructure and Interpretation of Computer Programs, by Harold "
-        "Abelson and Gerald Jay Sussman with Julie Sussman. Full text at https://mitpress.mit.edu/sicp/. In this "
-        "classic textbook of computer science, chapters 2 and 3 discuss the use of sequences and streams to organize "
-        "the data flow inside a program.\n"))
+        "# Functional Programming HOWTO\n\n## References\n\nStructure and Interpretation of Computer Programs, by "
+        "Harold Abelson and Gerald Jay Sussman with Julie Sussman. Full text at https://mitpress.mit.edu/sicp/. "
+        "In this classic textbook of computer science, chapters 2 and 3 discuss the use of sequences and streams to "
+        "organize the data flow inside a program.\n"))
     answered_with(fresh_assistant, "Is there a classic textbook that explains how to organize a program's data flow "
                   "with sequences and streams?", "Structure and Interpretation of Computer Programs",
                   "In this classic textbook")
