@@ -3829,3 +3829,21 @@ def test_a_sentence_speaking_of_this_book_is_quoted_with_the_reference_it_speaks
     answered_with(fresh_assistant, "Is there a classic textbook that explains how to organize a program's data flow "
                   "with sequences and streams?", "Structure and Interpretation of Computer Programs",
                   "In this classic textbook")
+
+
+def test_an_entry_the_question_names_is_quoted_under_its_signature_when_the_question_names_a_parameter(
+        fresh_assistant):
+    # "… python.function.entry gives me filename, funcname and lineno. Anything else?": the entry is named, but its
+    # signature lists what it hands over ("frameptr"), which the first sentence never says. An entry named without
+    # its parameters ("What does Path.is_fifo do?") is quoted without the signature it already knows.
+    indexed_with(fresh_assistant, "tapset.md", (
+        "# Instrumenting CPython\n\n## Static markers\n\n### python.function.entry(str filename, str funcname, int "
+        "lineno, frameptr)\n\nThis probe point indicates that execution of a Python function has begun.\n\n"
+        "### python.function.return(str filename, str funcname, int lineno, frameptr)\n\nThis probe point is the "
+        "converse of python.function.entry.\n\n### Path.is_fifo()\n\nReturn True if the path points to a FIFO.\n"))
+    answered_with(fresh_assistant, "My probe python.function.entry gives me filename, funcname and lineno. Does the "
+                  "probe point hand my script anything else when a function's execution has begun?",
+                  "python.function.entry(str filename, str funcname, int lineno, frameptr) [1]. This probe point "
+                  "indicates")
+    answer = answered_with(fresh_assistant, "What does Path.is_fifo() return for a FIFO?", "Return True if the path")
+    assert not answer.answer.startswith("Path.is_fifo()"), answer.answer
