@@ -567,10 +567,12 @@ _SUBJECT_BEFORE = re.compile(r"^(?:it|they|he|she|this|these)\s", re.IGNORECASE)
 def names_a_parameter(signature_text: str, text: str) -> bool:
     """Does ``text`` speak of a parameter of the call the sentence before writes ("itertools.tee(iter, [n])
     replicates an iterator …" / "If you don't supply a value for n, the default is 2."): it goes on about that call.
-    A stop word ("a", "in") or a Python keyword ("None") in the brackets is no parameter's name."""
+    A stop word ("a", "in"), a Python keyword ("None") or a method's own instance or class ("self", "cls") in the
+    brackets is no parameter's name."""
     return any(re.search(rf"(?<![\w.]){re.escape(name)}(?![\w(])", text)
                for params in CALL_ARGUMENTS.findall(signature_text)
-               for name in re.findall(r"[A-Za-z_]\w*", params) if content_words(name) and not keyword.iskeyword(name))
+               for name in re.findall(r"[A-Za-z_]\w*", params)
+               if content_words(name) and not keyword.iskeyword(name) and name not in ("self", "cls"))
 
 
 def is_how_to(question: Question) -> bool:

@@ -16,7 +16,7 @@ from rag.answer import (answer_stream, final_answer, names_as_written, rare_name
                         suggested_names, suggested_settings, unwritten_names)
 from rag.backends import ChatBackend, get_backend
 from rag.backends.extractive import _code_rest, _draws_on, _in_parallel, _label, _link_line, _only_comments
-from rag.grounding import SCORE_WEIGHTS, answer_shape, judge, question_vector, written_text
+from rag.grounding import SCORE_WEIGHTS, answer_shape, judge, names_a_parameter, question_vector, written_text
 from rag.chunk import LINKS_SECTION, METADATA_SECTION, reference_chunks
 from rag.citations import UNSUPPORTED, check_claims
 from rag.loaders import load_document
@@ -2737,8 +2737,6 @@ def test_a_sentence_going_on_after_code_is_quoted_whole_and_read_on_to_its_next_
                            "curses.echo()", "to reverse the curses-friendly terminal settings", "Then call the endwin()")
     assert answer.answer.index("curses.echo()") < answer.answer.index("to reverse"), answer.answer
     # "Then …" goes on from the step before it, as "This …" does, wherever the step before ranks
-    from rag.backends.extractive import _draws_on
-    from rag.units import SENTENCE, Unit
     asked = analyse("Which calls do I make when my curses program exits?")
     assert _draws_on(asked, Unit("Then call the endwin() function to restore the terminal.", SENTENCE, 0))
     assert not _draws_on(asked, Unit("Theming needs no call at all.", SENTENCE, 0))
@@ -2747,8 +2745,6 @@ def test_a_sentence_going_on_after_code_is_quoted_whole_and_read_on_to_its_next_
 def test_a_sentence_settling_the_case_before_it_comes_after_that_case(fresh_assistant):
     # "If it is, use os.close():" answers "how do I close the C descriptors", but only under the sentence whose
     # case it settles ("… be sure that's what you really want to do").
-    from rag.backends.extractive import _draws_on
-    from rag.units import SENTENCE, Unit
     asked = analyse("How do I close the C file descriptor of stdout?")
     assert _draws_on(asked, Unit("If it is, use os.close():", SENTENCE, 0))
     assert _draws_on(asked, Unit("If so, the window will disappear after you call exit().", SENTENCE, 0))
@@ -2969,8 +2965,6 @@ def test_a_sentence_saying_something_happens_here_is_quoted_after_the_one_saying
                            "New language features generally appear here first")
     assert answer.answer.index("the original and most-maintained implementation") < answer.answer.index(
         "appear here first"), answer.answer
-    from rag.backends.extractive import _draws_on
-    from rag.units import SENTENCE, Unit
     asked = analyse("Where do new features show up first?")
     assert not _draws_on(asked, Unit("Here is an example of a new feature:", SENTENCE, 0))
     assert not _draws_on(asked, Unit("The new features are described here: see below.", SENTENCE, 0))
@@ -3847,3 +3841,6 @@ def test_an_entry_the_question_names_is_quoted_under_its_signature_when_the_ques
                   "indicates")
     answer = answered_with(fresh_assistant, "What does Path.is_fifo() return for a FIFO?", "Return True if the path")
     assert not answer.answer.startswith("Path.is_fifo()"), answer.answer
+    # a method's own instance or class is no parameter a question names: "object.__repr__(self)" says nothing new
+    assert not names_a_parameter("object.__repr__(self)", "What should __repr__ return when self holds a list?")
+    assert names_a_parameter("object.__format__(self, format_spec)", "Which format_spec does it get?")

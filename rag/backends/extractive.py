@@ -668,15 +668,12 @@ def _with_entry_headings(question: Question, units: Sequence[Unit], every: Seque
         if (signature and unit == opening_of.get(unit.passage) and all(u.text != heading.text for u in headed)
                 and not _writes_entry_name(unit.text, name := signature.group("name") or signature.group("term"))
                 and (all(asked.rsplit(".", 1)[-1] != name.rsplit(".", 1)[-1] for asked in question.names)
-                     or names_a_parameter(_SELF.sub(" ", heading.text), question.text))
+                     or names_a_parameter(heading.text, question.text))
                 and not any(p.source == passage.source and p.section == passage.section and p.start < passage.start
                             for p in passages)):
             headed.append(heading)
         headed.append(unit)
     return headed
-
-
-_SELF = re.compile(r"\b(?:self|cls)\b")
 
 
 def _writes_entry_name(text: str, name: str) -> bool:
