@@ -23,6 +23,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
     # --embed-backend is the deprecated name, kept so existing scripts keep working.
     parser.add_argument("--embed-runtime", "--embed-backend", dest="embed_runtime", choices=["torch", "onnx"],
                         help="embedding runtime (default onnx, or RAG_EMBED_RUNTIME)")
+    parser.add_argument("--embed-model", metavar="FOLDER_OR_NAME",
+                        help="embedding model: a local folder, or all-mpnet-base-v2 once its extra is installed "
+                             "(default: the bundled all-MiniLM-L6-v2, or RAG_EMBED_MODEL)")
 
 
 def _collection(parser: argparse.ArgumentParser) -> None:
@@ -134,6 +137,7 @@ def _run(args: argparse.Namespace) -> int:
     settings = load_settings(
         index_dir=args.index_dir,
         embed_runtime=args.embed_runtime,
+        embed_model=args.embed_model,
         retrieval_mode=getattr(args, "mode", None),
         top_k=getattr(args, "k", None),
         backend=getattr(args, "backend", None),

