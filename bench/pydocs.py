@@ -5,9 +5,10 @@ index, then measures (bench/question_set.py) recall@5 per retrieval mode with qu
 top-5 passage of the right page holding the evidence (in its text or its section path — a heading is
 evidence too — or covering at least half of the evidence's span) — and the extractive backend's answers:
 evidence cited, falsely declined, unanswerable declined. For the unanswerable questions it also records
-the top hit's page and score. Writes bench/results/pydocs.json and pydocs.md.
+the top hit's page and score. Writes bench/results/pydocs.json and pydocs.md (pydocs-<model>.json and .md for
+another embedding model than the default).
 
-    .venv/bin/python bench/pydocs.py [--pages ../shared/bench/pydocs] [--embed-runtime onnx]
+    .venv/bin/python bench/pydocs.py [--pages ../shared/bench/pydocs] [--embed-runtime onnx] [--embed-model NAME]
 """
 
 from __future__ import annotations
@@ -29,11 +30,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=Path, default=HERE.parent.parent / "shared" / "bench" / "pydocs")
     parser.add_argument("--embed-runtime", default=None)
+    parser.add_argument("--embed-model", default="", help="a model folder or packaged model's name (all-mpnet-base-v2)")
     args = parser.parse_args()
     questions = json.loads((HERE / "pydocs_questions.json").read_text(encoding="utf-8"))
     # The question set is checked by tests/test_loaders_html.py.
     spans = evidence_spans(questions, lambda source: load_document(args.pages / source, source, (args.pages / source).read_bytes()).text)
-    with indexed(args.pages, args.embed_runtime) as (assistant, report, index_seconds):
+    with indexed(args.pages, args.embed_runtime, embed_model=args.embed_model) as (assistant, report, index_seconds):
+        model = assistant.embedder.model_id
         results = retrieval(assistant, questions, spans)
         results["answers"] = answer_metrics(assistant, questions)
 
@@ -42,10 +45,11 @@ def main() -> None:
         "skipped": report.skipped,
     }
     results["machine"] = {"python": platform.python_version(), "cpu": platform.processor() or platform.machine()}
-    out = HERE / "results"
-    (out / "pydocs.json").write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    results["embed_model"] = model
+    out, name = HERE / "results", f"pydocs-{model}" if args.embed_model else "pydocs"
+    (out / f"{name}.json").write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     lines = [
-        "# Retrieval and answers on the Python 3.11 docs (bench/pydocs.py)",
+        f"# Retrieval and answers on the Python 3.11 docs (bench/pydocs.py, embedding model {model})",
         "",
         f"Index: {report.documents_total} pages, {report.chunks_total} chunks in {index_seconds:.0f} s; "
         f"skipped: {', '.join(f'{s} ({r})' for s, r in report.skipped) or 'none'}.",
@@ -53,7 +57,7 @@ def main() -> None:
         "",
         *report_lines(results, "bench/pydocs_questions.json"),
     ]
-    (out / "pydocs.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (out / f"{name}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 
 

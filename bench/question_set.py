@@ -68,10 +68,11 @@ def found(hit, answer: dict, span: tuple[int, int]) -> bool:
 
 
 @contextmanager
-def indexed(folder: Path, embed_runtime: str | None = None, only: str | None = None):
+def indexed(folder: Path, embed_runtime: str | None = None, only: str | None = None, embed_model: str = ""):
     """(Assistant over a fresh temporary index of ``folder``, its IndexReport, seconds it took).
 
-    ``only``: a glob; just the files matching it are indexed (copied beside the index), not the folder's notes."""
+    ``only``: a glob; just the files matching it are indexed (copied beside the index), not the folder's notes.
+    ``embed_model``: another embedding model than the default (a folder, or a packaged model's name)."""
     with tempfile.TemporaryDirectory() as tmp:
         if only:
             corpus = Path(tmp) / "corpus"
@@ -80,6 +81,8 @@ def indexed(folder: Path, embed_runtime: str | None = None, only: str | None = N
                 shutil.copy2(path, corpus / path.name)
             folder = corpus
         overrides = {"embed_runtime": embed_runtime} if embed_runtime else {}
+        if embed_model:
+            overrides["embed_model"] = embed_model
         assistant = Assistant(load_settings(corpus_dir=folder, index_dir=Path(tmp) / "index", **overrides))
         started = time.perf_counter()
         report = assistant.index()

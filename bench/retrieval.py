@@ -4,7 +4,7 @@ Builds a fresh index of the BEIR SciFact corpus with the real pipeline (timed), 
 chunk texts with the bare model (the throughput ceiling), evaluates dense, BM25 and several fusion
 variants, and times queries. Writes bench/results/retrieval.json and retrieval.md.
 
-    .venv/bin/python bench/retrieval.py [--dataset ../shared/bench/scifact] [--embed-runtime onnx]
+    .venv/bin/python bench/retrieval.py [--dataset ../shared/bench/scifact] [--embed-runtime onnx] [--embed-model NAME]
 """
 
 from __future__ import annotations
@@ -51,11 +51,15 @@ def main() -> None:
     parser.add_argument("--dataset", type=Path, default=HERE.parent.parent / "shared" / "bench" / "scifact")
     parser.add_argument("--embed-runtime", default=None)
     parser.add_argument("--index-dir", type=Path, help="reuse this index instead of building a fresh one")
+    parser.add_argument("--embed-model", default="",
+                        help="a model folder or packaged model's name (all-mpnet-base-v2); "
+                             "its results go to retrieval-<model>.json and .md")
     args = parser.parse_args()
 
     corpus, queries, qrels = load_beir(args.dataset)
     index_dir = args.index_dir or Path(tempfile.mkdtemp(prefix="rag-scifact-"))
-    settings = load_settings(index_dir=index_dir, embed_runtime=args.embed_runtime)
+    settings = load_settings(index_dir=index_dir, embed_runtime=args.embed_runtime,
+                             embed_model=args.embed_model or None)
     assistant = Assistant(settings)
     embedder = assistant.embedder
     root, files = corpus_sources(args.dataset, corpus)
@@ -119,6 +123,7 @@ def main() -> None:
         "queries": len(queries),
         "documents": report.documents_total,
         "chunks": report.chunks_total,
+        "embed_model": embedder.model_id,
         "embed_runtime": settings.embed_runtime,
         "machine": {"cpu": _cpu(), "cores": _cores(), "python": platform.python_version()},
         "quality": quality,
@@ -133,15 +138,17 @@ def main() -> None:
     }
     out = HERE / "results"
     out.mkdir(exist_ok=True)
-    (out / "retrieval.json").write_text(json.dumps(result, indent=2) + "\n")
-    (out / "retrieval.md").write_text(markdown(result))
+    name = f"retrieval-{embedder.model_id}" if args.embed_model else "retrieval"
+    (out / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
+    (out / f"{name}.md").write_text(markdown(result))
     print(markdown(result))
 
 
 def markdown(result: dict) -> str:
     lines = [
         f"SciFact (BEIR test, {result['queries']} queries, {result['documents']} abstracts → {result['chunks']} chunks), "
-        f"embedding runtime `{result['embed_runtime']}`, on {result['machine']['cpu']} ({result['machine']['cores']} cores).",
+        f"embedding model {result['embed_model']}, runtime `{result['embed_runtime']}`, "
+        f"on {result['machine']['cpu']} ({result['machine']['cores']} cores).",
         "",
         "| system | nDCG@10 | Recall@100 | MRR@10 |",
         "|---|---|---|---|",
