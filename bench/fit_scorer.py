@@ -12,7 +12,7 @@ On each split of each set the report counts how often the evidence is the first,
 answering units, under the hand-set and the fitted weights; the answer benchmarks (bench/pydocs.py,
 bench/answers.py, bench/pdfs.py) are what decides.
 
-    python bench/fit_scorer.py [--pages ../shared/bench/pydocs] [--ridge 10] [--rows units.json]
+    python bench/fit_scorer.py [--pages ../shared/bench/pydocs] [--ridge 10] [--rows units.json] [--embed-model NAME]
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import numpy as np
 import rag.backends.extractive as extractive
 from answers import ask, backends_built_once
 from question_set import TUNING, flat, indexed
+from rag.embed import model_id
 from rag.grounding import SCORE_WEIGHTS, weighted
 
 HERE = Path(__file__).resolve().parent
@@ -162,24 +163,27 @@ def main() -> None:
     parser.add_argument("--ridge", type=float, default=RIDGE, help="how strongly weights are drawn to hand-set ones")
     parser.add_argument("--hand-set", default=",".join(HAND_SET), help="features kept at their hand-set share")
     parser.add_argument("--rows", type=Path, help="the recorded units: read from this file if it exists, else saved")
-    parser.add_argument("--out", type=Path, default=HERE / "results" / "scorer.md")
+    parser.add_argument("--out", type=Path, help="the report (default results/scorer.md, or scorer-<model>.md)")
+    parser.add_argument("--embed-model", default="", help="fit for another embedding model (a folder or a name)")
     args = parser.parse_args()
     hand_set = tuple(name for name in args.hand_set.split(",") if name)
+    model = model_id(args.embed_model)
+    out = args.out or HERE / "results" / (f"scorer-{model}.md" if args.embed_model else "scorer.md")
     if args.rows and args.rows.exists():
         rows = json.loads(args.rows.read_text(encoding="utf-8"))
     else:
         rows = []
-        with indexed(args.pages) as (assistant, _, _):
+        with indexed(args.pages, embed_model=args.embed_model) as (assistant, _, _):
             questions = pydocs_questions(HERE / "pydocs_questions.json")
             rows += [dict(r, set="pydocs") for r in answered(assistant, questions)]
-        with indexed(REPO / "corpus") as (assistant, _, _):
+        with indexed(REPO / "corpus", embed_model=args.embed_model) as (assistant, _, _):
             rows += [dict(r, set="corpus") for r in answered(assistant, corpus_questions(HERE / "questions.json"))]
         if args.rows:
             args.rows.write_text(json.dumps(rows), encoding="utf-8")
     tuning = [r for r in rows if r["split"] == TUNING]
     fitted = fit(tuning, hand_set, args.ridge)
     fitted = scaled(fitted, spread(tuning, HAND_WEIGHTS) / spread(tuning, fitted))
-    lines = ["# Answer scorer weights (bench/fit_scorer.py)", "",
+    lines = [f"# Answer scorer weights (bench/fit_scorer.py, embedding model {model})", "",
              f"Fitted on {len(tuning)} tuning questions (bench/pydocs_questions.json tuning split, "
              f"bench/questions.json calibration half without follow-ups), drawn toward the hand-set weights (ridge "
              f"{args.ridge}), and scaled to keep the median score gap between a question's first and fourth answering "
@@ -197,7 +201,7 @@ def main() -> None:
                 first, total = ranked_first(group, weights, 1)
                 three, _ = ranked_first(group, weights, 3)
                 lines.append(f"| {chosen} {split} | {label} | {first}/{total} | {three}/{total} |")
-    args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
     print("SCORE_WEIGHTS =", json.dumps(fitted))
 
