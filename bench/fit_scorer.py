@@ -29,6 +29,7 @@ import numpy as np
 
 import rag.backends.extractive as extractive
 from answers import ask, backends_built_once
+from embed_models import add_embed_model_option, results_name
 from question_set import TUNING, flat, indexed
 from rag.embed import model_id
 from rag.grounding import SCORE_WEIGHTS, weighted
@@ -164,11 +165,11 @@ def main() -> None:
     parser.add_argument("--hand-set", default=",".join(HAND_SET), help="features kept at their hand-set share")
     parser.add_argument("--rows", type=Path, help="the recorded units: read from this file if it exists, else saved")
     parser.add_argument("--out", type=Path, help="the report (default results/scorer.md, or scorer-<model>.md)")
-    parser.add_argument("--embed-model", default="", help="fit for another embedding model (a folder or a name)")
+    add_embed_model_option(parser)
     args = parser.parse_args()
     hand_set = tuple(name for name in args.hand_set.split(",") if name)
     model = model_id(args.embed_model)
-    out = args.out or HERE / "results" / (f"scorer-{model}.md" if args.embed_model else "scorer.md")
+    out = args.out or HERE / "results" / f"{results_name('scorer', args.embed_model)}.md"
     if args.rows and args.rows.exists():
         rows = json.loads(args.rows.read_text(encoding="utf-8"))
     else:

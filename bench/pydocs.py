@@ -20,6 +20,7 @@ import json
 import platform
 from pathlib import Path
 
+from embed_models import add_embed_model_option, results_name
 from question_set import answer_metrics, evidence_spans, indexed, report_lines, retrieval
 from rag.loaders import load_document
 
@@ -30,7 +31,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=Path, default=HERE.parent.parent / "shared" / "bench" / "pydocs")
     parser.add_argument("--embed-runtime", default=None)
-    parser.add_argument("--embed-model", default="", help="a model folder or packaged model's name (all-mpnet-base-v2)")
+    add_embed_model_option(parser)
     args = parser.parse_args()
     questions = json.loads((HERE / "pydocs_questions.json").read_text(encoding="utf-8"))
     # The question set is checked by tests/test_loaders_html.py.
@@ -46,7 +47,7 @@ def main() -> None:
     }
     results["machine"] = {"python": platform.python_version(), "cpu": platform.processor() or platform.machine()}
     results["embed_model"] = model
-    out, name = HERE / "results", f"pydocs-{model}" if args.embed_model else "pydocs"
+    out, name = HERE / "results", results_name("pydocs", args.embed_model)
     (out / f"{name}.json").write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     lines = [
         f"# Retrieval and answers on the Python 3.11 docs (bench/pydocs.py, embedding model {model})",

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import rag  # noqa: F401
+from embed_models import add_embed_model_option, results_name
 from rag.api import Assistant
 from rag.chunk import embedding_text
 from rag.config import load_settings
@@ -51,9 +52,7 @@ def main() -> None:
     parser.add_argument("--dataset", type=Path, default=HERE.parent.parent / "shared" / "bench" / "scifact")
     parser.add_argument("--embed-runtime", default=None)
     parser.add_argument("--index-dir", type=Path, help="reuse this index instead of building a fresh one")
-    parser.add_argument("--embed-model", default="",
-                        help="a model folder or packaged model's name (all-mpnet-base-v2); "
-                             "its results go to retrieval-<model>.json and .md")
+    add_embed_model_option(parser)
     args = parser.parse_args()
 
     corpus, queries, qrels = load_beir(args.dataset)
@@ -138,7 +137,7 @@ def main() -> None:
     }
     out = HERE / "results"
     out.mkdir(exist_ok=True)
-    name = f"retrieval-{embedder.model_id}" if args.embed_model else "retrieval"
+    name = results_name("retrieval", args.embed_model)
     (out / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
     (out / f"{name}.md").write_text(markdown(result))
     print(markdown(result))
