@@ -1357,12 +1357,13 @@ def type_phrase(kind: str | None) -> str:
 
 def focus_phrase(question: Question, held: str | None = None, limit: int = 4) -> str:
     """The rarest focus words, as and where the question writes them (for "The documents discuss X …"): only those
-    the passages' text ``held`` holds, when given, and no particle, pronoun or single letter ("out", "my", the "n" of
-    "%n"). The rarest words are often the asker's own ("invoices"), which the documents do not discuss at all."""
+    the passages' text ``held`` holds, when given, one word per stem, and no particle, pronoun, general word or single
+    letter ("out", "my", "several", the "n" of "%n"). The rarest words are often the asker's own ("invoices"), which
+    the documents do not discuss at all."""
     stems = stemmer().stemWords(list(question.focus_words))
     found = stemmed_terms(held) if held is not None else set(stems)
     ranked = sorted(((word, stem) for word, stem in zip(question.focus_words, stems)
-                     if stem in found and len(word) > 1 and word.lower() not in NO_TOPIC),
+                     if stem in found and len(word) > 1 and word.lower() not in NO_TOPIC | GENERAL_WORDS),
                     key=lambda pair: -question.focus.get(pair[1], 0.0))
     chosen = {word for word, _ in ranked[:limit]}
     # Words the question writes side by side stay one phrase ("zip archive"); phrases are listed ("create, zip
@@ -1370,17 +1371,27 @@ def focus_phrase(question: Question, held: str | None = None, limit: int = 4) ->
     phrases: list[list[str]] = []
     seen, last = set(), -2
     for at, word in enumerate(_original_words(question.text)):
-        if word.lower() in chosen and word.lower() not in seen:
-            seen.add(word.lower())
+        stem = stemmer().stemWord(word.lower())
+        if word.lower() in chosen and stem not in seen:
+            seen.add(stem)
             if at == last + 1:
                 phrases[-1].append(word)
             else:
                 phrases.append([word])
             last = at
-    listed = [" ".join(phrase) for phrase in phrases]
+    # A possessive ends no phrase: "socket", not "socket's" ("window's title" keeps it).
+    listed = [re.sub(r"['’]s$", "", " ".join(phrase)) for phrase in phrases]
     if len(listed) > 1:
         return f"{', '.join(listed[:-1])} and {listed[-1]}"
     return listed[0] if listed else "this topic"
+
+
+# Words too general to say what documents discuss ("The documents discuss several, priority and heapq …"); only for
+# naming, as a question may well ask about them.
+GENERAL_WORDS = frozenset("several every each both either neither those other others same different instead without "
+                          "before after between during again further more most less least very better best make makes "
+                          "made making need needs needed want wants keep keeps put get gets getting use uses using "
+                          "used way ways thing things something anything actually really directly".split())
 
 
 # Words naming no topic, in a clause that asks or a part of a question (Question.part_asks_unheld): "myself", "the

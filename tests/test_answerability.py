@@ -102,6 +102,11 @@ def test_a_decline_names_only_what_the_documents_discuss(indexed_assistant, extr
     assert focus_phrase(asked, "Template placeholders n f patterns") == "Template, placeholders and patterns"
     # Words the question writes side by side stay one phrase; the phrases are listed, not run together.
     assert focus_phrase(analyse("How do I create a zip archive with shutil.make_archive?")) == "create, zip archive and shutil"
+    # General words name no topic, a stem is named once, and a possessive ends no phrase.
+    asked = analyse("How do I keep several connections open between requests?")
+    assert focus_phrase(asked, "keep several connections open between requests") == "connections open and requests"
+    assert focus_phrase(analyse("Do pool workers restart when one worker crashes?")) == "pool workers restart"
+    assert focus_phrase(analyse("Why does my socket's receive buffer overflow?"), "socket") == "socket"
 
 
 @pytest.mark.parametrize("question, fact", [
