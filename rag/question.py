@@ -188,6 +188,11 @@ _FRAME_WORDS = frozenset(
     "cited linked read find code snippet syntax show".split()
 )
 
+# … but "a list", "my lists" (not "a list of …") is Python's list, the thing asked about ("What is the maximum size of a
+# Python list?"): Python-docs set 1978 -> 1979 of 3067 cited, nothing else moved.
+_A_LIST = re.compile(r"\b(?:a|an|the|my|your|this|that|each|every|same|python|empty|sorted|nested|whole|one|another|new|"
+                     r"plain|ordinary)\s+lists?\b(?!\s+of\b)", _I)
+
 # Follow-up cues: a question that leans on the conversation for what it is about.
 _PRONOUN = re.compile(r"\b(?:it|its|it's|they|them|their|theirs|this|that|these|those|he|him|his|she|her|hers|"
                       r"the\s+same|the\s+former|the\s+latter|there)\b", _I)
@@ -673,7 +678,9 @@ def analyse(question: str, idf: Callable[[list[str]], list[float]] | None = None
     named = named_documents(question, titles) if titles else {}
     naming = set().union(*named.values())
     said = _BOUNDS.sub(lambda m: _BOUND_WORDS[m.group(1).lower()], question)  # "at most" -> "maximum"
-    words = [w for w in content_words(said) if w not in _FRAME_WORDS and not w.isdigit() or _is_year(w)]
+    python_list = bool(_A_LIST.search(said))
+    words = [w for w in content_words(said)
+             if (w not in _FRAME_WORDS or python_list and w in ("list", "lists")) and not w.isdigit() or _is_year(w)]
     # … unless the document is all it asks about ("Who wrote the AI alignment starter pack?").
     entitled = set().union(*(stemmed_terms(titles[source]) for source in named)) if named else set()
     if not all(stemmed_terms(w) & entitled for w in words):

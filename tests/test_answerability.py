@@ -257,6 +257,13 @@ def test_focus_terms_are_weighted_by_the_index_rarity(indexed_assistant):
     assert analyse("Which organisations work on alignment research?").wants_list
 
 
+def test_a_list_is_a_topic_unless_it_frames_what_is_asked():
+    assert "list" in analyse("What is the maximum size of a Python list?").focus
+    assert "list" in analyse("How do I empty my lists in place?").focus
+    assert "list" not in analyse("Give a list of the alignment organisations.").focus
+    assert "list" not in analyse("List the open problems the overview names.").focus
+
+
 @pytest.mark.parametrize("question, wants_list", [
     ("What open problems in alignment does the overview list?", True),
     ("Which OpenAI team is listed among the alignment research organisations?", True),
