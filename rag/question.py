@@ -1370,7 +1370,7 @@ def focus_phrase(question: Question, held: str | None = None, limit: int = 4) ->
     stems = stemmer().stemWords(list(question.focus_words))
     found = stemmed_terms(held) if held is not None else set(stems)
     ranked = sorted(((word, stem) for word, stem in zip(question.focus_words, stems)
-                     if stem in found and len(word) > 1 and word.lower() not in NO_TOPIC | GENERAL_WORDS),
+                     if stem in found and len(word) > 1 and word.lower() not in _UNNAMED),
                     key=lambda pair: -question.focus.get(pair[1], 0.0))
     chosen = {word for word, _ in ranked[:limit]}
     # Words the question writes side by side stay one phrase ("zip archive"); phrases are listed ("create, zip
@@ -1406,6 +1406,7 @@ GENERAL_WORDS = frozenset("several every each both either neither those other ot
 # cited, nothing else moved)
 NO_TOPIC = frozenset("my mine own out up off over down away back lot lots just really still even ever myself yourself "
                      "himself herself itself ourselves yourselves themselves".split())
+_UNNAMED = NO_TOPIC | GENERAL_WORDS  # never named in a decline
 
 
 def _original_words(text: str) -> Iterable[str]:
