@@ -190,8 +190,8 @@ _FRAME_WORDS = frozenset(
 
 # … but "a list", "my lists" (not "a list of …") is Python's list, the thing asked about ("What is the maximum size of a
 # Python list?"): Python-docs set 1978 -> 1979 of 3067 cited, nothing else moved.
-_A_LIST = re.compile(r"\b(?:a|an|the|my|your|this|that|each|every|same|python|empty|sorted|nested|whole|one|another|new|"
-                     r"plain|ordinary)\s+lists?\b(?!\s+of\b)", _I)
+_A_LIST = re.compile(r"\b(?:a|an|the|my|your|this|that|each|every|same|python|empty|sorted|nested|whole|one|another|"
+                     r"new|plain|ordinary)\s+lists?\b(?!\s+of\b)", _I)
 
 # Follow-up cues: a question that leans on the conversation for what it is about.
 _PRONOUN = re.compile(r"\b(?:it|its|it's|they|them|their|theirs|this|that|these|those|he|him|his|she|her|hers|"
@@ -1378,14 +1378,14 @@ def focus_phrase(question: Question, held: str | None = None, limit: int = 4) ->
     phrases: list[list[str]] = []
     seen, last = set(), -2
     for at, word in enumerate(_original_words(question.text)):
-        stem = stemmer().stemWord(word.lower())
-        if word.lower() in chosen and stem not in seen:
-            seen.add(stem)
-            if at == last + 1:
-                phrases[-1].append(word)
-            else:
-                phrases.append([word])
-            last = at
+        if word.lower() not in chosen or (stem := stemmer().stemWord(word.lower())) in seen:
+            continue
+        seen.add(stem)
+        if at == last + 1:
+            phrases[-1].append(word)
+        else:
+            phrases.append([word])
+        last = at
     # A possessive ends no phrase: "socket", not "socket's" ("window's title" keeps it).
     listed = [re.sub(r"['’]s$", "", " ".join(phrase)) for phrase in phrases]
     if len(listed) > 1:
@@ -1395,10 +1395,10 @@ def focus_phrase(question: Question, held: str | None = None, limit: int = 4) ->
 
 # Words too general to say what documents discuss ("The documents discuss several, priority and heapq …"); only for
 # naming, as a question may well ask about them.
-GENERAL_WORDS = frozenset("several every each both either neither those other others same different instead without "
-                          "before after between during again further more most less least very better best make makes "
-                          "made making need needs needed want wants keep keeps put get gets getting use uses using "
-                          "used way ways thing things something anything actually really directly".split())
+_GENERAL_WORDS = frozenset("several every each both either neither those other others same different instead without "
+                           "before after between during again further more most less least very better best make makes "
+                           "made making need needs needed want wants keep keeps put get gets getting use uses using "
+                           "used way ways thing things something anything actually directly".split())
 
 
 # Words naming no topic, in a clause that asks or a part of a question (Question.part_asks_unheld): "myself", "the
@@ -1406,7 +1406,7 @@ GENERAL_WORDS = frozenset("several every each both either neither those other ot
 # cited, nothing else moved)
 NO_TOPIC = frozenset("my mine own out up off over down away back lot lots just really still even ever myself yourself "
                      "himself herself itself ourselves yourselves themselves".split())
-_UNNAMED = NO_TOPIC | GENERAL_WORDS  # never named in a decline
+_UNNAMED = NO_TOPIC | _GENERAL_WORDS  # never named in a decline
 
 
 def _original_words(text: str) -> Iterable[str]:
