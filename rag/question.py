@@ -1398,7 +1398,9 @@ def focus_phrase(question: Question, held: str | None = None, limit: int = 4) ->
 _GENERAL_WORDS = frozenset("several every each both either neither those other others same different instead without "
                            "before after between during again further more most less least very better best make makes "
                            "made making need needs needed want wants keep keeps put get gets getting use uses using "
-                           "used way ways thing things something anything actually directly".split())
+                           "used way ways thing things something anything actually directly simply automatically "
+                           "already whether through inside like first second two three new old small top later "
+                           "available allowed comes defined introduced because since also look looks".split())
 
 
 # Words naming no topic, in a clause that asks or a part of a question (Question.part_asks_unheld): "myself", "the

@@ -107,6 +107,12 @@ def test_a_decline_names_only_what_the_documents_discuss(indexed_assistant, extr
     assert focus_phrase(asked, "keep several connections open between requests") == "connections open and requests"
     assert focus_phrase(analyse("Do pool workers restart when one worker crashes?")) == "pool workers restart"
     assert focus_phrase(analyse("Why does my socket's receive buffer overflow?"), "socket") == "socket"
+    # … nor words that only say how or when ("automatically", "like", "whether", "first", "introduced").
+    asked = analyse("How can I have a cleanup function called automatically when my program is about to exit?")
+    assert focus_phrase(asked) == "cleanup function, program and exit"
+    asked = analyse("How do I check with the ipaddress module whether an IPv6 address like fe80::1 is link-local?")
+    assert focus_phrase(asked) == "check, ipaddress module and IPv6"
+    assert focus_phrase(analyse("Which PEP first introduced namespace packages?")) == "PEP and namespace packages"
 
 
 @pytest.mark.parametrize("question, fact", [
@@ -1933,6 +1939,25 @@ def test_a_module_page_naming_the_function_answers_for_it_where_the_passage_does
     indexed_with(fresh_assistant, "json.md", page.format(
         entry="json.loads(s) deserializes s, a str or bytes instance holding a JSON document, to a Python object."))
     answered_with(fresh_assistant, question, "raises a ValueError when an initial BOM is present")
+
+
+@pytest.mark.skipif(not (PYDOCS / "faq" / "gui.html").is_file(), reason="the pydocs set is not on this machine")
+def test_a_decline_quotes_what_the_pages_say_never_a_heading_or_label(fresh_assistant):
+    # The FAQ's heading "Tkinter questions" holds the question's words and comes closest by them, but says nothing:
+    # "The closest they come: "Tkinter questions"" told the asker nothing the decline had not.
+    shutil.copy(PYDOCS / "faq" / "gui.html", Path(fresh_assistant.settings.corpus_dir) / "gui.html")
+    fresh_assistant.index()
+    for question in ("How do I add a menu bar to a Tkinter window?",
+                     "How do I make a Tkinter button call my function when the user clicks it?"):
+        answer = extractive_answer(fresh_assistant, question)
+        assert not answer.grounded and answer.answer.startswith("The documents discuss "), answer.answer
+        found = re.search(r'The closest they come: "(.*)" \[1\]\.$', answer.answer, re.S)
+        assert found, answer.answer
+        headings = {name for citation in answer.citations for name in citation.passage.section.split(" > ")}
+        headings |= {name for hit in answer.uncited for name in hit.passage.section.split(" > ")}
+        assert found.group(1) not in headings and len(found.group(1).split()) >= 4, found.group(1)
+        (citation,) = answer.citations
+        assert citation.supported and not citation.answers
 
 
 @pytest.mark.skipif(not (PYDOCS / "faq" / "gui.html").is_file(), reason="the pydocs set is not on this machine")
