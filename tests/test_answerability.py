@@ -1960,6 +1960,23 @@ def test_a_decline_quotes_what_the_pages_say_never_a_heading_or_label(fresh_assi
         assert citation.supported and not citation.answers
 
 
+def test_a_decline_shows_the_code_it_comes_closest_with_as_a_code_block(fresh_assistant):
+    # Quoted inline, "class Ten:\n    def __get__(…" ran its lines together in the chat; a code block keeps them.
+    indexed_with(fresh_assistant, "descriptors.md", (
+        "# Descriptor HowTo\n\n## Simple example\n\nA descriptor is an object that defines __get__(), __set__() or "
+        "__delete__(). The Ten class is a descriptor whose __get__() method always returns the constant 10:\n\n```\n"
+        "class Ten:\n    def __get__(self, obj, objtype=None):\n        return 10\n```\n\nTo use the descriptor, it "
+        "must be stored as a class variable in another class.\n"))
+    answer = extractive_answer(fresh_assistant, "How do I write a descriptor __get__ method with type hints for the "
+                                                "owner class?")
+    assert not answer.grounded and answer.answer.startswith("The documents discuss "), answer.answer
+    assert answer.answer.endswith("The closest they come:\n\n```\nclass Ten:\n    def __get__(self, obj, "
+                                  "objtype=None):\n        return 10\n```\n[1]"), answer.answer
+    (citation,) = answer.citations
+    assert citation.supported and not citation.answers
+    assert quoted(fresh_assistant, citation).startswith("class Ten:")
+
+
 @pytest.mark.skipif(not (PYDOCS / "faq" / "gui.html").is_file(), reason="the pydocs set is not on this machine")
 def test_the_asking_clause_weighs_more_than_the_setup_before_it(fresh_assistant):
     # The setup repeats the FAQ's statement of the problem ("When freezing Tkinter applications, the applications will
