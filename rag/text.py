@@ -188,8 +188,10 @@ def passage_sentences(text: str) -> list[str]:
             current
             and not starts_block
             # a line going on in lower case, after a comma, dash or lead-in colon, or quoting after a word ("range
-            # from / “…”")
-            and (line[:1].islower() or current[-1:] in ",;:—–-(" or current[-1:].isalnum() and line[:1] in "“\"‘(")
+            # from / “…”"), or after a word no sentence or heading ends with ("Researchers at / OpenAI found …"), or
+            # going on with a name in code after a word ("a descriptor whose / __get__() method")
+            and (line[:1].islower() or current[-1:] in ",;:—–-(" or current[-1:].isalnum() and line[:1] in "“\"‘("
+                 or _last_word(current) in CONTINUING_WORDS or current[-1:].islower() and line[:1] in "_`")
         )
         if continues:
             current = f"{current} {line}"
@@ -205,6 +207,15 @@ def passage_sentences(text: str) -> list[str]:
             else:
                 sentences.append(sentence)
     return sentences
+
+
+# Words a sentence or a heading does not end with: a line ending with one is hard-wrapped mid-sentence.
+CONTINUING_WORDS = frozenset("a an the and or but nor of to in on for from with by at as that than into onto upon via "
+                             "whether which whose whom its their our your".split())
+
+
+def _last_word(text: str) -> str:
+    return text.rsplit(None, 1)[-1].casefold() if text.strip() else ""
 
 
 # A full stop, "!" or "?" and a space before what opens a sentence; not the stop of "i.e." or "e.g.", which go on

@@ -121,3 +121,19 @@ def test_a_title_cut_at_its_own_exclamation_mark_goes_on_but_a_new_sentence_afte
                              "Benja Fallenstein, and Eliezer Yudkowski introduce the concept as an open problem.") == [
         "It is convergent behavior: you can't achieve goals when you are shut down!",
         "Nate Soares, Benja Fallenstein, and Eliezer Yudkowski introduce the concept as an open problem."]
+
+
+def test_a_line_hard_wrapped_before_a_name_or_after_a_word_that_goes_on_is_rejoined():
+    # Hand-wrapped Markdown breaks lines anywhere: "Researchers at / OpenAI found …" is one sentence, not a fragment
+    # and a sentence missing its subject; so is "a descriptor whose / __get__() method …".
+    assert passage_sentences("Researchers at\nOpenAI found that it works.") == ["Researchers at OpenAI found that it works."]
+    assert passage_sentences("The value is set by\n2 flags.") == ["The value is set by 2 flags."]
+    assert passage_sentences("The Ten class is a descriptor whose\n__get__() method returns 10.") == [
+        "The Ten class is a descriptor whose __get__() method returns 10."]
+    assert passage_sentences("Define it with\n`__slots__` in the class body.") == [
+        "Define it with `__slots__` in the class body."]
+    # A line that may end a heading still does, and a sentence begun in capitals after one is a sentence.
+    assert passage_sentences("AI Alignment Overview\nHub page for AI alignment.") == [
+        "AI Alignment Overview", "Hub page for AI alignment."]
+    assert passage_sentences("Tkinter questions\nHow do I freeze Tkinter applications?") == [
+        "Tkinter questions", "How do I freeze Tkinter applications?"]

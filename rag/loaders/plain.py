@@ -12,6 +12,7 @@ from rag.loaders.common import (
     lines,
     without_carriage_returns,
 )
+from rag.text import CONTINUING_WORDS
 
 _TERMINAL = tuple(".,;:!?…")
 _PARAGRAPH_END = tuple(".!?:;)]\"'”’»|…")
@@ -32,14 +33,11 @@ def _title_like(line: str) -> bool:
     return not (LIST_ITEM.match(line) or is_table_row(line) or "http" in line)
 
 
-_CONNECTIVES = frozenset("a an the and or but nor of to in on for from with by at as that than into onto whether".split())
-
-
 def _heading_without_gap(line: str) -> bool:
     """Stricter test for a heading line with body text right under it, where a hard-wrapped line can look
     the same: short or Title Case, and not ending on a word that continues a sentence."""
     words = line.split()
-    if words[-1].casefold() in _CONNECTIVES:
+    if words[-1].casefold() in CONTINUING_WORDS:
         return False
     long_words = [w for w in words if len(w) >= 4]
     return len(words) <= 6 or sum(w[0].isupper() for w in long_words) * 2 >= len(long_words)
