@@ -160,8 +160,8 @@ def without_citation_marks(text: str) -> str:
 
 
 def clean_line(line: str) -> str:
-    """Markdown/HTML residue out of a passage line: what a reader should see quoted."""
-    line = re.sub(r"<!--.*?-->|</?[a-zA-Z][^>]*>", "", line)
+    """Markdown residue out of a passage line: what a reader should see quoted. HTML is not residue: the loaders took
+    the markup out, so what looks like a tag is text the reader sees ("(?P<name>...)", "import <module>")."""
     line = re.sub(r"\[([^\]]+)\]\[[^\]]*\]|\[([^\]]+)\]\([^)]*\)", lambda m: m.group(1) or m.group(2), line)
     line = without_citation_marks(line)  # a bare [n] in a document would read as one of our citations
     # Python's special names (__slots__, __init__.py) are words, not bold: emphasis is taken off around them.

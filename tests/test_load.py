@@ -190,6 +190,16 @@ def test_markdown_comments_and_inline_tags_do_not_split_words(tmp_path):
     assert doc.text[doc.offsets.start(start) : doc.offsets.end(start + 2)] == "A<!---->I"
 
 
+def test_markdown_code_spans_keep_what_looks_like_a_tag(tmp_path):
+    # A code span shows its text as written: "`pyenv install <version>`" lost "<version>" and was cut into two lines
+    # as if "<version>" were a block tag. Outside code spans tags are still markup.
+    text = "Run `pyenv install <version>` first, then ``a <!-- b`` and <b>bold</b> `<br>`.\n"
+    doc = load(tmp_path, "cli.md", text)
+    assert doc.body == "Run `pyenv install <version>` first, then ``a <!-- b`` and bold `<br>`.\n"
+    start = doc.body.index("<version>")
+    assert doc.text[doc.offsets.start(start) : doc.offsets.end(start + len("<version>"))] == "<version>"
+
+
 def test_html_readable_text_only(tmp_path):
     page = """<!doctype html><html lang="en"><head><title>Page &amp; Title</title>
     <meta name="author" content="Ada"><style>body { color: red }</style>

@@ -27,6 +27,14 @@ def test_markdown_emphasis_is_taken_off_but_python_operators_are_kept():
     assert clean_line("a **bold** and _emphasised_ word") == "a bold and emphasised word"
 
 
+def test_what_looks_like_a_tag_in_a_passage_is_text_the_reader_sees():
+    # The loaders take markup out; quoted, the regex HOWTO's "(?P<name>...)" read "(?P...)" and the FAQ's "from
+    # <module> import ..." read "from import ...".
+    for text in ("The syntax for a named group is (?P<name>...).", "avoid from <module> import ...",
+                 "Run `pyenv install <version>` first.", "Mail A.M. Kuchling <amk@amk.ca>"):
+        assert clean_line(text) == text
+
+
 def test_a_documents_footnote_marks_are_dropped_but_indices_after_code_kept():
     # A bare "[1]" would read as one of the answer's citations; "sys.argv[0]" is what the page says.
     assert clean_line("as the paper[1] shows [2]. Next.[3]") == "as the paper shows. Next."

@@ -6,6 +6,7 @@ matter, HTML comments, tags and link reference definitions, whose offsets map ba
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
 from datetime import date, datetime
@@ -62,18 +63,28 @@ _MARKUP = re.compile(
 )
 
 
+# An inline code span: a run of backticks, then text up to a run of as many, within a paragraph (CommonMark)
+_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)((?:(?!\n[ \t]*\n).)+?)(?<!`)\1(?!`)", re.DOTALL)
+
+
 def _clean_markup(cleaner: Cleaner, a: int, b: int) -> None:
     """Copy ``source[a:b]`` without HTML comments and tags, with entities decoded.
 
     Comments and inline tags vanish without a trace, so ``A<!---->I`` and ``<abbr>AI</abbr>s`` read
     as the words a browser shows; block tags become a line break so words on both sides stay apart.
+    Inside an inline code span they are what it shows: "`pyenv install <version>`".
     """
     source = cleaner.source
     pos = a
     no_comment_end_after = b  # once a "<!--" has no "-->", later ones cannot have one either
+    code_spans = [m.span() for m in _CODE_SPAN.finditer(source, a, b)]
+    code_starts = [start for start, _ in code_spans]
     for m in _MARKUP.finditer(source, a, b):
         if m.start() < pos:
             continue  # inside a comment already removed
+        at = bisect.bisect_right(code_starts, m.start()) - 1
+        if at >= 0 and m.start() < code_spans[at][1]:
+            continue  # literal text of a code span
         if m.group("comment"):
             close = source.find("-->", m.end(), b) if m.start() < no_comment_end_after else -1
             if close < 0:
@@ -96,8 +107,8 @@ def _clean_markup(cleaner: Cleaner, a: int, b: int) -> None:
     cleaner.keep(pos, b)
 
 
-def _clean_inline(text: str) -> str:
-    """A one-line string (title, heading, metadata value) without markup."""
+def clean_inline(text: str) -> str:
+    """A one-line string (title, heading, metadata value, a line of the source) without HTML markup."""
     cleaner = Cleaner(text)
     _clean_markup(cleaner, 0, len(text))
     return one_line(cleaner.result()[0], limit=10_000)
@@ -129,7 +140,7 @@ def _front_matter(text: str) -> tuple[dict[str, str], int]:
         for key, value in data.items():
             if isinstance(value, list):
                 value = ", ".join(_scalar(v) for v in value if _scalar(v))
-            value = _clean_inline(_scalar(value))
+            value = clean_inline(_scalar(value))
             if value:
                 metadata[str(key)] = value
     return metadata, m.end()
