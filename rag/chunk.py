@@ -294,8 +294,8 @@ def reference_chunks(doc: Document, count_tokens: Callable[[str], int], max_toke
         if label not in texts:  # the sentence the link is used in says what it is ("… introduce the concept …")
             line_start = _sentence_start(doc.text, doc.text.rfind("\n", 0, m.start()) + 1)
             line_end = doc.text.find("\n", m.end())
-            texts[label] = one_line(clean_line(clean_inline(doc.text[line_start : line_end if line_end != -1 else None])),
-                                    200)
+            line = doc.text[line_start : line_end if line_end != -1 else None]
+            texts[label] = one_line(clean_line(clean_inline(line)), 200)
     block: list[re.Match[str]] = []
     for m in [m for m in _LINK_DEFINITION.finditer(doc.text) if not any(a <= m.start() < b for a, b in fenced)]:
         if block and doc.text[block[-1].end() : m.start()].strip():

@@ -8,6 +8,7 @@ The exact span a citation quotes (``quote_start``/``quote_end``) is highlighted 
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ from rag.api import document_key
 from rag.answer import NOT_IN_DOCUMENTS, UNVERIFIED, UNVERIFIED_NOTE, VERIFIED
 from rag.citations import UNSUPPORTED
 from rag.injection import instruction_like
-from rag.loaders.markdown import _FRONT_MATTER, _LINK_DEFINITION
+from rag.loaders.markdown import _FRONT_MATTER, _LINK_DEFINITION, code_ranges
 from rag.passage import Hit, Passage
 from rag.store import StoreError
 from rag.text import citation_marks, outside_code, split_sentences, sub_citation_marks, without_citation_marks
@@ -200,10 +201,22 @@ def markdown_excerpt(document: str, start: int, end: int, quote: tuple[int, int]
     if quote:
         region = (document[lo:quote_start] + _QUOTE_START + document[quote_start:quote_end] + _QUOTE_END
                   + document[quote_end:hi])
-    region = _HTML_MARKUP.sub("", region.replace("\r\n", "\n"))
+    region = _without_html(region.replace("\r\n", "\n"))
     definitions = [line for line in document[body_start:].splitlines() if _LINK_DEFINITION.match(line)]
     rendered = _markdown().render(region + "\n\n" + "\n".join(definitions))
     return f'<div class="passage rendered">{_highlight_between_markers(rendered)}</div>'
+
+
+def _without_html(markdown: str) -> str:
+    """Markdown without its HTML comments and tags; code keeps what looks like one ("`pip install <package>`")."""
+    code = code_ranges(markdown)
+    starts = [start for start, _ in code]
+
+    def drop(tag: re.Match[str]) -> str:
+        at = bisect.bisect_right(starts, tag.start()) - 1
+        return tag.group() if at >= 0 and tag.start() < code[at][1] else ""
+
+    return _HTML_MARKUP.sub(drop, markdown)
 
 
 def _plain_excerpt(document: str, start: int, end: int, floor: int = 0, ceiling: int | None = None,

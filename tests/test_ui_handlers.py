@@ -133,6 +133,16 @@ def test_markdown_passage_is_rendered_with_the_quote_highlighted_and_no_raw_mark
     assert "alert(1)" in rendered  # a tag's text stays as text; nothing runs
 
 
+def test_markdown_source_view_shows_the_code_s_placeholders():
+    # "<version>" in a code span or block is the code's text, not a tag: the source view dropped it
+    from rag.ui_html import markdown_excerpt
+
+    document = "# Pyenv\n\nRun `pyenv install <version>` first, <b>then</b> this:\n\n```\npyenv global <version>\n```\n"
+    rendered = markdown_excerpt(document, 0, len(document), (document.index("Run"), document.index(" first")))
+    assert "<code><mark>pyenv install &lt;version&gt;</mark></code>" in rendered
+    assert "pyenv global &lt;version&gt;" in rendered and "<b>" not in rendered and "then" in rendered
+
+
 def test_unverified_sentences_are_named():
     from rag.answer import Answer
     from rag.passage import Citation, Passage

@@ -107,6 +107,27 @@ def _clean_markup(cleaner: Cleaner, a: int, b: int) -> None:
     cleaner.keep(pos, b)
 
 
+def code_ranges(text: str) -> list[tuple[int, int]]:
+    """Where Markdown ``text`` is code: fenced blocks and inline code spans, in order. What looks like a tag there is
+    the code's text, never markup."""
+    ranges: list[tuple[int, int]] = []
+    prose, fence, opened = 0, "", 0
+    for a, b in lines(text, 0):
+        line = text[a:b].rstrip("\r\n")
+        if fence:
+            if _closes_fence(line, fence):
+                ranges.append((opened, b))
+                fence, prose = "", b
+        elif opening := _FENCE.match(line):
+            ranges += [span.span() for span in _CODE_SPAN.finditer(text, prose, a)]
+            fence, opened = opening.group(1), a
+    if fence:
+        ranges.append((opened, len(text)))
+    else:
+        ranges += [span.span() for span in _CODE_SPAN.finditer(text, prose, len(text))]
+    return ranges
+
+
 def clean_inline(text: str) -> str:
     """A one-line string (title, heading, metadata value, a line of the source) without HTML markup."""
     cleaner = Cleaner(text)
