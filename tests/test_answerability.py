@@ -408,11 +408,17 @@ if not PYDOCS.is_dir():
     PYDOCS = Path(__file__).resolve().parents[2] / "shared" / "bench" / "pydocs"
 
 
+def indexed_page(assistant, page: str):
+    """The assistant after indexing one more page of the Python-docs set, under its file name."""
+    shutil.copy(PYDOCS / page, Path(assistant.settings.corpus_dir) / Path(page).name)
+    assistant.index()
+    return assistant
+
+
 @pytest.mark.skipif(not (PYDOCS / "collections.html").is_file(), reason="the pydocs set is not on this machine")
 def test_a_doctest_is_never_the_answer_to_what_a_namedtuple_is(fresh_assistant):
     # Issue 15: ">>> Color = namedtuple('Color', 'red green blue')" was the answer to "What is a namedtuple?".
-    shutil.copy(PYDOCS / "collections.html", Path(fresh_assistant.settings.corpus_dir) / "collections.html")
-    fresh_assistant.index()
+    indexed_page(fresh_assistant, "collections.html")
     extractive = get_backend("extractive", fresh_assistant.settings)
     answer = ask(fresh_assistant, extractive, "What is a namedtuple?")
     # A doctest may be shown as the example a quoted sentence introduces, under the prose, never as the prose.
@@ -1387,8 +1393,7 @@ def test_answer_shapes_of_pointers_causes_and_passive_instructions(fresh_assista
 def test_the_curses_howto_does_not_answer_mouse_clicks_with_its_keypad_instruction(fresh_assistant):
     # Issue 15: "To get curses to do the job, you'll have to enable keypad mode." is as close in meaning to a
     # question about mouse clicks (0.67) as a real paraphrased answer, while holding none of its other words.
-    shutil.copy(PYDOCS / "howto" / "curses.html", Path(fresh_assistant.settings.corpus_dir) / "curses.html")
-    fresh_assistant.index()
+    indexed_page(fresh_assistant, "howto/curses.html")
     for question in ("How do I react to mouse clicks in a curses program?",
                      "How do I make a curses window scroll up when text reaches its bottom line?"):
         answer = extractive_answer(fresh_assistant, question)
@@ -1945,8 +1950,7 @@ def test_a_module_page_naming_the_function_answers_for_it_where_the_passage_does
 def test_a_decline_quotes_what_the_pages_say_never_a_heading_or_label(fresh_assistant):
     # The FAQ's heading "Tkinter questions" holds the question's words and comes closest by them, but says nothing:
     # "The closest they come: "Tkinter questions"" told the asker nothing the decline had not.
-    shutil.copy(PYDOCS / "faq" / "gui.html", Path(fresh_assistant.settings.corpus_dir) / "gui.html")
-    fresh_assistant.index()
+    indexed_page(fresh_assistant, "faq/gui.html")
     for question in ("How do I add a menu bar to a Tkinter window?",
                      "How do I make a Tkinter button call my function when the user clicks it?"):
         answer = extractive_answer(fresh_assistant, question)
@@ -1981,8 +1985,7 @@ def test_a_decline_shows_the_code_it_comes_closest_with_as_a_code_block(fresh_as
 def test_the_asking_clause_weighs_more_than_the_setup_before_it(fresh_assistant):
     # The setup repeats the FAQ's statement of the problem ("When freezing Tkinter applications, the applications will
     # not be truly stand-alone …"); what is asked is how to get a stand-alone build, which the sentences after it say.
-    shutil.copy(PYDOCS / "faq" / "gui.html", Path(fresh_assistant.settings.corpus_dir) / "gui.html")
-    fresh_assistant.index()
+    indexed_page(fresh_assistant, "faq/gui.html")
     question = ("I froze my Tkinter app, and it still needs the Tcl and Tk libraries on every machine it runs on. "
                 "What must I do to get a build that stands on its own?")
     assert analyse(question).asking == "What must I do to get a build that stands on its own?"
@@ -2107,8 +2110,7 @@ def test_a_units_score_is_what_its_features_weigh_and_an_earlier_passage_ranks_f
 def test_a_unit_holding_most_of_the_question_is_quoted_beside_a_better_scored_one(fresh_assistant):
     # The scorer puts the FAQ's general sentences on file objects first; the one saying what sys.stdout.close() does
     # holds most of the question's words and is quoted beside them, though it scores more than the margin below.
-    shutil.copy(PYDOCS / "faq" / "library.html", Path(fresh_assistant.settings.corpus_dir) / "library.html")
-    fresh_assistant.index()
+    indexed_page(fresh_assistant, "faq/library.html")
     answered_with(fresh_assistant, "Why doesn't calling sys.stdout.close() really close standard output?",
                   "does not close the associated C file descriptor")
 
@@ -2118,8 +2120,7 @@ def test_a_list_cut_by_its_chunk_is_no_list_answer_of_one_item(fresh_assistant):
     # The annotations HOWTO's list of what to hand eval() for a module, a class or a callable is cut across two
     # chunks; the best item ("If o is a callable (but not a class) …") is alone in its chunk's share of the list.
     # One item is no list: the answer quotes what comes close to it, as any answer does, and so the class's item.
-    shutil.copy(PYDOCS / "howto" / "annotations.html", Path(fresh_assistant.settings.corpus_dir) / "annotations.html")
-    fresh_assistant.index()
+    indexed_page(fresh_assistant, "howto/annotations.html")
     answered_with(fresh_assistant, "I'm stuck on Python 3.9, so I can't call inspect.get_annotations() and have to "
                   "evaluate stringized annotations with eval() myself. When the object is a class, which globals and "
                   "locals should I hand to eval()?", "If o is a class, use sys.modules[o.__module__].__dict__")
@@ -2184,8 +2185,7 @@ def test_a_name_the_asker_gives_their_own_code_need_not_be_written_by_the_pages(
     assert own_names("My dict comprehension {make_key(r): make_value(r) for r in rows} has side effects. Which "
                      "part runs first?") == {"make_key", "make_value"}
     assert own_names("Does [str(r) for r in rows] build a list?") == frozenset()
-    shutil.copy(PYDOCS / "tutorial" / "classes.html", Path(fresh_assistant.settings.corpus_dir) / "classes.html")
-    fresh_assistant.index()
+    indexed_page(fresh_assistant, "tutorial/classes.html")
     answered_with(fresh_assistant, "In my Player class I wrote inventory = [] right under the class line and call "
                   "self.inventory.append(item) in a method. Now when one player picks something up, it appears in "
                   "every player's inventory. Why?", "just a single list would be shared by all Dog instances")
@@ -2423,8 +2423,7 @@ def test_a_lower_case_object_that_is_no_module_or_type_is_the_askers_own(fresh_a
 def test_a_passage_going_on_in_a_section_that_names_the_asked_name_answers_for_it(fresh_assistant):
     # total_ordering's entry names __gt__ in one chunk ("The class must define one of __lt__(), __le__(), __gt__() …")
     # and says in a later one, without naming it again, that the decorator overrides no method a superclass defines.
-    shutil.copy(PYDOCS / "functools.html", Path(fresh_assistant.settings.corpus_dir) / "functools.html")
-    fresh_assistant.index()
+    indexed_page(fresh_assistant, "functools.html")
     answered_with(fresh_assistant, "My subclass defines __eq__ and __lt__, inherits __gt__ from its base class and is "
                   "decorated with functools.total_ordering. Will total_ordering replace the inherited __gt__?",
                   "total_ordering will not implement it again")
@@ -2639,8 +2638,7 @@ def test_a_how_to_after_the_scope_it_sets_is_gated_as_the_same_how_to(fresh_assi
 def test_a_sentence_of_the_asked_names_own_api_entry_may_answer_in_other_words(fresh_assistant):
     # "… without passing count, how many of the matches get replaced?": sub()'s own entry says "The default value of
     # 0 means to replace all occurrences.", which shares few of the question's words and is not very close in meaning.
-    shutil.copy(PYDOCS / "howto" / "regex.html", Path(fresh_assistant.settings.corpus_dir) / "regex.html")
-    fresh_assistant.index()
+    indexed_page(fresh_assistant, "howto/regex.html")
     answered_with(fresh_assistant, "When I call a compiled regular expression's sub() method without passing count, "
                   "how many of the matches get replaced?", "The default value of 0 means to replace all occurrences")
 
@@ -2741,8 +2739,7 @@ def test_one_more_sentence_of_a_section_quoted_already_joins_the_answer(fresh_as
     # The sentence sharing the question's words comes first ("For mail-merge style applications, user supplied data
     # may be incomplete and the safe_substitute() method may be more appropriate …"); the one saying what substitute()
     # does with a missing value scores further down, in the same section, and joins it.
-    shutil.copy(PYDOCS / "tutorial" / "stdlib2.html", Path(fresh_assistant.settings.corpus_dir) / "stdlib2.html")
-    fresh_assistant.index()
+    indexed_page(fresh_assistant, "tutorial/stdlib2.html")
     answered_with(fresh_assistant, "I fill in mail-merge letters with string.Template. What does substitute() do "
                   "when one of the $placeholders has no value in my data?",
                   "The substitute() method raises a KeyError when a placeholder is not supplied")
@@ -3727,8 +3724,7 @@ def test_a_backslash_escape_asked_about_is_answered_from_its_own_entry(fresh_ass
     # "\S" and "\s" differ only in case, and so do the sentences of their entries in the regex HOWTO ("Matches any
     # non-whitespace character" / "Matches any whitespace character"): the escape the question asks about is a code
     # name whose entry is titled by it, so the other one's entry does not answer.
-    shutil.copy(PYDOCS / "howto" / "regex.html", Path(fresh_assistant.settings.corpus_dir) / "regex.html")
-    fresh_assistant.index()
+    indexed_page(fresh_assistant, "howto/regex.html")
     answer = answered_with(fresh_assistant, "What does \\B mean in a pattern, compared with \\b?",
                            "the opposite of \\b")
     assert not answer.answer.startswith("Word boundary")
