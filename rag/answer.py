@@ -35,7 +35,7 @@ from rag.question import (
     spelled_out, titled_by, type_phrase,
 )
 from rag.retrieve import FUSION_DEPTH
-from rag.text import code_fence, content_words, outside_code, stemmer
+from rag.text import content_words, outside_code, quoted_code, stemmer
 from rag.units import CODE, HEADING, Unit, text_key, units_of
 
 if TYPE_CHECKING:
@@ -269,8 +269,7 @@ def answer_stream(
         if not text:  # the extractive backend found nothing that answers: say what the documents do say
             text = decline
             if quote is not None:  # code as the answers show it, a fenced block: quoted inline it loses its lines
-                fence = code_fence(quote.text)
-                text = (f"{decline} The closest they come:\n\n{fence}\n{quote.text}\n{fence}\n[1]" if quote.kind == CODE
+                text = (f"{decline} The closest they come:\n\n{quoted_code(quote.text, 1)}" if quote.kind == CODE
                         else f'{decline} The closest they come: "{quote.text}" [1].')
                 order = [quote.passage + 1]
                 cited = [passages[quote.passage]]

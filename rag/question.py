@@ -1400,7 +1400,7 @@ _GENERAL_WORDS = frozenset("several every each both either neither those other o
                            "made making need needs needed want wants keep keeps put get gets getting use uses using "
                            "used way ways thing things something anything actually directly simply automatically "
                            "already whether through inside like first second two three new old small top later "
-                           "available allowed comes defined introduced because since also look looks earlier".split())
+                           "available allowed comes defined introduced because since look looks earlier".split())
 
 
 # Words naming no topic, in a clause that asks or a part of a question (Question.part_asks_unheld): "myself", "the

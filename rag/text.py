@@ -261,6 +261,13 @@ def code_fence(code: str) -> str:
     return "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", code)), default=0))
 
 
+def quoted_code(code: str, marker: int) -> str:
+    """Code as an answer quotes it: a fenced block exactly as written, its [n] marker on the line after it (brackets
+    inside code are never read as citations)."""
+    fence = code_fence(code)
+    return f"{fence}\n{code}\n{fence}\n[{marker}]"
+
+
 def outside_code(text: str, change: Callable[[str], str]) -> str:
     """``text`` with ``change`` applied to its prose only, fenced code left as it is."""
     out, at = [], 0

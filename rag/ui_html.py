@@ -8,7 +8,6 @@ The exact span a citation quotes (``quote_start``/``quote_end``) is highlighted 
 
 from __future__ import annotations
 
-import bisect
 import html
 import re
 from collections.abc import Sequence
@@ -18,7 +17,7 @@ from rag.api import document_key
 from rag.answer import NOT_IN_DOCUMENTS, UNVERIFIED, UNVERIFIED_NOTE, VERIFIED
 from rag.citations import UNSUPPORTED
 from rag.injection import instruction_like
-from rag.loaders.markdown import _FRONT_MATTER, _LINK_DEFINITION, code_ranges
+from rag.loaders.markdown import _FRONT_MATTER, _LINK_DEFINITION, code_ranges, within
 from rag.passage import Hit, Passage
 from rag.store import StoreError
 from rag.text import citation_marks, outside_code, split_sentences, sub_citation_marks, without_citation_marks
@@ -210,13 +209,7 @@ def markdown_excerpt(document: str, start: int, end: int, quote: tuple[int, int]
 def _without_html(markdown: str) -> str:
     """Markdown without its HTML comments and tags; code keeps what looks like one ("`pip install <package>`")."""
     code = code_ranges(markdown)
-    starts = [start for start, _ in code]
-
-    def drop(tag: re.Match[str]) -> str:
-        at = bisect.bisect_right(starts, tag.start()) - 1
-        return tag.group() if at >= 0 and tag.start() < code[at][1] else ""
-
-    return _HTML_MARKUP.sub(drop, markdown)
+    return _HTML_MARKUP.sub(lambda tag: tag.group() if within(code, tag.start()) else "", markdown)
 
 
 def _plain_excerpt(document: str, start: int, end: int, floor: int = 0, ceiling: int | None = None,

@@ -26,7 +26,7 @@ from rag.grounding import (
     tells_what_is_asked, under_term_asked,
 )
 from rag.question import CARRIED_TYPES, EXPANSION, URL, entry_title, proper_names, stemmed_terms
-from rag.text import code_fence, passage_sentences
+from rag.text import passage_sentences, quoted_code
 from rag.units import CODE, HEADING, ITEM, LINK, METADATA, ROW, SENTENCE, Unit, units_of, with_documents
 
 if TYPE_CHECKING:
@@ -688,8 +688,7 @@ def _quote(units: Sequence[Unit]) -> Iterator[str]:
     after_code = False
     for position, unit in enumerate(units):
         if unit.kind == CODE:
-            fence = code_fence(unit.text)
-            yield f"{chr(10) * 2 if position else ''}{fence}\n{unit.text}\n{fence}\n[{unit.passage + 1}]"
+            yield f"{chr(10) * 2 if position else ''}{quoted_code(unit.text, unit.passage + 1)}"
             after_code = True
             continue
         # A unit of several sentences (a labelled line, "Portability alert: …. …."): each sentence carries the

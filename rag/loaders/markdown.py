@@ -78,12 +78,10 @@ def _clean_markup(cleaner: Cleaner, a: int, b: int) -> None:
     pos = a
     no_comment_end_after = b  # once a "<!--" has no "-->", later ones cannot have one either
     code_spans = [m.span() for m in _CODE_SPAN.finditer(source, a, b)]
-    code_starts = [start for start, _ in code_spans]
     for m in _MARKUP.finditer(source, a, b):
         if m.start() < pos:
             continue  # inside a comment already removed
-        at = bisect.bisect_right(code_starts, m.start()) - 1
-        if at >= 0 and m.start() < code_spans[at][1]:
+        if within(code_spans, m.start()):
             continue  # literal text of a code span
         if m.group("comment"):
             close = source.find("-->", m.end(), b) if m.start() < no_comment_end_after else -1
@@ -126,6 +124,12 @@ def code_ranges(text: str) -> list[tuple[int, int]]:
     else:
         ranges += [span.span() for span in _CODE_SPAN.finditer(text, prose, len(text))]
     return ranges
+
+
+def within(ranges: list[tuple[int, int]], at: int) -> bool:
+    """Is offset ``at`` inside one of the sorted, disjoint ``ranges``?"""
+    index = bisect.bisect_right(ranges, at, key=lambda span: span[0]) - 1
+    return index >= 0 and at < ranges[index][1]
 
 
 def clean_inline(text: str) -> str:
