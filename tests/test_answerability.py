@@ -15,10 +15,10 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from rag.answer import (answer_stream, final_answer, names_as_written, rare_names, subject_acronyms,
                         suggested_names, suggested_settings, unwritten_names)
 from rag.backends import ChatBackend, get_backend
-from rag.backends.extractive import _code_rest, _draws_on, _in_parallel, _label, _link_line, _only_comments
+from rag.backends.extractive import _code_rest, _draws_on, _in_parallel, _label, _link_line, _only_comments, _quote
 from rag.grounding import SCORE_WEIGHTS, answer_shape, judge, names_a_parameter, question_vector, written_text
 from rag.chunk import LINKS_SECTION, METADATA_SECTION, reference_chunks
-from rag.citations import UNSUPPORTED, check_claims
+from rag.citations import UNSUPPORTED, check_claims, claims_of
 from rag.loaders import load_document
 from rag.passage import Hit, Passage
 from rag.retrieve import with_section_rests
@@ -437,6 +437,20 @@ def test_a_doctest_is_never_the_answer_to_what_a_namedtuple_is(fresh_assistant):
     assert not walk.grounded
     popped = ask(fresh_assistant, extractive, "What does collections.OrderedDict.popitem return?")
     assert popped.grounded and "popitem" in " ".join(c.passage.section for c in popped.citations)
+
+
+def test_a_sentence_leading_into_quoted_code_keeps_its_colon():
+    # "Their syntax is:" before the grammar rule was quoted "Their syntax is [1]." and read as a sentence cut short.
+    lead = Unit("Primaries represent the most tightly bound operations of the language. Their syntax is:", SENTENCE, 0)
+    rule = Unit("primary ::=  atom | attributeref | subscription | slicing | call", CODE, 0)
+    hanging = Unit("They include:", SENTENCE, 1)
+    quoted = "".join(_quote([lead, rule, hanging]))
+    assert quoted.startswith("Primaries represent the most tightly bound operations of the language [1]. "
+                             "Their syntax is [1]:\n\n```\nprimary ::=")
+    # A lead-in whose code is not quoted next ends as every other sentence does.
+    assert quoted.endswith("```\n[1]\n\nThey include [2].")
+    # The citation check still reads the lead-in as a claim of its passage.
+    assert ("Their syntax is:", [1]) in claims_of(quoted)
 
 
 SCANNING_NOTES = """# Reading the scans

@@ -684,9 +684,11 @@ def _writes_entry_name(text: str, name: str) -> bool:
 
 def _quote(units: Sequence[Unit]) -> Iterator[str]:
     """The chosen units as answer sentences, each ending with its passage's [n] marker; code as a fenced block,
-    exactly as written, its marker on the line after it."""
+    exactly as written, its marker on the line after it. A sentence leading into the code quoted next keeps its
+    colon ("Their syntax is [1]:"), which a full stop would turn into a sentence cut short ("Their syntax is [1].")."""
     after_code = False
     for position, unit in enumerate(units):
+        before_code = position + 1 < len(units) and units[position + 1].kind == CODE
         if unit.kind == CODE:
             yield f"{chr(10) * 2 if position else ''}{quoted_code(unit.text, unit.passage + 1)}"
             after_code = True
@@ -694,9 +696,12 @@ def _quote(units: Sequence[Unit]) -> Iterator[str]:
         # A unit of several sentences (a labelled line, "Portability alert: …. …."): each sentence carries the
         # marker, so that the citation check reads every one of them as a claim of the passage, not the last alone.
         sentences = passage_sentences(unit.text) if unit.kind in (SENTENCE, ITEM) else []
-        for at, sentence in enumerate(sentences if len(sentences) > 1 else [unit.text]):
+        sentences = sentences if len(sentences) > 1 else [unit.text]
+        for at, sentence in enumerate(sentences):
             text = sentence.lstrip("—–-:;,. ")
             body, end = text.rstrip(" .!?…:;,"), text[-1] if text[-1] in "!?" else "."
+            if before_code and at == len(sentences) - 1 and text.endswith(":"):
+                end = ":"
             yield f"{chr(10) * 2 if after_code else ' ' if position or at else ''}{body} [{unit.passage + 1}]{end}"
             after_code = False
 
