@@ -21,9 +21,9 @@ from rag.question import (
     YEAR, YES_NO, Question, asked_acronym, asked_clause, asks_how, carries, entry_title, mentions, names_another_doer,
     says_literally, stemmed_terms, titled_by,
 )
-from rag.text import content_words, stemmer, terms
+from rag.text import CELL_SEPARATOR, content_words, stemmer, terms
 from rag.units import (
-    CELL_SEPARATOR, CODE, ITEM, LABEL, METADATA, ROW, SENTENCE, Unit, entry_text, field_key, field_words, inline_lead_in,
+    CODE, ITEM, LABEL, METADATA, ROW, SENTENCE, Unit, entry_text, field_key, field_words, inline_lead_in,
 )
 
 if TYPE_CHECKING:
@@ -604,7 +604,8 @@ def _looks_up(question: Question, unit: Unit) -> bool:
     "Reinforcement Learning from Human Feedback (RLHF)" for "What are the limitations of RLHF?")."""
     if unit.kind == ROW and CELL_SEPARATOR in unit.text and not question.wants_list:
         cells = [cell.split(": ", 1) for cell in unit.text.split(CELL_SEPARATOR)]
-        label, subject = " ".join(cell[0] for cell in cells), " ".join(cell[-1] for cell in cells)
+        label = " ".join(cell[0] for cell in cells if len(cell) == 2)  # a value without a header labels nothing
+        subject = " ".join(cell[-1] for cell in cells)
     elif unit.kind in (SENTENCE, ITEM) and (m := LABEL.match(unit.text)):
         label, subject = m.group(1), unit.context
     else:

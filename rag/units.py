@@ -17,8 +17,9 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from rag.chunk import LINKS_SECTION, METADATA_SECTION
+from rag.loaders.tables import row_line
 from rag.passage import Passage
-from rag.text import CELL_SEPARATOR, clean_line, passage_sentences
+from rag.text import clean_line, passage_sentences
 
 SENTENCE, ROW, ITEM, METADATA, LINK, HEADING, CODE = "sentence", "row", "item", "metadata", "link", "heading", "code"
 _ITEM = re.compile(r"^\s*(?:[-*•+]|\d{1,3}[.)])\s+")
@@ -162,7 +163,7 @@ def _passage_units(passage: Passage, index: int) -> tuple[Unit, ...]:
                 continue
             cells = _cells(raw)
             if header and len(header) == len(cells):
-                text = CELL_SEPARATOR.join(f"{h}: {c}" for h, c in zip(header, cells) if c)
+                text = row_line(header, cells)  # a column with no header gives its value alone, not ": Writable"
             else:
                 text = ": ".join(c for c in cells if c)
             if text:

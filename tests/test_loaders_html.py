@@ -240,16 +240,19 @@ def test_words_around_inline_code_in_a_table_cell_keep_their_spaces(tmp_path):
 
 def test_a_tables_header_row_labels_its_other_rows(tmp_path):
     # Sphinx's tables put their header in <thead>: "What numeric values do INFO and WARNING have?" is answered by
-    # the row "Level: INFO · Numeric value: 20", not "INFO: 20". A table without header cells has no header.
+    # the row "Level: INFO · Numeric value: 20", not "INFO: 20". A table without header cells has no header. A column
+    # whose header is empty (the data model's "Writable" / "Read-only") gives its value alone, not "·: Writable".
     body = ("<h1>Levels</h1><p>The numeric values are given in the following table.</p><table><thead><tr><th><p>Level"
-            "</p></th><th><p>Numeric value</p></th></tr></thead><tbody><tr><td><p>WARNING</p></td><td><p>30</p></td>"
-            "</tr><tr><td><p>INFO</p></td><td><p>20</p></td></tr></tbody></table>"
+            "</p></th><th><p>Numeric value</p></th><th></th></tr></thead><tbody><tr><td><p>WARNING</p></td><td><p>30</p>"
+            "</td><td><p>Fixed</p></td></tr><tr><td><p>INFO</p></td><td><p>20</p></td><td></td></tr></tbody></table>"
             "<table><tr><td>Watch</td><td>Hours</td></tr><tr><td>First</td><td>4</td></tr></table>")
     doc = load(tmp_path, "levels.html", page(body, "<title>Levels</title>"))
-    assert "| Level | Numeric value |\n| --- | --- |\n| WARNING | 30 |\n| INFO | 20 |\n\n| Watch | Hours |\n| First" in doc.text
+    assert ("| Level | Numeric value | |\n| --- | --- | --- |\n| WARNING | 30 | Fixed |\n| INFO | 20 | |\n\n"
+            "| Watch | Hours |\n| First") in doc.text
     passage = Passage(doc.text, 0, len(doc.text), "Levels", None, id=0, source="levels.html", title="Levels")
     rows = [unit.text for unit in passage_units(passage, 0) if unit.kind == ROW]
-    assert rows == ["Level: WARNING · Numeric value: 30", "Level: INFO · Numeric value: 20", "Watch: Hours", "First: 4"]
+    assert rows == ["Level: WARNING · Numeric value: 30 · Fixed", "Level: INFO · Numeric value: 20", "Watch: Hours",
+                    "First: 4"]
 
 
 def sections_and_texts(tmp_path, embedder, name: str, html: str) -> list[tuple[str, str]]:
