@@ -168,7 +168,10 @@ def _tidy(text: str) -> str:
 
 
 def _tidy_prose(text: str) -> str:
-    text = re.sub(r"[ \t]+([.,;:!?])(?=\s|$)", r"\1", text)  # "… [1] ." but not "Python for .NET"
+    """A model's stray space before punctuation out ("… [1] .", "the end ."), but not a mark written as a word of the
+    sentence ("Python for .NET", "the ? operator", "applies to the ? at the end")."""
+    text = re.sub(r"(?<=\])[ \t]+([.,;:!?])(?=\s|$)", r"\1", text)
+    text = re.sub(r"[ \t]+([.,;:!?])(?=$|[ \t]*\n|[ \t]+[^\sa-z])", r"\1", text)
     return re.sub(r"[ \t]{2,}", " ", text)
 
 

@@ -1403,6 +1403,17 @@ def test_answer_shapes_of_pointers_causes_and_passive_instructions(fresh_assista
                   "[1]. New exception classes should typically be derived")
 
 
+def test_a_punctuation_mark_written_as_a_word_keeps_its_spaces(fresh_assistant):
+    # The Rust book's "The same thing applies to the ? at the end of the read_to_string call." was quoted "… applies
+    # to the? at the end …": tidying a model's stray space before a full stop took the operator's too.
+    indexed_with(fresh_assistant, "errors.md", (
+        "# Recoverable errors\n\nIf an error occurs, the ? operator will return early out of the whole function and "
+        "give any Err value to the calling code. The same thing applies to the ? at the end of the read_to_string "
+        "call.\n"))
+    answered_with(fresh_assistant, "What does the ? operator do?", "the ? operator will return early",
+                  "applies to the ? at the end")
+
+
 @pytest.mark.skipif(not (PYDOCS / "howto" / "curses.html").is_file(), reason="the pydocs set is not on this machine")
 def test_the_curses_howto_does_not_answer_mouse_clicks_with_its_keypad_instruction(fresh_assistant):
     # Issue 15: "To get curses to do the job, you'll have to enable keypad mode." is as close in meaning to a
