@@ -28,7 +28,7 @@ from rag.question import (
     named_documents, own_names, proper_names,
 )
 from rag.text import fenced_spans, split_sentences
-from rag.units import CODE, SENTENCE, Unit, units_of
+from rag.units import CODE, ITEM, SENTENCE, Unit, units_of
 
 from conftest import CORPUS
 
@@ -444,13 +444,38 @@ def test_a_sentence_leading_into_quoted_code_keeps_its_colon():
     lead = Unit("Primaries represent the most tightly bound operations of the language. Their syntax is:", SENTENCE, 0)
     rule = Unit("primary ::=  atom | attributeref | subscription | slicing | call", CODE, 0)
     hanging = Unit("They include:", SENTENCE, 1)
-    quoted = "".join(_quote([lead, rule, hanging]))
+    listing = Unit("Those superpowers include the ability to:", SENTENCE, 1, "Unsafe superpowers")
+    items = [Unit(text, ITEM, 1, f"Unsafe superpowers {listing.text}") for text in ("Dereference a raw pointer.",
+                                                                                    "Call an unsafe function.")]
+    more = Unit("The unsafe keyword does not turn off the borrow checker.", SENTENCE, 1, "Unsafe superpowers")
+    quoted = "".join(_quote([lead, rule, hanging, listing, *items, more]))
     assert quoted.startswith("Primaries represent the most tightly bound operations of the language [1]. "
                              "Their syntax is [1]:\n\n```\nprimary ::=")
-    # A lead-in whose code is not quoted next ends as every other sentence does.
-    assert quoted.endswith("```\n[1]\n\nThey include [2].")
+    # A lead-in whose code or list is not quoted next ends as every other sentence does; one whose list is quoted
+    # next keeps its colon, its items following as bullets.
+    assert quoted.endswith("```\n[1]\n\nThey include [2]. Those superpowers include the ability to [2]:\n- "
+                           "Dereference a raw pointer [2]\n- Call an unsafe function [2]\n\nThe unsafe keyword does "
+                           "not turn off the borrow checker [2].")
     # The citation check still reads the lead-in as a claim of its passage.
     assert ("Their syntax is:", [1]) in claims_of(quoted)
+
+
+def test_a_sentence_read_on_to_brings_the_list_it_introduces_as_bullets(fresh_assistant):
+    # The Rust book: "Those superpowers include the ability to:", read on to because it points back at the sentence
+    # answering, was quoted "Those superpowers include the ability to [1]." without the five superpowers.
+    indexed_with(fresh_assistant, "unsafe.md", (
+        "# Unsafe Rust\n\n## Unsafe superpowers\n\nTo switch to unsafe Rust, use the unsafe keyword and then start a "
+        "new block that holds the unsafe code. You can take five actions in unsafe Rust that you can't in safe Rust, "
+        "which we call unsafe superpowers. Those superpowers include the ability to:\n\n1. Dereference a raw pointer."
+        "\n2. Call an unsafe function or method.\n3. Access or modify a mutable static variable.\n4. Implement an "
+        "unsafe trait.\n5. Access fields of unions.\n\nThe unsafe keyword does not turn off the borrow checker.\n"))
+    answer = answered_with(fresh_assistant, "What can you do in unsafe Rust that you can't in safe Rust?",
+                           "Those superpowers include the ability to [1]:\n- Dereference a raw pointer [1]\n- Call an "
+                           "unsafe function or method [1]\n- Access or modify a mutable static variable [1]\n- "
+                           "Implement an unsafe trait [1]\n- Access fields of unions [1]")
+    assert all(citation.supported for citation in answer.citations)
+    # Each item is a claim of its own, cited, as a list answer's are.
+    assert ("Access fields of unions", [1]) in claims_of(answer.answer)
 
 
 SCANNING_NOTES = """# Reading the scans
@@ -1106,7 +1131,7 @@ def test_why_gets_the_reason_after_the_statement_and_a_code_question_the_code_un
     assert "[1]. The advantage is that the file is properly closed" in answer.answer
     answer = extractive_answer(fresh_assistant, "What command creates a virtual environment?")
     assert answer.grounded and answer.answer.startswith("To create a virtual environment"), answer.answer
-    assert "[1].\n\n```\npython3 -m venv tutorial-env\n```\n[1]" in answer.answer  # the code as a block, as written
+    assert "[1]:\n\n```\npython3 -m venv tutorial-env\n```\n[1]" in answer.answer  # the code as a block, as written
     # … also when the prose before the code does not end in a colon
     answered_with(fresh_assistant, "What code compresses bytes in memory and gets them back?", "t = zlib.compress(s)")
 
@@ -1314,7 +1339,7 @@ def test_how_to_gets_the_instruction_after_the_behaviour_it_changes_with_its_exa
         "<p>Host ranges are printed in their compact form.</p></main></body></html>"))
     answer = extractive_answer(fresh_assistant, "How do I stop a registry from giving one value two names?")
     assert answer.grounded and "By default, a registry lets several names stand for the same value [1]. When this "\
-        "behaviour isn’t wanted, you can use the distinct() decorator [1]." in answer.answer, answer.answer
+        "behaviour isn’t wanted, you can use the distinct() decorator [1]:" in answer.answer, answer.answer
     assert "@distinct" in answer.answer  # the example, under the prose
     answer = extractive_answer(fresh_assistant, "How can I make a host range accept an address with bits past the prefix?")
     assert answer.grounded and "the flag loose=True can be passed to the constructor [1]" in answer.answer, answer.answer

@@ -320,9 +320,8 @@ def _with_continuations(question: Question, chosen: Sequence[Judged], every: Seq
         if judged is chosen[0] and (resolved := _resolution(judged.unit, every[at + 1:] if at >= 0 else [])):
             units += [unit for unit in resolved if unit not in units]
             continue
-        if listed := _introduced_list(judged.unit, every[at + 1:] if at >= 0 else []):
-            units += [said for item in listed for said in [item, *_item_rest(item, every)] if said not in units]
-            # "… are numbered “A.B.C”:" says nothing alone; each item is quoted whole, as a list answer's are
+        if listed := _list_of(judged.unit, every, at, units):
+            units += listed  # "… are numbered “A.B.C”:" says nothing alone
             continue
         if judged is chosen[0] and judged.unit.kind == ITEM:  # the best item quoted whole, as a list's items are, up
             # to a chosen sentence (quoted, and read on from, in its turn). Python-docs set: 1944 -> 1948 of 3019
@@ -357,6 +356,8 @@ def _read_on(question: Question, unit: Unit, every: Sequence[Unit], at: int, quo
     Python-docs set: 1896 -> 1904 of 2971 cited, nothing lost; 270 answers a sentence longer (median 611 -> 617
     characters)."""
     said = _with_example(unit, every, at)
+    if len(said) == 1 and (listed := _list_of(unit, every, at, quoted)):
+        return [unit, *listed]
     after = every[at + 1] if len(said) == 1 and at + 1 < len(every) else None
     if (after is not None and after.kind == SENTENCE and after.passage == unit.passage and after not in quoted
             and (_in_parallel(unit, after)
@@ -541,6 +542,13 @@ def _introduced_list(unit: Unit, after: Sequence[Unit]) -> list[Unit]:
     return items
 
 
+def _list_of(unit: Unit, every: Sequence[Unit], at: int, quoted: Sequence[Unit]) -> list[Unit]:
+    """The items of the list the unit (``every[at]``) introduces, each whole, as a list answer quotes them, that are
+    not quoted yet; none if it introduces no list."""
+    listed = _introduced_list(unit, every[at + 1:] if at >= 0 else [])
+    return [said for item in listed for said in [item, *_item_rest(item, every)] if said not in quoted]
+
+
 def _index_in(every: Sequence[Unit], unit: Unit) -> int:
     """Where the unit is among the passages' units, -1 if not there."""
     try:
@@ -684,26 +692,54 @@ def _writes_entry_name(text: str, name: str) -> bool:
 
 def _quote(units: Sequence[Unit]) -> Iterator[str]:
     """The chosen units as answer sentences, each ending with its passage's [n] marker; code as a fenced block,
-    exactly as written, its marker on the line after it. A sentence leading into the code quoted next keeps its
-    colon ("Their syntax is [1]:"), which a full stop would turn into a sentence cut short ("Their syntax is [1].")."""
-    after_code = False
+    exactly as written, its marker on the line after it. A sentence leading into the code or the list quoted next
+    keeps its colon ("Their syntax is [1]:"), which a full stop would turn into a sentence cut short ("Their syntax is
+    [1]."), and the list's items follow it as bullets, as a list answer gives them."""
+    after_block = False  # a code block or a list was quoted last: the next sentence opens a paragraph
+    lead: Unit | None = None  # the sentence whose list is being quoted …
+    item: Unit | None = None  # … and its item quoted last
     for position, unit in enumerate(units):
-        before_code = position + 1 < len(units) and units[position + 1].kind == CODE
+        following = units[position + 1] if position + 1 < len(units) else None
+        marker = f"[{unit.passage + 1}]"
         if unit.kind == CODE:
             yield f"{chr(10) * 2 if position else ''}{quoted_code(unit.text, unit.passage + 1)}"
-            after_code = True
+            after_block, lead = True, None
             continue
+        if lead is not None and _opens_list(lead, unit):
+            item = unit
+            yield f"\n- {f' {marker}. '.join(_bare(s) for s in _sentences_of(unit))} {marker}"
+            continue
+        if lead is not None and item is not None and unit.kind == SENTENCE and unit.context.endswith(item.text):
+            yield f". {_bare(unit.text)} {marker}"  # an item's next sentence, on its line
+            continue
+        after_block, lead, item = after_block or lead is not None, None, None
         # A unit of several sentences (a labelled line, "Portability alert: …. …."): each sentence carries the
         # marker, so that the citation check reads every one of them as a claim of the passage, not the last alone.
-        sentences = passage_sentences(unit.text) if unit.kind in (SENTENCE, ITEM) else []
-        sentences = sentences if len(sentences) > 1 else [unit.text]
+        sentences = _sentences_of(unit)
         for at, sentence in enumerate(sentences):
             text = sentence.lstrip("—–-:;,. ")
-            body, end = text.rstrip(" .!?…:;,"), text[-1] if text[-1] in "!?" else "."
-            if before_code and at == len(sentences) - 1 and text.endswith(":"):
-                end = ":"
-            yield f"{chr(10) * 2 if after_code else ' ' if position or at else ''}{body} [{unit.passage + 1}]{end}"
-            after_code = False
+            end = text[-1] if text[-1] in "!?" else "."
+            if (at == len(sentences) - 1 and text.endswith(":") and following is not None
+                    and (following.kind == CODE or _opens_list(unit, following))):
+                end, lead = ":", unit if following.kind != CODE else None
+            yield f"{chr(10) * 2 if after_block else ' ' if position or at else ''}{_bare(text)} {marker}{end}"
+            after_block = False
+
+
+def _sentences_of(unit: Unit) -> list[str]:
+    """The sentences an answer quotes a unit as: a sentence or item of several, each cited, or the unit whole."""
+    sentences = passage_sentences(unit.text) if unit.kind in (SENTENCE, ITEM) else []
+    return sentences if len(sentences) > 1 else [unit.text]
+
+
+def _bare(sentence: str) -> str:
+    """A sentence without its closing mark, where its [n] marker goes."""
+    return sentence.strip().rstrip(" .!?…:;,")
+
+
+def _opens_list(lead: Unit, unit: Unit) -> bool:
+    """Is the unit an item of the list the sentence ending in ":" introduces?"""
+    return unit.kind == ITEM and unit.passage == lead.passage and unit.context.endswith(lead.text.rstrip())
 
 
 def _quotable(unit: Unit, question: Question) -> bool:
