@@ -434,11 +434,11 @@ def answer_type(question: str) -> str | None:
 # … so is one inside a value it gives as one ("Windows paths like C:\Users\me\report.docx").
 # … and so are the others it lists with it ("like READ | WRITE", "such as GET or POST"), and the name it gives its
 # example by ("grammar rules, such as the one for simple_stmt"), and one written with its article ("a binary file
-# such as a PNG").
+# such as a PNG"), and the language it is an example in ("like super.method() in Java").
 _EXAMPLE_WORDS = r"(?:\bsuch\s+as|(?<!\bwould\s)(?<!'d\s)\blike|\be\.g\.,?|\bfor\s+(?:example|instance),?)"
 _EXAMPLE_CUE = re.compile(rf"{_EXAMPLE_WORDS}\s+"
                           r"(?:(?:the\s+ones?|those|that)\s+(?:for|of|in|named|called)\s+|an?\s+)?"
-                          r"(?:\S+(?:\s*[|,/]\s*|\s+(?:or|and)\s+))*\S*$", re.IGNORECASE)
+                          r"(?:\S+(?:\s*[|,/]\s*|\s+(?:or|and)\s+|(?<![.?!])\s+(?-i:in)\s+))*\S*$", re.IGNORECASE)
 
 
 def offered_as_example(question: str, at: int) -> bool:

@@ -2366,6 +2366,12 @@ def test_a_name_the_asker_gives_as_an_example_need_not_be_written_by_the_pages(f
     assert proper_names("Does CPython count references, or does it have a garbage collector like Java's?") == (
         "CPython",)
     assert proper_names("Can CPython call into Java classes?") == ("CPython", "Java")
+    # … and the language its example is in (the Rust book: "… like super.method() in Java. Can I do that?" was
+    # declined as "The indexed documents never mention Java.").
+    assert proper_names("Inside the override I'd like to call the default first, like super.method() in Java. Can "
+                        "I do that in Rust?") == ("Rust",)
+    assert acronyms("How do I match balanced parentheses, like (a(b)). In PCRE I'd use (?R). How do I do it in "
+                    "Python?") == ("PCRE",)  # a name after the example's sentence has ended is asked about
     # … and so are acronyms it gives as examples, with the others listed beside them.
     assert acronyms("How do I make an enum whose members can be combined, like READ | WRITE?") == ()
     assert acronyms("Which verbs such as GET or POST and the HEAD one does it send?") == ("HEAD",)
