@@ -6,9 +6,12 @@ top-5 passage of the right page holding the evidence (in its text or its section
 evidence too — or covering at least half of the evidence's span) — and the extractive backend's answers:
 evidence cited, falsely declined, unanswerable declined. For the unanswerable questions it also records
 the top hit's page and score. Writes bench/results/pydocs.json and pydocs.md (pydocs-<model>.json and .md for
-another embedding model than the default).
+another embedding model than the default). Another site's pages and question set are measured the same way
+(--questions bench/rustbook_questions.json writes results/rustbook.*): a check that what was tuned on the Python docs
+holds on a site nobody tuned on.
 
     .venv/bin/python bench/pydocs.py [--pages ../shared/bench/pydocs] [--embed-runtime onnx] [--embed-model NAME]
+                                     [--questions bench/pydocs_questions.json]
 """
 
 from __future__ import annotations
@@ -31,9 +34,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=Path, default=HERE.parent.parent / "shared" / "bench" / "pydocs")
     parser.add_argument("--embed-runtime", default=None)
+    parser.add_argument("--questions", type=Path, default=HERE / "pydocs_questions.json",
+                        help="another site's question set (its results go to results/<name before _questions>.*)")
     add_embed_model_option(parser)
     args = parser.parse_args()
-    questions = json.loads((HERE / "pydocs_questions.json").read_text(encoding="utf-8"))
+    questions = json.loads(args.questions.read_text(encoding="utf-8"))
+    site = args.questions.stem.removesuffix("_questions")
     # The question set is checked by tests/test_loaders_html.py.
     spans = evidence_spans(questions, lambda source: load_document(args.pages / source, source, (args.pages / source).read_bytes()).text)
     with indexed(args.pages, args.embed_runtime, embed_model=args.embed_model) as (assistant, report, index_seconds):
@@ -47,16 +53,16 @@ def main() -> None:
     }
     results["machine"] = {"python": platform.python_version(), "cpu": platform.processor() or platform.machine()}
     results["embed_model"] = model
-    out, name = HERE / "results", results_name("pydocs", args.embed_model)
+    out, name = HERE / "results", results_name(site, args.embed_model)
     (out / f"{name}.json").write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     lines = [
-        f"# Retrieval and answers on the Python 3.11 docs (bench/pydocs.py, embedding model {model})",
+        f"# Retrieval and answers on {args.pages.name} (bench/pydocs.py, embedding model {model})",
         "",
         f"Index: {report.documents_total} pages, {report.chunks_total} chunks in {index_seconds:.0f} s; "
         f"skipped: {', '.join(f'{s} ({r})' for s, r in report.skipped) or 'none'}.",
         f"{len(questions['answerable'])} answerable questions.",
         "",
-        *report_lines(results, "bench/pydocs_questions.json"),
+        *report_lines(results, f"bench/{args.questions.name}"),
     ]
     (out / f"{name}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
