@@ -487,8 +487,10 @@ def _clause_before(question: str, at: int) -> str:
 # … and a plain name written as a call ("remove()", "eval()"), whose entry is titled by its signature ("list.remove(x)")
 # … but not a file in a path ("/run/myapp/api.sock", "C:\logs\app.log": 160 falsely declined instead of 161 of 2305)
 # … nor a number ("0x_FF_FF", "1__000": 1644 -> 1645 of 2587 cited, 173 -> 172 falsely declined)
+# … and an attribute on code, as Rust writes it ("#[inline]", "#[cfg(test)]"), whole
 _CODE_NAME = re.compile(r"(?<![\w./\\])(?!\d)"
-                        r"(?:[A-Za-z_]\w+(?:\.[A-Za-z_]\w*)+|\w*[A-Za-z]_\w*|__\w+__|[A-Za-z]\w+(?=\(\)))(?![\w.])")
+                        r"(?:[A-Za-z_]\w+(?:\.[A-Za-z_]\w*)+|\w*[A-Za-z]_\w*|__\w+__|[A-Za-z]\w+(?=\(\)))(?![\w.])"
+                        r"|#!?\[[A-Za-z_]\w*(?:\([^()\]]*\))?\]")
 
 
 # A backslash escape the asking clause writes ("What does \s match?", "What does \B mean, compared with \b?") is asked

@@ -1428,6 +1428,20 @@ def test_answer_shapes_of_pointers_causes_and_passive_instructions(fresh_assista
                   "[1]. New exception classes should typically be derived")
 
 
+def test_an_attribute_on_code_is_a_name_the_answer_must_write(fresh_assistant):
+    # The Rust book never writes #[inline]; "When should I put #[inline] on a function to help the optimizer?" was
+    # answered with a sentence on optimisation levels. An attribute asked about is a code name, written whole.
+    assert analyse("When should I put #[inline] on a function?").names == ("#[inline]",)
+    assert analyse("Can I check them with #[cfg(feature = ...)] in my crate?").names == ("#[cfg(feature = ...)]",)
+    indexed_with(fresh_assistant, "attributes.md", (
+        "# Attributes\n\nAttributes are metadata about pieces of Rust code. The #[derive(Debug)] attribute makes a "
+        "struct printable with {:?} in a format string. The #[test] attribute marks a function as a test, which cargo "
+        "test runs. The optimizer decides on its own which functions to inline into their callers.\n"))
+    answered_with(fresh_assistant, "What does #[derive(Debug)] do to my struct?", "makes a struct printable")
+    assert not extractive_answer(fresh_assistant, "When should I put #[inline] on a function to help the optimizer?"
+                                 ).grounded
+
+
 def test_a_punctuation_mark_written_as_a_word_keeps_its_spaces(fresh_assistant):
     # The Rust book's "The same thing applies to the ? at the end of the read_to_string call." was quoted "… applies
     # to the? at the end …": tidying a model's stray space before a full stop took the operator's too.
