@@ -402,12 +402,13 @@ def suggested_settings(question: str) -> list[tuple[str, str, str]]:
 
 
 def suggested_names(question: str) -> list[str]:
-    """The command-line options, functions and attributes the question suggests the way to ("…, for example with
-    --index-url or --extra-index-url?", "…, for example with join(timeout) and terminate()?", "…, for example through
-    the match object's lastgroup attribute?"): like a suggested setting, pages that write none of them do not say how
-    it is done."""
+    """The command-line options, functions, attributes and packages the question suggests the way to ("…, for example
+    with --index-url or --extra-index-url?", "…, for example with join(timeout) and terminate()?", "…, for example
+    through the match object's lastgroup attribute?", "…, for example with the criterion crate?"): like a suggested
+    setting, pages that write none of them do not say how it is done."""
     suggestion = _RUN_MODULE.sub(" ", _suggestion(question))  # "python -m venv --upgrade" suggests --upgrade
-    return [m.group(1) or m.group(2) or m.group(3) for m in _SUGGESTED_NAME.finditer(suggestion)]
+    return [m.group(1) or m.group(2) or m.group(3) or m.group(4) for m in _SUGGESTED_NAME.finditer(suggestion)
+            if not m.group(4) or content_words(m.group(4))]  # not "a module"
 
 
 def _suggestion(question: str) -> str:
@@ -419,7 +420,8 @@ def _suggestion(question: str) -> str:
 
 
 _SUGGESTED_NAME = re.compile(r"(?<![\w-])(--?[A-Za-z][\w-]*)|\b([A-Za-z_][\w.]*)\("
-                             r"|\b([a-z_]\w*)\s+(?:attribute|method|property)\b")
+                             r"|\b([a-z_]\w*)\s+(?:attribute|method|property)\b"
+                             r"|\b([a-z][\w.-]*)\s+(?:crate|package|library|module)\b")
 _RUN_MODULE = re.compile(r"(?<![\w-])-m\s+[\w.]+")  # how a command runs a module: the module is what it names
 
 

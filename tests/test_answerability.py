@@ -2621,6 +2621,14 @@ def test_a_way_the_question_suggests_by_option_or_call_must_be_written_by_the_pa
     # … and the call a suggested way wraps a value in ("for example by wrapping it in enum.member()")
     assert suggested_names("How do I force a function to become an Enum member, for example by wrapping it in "
                            "enum.member()?") == ["enum.member"]
+    # … and a package ("for example with the criterion crate", which the Rust book never names), not "a module"
+    assert not extractive_answer(fresh_assistant, "How do I install packages from a mirror, for example with the "
+                                 "pipmirror package?").grounded
+    answered_with(fresh_assistant, "How do I upgrade an installed package to the latest version, for example with the "
+                  "pip package?", "Use --upgrade")
+    assert suggested_names("How do I time it on stable Rust, for example with the criterion crate?") == ["criterion"]
+    assert suggested_names("How do I dump the tracebacks, for example with a module?") == []
+    assert suggested_names("Is there one switch for it, such as python -I for isolated mode?") == ["-I"]  # no word
 
 
 SORTING = ("# Sorting\n\n## Odds and ends\n\nIt is easy to add a standard sort order to a class by defining an __lt__() "
