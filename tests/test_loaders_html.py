@@ -418,3 +418,19 @@ def test_pydocs_question_set_evidence_is_on_its_page():
         for answer in [item, *item.get("also", [])]:
             doc = read_pydocs(answer["source"])
             assert answer["evidence"] in doc.text, item["question"]
+
+
+# The Rust book as rustup installs it: bench/rustbook_questions.json's pages, where this machine has them
+RUST_BOOK = next(iter(sorted((Path.home() / ".rustup" / "toolchains").glob("*/share/doc/rust/html/book"))), None)
+
+
+@pytest.mark.skipif(RUST_BOOK is None, reason="no Rust book installed by rustup on this machine")
+def test_rust_book_question_set_evidence_is_on_its_page():
+    # bench/rustbook_questions.json: every evidence string is text of its page as loaded (whitespace aside), and the
+    # mdBook sidebar, page navigation and search bar are no text of any page.
+    questions = json.loads((Path(__file__).resolve().parent.parent / "bench" / "rustbook_questions.json").read_text())
+    assert len(questions["answerable"]) == 40 and len(questions["unanswerable"]) == 15
+    for item in questions["answerable"]:
+        doc = load_document(RUST_BOOK / item["source"], item["source"], (RUST_BOOK / item["source"]).read_bytes())
+        assert " ".join(item["evidence"].split()) in " ".join(doc.text.split()), item["question"]
+        assert "Keyboard shortcuts" not in doc.text and "Previous chapter" not in doc.text
