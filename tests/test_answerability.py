@@ -439,7 +439,7 @@ def test_a_doctest_is_never_the_answer_to_what_a_namedtuple_is(fresh_assistant):
     assert popped.grounded and "popitem" in " ".join(c.passage.section for c in popped.citations)
 
 
-def test_a_sentence_leading_into_quoted_code_keeps_its_colon():
+def test_a_sentence_leading_into_quoted_code_or_a_list_keeps_its_colon():
     # "Their syntax is:" before the grammar rule was quoted "Their syntax is [1]." and read as a sentence cut short.
     lead = Unit("Primaries represent the most tightly bound operations of the language. Their syntax is:", SENTENCE, 0)
     rule = Unit("primary ::=  atom | attributeref | subscription | slicing | call", CODE, 0)
