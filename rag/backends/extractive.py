@@ -534,12 +534,7 @@ def _introduced_list(unit: Unit, after: Sequence[Unit]) -> list[Unit]:
     / "A is the major version number …"), up to MAX_LIST_ITEMS; none for any other unit."""
     if unit.kind != SENTENCE or not unit.text.rstrip().endswith(":"):
         return []
-    items = []
-    for item in after[:MAX_LIST_ITEMS]:
-        if item.kind != ITEM or item.passage != unit.passage or not item.context.endswith(unit.text.rstrip()):
-            break
-        items.append(item)
-    return items
+    return list(takewhile(lambda item: _opens_list(unit, item), after[:MAX_LIST_ITEMS]))
 
 
 def _list_of(unit: Unit, every: Sequence[Unit], at: int, quoted: Sequence[Unit]) -> list[Unit]:
