@@ -1,7 +1,8 @@
 """Web pages: main content only, headings from heading elements, API entries as sections, exact spans.
 
-Most checks run over every page of a real documentation site (62 pages of the Python 3.11 docs,
-../shared/bench/pydocs), against a separate reference reading of each page's heading elements.
+Most checks run over every page of two real documentation sites (62 pages of the Python 3.11 docs built by Sphinx,
+../shared/bench/pydocs, and HTTPX's 23 pages built by MkDocs Material, bench/sites/httpx), against a separate
+reference reading of each page's heading elements.
 """
 
 from __future__ import annotations
@@ -30,9 +31,9 @@ NAVIGATION = ("Navigation", "Previous topic", "Next topic", "This Page", "Quick 
 
 
 class ReferenceOutline(HTMLParser):
-    """What a page's headings are, read independently of the loader: the text of h1–h6 elements and of
+    """What a page's headings are, read independently of the loader: the text of h1–h6 elements, of
     definition-list terms (``dt``: API signatures, glossary terms; not a field list's "Parameters", not the links
-    of a "See also" box), without
+    of a "See also" box) and of mkautodoc's signatures (``div.autodoc-signature``), without
     permalink anchors; and the ``#`` comment lines of its ``<pre>`` blocks."""
 
     def __init__(self) -> None:
@@ -54,6 +55,8 @@ class ReferenceOutline(HTMLParser):
         if tag == "dl":
             self.lists.append("field-list" in classes or any(self.divs))
         if tag in ("h1", "h2", "h3", "h4", "h5", "h6") or tag == "dt" and self.lists and not self.lists[-1]:
+            self.current, self.closing = [], tag
+        elif tag == "div" and "autodoc-signature" in classes:  # holds no div: its end is the next </div>
             self.current, self.closing = [], tag
         elif tag == "a" and "headerlink" in (values.get("class") or ""):
             self.in_anchor += 1
@@ -83,9 +86,9 @@ class ReferenceOutline(HTMLParser):
             self.pre.append(data)
 
 
-def reference(page: str) -> ReferenceOutline:
+def reference(page: str, root: Path = PYDOCS) -> ReferenceOutline:
     outline = ReferenceOutline()
-    outline.feed((PYDOCS / page).read_text(encoding="utf-8"))
+    outline.feed((root / page).read_text(encoding="utf-8"))
     return outline
 
 
@@ -114,9 +117,15 @@ def test_pydocs_page_is_main_content_with_true_sections(page, embedder):
     doc, chunks = pydocs_page(page, embedder)
     outline = reference(page)
     assert doc.title in outline.headings  # the h1, not "<h1> — Python 3.11.2 documentation"
+    assert_main_content_with_true_sections(doc, chunks, outline, NAVIGATION)
+
+
+def assert_main_content_with_true_sections(doc, chunks, outline: ReferenceOutline, navigation: tuple[str, ...]):
+    """The page's chunks map back to its text and hold none of the site's ``navigation`` text, and every part of
+    every section path is one of its headings."""
     assert_exact_spans(doc, chunks)
     for chunk in chunks:
-        assert not any(words in chunk.text for words in NAVIGATION), (chunk.section, chunk.text)
+        assert not any(words in chunk.text for words in navigation), (chunk.section, chunk.text)
         assert "¶" not in chunk.section
         for component in chunk.section.split(SECTION_SEPARATOR) if chunk.section else []:
             assert not component.startswith("#")
@@ -284,6 +293,30 @@ def test_api_entry_is_a_section_and_overloads_share_it(tmp_path, embedder):
     ]
 
 
+def test_mkdocs_api_entry_is_a_section_titled_by_its_signature(tmp_path, embedder):
+    # mkautodoc (MkDocs' API reference, as HTTPX's site uses it): a signature div over a docstring div is an entry,
+    # a class's members are entries under it, and text after the entry belongs to the section again.
+    def signature(name, params):
+        return (f'<div class="autodoc-signature"><code>{name}</code><span class="autodoc-punctuation">(</span>'
+                f'<em class="autodoc-param">{params}</em><span class="autodoc-punctuation">)</span></div>')
+
+    body = (
+        '<article class="md-content__inner"><h1>Reference</h1><h2>Helpers</h2>'
+        f'<div class="autodoc">{signature("shapes.area", "shape")}'
+        '<div class="autodoc-docstring"><p>Return the area of a shape.</p></div></div>'
+        f'<h2>Circle</h2><div class="autodoc">{signature("class shapes.Circle", "r")}'
+        '<div class="autodoc-docstring"><p>A round shape.</p></div><div class="autodoc-members">'
+        f'{signature("scale", "self, factor")}<div class="autodoc-docstring"><p>Grow the circle.</p></div>'
+        '</div></div><p>Circles are immutable.</p></article>'
+    )
+    assert sections_and_texts(tmp_path, embedder, "ref.html", page(body, "<title>Reference</title>")) == [
+        ("Helpers > shapes.area(shape)", "Return the area of a shape."),
+        ("Circle > class shapes.Circle(r)", "A round shape."),
+        ("Circle > class shapes.Circle(r) > scale(self, factor)", "Grow the circle."),
+        ("Circle", "Circles are immutable."),
+    ]
+
+
 def test_glossary_entry_is_a_section_titled_by_its_term(tmp_path, embedder):
     # A definition list in prose (Sphinx's "simple" / glossary lists, a hand-written <dl>) defines its terms:
     # the definition is cited under the term it defines, and synonyms over one definition share it.
@@ -418,6 +451,42 @@ def test_pydocs_question_set_evidence_is_on_its_page():
         for answer in [item, *item.get("also", [])]:
             doc = read_pydocs(answer["source"])
             assert answer["evidence"] in doc.text, item["question"]
+
+
+# HTTPX's documentation as MkDocs Material builds it (bench/sites/README.md): a second site generator, in the repo
+HTTPX_SITE = Path(__file__).resolve().parent.parent / "bench" / "sites" / "httpx"
+HTTPX_PAGES = sorted(path.relative_to(HTTPX_SITE).as_posix() for path in HTTPX_SITE.rglob("*.html"))
+# Material's header, search box, navigation drawer, table of contents and footer, around every page's <article>
+MATERIAL_CHROME = ("Skip to content", "Initializing search", "Table of contents", "Back to top", "Made with",
+                   "Material for MkDocs", "Third Party Packages\nContributing")
+
+
+@pytest.mark.parametrize("page", HTTPX_PAGES)
+def test_mkdocs_page_is_main_content_with_true_sections(page, embedder):
+    doc, outline = load_document(HTTPX_SITE / page, page, (HTTPX_SITE / page).read_bytes()), reference(page, HTTPX_SITE)
+    # The h1, or <title> where that is the navigation's name for the page ("HTTP/2 Support - HTTPX" over "HTTP/2")
+    assert doc.title in outline.headings or doc.title == doc.metadata["title"]
+    assert_main_content_with_true_sections(doc, chunks_of(doc, embedder), outline, MATERIAL_CHROME)
+
+
+def test_mkdocs_api_reference_entries_are_sections_titled_by_their_signature(embedder):
+    doc = load_document(HTTPX_SITE / "api/index.html", "api/index.html", (HTTPX_SITE / "api/index.html").read_bytes())
+    chunks = chunks_of(doc, embedder)
+    assert len(HTTPX_PAGES) == 23
+    sent = find(chunks, "Send a request.")
+    assert sent.section.startswith("Client > class httpx.Client(*, auth=None, params=None, headers=None")
+    assert sent.section.endswith(" > send(self, request, *, stream=False, auth=, follow_redirects=)")
+    assert "send(self" not in sent.text  # the signature is the section, the text its description
+    assert find(chunks, "Sends a GET request.").section.startswith("Helper Functions > httpx.get(url, *, params=None")
+
+
+def test_httpx_question_set_evidence_is_on_its_page():
+    # bench/httpx_questions.json: every evidence string is exact text of its page as loaded.
+    questions = json.loads((Path(__file__).resolve().parent.parent / "bench" / "httpx_questions.json").read_text())
+    assert len(questions["answerable"]) == 40 and len(questions["unanswerable"]) == 15
+    for item in questions["answerable"]:
+        doc = load_document(HTTPX_SITE / item["source"], item["source"], (HTTPX_SITE / item["source"]).read_bytes())
+        assert item["evidence"] in doc.text, item["question"]
 
 
 # The Rust book as rustup installs it: bench/rustbook_questions.json's pages, where this machine has them

@@ -7,8 +7,8 @@ What a reader of a documentation site came for is the page's main content: the f
 marks it (``<main>``, ``role="main"``, Sphinx's ``div.body``, MkDocs' ``<article>``) is kept and
 navigation, sidebars, footers, permalink anchors and generated tables of contents are not. Headings
 come from ``h1``–``h6`` elements only (a ``# comment`` in a code block is code), and an entry of a
-definition list is a section titled by its term: an API entry (Sphinx's ``dl.py.function`` and kin) by
-its signature, a glossary entry ("Jython" / "Python implemented in Java.", "\\d" / "Matches any decimal
+definition list is a section titled by its term: an API entry (Sphinx's ``dl.py.function`` and kin, or
+mkautodoc's ``div.autodoc`` in MkDocs) by its signature, a glossary entry ("Jython" / "Python implemented in Java.", "\\d" / "Matches any decimal
 digit") by its term, so the definition is found, read and cited under what it defines.
 """
 
@@ -50,6 +50,9 @@ _FIELD_LIST_CLASSES = frozenset({"field-list", "option-list", "footnote", "citat
 # A "See also" box lists links with a line on each ("PEP 343" / "The specification …"): cross-references, not
 # definitions (rag/units.py reads the box as one).
 _SEE_ALSO_CLASS = "seealso"
+# MkDocs' API entries (mkautodoc): a div of entries (a class's members, nested in its entry) whose signature div
+# is the term over its docstring div.
+_ENTRY_CLASSES, _SIGNATURE_CLASS = frozenset({"autodoc", "autodoc-members"}), "autodoc-signature"
 _PERMALINK_MARKS = re.compile("¶")
 
 
@@ -244,14 +247,17 @@ class _HTMLText(HTMLParser):
             return "article"
         if tag == "dl" and not classes & _FIELD_LIST_CLASSES and not any(r.kind == "seealso" for r in self.regions):
             return "entries"  # an API entry's signature and a glossary term title their entries alike
+        if tag == "div" and classes & _ENTRY_CLASSES:
+            return "entries"
         if _SEE_ALSO_CLASS in classes:
             return "seealso"
         return None
 
-    def _in_entry_list(self) -> bool:
-        """Whether the innermost open definition list is one of entries (not a field list inside one)."""
+    def _in_entry_list(self, opened: str) -> bool:
+        """Whether the element just ``opened`` is a child of a list of entries (not of a field list inside one)."""
         last = self.regions[-1] if self.regions else None
-        return last is not None and last.kind == "entries" and last.depth == self.open_count.get("dl", 0)
+        depth = self.open_count.get(last.tag, 0) - (opened == last.tag) if last else 0
+        return last is not None and last.kind == "entries" and last.depth == depth
 
     def _entry_level(self) -> int:
         """Level of a term heading: one below the section, one more per enclosing definition list."""
@@ -309,7 +315,7 @@ class _HTMLText(HTMLParser):
         elif tag in _HEADING_LEVELS:
             self.section_level = _HEADING_LEVELS[tag]
             self.capture = _Capture(self.section_level)
-        elif tag == "dt" and self._in_entry_list():
+        elif (tag == "dt" or _SIGNATURE_CLASS in values.get("class", "").split()) and self._in_entry_list(tag):
             self._break(2)
             self.capture = _Capture(self.regions[-1].level, after=self.length, term=True)
         elif tag == "li":
@@ -332,7 +338,7 @@ class _HTMLText(HTMLParser):
             return
         if self.skip:
             return
-        if tag in _HEADING_LEVELS or tag in ("dt", "dd"):
+        if tag in _HEADING_LEVELS or tag in ("dt", "dd") or tag == "div" and self.capture and self.capture.term:
             self._end_capture()
         if tag == "a" and self.in_link:
             self.in_link -= 1
