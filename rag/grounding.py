@@ -119,8 +119,10 @@ _INSTRUCTION = re.compile(r"(?:^|[,:;]\s*)(?:use|call|try|pass|set|add|run|write
                           r"set|given|specified|supplied|added|enabled|disabled|changed|overridden|installed|derived|"
                           r"subclassed|defined|created|written)\b",
                           re.IGNORECASE)
-# "Why …?", also asked after its statement ("… changes that cell in every row. Why?"), "What could be causing it?"
-_WHY = re.compile(r"^\s*why\b|\bwhy\s*\?\s*$|\b(?:explain|reason|wonder|know|understand)\s+why\b|^\s*how\s+come\b"
+# "Why …?", also asked after its statement ("… changes that cell in every row. Why?", "… in theory, so why is it …?"),
+# "What could be causing it?"
+_WHY = re.compile(r"^\s*why\b|\bwhy\s*\?\s*$|,\s*(?:so|but|then)\s+why\b"
+                  r"|\b(?:explain|reason|wonder|know|understand)\s+why\b|^\s*how\s+come\b"
                   r"|\bwhat\s+(?:could|might|would|can|may)?\s*(?:be\s+)?caus(?:e|es|ing)\b"
                   r"|\bwhat\s+is\s+the\s+(?:reason|cause)\b", re.IGNORECASE)
 _REASON = re.compile(r"\b(?:because|since|so\s+that|the\s+(?:advantage|benefit|reason)|this\s+is\s+why|that\s+is\s+why|"
@@ -595,6 +597,14 @@ def answer_shape(question: Question) -> re.Pattern[str] | None:
     if _OUTCOME_ASKED.search(asked_clause(question.text)):
         return _OUTCOME
     return None
+
+
+def wants_reason(question: Question) -> bool:
+    return answer_shape(question) is _REASON
+
+
+def gives_reason(text: str) -> bool:
+    return bool(_REASON.search(text))
 
 
 def _looks_up(question: Question, unit: Unit) -> bool:

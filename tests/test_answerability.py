@@ -30,7 +30,7 @@ from rag.question import (
 from rag.text import fenced_spans, split_sentences
 from rag.units import CODE, ITEM, SENTENCE, Unit, units_of
 
-from conftest import CORPUS
+from conftest import CORPUS, make_settings
 
 
 @pytest.fixture(scope="module")
@@ -251,6 +251,12 @@ def test_an_llm_answer_without_the_asked_type_is_not_grounded(indexed_assistant)
     ("Roughly how many bytes does each entry of an ordinary list of ints cost?", NUMBER),
     ("How can I tell that the attribute was read on the class itself, like Product.price?", None),
     ("How much does the hosted service cost?", AMOUNT),
+    # a way of finding a number out asks for the way, not the number
+    ("What should I look at to know how much of a download has come in so far?", None),
+    ("How do I find out how many columns the terminal has?", None),
+    # the oldest or newest version asked for
+    ("What's the oldest Python version I can run it on?", VERSION),
+    ("What is the minimum Python version for this package?", VERSION),
 ])
 def test_answer_types(question, kind):
     assert answer_type(question) == kind
@@ -3972,3 +3978,37 @@ def test_an_entry_the_question_names_is_quoted_under_its_signature_when_the_ques
     # a method's own instance or class is no parameter a question names: "object.__repr__(self)" says nothing new
     assert not names_a_parameter("object.__repr__(self)", "What should __repr__ return when self holds a list?")
     assert names_a_parameter("object.__format__(self, format_spec)", "Which format_spec does it get?")
+
+
+# ---- a site nobody tuned on: HTTPX's documentation (bench/sites/httpx, MkDocs Material) ------------------------------
+
+HTTPX_SITE = Path(__file__).resolve().parent.parent / "bench" / "sites" / "httpx"
+
+
+@pytest.fixture(scope="module")
+def httpx_site(tmp_path_factory, embedder):
+    """An Assistant over a real index of HTTPX's 23 documentation pages: read-only."""
+    from rag.api import Assistant
+
+    tmp = tmp_path_factory.mktemp("httpx-site")
+    shutil.copytree(HTTPX_SITE, tmp / "corpus")
+    assistant = Assistant(make_settings(tmp), embedder=embedder)
+    assistant.index()
+    return assistant
+
+
+@pytest.mark.parametrize("question, evidence", [
+    # a why asked after the asker's premise wants the reason, not the premise restated ("HTTP/2 is a major new
+    # iteration …, with potential performance benefits")
+    ("HTTP/2 is quicker in theory, so why is it switched off unless I ask for it?",
+     "HTTP/2 support is not enabled by default, because HTTP/1.1 is a mature"),
+    # a way of finding out how much asks for the way, which no number need come with
+    ("While a large download runs I'd like to update a progress display. What should I read to know how much has "
+     "arrived?", "inspect the response.num_bytes_downloaded property"),
+    # the oldest version asked for is a version, which a sentence of four words may give
+    ("What's the minimum Python version httpx supports?", "HTTPX requires Python 3.9+"),
+])
+def test_a_site_nobody_tuned_on_cites_the_evidence(httpx_site, question, evidence):
+    answer = extractive_answer(httpx_site, question)
+    assert answer.grounded and any(evidence in quoted(httpx_site, c) for c in answer.citations if c.answers), \
+        answer.answer

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 
 from rag.config import Settings
 from rag.grounding import (
-    FOCUS_MIN, POINTER, WHO_OR_WHEN, Judged, heading_asks, judge, lead_in, names_a_parameter, names_field, names_found,
-    tells_what_is_asked, under_term_asked,
+    FOCUS_MIN, POINTER, WHO_OR_WHEN, Judged, gives_reason, heading_asks, judge, lead_in, names_a_parameter, names_field,
+    names_found, tells_what_is_asked, under_term_asked, wants_reason,
 )
 from rag.question import CARRIED_TYPES, EXPANSION, URL, entry_title, proper_names, stemmed_terms
 from rag.text import passage_sentences, quoted_code
@@ -154,6 +154,7 @@ class ExtractiveBackend:
         chosen = _distinct(close, self.max_sentences)
         chosen += _distinct(_in_quoted_sections(question, chosen, answering, top, passages), SECTION_EXTRA, chosen)
         chosen += _distinct(_complement(question, answering, chosen), 1, chosen)
+        chosen += _distinct(_reason(question, answering, chosen, top), 1, chosen)
         read_on = _with_continuations(question, chosen, every, {judged.unit for judged in answering})
         quoted = _with_code_rest(_with_item_heads(_with_verdicts(read_on, every), every), every, passages)
         yield from _quote(_with_entry_headings(question, quoted, every, passages))
@@ -251,6 +252,17 @@ def _complement(question: Question, answering: Sequence[Judged], chosen: Sequenc
     gain, best = max(((adds(j), j) for j in answering if j not in chosen and j.unit.kind != METADATA),
                      key=lambda pair: pair[0], default=(0.0, None))
     return [best] if gain > 0 else []
+
+
+def _reason(question: Question, answering: Sequence[Judged], chosen: Sequence[Judged], top: Judged) -> list[Judged]:
+    """A why-question is answered by a reason: when no chosen unit gives one, the best answering unit that does and
+    comes within WIDE_MARGIN of the best. The best is often the asker's premise restated ("HTTP/2 is faster in theory,
+    so why is it switched off …?" / "HTTP/2 … provides a far more efficient transport …"), the reason below it ("…
+    not enabled by default, because HTTP/1.1 is a mature, battle-hardened transport layer …"). HTTPX set: 1 more
+    cited; Python-docs set: with the why asked after the premise (rag.grounding._WHY), 1 more and 1 fewer cited."""
+    if not wants_reason(question) or any(gives_reason(j.unit.text) for j in chosen):
+        return []
+    return [j for j in answering if j.score >= top.score - WIDE_MARGIN and gives_reason(j.unit.text)][:1]
 
 
 def _draws_on(question: Question, unit: Unit) -> bool:
