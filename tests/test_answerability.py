@@ -257,6 +257,9 @@ def test_an_llm_answer_without_the_asked_type_is_not_grounded(indexed_assistant)
     # the oldest or newest version asked for
     ("What's the oldest Python version I can run it on?", VERSION),
     ("What is the minimum Python version for this package?", VERSION),
+    # a limit asked for, not the verb ("What's the code to cap …")
+    ("What's the connection limit of a client's pool?", LIMIT),
+    ("What's the code to cap a client's pool at 10 connections?", None),
 ])
 def test_answer_types(question, kind):
     assert answer_type(question) == kind
