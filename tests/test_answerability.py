@@ -4015,3 +4015,10 @@ def test_a_site_nobody_tuned_on_cites_the_evidence(httpx_site, question, evidenc
     answer = extractive_answer(httpx_site, question)
     assert answer.grounded and any(evidence in quoted(httpx_site, c) for c in answer.citations if c.answers), \
         answer.answer
+
+
+def test_an_acronym_with_its_number_that_no_page_writes_is_declined(httpx_site):
+    # "SOCKS4" is a name, as "SOCKS" is: pages about SOCKS5 proxies do not say whether SOCKS4 works
+    declined = extractive_answer(httpx_site, "Does httpx work with a SOCKS4 proxy?")
+    assert not declined.grounded and "SOCKS4" in declined.answer, declined.answer
+    assert extractive_answer(httpx_site, "How do I send my requests through a SOCKS5 proxy?").grounded
