@@ -789,10 +789,11 @@ def large_index(unseen: float) -> bool:
 # A proper name: a capitalised word after the question's first word ("Android", "Markdown"), an acronym ("SMS"), a
 # word with a capital inside ("eBPF", "iPhone"), one whose capitals run into lower-case letters ("HPy", "JSONPath";
 # not an acronym's plural, "APIs": Python-docs set 580 -> 582 of 740 declined, 1860 -> 1859 cited, the descriptor
-# page writing SQLite only as "sqlite3"), an acronym with its number ("SOCKS4", "RS232"), or the name of an option,
-# command, package or module ("the darkmode option", "the faulthandler module").
+# page writing SQLite only as "sqlite3"), an acronym with its number ("SOCKS4", "RS232"; not a number in hex, "a color
+# value FF8800"), or the name of an option, command, package or module ("the darkmode option", "the faulthandler
+# module").
 _NAMED_THING = r"(?:option|command|package|module|library|environment|parameter|flag|setting)s?"
-_PROPER_NAME = re.compile(r"(?<=\S)\s+([A-Z][a-z]+[A-Za-z]*|[A-Z]{2,}(?!s\b)[a-z][A-Za-z]*|[A-Z]{2,}\d+|[A-Z]{2,}|"
+_PROPER_NAME = re.compile(r"(?<=\S)\s+([A-Z][a-z]+[A-Za-z]*|[A-Z]{2,}(?!s\b)[a-z][A-Za-z]*|(?![A-F\d]+\b)[A-Z]{2,}\d+|[A-Z]{2,}|"
                           r"[a-z]+[A-Z][A-Za-z]*)\b"
                           rf"|\bthe\s+([a-z][a-z0-9]+)\s+{_NAMED_THING}\b")
 

@@ -4022,3 +4022,10 @@ def test_an_acronym_with_its_number_that_no_page_writes_is_declined(httpx_site):
     declined = extractive_answer(httpx_site, "Does httpx work with a SOCKS4 proxy?")
     assert not declined.grounded and "SOCKS4" in declined.answer, declined.answer
     assert extractive_answer(httpx_site, "How do I send my requests through a SOCKS5 proxy?").grounded
+
+
+def test_an_acronym_with_its_number_is_a_name_and_a_number_in_hex_is_not():
+    idf = bm25_idf(lambda term: 0 if term in {"", "ff8800", "socks4"} else 50, 1000)  # neither on any page
+    assert analyse("Can I use a SOCKS4 proxy with it?", idf).unknown == ("SOCKS4",)
+    hexadecimal = "How do I write a number in hexadecimal directly in my Python source, like a color value FF8800?"
+    assert analyse(hexadecimal, idf).unknown == ()
