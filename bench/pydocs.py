@@ -7,8 +7,9 @@ evidence too — or covering at least half of the evidence's span) — and the e
 evidence cited, falsely declined, unanswerable declined. For the unanswerable questions it also records
 the top hit's page and score. Writes bench/results/pydocs.json and pydocs.md (pydocs-<model>.json and .md for
 another embedding model than the default). Another site's pages and question set are measured the same way
-(--questions bench/rustbook_questions.json writes results/rustbook.*): a check that what was tuned on the Python docs
-holds on a site nobody tuned on.
+(--questions bench/rustbook_questions.json writes results/rustbook.*; --pages bench/sites/httpx --questions
+bench/httpx_questions.json, an MkDocs site, results/httpx.*): a check that what was tuned on the Python docs holds on a
+site nobody tuned on.
 
     .venv/bin/python bench/pydocs.py [--pages ../shared/bench/pydocs] [--embed-runtime onnx] [--embed-model NAME]
                                      [--questions bench/pydocs_questions.json]
