@@ -61,7 +61,7 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     # version"), version control or a version string the asker's code reads
     # … and "What's the oldest Python version I can run it on?", "What is the minimum version of …?" (HTTPX set: 1 more
     # cited, "HTTPX requires Python 3.9+"; Python-docs set unchanged)
-    (VERSION, re.compile(r"\b(?:(?:what|which)|what(?:'s|’s|\s+is|\s+are)\s+the\s+(?:oldest|earliest|newest|latest|"
+    (VERSION, re.compile(r"\b(?:what|which|what(?:'s|’s|\s+is|\s+are)\s+the\s+(?:oldest|earliest|newest|latest|"
                          r"lowest|minimum|highest|first|last|most\s+recent))\s+"
                          r"(?:(?-i:[A-Za-z][a-z]\w*)\s+)?(?:versions?|releases?)\b"
                          r"(?!\s+(?:control|number|string|info))", _I)),
@@ -793,8 +793,8 @@ def large_index(unseen: float) -> bool:
 # value FF8800"), or the name of an option, command, package or module ("the darkmode option", "the faulthandler
 # module").
 _NAMED_THING = r"(?:option|command|package|module|library|environment|parameter|flag|setting)s?"
-_PROPER_NAME = re.compile(r"(?<=\S)\s+([A-Z][a-z]+[A-Za-z]*|[A-Z]{2,}(?!s\b)[a-z][A-Za-z]*|(?![A-F\d]+\b)[A-Z]{2,}\d+|[A-Z]{2,}|"
-                          r"[a-z]+[A-Z][A-Za-z]*)\b"
+_PROPER_NAME = re.compile(r"(?<=\S)\s+([A-Z][a-z]+[A-Za-z]*|[A-Z]{2,}(?!s\b)[a-z][A-Za-z]*|"
+                          r"(?![A-F\d]+\b)[A-Z]{2,}\d+|[A-Z]{2,}|[a-z]+[A-Z][A-Za-z]*)\b"
                           rf"|\bthe\s+([a-z][a-z0-9]+)\s+{_NAMED_THING}\b")
 
 

@@ -8,8 +8,9 @@ marks it (``<main>``, ``role="main"``, Sphinx's ``div.body``, MkDocs' ``<article
 navigation, sidebars, footers, permalink anchors and generated tables of contents are not. Headings
 come from ``h1``–``h6`` elements only (a ``# comment`` in a code block is code), and an entry of a
 definition list is a section titled by its term: an API entry (Sphinx's ``dl.py.function`` and kin, or
-mkautodoc's ``div.autodoc`` in MkDocs) by its signature, a glossary entry ("Jython" / "Python implemented in Java.", "\\d" / "Matches any decimal
-digit") by its term, so the definition is found, read and cited under what it defines.
+mkautodoc's ``div.autodoc`` in MkDocs) by its signature, a glossary entry ("Jython" / "Python implemented in
+Java.", "\\d" / "Matches any decimal digit") by its term, so the definition is found, read and cited under what
+it defines.
 """
 
 from __future__ import annotations
