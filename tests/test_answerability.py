@@ -3983,7 +3983,7 @@ def test_an_entry_the_question_names_is_quoted_under_its_signature_when_the_ques
     assert names_a_parameter("object.__format__(self, format_spec)", "Which format_spec does it get?")
 
 
-# ---- a site nobody tuned on: HTTPX's documentation (bench/sites/httpx, MkDocs Material) ------------------------------
+# ---- a second site generator: HTTPX's documentation (bench/sites/httpx, MkDocs Material) -----------------------------
 
 HTTPX_SITE = Path(__file__).resolve().parent.parent / "bench" / "sites" / "httpx"
 
@@ -4011,7 +4011,7 @@ def httpx_site(tmp_path_factory, embedder):
     # the oldest version asked for is a version, which a sentence of four words may give
     ("What's the minimum Python version httpx supports?", "HTTPX requires Python 3.9+"),
 ])
-def test_a_site_nobody_tuned_on_cites_the_evidence(httpx_site, question, evidence):
+def test_httpx_docs_answers_cite_the_evidence(httpx_site, question, evidence):
     answer = extractive_answer(httpx_site, question)
     assert answer.grounded and any(evidence in quoted(httpx_site, c) for c in answer.citations if c.answers), \
         answer.answer
