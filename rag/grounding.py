@@ -599,14 +599,6 @@ def answer_shape(question: Question) -> re.Pattern[str] | None:
     return None
 
 
-def wants_reason(question: Question) -> bool:
-    return answer_shape(question) is _REASON
-
-
-def gives_reason(text: str) -> bool:
-    return bool(_REASON.search(text))
-
-
 def _looks_up(question: Question, unit: Unit) -> bool:
     """A lookup: the unit labels what the question asks and names its subject elsewhere — a table row with the
     asked attribute in a header and the subject in a cell ("Organisation: Anthropic · Agenda: …" for "What is
