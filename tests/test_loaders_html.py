@@ -99,15 +99,15 @@ def is_heading(part: str, headings: set[str]) -> bool:
     return part in headings
 
 
-def read_pydocs(page: str):
-    """A page of the shared pydocs set as loaded, read where it is: the set is shared, never written to (test_load's
-    load() writes its bytes first, which emptied a page under two runs at once)."""
-    return load_document(PYDOCS / page, page, (PYDOCS / page).read_bytes())
+def read_page(page: str, root: Path = PYDOCS):
+    """A page of a site (the shared pydocs set by default) as loaded, read where it is: the sets are shared, never
+    written to (test_load's load() writes its bytes first, which emptied a page under two runs at once)."""
+    return load_document(root / page, page, (root / page).read_bytes())
 
 
 @functools.lru_cache(maxsize=None)
 def pydocs_page(page: str, embedder):
-    doc = read_pydocs(page)
+    doc = read_page(page)
     return doc, chunks_of(doc, embedder)
 
 
@@ -449,7 +449,7 @@ def test_pydocs_question_set_evidence_is_on_its_page():
     assert len(questions["answerable"]) >= 40 and len(questions["unanswerable"]) >= 15
     for item in questions["answerable"]:
         for answer in [item, *item.get("also", [])]:
-            doc = read_pydocs(answer["source"])
+            doc = read_page(answer["source"])
             assert answer["evidence"] in doc.text, item["question"]
 
 
@@ -463,14 +463,14 @@ MATERIAL_CHROME = ("Skip to content", "Initializing search", "Table of contents"
 
 @pytest.mark.parametrize("page", HTTPX_PAGES)
 def test_mkdocs_page_is_main_content_with_true_sections(page, embedder):
-    doc, outline = load_document(HTTPX_SITE / page, page, (HTTPX_SITE / page).read_bytes()), reference(page, HTTPX_SITE)
+    doc, outline = read_page(page, HTTPX_SITE), reference(page, HTTPX_SITE)
     # The h1, or <title> where that is the navigation's name for the page ("HTTP/2 Support - HTTPX" over "HTTP/2")
     assert doc.title in outline.headings or doc.title == doc.metadata["title"]
     assert_main_content_with_true_sections(doc, chunks_of(doc, embedder), outline, MATERIAL_CHROME)
 
 
 def test_mkdocs_api_reference_entries_are_sections_titled_by_their_signature(embedder):
-    doc = load_document(HTTPX_SITE / "api/index.html", "api/index.html", (HTTPX_SITE / "api/index.html").read_bytes())
+    doc = read_page("api/index.html", HTTPX_SITE)
     chunks = chunks_of(doc, embedder)
     assert len(HTTPX_PAGES) == 23
     sent = find(chunks, "Send a request.")
@@ -485,7 +485,7 @@ def test_httpx_question_set_evidence_is_on_its_page():
     questions = json.loads((Path(__file__).resolve().parent.parent / "bench" / "httpx_questions.json").read_text())
     assert len(questions["answerable"]) == 40 and len(questions["unanswerable"]) == 15
     for item in questions["answerable"]:
-        doc = load_document(HTTPX_SITE / item["source"], item["source"], (HTTPX_SITE / item["source"]).read_bytes())
+        doc = read_page(item["source"], HTTPX_SITE)
         assert item["evidence"] in doc.text, item["question"]
 
 
@@ -500,6 +500,6 @@ def test_rust_book_question_set_evidence_is_on_its_page():
     questions = json.loads((Path(__file__).resolve().parent.parent / "bench" / "rustbook_questions.json").read_text())
     assert len(questions["answerable"]) == 40 and len(questions["unanswerable"]) == 15
     for item in questions["answerable"]:
-        doc = load_document(RUST_BOOK / item["source"], item["source"], (RUST_BOOK / item["source"]).read_bytes())
+        doc = read_page(item["source"], RUST_BOOK)
         assert " ".join(item["evidence"].split()) in " ".join(doc.text.split()), item["question"]
         assert "Keyboard shortcuts" not in doc.text and "Previous chapter" not in doc.text

@@ -257,8 +257,14 @@ class _HTMLText(HTMLParser):
     def _in_entry_list(self, opened: str) -> bool:
         """Whether the element just ``opened`` is a child of a list of entries (not of a field list inside one)."""
         last = self.regions[-1] if self.regions else None
-        depth = self.open_count.get(last.tag, 0) - (opened == last.tag) if last else 0
-        return last is not None and last.kind == "entries" and last.depth == depth
+        if last is None or last.kind != "entries":
+            return False
+        return last.depth == self.open_count.get(last.tag, 0) - (opened == last.tag)  # its own tag counted already
+
+    def _opens_term(self, tag: str, values: dict[str, str]) -> bool:
+        """Is the element a term of a list of entries: a ``dt``, or mkautodoc's signature div?"""
+        term = tag == "dt" or tag == "div" and _SIGNATURE_CLASS in values.get("class", "").split()
+        return term and self._in_entry_list(tag)
 
     def _entry_level(self) -> int:
         """Level of a term heading: one below the section, one more per enclosing definition list."""
@@ -316,7 +322,7 @@ class _HTMLText(HTMLParser):
         elif tag in _HEADING_LEVELS:
             self.section_level = _HEADING_LEVELS[tag]
             self.capture = _Capture(self.section_level)
-        elif (tag == "dt" or _SIGNATURE_CLASS in values.get("class", "").split()) and self._in_entry_list(tag):
+        elif self._opens_term(tag, values):
             self._break(2)
             self.capture = _Capture(self.regions[-1].level, after=self.length, term=True)
         elif tag == "li":
